@@ -1,0 +1,66 @@
+/* Named D-Bus errors: what a client sees when a call fails */
+#include "bus-error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "macro.h"
+
+/* Both directions: our errno for a name (for clients built on sd-bus), and
+ * the name we send for an errno. The first entry for an errno wins. */
+static const sd_bus_error_map hostagent_errors[] = {
+        SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_NO_SUCH_VM,          ENOENT),
+        SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_NO_SUCH_OBJECT,      ENOENT),
+        SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_INVALID_SPEC,        EINVAL),
+        SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_INVALID_ARGS,        EINVAL),
+        SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_BUSY,                EBUSY),
+        SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE, ENOTCONN),
+        SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_NOT_SUPPORTED,       EOPNOTSUPP),
+        SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_INVALID_STATE,       EBADRQC),
+        SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_TIMEOUT,             ETIMEDOUT),
+        SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_SHUTTING_DOWN,       ESHUTDOWN),
+        SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_FAILED,              EIO),
+        SD_BUS_ERROR_MAP_END
+};
+
+int bus_error_register(void) {
+        static bool done;
+        int r;
+
+        if (done)
+                return 0;
+        r = sd_bus_error_add_map(hostagent_errors);
+        if (r >= 0)
+                done = true;
+        return r;
+}
+
+static const char *name_for_errno(int r) {
+        switch (-r) {
+        case EACCES:
+        case EPERM:
+                return SD_BUS_ERROR_ACCESS_DENIED;
+        case ENOMEM:
+                return SD_BUS_ERROR_NO_MEMORY;
+        }
+        for (const sd_bus_error_map *m = hostagent_errors; m->name; m++)
+                if (m->code == -r)
+                        return m->name;
+        return HOSTAGENT_ERROR_FAILED;
+}
+
+int bus_error_set(sd_bus_error *error, int r, const char *detail, const char *format, ...) {
+        char what[512];
+        va_list ap;
+
+        va_start(ap, format);
+        (void) vsnprintf(what, sizeof what, format, ap);
+        va_end(ap);
+
+        if (detail)
+                (void) sd_bus_error_setf(error, name_for_errno(r), "%s: %s", what, detail);
+        else
+                (void) sd_bus_error_setf(error, name_for_errno(r), "%s: %s", what, strerror(-r));
+        return r;
+}

@@ -1,0 +1,377 @@
+/* org.hostagent1.Manager on the bus */
+#include "manager-dbus.h"
+
+#include <libvirt/virterror.h>
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "bus-auth.h"
+#include "bus-error.h"
+#include "libvirt-error.h"
+#include "log.h"
+#include "macro.h"
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface,
+                                const char *property, sd_bus_message *reply, void *userdata,
+                                sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", PROJECT_VERSION);
+}
+
+static int property_get_hostname(sd_bus *bus, const char *path, const char *interface,
+                                 const char *property, sd_bus_message *reply, void *userdata,
+                                 sd_bus_error *error) {
+        char name[HOST_NAME_MAX + 1] = "";
+
+        /* Read each time: the host may be renamed under us, and this is cheap. */
+        if (gethostname(name, sizeof name) < 0)
+                return -errno;
+        name[HOST_NAME_MAX] = '\0';
+        return sd_bus_message_append(reply, "s", name);
+}
+
+static int property_get_libvirt_uri(sd_bus *bus, const char *path, const char *interface,
+                                    const char *property, sd_bus_message *reply, void *userdata,
+                                    sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "s", libvirt_conn_uri(m->libvirt));
+}
+
+static int property_get_libvirt_connected(sd_bus *bus, const char *path, const char *interface,
+                                          const char *property, sd_bus_message *reply,
+                                          void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "b", libvirt_conn_is_connected(m->libvirt));
+}
+
+static int property_get_ready(sd_bus *bus, const char *path, const char *interface,
+                              const char *property, sd_bus_message *reply, void *userdata,
+                              sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "b", m->ready);
+}
+
+static int property_get_state_directory(sd_bus *bus, const char *path, const char *interface,
+                                        const char *property, sd_bus_message *reply,
+                                        void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "s", m->options->state_dir);
+}
+
+static int property_get_max_operations(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply,
+                                       void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "u", worker_pool_max_in_flight(m->pool));
+}
+
+static int property_get_log_level(sd_bus *bus, const char *path, const char *interface,
+                                  const char *property, sd_bus_message *reply, void *userdata,
+                                  sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", log_level_to_string(log_get_max_level()));
+}
+
+static int property_set_log_level(sd_bus *bus, const char *path, const char *interface,
+                                  const char *property, sd_bus_message *value, void *userdata,
+                                  sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *level;
+        int r, parsed;
+
+        r = bus_authorize(sd_bus_get_current_message(bus), "set LogLevel", error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(value, "s", &level);
+        if (r < 0)
+                return r;
+        parsed = log_level_from_string(level);
+        if (parsed < 0)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                         "LogLevel: must be one of emerg, alert, crit, err, warning, "
+                                         "notice, info, debug; got '%s'", level);
+        if (parsed == log_get_max_level())
+                return 0;
+        log_set_max_level(parsed);
+        log_notice("Log level set to %s", level);
+        (void) manager_emit_changed(m, "LogLevel", NULL);
+        return 0;
+}
+
+static int append_dict_string(sd_bus_message *reply, const char *key, const char *value) {
+        return sd_bus_message_append(reply, "{sv}", key, "s", strempty(value));
+}
+
+static int append_dict_u32(sd_bus_message *reply, const char *key, uint32_t value) {
+        return sd_bus_message_append(reply, "{sv}", key, "u", value);
+}
+
+static int append_dict_u64(sd_bus_message *reply, const char *key, uint64_t value) {
+        return sd_bus_message_append(reply, "{sv}", key, "t", value);
+}
+
+static void format_libvirt_version(unsigned long v, char buf[static 32]) {
+        snprintf(buf, 32, "%lu.%lu.%lu", v / 1000000, v / 1000 % 1000, v % 1000);
+}
+
+static int method_get_host_info(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const LibvirtHostInfo *info = libvirt_conn_host_info(m->libvirt);
+        char hv[32], lv[32];
+        int r;
+
+        if (!info)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE,
+                                         "libvirt at %s is not connected: %s",
+                                         libvirt_conn_uri(m->libvirt),
+                                         libvirt_conn_last_error(m->libvirt) ?: "connecting");
+        format_libvirt_version(info->hypervisor_version, hv);
+        format_libvirt_version(info->libvirt_version, lv);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = append_dict_string(reply, "hostname", info->hostname);
+        if (r >= 0)
+                r = append_dict_string(reply, "hypervisor", info->hypervisor);
+        if (r >= 0)
+                r = append_dict_string(reply, "hypervisor_version", hv);
+        if (r >= 0)
+                r = append_dict_string(reply, "libvirt_version", lv);
+        if (r >= 0)
+                r = append_dict_string(reply, "cpu_model", info->cpu_model);
+        if (r >= 0)
+                r = append_dict_u32(reply, "cpus", info->cpus);
+        if (r >= 0)
+                r = append_dict_u32(reply, "cpu_mhz", info->mhz);
+        if (r >= 0)
+                r = append_dict_u32(reply, "cpu_sockets", info->sockets);
+        if (r >= 0)
+                r = append_dict_u32(reply, "cpu_cores", info->cores);
+        if (r >= 0)
+                r = append_dict_u32(reply, "cpu_threads", info->threads);
+        if (r >= 0)
+                r = append_dict_u32(reply, "numa_nodes", info->numa_nodes);
+        if (r >= 0)
+                r = append_dict_u64(reply, "memory_bytes", info->memory_kib * 1024);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* GetHostStats: libvirt is asked on a worker thread; the reply leaves later. */
+typedef struct HostStatsCall {
+        Manager *manager;
+        sd_bus_message *request;
+        virConnectPtr conn;
+        char *error;
+        uint64_t cpu_kernel, cpu_user, cpu_idle, cpu_iowait;
+        bool have_cpu;
+        uint64_t memory_free;
+        uint64_t memory_total;
+} HostStatsCall;
+
+static HostStatsCall *host_stats_call_free(HostStatsCall *c) {
+        if (!c)
+                return NULL;
+        if (c->conn)
+                virConnectClose(c->conn);
+        sd_bus_message_unref(c->request);
+        free(c->error);
+        free(c);
+        return NULL;
+}
+
+static int host_stats_work(void *userdata) {
+        HostStatsCall *c = userdata;
+        virNodeCPUStatsPtr params = NULL;
+        int n = 0, r;
+
+        if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, NULL, &n, 0) < 0 || n <= 0)
+                goto cpu_failed;
+        params = calloc((size_t) n, sizeof *params);
+        if (!params)
+                return -ENOMEM;
+        if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, params, &n, 0) < 0) {
+                free(params);
+                goto cpu_failed;
+        }
+        for (int i = 0; i < n; i++) {
+                if (streq(params[i].field, VIR_NODE_CPU_STATS_KERNEL))
+                        c->cpu_kernel = params[i].value;
+                else if (streq(params[i].field, VIR_NODE_CPU_STATS_USER))
+                        c->cpu_user = params[i].value;
+                else if (streq(params[i].field, VIR_NODE_CPU_STATS_IDLE))
+                        c->cpu_idle = params[i].value;
+                else if (streq(params[i].field, VIR_NODE_CPU_STATS_IOWAIT))
+                        c->cpu_iowait = params[i].value;
+        }
+        free(params);
+        c->have_cpu = true;
+        goto memory;
+
+cpu_failed:
+        r = libvirt_error_take(&c->error);
+        if (r != -EOPNOTSUPP)   /* a driver without CPU stats still has the rest */
+                return r;
+        c->error = mfree(c->error);
+memory:
+        c->memory_free = virNodeGetFreeMemory(c->conn);
+        if (c->memory_free == 0) {
+                r = libvirt_error_take(&c->error);
+                if (r != -EOPNOTSUPP)
+                        return r;
+                c->error = mfree(c->error);
+        }
+        return 0;
+}
+
+static void host_stats_done(int result, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        HostStatsCall *c = userdata;
+        int r = result;
+
+        if (r == -ECANCELED) {
+                (void) sd_bus_error_set(&error, HOSTAGENT_ERROR_SHUTTING_DOWN,
+                                        "hostagentd is shutting down; retry when it is back");
+                goto fail;
+        }
+        if (r < 0) {
+                (void) bus_error_set(&error, r, c->error, "Cannot read host statistics from libvirt");
+                goto fail;
+        }
+        r = sd_bus_message_new_method_return(c->request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0 && c->have_cpu) {
+                r = append_dict_u64(reply, "cpu_kernel_ns", c->cpu_kernel);
+                if (r >= 0)
+                        r = append_dict_u64(reply, "cpu_user_ns", c->cpu_user);
+                if (r >= 0)
+                        r = append_dict_u64(reply, "cpu_idle_ns", c->cpu_idle);
+                if (r >= 0)
+                        r = append_dict_u64(reply, "cpu_iowait_ns", c->cpu_iowait);
+        }
+        if (r >= 0 && c->memory_free > 0)
+                r = append_dict_u64(reply, "memory_free_bytes", c->memory_free);
+        if (r >= 0 && c->memory_total > 0)
+                r = append_dict_u64(reply, "memory_total_bytes", c->memory_total);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot send the GetHostStats reply: %m");
+        host_stats_call_free(c);
+        return;
+fail:
+        r = sd_bus_reply_method_error(c->request, &error);
+        if (r < 0)
+                log_debug_errno(r, "Cannot send the GetHostStats error: %m");
+        host_stats_call_free(c);
+}
+
+static int method_get_host_stats(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const LibvirtHostInfo *info;
+        HostStatsCall *c;
+        int r;
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->manager = m;
+        c->request = sd_bus_message_ref(msg);
+        c->conn = libvirt_conn_ref(m->libvirt);
+        if (!c->conn) {
+                host_stats_call_free(c);
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE,
+                                         "libvirt at %s is not connected: %s",
+                                         libvirt_conn_uri(m->libvirt),
+                                         libvirt_conn_last_error(m->libvirt) ?: "connecting");
+        }
+        info = libvirt_conn_host_info(m->libvirt);
+        c->memory_total = info ? info->memory_kib * 1024 : 0;
+
+        r = worker_pool_submit(m->pool, WORKER_NORMAL, host_stats_work, host_stats_done, c);
+        if (r == -EBUSY) {
+                host_stats_call_free(c);
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
+                                         "Too many operations in flight (limit %u); retry later",
+                                         worker_pool_max_in_flight(m->pool));
+        }
+        if (r < 0) {
+                host_stats_call_free(c);
+                return r;
+        }
+        return 1;   /* the reply is sent from host_stats_done() */
+}
+
+const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Hostname", "s", property_get_hostname, 0, 0),
+        SD_BUS_PROPERTY("LibvirtURI", "s", property_get_libvirt_uri, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("LibvirtConnected", "b", property_get_libvirt_connected, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Ready", "b", property_get_ready, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StateDirectory", "s", property_get_state_directory, 0,
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MaxOperations", "u", property_get_max_operations, 0,
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        /* UNPRIVILEGED everywhere: sd-bus's own check would refuse non-root
+         * callers before bus_authorize() decides, and reads are for everyone. */
+        SD_BUS_WRITABLE_PROPERTY("LogLevel", "s", property_get_log_level, property_set_log_level,
+                                 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetHostInfo", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", info),
+                                method_get_host_info, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetHostStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats),
+                                method_get_host_stats, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+int manager_bus_register(Manager *m) {
+        int r;
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, HOSTAGENT_ROOT_PATH, MANAGER_INTERFACE,
+                                     manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot publish %s: %m", MANAGER_INTERFACE);
+        /* One ObjectManager at the root of our tree: VMs, networks, pools and
+         * jobs below it are announced with InterfacesAdded/Removed. */
+        r = sd_bus_add_object_manager(m->bus, NULL, HOSTAGENT_ROOT_PATH);
+        if (r < 0)
+                return log_error_errno(r, "Cannot publish the ObjectManager: %m");
+        return 0;
+}
+
+int manager_emit_changed(Manager *m, const char *name, ...) {
+        const char *names[16];
+        size_t n = 0;
+        va_list ap;
+        int r;
+
+        if (!m->bus)
+                return 0;
+        va_start(ap, name);
+        for (const char *p = name; p && n < ELEMENTSOF(names) - 1; p = va_arg(ap, const char *))
+                names[n++] = p;
+        va_end(ap);
+        names[n] = NULL;
+
+        r = sd_bus_emit_properties_changed_strv(m->bus, HOSTAGENT_ROOT_PATH, MANAGER_INTERFACE,
+                                                (char **) names);
+        if (r < 0)
+                log_debug_errno(r, "Cannot emit PropertiesChanged for %s: %m", name);
+        return r;
+}

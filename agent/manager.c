@@ -1,0 +1,223 @@
+/* The Manager: the daemon's top object, owning the loop, the bus and libvirt */
+#include "manager.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-error.h"
+#include "libvirt-error.h"
+#include "libvirt-event.h"
+#include "log.h"
+#include "macro.h"
+#include "manager-dbus.h"
+
+void manager_update_status(Manager *m) {
+        const char *uri = libvirt_conn_uri(m->libvirt);
+
+        if (m->stopping)
+                (void) sd_notify(false, "STATUS=Shutting down");
+        else if (libvirt_conn_is_connected(m->libvirt))
+                (void) sd_notifyf(false, "STATUS=Serving; libvirt connected at %s", uri);
+        else if (!libvirt_conn_attempted(m->libvirt))
+                (void) sd_notifyf(false, "STATUS=Connecting to libvirt at %s", uri);
+        else
+                (void) sd_notifyf(false, "STATUS=Serving; libvirt at %s unavailable (%s), retrying",
+                                  uri, strempty(libvirt_conn_last_error(m->libvirt)));
+}
+
+static void on_libvirt_changed(LibvirtConn *c, bool connected, void *userdata) {
+        Manager *m = userdata;
+
+        (void) manager_emit_changed(m, "LibvirtConnected", NULL);
+        if (!m->ready) {
+                m->ready = true;
+                (void) manager_emit_changed(m, "Ready", NULL);
+        }
+        manager_update_status(m);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("Received %s, shutting down", strsignal((int) si->ssi_signo));
+        m->stopping = true;
+        (void) sd_notify(false, "STOPPING=1");
+        manager_update_status(m);
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int mkdir_parents(const char *path, mode_t mode) {
+        _cleanup_(freep) char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *slash = p + 1; *slash; slash++) {
+                if (*slash != '/')
+                        continue;
+                *slash = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *slash = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int manager_new(const Options *options, Manager **ret) {
+        Manager *m;
+        int r;
+
+        m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        m->options = options;
+
+        /* Before any thread exists: SIGTERM must reach the loop's signalfd, not
+         * kill us through a worker thread that left it unblocked. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0) {
+                free(m);
+                return -EINVAL;
+        }
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                goto fail;
+        r = mailbox_new(m->event, &m->mailbox);
+        if (r < 0)
+                goto fail;
+        r = worker_pool_new(m->mailbox, options->workers, options->max_operations, &m->pool);
+        if (r < 0)
+                goto fail;
+        libvirt_error_silence();
+        r = libvirt_event_register(m->event, m->mailbox);
+        if (r < 0)
+                goto fail;
+        r = libvirt_conn_new(m->event, m->pool, m->mailbox, options->libvirt_uri,
+                             on_libvirt_changed, m, &m->libvirt);
+        if (r < 0)
+                goto fail;
+        *ret = m;
+        return 0;
+fail:
+        manager_free(m);
+        return r;
+}
+
+Manager *manager_free(Manager *m) {
+        bool pool_stopped;
+
+        if (!m)
+                return NULL;
+
+        /* Others may take over the name while we wind down. */
+        if (m->bus) {
+                (void) sd_bus_release_name(m->bus, HOSTAGENT_BUS_NAME);
+                (void) sd_bus_flush(m->bus);
+        }
+
+        /* Work still queued is cancelled and answered ShuttingDown; work that
+         * is running gets a bounded wait. Completions go out before the bus
+         * closes, so no caller is left waiting for a reply that never comes. */
+        pool_stopped = !m->pool || worker_pool_stop(m->pool, MANAGER_STOP_TIMEOUT_USEC) >= 0;
+        if (m->mailbox)
+                mailbox_dispatch(m->mailbox);
+
+        /* A thread stuck in libvirt means libvirtd hangs: closing would too. */
+        if (pool_stopped) {
+                m->libvirt = libvirt_conn_free(m->libvirt);
+                libvirt_event_flush();
+        }
+        libvirt_event_unregister();
+        if (m->mailbox)
+                mailbox_dispatch(m->mailbox);
+
+        m->bus = sd_bus_flush_close_unref(m->bus);
+        if (pool_stopped) {
+                m->pool = worker_pool_free(m->pool);
+                m->mailbox = mailbox_free(m->mailbox);
+        }
+        m->event = sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+static int manager_connect_bus(Manager *m) {
+        int r;
+
+        r = bus_error_register();
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the bus error names: %m");
+        r = m->options->user_bus ? sd_bus_open_user_with_description(&m->bus, "hostagentd")
+                                 : sd_bus_open_system_with_description(&m->bus, "hostagentd");
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the %s bus: %m",
+                                       m->options->user_bus ? "user" : "system");
+        /* Without the bus we are of no use: exit, and let systemd restart us. */
+        r = sd_bus_set_exit_on_disconnect(m->bus, true);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set exit-on-disconnect: %m");
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+        return 0;
+}
+
+int manager_startup(Manager *m) {
+        int r;
+
+        r = mkdir_parents(m->options->state_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create state directory %s: %m", m->options->state_dir);
+
+        /* Signals become events (blocked in every thread by manager_new()). */
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch SIGTERM/SIGINT: %m");
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Cannot enable the watchdog: %m");
+
+        r = manager_connect_bus(m);
+        if (r < 0)
+                return r;
+        r = manager_bus_register(m);
+        if (r < 0)
+                return r;
+
+        /* Objects first, name second: a caller that sees the name finds them all. */
+        r = sd_bus_request_name(m->bus, HOSTAGENT_BUS_NAME, 0);
+        if (r == -EEXIST)
+                return log_error_errno(r, "Another process owns %s already", HOSTAGENT_BUS_NAME);
+        if (r < 0)
+                return log_error_errno(r, "Cannot own %s (is the bus policy installed?): %m",
+                                       HOSTAGENT_BUS_NAME);
+
+        r = libvirt_conn_start(m->libvirt);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start connecting to libvirt: %m");
+
+        log_info("hostagentd %s serving %s; libvirt at %s", PROJECT_VERSION, HOSTAGENT_BUS_NAME,
+                 libvirt_conn_uri(m->libvirt));
+        (void) sd_notify(false, "READY=1");
+        manager_update_status(m);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r;
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return r;
+}

@@ -1,0 +1,42 @@
+/* The Manager: the daemon's top object, owning the loop, the bus and libvirt */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "libvirt-conn.h"
+#include "mailbox.h"
+#include "options.h"
+#include "worker-pool.h"
+
+#define HOSTAGENT_BUS_NAME "org.hostagent1"
+#define HOSTAGENT_ROOT_PATH "/org/hostagent1"
+#define MANAGER_INTERFACE "org.hostagent1.Manager"
+
+/* How long a stop waits for blocking work before it leaves it behind. */
+#define MANAGER_STOP_TIMEOUT_USEC (5ULL * 1000 * 1000)
+
+typedef struct Manager {
+        const Options *options;
+        sd_event *event;
+        sd_bus *bus;
+        Mailbox *mailbox;
+        WorkerPool *pool;
+        LibvirtConn *libvirt;
+        bool ready;       /* initial state loaded: what the Ready property says */
+        bool stopping;
+} Manager;
+
+int manager_new(const Options *options, Manager **ret);
+Manager *manager_free(Manager *m);
+
+/* Connects to the bus, publishes the objects, owns the name, starts the
+ * libvirt connection and tells systemd READY=1, in that order. */
+int manager_startup(Manager *m);
+
+/* Runs the loop until SIGTERM/SIGINT or the bus goes away. */
+int manager_run(Manager *m);
+
+/* STATUS= for systemd, from what the manager is doing now. */
+void manager_update_status(Manager *m);

@@ -1,0 +1,272 @@
+/* Daemon options: command line over configuration file over built-in defaults */
+#include "options.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "macro.h"
+
+enum {
+        ARG_USER = 0x100,
+        ARG_CONFIG,
+        ARG_LIBVIRT_URI,
+        ARG_STATE_DIR,
+        ARG_OVSDB,
+        ARG_BUS_INTROSPECT,
+        ARG_LOG_LEVEL,
+        ARG_WORKERS,
+        ARG_MAX_OPERATIONS,
+        ARG_VERSION,
+};
+
+static const struct option long_options[] = {
+        { "help",           no_argument,       NULL, 'h' },
+        { "version",        no_argument,       NULL, ARG_VERSION },
+        { "user",           no_argument,       NULL, ARG_USER },
+        { "config",         required_argument, NULL, ARG_CONFIG },
+        { "libvirt-uri",    required_argument, NULL, ARG_LIBVIRT_URI },
+        { "state-dir",      required_argument, NULL, ARG_STATE_DIR },
+        { "ovsdb",          required_argument, NULL, ARG_OVSDB },
+        { "bus-introspect", required_argument, NULL, ARG_BUS_INTROSPECT },
+        { "log-level",      required_argument, NULL, ARG_LOG_LEVEL },
+        { "workers",        required_argument, NULL, ARG_WORKERS },
+        { "max-operations", required_argument, NULL, ARG_MAX_OPERATIONS },
+        {}
+};
+
+void options_init(Options *o) {
+        *o = (Options) {
+                .action = OPTIONS_RUN,
+                .log_level = LOG_INFO,
+                .workers = OPTIONS_DEFAULT_WORKERS,
+                .max_operations = OPTIONS_DEFAULT_MAX_OPERATIONS,
+        };
+}
+
+void options_done(Options *o) {
+        free(o->config_file);
+        free(o->libvirt_uri);
+        free(o->state_dir);
+        free(o->ovsdb);
+        free(o->bus_introspect);
+        options_init(o);
+}
+
+static int set_string(char **field, const char *value) {
+        char *copy = strdup(value);
+        if (!copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+static int parse_unsigned(const char *value, unsigned min, unsigned max, unsigned *ret) {
+        unsigned long v;
+        char *end;
+
+        errno = 0;
+        v = strtoul(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || v < min || v > max)
+                return -ERANGE;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+/* One setting by its long option name; shared by argv and the config file. */
+static int options_set(Options *o, const char *key, const char *value, const char *origin) {
+        int r;
+
+        if (streq(key, "libvirt-uri"))
+                return set_string(&o->libvirt_uri, value);
+        if (streq(key, "state-dir")) {
+                if (value[0] != '/') {
+                        fprintf(stderr, "%s: state-dir must be an absolute path, got '%s'\n", origin, value);
+                        return -EINVAL;
+                }
+                return set_string(&o->state_dir, value);
+        }
+        if (streq(key, "ovsdb")) {
+                if (strncmp(value, "unix:", 5) != 0 || value[5] != '/') {
+                        fprintf(stderr, "%s: ovsdb must be unix:/absolute/path, got '%s'\n", origin, value);
+                        return -EINVAL;
+                }
+                return set_string(&o->ovsdb, value);
+        }
+        if (streq(key, "log-level")) {
+                r = log_level_from_string(value);
+                if (r < 0) {
+                        fprintf(stderr, "%s: log-level must be one of emerg, alert, crit, err, "
+                                "warning, notice, info, debug; got '%s'\n", origin, value);
+                        return r;
+                }
+                o->log_level = r;
+                return 0;
+        }
+        if (streq(key, "workers")) {
+                if (parse_unsigned(value, 1, 256, &o->workers) < 0) {
+                        fprintf(stderr, "%s: workers must be a number from 1 to 256, got '%s'\n", origin, value);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        if (streq(key, "max-operations")) {
+                if (parse_unsigned(value, 1, 65536, &o->max_operations) < 0) {
+                        fprintf(stderr, "%s: max-operations must be a number from 1 to 65536, got '%s'\n",
+                                origin, value);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        fprintf(stderr, "%s: unknown setting '%s'\n", origin, key);
+        return -EINVAL;
+}
+
+static char *strip(char *s) {
+        char *end;
+
+        while (isspace((unsigned char) *s))
+                s++;
+        end = s + strlen(s);
+        while (end > s && isspace((unsigned char) end[-1]))
+                *--end = '\0';
+        return s;
+}
+
+int options_load_config(Options *o, const char *path, bool must_exist) {
+        _cleanup_(freep) char *line = NULL;
+        size_t allocated = 0;
+        unsigned lineno = 0;
+        FILE *f;
+        int r = 0;
+
+        f = fopen(path, "re");
+        if (!f) {
+                if (errno == ENOENT && !must_exist)
+                        return 0;
+                r = -errno;
+                fprintf(stderr, "Cannot read configuration file %s: %s\n", path, strerror(errno));
+                return r;
+        }
+        while (getline(&line, &allocated, f) >= 0) {
+                char origin[PATH_MAX + 32], *key, *value, *eq;
+
+                lineno++;
+                key = strip(line);
+                if (*key == '\0' || *key == '#')
+                        continue;
+                snprintf(origin, sizeof origin, "%s:%u", path, lineno);
+                eq = strchr(key, '=');
+                if (!eq) {
+                        fprintf(stderr, "%s: expected 'key = value'\n", origin);
+                        r = -EINVAL;
+                        break;
+                }
+                *eq = '\0';
+                key = strip(key);
+                value = strip(eq + 1);
+                r = options_set(o, key, value, origin);
+                if (r < 0)
+                        break;
+        }
+        fclose(f);
+        return r;
+}
+
+static int fill_defaults(Options *o) {
+        if (!o->libvirt_uri && set_string(&o->libvirt_uri, OPTIONS_DEFAULT_LIBVIRT_URI) < 0)
+                return -ENOMEM;
+        if (!o->state_dir && set_string(&o->state_dir, OPTIONS_DEFAULT_STATE_DIR) < 0)
+                return -ENOMEM;
+        if (!o->ovsdb && set_string(&o->ovsdb, OPTIONS_DEFAULT_OVSDB) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int options_parse(Options *o, int argc, char *argv[]) {
+        bool config_given = false;
+        int c, r;
+
+        /* Pass one: only what decides which configuration file to read. */
+        opterr = 0;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", long_options, NULL)) >= 0)
+                if (c == ARG_CONFIG) {
+                        if (set_string(&o->config_file, optarg) < 0)
+                                return -ENOMEM;
+                        config_given = true;
+                }
+        if (!o->config_file && set_string(&o->config_file, OPTIONS_DEFAULT_CONFIG) < 0)
+                return -ENOMEM;
+        r = options_load_config(o, o->config_file, config_given);
+        if (r < 0)
+                return r;
+
+        /* Pass two: the command line wins over the file. */
+        opterr = 1;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", long_options, NULL)) >= 0) {
+                const char *key = NULL;
+
+                switch (c) {
+                case 'h':
+                        o->action = OPTIONS_SHOW_HELP;
+                        break;
+                case ARG_VERSION:
+                        o->action = OPTIONS_SHOW_VERSION;
+                        break;
+                case ARG_USER:
+                        o->user_bus = true;
+                        break;
+                case ARG_CONFIG:
+                        break;
+                case ARG_BUS_INTROSPECT:
+                        o->action = OPTIONS_BUS_INTROSPECT;
+                        if (set_string(&o->bus_introspect, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case '?':
+                        return -EINVAL;
+                default:
+                        for (const struct option *opt = long_options; opt->name; opt++)
+                                if (opt->val == c)
+                                        key = opt->name;
+                        if (!key)
+                                return -EINVAL;
+                        r = options_set(o, key, optarg, "command line");
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "Unexpected argument '%s'; see --help\n", argv[optind]);
+                return -EINVAL;
+        }
+        return fill_defaults(o);
+}
+
+void options_print_help(const char *program) {
+        printf("%s [OPTIONS...]\n\n"
+               "Virtualization host agent: VMs, networks and storage on the D-Bus system bus\n"
+               "as org.hostagent1.\n\n"
+               "  -h --help                 Show this help\n"
+               "     --version              Show the version\n"
+               "     --user                 Connect to the user bus instead of the system bus\n"
+               "     --config=FILE          Configuration file (default %s)\n"
+               "     --libvirt-uri=URI      libvirt connection (default %s)\n"
+               "     --state-dir=DIR        Persistent state (default %s)\n"
+               "     --ovsdb=unix:PATH      Open vSwitch database socket (default %s)\n"
+               "     --log-level=LEVEL      emerg, alert, crit, err, warning, notice, info, debug\n"
+               "     --workers=N            Threads for blocking work (default %d)\n"
+               "     --max-operations=N     Operations in flight before Busy (default %d)\n"
+               "     --bus-introspect=list|INTERFACE\n"
+               "                            Print the interfaces served, or one's XML, and exit\n\n"
+               "The configuration file holds 'key = value' lines with the long option names;\n"
+               "options on the command line win over it.\n",
+               program, OPTIONS_DEFAULT_CONFIG, OPTIONS_DEFAULT_LIBVIRT_URI,
+               OPTIONS_DEFAULT_STATE_DIR, OPTIONS_DEFAULT_OVSDB, OPTIONS_DEFAULT_WORKERS,
+               OPTIONS_DEFAULT_MAX_OPERATIONS);
+}

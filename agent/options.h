@@ -1,0 +1,44 @@
+/* Daemon options: command line over configuration file over built-in defaults */
+#pragma once
+
+#include <stdbool.h>
+
+#define OPTIONS_DEFAULT_CONFIG      "/etc/hostagent/hostagentd.conf"
+#define OPTIONS_DEFAULT_LIBVIRT_URI "qemu:///system"
+#define OPTIONS_DEFAULT_STATE_DIR   "/var/lib/hostagent"
+#define OPTIONS_DEFAULT_OVSDB       "unix:/run/openvswitch/db.sock"
+#define OPTIONS_DEFAULT_WORKERS     4
+#define OPTIONS_DEFAULT_MAX_OPERATIONS 64
+
+typedef enum OptionsAction {
+        OPTIONS_RUN,            /* start the daemon */
+        OPTIONS_SHOW_HELP,
+        OPTIONS_SHOW_VERSION,
+        OPTIONS_BUS_INTROSPECT, /* print vtable XML and exit */
+} OptionsAction;
+
+typedef struct Options {
+        OptionsAction action;
+        bool user_bus;
+        char *config_file;
+        char *libvirt_uri;
+        char *state_dir;
+        char *ovsdb;
+        char *bus_introspect;   /* "list" or an interface name */
+        int log_level;
+        unsigned workers;       /* threads that run blocking work */
+        unsigned max_operations;/* operations in flight before Busy */
+} Options;
+
+void options_init(Options *o);
+void options_done(Options *o);
+
+/* Parses ARGV, reading the configuration file named by --config= (or the
+ * default one, which may be missing) for whatever ARGV does not set.
+ * Returns 0, or -errno with a message for a person already printed. */
+int options_parse(Options *o, int argc, char *argv[]);
+
+/* Reads "key = value" lines; keys are the long option names. Exposed for tests. */
+int options_load_config(Options *o, const char *path, bool must_exist);
+
+void options_print_help(const char *program);

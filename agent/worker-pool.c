@@ -1,0 +1,210 @@
+/* Worker pool: blocking work runs on threads, completions run on the loop */
+#include "worker-pool.h"
+
+#include <pthread.h>
+#include <time.h>
+
+#include "log.h"
+#include "macro.h"
+
+typedef struct WorkItem {
+        MailboxMessage message;   /* delivers the completion to the loop */
+        struct WorkItem *next;    /* queue link while waiting for a thread */
+        WorkerPool *pool;
+        WorkerPriority prio;
+        worker_work_fn work;
+        worker_done_fn done;
+        void *userdata;
+        int result;
+} WorkItem;
+
+struct WorkerPool {
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        WorkItem *head, *tail;
+        bool stopping;
+        unsigned n_threads;
+        unsigned n_exited;        /* threads that returned; guarded by lock */
+        pthread_cond_t exited;
+        pthread_t *threads;
+        Mailbox *mailbox;
+        unsigned max_in_flight;
+        unsigned in_flight;       /* loop thread only: NORMAL items not yet completed */
+};
+
+static void item_complete(void *userdata) {
+        WorkItem *item = userdata;
+        WorkerPool *p = item->pool;
+
+        if (item->prio == WORKER_NORMAL)
+                p->in_flight--;
+        item->done(item->result, item->userdata);
+        free(item);
+}
+
+static void *worker_main(void *userdata) {
+        WorkerPool *p = userdata;
+
+        pthread_mutex_lock(&p->lock);
+        for (;;) {
+                WorkItem *item;
+
+                while (!p->head && !p->stopping)
+                        pthread_cond_wait(&p->wake, &p->lock);
+                if (p->stopping)
+                        break;
+                item = p->head;
+                p->head = item->next;
+                if (!p->head)
+                        p->tail = NULL;
+                pthread_mutex_unlock(&p->lock);
+
+                item->result = item->work(item->userdata);
+                mailbox_post(p->mailbox, &item->message);
+
+                pthread_mutex_lock(&p->lock);
+        }
+        p->n_exited++;
+        pthread_cond_broadcast(&p->exited);
+        pthread_mutex_unlock(&p->lock);
+        return NULL;
+}
+
+int worker_pool_new(Mailbox *mb, unsigned n_threads, unsigned max_in_flight, WorkerPool **ret) {
+        WorkerPool *p;
+        int r;
+
+        p = calloc(1, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        pthread_mutex_init(&p->lock, NULL);
+        pthread_cond_init(&p->wake, NULL);
+        pthread_cond_init(&p->exited, NULL);
+        p->mailbox = mb;
+        p->max_in_flight = max_in_flight;
+        p->threads = calloc(n_threads, sizeof *p->threads);
+        if (!p->threads) {
+                free(p);
+                return -ENOMEM;
+        }
+        for (unsigned i = 0; i < n_threads; i++) {
+                r = -pthread_create(&p->threads[i], NULL, worker_main, p);
+                if (r < 0) {
+                        /* Idle threads exit at once. */
+                        if (worker_pool_stop(p, 5 * 1000 * 1000) >= 0)
+                                worker_pool_free(p);
+                        return r;
+                }
+                p->n_threads++;
+        }
+        *ret = p;
+        return 0;
+}
+
+static struct timespec deadline_after(uint64_t usec) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t) (usec / 1000000);
+        ts.tv_nsec += (long) (usec % 1000000) * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+        }
+        return ts;
+}
+
+int worker_pool_stop(WorkerPool *p, uint64_t timeout_usec) {
+        struct timespec deadline = deadline_after(timeout_usec);
+        WorkItem *cancelled;
+        bool all_exited;
+
+        pthread_mutex_lock(&p->lock);
+        p->stopping = true;
+        cancelled = p->head;
+        p->head = p->tail = NULL;
+        pthread_cond_broadcast(&p->wake);
+        while (p->n_exited < p->n_threads)
+                if (pthread_cond_timedwait(&p->exited, &p->lock, &deadline) != 0)
+                        break;
+        all_exited = p->n_exited == p->n_threads;
+        pthread_mutex_unlock(&p->lock);
+
+        while (cancelled) {
+                WorkItem *item = cancelled;
+
+                cancelled = item->next;
+                item->result = -ECANCELED;
+                mailbox_post(p->mailbox, &item->message);
+        }
+
+        if (!all_exited) {
+                /* A thread is stuck in a blocking call (a hung libvirtd, a dead NFS
+                 * server). Joining would hang the exit, so leave it and the pool. */
+                log_warning("%u worker thread(s) still blocked after %llu ms, leaving them behind",
+                            p->n_threads - p->n_exited, (unsigned long long) timeout_usec / 1000);
+                for (unsigned i = 0; i < p->n_threads; i++)
+                        pthread_detach(p->threads[i]);
+                return -EBUSY;
+        }
+        for (unsigned i = 0; i < p->n_threads; i++)
+                pthread_join(p->threads[i], NULL);
+        p->n_threads = 0;
+        return 0;
+}
+
+WorkerPool *worker_pool_free(WorkerPool *p) {
+        if (!p)
+                return NULL;
+        pthread_cond_destroy(&p->exited);
+        pthread_cond_destroy(&p->wake);
+        pthread_mutex_destroy(&p->lock);
+        free(p->threads);
+        free(p);
+        return NULL;
+}
+
+int worker_pool_submit(WorkerPool *p, WorkerPriority prio, worker_work_fn work,
+                       worker_done_fn done, void *userdata) {
+        WorkItem *item;
+
+        if (prio == WORKER_NORMAL && p->in_flight >= p->max_in_flight)
+                return -EBUSY;
+        item = calloc(1, sizeof *item);
+        if (!item)
+                return -ENOMEM;
+        *item = (WorkItem) {
+                .message = { .fn = item_complete, .userdata = item },
+                .pool = p,
+                .prio = prio,
+                .work = work,
+                .done = done,
+                .userdata = userdata,
+        };
+
+        pthread_mutex_lock(&p->lock);
+        if (p->stopping) {
+                pthread_mutex_unlock(&p->lock);
+                free(item);
+                return -ESHUTDOWN;
+        }
+        if (p->tail)
+                p->tail->next = item;
+        else
+                p->head = item;
+        p->tail = item;
+        pthread_cond_signal(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+
+        if (prio == WORKER_NORMAL)
+                p->in_flight++;
+        return 0;
+}
+
+unsigned worker_pool_in_flight(WorkerPool *p) {
+        return p->in_flight;
+}
+
+unsigned worker_pool_max_in_flight(WorkerPool *p) {
+        return p->max_in_flight;
+}

@@ -1,0 +1,41 @@
+/* Worker pool: blocking work runs on threads, completions run on the loop */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "mailbox.h"
+
+typedef struct WorkerPool WorkerPool;
+
+/* WORK runs on a worker thread and must not touch loop-owned state. DONE runs
+ * later on the loop thread with WORK's return value, or -ECANCELED when the
+ * pool was stopped before WORK started. DONE owns USERDATA from then on. */
+typedef int (*worker_work_fn)(void *userdata);
+typedef void (*worker_done_fn)(int result, void *userdata);
+
+typedef enum WorkerPriority {
+        WORKER_NORMAL,   /* counts against the cap: callers get -EBUSY past it */
+        WORKER_INTERNAL, /* the agent's own housekeeping (reconnects): never refused */
+} WorkerPriority;
+
+int worker_pool_new(Mailbox *mb, unsigned n_threads, unsigned max_in_flight, WorkerPool **ret);
+
+/* Stops the threads: queued work is cancelled, running work is waited for
+ * up to TIMEOUT_USEC, and later submissions fail with -ESHUTDOWN. DONE
+ * callbacks are delivered through the mailbox; dispatch it afterwards.
+ * Returns 0 when every thread has exited, or -EBUSY when one stayed blocked:
+ * it may still post to the mailbox, so then neither the pool nor the
+ * mailbox may be freed (the process is exiting anyway). */
+int worker_pool_stop(WorkerPool *p, uint64_t timeout_usec);
+
+/* Only after worker_pool_stop() returned 0. */
+WorkerPool *worker_pool_free(WorkerPool *p);
+
+/* Loop thread. Returns 0, -EBUSY when MAX_IN_FLIGHT operations are already
+ * queued or running, -ESHUTDOWN once stopping, -ENOMEM. */
+int worker_pool_submit(WorkerPool *p, WorkerPriority prio, worker_work_fn work,
+                       worker_done_fn done, void *userdata);
+
+unsigned worker_pool_in_flight(WorkerPool *p);
+unsigned worker_pool_max_in_flight(WorkerPool *p);

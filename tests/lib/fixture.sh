@@ -1,0 +1,166 @@
+# Test fixtures: a private system bus, the daemon, a private libvirtd.
+# Sourced by the integration tests. Everything lives under one mktemp
+# directory, every process started is remembered by PID and stopped by PID
+# at exit, so two runs on one machine never meet.
+set -euo pipefail
+
+: "${HOSTAGENTD:?HOSTAGENTD must name the hostagentd binary under test}"
+: "${HOSTAGENT_SOURCE_DIR:?HOSTAGENT_SOURCE_DIR must name the source tree}"
+
+T=$(mktemp -d /tmp/hostagent-test.XXXXXX)
+chmod 0755 "$T"              # the unprivileged caller must reach the bus socket
+FIXTURE_PIDS=()
+TESTS_PASSED=0
+TESTS_FAILED=0
+
+fixture_cleanup() {
+        local pid
+        for pid in "${FIXTURE_PIDS[@]}"; do
+                kill -TERM "$pid" 2>/dev/null || true
+        done
+        for pid in "${FIXTURE_PIDS[@]}"; do
+                for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+                kill -KILL "$pid" 2>/dev/null || true
+        done
+        rm -rf "$T"
+}
+trap fixture_cleanup EXIT
+
+fixture_track() { FIXTURE_PIDS+=("$1"); }
+
+ok()   { TESTS_PASSED=$((TESTS_PASSED + 1)); echo "ok - $*"; }
+fail() { TESTS_FAILED=$((TESTS_FAILED + 1)); echo "not ok - $*"; }
+
+assert_eq() {   # expected actual description
+        if [ "$1" = "$2" ]; then ok "$3"; else fail "$3: expected '$1', got '$2'"; fi
+}
+assert_contains() {   # haystack needle description
+        case "$1" in *"$2"*) ok "$3" ;; *) fail "$3: '$2' not in: $1" ;; esac
+}
+assert_not_contains() {
+        case "$1" in *"$2"*) fail "$3: '$2' unexpectedly in: $1" ;; *) ok "$3" ;; esac
+}
+
+# Ends the test: prints the tally and fails when anything failed.
+fixture_finish() {
+        echo "$TESTS_PASSED passed, $TESTS_FAILED failed"
+        [ "$TESTS_FAILED" -eq 0 ]
+}
+
+# wait_until SECONDS COMMAND...: poll until COMMAND succeeds.
+wait_until() {
+        local deadline=$((SECONDS + $1)); shift
+        until "$@" >/dev/null 2>&1; do
+                [ $SECONDS -lt $deadline ] || return 1
+                sleep 0.05
+        done
+}
+
+# bus_start: a system-type bus from Debian's own system.conf, with only the
+# socket, pid file, service and policy directories made ours. Its default
+# policy stays as shipped; our policy file is included after it, as on a host.
+bus_start() {
+        local dir="$T/bus"
+        mkdir -p "$dir/system.d" "$dir/services"
+        cp "$HOSTAGENT_SOURCE_DIR/systemd/org.hostagent1.conf" "$dir/system.d/"
+        sed -e '/<user>/d' -e '/<fork\/>/d' -e '/<standard_system_servicedirs\/>/d' \
+            -e '/<servicehelper>/d' -e '/<syslog\/>/d' -e '/<include[ >]/d' -e '/<includedir>/d' \
+            -e "s|<pidfile>.*</pidfile>|<pidfile>$dir/pid</pidfile>|" \
+            -e "s|<listen>.*</listen>|<listen>unix:path=$dir/socket</listen>|" \
+            -e "s|</busconfig>|<servicedir>$dir/services</servicedir><includedir>$dir/system.d</includedir></busconfig>|" \
+            /usr/share/dbus-1/system.conf > "$dir/bus.conf"
+        grep -q "$dir/socket" "$dir/bus.conf" || { echo "bus.conf: no <listen> replaced" >&2; return 1; }
+        ! grep -q '<user>' "$dir/bus.conf" || { echo "bus.conf: <user> left in" >&2; return 1; }
+        local pid
+        pid=$(dbus-daemon --config-file="$dir/bus.conf" --fork --print-pid=1 --nopidfile 2>"$dir/log")
+        fixture_track "$pid"
+        BUS_PID=$pid
+        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/socket"
+}
+
+# bus_reload: dbus-daemon re-reads its configuration (service files too).
+bus_reload() { kill -HUP "$BUS_PID"; sleep 0.2; }
+
+name_owned() {
+        busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                NameHasOwner s org.hostagent1 2>/dev/null | grep -q '^b true$'
+}
+
+# daemon_start ARGS...: run hostagentd and wait until it owns its name.
+daemon_start() {
+        mkdir -p "$T/state"
+        "$HOSTAGENTD" --config=/dev/null --state-dir="$T/state" "$@" 2>>"$T/daemon.log" &
+        DAEMON_PID=$!
+        fixture_track "$DAEMON_PID"
+        if ! wait_until 20 name_owned; then
+                echo "hostagentd did not own org.hostagent1; its log:" >&2
+                cat "$T/daemon.log" >&2
+                return 1
+        fi
+}
+
+# daemon_stop: SIGTERM, then the exit status (sanitizer builds fail on leaks).
+daemon_stop() {
+        kill -TERM "$DAEMON_PID"
+        local rc=0
+        wait "$DAEMON_PID" || rc=$?
+        return $rc
+}
+
+# prop NAME: one Manager property, as busctl prints it ("s \"x\"", "b true").
+prop() {
+        busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager "$1"
+}
+
+# A private libvirtd (test driver and QEMU), in its own mount namespace so its
+# fixed paths (/run, /etc/libvirt, /var/lib/libvirt) are ours. The QEMU
+# capability cache is kept between runs under /var/tmp.
+libvirtd_start() {
+        LV="$T/libvirt"
+        mkdir -p "$LV"/{etc,run,lib,log}
+        LV_CACHE=${HOSTAGENT_LIBVIRT_CACHE:-/var/tmp/hostagent-libvirt-cache}
+        mkdir -p "$LV_CACHE"
+        cat > "$LV/etc/libvirtd.conf" <<CONF
+unix_sock_group = "root"
+unix_sock_rw_perms = "0770"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+log_outputs = "3:file:/var/log/libvirtd.log"
+CONF
+        cat > "$LV/etc/qemu.conf" <<CONF
+user = "root"
+group = "root"
+dynamic_ownership = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+stdio_handler = "file"
+vnc_listen = "127.0.0.1"
+spice_listen = "127.0.0.1"
+CONF
+        libvirtd_spawn
+        LIBVIRT_TEST_URI="test+unix:///default?socket=$LV/run/libvirt/libvirt-sock"
+        LIBVIRT_QEMU_URI="qemu+unix:///system?socket=$LV/run/libvirt/libvirt-sock"
+}
+
+libvirtd_spawn() {
+        rm -f "$LV/run/libvirtd.pid"
+        # Pinned to one CPU: libvirt 9.0 re-probes QEMU when CPUID's APIC ID differs.
+        taskset -c 0 unshare --mount --propagation private -- sh -ec "
+                mount --bind $LV/etc /etc/libvirt
+                mount --bind $LV/run /run
+                mount --bind $LV/lib /var/lib/libvirt
+                mount --bind $LV_CACHE /var/cache/libvirt
+                mount --bind $LV/log /var/log
+                mkdir -p /var/log/libvirt
+                exec /usr/sbin/libvirtd -d -f /etc/libvirt/libvirtd.conf -p /run/libvirtd.pid"
+        wait_until 30 test -S "$LV/run/libvirt/libvirt-sock" || { echo "libvirtd did not start" >&2; return 1; }
+        wait_until 10 test -s "$LV/run/libvirtd.pid"
+        LIBVIRTD_PID=$(cat "$LV/run/libvirtd.pid")
+        fixture_track "$LIBVIRTD_PID"
+}
+
+libvirtd_stop() {
+        kill -TERM "$LIBVIRTD_PID"
+        wait_until 20 sh -c "! kill -0 $LIBVIRTD_PID"
+        rm -f "$LV/run/libvirt/libvirt-sock"
+}
