@@ -71,6 +71,14 @@ static int property_get_max_operations(sd_bus *bus, const char *path, const char
         return sd_bus_message_append(reply, "u", worker_pool_max_in_flight(m->pool));
 }
 
+static int property_get_operations_in_flight(sd_bus *bus, const char *path, const char *interface,
+                                            const char *property, sd_bus_message *reply,
+                                            void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "u", worker_pool_in_flight(m->pool));
+}
+
 static int property_get_log_level(sd_bus *bus, const char *path, const char *interface,
                                   const char *property, sd_bus_message *reply, void *userdata,
                                   sd_bus_error *error) {
@@ -329,6 +337,8 @@ const sd_bus_vtable manager_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MaxOperations", "u", property_get_max_operations, 0,
                         SD_BUS_VTABLE_PROPERTY_CONST),
+        /* Changes with every call: read it, no signal (it would double the traffic). */
+        SD_BUS_PROPERTY("OperationsInFlight", "u", property_get_operations_in_flight, 0, 0),
         /* UNPRIVILEGED everywhere: sd-bus's own check would refuse non-root
          * callers before bus_authorize() decides, and reads are for everyone. */
         SD_BUS_WRITABLE_PROPERTY("LogLevel", "s", property_get_log_level, property_set_log_level,

@@ -30,6 +30,9 @@ struct WorkerPool {
         Mailbox *mailbox;
         unsigned max_in_flight;
         unsigned in_flight;       /* loop thread only: NORMAL items not yet completed */
+        unsigned outstanding;     /* loop thread only: all items not yet completed */
+        void (*idle)(void *userdata);
+        void *idle_userdata;
 };
 
 static void item_complete(void *userdata) {
@@ -38,8 +41,11 @@ static void item_complete(void *userdata) {
 
         if (item->prio == WORKER_NORMAL)
                 p->in_flight--;
+        p->outstanding--;
         item->done(item->result, item->userdata);
         free(item);
+        if (p->outstanding == 0 && p->idle)
+                p->idle(p->idle_userdata);
 }
 
 static void *worker_main(void *userdata) {
@@ -114,20 +120,14 @@ static struct timespec deadline_after(uint64_t usec) {
         return ts;
 }
 
-int worker_pool_stop(WorkerPool *p, uint64_t timeout_usec) {
-        struct timespec deadline = deadline_after(timeout_usec);
+void worker_pool_cancel_queued(WorkerPool *p) {
         WorkItem *cancelled;
-        bool all_exited;
 
         pthread_mutex_lock(&p->lock);
         p->stopping = true;
         cancelled = p->head;
         p->head = p->tail = NULL;
         pthread_cond_broadcast(&p->wake);
-        while (p->n_exited < p->n_threads)
-                if (pthread_cond_timedwait(&p->exited, &p->lock, &deadline) != 0)
-                        break;
-        all_exited = p->n_exited == p->n_threads;
         pthread_mutex_unlock(&p->lock);
 
         while (cancelled) {
@@ -137,6 +137,20 @@ int worker_pool_stop(WorkerPool *p, uint64_t timeout_usec) {
                 item->result = -ECANCELED;
                 mailbox_post(p->mailbox, &item->message);
         }
+}
+
+int worker_pool_stop(WorkerPool *p, uint64_t timeout_usec) {
+        struct timespec deadline = deadline_after(timeout_usec);
+        bool all_exited;
+
+        worker_pool_cancel_queued(p);
+
+        pthread_mutex_lock(&p->lock);
+        while (p->n_exited < p->n_threads)
+                if (pthread_cond_timedwait(&p->exited, &p->lock, &deadline) != 0)
+                        break;
+        all_exited = p->n_exited == p->n_threads;
+        pthread_mutex_unlock(&p->lock);
 
         if (!all_exited) {
                 /* A thread is stuck in a blocking call (a hung libvirtd, a dead NFS
@@ -198,7 +212,17 @@ int worker_pool_submit(WorkerPool *p, WorkerPriority prio, worker_work_fn work,
 
         if (prio == WORKER_NORMAL)
                 p->in_flight++;
+        p->outstanding++;
         return 0;
+}
+
+void worker_pool_set_idle_callback(WorkerPool *p, void (*idle)(void *userdata), void *userdata) {
+        p->idle = idle;
+        p->idle_userdata = userdata;
+}
+
+unsigned worker_pool_outstanding(WorkerPool *p) {
+        return p->outstanding;
 }
 
 unsigned worker_pool_in_flight(WorkerPool *p) {

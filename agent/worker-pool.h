@@ -29,6 +29,16 @@ int worker_pool_new(Mailbox *mb, unsigned n_threads, unsigned max_in_flight, Wor
  * mailbox may be freed (the process is exiting anyway). */
 int worker_pool_stop(WorkerPool *p, uint64_t timeout_usec);
 
+/* Loop thread: the first step of a graceful stop. Work still queued is
+ * cancelled (its DONE gets -ECANCELED through the mailbox), later
+ * submissions fail with -ESHUTDOWN, running work goes on. */
+void worker_pool_cancel_queued(WorkerPool *p);
+
+/* Loop thread: IDLE runs whenever the last outstanding item (of any
+ * priority) has completed, e.g. to finish a graceful stop. */
+void worker_pool_set_idle_callback(WorkerPool *p, void (*idle)(void *userdata), void *userdata);
+unsigned worker_pool_outstanding(WorkerPool *p);
+
 /* Only after worker_pool_stop() returned 0. */
 WorkerPool *worker_pool_free(WorkerPool *p);
 

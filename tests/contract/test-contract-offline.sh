@@ -1,0 +1,37 @@
+# The committed interface XML is the contract: every interface the daemon
+# serves has one, documented member by member, and the vtables render exactly
+# to it (the live bus is compared in test-bus-basics).
+set -euo pipefail
+failed=0
+served=$("$HOSTAGENTD" --bus-introspect=list)
+[ -n "$served" ] || { echo "not ok - --bus-introspect=list printed nothing"; exit 1; }
+for iface in $served; do
+        xml="$HOSTAGENT_SOURCE_DIR/bus-interfaces/$iface.xml"
+        if [ ! -f "$xml" ]; then
+                echo "not ok - $iface is served but bus-interfaces/$iface.xml is missing"
+                failed=$((failed + 1)); continue
+        fi
+        rendered=$(mktemp)
+        "$HOSTAGENTD" --bus-introspect="$iface" > "$rendered"
+        if "$INTROSPECT_COMPARE" --require-docs "$xml" "$rendered"; then
+                echo "ok - $iface: vtable matches bus-interfaces/$iface.xml, every member documented"
+        else
+                echo "not ok - $iface differs from bus-interfaces/$iface.xml (see above)"
+                failed=$((failed + 1))
+        fi
+        rm -f "$rendered"
+done
+# And the other way: no contract file for an interface nobody serves.
+for xml in "$HOSTAGENT_SOURCE_DIR"/bus-interfaces/*.xml; do
+        iface=$(basename "$xml" .xml)
+        if ! grep -qx "$iface" <<<"$served"; then
+                echo "not ok - bus-interfaces/$iface.xml describes an interface the daemon does not serve"
+                failed=$((failed + 1))
+        fi
+done
+if "$HOSTAGENTD" --bus-introspect=org.example.Nope >/dev/null 2>&1; then
+        echo "not ok - an unknown interface was not refused"; failed=$((failed + 1))
+else
+        echo "ok - an unknown interface is refused"
+fi
+[ "$failed" -eq 0 ]
