@@ -3,7 +3,8 @@
 
 #include <stdbool.h>
 
-#define OPTIONS_DEFAULT_CONFIG      "/etc/hostagent/hostagentd.conf"
+/* Where cmake --install puts it: /etc/hostagent/hostagentd.conf for prefix /usr. */
+#define OPTIONS_DEFAULT_CONFIG      HOSTAGENT_CONFIG_FILE
 #define OPTIONS_DEFAULT_LIBVIRT_URI "qemu:///system"
 #define OPTIONS_DEFAULT_STATE_DIR   "/var/lib/hostagent"
 #define OPTIONS_DEFAULT_OVSDB       "unix:/run/openvswitch/db.sock"
