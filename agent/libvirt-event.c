@@ -172,6 +172,9 @@ static void sync_pending(void *userdata) {
         do {
                 n_releases = 0;
                 pthread_mutex_lock(&impl.lock);
+                /* Removals first: libvirt may have closed a watched fd and opened
+                 * a new one with the same number; deleting the old epoll entry
+                 * after adding the new one would delete the new one. */
                 for (Event **p = &impl.events; *p;) {
                         Event *e = *p;
 
@@ -183,10 +186,11 @@ static void sync_pending(void *userdata) {
                                 free(e);
                                 continue;
                         }
-                        if (!e->removed && e->dirty)
-                                event_apply_locked(e);
                         p = &e->next;
                 }
+                for (Event *e = impl.events; e; e = e->next)
+                        if (!e->removed && e->dirty)
+                                event_apply_locked(e);
                 pthread_mutex_unlock(&impl.lock);
 
                 /* libvirt requires the free callbacks outside its own calls into us. */

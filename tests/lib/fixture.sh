@@ -13,8 +13,20 @@ FIXTURE_PIDS=()
 TESTS_PASSED=0
 TESTS_FAILED=0
 
+# A daemon that crashed leaves a core in $T (daemon_start sets it up): show
+# its stack, so a crash seen once in CI can be understood from the log.
+fixture_report_cores() {
+        local core
+        for core in "$T"/core*; do
+                [ -f "$core" ] || continue
+                echo "hostagentd dumped core ($core); backtrace:" >&2
+                gdb -q -batch -ex 'thread apply all bt' "$HOSTAGENTD" "$core" >&2 2>/dev/null || true
+        done
+}
+
 fixture_cleanup() {
         local pid
+        fixture_report_cores
         for pid in "${FIXTURE_PIDS[@]}"; do
                 kill -TERM "$pid" 2>/dev/null || true
         done
@@ -89,7 +101,9 @@ name_owned() {
 # daemon_start ARGS...: run hostagentd and wait until it owns its name.
 daemon_start() {
         mkdir -p "$T/state"
-        "$HOSTAGENTD" --config=/dev/null --state-dir="$T/state" "$@" 2>>"$T/daemon.log" &
+        # Run from $T with cores allowed: a crash leaves its core where we look.
+        (cd "$T" && ulimit -c unlimited 2>/dev/null; \
+         exec "$HOSTAGENTD" --config=/dev/null --state-dir="$T/state" "$@" 2>>"$T/daemon.log") &
         DAEMON_PID=$!
         fixture_track "$DAEMON_PID"
         if ! wait_until 20 name_owned; then
