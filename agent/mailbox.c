@@ -85,15 +85,18 @@ void mailbox_dispatch(Mailbox *mb) {
         pthread_mutex_lock(&mb->lock);
         list = mb->head;
         mb->head = mb->tail = NULL;
-        for (MailboxMessage *m = list; m; m = m->next)
-                m->queued = false;
         pthread_mutex_unlock(&mb->lock);
 
         while (list) {
                 MailboxMessage *m = list;
 
-                /* Read next before the call: FN may free or re-post M. */
+                /* A message stays marked queued until its own turn: posting it
+                 * again re-links its NEXT, so that must be read first, and only
+                 * then may other threads post it anew (into the next batch). */
                 list = m->next;
+                pthread_mutex_lock(&mb->lock);
+                m->queued = false;
+                pthread_mutex_unlock(&mb->lock);
                 m->fn(m->userdata);
         }
 }
