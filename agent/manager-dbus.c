@@ -111,6 +111,13 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
         return 0;
 }
 
+/* What every call that needs libvirt answers while it is down. */
+static int manager_error_libvirt_unavailable(Manager *m, sd_bus_error *error) {
+        return sd_bus_error_setf(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE,
+                                 "libvirt at %s is not connected: %s", libvirt_conn_uri(m->libvirt),
+                                 libvirt_conn_last_error(m->libvirt) ?: "connecting");
+}
+
 static int append_dict_string(sd_bus_message *reply, const char *key, const char *value) {
         return sd_bus_message_append(reply, "{sv}", key, "s", strempty(value));
 }
@@ -135,10 +142,7 @@ static int method_get_host_info(sd_bus_message *msg, void *userdata, sd_bus_erro
         int r;
 
         if (!info)
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE,
-                                         "libvirt at %s is not connected: %s",
-                                         libvirt_conn_uri(m->libvirt),
-                                         libvirt_conn_last_error(m->libvirt) ?: "connecting");
+                return manager_error_libvirt_unavailable(m, error);
         format_libvirt_version(info->hypervisor_version, hv);
         format_libvirt_version(info->libvirt_version, lv);
 
@@ -303,10 +307,7 @@ static int method_get_host_stats(sd_bus_message *msg, void *userdata, sd_bus_err
         c->conn = libvirt_conn_ref(m->libvirt);
         if (!c->conn) {
                 host_stats_call_free(c);
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE,
-                                         "libvirt at %s is not connected: %s",
-                                         libvirt_conn_uri(m->libvirt),
-                                         libvirt_conn_last_error(m->libvirt) ?: "connecting");
+                return manager_error_libvirt_unavailable(m, error);
         }
         info = libvirt_conn_host_info(m->libvirt);
         c->memory_total = info ? info->memory_kib * 1024 : 0;

@@ -35,15 +35,20 @@ static Fixture *fixture_new(unsigned threads, unsigned cap) {
         return f;
 }
 
-static void fixture_free(Fixture *f) {
-        assert_int_equal(worker_pool_stop(f->pool, 5 * 1000 * 1000), 0);
-        mailbox_dispatch(f->mailbox);
+/* After worker_pool_stop() returned 0. */
+static void fixture_release(Fixture *f) {
         worker_pool_free(f->pool);
         mailbox_free(f->mailbox);
         sd_event_unref(f->event);
         sem_destroy(&f->release);
         sem_destroy(&f->started);
         free(f);
+}
+
+static void fixture_free(Fixture *f) {
+        assert_int_equal(worker_pool_stop(f->pool, 5 * 1000 * 1000), 0);
+        mailbox_dispatch(f->mailbox);
+        fixture_release(f);
 }
 
 static int blocking_work(void *userdata) {
@@ -149,12 +154,7 @@ static void test_stop_cancels_queued_work(void **state) {
         mailbox_dispatch(f->mailbox);
         assert_int_equal(f->done_calls, 2);
         assert_int_equal(f->last_result, 42);
-        mailbox_free(f->mailbox);
-        worker_pool_free(f->pool);
-        sd_event_unref(f->event);
-        sem_destroy(&f->release);
-        sem_destroy(&f->started);
-        free(f);
+        fixture_release(f);
 }
 
 static void test_stop_leaves_a_stuck_thread(void **state) {
@@ -170,12 +170,7 @@ static void test_stop_leaves_a_stuck_thread(void **state) {
         mailbox_dispatch(f->mailbox);
         assert_int_equal(f->done_calls, 1);
         assert_int_equal(f->last_result, 42);
-        worker_pool_free(f->pool);
-        mailbox_free(f->mailbox);
-        sd_event_unref(f->event);
-        sem_destroy(&f->release);
-        sem_destroy(&f->started);
-        free(f);
+        fixture_release(f);
 }
 
 int main(void) {
