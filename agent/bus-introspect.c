@@ -10,6 +10,7 @@
 
 #include "macro.h"
 #include "manager-dbus.h"
+#include "vm-dbus.h"
 
 typedef struct BusImplementation {
         const char *interface;
@@ -19,6 +20,7 @@ typedef struct BusImplementation {
 
 static const BusImplementation implementations[] = {
         { MANAGER_INTERFACE, HOSTAGENT_ROOT_PATH, manager_vtable },
+        { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable },
 };
 
 typedef struct IntrospectCall {

@@ -24,6 +24,7 @@ struct LibvirtConn {
         LibvirtHostInfo info;
         char *last_error;
         unsigned failures;          /* consecutive failed attempts, for backoff */
+        unsigned generation;        /* successful connections so far */
         bool attempted;
         sd_event_source *retry;
         MailboxMessage closed_message;
@@ -195,6 +196,7 @@ static void open_done(int result, void *userdata) {
         c->failures = 0;
         c->last_error = mfree(c->last_error);
         c->state = LIBVIRT_CONNECTED;
+        c->generation++;
         log_info("Connected to libvirt at %s (%s)", c->uri, strempty(c->info.hypervisor));
         open_attempt_free(a);
         c->changed(c, true, c->userdata);
@@ -302,6 +304,10 @@ int libvirt_conn_start(LibvirtConn *c) {
 
 bool libvirt_conn_is_connected(LibvirtConn *c) {
         return c->state == LIBVIRT_CONNECTED;
+}
+
+unsigned libvirt_conn_generation(LibvirtConn *c) {
+        return c->generation;
 }
 
 bool libvirt_conn_attempted(LibvirtConn *c) {

@@ -39,6 +39,9 @@ LibvirtConn *libvirt_conn_free(LibvirtConn *c);
 int libvirt_conn_start(LibvirtConn *c);
 
 bool libvirt_conn_is_connected(LibvirtConn *c);
+/* Counts successful connections: state tied to one connection (event
+ * callbacks) compares it to tell whether it belongs to the current one. */
+unsigned libvirt_conn_generation(LibvirtConn *c);
 bool libvirt_conn_attempted(LibvirtConn *c);       /* the first attempt has finished */
 const char *libvirt_conn_uri(LibvirtConn *c);
 const char *libvirt_conn_last_error(LibvirtConn *c); /* why we are not connected, or NULL */

@@ -12,6 +12,7 @@
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
+#include "vm-dbus.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface,
                                 const char *property, sd_bus_message *reply, void *userdata,
@@ -111,11 +112,21 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
         return 0;
 }
 
-/* What every call that needs libvirt answers while it is down. */
-static int manager_error_libvirt_unavailable(Manager *m, sd_bus_error *error) {
+int manager_error_libvirt_unavailable(Manager *m, sd_bus_error *error) {
         return sd_bus_error_setf(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE,
                                  "libvirt at %s is not connected: %s", libvirt_conn_uri(m->libvirt),
                                  libvirt_conn_last_error(m->libvirt) ?: "connecting");
+}
+
+int manager_error_submit(Manager *m, int r, sd_bus_error *error) {
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
+                                         "Too many operations in flight (limit %u); retry later",
+                                         worker_pool_max_in_flight(m->pool));
+        if (r == -ESHUTDOWN)
+                return sd_bus_error_set(error, HOSTAGENT_ERROR_SHUTTING_DOWN,
+                                        "hostagentd is shutting down; retry when it is back");
+        return r;
 }
 
 static int append_dict_string(sd_bus_message *reply, const char *key, const char *value) {
@@ -313,17 +324,64 @@ static int method_get_host_stats(sd_bus_message *msg, void *userdata, sd_bus_err
         c->memory_total = info ? info->memory_kib * 1024 : 0;
 
         r = worker_pool_submit(m->pool, WORKER_NORMAL, host_stats_work, host_stats_done, c);
-        if (r == -EBUSY) {
-                host_stats_call_free(c);
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
-                                         "Too many operations in flight (limit %u); retry later",
-                                         worker_pool_max_in_flight(m->pool));
-        }
         if (r < 0) {
                 host_stats_call_free(c);
-                return r;
+                return manager_error_submit(m, r, error);
         }
         return 1;   /* the reply is sent from host_stats_done() */
+}
+
+typedef struct ListReply {
+        sd_bus_message *reply;
+        int r;
+} ListReply;
+
+static void append_vm_entry(Vm *vm, void *userdata) {
+        ListReply *l = userdata;
+
+        if (l->r >= 0)
+                l->r = sd_bus_message_append(l->reply, "(osss)", vm->path, vm->info.uuid,
+                                             strempty(vm->info.name),
+                                             vm_state_to_string(vm->info.state) ?: "nostate");
+}
+
+static int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        ListReply l;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(osss)");
+        if (r < 0)
+                return r;
+        l = (ListReply) { .reply = reply };
+        vm_foreach(m, append_vm_entry, &l);
+        if (l.r < 0)
+                return l.r;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *key;
+        Vm *vm;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &key);
+        if (r < 0)
+                return r;
+        vm = vm_find(m, key);
+        if (!vm)
+                vm = vm_find_by_name(m, key);
+        if (!vm)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_VM,
+                                         "uuid_or_name: no VM has the UUID or name '%s'", key);
+        return sd_bus_reply_method_return(msg, "o", vm->path);
 }
 
 const sd_bus_vtable manager_vtable[] = {
@@ -348,6 +406,10 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_get_host_info, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetHostStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats),
                                 method_get_host_stats, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListVMs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(osss)", vms),
+                                method_list_vms, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetVM", SD_BUS_ARGS("s", uuid_or_name), SD_BUS_RESULT("o", vm),
+                                method_get_vm, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
@@ -363,7 +425,7 @@ int manager_bus_register(Manager *m) {
         r = sd_bus_add_object_manager(m->bus, NULL, HOSTAGENT_ROOT_PATH);
         if (r < 0)
                 return log_error_errno(r, "Cannot publish the ObjectManager: %m");
-        return 0;
+        return vm_bus_register(m);
 }
 
 int manager_emit_changed(Manager *m, const char *name, ...) {

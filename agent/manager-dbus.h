@@ -9,5 +9,11 @@ extern const sd_bus_vtable manager_vtable[];
 
 int manager_bus_register(Manager *m);
 
+/* What every call that needs libvirt answers while it is down. */
+int manager_error_libvirt_unavailable(Manager *m, sd_bus_error *error);
+
+/* Turns worker_pool_submit()'s refusal into the error a caller can act on. */
+int manager_error_submit(Manager *m, int r, sd_bus_error *error);
+
 /* Sends PropertiesChanged for the NULL-terminated property NAMES. */
 int manager_emit_changed(Manager *m, const char *name, ...) __attribute__((sentinel));

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager-dbus.h"
+#include "vm.h"
 
 static struct {
         WorkerPool *pool;
@@ -34,15 +35,31 @@ void manager_update_status(Manager *m) {
                                   uri, strempty(libvirt_conn_last_error(m->libvirt)));
 }
 
+void manager_set_ready(Manager *m) {
+        if (m->ready)
+                return;
+        m->ready = true;
+        (void) manager_emit_changed(m, "Ready", NULL);
+        manager_update_status(m);
+}
+
 static void on_libvirt_changed(LibvirtConn *c, bool connected, void *userdata) {
         Manager *m = userdata;
+        int r;
 
         (void) manager_emit_changed(m, "LibvirtConnected", NULL);
-        if (!m->ready) {
-                m->ready = true;
-                (void) manager_emit_changed(m, "Ready", NULL);
-        }
         manager_update_status(m);
+        if (!connected) {
+                /* Nothing to load until libvirt is back: ready with what we have. */
+                manager_set_ready(m);
+                return;
+        }
+        /* Ready once the VMs are read; a reconnect re-reads and emits the difference. */
+        r = vm_registry_connected(m);
+        if (r < 0) {
+                log_error_errno(r, "Cannot start reading the VMs: %m");
+                manager_set_ready(m);
+        }
 }
 
 static void finish_stop(void *userdata) {
@@ -165,6 +182,8 @@ Manager *manager_free(Manager *m) {
                                                  ? 0 : MANAGER_STOP_TIMEOUT_USEC) >= 0;
         if (m->mailbox)
                 mailbox_dispatch(m->mailbox);
+
+        vm_registry_free(m);
 
         /* A thread stuck in libvirt means libvirtd hangs: closing would too. */
         if (pool_stopped) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -26,7 +27,21 @@ typedef struct Manager {
         LibvirtConn *libvirt;
         bool ready;       /* initial state loaded: what the Ready property says */
         bool stopping;
+        uint64_t sequence; /* one counter over all typed signals, for gap detection */
+
+        /* VMs (vm.c) */
+        void *vms;                   /* tsearch() tree of Vm *, by UUID */
+        size_t n_vms;
+        unsigned vm_sync_mark;       /* counts full syncs */
+        uint64_t vm_event_clock;     /* counts lifecycle events */
+        bool vm_sync_running;
+        bool vm_synced;              /* the first full sync has finished */
+        unsigned vm_events_conn;     /* libvirt connection generation the callbacks are on */
+        sd_event_source *vm_reconcile;
 } Manager;
+
+/* The initial state is loaded (or cannot be): Ready turns true, once. */
+void manager_set_ready(Manager *m);
 
 int manager_new(const Options *options, Manager **ret);
 Manager *manager_free(Manager *m);

@@ -1,0 +1,156 @@
+/* A VM as read from libvirt: a snapshot taken on a worker thread */
+#include "vm-info.h"
+
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libvirt-error.h"
+#include "macro.h"
+
+void vm_info_done(VmInfo *info) {
+        free(info->name);
+        free(info->spec);
+        free(info->graphics_type);
+        free(info->graphics_listen);
+        *info = (VmInfo) { .graphics_port = -1 };
+}
+
+void vm_info_move(VmInfo *dst, VmInfo *src) {
+        vm_info_done(dst);
+        *dst = *src;
+        *src = (VmInfo) { .graphics_port = -1 };
+}
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name) {
+        for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
+                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name))
+                        return n;
+        return NULL;
+}
+
+static char *prop_dup(xmlNodePtr n, const char *name) {
+        xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
+        char *r = v ? strdup((const char *) v) : NULL;
+
+        xmlFree(v);
+        return r;
+}
+
+static char *content_dup(xmlNodePtr n) {
+        xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
+        char *r = v ? strdup((const char *) v) : NULL;
+
+        xmlFree(v);
+        return r;
+}
+
+static uint64_t memory_kib(xmlNodePtr n) {
+        _cleanup_(freep) char *text = content_dup(n), *unit = prop_dup(n, "unit");
+        uint64_t v = text ? strtoull(text, NULL, 10) : 0;
+
+        /* libvirt writes KiB; other units only appear in hand-written XML. */
+        if (!unit || streq(unit, "KiB") || streq(unit, "k"))
+                return v;
+        if (streq(unit, "MiB") || streq(unit, "M"))
+                return v * 1024;
+        if (streq(unit, "GiB") || streq(unit, "G"))
+                return v * 1024 * 1024;
+        if (streq(unit, "b") || streq(unit, "bytes"))
+                return v / 1024;
+        return v;
+}
+
+static void parse_graphics(xmlNodePtr devices, VmInfo *info) {
+        xmlNodePtr g = child(devices, "graphics");
+        _cleanup_(freep) char *port = NULL;
+
+        if (!g)
+                return;
+        info->graphics_type = prop_dup(g, "type");
+        info->graphics_listen = prop_dup(g, "listen");
+        if (!info->graphics_listen)
+                info->graphics_listen = prop_dup(child(g, "listen"), "address");
+        port = prop_dup(g, "port");
+        info->graphics_port = port ? atoi(port) : -1;
+        if (info->graphics_port <= 0)
+                info->graphics_port = -1;
+}
+
+static void parse_metadata(xmlNodePtr metadata, VmInfo *info) {
+        for (xmlNodePtr n = metadata ? metadata->children : NULL; n; n = n->next) {
+                if (n->type != XML_ELEMENT_NODE || !n->ns ||
+                    !xmlStrEqual(n->ns->href, BAD_CAST VM_METADATA_NS))
+                        continue;
+                info->spec = content_dup(child(n, "spec"));
+                return;
+        }
+}
+
+int vm_info_parse_xml(const char *xml, VmInfo *info) {
+        xmlDocPtr doc;
+        xmlNodePtr root, vcpu, mem;
+        _cleanup_(freep) char *vcpus = NULL;
+
+        doc = xmlReadMemory(xml, (int) strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+        if (!doc)
+                return -EBADMSG;
+        root = xmlDocGetRootElement(doc);
+        if (!root || !xmlStrEqual(root->name, BAD_CAST "domain")) {
+                xmlFreeDoc(doc);
+                return -EBADMSG;
+        }
+        free(info->name);
+        info->name = content_dup(child(root, "name"));
+        vcpu = child(root, "vcpu");
+        vcpus = prop_dup(vcpu, "current");
+        if (!vcpus)
+                vcpus = content_dup(vcpu);
+        info->vcpus = vcpus ? (unsigned) strtoul(vcpus, NULL, 10) : 0;
+        mem = child(root, "currentMemory");
+        if (!mem)
+                mem = child(root, "memory");
+        info->memory_mib = memory_kib(mem) / 1024;
+        info->graphics_port = -1;
+        parse_graphics(child(root, "devices"), info);
+        parse_metadata(child(root, "metadata"), info);
+        xmlFreeDoc(doc);
+        return 0;
+}
+
+int vm_info_read(virDomainPtr dom, VmInfo *ret, char **ret_error) {
+        VmInfo info = { .graphics_port = -1 };
+        _cleanup_(freep) char *xml = NULL;
+        int state, reason, autostart = 0, persistent, r;
+
+        if (virDomainGetUUIDString(dom, info.uuid) < 0 ||
+            virDomainGetState(dom, &state, &reason, 0) < 0)
+                goto fail;
+        xml = virDomainGetXMLDesc(dom, 0);
+        if (!xml)
+                goto fail;
+        if (virDomainGetAutostart(dom, &autostart) < 0)
+                goto fail;
+        persistent = virDomainIsPersistent(dom);
+        if (persistent < 0)
+                goto fail;
+
+        info.state = (VmState) state;
+        info.reason = vm_reason_from_libvirt(state, reason);
+        info.autostart = autostart;
+        info.persistent = persistent;
+        r = vm_info_parse_xml(xml, &info);
+        if (r < 0) {
+                vm_info_done(&info);
+                if (ret_error)
+                        *ret_error = strdup("libvirt returned domain XML that cannot be parsed");
+                return r;
+        }
+        *ret = info;
+        return 0;
+fail:
+        vm_info_done(&info);
+        return libvirt_error_take(ret_error);
+}

@@ -1,0 +1,39 @@
+/* A VM as read from libvirt: a snapshot taken on a worker thread */
+#pragma once
+
+#include <libvirt/libvirt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vm-state.h"
+
+/* The agent's own metadata element in the domain XML: the spec lives there,
+ * so a restart of the agent loses nothing and needs no database. */
+#define VM_METADATA_NS  "urn:org.hostagent1:vm:1"
+#define VM_METADATA_KEY "hostagent"
+
+typedef struct VmInfo {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        char *name;
+        VmState state;
+        const char *reason;        /* static string */
+        unsigned vcpus;
+        uint64_t memory_mib;
+        bool autostart;
+        bool persistent;
+        char *spec;                /* the JSON spec the agent stored, or NULL */
+        char *graphics_type;       /* "vnc", "spice", or NULL */
+        char *graphics_listen;
+        int graphics_port;         /* -1 when not listening */
+} VmInfo;
+
+void vm_info_done(VmInfo *info);
+/* Moves SRC's contents into DST (freeing what DST held). */
+void vm_info_move(VmInfo *dst, VmInfo *src);
+
+/* Worker thread: everything about DOM, from libvirt. Returns 0 or -errno
+ * (-ENOENT when the domain vanished meanwhile); RET_ERROR gets libvirt's text. */
+int vm_info_read(virDomainPtr dom, VmInfo *ret, char **ret_error);
+
+/* Fills name, vcpus, memory, graphics and spec from domain XML. Exposed for tests. */
+int vm_info_parse_xml(const char *xml, VmInfo *info);

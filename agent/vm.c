@@ -1,0 +1,499 @@
+/* VMs: every libvirt domain as an object, kept current by events */
+#include "vm.h"
+
+#include <libvirt/virterror.h>
+#include <search.h>
+
+#include "libvirt-error.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "vm-dbus.h"
+
+static int vm_compare(const void *a, const void *b) {
+        return strcmp(((const Vm *) a)->info.uuid, ((const Vm *) b)->info.uuid);
+}
+
+Vm *vm_find(Manager *m, const char *uuid) {
+        Vm key = {};
+        void *found;
+
+        if (!uuid || strlen(uuid) >= sizeof key.info.uuid)
+                return NULL;
+        strcpy(key.info.uuid, uuid);
+        found = tfind(&key, &m->vms, vm_compare);
+        return found ? *(Vm **) found : NULL;
+}
+
+typedef struct Walk {
+        void (*fn)(Vm *vm, void *userdata);
+        void *userdata;
+} Walk;
+
+static void walk_action(const void *node, VISIT which, void *closure) {
+        Walk *w = closure;
+
+        if (which == postorder || which == leaf)
+                w->fn(*(Vm *const *) node, w->userdata);
+}
+
+void vm_foreach(Manager *m, void (*fn)(Vm *vm, void *userdata), void *userdata) {
+        Walk w = { fn, userdata };
+
+        twalk_r(m->vms, walk_action, &w);
+}
+
+typedef struct NameSearch {
+        const char *name;
+        Vm *found;
+} NameSearch;
+
+static void match_name(Vm *vm, void *userdata) {
+        NameSearch *s = userdata;
+
+        if (!s->found && streq_ptr(vm->info.name, s->name))
+                s->found = vm;
+}
+
+Vm *vm_find_by_name(Manager *m, const char *name) {
+        NameSearch s = { .name = name };
+
+        vm_foreach(m, match_name, &s);
+        return s.found;
+}
+
+Vm *vm_find_by_path(Manager *m, const char *path) {
+        _cleanup_(freep) char *uuid = NULL;
+
+        if (vm_bus_path_decode(path, &uuid) <= 0)
+                return NULL;
+        return vm_find(m, uuid);
+}
+
+size_t vm_count(Manager *m) {
+        return m->n_vms;
+}
+
+static Vm *vm_free(Vm *vm) {
+        if (!vm)
+                return NULL;
+        vm_info_done(&vm->info);
+        free(vm->path);
+        free(vm);
+        return NULL;
+}
+
+static Vm *vm_new(Manager *m, VmInfo *info) {
+        Vm *vm = calloc(1, sizeof *vm);
+
+        if (!vm)
+                return NULL;
+        vm->manager = m;
+        /* Newer than any read already under way: a sync that started before
+         * must not sweep it away. */
+        vm->event_clock = ++m->vm_event_clock;
+        vm_info_move(&vm->info, info);
+        if (vm_bus_path(vm->info.uuid, &vm->path) < 0 || !tsearch(vm, &m->vms, vm_compare))
+                return vm_free(vm);
+        m->n_vms++;
+        return vm;
+}
+
+void vm_remove(Vm *vm) {
+        Manager *m = vm->manager;
+
+        log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
+                   "VM %s is gone", strempty(vm->info.name));
+        vm_bus_withdraw(vm);
+        tdelete(vm, &m->vms, vm_compare);
+        m->n_vms--;
+        vm_free(vm);
+}
+
+void vm_set_state(Vm *vm, VmState state, const char *reason) {
+        if (state == VM_STATE_PAUSED && streq(reason, "io-error") && vm->enospc_pending)
+                reason = "enospc";
+        if (state != VM_STATE_PAUSED)
+                vm->enospc_pending = false;
+        if (vm->info.state == state && streq_ptr(vm->info.reason, reason))
+                return;
+        vm->info.state = state;
+        vm->info.reason = reason;
+        log_fields(LOG_DEBUG, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
+                   "VM %s is %s (%s)", strempty(vm->info.name), vm_state_to_string(state), reason);
+        vm_bus_emit_state(vm);
+}
+
+/* Collects the names of properties whose values differ, moving the new ones in. */
+static size_t vm_merge_fields(Vm *vm, VmInfo *info, const char **changed, size_t max) {
+        VmInfo *cur = &vm->info;
+        size_t n = 0;
+
+#define MOVE_STRING(field, prop)                                        \
+        if (!streq_ptr(cur->field, info->field) && n < max) {          \
+                free(cur->field);                                       \
+                cur->field = TAKE_PTR(info->field);                     \
+                changed[n++] = prop;                                    \
+        }
+#define MOVE_VALUE(field, prop)                                         \
+        if (cur->field != info->field && n < max) {                     \
+                cur->field = info->field;                               \
+                changed[n++] = prop;                                    \
+        }
+        MOVE_STRING(name, "Name");
+        MOVE_VALUE(vcpus, "VCPUs");
+        MOVE_VALUE(memory_mib, "MemoryMiB");
+        MOVE_VALUE(autostart, "Autostart");
+        MOVE_VALUE(persistent, "Persistent");
+        MOVE_STRING(spec, "Spec");
+        if (!streq_ptr(cur->graphics_type, info->graphics_type) ||
+            !streq_ptr(cur->graphics_listen, info->graphics_listen) ||
+            cur->graphics_port != info->graphics_port) {
+                free(cur->graphics_type);
+                free(cur->graphics_listen);
+                cur->graphics_type = TAKE_PTR(info->graphics_type);
+                cur->graphics_listen = TAKE_PTR(info->graphics_listen);
+                cur->graphics_port = info->graphics_port;
+                if (n < max)
+                        changed[n++] = "Graphics";
+        }
+#undef MOVE_STRING
+#undef MOVE_VALUE
+        return n;
+}
+
+Vm *vm_apply_info(Manager *m, VmInfo *info, uint64_t clock_at_read) {
+        const char *changed[16];
+        Vm *vm = vm_find(m, info->uuid);
+        size_t n;
+
+        if (!vm) {
+                vm = vm_new(m, info);
+                if (!vm) {
+                        log_error("Out of memory publishing VM %s", info->uuid);
+                        return NULL;
+                }
+                log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
+                           "VM %s appeared (%s)", strempty(vm->info.name), vm_state_to_string(vm->info.state));
+                vm_bus_announce(vm);
+                return vm;
+        }
+
+        n = vm_merge_fields(vm, info, changed, ELEMENTSOF(changed));
+        if (n > 0)
+                vm_bus_emit_changed(vm, changed, n);
+        /* Events that arrived while this was read are newer than it. */
+        if (vm->event_clock <= clock_at_read)
+                vm_set_state(vm, info->state, info->reason);
+        vm_info_done(info);
+        return vm;
+}
+
+/* Event callbacks: libvirt runs them on the loop thread (our event impl). */
+
+static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
+        Manager *m = opaque;
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        const char *reason;
+        VmState state;
+        Vm *vm;
+
+        if (virDomainGetUUIDString(dom, uuid) < 0)
+                return 0;
+        vm = vm_find(m, uuid);
+        m->vm_event_clock++;
+        if (vm)
+                vm->event_clock = m->vm_event_clock;
+
+        if (event == VIR_DOMAIN_EVENT_UNDEFINED) {
+                /* A running domain that loses its definition becomes transient. */
+                if (vm && !vm_state_is_active(vm->info.state))
+                        vm_remove(vm);
+                else if (vm)
+                        (void) vm_refresh(m, uuid);
+                return 0;
+        }
+        if (!vm || event == VIR_DOMAIN_EVENT_DEFINED) {
+                (void) vm_refresh(m, uuid);
+                return 0;
+        }
+        if (!vm_state_from_event(event, detail, &state, &reason))
+                return 0;
+        vm_set_state(vm, state, reason);
+        if (event == VIR_DOMAIN_EVENT_STOPPED && !vm->info.persistent) {
+                vm_remove(vm);   /* a transient domain ends with its process */
+                return 0;
+        }
+        /* The graphics port is allocated at start and released at stop. */
+        if (event == VIR_DOMAIN_EVENT_STARTED || event == VIR_DOMAIN_EVENT_STOPPED)
+                (void) vm_refresh(m, uuid);
+        return 0;
+}
+
+static int on_io_error_reason(virConnectPtr conn, virDomainPtr dom, const char *src_path,
+                              const char *dev_alias, int action, const char *reason, void *opaque) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        Vm *vm;
+
+        if (virDomainGetUUIDString(dom, uuid) < 0 || !(vm = vm_find(opaque, uuid)))
+                return 0;
+        log_fields(LOG_WARNING, LOG_FIELDS("VM_UUID", uuid, "OBJECT_PATH", vm->path),
+                   "VM %s: I/O error on %s (%s): %s", strempty(vm->info.name), strempty(dev_alias),
+                   strempty(src_path), strempty(reason));
+        if (!streq_ptr(reason, "enospc"))
+                return 0;
+        vm->enospc_pending = true;
+        if (vm->info.state == VM_STATE_PAUSED && streq_ptr(vm->info.reason, "io-error"))
+                vm_set_state(vm, VM_STATE_PAUSED, "enospc");
+        return 0;
+}
+
+static int on_metadata_change(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri,
+                              void *opaque) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+
+        if (virDomainGetUUIDString(dom, uuid) >= 0)
+                (void) vm_refresh(opaque, uuid);
+        return 0;
+}
+
+/* Refresh of one domain. */
+
+typedef struct RefreshJob {
+        Manager *manager;
+        virConnectPtr conn;
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        uint64_t clock_at_read;
+        VmInfo info;
+        char *error;
+} RefreshJob;
+
+static int refresh_work(void *userdata) {
+        RefreshJob *j = userdata;
+        virDomainPtr dom = virDomainLookupByUUIDString(j->conn, j->uuid);
+        int r;
+
+        if (!dom)
+                return libvirt_error_take(&j->error);
+        r = vm_info_read(dom, &j->info, &j->error);
+        virDomainFree(dom);
+        return r;
+}
+
+static void refresh_done(int result, void *userdata) {
+        RefreshJob *j = userdata;
+        Manager *m = j->manager;
+        Vm *vm = vm_find(m, j->uuid);
+
+        if (result >= 0)
+                vm_apply_info(m, &j->info, j->clock_at_read);
+        else if (result == -ENOENT && vm)
+                vm_remove(vm);
+        else if (result != -ECANCELED && result != -ENOENT)
+                log_debug_errno(result, "Cannot re-read VM %s: %s", j->uuid, strempty(j->error));
+        vm_info_done(&j->info);
+        virConnectClose(j->conn);
+        free(j->error);
+        free(j);
+}
+
+int vm_refresh(Manager *m, const char *uuid) {
+        RefreshJob *j;
+        int r;
+
+        j = calloc(1, sizeof *j);
+        if (!j)
+                return -ENOMEM;
+        j->conn = libvirt_conn_ref(m->libvirt);
+        if (!j->conn) {
+                free(j);
+                return -ENOTCONN;
+        }
+        j->manager = m;
+        snprintf(j->uuid, sizeof j->uuid, "%s", uuid);
+        j->clock_at_read = m->vm_event_clock;
+        j->info.graphics_port = -1;
+        r = worker_pool_submit(m->pool, WORKER_INTERNAL, refresh_work, refresh_done, j);
+        if (r < 0) {
+                virConnectClose(j->conn);
+                free(j);
+        }
+        return r;
+}
+
+/* Full sync: every domain, read off the loop, merged in one go. */
+
+typedef struct SyncJob {
+        Manager *manager;
+        virConnectPtr conn;
+        unsigned generation;
+        uint64_t clock_at_read;
+        bool register_events;
+        bool events_registered;
+        VmInfo *infos;
+        size_t n_infos;
+        char *error;
+} SyncJob;
+
+static int register_events(virConnectPtr conn, Manager *m) {
+        if (virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                             VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), m, NULL) < 0 ||
+            virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON,
+                                             VIR_DOMAIN_EVENT_CALLBACK(on_io_error_reason), m, NULL) < 0)
+                return -1;
+        /* Older or test drivers may lack it; the reconcile catches such changes. */
+        if (virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                                             VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change), m, NULL) < 0)
+                virResetLastError();
+        return 0;
+}
+
+static int sync_work(void *userdata) {
+        SyncJob *j = userdata;
+        virDomainPtr *doms = NULL;
+        int n, r = 0;
+
+        if (j->register_events) {
+                if (register_events(j->conn, j->manager) < 0)
+                        return libvirt_error_take(&j->error);
+                j->events_registered = true;
+        }
+        n = virConnectListAllDomains(j->conn, &doms, 0);
+        if (n < 0)
+                return libvirt_error_take(&j->error);
+        j->infos = calloc((size_t) n + 1, sizeof *j->infos);
+        if (!j->infos)
+                r = -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                if (r >= 0) {
+                        int k = vm_info_read(doms[i], &j->infos[j->n_infos], NULL);
+                        if (k >= 0)
+                                j->n_infos++;
+                        else if (k != -ENOENT)   /* undefined meanwhile: not an error */
+                                r = k;
+                }
+                virDomainFree(doms[i]);
+        }
+        free(doms);
+        return r;
+}
+
+typedef struct Sweep {
+        Vm **end;
+        uint64_t clock_at_read;
+} Sweep;
+
+/* Gone: not in the list, and nothing heard of it since the list was read. */
+static void sweep_unseen(Vm *vm, void *userdata) {
+        Sweep *s = userdata;
+
+        if (vm->sync_mark != vm->manager->vm_sync_mark && vm->event_clock <= s->clock_at_read)
+                *s->end++ = vm;
+}
+
+static void sync_merge(Manager *m, SyncJob *j) {
+        Vm **gone;
+        Sweep sweep;
+
+        m->vm_sync_mark++;
+        for (size_t i = 0; i < j->n_infos; i++) {
+                Vm *vm = vm_apply_info(m, &j->infos[i], j->clock_at_read);
+                if (vm)
+                        vm->sync_mark = m->vm_sync_mark;
+        }
+        gone = calloc(m->n_vms + 1, sizeof *gone);
+        if (!gone)
+                return;
+        sweep = (Sweep) { .end = gone, .clock_at_read = j->clock_at_read };
+        vm_foreach(m, sweep_unseen, &sweep);
+        for (Vm **p = gone; p < sweep.end; p++)
+                vm_remove(*p);
+        free(gone);
+}
+
+static void sync_done(int result, void *userdata) {
+        SyncJob *j = userdata;
+        Manager *m = j->manager;
+
+        m->vm_sync_running = false;
+        if (result >= 0 && j->generation == libvirt_conn_generation(m->libvirt))
+                sync_merge(m, j);
+        if (j->register_events && !j->events_registered)
+                m->vm_events_conn = 0;   /* register on the next sync instead */
+        if (result < 0 && result != -ECANCELED) {
+                log_warning_errno(result, "Cannot read the VMs from libvirt: %s", strempty(j->error));
+        }
+        if (result != -ECANCELED && !m->vm_synced) {
+                m->vm_synced = true;
+                manager_set_ready(m);
+        }
+        for (size_t i = 0; i < j->n_infos; i++)
+                vm_info_done(&j->infos[i]);
+        free(j->infos);
+        free(j->error);
+        virConnectClose(j->conn);
+        free(j);
+}
+
+static int vm_sync_start(Manager *m) {
+        unsigned generation = libvirt_conn_generation(m->libvirt);
+        SyncJob *j;
+        int r;
+
+        if (m->vm_sync_running)
+                return 0;
+        j = calloc(1, sizeof *j);
+        if (!j)
+                return -ENOMEM;
+        j->conn = libvirt_conn_ref(m->libvirt);
+        if (!j->conn) {
+                free(j);
+                return -ENOTCONN;
+        }
+        j->manager = m;
+        j->generation = generation;
+        j->clock_at_read = m->vm_event_clock;
+        j->register_events = m->vm_events_conn != generation;
+        r = worker_pool_submit(m->pool, WORKER_INTERNAL, sync_work, sync_done, j);
+        if (r < 0) {
+                virConnectClose(j->conn);
+                free(j);
+                return r;
+        }
+        m->vm_events_conn = generation;
+        m->vm_sync_running = true;
+        return 0;
+}
+
+static int on_reconcile(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (libvirt_conn_is_connected(m->libvirt))
+                (void) vm_sync_start(m);
+        (void) sd_event_source_set_time_relative(s, VM_RECONCILE_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ON);
+}
+
+int vm_registry_connected(Manager *m) {
+        int r;
+
+        if (!m->vm_reconcile) {
+                r = sd_event_add_time_relative(m->event, &m->vm_reconcile, CLOCK_MONOTONIC,
+                                               VM_RECONCILE_USEC, 0, on_reconcile, m);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(m->vm_reconcile, "vm-reconcile");
+        }
+        return vm_sync_start(m);
+}
+
+static void vm_free_node(void *node) {
+        vm_free(node);
+}
+
+void vm_registry_free(Manager *m) {
+        m->vm_reconcile = sd_event_source_disable_unref(m->vm_reconcile);
+        tdestroy(m->vms, vm_free_node);
+        m->vms = NULL;
+        m->n_vms = 0;
+}

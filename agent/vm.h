@@ -1,0 +1,52 @@
+/* VMs: every libvirt domain as an object, kept current by events */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vm-info.h"
+
+typedef struct Manager Manager;
+
+#define VM_PATH_PREFIX "/org/hostagent1/vm"
+#define VM_INTERFACE "org.hostagent1.VM"
+/* A full re-read of every domain catches whatever events were missed. */
+#define VM_RECONCILE_USEC (60ULL * 1000 * 1000)
+
+typedef struct Vm {
+        Manager *manager;
+        char *path;
+        VmInfo info;
+        uint64_t event_clock;   /* the registry's event clock at this VM's last event */
+        unsigned sync_mark;     /* last full sync that saw it */
+        bool enospc_pending;    /* an I/O error said ENOSPC; the pause that follows says why */
+} Vm;
+
+/* Loop thread. Called when libvirt connects: registers for domain events
+ * (once per connection) and reads every domain, then keeps reconciling. */
+int vm_registry_connected(Manager *m);
+void vm_registry_free(Manager *m);
+
+Vm *vm_find(Manager *m, const char *uuid);
+Vm *vm_find_by_name(Manager *m, const char *name);
+Vm *vm_find_by_path(Manager *m, const char *path);
+size_t vm_count(Manager *m);
+
+/* Calls FN for every VM, in UUID order. */
+void vm_foreach(Manager *m, void (*fn)(Vm *vm, void *userdata), void *userdata);
+
+/* Merges a snapshot read from libvirt: creates and announces the object
+ * when new, emits what changed otherwise. CLOCK_AT_READ is the event clock
+ * when the read started: a VM with an event since then knows a newer run
+ * state than the snapshot, which is then not applied. */
+Vm *vm_apply_info(Manager *m, VmInfo *info, uint64_t clock_at_read);
+
+/* A state we know from an event or a completed call. Emits PropertiesChanged
+ * and StateChanged when it differs from what we had. */
+void vm_set_state(Vm *vm, VmState state, const char *reason);
+
+/* Withdraws the object and frees it. */
+void vm_remove(Vm *vm);
+
+/* Re-reads one domain off the loop and merges it. */
+int vm_refresh(Manager *m, const char *uuid);
