@@ -1,0 +1,116 @@
+# VMs through a real libvirtd (its test driver, shared by every client): the
+# agent mirrors domains whoever defines them, follows every state change with
+# signals in order, drives them through its methods, refuses what does not
+# fit with named errors, and resyncs after libvirtd restarts.
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+set +e
+
+libvirtd_start
+bus_start
+daemon_start --libvirt-uri="$LIBVIRT_TEST_URI"
+wait_until 30 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
+VIRSH="virsh -q -c $LIBVIRT_TEST_URI"
+
+gdbus monitor --system --dest org.hostagent1 > "$T/monitor.log" 2>&1 &
+fixture_track $!
+sleep 0.5
+
+vm_prop() { busctl --system get-property org.hostagent1 "$1" org.hostagent1.VM "$2"; }
+vm_call() { gdbus call --system -d org.hostagent1 -o "$1" -m "org.hostagent1.VM.$2" 2>&1; }
+path_of() { busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetVM s "$1" | awk '{print $2}' | tr -d '"'; }
+state_is() { vm_prop "$1" State | grep -qx "s \"$2\""; }
+
+# The test driver's own domain is there from the start.
+out=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager ListVMs)
+assert_contains "$out" '"6695eb01-f6a4-8304-79aa-97f2502e193f" "test" "running"' "ListVMs shows the existing domain, running"
+TESTVM=$(path_of test)
+assert_eq "/org/hostagent1/vm/_36695eb01_2df6a4_2d8304_2d79aa_2d97f2502e193f" "$TESTVM" "the object path is the path-encoded UUID"
+assert_eq "$TESTVM" "$(path_of 6695eb01-f6a4-8304-79aa-97f2502e193f)" "GetVM finds it by UUID too"
+
+# The live VM interface is the contract.
+busctl --system introspect --xml-interface org.hostagent1 "$TESTVM" > "$T/vm.xml"
+"$INTROSPECT_COMPARE" "$HOSTAGENT_SOURCE_DIR/bus-interfaces/org.hostagent1.VM.xml" "$T/vm.xml" \
+        && ok "live introspection of a VM matches bus-interfaces/org.hostagent1.VM.xml" || fail "VM interface differs"
+
+# Another tool defines a domain: it appears.
+cat > "$T/vm1.xml" <<XML
+<domain type='test'><name>vm1</name><uuid>11111111-2222-3333-4444-555555555555</uuid>
+<memory unit='MiB'>256</memory><vcpu>2</vcpu><os><type>hvm</type></os></domain>
+XML
+$VIRSH define "$T/vm1.xml" >/dev/null
+VM1=/org/hostagent1/vm/_311111111_2d2222_2d3333_2d4444_2d555555555555
+wait_until 10 grep -q "InterfacesAdded (objectpath '$VM1'" "$T/monitor.log" \
+        && ok "a domain defined with virsh is announced with InterfacesAdded" || fail "no InterfacesAdded for vm1"
+assert_eq 's "vm1"' "$(vm_prop $VM1 Name)" "its Name"
+assert_eq 's "shutoff"' "$(vm_prop $VM1 State)" "its State"
+assert_eq "u 2" "$(vm_prop $VM1 VCPUs)" "its VCPUs"
+assert_eq "t 256" "$(vm_prop $VM1 MemoryMiB)" "its MemoryMiB"
+assert_eq "b true" "$(vm_prop $VM1 Persistent)" "it is persistent"
+
+# virsh starts it: the agent follows.
+$VIRSH start vm1 >/dev/null
+wait_until 10 state_is $VM1 running && ok "virsh start is seen: running" || fail "state did not follow virsh start"
+assert_eq 's "booted"' "$(vm_prop $VM1 StateReason)" "StateReason booted"
+
+# The agent drives it; the state is in place when the reply arrives.
+assert_eq "()" "$(vm_call $VM1 Pause)" "Pause"
+assert_eq 's "paused"' "$(vm_prop $VM1 State)" "State is paused as soon as Pause returns"
+assert_eq 's "user"' "$(vm_prop $VM1 StateReason)" "StateReason user"
+assert_eq "paused" "$($VIRSH domstate vm1)" "libvirt agrees"
+$VIRSH resume vm1 >/dev/null
+wait_until 10 state_is $VM1 running && ok "virsh resume is seen" || fail "resume not seen"
+assert_eq 's "unpaused"' "$(vm_prop $VM1 StateReason)" "StateReason unpaused"
+
+# Refusals: named, explained, nothing changed.
+out=$(vm_call $VM1 Start)
+assert_contains "$out" "org.hostagent1.Error.InvalidState" "Start on a running VM is InvalidState"
+assert_contains "$out" "already running" "and says why"
+out=$(vm_call $VM1 Resume)
+assert_contains "$out" "not paused" "Resume on a running VM says it is not paused"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups gdbus call --system -d org.hostagent1 -o $VM1 \
+        -m org.hostagent1.VM.Destroy 2>&1)
+assert_contains "$out" "org.freedesktop.DBus.Error.AccessDenied" "an unprivileged Destroy is AccessDenied"
+assert_eq "running" "$($VIRSH domstate vm1)" "and the VM still runs"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups busctl --system get-property org.hostagent1 $VM1 \
+        org.hostagent1.VM State 2>&1)
+assert_eq 's "running"' "$out" "an unprivileged caller reads VM state"
+out=$(gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.GetVM nosuchvm 2>&1)
+assert_contains "$out" "org.hostagent1.Error.NoSuchVM" "GetVM of an unknown VM is NoSuchVM"
+assert_contains "$out" "uuid_or_name" "and names the argument"
+out=$(vm_call /org/hostagent1/vm/_3deadbeef Start)
+assert_contains "$out" "UnknownObject" "a method on a path with no VM is UnknownObject"
+
+assert_eq "()" "$(vm_call $VM1 Destroy)" "Destroy"
+assert_eq 's "destroyed"' "$(vm_prop $VM1 StateReason)" "StateReason destroyed"
+assert_eq "shut off" "$($VIRSH domstate vm1)" "libvirt agrees"
+assert_eq "()" "$(vm_call $VM1 Undefine)" "Undefine"
+wait_until 10 grep -q "InterfacesRemoved (objectpath '$VM1'" "$T/monitor.log" \
+        && ok "Undefine withdraws the object with InterfacesRemoved" || fail "no InterfacesRemoved"
+$VIRSH dominfo vm1 >/dev/null 2>&1 && fail "libvirt still has vm1" || ok "libvirt no longer has vm1"
+
+# Signals in order, one sequence without gaps.
+grep "StateChanged" "$T/monitor.log" | sed -n "s/.*StateChanged ('\([a-z]*\)', '\([a-z-]*\)', uint64 \([0-9]*\)).*/\1 \2 \3/p" > "$T/states"
+assert_eq "running booted|paused user|running unpaused|shutoff destroyed" \
+        "$(cut -d' ' -f1,2 "$T/states" | paste -sd'|')" "StateChanged signals came in order"
+seqs=$(cut -d' ' -f3 "$T/states" | paste -sd' ')
+first=$(cut -d' ' -f3 "$T/states" | head -1)
+assert_eq "$first $((first + 1)) $((first + 2)) $((first + 3))" "$seqs" "their sequence numbers have no gaps"
+assert_eq 4 "$(grep -c "PropertiesChanged ('org.hostagent1.VM', {'State'" "$T/monitor.log")" \
+        "one PropertiesChanged of State per change, not more"
+
+# libvirtd restarts (its test driver starts afresh): the agent reconnects,
+# re-reads and emits the difference.
+$VIRSH define "$T/vm1.xml" >/dev/null
+wait_until 10 sh -c "busctl --system get-property org.hostagent1 $VM1 org.hostagent1.VM Name >/dev/null 2>&1"
+$VIRSH suspend test >/dev/null
+wait_until 10 state_is "$TESTVM" paused
+libvirtd_stop
+libvirtd_spawn
+wait_until 60 grep -q "InterfacesRemoved (objectpath '$VM1'" "$T/monitor.log" \
+        && ok "after a libvirtd restart, a domain it no longer has is withdrawn" || fail "vm1 not withdrawn"
+wait_until 20 state_is "$TESTVM" running && ok "and a state that changed meanwhile is corrected" \
+        || fail "test VM state not resynced"
+
+daemon_stop; rc=$?
+assert_eq 0 "$rc" "SIGTERM ends it with status 0"
+fixture_finish
