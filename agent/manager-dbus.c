@@ -12,6 +12,7 @@
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
+#include "vm-create-dbus.h"
 #include "vm-dbus.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface,
@@ -406,6 +407,10 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_get_host_info, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetHostStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats),
                                 method_get_host_stats, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateVM", SD_BUS_ARGS("s", spec), SD_BUS_RESULT("o", vm),
+                                method_create_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateVMFromXML", SD_BUS_ARGS("s", domain_xml), SD_BUS_RESULT("o", vm),
+                                method_create_vm_from_xml, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListVMs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(osss)", vms),
                                 method_list_vms, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetVM", SD_BUS_ARGS("s", uuid_or_name), SD_BUS_RESULT("o", vm),

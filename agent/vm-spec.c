@@ -1,0 +1,652 @@
+/* The VM spec: JSON in, validated, turned into libvirt domain XML */
+#include "vm-spec.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <libxml/tree.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "ifname.h"
+#include "json-cleanup.h"
+#include "macro.h"
+#include "vm-info.h"
+
+static const char *const vm_types[] = { "kvm", "qemu", "test", NULL };
+static const char *const firmwares[] = { "bios", "uefi", NULL };
+static const char *const disk_formats[] = { "raw", "qcow2", NULL };
+static const char *const disk_buses[] = { "virtio", "sata", "scsi", "ide", NULL };
+static const char *const disk_devices[] = { "disk", "cdrom", NULL };
+static const char *const nic_models[] = { "virtio", "e1000", "rtl8139", NULL };
+static const char *const graphics_types[] = { "vnc", "spice", NULL };
+
+#define MEMORY_MIB_MIN 16
+#define MEMORY_MIB_MAX (4ULL * 1024 * 1024)   /* 4 TiB */
+#define VCPUS_MAX 512
+#define NAME_MAX_LEN 64
+#define METADATA_MAX_KEYS 32
+#define METADATA_MAX_VALUE 1024
+
+static int fail(char **ret_error, const char *field, const char *format, ...)
+        __attribute__((format(printf, 3, 4)));
+static int fail(char **ret_error, const char *field, const char *format, ...) {
+        _cleanup_(freep) char *why = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        if (vasprintf(&why, format, ap) < 0)
+                why = NULL;
+        va_end(ap);
+        if (ret_error && asprintf(ret_error, "%s: %s", field, why ?: "invalid") < 0)
+                *ret_error = NULL;
+        return -EINVAL;
+}
+
+static void join_choices(const char *const *choices, char *buf, size_t size) {
+        size_t used = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; choices[i] && used < size; i++)
+                used += (size_t) snprintf(buf + used, size - used, "%s%s", i ? ", " : "", choices[i]);
+}
+
+/* A JSON string without embedded NULs, at most MAX bytes. */
+static int get_string(json_object *v, const char *field, size_t max, const char **ret, char **ret_error) {
+        const char *s;
+
+        if (!json_object_is_type(v, json_type_string))
+                return fail(ret_error, field, "must be a string");
+        s = json_object_get_string(v);
+        if (strlen(s) != (size_t) json_object_get_string_len(v))
+                return fail(ret_error, field, "must not contain NUL characters");
+        if (strlen(s) > max)
+                return fail(ret_error, field, "must be at most %zu bytes long", max);
+        *ret = s;
+        return 0;
+}
+
+static int get_enum(json_object *v, const char *field, const char *const *choices, const char **ret,
+                    char **ret_error) {
+        const char *s;
+        char list[256];
+        int r;
+
+        r = get_string(v, field, 64, &s, ret_error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; choices[i]; i++)
+                if (streq(s, choices[i])) {
+                        *ret = choices[i];
+                        return 0;
+                }
+        join_choices(choices, list, sizeof list);
+        return fail(ret_error, field, "must be one of %s", list);
+}
+
+static int get_uint(json_object *v, const char *field, uint64_t min, uint64_t max, uint64_t *ret,
+                    char **ret_error) {
+        int64_t i;
+
+        if (!json_object_is_type(v, json_type_int))
+                return fail(ret_error, field, "must be an integer");
+        errno = 0;
+        i = json_object_get_int64(v);
+        /* json-c clamps what does not fit into int64 and says so in errno. */
+        if (errno == ERANGE || i < 0 || (uint64_t) i < min || (uint64_t) i > max)
+                return fail(ret_error, field, "must be between %llu and %llu", (unsigned long long) min,
+                            (unsigned long long) max);
+        *ret = (uint64_t) i;
+        return 0;
+}
+
+static int get_bool(json_object *v, const char *field, bool *ret, char **ret_error) {
+        if (!json_object_is_type(v, json_type_boolean))
+                return fail(ret_error, field, "must be true or false");
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
+static bool name_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > NAME_MAX_LEN || !isalnum((unsigned char) s[0]))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr("._+-", *p))
+                        return false;
+        return true;
+}
+
+static bool uuid_valid(const char *s) {
+        static const char pattern[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+        if (strlen(s) != sizeof pattern - 1)
+                return false;
+        for (size_t i = 0; pattern[i]; i++)
+                if (pattern[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char) s[i]))
+                        return false;
+        return true;
+}
+
+static bool machine_valid(const char *s) {
+        if (!*s)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr("._-", *p))
+                        return false;
+        return true;
+}
+
+/* "52:54:00:12:34:56": six hex pairs, unicast, not all zero; lower-cased into OUT. */
+static bool mac_parse(const char *s, char out[18]) {
+        unsigned b[6];
+        char tail;
+
+        if (strlen(s) != 17 ||
+            sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+                return false;
+        for (size_t i = 0; i < 17; i++)
+                if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char) s[i]))
+                        return false;
+        if (b[0] & 1)
+                return false;   /* multicast */
+        if ((b[0] | b[1] | b[2] | b[3] | b[4] | b[5]) == 0)
+                return false;
+        snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", b[0] & 0xffu, b[1] & 0xffu, b[2] & 0xffu,
+                 b[3] & 0xffu, b[4] & 0xffu, b[5] & 0xffu);
+        return true;
+}
+
+/* A MAC in QEMU's locally administered 52:54:00 range, as libvirt would pick. */
+static int mac_generate(char out[18]) {
+        uint8_t b[3];
+
+        if (getrandom(b, sizeof b, 0) != sizeof b)
+                return -errno;
+        snprintf(out, 18, "52:54:00:%02x:%02x:%02x", b[0], b[1], b[2]);
+        return 0;
+}
+
+static bool address_valid(const char *s) {
+        unsigned char buf[sizeof(struct in6_addr)];
+
+        return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+void vm_spec_done(VmSpec *spec) {
+        free(spec->name);
+        free(spec->uuid);
+        free(spec->machine);
+        free(spec->graphics_listen);
+        for (size_t i = 0; i < spec->n_disks; i++)
+                free(spec->disks[i].path);
+        for (size_t i = 0; i < spec->n_nics; i++)
+                free(spec->nics[i].bridge);
+        json_object_put(spec->normalized);
+        *spec = (VmSpec) {};
+}
+
+static int parse_disk(json_object *o, size_t index, VmSpecDisk *d, char **ret_error) {
+        char field[64];
+        const char *s;
+        int r;
+
+        snprintf(field, sizeof field, "disks[%zu]", index);
+        if (!json_object_is_type(o, json_type_object))
+                return fail(ret_error, field, "must be an object");
+        *d = (VmSpecDisk) { .format = "raw", .bus = "virtio", .device = "disk" };
+        json_object_object_foreach(o, key, v) {
+                snprintf(field, sizeof field, "disks[%zu].%s", index, key);
+                if (streq(key, "path")) {
+                        r = get_string(v, field, PATH_MAX, &s, ret_error);
+                        if (r < 0)
+                                return r;
+                        if (s[0] != '/')
+                                return fail(ret_error, field, "must be an absolute path");
+                        d->path = strdup(s);
+                        if (!d->path)
+                                return -ENOMEM;
+                } else if (streq(key, "format"))
+                        r = get_enum(v, field, disk_formats, &d->format, ret_error);
+                else if (streq(key, "bus"))
+                        r = get_enum(v, field, disk_buses, &d->bus, ret_error);
+                else if (streq(key, "device"))
+                        r = get_enum(v, field, disk_devices, &d->device, ret_error);
+                else if (streq(key, "readonly"))
+                        r = get_bool(v, field, &d->readonly, ret_error);
+                else if (streq(key, "pool") || streq(key, "volume"))
+                        return fail(ret_error, field, "disks from storage pools are not available yet; give a path");
+                else
+                        return fail(ret_error, field, "unknown key");
+                if (r < 0)
+                        return r;
+        }
+        snprintf(field, sizeof field, "disks[%zu].path", index);
+        if (!d->path)
+                return fail(ret_error, field, "is required");
+        if (streq(d->device, "cdrom")) {
+                snprintf(field, sizeof field, "disks[%zu].bus", index);
+                if (streq(d->bus, "virtio"))
+                        return fail(ret_error, field, "a cdrom must be on sata, scsi or ide");
+                d->readonly = true;
+        }
+        return 0;
+}
+
+static int parse_nic(json_object *o, size_t index, VmSpecNic *n, char **ret_error) {
+        char field[64];
+        const char *s;
+        int r;
+
+        snprintf(field, sizeof field, "nics[%zu]", index);
+        if (!json_object_is_type(o, json_type_object))
+                return fail(ret_error, field, "must be an object");
+        *n = (VmSpecNic) { .model = "virtio" };
+        json_object_object_foreach(o, key, v) {
+                snprintf(field, sizeof field, "nics[%zu].%s", index, key);
+                if (streq(key, "bridge")) {
+                        r = get_string(v, field, 64, &s, ret_error);
+                        if (r < 0)
+                                return r;
+                        if (!ifname_valid(s))
+                                return fail(ret_error, field, "'%s' is not a valid interface name", s);
+                        n->bridge = strdup(s);
+                        if (!n->bridge)
+                                return -ENOMEM;
+                } else if (streq(key, "model"))
+                        r = get_enum(v, field, nic_models, &n->model, ret_error);
+                else if (streq(key, "mac")) {
+                        r = get_string(v, field, 64, &s, ret_error);
+                        if (r >= 0 && !mac_parse(s, n->mac))
+                                return fail(ret_error, field, "'%s' is not a unicast MAC address like "
+                                            "52:54:00:12:34:56", s);
+                } else if (streq(key, "network"))
+                        return fail(ret_error, field, "agent networks are not available yet; give a bridge");
+                else
+                        return fail(ret_error, field, "unknown key");
+                if (r < 0)
+                        return r;
+        }
+        snprintf(field, sizeof field, "nics[%zu].bridge", index);
+        if (!n->bridge)
+                return fail(ret_error, field, "is required");
+        return 0;
+}
+
+static int parse_array(json_object *v, const char *field, size_t max, size_t *ret_n, char **ret_error) {
+        if (!json_object_is_type(v, json_type_array))
+                return fail(ret_error, field, "must be an array");
+        if (json_object_array_length(v) > max)
+                return fail(ret_error, field, "at most %zu entries", max);
+        *ret_n = json_object_array_length(v);
+        return 0;
+}
+
+static int parse_graphics(json_object *o, VmSpec *spec, char **ret_error) {
+        const char *s;
+        int r = 0;
+
+        if (!json_object_is_type(o, json_type_object))
+                return fail(ret_error, "graphics", "must be an object");
+        spec->graphics_type = "vnc";
+        json_object_object_foreach(o, key, v) {
+                char field[64];
+
+                snprintf(field, sizeof field, "graphics.%s", key);
+                if (streq(key, "type"))
+                        r = get_enum(v, field, graphics_types, &spec->graphics_type, ret_error);
+                else if (streq(key, "listen")) {
+                        r = get_string(v, field, 64, &s, ret_error);
+                        if (r >= 0 && !address_valid(s))
+                                return fail(ret_error, field, "'%s' is not an IPv4 or IPv6 address", s);
+                        if (r >= 0 && !(spec->graphics_listen = strdup(s)))
+                                return -ENOMEM;
+                } else
+                        return fail(ret_error, field, "unknown key");
+                if (r < 0)
+                        return r;
+        }
+        /* Never every interface by default: a console is a root shell's worth. */
+        if (!spec->graphics_listen && !(spec->graphics_listen = strdup("127.0.0.1")))
+                return -ENOMEM;
+        return 0;
+}
+
+static int parse_metadata(json_object *o, char **ret_error) {
+        const char *s;
+        size_t n = 0;
+        int r;
+
+        if (!json_object_is_type(o, json_type_object))
+                return fail(ret_error, "metadata", "must be an object of strings");
+        json_object_object_foreach(o, key, v) {
+                char field[128];
+
+                snprintf(field, sizeof field, "metadata.%.64s", key);
+                if (++n > METADATA_MAX_KEYS)
+                        return fail(ret_error, "metadata", "at most %d keys", METADATA_MAX_KEYS);
+                r = get_string(v, field, METADATA_MAX_VALUE, &s, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int check_unique(const VmSpec *spec, char **ret_error) {
+        char field[64], other[64];
+
+        for (size_t i = 0; i < spec->n_disks; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (streq(spec->disks[i].path, spec->disks[j].path)) {
+                                snprintf(field, sizeof field, "disks[%zu].path", i);
+                                snprintf(other, sizeof other, "disks[%zu]", j);
+                                return fail(ret_error, field, "same file as %s", other);
+                        }
+        for (size_t i = 0; i < spec->n_nics; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (spec->nics[i].mac[0] && streq(spec->nics[i].mac, spec->nics[j].mac)) {
+                                snprintf(field, sizeof field, "nics[%zu].mac", i);
+                                snprintf(other, sizeof other, "nics[%zu]", j);
+                                return fail(ret_error, field, "same address as %s", other);
+                        }
+        return 0;
+}
+
+/* Target device names, per bus: vda.., sda.., hda..hdd. */
+static int disk_targets(const VmSpec *spec, char targets[][8], char **ret_error) {
+        unsigned virtio = 0, scsi_sata = 0, ide = 0;
+
+        for (size_t i = 0; i < spec->n_disks; i++) {
+                const char *bus = spec->disks[i].bus;
+
+                if (streq(bus, "virtio"))
+                        snprintf(targets[i], 8, "vd%c", 'a' + virtio++);
+                else if (streq(bus, "ide")) {
+                        if (ide >= 4) {
+                                char field[64];
+                                snprintf(field, sizeof field, "disks[%zu].bus", i);
+                                return fail(ret_error, field, "at most 4 disks on ide");
+                        }
+                        snprintf(targets[i], 8, "hd%c", 'a' + ide++);
+                } else
+                        snprintf(targets[i], 8, "sd%c", 'a' + scsi_sata++);
+        }
+        return 0;
+}
+
+static json_object *normalize(const VmSpec *spec, json_object *metadata) {
+        json_object *o = json_object_new_object(), *disks = json_object_new_array(),
+                    *nics = json_object_new_array();
+
+        json_object_object_add(o, "name", json_object_new_string(spec->name));
+        if (spec->uuid)
+                json_object_object_add(o, "uuid", json_object_new_string(spec->uuid));
+        json_object_object_add(o, "type", json_object_new_string(spec->type));
+        if (spec->machine)
+                json_object_object_add(o, "machine", json_object_new_string(spec->machine));
+        json_object_object_add(o, "firmware", json_object_new_string(spec->firmware));
+        json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t) spec->memory_mib));
+        json_object_object_add(o, "vcpus", json_object_new_int((int) spec->vcpus));
+        for (size_t i = 0; i < spec->n_disks; i++) {
+                json_object *d = json_object_new_object();
+                json_object_object_add(d, "path", json_object_new_string(spec->disks[i].path));
+                json_object_object_add(d, "format", json_object_new_string(spec->disks[i].format));
+                json_object_object_add(d, "bus", json_object_new_string(spec->disks[i].bus));
+                json_object_object_add(d, "device", json_object_new_string(spec->disks[i].device));
+                json_object_object_add(d, "readonly", json_object_new_boolean(spec->disks[i].readonly));
+                json_object_array_add(disks, d);
+        }
+        json_object_object_add(o, "disks", disks);
+        for (size_t i = 0; i < spec->n_nics; i++) {
+                json_object *n = json_object_new_object();
+                json_object_object_add(n, "bridge", json_object_new_string(spec->nics[i].bridge));
+                json_object_object_add(n, "model", json_object_new_string(spec->nics[i].model));
+                json_object_object_add(n, "mac", json_object_new_string(spec->nics[i].mac));
+                json_object_array_add(nics, n);
+        }
+        json_object_object_add(o, "nics", nics);
+        if (spec->graphics_type) {
+                json_object *g = json_object_new_object();
+                json_object_object_add(g, "type", json_object_new_string(spec->graphics_type));
+                json_object_object_add(g, "listen", json_object_new_string(spec->graphics_listen));
+                json_object_object_add(o, "graphics", g);
+        }
+        json_object_object_add(o, "autostart", json_object_new_boolean(spec->autostart));
+        json_object_object_add(o, "metadata", metadata ? json_object_get(metadata) : json_object_new_object());
+        return o;
+}
+
+static int parse_top(json_object *root, VmSpec *spec, json_object **ret_metadata, char **ret_error) {
+        bool have_memory = false;
+        uint64_t u;
+        const char *s;
+        int r = 0;
+
+        json_object_object_foreach(root, key, v) {
+                if (streq(key, "name")) {
+                        r = get_string(v, key, 256, &s, ret_error);
+                        if (r >= 0 && !name_valid(s))
+                                return fail(ret_error, key, "must be 1 to %d letters, digits, '.', '_', '+' "
+                                            "or '-', starting with a letter or digit", NAME_MAX_LEN);
+                        if (r >= 0 && !(spec->name = strdup(s)))
+                                return -ENOMEM;
+                } else if (streq(key, "uuid")) {
+                        r = get_string(v, key, 64, &s, ret_error);
+                        if (r >= 0 && !uuid_valid(s))
+                                return fail(ret_error, key, "'%s' is not a UUID like 6695eb01-f6a4-8304-79aa-97f2502e193f", s);
+                        if (r >= 0 && !(spec->uuid = strdup(s)))
+                                return -ENOMEM;
+                } else if (streq(key, "memory_mib")) {
+                        r = get_uint(v, key, MEMORY_MIB_MIN, MEMORY_MIB_MAX, &spec->memory_mib, ret_error);
+                        have_memory = true;
+                } else if (streq(key, "vcpus")) {
+                        r = get_uint(v, key, 1, VCPUS_MAX, &u, ret_error);
+                        spec->vcpus = (unsigned) u;
+                } else if (streq(key, "type"))
+                        r = get_enum(v, key, vm_types, &spec->type, ret_error);
+                else if (streq(key, "machine")) {
+                        r = get_string(v, key, 64, &s, ret_error);
+                        if (r >= 0 && !machine_valid(s))
+                                return fail(ret_error, key, "'%s' is not a machine type like q35 or pc", s);
+                        if (r >= 0 && !(spec->machine = strdup(s)))
+                                return -ENOMEM;
+                } else if (streq(key, "firmware"))
+                        r = get_enum(v, key, firmwares, &spec->firmware, ret_error);
+                else if (streq(key, "disks")) {
+                        r = parse_array(v, key, VM_SPEC_MAX_DISKS, &spec->n_disks, ret_error);
+                        for (size_t i = 0; r >= 0 && i < spec->n_disks; i++)
+                                r = parse_disk(json_object_array_get_idx(v, i), i, &spec->disks[i], ret_error);
+                } else if (streq(key, "nics")) {
+                        r = parse_array(v, key, VM_SPEC_MAX_NICS, &spec->n_nics, ret_error);
+                        for (size_t i = 0; r >= 0 && i < spec->n_nics; i++)
+                                r = parse_nic(json_object_array_get_idx(v, i), i, &spec->nics[i], ret_error);
+                } else if (streq(key, "graphics"))
+                        r = parse_graphics(v, spec, ret_error);
+                else if (streq(key, "autostart"))
+                        r = get_bool(v, key, &spec->autostart, ret_error);
+                else if (streq(key, "start"))
+                        r = get_bool(v, key, &spec->start, ret_error);
+                else if (streq(key, "metadata")) {
+                        r = parse_metadata(v, ret_error);
+                        *ret_metadata = v;
+                } else
+                        return fail(ret_error, key, "unknown key");
+                if (r < 0)
+                        return r;
+        }
+        if (!spec->name)
+                return fail(ret_error, "name", "is required");
+        if (!have_memory)
+                return fail(ret_error, "memory_mib", "is required");
+        return 0;
+}
+
+int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error) {
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        VmSpec spec = { .type = "kvm", .firmware = "bios", .vcpus = 1 };
+        json_object *metadata = NULL;
+        enum json_tokener_error jerr;
+        char targets[VM_SPEC_MAX_DISKS][8];
+        int r;
+
+        if (strlen(text) > VM_SPEC_MAX_BYTES)
+                return fail(ret_error, "spec", "larger than %d bytes", VM_SPEC_MAX_BYTES);
+        root = json_tokener_parse_verbose(text, &jerr);
+        if (!root)
+                return fail(ret_error, "spec", "not valid JSON: %s", json_tokener_error_desc(jerr));
+        if (!json_object_is_type(root, json_type_object))
+                return fail(ret_error, "spec", "must be a JSON object");
+
+        r = parse_top(root, &spec, &metadata, ret_error);
+        if (r >= 0)
+                r = check_unique(&spec, ret_error);
+        if (r >= 0)
+                r = disk_targets(&spec, targets, ret_error);
+        for (size_t i = 0; r >= 0 && i < spec.n_nics; i++)
+                if (!spec.nics[i].mac[0])
+                        r = mac_generate(spec.nics[i].mac);
+        if (r < 0) {
+                vm_spec_done(&spec);
+                return r;
+        }
+        spec.normalized = normalize(&spec, metadata);
+        *ret = spec;
+        return 0;
+}
+
+int vm_spec_check_paths(const VmSpec *spec, char **ret_error) {
+        for (size_t i = 0; i < spec->n_disks; i++) {
+                struct stat st;
+                char field[64];
+
+                snprintf(field, sizeof field, "disks[%zu].path", i);
+                if (stat(spec->disks[i].path, &st) < 0)
+                        return fail(ret_error, field, "%s: %s", spec->disks[i].path, strerror(errno));
+                if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+                        return fail(ret_error, field, "%s is neither a file nor a block device",
+                                    spec->disks[i].path);
+        }
+        return 0;
+}
+
+/* libxml2 escapes text and attribute values itself: nothing is pasted. */
+static xmlNodePtr add(xmlNodePtr parent, const char *name, const char *text) {
+        return xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST text);
+}
+
+static void set(xmlNodePtr node, const char *name, const char *value) {
+        xmlSetProp(node, BAD_CAST name, BAD_CAST value);
+}
+
+static void add_disk(xmlNodePtr devices, const VmSpecDisk *d, const char *target) {
+        xmlNodePtr disk = add(devices, "disk", NULL), n;
+        struct stat st;
+        /* A block device (LVM volume) is type='block' with source dev=. */
+        bool block = stat(d->path, &st) == 0 && S_ISBLK(st.st_mode);
+
+        set(disk, "type", block ? "block" : "file");
+        set(disk, "device", d->device);
+        n = add(disk, "driver", NULL);
+        set(n, "name", "qemu");
+        set(n, "type", d->format);
+        n = add(disk, "source", NULL);
+        set(n, block ? "dev" : "file", d->path);
+        n = add(disk, "target", NULL);
+        set(n, "dev", target);
+        set(n, "bus", d->bus);
+        if (d->readonly)
+                add(disk, "readonly", NULL);
+}
+
+static void add_nic(xmlNodePtr devices, const VmSpecNic *nic) {
+        xmlNodePtr iface = add(devices, "interface", NULL), n;
+
+        set(iface, "type", "bridge");
+        n = add(iface, "mac", NULL);
+        set(n, "address", nic->mac);
+        n = add(iface, "source", NULL);
+        set(n, "bridge", nic->bridge);
+        n = add(iface, "model", NULL);
+        set(n, "type", nic->model);
+}
+
+static void add_os(xmlNodePtr root, const VmSpec *spec) {
+        xmlNodePtr os = add(root, "os", NULL), type;
+
+        if (streq(spec->firmware, "uefi"))
+                set(os, "firmware", "efi");
+        type = add(os, "type", "hvm");
+        set(type, "arch", "x86_64");
+        if (spec->machine)
+                set(type, "machine", spec->machine);
+        set(add(os, "boot", NULL), "dev", "hd");
+}
+
+int vm_spec_to_xml(const VmSpec *spec, char **ret_xml) {
+        char targets[VM_SPEC_MAX_DISKS][8], number[32];
+        xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+        xmlNodePtr root, md, mine, devices, n;
+        xmlNsPtr ns;
+        xmlChar *out = NULL;
+        int size = 0;
+
+        if (!doc || disk_targets(spec, targets, NULL) < 0) {
+                xmlFreeDoc(doc);
+                return -EINVAL;
+        }
+        root = xmlNewNode(NULL, BAD_CAST "domain");
+        xmlDocSetRootElement(doc, root);
+        set(root, "type", spec->type);
+        add(root, "name", spec->name);
+        if (spec->uuid)
+                add(root, "uuid", spec->uuid);
+
+        md = add(root, "metadata", NULL);
+        mine = add(md, "vm", NULL);
+        ns = xmlNewNs(mine, BAD_CAST VM_METADATA_NS, BAD_CAST VM_METADATA_KEY);
+        xmlSetNs(mine, ns);
+        xmlNewTextChild(mine, ns, BAD_CAST "spec",
+                        BAD_CAST json_object_to_json_string_ext(spec->normalized, JSON_C_TO_STRING_PLAIN));
+
+        snprintf(number, sizeof number, "%llu", (unsigned long long) spec->memory_mib);
+        n = add(root, "memory", number);
+        set(n, "unit", "MiB");
+        snprintf(number, sizeof number, "%u", spec->vcpus);
+        add(root, "vcpu", number);
+        add_os(root, spec);
+        n = add(root, "features", NULL);
+        add(n, "acpi", NULL);
+        add(n, "apic", NULL);
+        set(add(root, "clock", NULL), "offset", "utc");
+        add(root, "on_poweroff", "destroy");
+        add(root, "on_reboot", "restart");
+        add(root, "on_crash", "destroy");
+
+        devices = add(root, "devices", NULL);
+        for (size_t i = 0; i < spec->n_disks; i++)
+                add_disk(devices, &spec->disks[i], targets[i]);
+        for (size_t i = 0; i < spec->n_nics; i++)
+                add_nic(devices, &spec->nics[i]);
+        if (spec->graphics_type) {
+                n = add(devices, "graphics", NULL);
+                set(n, "type", spec->graphics_type);
+                set(n, "autoport", "yes");
+                set(n, "listen", spec->graphics_listen);
+        }
+        if (!streq(spec->type, "test")) {
+                set(add(devices, "memballoon", NULL), "model", "virtio");
+                set(add(devices, "serial", NULL), "type", "pty");
+                set(add(devices, "console", NULL), "type", "pty");
+        }
+
+        xmlDocDumpFormatMemoryEnc(doc, &out, &size, "UTF-8", 1);
+        xmlFreeDoc(doc);
+        if (!out)
+                return -ENOMEM;
+        *ret_xml = strndup((const char *) out, (size_t) size);
+        xmlFree(out);
+        return *ret_xml ? 0 : -ENOMEM;
+}

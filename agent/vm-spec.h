@@ -1,0 +1,58 @@
+/* The VM spec: JSON in, validated, turned into libvirt domain XML */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VM_SPEC_MAX_DISKS 16
+#define VM_SPEC_MAX_NICS  16
+#define VM_SPEC_MAX_BYTES (64 * 1024)
+
+typedef struct VmSpecDisk {
+        char *path;
+        const char *format;     /* "raw", "qcow2" */
+        const char *bus;        /* "virtio", "sata", "scsi", "ide" */
+        const char *device;     /* "disk", "cdrom" */
+        bool readonly;
+} VmSpecDisk;
+
+typedef struct VmSpecNic {
+        char *bridge;
+        const char *model;      /* "virtio", "e1000", "rtl8139" */
+        char mac[18];
+} VmSpecNic;
+
+typedef struct VmSpec {
+        char *name;
+        char *uuid;             /* NULL: libvirt picks one */
+        const char *type;       /* "kvm", "qemu", "test" (libvirt's test driver) */
+        char *machine;          /* NULL: the hypervisor's default */
+        const char *firmware;   /* "bios", "uefi" */
+        uint64_t memory_mib;
+        unsigned vcpus;
+        VmSpecDisk disks[VM_SPEC_MAX_DISKS];
+        size_t n_disks;
+        VmSpecNic nics[VM_SPEC_MAX_NICS];
+        size_t n_nics;
+        const char *graphics_type;   /* NULL, "vnc", "spice" */
+        char *graphics_listen;
+        bool autostart;
+        bool start;
+        json_object *normalized;     /* the spec as stored: defaults filled in, MACs chosen */
+} VmSpec;
+
+void vm_spec_done(VmSpec *spec);
+
+/* Parses and validates TEXT without touching anything outside the process.
+ * On failure returns -EINVAL and RET_ERROR says which field is wrong and why
+ * ("disks[0].bus: must be one of virtio, sata, scsi, ide"). */
+int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error);
+
+/* Checks what needs the file system (disk paths exist). Blocks on a dead
+ * mount: worker threads only. Same error convention. */
+int vm_spec_check_paths(const VmSpec *spec, char **ret_error);
+
+/* The domain XML for SPEC, built with libxml2 (every name and path escaped
+ * by construction), with the normalized spec in the agent's metadata. */
+int vm_spec_to_xml(const VmSpec *spec, char **ret_xml);
