@@ -1,0 +1,81 @@
+# Real QEMU guests (128 MiB, no disk: SeaBIOS finds nothing to boot, which is
+# a real, running QEMU process) through a private libvirtd: lifecycle over the
+# bus, the VNC console listening, a guest started by virsh appearing, and an
+# agent killed with SIGKILL whose successor finds the same guests untouched.
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+set +e
+
+libvirtd_start
+bus_start
+VIRSH="virsh -q -c $LIBVIRT_QEMU_URI"
+# The first QEMU connection probes the emulator (seconds on a cold cache).
+$VIRSH list --all >/dev/null || { fail "libvirtd's QEMU driver does not answer"; fixture_finish; exit 1; }
+daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI"
+wait_until 60 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
+
+vm_prop() { busctl --system get-property org.hostagent1 "$1" org.hostagent1.VM "$2"; }
+vm_call() { gdbus call --system -d org.hostagent1 -o "$1" -m "org.hostagent1.VM.$2" 2>&1; }
+qemu_pid() { cat "$LV/run/libvirt/qemu/$1.pid" 2>/dev/null; }
+guest_cleanup() {
+        local n
+        for n in $($VIRSH list --all --name 2>/dev/null); do
+                $VIRSH destroy "$n" >/dev/null 2>&1; $VIRSH undefine "$n" >/dev/null 2>&1
+        done
+}
+trap 'guest_cleanup; fixture_cleanup' EXIT
+
+out=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager CreateVM s \
+        '{"name":"g1","type":"qemu","memory_mib":128,"vcpus":1,"graphics":{"type":"vnc"},"start":true}' 2>&1)
+assert_contains "$out" 'o "/org/hostagent1/vm/' "CreateVM starts a real QEMU guest"
+G1=$(awk '{print $2}' <<<"$out" | tr -d '"')
+assert_eq 's "running"' "$(vm_prop "$G1" State)" "it is running"
+pid=$(qemu_pid g1)
+[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ok "its QEMU process exists (pid $pid)" || fail "no QEMU process"
+
+# The console: the port libvirt allocated is on the bus and answers RFB.
+wait_until 20 sh -c "busctl --system get-property org.hostagent1 $G1 org.hostagent1.VM Graphics | grep -qv ' -1\$'"
+graphics=$(vm_prop "$G1" Graphics)
+port=$(awk '{print $4}' <<<"$graphics")
+assert_contains "$graphics" '"vnc" "127.0.0.1"' "Graphics shows VNC on loopback"
+banner=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; head -c 12 <&3" 2>/dev/null)
+assert_contains "$banner" "RFB 003" "the VNC port $port answers"
+
+assert_eq "()" "$(vm_call "$G1" Pause)" "Pause a real guest"
+assert_eq "paused" "$($VIRSH domstate g1)" "QEMU is paused"
+assert_eq "()" "$(vm_call "$G1" Resume)" "Resume it"
+assert_eq "running" "$($VIRSH domstate g1)" "QEMU runs again"
+assert_eq "()" "$(vm_call "$G1" Reset)" "Reset it"
+assert_eq "()" "$(vm_call "$G1" Destroy)" "Destroy it"
+wait_until 20 sh -c "! kill -0 $pid 2>/dev/null" && ok "its QEMU process is gone" || fail "QEMU still runs"
+assert_eq 's "shutoff"' "$(vm_prop "$G1" State)" "State shutoff"
+wait_until 20 sh -c "busctl --system get-property org.hostagent1 $G1 org.hostagent1.VM Graphics | grep -q ' -1\$'" \
+        && ok "the console port is released with it" || fail "Graphics port not reset"
+
+# Started behind the agent's back.
+cat > "$T/g2.xml" <<XML
+<domain type='qemu'><name>g2</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type></os><devices><graphics type='vnc' autoport='yes' listen='127.0.0.1'/></devices></domain>
+XML
+$VIRSH define "$T/g2.xml" >/dev/null && $VIRSH start g2 >/dev/null
+wait_until 20 sh -c "busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager ListVMs | grep -q '\"g2\" \"running\"'" \
+        && ok "a guest started with virsh is on the bus, running" || fail "g2 not seen running"
+G2=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetVM s g2 | awk '{print $2}' | tr -d '"')
+$VIRSH suspend g2 >/dev/null
+
+# SIGKILL the agent: guests are untouched, a new agent finds them as they are.
+g2_pid=$(qemu_pid g2)
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+wait_until 10 sh -c '! busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s org.hostagent1 | grep -q true'
+assert_eq "paused" "$($VIRSH domstate g2)" "the guest is untouched by the agent's death"
+daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI"
+wait_until 60 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
+assert_eq 's "paused"' "$(vm_prop "$G2" State)" "the new agent publishes the same object, same state"
+assert_eq "$g2_pid" "$(qemu_pid g2)" "the same QEMU process ($g2_pid)"
+assert_eq 's "shutoff"' "$(vm_prop "$G1" State)" "and the stopped guest as it was"
+spec=$(vm_prop "$G1" Spec)
+assert_contains "$spec" '\"name\":\"g1\"' "with its spec, read back from libvirt"
+
+assert_eq "()" "$(vm_call "$G2" Destroy)" "Destroy the virsh guest through the bus"
+daemon_stop; rc=$?
+assert_eq 0 "$rc" "SIGTERM ends it with status 0"
+fixture_finish
