@@ -34,6 +34,8 @@ typedef struct Manager {
         size_t n_vms;
         unsigned vm_sync_mark;       /* counts full syncs */
         uint64_t vm_event_clock;     /* counts lifecycle events */
+        struct VmOrphanEvent *vm_orphans; /* events for VMs not published yet, newest first */
+        size_t n_vm_orphans;
         bool vm_sync_running;
         bool vm_synced;              /* the first full sync has finished */
         unsigned vm_events_conn;     /* libvirt connection generation the callbacks are on */

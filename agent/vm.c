@@ -3,12 +3,92 @@
 
 #include <libvirt/virterror.h>
 #include <search.h>
+#include <stdio.h>
 
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "vm-dbus.h"
+
+/* An event for a domain we have not published yet: the read that will
+ * publish it may have started before the event, so the event's state wins. */
+typedef struct VmOrphanEvent {
+        struct VmOrphanEvent *next;
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        uint64_t clock;
+        bool has_state;
+        VmState state;
+        const char *reason;
+} VmOrphanEvent;
+
+#define VM_ORPHANS_MAX 256
+
+static void orphan_record(Manager *m, const char *uuid, bool has_state, VmState state, const char *reason) {
+        VmOrphanEvent *o, **p;
+        size_t n = 0;
+
+        for (p = &m->vm_orphans; *p; p = &(*p)->next)
+                if (streq((*p)->uuid, uuid))
+                        break;
+        o = *p;
+        if (o)
+                *p = o->next;   /* unlink; it goes back in front */
+        else {
+                o = calloc(1, sizeof *o);
+                if (!o)
+                        return;
+                snprintf(o->uuid, sizeof o->uuid, "%s", uuid);
+                m->n_vm_orphans++;
+        }
+        o->clock = m->vm_event_clock;
+        if (has_state) {
+                o->has_state = true;
+                o->state = state;
+                o->reason = reason;
+        }
+        o->next = m->vm_orphans;
+        m->vm_orphans = o;
+        /* Bounded: drop the oldest. */
+        for (p = &m->vm_orphans; *p; p = &(*p)->next)
+                if (++n > VM_ORPHANS_MAX) {
+                        VmOrphanEvent *rest = *p;
+                        *p = NULL;
+                        while (rest) {
+                                VmOrphanEvent *next = rest->next;
+                                free(rest);
+                                rest = next;
+                                m->n_vm_orphans--;
+                        }
+                        break;
+                }
+}
+
+/* Takes the orphan record of UUID out of the list, or NULL. */
+static VmOrphanEvent *orphan_take(Manager *m, const char *uuid) {
+        for (VmOrphanEvent **p = &m->vm_orphans; *p; p = &(*p)->next)
+                if (streq((*p)->uuid, uuid)) {
+                        VmOrphanEvent *o = *p;
+                        *p = o->next;
+                        m->n_vm_orphans--;
+                        return o;
+                }
+        return NULL;
+}
+
+/* Events older than a full read are covered by it. */
+static void orphans_prune(Manager *m, uint64_t clock_at_read) {
+        for (VmOrphanEvent **p = &m->vm_orphans; *p;) {
+                VmOrphanEvent *o = *p;
+
+                if (o->clock <= clock_at_read) {
+                        *p = o->next;
+                        free(o);
+                        m->n_vm_orphans--;
+                } else
+                        p = &o->next;
+        }
+}
 
 static int vm_compare(const void *a, const void *b) {
         return strcmp(((const Vm *) a)->info.uuid, ((const Vm *) b)->info.uuid);
@@ -83,15 +163,22 @@ static Vm *vm_free(Vm *vm) {
         return NULL;
 }
 
-static Vm *vm_new(Manager *m, VmInfo *info) {
+static Vm *vm_new(Manager *m, VmInfo *info, uint64_t clock_at_read) {
+        _cleanup_(freep) VmOrphanEvent *orphan = orphan_take(m, info->uuid);
         Vm *vm = calloc(1, sizeof *vm);
 
         if (!vm)
                 return NULL;
         vm->manager = m;
-        /* Newer than any read already under way: a sync that started before
-         * must not sweep it away. */
-        vm->event_clock = ++m->vm_event_clock;
+        vm->event_clock = clock_at_read;
+        if (orphan && orphan->clock > clock_at_read) {
+                /* Events came after this read started: they know better. */
+                vm->event_clock = orphan->clock;
+                if (orphan->has_state) {
+                        info->state = orphan->state;
+                        info->reason = orphan->reason;
+                }
+        }
         vm_info_move(&vm->info, info);
         if (vm_bus_path(vm->info.uuid, &vm->path) < 0 || !tsearch(vm, &m->vms, vm_compare))
                 return vm_free(vm);
@@ -168,7 +255,7 @@ Vm *vm_apply_info(Manager *m, VmInfo *info, uint64_t clock_at_read) {
         size_t n;
 
         if (!vm) {
-                vm = vm_new(m, info);
+                vm = vm_new(m, info, clock_at_read);
                 if (!vm) {
                         log_error("Out of memory publishing VM %s", info->uuid);
                         return NULL;
@@ -194,8 +281,8 @@ Vm *vm_apply_info(Manager *m, VmInfo *info, uint64_t clock_at_read) {
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
         Manager *m = opaque;
         char uuid[VIR_UUID_STRING_BUFLEN];
-        const char *reason;
-        VmState state;
+        const char *reason = NULL;
+        VmState state = VM_STATE_NOSTATE;
         Vm *vm;
 
         if (virDomainGetUUIDString(dom, uuid) < 0)
@@ -204,6 +291,14 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
         m->vm_event_clock++;
         if (vm)
                 vm->event_clock = m->vm_event_clock;
+
+        if (!vm) {
+                bool has_state = vm_state_from_event(event, detail, &state, &reason);
+
+                if (event == VIR_DOMAIN_EVENT_UNDEFINED)
+                        has_state = false;
+                orphan_record(m, uuid, has_state, state, reason);
+        }
 
         if (event == VIR_DOMAIN_EVENT_UNDEFINED) {
                 /* A running domain that loses its definition becomes transient. */
@@ -396,6 +491,7 @@ static void sync_merge(Manager *m, SyncJob *j) {
         Sweep sweep;
 
         m->vm_sync_mark++;
+        orphans_prune(m, j->clock_at_read);
         for (size_t i = 0; i < j->n_infos; i++) {
                 Vm *vm = vm_apply_info(m, &j->infos[i], j->clock_at_read);
                 if (vm)
@@ -493,6 +589,7 @@ static void vm_free_node(void *node) {
 
 void vm_registry_free(Manager *m) {
         m->vm_reconcile = sd_event_source_disable_unref(m->vm_reconcile);
+        orphans_prune(m, UINT64_MAX);
         tdestroy(m->vms, vm_free_node);
         m->vms = NULL;
         m->n_vms = 0;
