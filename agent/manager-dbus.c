@@ -14,6 +14,7 @@
 #include "macro.h"
 #include "vm-create-dbus.h"
 #include "vm-dbus.h"
+#include "vm-stats-dbus.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface,
                                 const char *property, sd_bus_message *reply, void *userdata,
@@ -415,6 +416,8 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_list_vms, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetVM", SD_BUS_ARGS("s", uuid_or_name), SD_BUS_RESULT("o", vm),
                                 method_get_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetAllVMStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(oa{sv})", stats),
+                                method_get_all_vm_stats, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

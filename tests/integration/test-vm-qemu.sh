@@ -44,6 +44,12 @@ assert_eq "()" "$(vm_call "$G1" Pause)" "Pause a real guest"
 assert_eq "paused" "$($VIRSH domstate g1)" "QEMU is paused"
 assert_eq "()" "$(vm_call "$G1" Resume)" "Resume it"
 assert_eq "running" "$($VIRSH domstate g1)" "QEMU runs again"
+stats=$(busctl --system call org.hostagent1 "$G1" org.hostagent1.VM GetStats 2>&1)
+assert_contains "$stats" '"cpu.time" t' "GetStats has the guest's CPU time"
+assert_contains "$stats" '"balloon.current" t' "and its balloon"
+assert_contains "$stats" '"state.state" i 1' "and its state, as libvirt types it"
+all=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetAllVMStats 2>&1)
+assert_contains "$all" "\"$G1\"" "GetAllVMStats lists the guest by its object path"
 assert_eq "()" "$(vm_call "$G1" Reset)" "Reset it"
 assert_eq "()" "$(vm_call "$G1" Destroy)" "Destroy it"
 wait_until 20 sh -c "! kill -0 $pid 2>/dev/null" && ok "its QEMU process is gone" || fail "QEMU still runs"

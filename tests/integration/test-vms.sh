@@ -61,6 +61,9 @@ $VIRSH resume vm1 >/dev/null
 wait_until 10 state_is $VM1 running && ok "virsh resume is seen" || fail "resume not seen"
 assert_eq 's "unpaused"' "$(vm_prop $VM1 StateReason)" "StateReason unpaused"
 
+all=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetAllVMStats 2>&1)
+assert_contains "$all" "\"$VM1\" 2 \"state.state\" i 1" "GetAllVMStats reports each VM's state by path"
+
 # Refusals: named, explained, nothing changed.
 out=$(vm_call $VM1 Start)
 assert_contains "$out" "org.hostagent1.Error.InvalidState" "Start on a running VM is InvalidState"

@@ -1,0 +1,189 @@
+/* VM statistics on the bus: Manager.GetAllVMStats and VM.GetStats */
+#include "vm-stats-dbus.h"
+
+#include <libvirt/virterror.h>
+
+#include "bus-error.h"
+#include "libvirt-error.h"
+#include "log.h"
+#include "macro.h"
+#include "manager-dbus.h"
+#include "vm-dbus.h"
+
+/* What libvirt collects: everything a manager graphs, in one call. */
+#define VM_STATS_GROUPS (VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON | \
+                         VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
+/* A VM whose QEMU is stuck (a hung NFS disk) must not stall the rest. */
+#define VM_STATS_FLAGS VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
+
+typedef struct StatsCall {
+        Manager *manager;
+        sd_bus_message *request;
+        virConnectPtr conn;
+        char uuid[VIR_UUID_STRING_BUFLEN];   /* "" for all VMs */
+        virDomainStatsRecordPtr *records;
+        int n_records;
+        char *error;
+} StatsCall;
+
+static void stats_call_free(StatsCall *c) {
+        if (!c)
+                return;
+        if (c->records)
+                virDomainStatsRecordListFree(c->records);
+        if (c->conn)
+                virConnectClose(c->conn);
+        sd_bus_message_unref(c->request);
+        free(c->error);
+        free(c);
+}
+
+static int stats_work(void *userdata) {
+        StatsCall *c = userdata;
+        virDomainPtr doms[2] = {};
+
+        if (!c->uuid[0]) {
+                c->n_records = virConnectGetAllDomainStats(c->conn, VM_STATS_GROUPS, &c->records, VM_STATS_FLAGS);
+                return c->n_records < 0 ? libvirt_error_take(&c->error) : 0;
+        }
+        doms[0] = virDomainLookupByUUIDString(c->conn, c->uuid);
+        if (!doms[0])
+                return libvirt_error_take(&c->error);
+        c->n_records = virDomainListGetStats(doms, VM_STATS_GROUPS, &c->records, VM_STATS_FLAGS);
+        virDomainFree(doms[0]);
+        return c->n_records < 0 ? libvirt_error_take(&c->error) : 0;
+}
+
+/* libvirt's typed parameters as they are: its names ("cpu.time",
+ * "balloon.rss", "block.0.rd.bytes"), its types (t, x, u, i, d, b, s). */
+static int append_params(sd_bus_message *reply, virTypedParameterPtr params, int n) {
+        int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+
+        for (int i = 0; r >= 0 && i < n; i++) {
+                const virTypedParameter *p = &params[i];
+
+                switch (p->type) {
+                case VIR_TYPED_PARAM_INT:
+                        r = sd_bus_message_append(reply, "{sv}", p->field, "i", p->value.i);
+                        break;
+                case VIR_TYPED_PARAM_UINT:
+                        r = sd_bus_message_append(reply, "{sv}", p->field, "u", p->value.ui);
+                        break;
+                case VIR_TYPED_PARAM_LLONG:
+                        r = sd_bus_message_append(reply, "{sv}", p->field, "x", (int64_t) p->value.l);
+                        break;
+                case VIR_TYPED_PARAM_ULLONG:
+                        r = sd_bus_message_append(reply, "{sv}", p->field, "t", (uint64_t) p->value.ul);
+                        break;
+                case VIR_TYPED_PARAM_DOUBLE:
+                        r = sd_bus_message_append(reply, "{sv}", p->field, "d", p->value.d);
+                        break;
+                case VIR_TYPED_PARAM_BOOLEAN:
+                        r = sd_bus_message_append(reply, "{sv}", p->field, "b", (int) p->value.b);
+                        break;
+                case VIR_TYPED_PARAM_STRING:
+                        r = sd_bus_message_append(reply, "{sv}", p->field, "s", strempty(p->value.s));
+                        break;
+                default:
+                        break;   /* a type newer than us: leave it out */
+                }
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int build_all_reply(StatsCall *c, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(c->request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(oa{sv})");
+        for (int i = 0; r >= 0 && i < c->n_records; i++) {
+                _cleanup_(freep) char *path = NULL;
+                char uuid[VIR_UUID_STRING_BUFLEN];
+
+                if (virDomainGetUUIDString(c->records[i]->dom, uuid) < 0 || vm_bus_path(uuid, &path) < 0)
+                        continue;
+                r = sd_bus_message_open_container(reply, 'r', "oa{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "o", path);
+                if (r >= 0)
+                        r = append_params(reply, c->records[i]->params, c->records[i]->nparams);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                *ret = TAKE_PTR(reply);
+        return r;
+}
+
+static int build_one_reply(StatsCall *c, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(c->request, &reply);
+        if (r >= 0)
+                r = c->n_records > 0 ? append_params(reply, c->records[0]->params, c->records[0]->nparams)
+                                     : append_params(reply, NULL, 0);
+        if (r >= 0)
+                *ret = TAKE_PTR(reply);
+        return r;
+}
+
+static void stats_done(int result, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        StatsCall *c = userdata;
+        int r;
+
+        if (result == -ECANCELED)
+                (void) sd_bus_error_set(&error, HOSTAGENT_ERROR_SHUTTING_DOWN,
+                                        "hostagentd is shutting down; retry when it is back");
+        else if (result < 0)
+                (void) bus_error_set(&error, result, c->error, "Cannot read VM statistics from libvirt");
+        else {
+                r = c->uuid[0] ? build_one_reply(c, &reply) : build_all_reply(c, &reply);
+                if (r < 0)
+                        (void) bus_error_set(&error, r, NULL, "Cannot build the statistics reply");
+        }
+        r = reply ? sd_bus_send(NULL, reply, NULL) : sd_bus_reply_method_error(c->request, &error);
+        if (r < 0)
+                log_debug_errno(r, "Cannot answer a statistics call: %m");
+        stats_call_free(c);
+}
+
+static int stats_start(Manager *m, sd_bus_message *msg, const char *uuid, sd_bus_error *error) {
+        StatsCall *c;
+        int r;
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->manager = m;
+        c->request = sd_bus_message_ref(msg);
+        if (uuid)
+                snprintf(c->uuid, sizeof c->uuid, "%s", uuid);
+        c->conn = libvirt_conn_ref(m->libvirt);
+        if (!c->conn) {
+                stats_call_free(c);
+                return manager_error_libvirt_unavailable(m, error);
+        }
+        r = worker_pool_submit(m->pool, WORKER_NORMAL, stats_work, stats_done, c);
+        if (r < 0) {
+                stats_call_free(c);
+                return manager_error_submit(m, r, error);
+        }
+        return 1;
+}
+
+int method_get_all_vm_stats(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return stats_start(userdata, msg, NULL, error);
+}
+
+int method_vm_get_stats(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Vm *vm = userdata;
+
+        return stats_start(vm->manager, msg, vm->info.uuid, error);
+}
