@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "macro.h"
+#include "job-dbus.h"
 #include "manager-dbus.h"
 #include "vm-dbus.h"
 
@@ -21,6 +22,7 @@ typedef struct BusImplementation {
 static const BusImplementation implementations[] = {
         { MANAGER_INTERFACE, HOSTAGENT_ROOT_PATH, manager_vtable },
         { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable },
+        { JOB_INTERFACE, JOB_PATH_PREFIX "/1", job_vtable },
 };
 
 typedef struct IntrospectCall {

@@ -12,6 +12,7 @@
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
+#include "job-dbus.h"
 #include "vm-create-dbus.h"
 #include "vm-dbus.h"
 #include "vm-stats-dbus.h"
@@ -416,6 +417,8 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_list_vms, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetVM", SD_BUS_ARGS("s", uuid_or_name), SD_BUS_RESULT("o", vm),
                                 method_get_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("o", job), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("JobRemoved", SD_BUS_ARGS("o", job, "s", result), 0),
         SD_BUS_METHOD_WITH_ARGS("GetAllVMStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(oa{sv})", stats),
                                 method_get_all_vm_stats, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
@@ -433,6 +436,9 @@ int manager_bus_register(Manager *m) {
         r = sd_bus_add_object_manager(m->bus, NULL, HOSTAGENT_ROOT_PATH);
         if (r < 0)
                 return log_error_errno(r, "Cannot publish the ObjectManager: %m");
+        r = job_bus_register(m);
+        if (r < 0)
+                return r;
         return vm_bus_register(m);
 }
 

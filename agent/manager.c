@@ -12,6 +12,7 @@
 #include "libvirt-event.h"
 #include "log.h"
 #include "macro.h"
+#include "job.h"
 #include "manager-dbus.h"
 #include "vm.h"
 
@@ -183,6 +184,7 @@ Manager *manager_free(Manager *m) {
         if (m->mailbox)
                 mailbox_dispatch(m->mailbox);
 
+        job_free_all(m);
         vm_registry_free(m);
 
         /* A thread stuck in libvirt means libvirtd hangs: closing would too. */

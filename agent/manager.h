@@ -40,6 +40,10 @@ typedef struct Manager {
         bool vm_synced;              /* the first full sync has finished */
         unsigned vm_events_conn;     /* libvirt connection generation the callbacks are on */
         sd_event_source *vm_reconcile;
+
+        /* Jobs (job.c) */
+        struct Job *jobs;
+        uint32_t last_job_id;
 } Manager;
 
 /* The initial state is loaded (or cannot be): Ready turns true, once. */

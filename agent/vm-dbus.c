@@ -9,6 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager-dbus.h"
+#include "vm-shutdown.h"
 #include "vm-stats-dbus.h"
 
 int vm_bus_path(const char *uuid, char **ret_path) {
@@ -349,6 +350,8 @@ const sd_bus_vtable vm_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Undefine", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_undefine,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_ARGS("u", timeout_sec), SD_BUS_RESULT("o", job),
+                                method_vm_shutdown, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats),
                                 method_vm_get_stats, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END

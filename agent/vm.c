@@ -5,6 +5,7 @@
 #include <search.h>
 #include <stdio.h>
 
+#include "job.h"
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
@@ -209,6 +210,7 @@ void vm_set_state(Vm *vm, VmState state, const char *reason) {
         log_fields(LOG_DEBUG, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                    "VM %s is %s (%s)", strempty(vm->info.name), vm_state_to_string(state), reason);
         vm_bus_emit_state(vm);
+        job_vm_state_changed(vm->manager, vm);
 }
 
 /* Collects the names of properties whose values differ, moving the new ones in. */

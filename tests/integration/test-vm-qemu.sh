@@ -51,6 +51,23 @@ assert_contains "$stats" '"state.state" i 1' "and its state, as libvirt types it
 all=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetAllVMStats 2>&1)
 assert_contains "$all" "\"$G1\"" "GetAllVMStats lists the guest by its object path"
 assert_eq "()" "$(vm_call "$G1" Reset)" "Reset it"
+# A guest with no OS ignores ACPI: the shutdown job forces it off.
+gdbus monitor --system --dest org.hostagent1 > "$T/monitor.log" 2>&1 &
+fixture_track $!
+sleep 0.3
+JOB=$(busctl --system call org.hostagent1 "$G1" org.hostagent1.VM Shutdown u 60 | awk '{print $2}' | tr -d '"')
+assert_eq "()" "$(gdbus call --system -d org.hostagent1 -o "$JOB" -m org.hostagent1.Job.Cancel 2>&1)" "Cancel a shutdown"
+assert_eq 's "cancelled"' "$(busctl --system get-property org.hostagent1 "$JOB" org.hostagent1.Job Result)" "its Result is cancelled"
+assert_eq "running" "$($VIRSH domstate g1)" "and the guest was not forced off"
+JOB=$(busctl --system call org.hostagent1 "$G1" org.hostagent1.VM Shutdown u 2 | awk '{print $2}' | tr -d '"')
+wait_until 30 grep -q "JobRemoved (objectpath '$JOB', 'forced')" "$T/monitor.log" \
+        && ok "a guest that ignores ACPI is forced off when the timeout passes" || fail "no forced JobRemoved"
+wait_until 20 sh -c "! kill -0 $pid 2>/dev/null" && ok "its QEMU process is gone" || fail "QEMU still runs"
+assert_eq 's "shutoff"' "$(vm_prop "$G1" State)" "State shutoff"
+assert_eq 's "destroyed"' "$(vm_prop "$G1" StateReason)" "StateReason destroyed"
+assert_contains "$(cat "$T/monitor.log")" "{'Progress': <uint32 50>}" "Progress showed the forcing step"
+assert_eq "()" "$(vm_call "$G1" Start)" "start it again"
+pid=$(qemu_pid g1)
 assert_eq "()" "$(vm_call "$G1" Destroy)" "Destroy it"
 wait_until 20 sh -c "! kill -0 $pid 2>/dev/null" && ok "its QEMU process is gone" || fail "QEMU still runs"
 assert_eq 's "shutoff"' "$(vm_prop "$G1" State)" "State shutoff"

@@ -16,7 +16,7 @@ fixture_track $!
 sleep 0.5
 
 vm_prop() { busctl --system get-property org.hostagent1 "$1" org.hostagent1.VM "$2"; }
-vm_call() { gdbus call --system -d org.hostagent1 -o "$1" -m "org.hostagent1.VM.$2" 2>&1; }
+vm_call() { local p=$1 m=$2; shift 2; gdbus call --system -d org.hostagent1 -o "$p" -m "org.hostagent1.VM.$m" "$@" 2>&1; }
 path_of() { busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetVM s "$1" | awk '{print $2}' | tr -d '"'; }
 state_is() { vm_prop "$1" State | grep -qx "s \"$2\""; }
 
@@ -100,6 +100,28 @@ first=$(cut -d' ' -f3 "$T/states" | head -1)
 assert_eq "$first $((first + 1)) $((first + 2)) $((first + 3))" "$seqs" "their sequence numbers have no gaps"
 assert_eq 4 "$(grep -c "PropertiesChanged ('org.hostagent1.VM', {'State'" "$T/monitor.log")" \
         "one PropertiesChanged of State per change, not more"
+
+# Shutdown is a job: announced, finished, its result in JobRemoved.
+out=$(vm_call "$TESTVM" Shutdown 0)
+assert_contains "$out" "org.hostagent1.Error.InvalidArgs" "Shutdown(0) is InvalidArgs"
+assert_contains "$out" "timeout_sec: must be between 1 and 86400" "naming timeout_sec and its range"
+JOB=$(busctl --system call org.hostagent1 "$TESTVM" org.hostagent1.VM Shutdown u 30 | awk '{print $2}' | tr -d '"')
+assert_contains "$JOB" "/org/hostagent1/job/" "Shutdown returns a job"
+wait_until 10 grep -q "JobRemoved (objectpath '$JOB', 'done')" "$T/monitor.log" \
+        && ok "JobRemoved says the guest shut down by itself (done)" || fail "no JobRemoved done"
+assert_contains "$(cat "$T/monitor.log")" "JobNew (objectpath '$JOB',)" "JobNew announced it"
+assert_eq 's "shutoff"' "$(vm_prop "$TESTVM" State)" "the VM is shut off"
+assert_eq 's "shutdown"' "$(vm_prop "$TESTVM" StateReason)" "because it shut down"
+job_prop() { busctl --system get-property org.hostagent1 "$JOB" org.hostagent1.Job "$1"; }
+assert_eq 's "finished"' "$(job_prop State)" "the finished job stays readable: State"
+assert_eq 's "done"' "$(job_prop Result)" "Result"
+assert_eq "u 100" "$(job_prop Progress)" "Progress"
+assert_eq "o \"$TESTVM\"" "$(job_prop Object)" "Object is the VM"
+out=$(gdbus call --system -d org.hostagent1 -o "$JOB" -m org.hostagent1.Job.Cancel 2>&1)
+assert_contains "$out" "org.hostagent1.Error.InvalidState" "a finished job cannot be cancelled"
+out=$(vm_call "$TESTVM" Shutdown 30)
+assert_contains "$out" "it is not running" "Shutdown of a shut-off VM is refused"
+assert_eq "()" "$(vm_call "$TESTVM" Start)" "start it again"
 
 # libvirtd restarts (its test driver starts afresh): the agent reconnects,
 # re-reads and emits the difference.
