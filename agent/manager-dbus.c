@@ -121,6 +121,23 @@ int manager_error_libvirt_unavailable(Manager *m, sd_bus_error *error) {
                                  libvirt_conn_last_error(m->libvirt) ?: "connecting");
 }
 
+int manager_submit_call(Manager *m, BusCall *call, worker_work_fn work, worker_done_fn done,
+                        void *userdata, sd_bus_error *error) {
+        unsigned sec = m->options->call_timeout_sec;
+        int r;
+
+        call->expiry_name = strdup(HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE);
+        if (!call->expiry_name ||
+            asprintf(&call->expiry_message, "libvirt at %s did not answer within %u s; the request may "
+                     "still take effect when it does", libvirt_conn_uri(m->libvirt), sec) < 0)
+                return -ENOMEM;
+        r = worker_pool_submit_with_deadline(m->pool, WORKER_NORMAL, (uint64_t) sec * 1000 * 1000, work, done,
+                                             bus_call_expired, userdata);
+        if (r < 0)
+                return manager_error_submit(m, r, error);
+        return 1;
+}
+
 int manager_error_submit(Manager *m, int r, sd_bus_error *error) {
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
@@ -196,8 +213,8 @@ static int method_get_host_info(sd_bus_message *msg, void *userdata, sd_bus_erro
 
 /* GetHostStats: libvirt is asked on a worker thread; the reply leaves later. */
 typedef struct HostStatsCall {
+        BusCall call;   /* first: the deadline answers through it */
         Manager *manager;
-        sd_bus_message *request;
         virConnectPtr conn;
         char *error;
         uint64_t cpu_kernel, cpu_user, cpu_idle, cpu_iowait;
@@ -211,7 +228,7 @@ static HostStatsCall *host_stats_call_free(HostStatsCall *c) {
                 return NULL;
         if (c->conn)
                 virConnectClose(c->conn);
-        sd_bus_message_unref(c->request);
+        bus_call_done(&c->call);
         free(c->error);
         free(c);
         return NULL;
@@ -276,7 +293,7 @@ static void host_stats_done(int result, void *userdata) {
                 (void) bus_error_set(&error, r, c->error, "Cannot read host statistics from libvirt");
                 goto fail;
         }
-        r = sd_bus_message_new_method_return(c->request, &reply);
+        r = sd_bus_message_new_method_return(c->call.request, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r >= 0 && c->have_cpu) {
@@ -294,16 +311,14 @@ static void host_stats_done(int result, void *userdata) {
                 r = append_dict_u64(reply, "memory_total_bytes", c->memory_total);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        if (r < 0)
-                log_debug_errno(r, "Cannot send the GetHostStats reply: %m");
-        host_stats_call_free(c);
-        return;
+        if (r >= 0) {
+                (void) bus_call_reply(&c->call, reply);
+                host_stats_call_free(c);
+                return;
+        }
+        (void) bus_error_set(&error, r, NULL, "Cannot build the GetHostStats reply");
 fail:
-        r = sd_bus_reply_method_error(c->request, &error);
-        if (r < 0)
-                log_debug_errno(r, "Cannot send the GetHostStats error: %m");
+        (void) bus_call_reply_error(&c->call, &error);
         host_stats_call_free(c);
 }
 
@@ -317,7 +332,7 @@ static int method_get_host_stats(sd_bus_message *msg, void *userdata, sd_bus_err
         if (!c)
                 return -ENOMEM;
         c->manager = m;
-        c->request = sd_bus_message_ref(msg);
+        bus_call_init(&c->call, msg);
         c->conn = libvirt_conn_ref(m->libvirt);
         if (!c->conn) {
                 host_stats_call_free(c);
@@ -326,12 +341,10 @@ static int method_get_host_stats(sd_bus_message *msg, void *userdata, sd_bus_err
         info = libvirt_conn_host_info(m->libvirt);
         c->memory_total = info ? info->memory_kib * 1024 : 0;
 
-        r = worker_pool_submit(m->pool, WORKER_NORMAL, host_stats_work, host_stats_done, c);
-        if (r < 0) {
+        r = manager_submit_call(m, &c->call, host_stats_work, host_stats_done, c, error);
+        if (r < 0)
                 host_stats_call_free(c);
-                return manager_error_submit(m, r, error);
-        }
-        return 1;   /* the reply is sent from host_stats_done() */
+        return r;   /* 1: the reply is sent later */
 }
 
 typedef struct ListReply {

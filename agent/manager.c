@@ -152,7 +152,7 @@ int manager_new(const Options *options, Manager **ret) {
         r = mailbox_new(m->event, &m->mailbox);
         if (r < 0)
                 goto fail;
-        r = worker_pool_new(m->mailbox, options->workers, options->max_operations, &m->pool);
+        r = worker_pool_new(m->event, m->mailbox, options->workers, options->max_operations, &m->pool);
         if (r < 0)
                 goto fail;
         libvirt_error_silence();

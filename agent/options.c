@@ -19,6 +19,7 @@ enum {
         ARG_LOG_LEVEL,
         ARG_WORKERS,
         ARG_MAX_OPERATIONS,
+        ARG_CALL_TIMEOUT,
         ARG_VERSION,
 };
 
@@ -34,6 +35,7 @@ static const struct option long_options[] = {
         { "log-level",      required_argument, NULL, ARG_LOG_LEVEL },
         { "workers",        required_argument, NULL, ARG_WORKERS },
         { "max-operations", required_argument, NULL, ARG_MAX_OPERATIONS },
+        { "call-timeout",   required_argument, NULL, ARG_CALL_TIMEOUT },
         {}
 };
 
@@ -43,6 +45,7 @@ void options_init(Options *o) {
                 .log_level = LOG_INFO,
                 .workers = OPTIONS_DEFAULT_WORKERS,
                 .max_operations = OPTIONS_DEFAULT_MAX_OPERATIONS,
+                .call_timeout_sec = OPTIONS_DEFAULT_CALL_TIMEOUT_SEC,
         };
 }
 
@@ -116,6 +119,14 @@ static int options_set(Options *o, const char *key, const char *value, const cha
         if (streq(key, "max-operations")) {
                 if (parse_unsigned(value, 1, 65536, &o->max_operations) < 0) {
                         fprintf(stderr, "%s: max-operations must be a number from 1 to 65536, got '%s'\n",
+                                origin, value);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        if (streq(key, "call-timeout")) {
+                if (parse_unsigned(value, 1, 3600, &o->call_timeout_sec) < 0) {
+                        fprintf(stderr, "%s: call-timeout must be a number of seconds from 1 to 3600, got '%s'\n",
                                 origin, value);
                         return -EINVAL;
                 }
@@ -262,11 +273,13 @@ void options_print_help(const char *program) {
                "     --log-level=LEVEL      emerg, alert, crit, err, warning, notice, info, debug\n"
                "     --workers=N            Threads for blocking work (default %d)\n"
                "     --max-operations=N     Operations in flight before Busy (default %d)\n"
+               "     --call-timeout=SEC     How long a caller waits for libvirt before\n"
+               "                            LibvirtUnavailable (default %d)\n"
                "     --bus-introspect=list|INTERFACE\n"
                "                            Print the interfaces served, or one's XML, and exit\n\n"
                "The configuration file holds 'key = value' lines with the long option names;\n"
                "options on the command line win over it.\n",
                program, OPTIONS_DEFAULT_CONFIG, OPTIONS_DEFAULT_LIBVIRT_URI,
                OPTIONS_DEFAULT_STATE_DIR, OPTIONS_DEFAULT_OVSDB, OPTIONS_DEFAULT_WORKERS,
-               OPTIONS_DEFAULT_MAX_OPERATIONS);
+               OPTIONS_DEFAULT_MAX_OPERATIONS, OPTIONS_DEFAULT_CALL_TIMEOUT_SEC);
 }

@@ -10,6 +10,7 @@
 #define OPTIONS_DEFAULT_OVSDB       "unix:/run/openvswitch/db.sock"
 #define OPTIONS_DEFAULT_WORKERS     4
 #define OPTIONS_DEFAULT_MAX_OPERATIONS 64
+#define OPTIONS_DEFAULT_CALL_TIMEOUT_SEC 60
 
 typedef enum OptionsAction {
         OPTIONS_RUN,            /* start the daemon */
@@ -29,6 +30,7 @@ typedef struct Options {
         int log_level;
         unsigned workers;       /* threads that run blocking work */
         unsigned max_operations;/* operations in flight before Busy */
+        unsigned call_timeout_sec; /* how long a caller waits for libvirt */
 } Options;
 
 void options_init(Options *o);

@@ -13,8 +13,8 @@
 #include "vm-spec.h"
 
 typedef struct CreateCall {
+        BusCall call;   /* first: the deadline answers through it */
         Manager *manager;
-        sd_bus_message *request;
         virConnectPtr conn;
         bool from_spec;
         VmSpec spec;
@@ -30,7 +30,7 @@ static void create_call_free(CreateCall *c) {
                 return;
         if (c->conn)
                 virConnectClose(c->conn);
-        sd_bus_message_unref(c->request);
+        bus_call_done(&c->call);
         vm_spec_done(&c->spec);
         vm_info_done(&c->info);
         free(c->xml);
@@ -92,7 +92,6 @@ static void create_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         CreateCall *c = userdata;
         Vm *vm;
-        int r;
 
         if (result == -ECANCELED)
                 (void) sd_bus_error_set(&error, HOSTAGENT_ERROR_SHUTTING_DOWN,
@@ -107,15 +106,13 @@ static void create_done(int result, void *userdata) {
                 if (vm) {
                         log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                                    "Created VM %s", strempty(vm->info.name));
-                        r = sd_bus_reply_method_return(c->request, "o", vm->path);
-                        goto finish;
+                        (void) bus_call_reply_path(&c->call, vm->path);
+                        create_call_free(c);
+                        return;
                 }
                 (void) sd_bus_error_set(&error, SD_BUS_ERROR_NO_MEMORY, "Out of memory");
         }
-        r = sd_bus_reply_method_error(c->request, &error);
-finish:
-        if (r < 0)
-                log_debug_errno(r, "Cannot answer a VM creation: %m");
+        (void) bus_call_reply_error(&c->call, &error);
         create_call_free(c);
 }
 
@@ -123,19 +120,17 @@ static int create_submit(Manager *m, CreateCall *c, sd_bus_message *msg, sd_bus_
         int r;
 
         c->manager = m;
-        c->request = sd_bus_message_ref(msg);
+        bus_call_init(&c->call, msg);
         c->clock_at_read = m->vm_event_clock;
         c->conn = libvirt_conn_ref(m->libvirt);
         if (!c->conn) {
                 create_call_free(c);
                 return manager_error_libvirt_unavailable(m, error);
         }
-        r = worker_pool_submit(m->pool, WORKER_NORMAL, create_work, create_done, c);
-        if (r < 0) {
+        r = manager_submit_call(m, &c->call, create_work, create_done, c, error);
+        if (r < 0)
                 create_call_free(c);
-                return manager_error_submit(m, r, error);
-        }
-        return 1;
+        return r;
 }
 
 int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -175,8 +175,8 @@ static const char *vm_action_refusal(Vm *vm, VmAction action) {
 }
 
 typedef struct VmCall {
+        BusCall call;   /* first: the deadline answers through it */
         Manager *manager;
-        sd_bus_message *request;
         virConnectPtr conn;
         VmAction action;
         char uuid[VIR_UUID_STRING_BUFLEN];
@@ -189,7 +189,7 @@ static void vm_call_free(VmCall *c) {
                 return;
         if (c->conn)
                 virConnectClose(c->conn);
-        sd_bus_message_unref(c->request);
+        bus_call_done(&c->call);
         free(c->name);
         free(c->error);
         free(c);
@@ -236,15 +236,14 @@ static void vm_call_done(int result, void *userdata) {
         VmCall *c = userdata;
         const VmActionInfo *a = &vm_actions[c->action];
         Vm *vm = vm_find(c->manager, c->uuid);
-        int r;
 
         if (result == -ECANCELED) {
                 (void) sd_bus_error_set(&error, HOSTAGENT_ERROR_SHUTTING_DOWN,
                                         "hostagentd is shutting down; retry when it is back");
-                r = sd_bus_reply_method_error(c->request, &error);
+                (void) bus_call_reply_error(&c->call, &error);
         } else if (result < 0) {
                 (void) bus_error_set(&error, result, c->error, "Cannot %s VM %s", a->verb, c->name);
-                r = sd_bus_reply_method_error(c->request, &error);
+                (void) bus_call_reply_error(&c->call, &error);
         } else {
                 /* Answer with the state already in place: a client that reads
                  * State right after the reply sees the result, and the event
@@ -257,10 +256,8 @@ static void vm_call_done(int result, void *userdata) {
                         else
                                 vm_remove(vm);
                 }
-                r = sd_bus_reply_method_return(c->request, NULL);
+                (void) bus_call_reply_empty(&c->call);
         }
-        if (r < 0)
-                log_debug_errno(r, "Cannot answer %s of VM %s: %m", a->verb, c->name);
         vm_call_free(c);
 }
 
@@ -288,7 +285,7 @@ static int vm_call_start(sd_bus_message *msg, Vm *vm, VmAction action, sd_bus_er
         c->action = action;
         memcpy(c->uuid, vm->info.uuid, sizeof c->uuid);
         c->name = strdup(strempty(vm->info.name));
-        c->request = sd_bus_message_ref(msg);
+        bus_call_init(&c->call, msg);
         if (!c->name) {
                 vm_call_free(c);
                 return -ENOMEM;
@@ -298,10 +295,10 @@ static int vm_call_start(sd_bus_message *msg, Vm *vm, VmAction action, sd_bus_er
                 vm_call_free(c);
                 return manager_error_libvirt_unavailable(m, error);
         }
-        r = worker_pool_submit(m->pool, WORKER_NORMAL, vm_call_work, vm_call_done, c);
+        r = manager_submit_call(m, &c->call, vm_call_work, vm_call_done, c, error);
         if (r < 0) {
                 vm_call_free(c);
-                return manager_error_submit(m, r, error);
+                return r;
         }
         log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                    "Request to %s VM %s", a->verb, strempty(vm->info.name));

@@ -17,8 +17,8 @@
 #define VM_STATS_FLAGS VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
 
 typedef struct StatsCall {
+        BusCall call;   /* first: the deadline answers through it */
         Manager *manager;
-        sd_bus_message *request;
         virConnectPtr conn;
         char uuid[VIR_UUID_STRING_BUFLEN];   /* "" for all VMs */
         virDomainStatsRecordPtr *records;
@@ -33,7 +33,7 @@ static void stats_call_free(StatsCall *c) {
                 virDomainStatsRecordListFree(c->records);
         if (c->conn)
                 virConnectClose(c->conn);
-        sd_bus_message_unref(c->request);
+        bus_call_done(&c->call);
         free(c->error);
         free(c);
 }
@@ -95,7 +95,7 @@ static int build_all_reply(StatsCall *c, sd_bus_message **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_message_new_method_return(c->request, &reply);
+        r = sd_bus_message_new_method_return(c->call.request, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(oa{sv})");
         for (int i = 0; r >= 0 && i < c->n_records; i++) {
@@ -123,7 +123,7 @@ static int build_one_reply(StatsCall *c, sd_bus_message **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_message_new_method_return(c->request, &reply);
+        r = sd_bus_message_new_method_return(c->call.request, &reply);
         if (r >= 0)
                 r = c->n_records > 0 ? append_params(reply, c->records[0]->params, c->records[0]->nparams)
                                      : append_params(reply, NULL, 0);
@@ -148,9 +148,10 @@ static void stats_done(int result, void *userdata) {
                 if (r < 0)
                         (void) bus_error_set(&error, r, NULL, "Cannot build the statistics reply");
         }
-        r = reply ? sd_bus_send(NULL, reply, NULL) : sd_bus_reply_method_error(c->request, &error);
-        if (r < 0)
-                log_debug_errno(r, "Cannot answer a statistics call: %m");
+        if (reply)
+                (void) bus_call_reply(&c->call, reply);
+        else
+                (void) bus_call_reply_error(&c->call, &error);
         stats_call_free(c);
 }
 
@@ -162,7 +163,7 @@ static int stats_start(Manager *m, sd_bus_message *msg, const char *uuid, sd_bus
         if (!c)
                 return -ENOMEM;
         c->manager = m;
-        c->request = sd_bus_message_ref(msg);
+        bus_call_init(&c->call, msg);
         if (uuid)
                 snprintf(c->uuid, sizeof c->uuid, "%s", uuid);
         c->conn = libvirt_conn_ref(m->libvirt);
@@ -170,12 +171,10 @@ static int stats_start(Manager *m, sd_bus_message *msg, const char *uuid, sd_bus
                 stats_call_free(c);
                 return manager_error_libvirt_unavailable(m, error);
         }
-        r = worker_pool_submit(m->pool, WORKER_NORMAL, stats_work, stats_done, c);
-        if (r < 0) {
+        r = manager_submit_call(m, &c->call, stats_work, stats_done, c, error);
+        if (r < 0)
                 stats_call_free(c);
-                return manager_error_submit(m, r, error);
-        }
-        return 1;
+        return r;
 }
 
 int method_get_all_vm_stats(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

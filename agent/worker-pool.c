@@ -14,6 +14,8 @@ typedef struct WorkItem {
         WorkerPriority prio;
         worker_work_fn work;
         worker_done_fn done;
+        worker_expired_fn expired;
+        sd_event_source *deadline;   /* loop thread only */
         void *userdata;
         int result;
 } WorkItem;
@@ -28,6 +30,7 @@ struct WorkerPool {
         pthread_cond_t exited;
         pthread_t *threads;
         Mailbox *mailbox;
+        sd_event *event;
         unsigned max_in_flight;
         unsigned in_flight;       /* loop thread only: NORMAL items not yet completed */
         unsigned outstanding;     /* loop thread only: all items not yet completed */
@@ -42,6 +45,7 @@ static void item_complete(void *userdata) {
         if (item->prio == WORKER_NORMAL)
                 p->in_flight--;
         p->outstanding--;
+        item->deadline = sd_event_source_disable_unref(item->deadline);
         item->done(item->result, item->userdata);
         free(item);
         if (p->outstanding == 0 && p->idle)
@@ -76,7 +80,8 @@ static void *worker_main(void *userdata) {
         return NULL;
 }
 
-int worker_pool_new(Mailbox *mb, unsigned n_threads, unsigned max_in_flight, WorkerPool **ret) {
+int worker_pool_new(sd_event *event, Mailbox *mb, unsigned n_threads, unsigned max_in_flight,
+                    WorkerPool **ret) {
         WorkerPool *p;
         int r;
 
@@ -87,6 +92,7 @@ int worker_pool_new(Mailbox *mb, unsigned n_threads, unsigned max_in_flight, Wor
         pthread_cond_init(&p->wake, NULL);
         pthread_cond_init(&p->exited, NULL);
         p->mailbox = mb;
+        p->event = sd_event_ref(event);
         p->max_in_flight = max_in_flight;
         p->threads = calloc(n_threads, sizeof *p->threads);
         if (!p->threads) {
@@ -173,14 +179,29 @@ WorkerPool *worker_pool_free(WorkerPool *p) {
         pthread_cond_destroy(&p->exited);
         pthread_cond_destroy(&p->wake);
         pthread_mutex_destroy(&p->lock);
+        sd_event_unref(p->event);
         free(p->threads);
         free(p);
         return NULL;
 }
 
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        WorkItem *item = userdata;
+
+        item->expired(item->userdata);
+        return 0;
+}
+
 int worker_pool_submit(WorkerPool *p, WorkerPriority prio, worker_work_fn work,
                        worker_done_fn done, void *userdata) {
+        return worker_pool_submit_with_deadline(p, prio, 0, work, done, NULL, userdata);
+}
+
+int worker_pool_submit_with_deadline(WorkerPool *p, WorkerPriority prio, uint64_t timeout_usec,
+                                     worker_work_fn work, worker_done_fn done, worker_expired_fn expired,
+                                     void *userdata) {
         WorkItem *item;
+        int r;
 
         if (prio == WORKER_NORMAL && p->in_flight >= p->max_in_flight)
                 return -EBUSY;
@@ -193,12 +214,22 @@ int worker_pool_submit(WorkerPool *p, WorkerPriority prio, worker_work_fn work,
                 .prio = prio,
                 .work = work,
                 .done = done,
+                .expired = expired,
                 .userdata = userdata,
         };
+        if (timeout_usec > 0 && expired) {
+                r = sd_event_add_time_relative(p->event, &item->deadline, CLOCK_MONOTONIC, timeout_usec, 0,
+                                               on_deadline, item);
+                if (r < 0) {
+                        free(item);
+                        return r;
+                }
+        }
 
         pthread_mutex_lock(&p->lock);
         if (p->stopping) {
                 pthread_mutex_unlock(&p->lock);
+                sd_event_source_disable_unref(item->deadline);
                 free(item);
                 return -ESHUTDOWN;
         }

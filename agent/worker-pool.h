@@ -13,13 +13,17 @@ typedef struct WorkerPool WorkerPool;
  * pool was stopped before WORK started. DONE owns USERDATA from then on. */
 typedef int (*worker_work_fn)(void *userdata);
 typedef void (*worker_done_fn)(int result, void *userdata);
+/* Loop thread: WORK has not finished within its deadline. The caller can
+ * answer its client now; DONE still follows, exactly once, when WORK ends. */
+typedef void (*worker_expired_fn)(void *userdata);
 
 typedef enum WorkerPriority {
         WORKER_NORMAL,   /* counts against the cap: callers get -EBUSY past it */
         WORKER_INTERNAL, /* the agent's own housekeeping (reconnects): never refused */
 } WorkerPriority;
 
-int worker_pool_new(Mailbox *mb, unsigned n_threads, unsigned max_in_flight, WorkerPool **ret);
+int worker_pool_new(sd_event *event, Mailbox *mb, unsigned n_threads, unsigned max_in_flight,
+                    WorkerPool **ret);
 
 /* Stops the threads: queued work is cancelled, running work is waited for
  * up to TIMEOUT_USEC, and later submissions fail with -ESHUTDOWN. DONE
@@ -46,6 +50,12 @@ WorkerPool *worker_pool_free(WorkerPool *p);
  * queued or running, -ESHUTDOWN once stopping, -ENOMEM. */
 int worker_pool_submit(WorkerPool *p, WorkerPriority prio, worker_work_fn work,
                        worker_done_fn done, void *userdata);
+
+/* The same, with EXPIRED called on the loop when WORK has not finished
+ * TIMEOUT_USEC after submission (0: no deadline). */
+int worker_pool_submit_with_deadline(WorkerPool *p, WorkerPriority prio, uint64_t timeout_usec,
+                                     worker_work_fn work, worker_done_fn done, worker_expired_fn expired,
+                                     void *userdata);
 
 unsigned worker_pool_in_flight(WorkerPool *p);
 unsigned worker_pool_max_in_flight(WorkerPool *p);

@@ -33,6 +33,7 @@ static void test_defaults(void **state) {
         assert_string_equal(o.ovsdb, OPTIONS_DEFAULT_OVSDB);
         assert_false(o.user_bus);
         assert_int_equal(o.workers, OPTIONS_DEFAULT_WORKERS);
+        assert_int_equal(o.call_timeout_sec, OPTIONS_DEFAULT_CALL_TIMEOUT_SEC);
         options_done(&o);
 }
 
@@ -58,6 +59,7 @@ static void test_bad_values_are_refused(void **state) {
         char *level[] = { "hostagentd", "--config=/dev/null", "--log-level=loud", NULL };
         char *ovsdb[] = { "hostagentd", "--config=/dev/null", "--ovsdb=tcp:1.2.3.4:6640", NULL };
         char *workers[] = { "hostagentd", "--config=/dev/null", "--workers=0", NULL };
+        char *timeout[] = { "hostagentd", "--config=/dev/null", "--call-timeout=0", NULL };
         char *unknown[] = { "hostagentd", "--config=/dev/null", "--frobnicate", NULL };
         char *extra[] = { "hostagentd", "--config=/dev/null", "stray", NULL };
         char *missing[] = { "hostagentd", "--config=/nonexistent/hostagentd.conf", NULL };
@@ -70,6 +72,8 @@ static void test_bad_values_are_refused(void **state) {
         assert_int_equal(parse(&o, 3, ovsdb), -EINVAL);
         options_done(&o);
         assert_int_equal(parse(&o, 3, workers), -EINVAL);
+        options_done(&o);
+        assert_int_equal(parse(&o, 3, timeout), -EINVAL);
         options_done(&o);
         assert_int_equal(parse(&o, 3, unknown), -EINVAL);
         options_done(&o);

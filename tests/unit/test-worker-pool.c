@@ -27,7 +27,7 @@ static Fixture *fixture_new(unsigned threads, unsigned cap) {
 
         assert_int_equal(sd_event_new(&f->event), 0);
         assert_int_equal(mailbox_new(f->event, &f->mailbox), 0);
-        assert_int_equal(worker_pool_new(f->mailbox, threads, cap, &f->pool), 0);
+        assert_int_equal(worker_pool_new(f->event, f->mailbox, threads, cap, &f->pool), 0);
         f->loop_thread = pthread_self();
         f->done_on_loop_thread = true;
         sem_init(&f->release, 0, 0);
@@ -173,12 +173,52 @@ static void test_stop_leaves_a_stuck_thread(void **state) {
         fixture_release(f);
 }
 
+static void note_expired(void *userdata) {
+        Fixture *f = userdata;
+
+        /* Expiry comes first, on the loop, while the work still blocks. */
+        assert_int_equal(f->done_calls, 0);
+        assert_true(pthread_equal(pthread_self(), f->loop_thread));
+        f->last_result = -ETIMEDOUT;
+        sem_post(&f->release);
+}
+
+static void test_deadline_expires_before_done(void **state) {
+        Fixture *f = fixture_new(1, 8);
+
+        assert_int_equal(worker_pool_submit_with_deadline(f->pool, WORKER_NORMAL, 20 * 1000, blocking_work,
+                                                          count_done, note_expired, f), 0);
+        while (f->done_calls == 0)
+                assert_true(sd_event_run(f->event, 5 * 1000 * 1000) > 0);
+        /* DONE still ran, once, with the work's own result. */
+        assert_int_equal(f->done_calls, 1);
+        assert_int_equal(f->last_result, 42);
+        assert_int_equal(worker_pool_in_flight(f->pool), 0);
+        fixture_free(f);
+}
+
+static void test_deadline_not_reached(void **state) {
+        Fixture *f = fixture_new(1, 8);
+
+        sem_post(&f->release);
+        assert_int_equal(worker_pool_submit_with_deadline(f->pool, WORKER_NORMAL, 60ULL * 1000 * 1000,
+                                                          blocking_work, count_done, note_expired, f), 0);
+        while (f->done_calls == 0)
+                assert_true(sd_event_run(f->event, 5 * 1000 * 1000) > 0);
+        assert_int_equal(f->last_result, 42);   /* note_expired never ran */
+        /* The deadline went with the item: nothing fires later. */
+        assert_int_equal(sd_event_run(f->event, 100 * 1000), 0);
+        fixture_free(f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_loop_runs_while_work_blocks),
                 cmocka_unit_test(test_cap_refuses_with_ebusy),
                 cmocka_unit_test(test_stop_cancels_queued_work),
                 cmocka_unit_test(test_stop_leaves_a_stuck_thread),
+                cmocka_unit_test(test_deadline_expires_before_done),
+                cmocka_unit_test(test_deadline_not_reached),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
