@@ -9,6 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager-dbus.h"
+#include "vm-autostart.h"
 #include "vm-shutdown.h"
 #include "vm-stats-dbus.h"
 
@@ -328,7 +329,9 @@ const sd_bus_vtable vm_vtable[] = {
         SD_BUS_PROPERTY("StateReason", "s", property_get_state_reason, 0, CHANGES),
         SD_BUS_PROPERTY("VCPUs", "u", property_get_vcpus, 0, CHANGES),
         SD_BUS_PROPERTY("MemoryMiB", "t", property_get_memory_mib, 0, CHANGES),
-        SD_BUS_PROPERTY("Autostart", "b", property_get_autostart, 0, CHANGES),
+        /* Writes are taken by vm_autostart_filter(), which answers after libvirt. */
+        SD_BUS_WRITABLE_PROPERTY("Autostart", "b", property_get_autostart, vm_autostart_set_refused, 0,
+                                 CHANGES | SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("Persistent", "b", property_get_persistent, 0, CHANGES),
         SD_BUS_PROPERTY("Spec", "s", property_get_spec, 0, CHANGES),
         SD_BUS_PROPERTY("Graphics", "(ssi)", property_get_graphics, 0, CHANGES),
@@ -364,5 +367,8 @@ int vm_bus_register(Manager *m) {
         r = sd_bus_add_node_enumerator(m->bus, NULL, VM_PATH_PREFIX, vm_node_enumerator, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot publish the VM tree: %m");
+        r = sd_bus_add_filter(m->bus, NULL, vm_autostart_filter, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot install the Autostart filter: %m");
         return 0;
 }

@@ -64,6 +64,37 @@ assert_eq 's "unpaused"' "$(vm_prop $VM1 StateReason)" "StateReason unpaused"
 all=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetAllVMStats 2>&1)
 assert_contains "$all" "\"$VM1\" 2 \"state.state\" i 1" "GetAllVMStats reports each VM's state by path"
 
+# Autostart is writable; the write is answered once libvirt has made it.
+set_autostart() {   # path value [setpriv...]
+        gdbus call --system -d org.hostagent1 -o "$1" -m org.freedesktop.DBus.Properties.Set \
+                org.hostagent1.VM Autostart "$2" 2>&1
+}
+assert_eq "()" "$(set_autostart $VM1 '<true>')" "root sets Autostart"
+assert_eq "b true" "$(vm_prop $VM1 Autostart)" "Autostart reads true at once"
+assert_contains "$($VIRSH dominfo vm1)" "Autostart:      enable" "libvirt has it"
+wait_until 5 grep -q "{'Autostart': <true>}" "$T/monitor.log" && ok "PropertiesChanged announces it" \
+        || fail "no PropertiesChanged for Autostart"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups gdbus call --system -d org.hostagent1 -o $VM1 \
+        -m org.freedesktop.DBus.Properties.Set org.hostagent1.VM Autostart '<false>' 2>&1)
+assert_contains "$out" "org.freedesktop.DBus.Error.AccessDenied" "an unprivileged Autostart write is AccessDenied"
+out=$(set_autostart $VM1 "<'yes'>")
+assert_contains "$out" "org.freedesktop.DBus.Error.InvalidArgs" "a string for Autostart is InvalidArgs"
+assert_eq "b true" "$(vm_prop $VM1 Autostart)" "refused writes changed nothing"
+assert_eq "()" "$(set_autostart $VM1 '<false>')" "root clears it"
+assert_contains "$($VIRSH dominfo vm1)" "Autostart:      disable" "libvirt has that too"
+cat > "$T/transient.xml" <<XML
+<domain type='test'><name>transient1</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>
+XML
+$VIRSH create "$T/transient.xml" >/dev/null
+wait_until 10 sh -c "busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetVM s transient1 >/dev/null 2>&1"
+TR=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetVM s transient1 | awk '{print $2}' | tr -d '"')
+assert_eq "b false" "$(vm_prop "$TR" Persistent)" "a VM created with virsh create is transient"
+out=$(set_autostart "$TR" '<true>')
+assert_contains "$out" "org.hostagent1.Error.InvalidState" "Autostart of a transient VM is InvalidState"
+$VIRSH destroy transient1 >/dev/null
+wait_until 10 grep -q "InterfacesRemoved (objectpath '$TR'" "$T/monitor.log" \
+        && ok "a transient VM goes away when it stops" || fail "transient VM not withdrawn"
+
 # Refusals: named, explained, nothing changed.
 out=$(vm_call $VM1 Start)
 assert_contains "$out" "org.hostagent1.Error.InvalidState" "Start on a running VM is InvalidState"
@@ -92,13 +123,18 @@ wait_until 10 grep -q "InterfacesRemoved (objectpath '$VM1'" "$T/monitor.log" \
 $VIRSH dominfo vm1 >/dev/null 2>&1 && fail "libvirt still has vm1" || ok "libvirt no longer has vm1"
 
 # Signals in order, one sequence without gaps.
-grep "StateChanged" "$T/monitor.log" | sed -n "s/.*StateChanged ('\([a-z]*\)', '\([a-z-]*\)', uint64 \([0-9]*\)).*/\1 \2 \3/p" > "$T/states"
+parse_states() {
+        sed -n "s/.*StateChanged ('\([a-z]*\)', '\([a-z-]*\)', uint64 \([0-9]*\)).*/\1 \2 \3/p"
+}
+grep "^$VM1: .*StateChanged" "$T/monitor.log" | parse_states > "$T/states"
 assert_eq "running booted|paused user|running unpaused|shutoff destroyed" \
-        "$(cut -d' ' -f1,2 "$T/states" | paste -sd'|')" "StateChanged signals came in order"
-seqs=$(cut -d' ' -f3 "$T/states" | paste -sd' ')
-first=$(cut -d' ' -f3 "$T/states" | head -1)
-assert_eq "$first $((first + 1)) $((first + 2)) $((first + 3))" "$seqs" "their sequence numbers have no gaps"
-assert_eq 4 "$(grep -c "PropertiesChanged ('org.hostagent1.VM', {'State'" "$T/monitor.log")" \
+        "$(cut -d' ' -f1,2 "$T/states" | paste -sd'|')" "vm1's StateChanged signals came in order"
+# One counter over every VM's signals: consecutive, whichever VM sent them.
+seqs=$(grep "StateChanged" "$T/monitor.log" | parse_states | cut -d' ' -f3)
+first=$(head -1 <<<"$seqs"); n=$(wc -l <<<"$seqs")
+assert_eq "$(seq "$first" $((first + n - 1)) | paste -sd' ')" "$(paste -sd' ' <<<"$seqs")" \
+        "sequence numbers have no gaps across all VMs"
+assert_eq 4 "$(grep -c "^$VM1: .*PropertiesChanged ('org.hostagent1.VM', {'State'" "$T/monitor.log")" \
         "one PropertiesChanged of State per change, not more"
 
 # Shutdown is a job: announced, finished, its result in JobRemoved.
