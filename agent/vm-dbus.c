@@ -10,6 +10,7 @@
 #include "macro.h"
 #include "manager-dbus.h"
 #include "vm-autostart.h"
+#include "vm-console.h"
 #include "vm-shutdown.h"
 #include "vm-stats-dbus.h"
 
@@ -352,6 +353,8 @@ const sd_bus_vtable vm_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_ARGS("u", timeout_sec), SD_BUS_RESULT("o", job),
                                 method_vm_shutdown, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetConsoleTicket", SD_BUS_ARGS("s", password, "u", ttl_sec), SD_BUS_NO_RESULT,
+                                method_vm_set_console_ticket, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("GetStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats),
                                 method_vm_get_stats, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END

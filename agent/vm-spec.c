@@ -170,6 +170,19 @@ static int mac_generate(char out[18]) {
         return 0;
 }
 
+/* SIZE - 1 random hex digits: a password nobody knows. */
+static int random_password(char *buf, size_t size) {
+        uint8_t b[32];
+        size_t n = (size - 1) / 2;
+
+        if (n > sizeof b || getrandom(b, n, 0) != (ssize_t) n)
+                return -EIO;
+        for (size_t i = 0; i < n; i++)
+                snprintf(buf + 2 * i, 3, "%02x", b[i]);
+        explicit_bzero(b, sizeof b);
+        return 0;
+}
+
 static bool address_valid(const char *s) {
         unsigned char buf[sizeof(struct in6_addr)];
 
@@ -631,10 +644,22 @@ int vm_spec_to_xml(const VmSpec *spec, char **ret_xml) {
         for (size_t i = 0; i < spec->n_nics; i++)
                 add_nic(devices, &spec->nics[i]);
         if (spec->graphics_type) {
+                char locked[VM_SPEC_CONSOLE_PASSWORD_LEN + 1];
+
                 n = add(devices, "graphics", NULL);
                 set(n, "type", spec->graphics_type);
                 set(n, "autoport", "yes");
                 set(n, "listen", spec->graphics_listen);
+                /* Locked until SetConsoleTicket, as vdsm does: a password that
+                 * has expired already. It also makes QEMU start the console
+                 * with password support, without which no ticket can be set. */
+                if (random_password(locked, sizeof locked) < 0) {
+                        xmlFreeDoc(doc);
+                        return -EIO;
+                }
+                set(n, "passwd", locked);
+                set(n, "passwdValidTo", "1970-01-01T00:00:01");
+                explicit_bzero(locked, sizeof locked);
         }
         if (!streq(spec->type, "test")) {
                 set(add(devices, "memballoon", NULL), "model", "virtio");

@@ -8,6 +8,8 @@
 #define VM_SPEC_MAX_DISKS 16
 #define VM_SPEC_MAX_NICS  16
 #define VM_SPEC_MAX_BYTES (64 * 1024)
+/* VNC authentication uses 8 bytes of a password; the lock must fit. */
+#define VM_SPEC_CONSOLE_PASSWORD_LEN 8
 
 typedef struct VmSpecDisk {
         char *path;

@@ -40,6 +40,22 @@ assert_contains "$graphics" '"vnc" "127.0.0.1"' "Graphics shows VNC on loopback"
 banner=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; head -c 12 <&3" 2>/dev/null)
 assert_contains "$banner" "RFB 003" "the VNC port $port answers"
 
+# Console tickets: a password that works, then expires.
+vnc_login() { perl "$HOSTAGENT_SOURCE_DIR/tests/lib/vnc-login.pl" "$@"; }
+assert_contains "$(vnc_login "$port")" "refused" "a VM created from a spec starts with its console locked"
+ticket() { gdbus call --system -d org.hostagent1 -o "$G1" -m org.hostagent1.VM.SetConsoleTicket "$@" 2>&1; }
+assert_eq "()" "$(ticket s3cret 4)" "SetConsoleTicket"
+assert_eq "ok" "$(vnc_login "$port" s3cret)" "the console takes the ticket's password"
+assert_contains "$(vnc_login "$port" wrong)" "refused" "and refuses a wrong one"
+assert_contains "$(vnc_login "$port")" "refused" "and refuses none"
+wait_until 20 sh -c "! perl '$HOSTAGENT_SOURCE_DIR/tests/lib/vnc-login.pl' $port s3cret" \
+        && ok "once the TTL passes, the old password is refused" || fail "the ticket never expired"
+out=$(ticket toolongpw 60)
+assert_contains "$out" "org.hostagent1.Error.InvalidArgs" "a VNC password over 8 characters is InvalidArgs"
+assert_contains "$out" "password: a VNC console takes at most 8 characters" "and says so"
+assert_contains "$(ticket '' 60)" "password: must be 1 to 64 printable characters" "an empty password is refused"
+assert_contains "$(ticket abc 0)" "ttl_sec: must be between 1 and 604800" "a TTL of 0 is refused"
+
 assert_eq "()" "$(vm_call "$G1" Pause)" "Pause a real guest"
 assert_eq "paused" "$($VIRSH domstate g1)" "QEMU is paused"
 assert_eq "()" "$(vm_call "$G1" Resume)" "Resume it"
@@ -71,6 +87,8 @@ pid=$(qemu_pid g1)
 assert_eq "()" "$(vm_call "$G1" Destroy)" "Destroy it"
 wait_until 20 sh -c "! kill -0 $pid 2>/dev/null" && ok "its QEMU process is gone" || fail "QEMU still runs"
 assert_eq 's "shutoff"' "$(vm_prop "$G1" State)" "State shutoff"
+out=$(gdbus call --system -d org.hostagent1 -o "$G1" -m org.hostagent1.VM.SetConsoleTicket abc 60 2>&1)
+assert_contains "$out" "org.hostagent1.Error.InvalidState" "no console ticket for a stopped VM"
 wait_until 20 sh -c "busctl --system get-property org.hostagent1 $G1 org.hostagent1.VM Graphics | grep -q ' -1\$'" \
         && ok "the console port is released with it" || fail "Graphics port not reset"
 
@@ -83,6 +101,9 @@ $VIRSH define "$T/g2.xml" >/dev/null && $VIRSH start g2 >/dev/null
 wait_until 20 sh -c "busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager ListVMs | grep -q '\"g2\" \"running\"'" \
         && ok "a guest started with virsh is on the bus, running" || fail "g2 not seen running"
 G2=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetVM s g2 | awk '{print $2}' | tr -d '"')
+out=$(gdbus call --system -d org.hostagent1 -o "$G2" -m org.hostagent1.VM.SetConsoleTicket abc 60 2>&1)
+assert_contains "$out" "org.hostagent1.Error.NotSupported" "a console started without password support cannot take tickets"
+assert_contains "$out" "passwd attribute" "and the error says what to change"
 $VIRSH suspend g2 >/dev/null
 
 # SIGKILL the agent: guests are untouched, a new agent finds them as they are.

@@ -186,6 +186,8 @@ static void test_xml_round_trips_through_libvirt(void **state) {
 
         assert_int_equal(vm_spec_parse(full_spec, &spec, &error), 0);
         assert_int_equal(vm_spec_to_xml(&spec, &xml), 0);
+        /* The console starts locked: a password that expired long ago. */
+        assert_non_null(strstr(xml, "passwdValidTo=\"1970-01-01T00:00:01\""));
         /* Nothing pasted: the path's metacharacters are escaped. */
         assert_non_null(strstr(xml, "a&amp;b&lt;c&gt;'&quot;.qcow2"));
 

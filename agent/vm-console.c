@@ -1,0 +1,198 @@
+/* VM.SetConsoleTicket: a console password that expires, as vdsm's setTicket */
+#include "vm-console.h"
+
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <time.h>
+
+#include "bus-auth.h"
+#include "bus-error.h"
+#include "libvirt-error.h"
+#include "log.h"
+#include "macro.h"
+#include "manager-dbus.h"
+#include "vm.h"
+
+int vm_console_ticket_xml(const char *domain_xml, const char *password, const char *valid_to,
+                          char **ret_type, char **ret_device_xml) {
+        xmlDocPtr doc = xmlReadMemory(domain_xml, (int) strlen(domain_xml), "domain.xml", NULL, XML_PARSE_NONET);
+        xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL, devices = NULL, g = NULL;
+        xmlBufferPtr buf;
+        xmlChar *type;
+        int r = -ENOENT;
+
+        for (xmlNodePtr n = root ? root->children : NULL; n && !devices; n = n->next)
+                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "devices"))
+                        devices = n;
+        for (xmlNodePtr n = devices ? devices->children : NULL; n && !g; n = n->next)
+                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "graphics"))
+                        g = n;
+        if (!g)
+                goto out;
+        type = xmlGetProp(g, BAD_CAST "type");
+        *ret_type = strdup(type ? (const char *) type : "");
+        /* VNC cannot drop clients on a password change; SPICE can, and should. */
+        xmlSetProp(g, BAD_CAST "connected",
+                   BAD_CAST (type && xmlStrEqual(type, BAD_CAST "vnc") ? "keep" : "disconnect"));
+        xmlFree(type);
+        xmlSetProp(g, BAD_CAST "passwd", BAD_CAST password);
+        xmlSetProp(g, BAD_CAST "passwdValidTo", BAD_CAST valid_to);
+        buf = xmlBufferCreate();
+        xmlNodeDump(buf, doc, g, 0, 0);
+        *ret_device_xml = strdup((const char *) xmlBufferContent(buf));
+        xmlBufferFree(buf);
+        r = *ret_device_xml && *ret_type ? 0 : -ENOMEM;
+out:
+        xmlFreeDoc(doc);
+        return r;
+}
+
+typedef struct TicketCall {
+        BusCall call;   /* first: the deadline answers through it */
+        Manager *manager;
+        virConnectPtr conn;
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        char *name;
+        char *password;
+        char valid_to[32];
+        char *error;
+        bool no_console, too_long;
+} TicketCall;
+
+static void ticket_call_free(TicketCall *c) {
+        if (c->conn)
+                virConnectClose(c->conn);
+        bus_call_done(&c->call);
+        if (c->password)
+                explicit_bzero(c->password, strlen(c->password));
+        free(c->password);
+        free(c->name);
+        free(c->error);
+        free(c);
+}
+
+static int ticket_work(void *userdata) {
+        _cleanup_(freep) char *xml = NULL, *type = NULL, *device = NULL;
+        TicketCall *c = userdata;
+        virDomainPtr dom;
+        int r;
+
+        dom = virDomainLookupByUUIDString(c->conn, c->uuid);
+        if (!dom)
+                return libvirt_error_take(&c->error);
+        xml = virDomainGetXMLDesc(dom, 0);
+        if (!xml) {
+                r = libvirt_error_take(&c->error);
+                goto out;
+        }
+        r = vm_console_ticket_xml(xml, c->password, c->valid_to, &type, &device);
+        if (r == -ENOENT)
+                c->no_console = true;
+        if (r < 0)
+                goto out;
+        if (streq(type, "vnc") && strlen(c->password) > VM_TICKET_VNC_MAX) {
+                c->too_long = true;
+                r = -EINVAL;
+                goto out;
+        }
+        if (virDomainUpdateDeviceFlags(dom, device, VIR_DOMAIN_AFFECT_LIVE) < 0)
+                r = libvirt_error_take(&c->error);
+out:
+        if (device)
+                explicit_bzero(device, strlen(device));
+        virDomainFree(dom);
+        return r;
+}
+
+static void ticket_done(int result, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        TicketCall *c = userdata;
+
+        if (result >= 0) {
+                log_notice("Console ticket set on VM %s, valid until %s UTC", c->name, c->valid_to);
+                (void) bus_call_reply_empty(&c->call);
+                ticket_call_free(c);
+                return;
+        }
+        if (result == -ECANCELED)
+                (void) sd_bus_error_set(&error, HOSTAGENT_ERROR_SHUTTING_DOWN,
+                                        "hostagentd is shutting down; retry when it is back");
+        else if (c->no_console)
+                (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_INVALID_STATE,
+                                         "VM %s has no graphics console", c->name);
+        else if (c->error && strstr(c->error, "set_password"))
+                /* QEMU started the console without password support. */
+                (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_NOT_SUPPORTED,
+                                         "VM %s's console was started without password support; give its "
+                                         "<graphics> a passwd attribute (VMs created from a spec have one)",
+                                         c->name);
+        else if (c->too_long)
+                (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                         "password: a VNC console takes at most %d characters", VM_TICKET_VNC_MAX);
+        else
+                (void) bus_error_set(&error, result, c->error, "Cannot set the console ticket of VM %s", c->name);
+        (void) bus_call_reply_error(&c->call, &error);
+        ticket_call_free(c);
+}
+
+static bool password_valid(const char *s) {
+        if (!*s || strlen(s) > VM_TICKET_MAX)
+                return false;
+        for (const char *p = s; *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+int method_vm_set_console_ticket(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Vm *vm = userdata;
+        Manager *m = vm->manager;
+        const char *password;
+        TicketCall *c;
+        uint32_t ttl;
+        time_t until;
+        struct tm tm;
+        int r;
+
+        r = bus_authorize(msg, "set console tickets", error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "su", &password, &ttl);
+        if (r < 0)
+                return r;
+        if (!password_valid(password))
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                         "password: must be 1 to %d printable characters", VM_TICKET_MAX);
+        if (ttl < 1 || ttl > VM_TICKET_TTL_MAX_SEC)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                         "ttl_sec: must be between 1 and %u, got %u", VM_TICKET_TTL_MAX_SEC, ttl);
+        if (!vm_state_is_active(vm->info.state))
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE,
+                                         "Cannot set a console ticket on VM %s: it is not running",
+                                         strempty(vm->info.name));
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->manager = m;
+        memcpy(c->uuid, vm->info.uuid, sizeof c->uuid);
+        bus_call_init(&c->call, msg);
+        c->name = strdup(strempty(vm->info.name));
+        c->password = strdup(password);
+        until = time(NULL) + ttl;
+        if (!c->name || !c->password || !gmtime_r(&until, &tm) ||
+            strftime(c->valid_to, sizeof c->valid_to, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+                ticket_call_free(c);
+                return -ENOMEM;
+        }
+        c->conn = libvirt_conn_ref(m->libvirt);
+        if (!c->conn) {
+                ticket_call_free(c);
+                return manager_error_libvirt_unavailable(m, error);
+        }
+        r = manager_submit_call(m, &c->call, ticket_work, ticket_done, c, error);
+        if (r < 0)
+                ticket_call_free(c);
+        return r;
+}
