@@ -1,4 +1,5 @@
 /* hostagentd: the virtualization host agent on the D-Bus system bus */
+#include <malloc.h>
 #include <stdio.h>
 
 #include "bus-introspect.h"
@@ -28,6 +29,9 @@ int main(int argc, char *argv[]) {
         int r, ret;
 
         log_open();
+        /* Each worker thread would otherwise get a heap arena of its own, and
+         * keep what it freed: blocking work is bursty, memory should not be. */
+        (void) mallopt(M_ARENA_MAX, 2);
         options_init(&o);
         r = options_parse(&o, argc, argv);
         if (r < 0) {

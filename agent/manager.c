@@ -1,6 +1,7 @@
 /* The Manager: the daemon's top object, owning the loop, the bus and libvirt */
 #include "manager.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +70,38 @@ static void finish_stop(void *userdata) {
         (void) sd_event_exit(m->event, 0);
 }
 
+static int on_trim(sd_event_source *s, uint64_t usec, void *userdata) {
+        /* A burst of big replies (1000-VM lists, bulk statistics) leaves freed
+         * heap behind; give it back once things are quiet. */
+        (void) malloc_trim(0);
+        return 0;
+}
+
+void manager_schedule_trim(Manager *m) {
+        int r;
+
+        if (!m->trim) {
+                r = sd_event_add_time_relative(m->event, &m->trim, CLOCK_MONOTONIC, MANAGER_TRIM_DELAY_USEC,
+                                               MANAGER_TRIM_DELAY_USEC / 4, on_trim, m);
+                if (r < 0)
+                        return;
+                (void) sd_event_source_set_description(m->trim, "malloc-trim");
+                return;
+        }
+        (void) sd_event_source_set_time_relative(m->trim, MANAGER_TRIM_DELAY_USEC);
+        (void) sd_event_source_set_enabled(m->trim, SD_EVENT_ONESHOT);
+}
+
+/* The pool ran dry: finish a stop that waited for it, or tidy the heap. */
+static void on_pool_idle(void *userdata) {
+        Manager *m = userdata;
+
+        if (m->stopping)
+                finish_stop(m);
+        else
+                manager_schedule_trim(m);
+}
+
 static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
@@ -100,7 +133,6 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 finish_stop(m);
                 return 0;
         }
-        worker_pool_set_idle_callback(m->pool, finish_stop, m);
         r = sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, MANAGER_STOP_TIMEOUT_USEC, 0,
                                        on_stop_timeout, m);
         if (r < 0)
@@ -155,6 +187,7 @@ int manager_new(const Options *options, Manager **ret) {
         r = worker_pool_new(m->event, m->mailbox, options->workers, options->max_operations, &m->pool);
         if (r < 0)
                 goto fail;
+        worker_pool_set_idle_callback(m->pool, on_pool_idle, m);
         libvirt_error_silence();
         r = libvirt_event_register(m->event, m->mailbox);
         if (r < 0)
@@ -207,6 +240,7 @@ Manager *manager_free(Manager *m) {
                 left_behind.mailbox = m->mailbox;
                 left_behind.libvirt = m->libvirt;
         }
+        m->trim = sd_event_source_disable_unref(m->trim);
         m->event = sd_event_unref(m->event);
         free(m);
         return NULL;

@@ -15,6 +15,9 @@
 #define HOSTAGENT_ROOT_PATH "/org/hostagent1"
 #define MANAGER_INTERFACE "org.hostagent1.Manager"
 
+/* Quiet time before freed heap is handed back to the kernel. */
+#define MANAGER_TRIM_DELAY_USEC (2ULL * 1000 * 1000)
+
 /* How long a stop waits for blocking work before it leaves it behind. */
 #define MANAGER_STOP_TIMEOUT_USEC (5ULL * 1000 * 1000)
 
@@ -27,6 +30,7 @@ typedef struct Manager {
         LibvirtConn *libvirt;
         bool ready;       /* initial state loaded: what the Ready property says */
         bool stopping;
+        sd_event_source *trim;
         uint64_t sequence; /* one counter over all typed signals, for gap detection */
 
         /* VMs (vm.c) */
@@ -45,6 +49,9 @@ typedef struct Manager {
         struct Job *jobs;
         uint32_t last_job_id;
 } Manager;
+
+/* Returns freed heap to the kernel once the daemon has been quiet a while. */
+void manager_schedule_trim(Manager *m);
 
 /* The initial state is loaded (or cannot be): Ready turns true, once. */
 void manager_set_ready(Manager *m);

@@ -1,0 +1,72 @@
+#!/bin/bash
+# hostagentd and libvirt-dbus side by side on one private libvirtd holding
+# DOMAINS defined QEMU domains (three running, two of them paused): listing,
+# reading one VM's state, bulk statistics, event latency, the bus floor;
+# then hostagentd's startup time and both daemons' memory.
+# Usage: bench/run-vm-bench.sh [BUILD_DIR] [DOMAINS] [CALLS]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/build}
+domains=${2:-1000}
+calls=${3:-2000}
+export HOSTAGENTD="$build/agent/hostagentd" HOSTAGENT_SOURCE_DIR="$top"
+source "$top/tests/lib/fixture.sh"
+
+libvirtd_start
+VIRSH="virsh -q -c $LIBVIRT_QEMU_URI"
+mkdir -p "$T/domains"
+for i in $(seq 0 $((domains - 1))); do
+        cat > "$T/domains/$i.xml" <<XML
+<domain type='qemu'><name>bench-$i</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type></os>
+<devices><graphics type='vnc' autoport='yes' listen='127.0.0.1'/></devices></domain>
+XML
+        echo "define $T/domains/$i.xml"
+done > "$T/define.cmds"
+start=$(date +%s.%N)
+$VIRSH < "$T/define.cmds" >/dev/null
+printf 'defined %d domains in %.1f s\n' "$domains" "$(echo "$(date +%s.%N) - $start" | bc)"
+for i in 0 1 2; do $VIRSH start "bench-$i" >/dev/null; done
+$VIRSH suspend bench-1 >/dev/null; $VIRSH suspend bench-2 >/dev/null
+
+bus_start
+cat > "$T/bus/system.d/bench-libvirt-dbus.conf" <<'CONF'
+<busconfig><policy user="root"><allow own="org.libvirt"/><allow send_destination="org.libvirt"/></policy></busconfig>
+CONF
+bus_reload
+# libvirt-dbus reaches this libvirtd as qemu:///system from inside its mount namespace.
+nsenter -t "$LIBVIRTD_PID" -m -- env DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SYSTEM_BUS_ADDRESS" \
+        libvirt-dbus --system 2>"$T/libvirt-dbus.log" &
+LVD_PID=$!; fixture_track $LVD_PID
+wait_until 30 busctl --system call org.libvirt /org/libvirt/QEMU org.libvirt.Connect ListDomains u 0
+
+# Startup: from exec to READY=1 (sd_notify) and to Ready=true (every VM read).
+"$build/tests/notify-listener" "$T/notify" > "$T/notify.log" &
+fixture_track $!
+wait_until 5 test -S "$T/notify"
+t0=$(date +%s%N)
+NOTIFY_SOCKET="$T/notify" daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI"
+until grep -q READY=1 "$T/notify.log"; do sleep 0.002; done
+t_ready=$(date +%s%N)
+until busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true; do
+        sleep 0.002
+done
+t_loaded=$(date +%s%N)
+n_vms=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager ListVMs | awk '{print $2}')
+
+path_of() { busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetVM s "$1" | cut -d'"' -f2; }
+lv_path_of() { busctl --system call org.libvirt /org/libvirt/QEMU org.libvirt.Connect DomainLookupByName s "$1" | cut -d'"' -f2; }
+echo
+"$build/bench/vm-bench" "$calls" "$(path_of bench-5)" "$(lv_path_of bench-5)" "$(path_of bench-0)" "$(lv_path_of bench-0)"
+
+sleep 3   # let the daemon go quiet: it hands freed heap back after 2 s
+rss() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+echo
+printf 'hostagentd startup with %s VMs: READY=1 after %d ms, Ready=true (all VMs read) after %d ms\n' "$n_vms" \
+        $(((t_ready - t0) / 1000000)) $(((t_loaded - t0) / 1000000))
+printf '%-14s %12s %12s %8s\n' "memory" "VmRSS KiB" "VmHWM KiB" "threads"
+for who in "hostagentd:$DAEMON_PID" "libvirt-dbus:$LVD_PID"; do
+        name=${who%%:*}; pid=${who##*:}
+        printf '%-14s %12s %12s %8s\n' "$name" "$(rss "$pid" VmRSS)" "$(rss "$pid" VmHWM)" "$(rss "$pid" Threads)"
+done
+for i in 0 1 2; do $VIRSH destroy "bench-$i" >/dev/null 2>&1 || true; done
