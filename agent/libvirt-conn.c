@@ -290,6 +290,9 @@ LibvirtConn *libvirt_conn_free(LibvirtConn *c) {
                 virConnectClose(c->conn);
                 virResetLastError();
         }
+        /* A close noticed by one of libvirt's threads may still be on its way
+         * to the loop; it points into C. */
+        mailbox_cancel(c->mailbox, &c->closed_message);
         host_info_done(&c->info);
         sd_event_unref(c->event);
         free(c->last_error);

@@ -79,6 +79,25 @@ bool mailbox_post(Mailbox *mb, MailboxMessage *msg) {
         return posted;
 }
 
+void mailbox_cancel(Mailbox *mb, MailboxMessage *msg) {
+        MailboxMessage *prev = NULL;
+
+        pthread_mutex_lock(&mb->lock);
+        for (MailboxMessage *m = mb->head; m; prev = m, m = m->next) {
+                if (m != msg)
+                        continue;
+                if (prev)
+                        prev->next = m->next;
+                else
+                        mb->head = m->next;
+                if (mb->tail == m)
+                        mb->tail = prev;
+                m->queued = false;
+                break;
+        }
+        pthread_mutex_unlock(&mb->lock);
+}
+
 void mailbox_dispatch(Mailbox *mb) {
         MailboxMessage *list;
 

@@ -22,5 +22,9 @@ Mailbox *mailbox_free(Mailbox *mb);
 /* Any thread. Returns false when MSG was already waiting to be delivered. */
 bool mailbox_post(Mailbox *mb, MailboxMessage *msg);
 
+/* Loop thread, outside mailbox_dispatch(): takes MSG back if it is still
+ * waiting, so that the object it is embedded in can be freed. */
+void mailbox_cancel(Mailbox *mb, MailboxMessage *msg);
+
 /* Loop thread: deliver everything waiting now (also used at shutdown). */
 void mailbox_dispatch(Mailbox *mb);

@@ -1,5 +1,6 @@
 /* hostagentd: the virtualization host agent on the D-Bus system bus */
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "bus-introspect.h"
@@ -29,6 +30,11 @@ int main(int argc, char *argv[]) {
         int r, ret;
 
         log_open();
+        /* A peer that goes away mid-write (libvirtd stopping, a client
+         * vanishing) is an error to handle, not a reason to die: libvirt
+         * leaves this to the application, and outside systemd nobody else
+         * ignores it for us. */
+        (void) signal(SIGPIPE, SIG_IGN);
         /* Each worker thread would otherwise get a heap arena of its own, and
          * keep what it freed: blocking work is bursty, memory should not be. */
         (void) mallopt(M_ARENA_MAX, 2);

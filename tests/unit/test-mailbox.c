@@ -105,9 +105,41 @@ static void test_post_while_queued_is_refused(void **state) {
         sd_event_unref(event);
 }
 
+static void test_cancel_takes_a_message_back(void **state) {
+        sd_event *event = NULL;
+        Mailbox *mb = NULL;
+        Slot a = {}, b = {}, c = {};
+
+        assert_int_equal(sd_event_new(&event), 0);
+        assert_int_equal(mailbox_new(event, &mb), 0);
+        loop_thread = pthread_self();
+        a.message = (MailboxMessage) { .fn = deliver, .userdata = &a };
+        b.message = (MailboxMessage) { .fn = deliver, .userdata = &b };
+        c.message = (MailboxMessage) { .fn = deliver, .userdata = &c };
+        assert_true(mailbox_post(mb, &a.message));
+        assert_true(mailbox_post(mb, &b.message));
+        assert_true(mailbox_post(mb, &c.message));
+        mailbox_cancel(mb, &c.message);   /* the tail */
+        mailbox_cancel(mb, &a.message);   /* the head */
+        mailbox_cancel(mb, &a.message);   /* not queued any more: nothing */
+        mailbox_dispatch(mb);
+        assert_int_equal(a.delivered, 0);
+        assert_int_equal(b.delivered, 1);
+        assert_int_equal(c.delivered, 0);
+        /* The list is whole: posting after a cancelled tail still works. */
+        assert_true(mailbox_post(mb, &c.message));
+        assert_true(mailbox_post(mb, &a.message));
+        mailbox_dispatch(mb);
+        assert_int_equal(c.delivered, 1);
+        assert_int_equal(a.delivered, 1);
+        mailbox_free(mb);
+        sd_event_unref(event);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_post_while_queued_is_refused),
+                cmocka_unit_test(test_cancel_takes_a_message_back),
                 cmocka_unit_test(test_concurrent_reposting),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
