@@ -64,3 +64,8 @@ int bus_error_set(sd_bus_error *error, int r, const char *detail, const char *fo
                 (void) sd_bus_error_setf(error, name_for_errno(r), "%s: %s", what, strerror(-r));
         return r;
 }
+
+int bus_error_set_shutting_down(sd_bus_error *error) {
+        return sd_bus_error_set(error, HOSTAGENT_ERROR_SHUTTING_DOWN,
+                                "hostagentd is shutting down; retry when it is back");
+}

@@ -18,6 +18,9 @@
 /* Registers the name <-> errno map with sd-bus, once per process. */
 int bus_error_register(void);
 
+/* What a call cut short by the daemon's stop is answered with. */
+int bus_error_set_shutting_down(sd_bus_error *error);
+
 /* Fills ERROR with the named error for the -errno R, and a message that
  * says what failed (FORMAT) and why (DETAIL, e.g. libvirt's own text, may be
  * NULL). Returns R, so handlers can "return bus_error_set(...)". */

@@ -144,8 +144,7 @@ int manager_error_submit(Manager *m, int r, sd_bus_error *error) {
                                          "Too many operations in flight (limit %u); retry later",
                                          worker_pool_max_in_flight(m->pool));
         if (r == -ESHUTDOWN)
-                return sd_bus_error_set(error, HOSTAGENT_ERROR_SHUTTING_DOWN,
-                                        "hostagentd is shutting down; retry when it is back");
+                return bus_error_set_shutting_down(error);
         return r;
 }
 
@@ -285,8 +284,7 @@ static void host_stats_done(int result, void *userdata) {
         int r = result;
 
         if (r == -ECANCELED) {
-                (void) sd_bus_error_set(&error, HOSTAGENT_ERROR_SHUTTING_DOWN,
-                                        "hostagentd is shutting down; retry when it is back");
+                (void) bus_error_set_shutting_down(&error);
                 goto fail;
         }
         if (r < 0) {

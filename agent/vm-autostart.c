@@ -51,8 +51,7 @@ static void autostart_done(int result, void *userdata) {
                 (void) bus_call_reply_empty(&c->call);
         } else {
                 if (result == -ECANCELED)
-                        (void) sd_bus_error_set(&error, HOSTAGENT_ERROR_SHUTTING_DOWN,
-                                                "hostagentd is shutting down; retry when it is back");
+                        (void) bus_error_set_shutting_down(&error);
                 else
                         (void) bus_error_set(&error, result, c->error, "Cannot set Autostart");
                 (void) bus_call_reply_error(&c->call, &error);

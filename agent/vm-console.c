@@ -116,8 +116,7 @@ static void ticket_done(int result, void *userdata) {
                 return;
         }
         if (result == -ECANCELED)
-                (void) sd_bus_error_set(&error, HOSTAGENT_ERROR_SHUTTING_DOWN,
-                                        "hostagentd is shutting down; retry when it is back");
+                (void) bus_error_set_shutting_down(&error);
         else if (c->no_console)
                 (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_INVALID_STATE,
                                          "VM %s has no graphics console", c->name);

@@ -94,8 +94,7 @@ static void create_done(int result, void *userdata) {
         Vm *vm;
 
         if (result == -ECANCELED)
-                (void) sd_bus_error_set(&error, HOSTAGENT_ERROR_SHUTTING_DOWN,
-                                        "hostagentd is shutting down; retry when it is back");
+                (void) bus_error_set_shutting_down(&error);
         else if (result < 0 && c->spec_error)
                 (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_INVALID_SPEC, "%s%s",
                                          c->from_spec ? "" : "domain_xml: ", strempty(c->error));

@@ -240,8 +240,7 @@ static void vm_call_done(int result, void *userdata) {
         Vm *vm = vm_find(c->manager, c->uuid);
 
         if (result == -ECANCELED) {
-                (void) sd_bus_error_set(&error, HOSTAGENT_ERROR_SHUTTING_DOWN,
-                                        "hostagentd is shutting down; retry when it is back");
+                (void) bus_error_set_shutting_down(&error);
                 (void) bus_call_reply_error(&c->call, &error);
         } else if (result < 0) {
                 (void) bus_error_set(&error, result, c->error, "Cannot %s VM %s", a->verb, c->name);

@@ -139,8 +139,7 @@ static void stats_done(int result, void *userdata) {
         int r;
 
         if (result == -ECANCELED)
-                (void) sd_bus_error_set(&error, HOSTAGENT_ERROR_SHUTTING_DOWN,
-                                        "hostagentd is shutting down; retry when it is back");
+                (void) bus_error_set_shutting_down(&error);
         else if (result < 0)
                 (void) bus_error_set(&error, result, c->error, "Cannot read VM statistics from libvirt");
         else {

@@ -1,0 +1,80 @@
+#!/bin/sh
+# Runs inside the system-test guest (systemd as PID 1), from the host's 9p
+# share: installs the staged hostagent, checks what only a real systemd host
+# shows, and writes results.txt and the journal back to the share.
+S=/mnt/share
+exec > "$S/guest.log" 2>&1
+R="$S/results.txt"
+: > "$R"
+PASS=0; FAIL=0
+ok()   { PASS=$((PASS + 1)); echo "ok - $*" >> "$R"; }
+fail() { FAIL=$((FAIL + 1)); echo "not ok - $*" >> "$R"; }
+# check DESCRIPTION 'SHELL CONDITION': evaluated here, so the helpers below work.
+check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+wait_for() { n=$1; shift; while [ "$n" -gt 0 ]; do eval "$*" && return 0; sleep 0.2; n=$((n - 1)); done; return 1; }
+prop() { busctl get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager "$1"; }
+answers() { prop Version | grep -q '^s "'; }
+main_pid() { systemctl show -p MainPID --value hostagentd; }
+owned() {
+        [ "$(busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s org.hostagent1)" = "b true" ]
+}
+owner_pid() {
+        busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                GetConnectionUnixProcessID s org.hostagent1 2>/dev/null | awk '{print $2}'
+}
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+# Install what cmake --install staged. tar keeps the merged-/usr symlinks
+# (/lib -> usr/lib) that a plain copy would trip over.
+tar -C "$S/root" -cf - . | tar -C / -xf - --keep-directory-symlink --no-same-owner
+systemctl daemon-reload
+systemctl reload dbus
+
+# Type=notify: start returns once READY=1 came, and by then the name is owned.
+check "systemctl start hostagentd succeeds" 'systemctl start hostagentd'
+check "it is active" 'systemctl is-active -q hostagentd'
+check "org.hostagent1 is owned as soon as start returns (READY=1 after the name)" 'owned'
+check "the owner is the unit's main process" '[ "$(owner_pid)" = "$(main_pid)" ] && [ "$(main_pid)" != 0 ]'
+check "STATUS= reaches systemd" 'wait_for 50 "systemctl show -p StatusText --value hostagentd | grep -q libvirt"'
+check "Version answers on the system bus" 'answers'
+
+# The installed policy: anyone reads, only root changes.
+check "an unprivileged user reads properties" \
+        'nobody busctl get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Version'
+check "an unprivileged write is refused" \
+        'nobody busctl set-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager LogLevel s debug 2>&1 | grep -qi denied'
+check "an unprivileged process cannot own org.hostagent1" \
+        'nobody busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus RequestName su org.hostagent1 0 2>&1 | grep -qi denied'
+
+# The journal: structured fields from the daemon's own log calls.
+check "the denial is in the journal with CALLER_UID=65534" \
+        'wait_for 25 "journalctl -u hostagentd CALLER_UID=65534 -o cat | grep -q \"may not set LogLevel\""'
+check "journal entries carry the code location" 'journalctl -u hostagentd -o json | grep -q "\"CODE_FUNC\""'
+
+# A clean stop, then D-Bus activation through SystemdService=.
+check "systemctl stop hostagentd succeeds" 'systemctl stop hostagentd'
+check "it stopped cleanly (Result=success)" '[ "$(systemctl show -p Result --value hostagentd)" = success ]'
+check "the name is gone with it" '! owned'
+check "the first call on a stopped host activates it" 'answers'
+check "through systemd: the unit is active again" 'systemctl is-active -q hostagentd'
+
+# Watchdog: a loop that stops is killed and the service restarted.
+mkdir -p /etc/systemd/system/hostagentd.service.d
+printf '[Service]\nWatchdogSec=3s\nRestartSec=1s\n' > /etc/systemd/system/hostagentd.service.d/watchdog.conf
+systemctl daemon-reload
+systemctl restart hostagentd
+pid=$(main_pid)
+if [ -n "$pid" ] && [ "$pid" != 0 ]; then
+        kill -STOP "$pid"
+        check "a frozen hostagentd is killed by the watchdog and restarted" \
+                'wait_for 150 "p=\$(main_pid); [ \"\$p\" != 0 ] && [ \"\$p\" != $pid ]"'
+        check "the journal says it was the watchdog" 'journalctl -u hostagentd | grep -qi watchdog'
+        check "the restarted daemon answers" 'wait_for 50 answers'
+else
+        fail "no main process to freeze for the watchdog check"
+fi
+
+systemctl stop hostagentd
+journalctl -b --no-pager > "$S/journal.txt"
+echo "$PASS passed, $FAIL failed" >> "$R"
+sync
