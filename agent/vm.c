@@ -345,6 +345,39 @@ static int on_io_error_reason(virConnectPtr conn, virDomainPtr dom, const char *
         return 0;
 }
 
+static int on_balloon_change(virConnectPtr conn, virDomainPtr dom, unsigned long long actual_kib,
+                             void *opaque) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        Vm *vm;
+
+        if (virDomainGetUUIDString(dom, uuid) < 0 || !(vm = vm_find(opaque, uuid)))
+                return 0;
+        if (vm->info.memory_mib == actual_kib / 1024)
+                return 0;
+        vm->info.memory_mib = actual_kib / 1024;
+        vm_bus_emit_changed(vm, (const char *[]) { "MemoryMiB" }, 1);
+        return 0;
+}
+
+static int on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        Vm *vm;
+
+        if (virDomainGetUUIDString(dom, uuid) >= 0 && (vm = vm_find(opaque, uuid)))
+                log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", uuid, "OBJECT_PATH", vm->path), "VM %s rebooted",
+                           strempty(vm->info.name));
+        return 0;
+}
+
+/* A device came or went (hot-plug, a vCPU or memory change): re-read. */
+static int on_device_change(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+
+        if (virDomainGetUUIDString(dom, uuid) >= 0)
+                (void) vm_refresh(opaque, uuid);
+        return 0;
+}
+
 static int on_metadata_change(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri,
                               void *opaque) {
         char uuid[VIR_UUID_STRING_BUFLEN];
@@ -438,10 +471,21 @@ static int register_events(virConnectPtr conn, Manager *m) {
             virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON,
                                              VIR_DOMAIN_EVENT_CALLBACK(on_io_error_reason), m, NULL) < 0)
                 return -1;
-        /* Older or test drivers may lack it; the reconcile catches such changes. */
-        if (virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
-                                             VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change), m, NULL) < 0)
-                virResetLastError();
+        /* Drivers may lack some of these (the test driver does); the
+         * reconcile catches what they would have told. */
+        static const struct {
+                int id;
+                virConnectDomainEventGenericCallback cb;
+        } optional[] = {
+                { VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change) },
+                { VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change) },
+                { VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK(on_reboot) },
+                { VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(on_device_change) },
+                { VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_device_change) },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(optional); i++)
+                if (virConnectDomainEventRegisterAny(conn, NULL, optional[i].id, optional[i].cb, m, NULL) < 0)
+                        virResetLastError();
         return 0;
 }
 
