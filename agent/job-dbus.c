@@ -2,6 +2,7 @@
 #include "job-dbus.h"
 
 #include "bus-auth.h"
+#include "bus-collection.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -116,14 +117,6 @@ const sd_bus_vtable job_vtable[] = {
 };
 
 int job_bus_register(Manager *m) {
-        int r;
-
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, JOB_PATH_PREFIX, JOB_INTERFACE, job_vtable,
-                                       job_object_find, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot publish %s: %m", JOB_INTERFACE);
-        r = sd_bus_add_node_enumerator(m->bus, NULL, JOB_PATH_PREFIX, job_node_enumerator, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot publish the job tree: %m");
-        return 0;
+        return bus_add_collection(m->bus, JOB_PATH_PREFIX, JOB_INTERFACE, job_vtable, job_object_find,
+                                  job_node_enumerator, m);
 }

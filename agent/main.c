@@ -22,6 +22,12 @@ static int run(Options *o) {
         if (r >= 0)
                 r = manager_run(m);
         manager_free(m);
+        if (manager_left_threads_behind()) {
+                /* Threads are still inside libvirt: no destructors under them. */
+                fflush(stdout);
+                fflush(stderr);
+                _exit(r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+        }
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 

@@ -23,6 +23,10 @@ static struct {
         LibvirtConn *libvirt;
 } left_behind;
 
+bool manager_left_threads_behind(void) {
+        return left_behind.pool != NULL;
+}
+
 void manager_update_status(Manager *m) {
         const char *uri = libvirt_conn_uri(m->libvirt);
 

@@ -59,6 +59,11 @@ void manager_set_ready(Manager *m);
 int manager_new(const Options *options, Manager **ret);
 Manager *manager_free(Manager *m);
 
+/* True once manager_free() had to leave threads blocked in a library call:
+ * the process must then end with _exit(), without running the libraries'
+ * destructors under those threads. */
+bool manager_left_threads_behind(void);
+
 /* Connects to the bus, publishes the objects, owns the name, starts the
  * libvirt connection and tells systemd READY=1, in that order. */
 int manager_startup(Manager *m);

@@ -4,6 +4,7 @@
 #include <libvirt/virterror.h>
 
 #include "bus-auth.h"
+#include "bus-collection.h"
 #include "bus-error.h"
 #include "libvirt-error.h"
 #include "log.h"
@@ -362,13 +363,10 @@ const sd_bus_vtable vm_vtable[] = {
 int vm_bus_register(Manager *m) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, VM_PATH_PREFIX, VM_INTERFACE, vm_vtable,
-                                       vm_object_find, m);
+        r = bus_add_collection(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_vtable, vm_object_find,
+                               vm_node_enumerator, m);
         if (r < 0)
-                return log_error_errno(r, "Cannot publish %s: %m", VM_INTERFACE);
-        r = sd_bus_add_node_enumerator(m->bus, NULL, VM_PATH_PREFIX, vm_node_enumerator, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot publish the VM tree: %m");
+                return r;
         r = sd_bus_add_filter(m->bus, NULL, vm_autostart_filter, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot install the Autostart filter: %m");

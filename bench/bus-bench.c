@@ -7,6 +7,7 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#include "bench-util.h"
 #include "macro.h"
 
 typedef enum CallKind { CALL_METHOD, CALL_GET } CallKind;
@@ -23,17 +24,6 @@ typedef struct Result {
         double pipelined_per_sec;
         bool ok;
 } Result;
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-        return x < y ? -1 : x > y;
-}
 
 static int new_call(sd_bus *bus, const Scenario *s, sd_bus_message **ret) {
         sd_bus_message *m = NULL;

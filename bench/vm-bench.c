@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#include "bench-util.h"
 #include "macro.h"
 
 #define LV_DEST "org.libvirt"
@@ -15,17 +16,6 @@ typedef struct Figures {
         double p50_us, p99_us;
         bool ok;
 } Figures;
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-        return x < y ? -1 : x > y;
-}
 
 static Figures summarize(uint64_t *lat, unsigned n) {
         qsort(lat, n, sizeof *lat, cmp_u64);

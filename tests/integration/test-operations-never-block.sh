@@ -61,9 +61,14 @@ kill -TERM "$DAEMON_PID"
 rc=0; wait "$DAEMON_PID" || rc=$?
 assert_eq 0 "$rc" "SIGTERM with stuck work still exits with status 0"
 for p in "${CALL_PIDS[@]}"; do wait "$p"; done
-# Two were running (two workers), the one that arrived third was queued.
+# Two workers, three calls: at least one was still queued (more if a worker
+# had not yet picked its call up). Queued calls are answered ShuttingDown;
+# calls stuck in libvirt end when the connection closes. None hangs.
 answered=$(grep -l "shutting down" "$T"/call-[abc].out | wc -l)
-assert_eq 1 "$answered" "the queued call was answered ShuttingDown"
+[ "$answered" -ge 1 ] && ok "queued calls were answered ShuttingDown ($answered of 3)" \
+        || fail "no call was answered ShuttingDown"
+unanswered=$(grep -L -e "shutting down" -e "disconnected" "$T"/call-[abc].out | wc -l)
+assert_eq 0 "$unanswered" "every call got an answer or saw the daemon go"
 assert_contains "$(cat "$T/daemon.log")" "still blocked" "leaving stuck threads behind is logged"
 kill -CONT "$LIBVIRTD_PID"
 fixture_finish
