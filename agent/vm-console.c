@@ -16,7 +16,8 @@
 
 int vm_console_ticket_xml(const char *domain_xml, const char *password, const char *valid_to,
                           char **ret_type, char **ret_device_xml) {
-        xmlDocPtr doc = xmlReadMemory(domain_xml, (int) strlen(domain_xml), "domain.xml", NULL, XML_PARSE_NONET);
+        xmlDocPtr doc = xmlReadMemory(domain_xml, (int) strlen(domain_xml), "domain.xml", NULL,
+                                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL, devices = NULL, g = NULL;
         xmlBufferPtr buf;
         xmlChar *type;

@@ -94,7 +94,9 @@ int vm_info_parse_xml(const char *xml, VmInfo *info) {
         xmlNodePtr root, vcpu, mem;
         _cleanup_(freep) char *vcpus = NULL;
 
-        doc = xmlReadMemory(xml, (int) strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+        /* Errors come back as -EBADMSG; libxml2 must not print them itself. */
+        doc = xmlReadMemory(xml, (int) strlen(xml), "domain.xml", NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (!doc)
                 return -EBADMSG;
         root = xmlDocGetRootElement(doc);
