@@ -13,7 +13,8 @@ image="$cache_root/image-$recipe_hash"
 
 # The packages the guest needs; runtime libraries of hostagentd included.
 PACKAGES="linux-image-amd64 initramfs-tools dbus libsystemd0 libvirt0 libnl-3-200 libnl-route-3-200
-          libjson-c5 libxml2 util-linux procps iproute2"
+          libjson-c5 libxml2 util-linux procps iproute2
+          libvirt-daemon-system libvirt-clients qemu-system-x86"
 
 mkdir -p "$cache_root"
 exec 9>"$cache_root/lock"
@@ -52,6 +53,8 @@ chroot "$root" sh -ec "apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-ge
         --no-install-recommends $(echo $PACKAGES)" > "$work/install.log" 2>&1 \
         || { tail -20 "$work/install.log" >&2; exit 1; }
 rm -f "$root/usr/sbin/policy-rc.d"
+# libvirt's default network needs dnsmasq, which the image does not have.
+rm -f "$root/etc/libvirt/qemu/networks/autostart/default.xml"
 # A fixed machine id: without it every -snapshot boot is a (slower) first boot.
 chroot "$root" systemd-machine-id-setup >/dev/null 2>&1
 echo hostagent-systest > "$root/etc/hostname"
