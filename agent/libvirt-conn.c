@@ -325,15 +325,6 @@ const char *libvirt_conn_last_error(LibvirtConn *c) {
         return c->last_error;
 }
 
-uint64_t libvirt_conn_next_retry_usec(LibvirtConn *c) {
-        uint64_t usec;
-        int enabled;
-
-        if (!c->retry || sd_event_source_get_enabled(c->retry, &enabled) < 0 || !enabled)
-                return 0;
-        return sd_event_source_get_time(c->retry, &usec) < 0 ? 0 : usec;
-}
-
 const LibvirtHostInfo *libvirt_conn_host_info(LibvirtConn *c) {
         return c->state == LIBVIRT_CONNECTED ? &c->info : NULL;
 }

@@ -45,7 +45,6 @@ unsigned libvirt_conn_generation(LibvirtConn *c);
 bool libvirt_conn_attempted(LibvirtConn *c);       /* the first attempt has finished */
 const char *libvirt_conn_uri(LibvirtConn *c);
 const char *libvirt_conn_last_error(LibvirtConn *c); /* why we are not connected, or NULL */
-uint64_t libvirt_conn_next_retry_usec(LibvirtConn *c); /* CLOCK_MONOTONIC, 0 if none */
 const LibvirtHostInfo *libvirt_conn_host_info(LibvirtConn *c); /* NULL when disconnected */
 
 /* A new reference for a worker thread to use and virConnectClose() when

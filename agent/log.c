@@ -59,10 +59,6 @@ void log_open(void) {
         use_journal = stderr_is_journal();
 }
 
-bool log_to_journal(void) {
-        return use_journal;
-}
-
 static void log_to_stderr(int level, const char *message, const char *const *fields) {
         char extra[512] = "";
         size_t used = 0;

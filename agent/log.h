@@ -9,7 +9,6 @@
 /* Decide the target once at start: the journal when systemd connected our
  * stderr to it (JOURNAL_STREAM names stderr's device and inode), else stderr. */
 void log_open(void);
-bool log_to_journal(void);
 
 void log_set_max_level(int level);
 int log_get_max_level(void);
