@@ -121,10 +121,15 @@ int manager_error_libvirt_unavailable(Manager *m, sd_bus_error *error) {
                                  libvirt_conn_last_error(m->libvirt) ?: "connecting");
 }
 
-int manager_submit_call(Manager *m, BusCall *call, worker_work_fn work, worker_done_fn done,
-                        void *userdata, sd_bus_error *error) {
+int manager_submit_call(Manager *m, BusCall *call, virConnectPtr *ret_conn, worker_work_fn work,
+                        worker_done_fn done, void *userdata, sd_bus_error *error) {
         unsigned sec = m->options->call_timeout_sec;
         int r;
+
+        /* The worker uses its own reference: the connection may be replaced meanwhile. */
+        *ret_conn = libvirt_conn_ref(m->libvirt);
+        if (!*ret_conn)
+                return manager_error_libvirt_unavailable(m, error);
 
         call->expiry_name = strdup(HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE);
         if (!call->expiry_name ||
@@ -331,15 +336,10 @@ static int method_get_host_stats(sd_bus_message *msg, void *userdata, sd_bus_err
                 return -ENOMEM;
         c->manager = m;
         bus_call_init(&c->call, msg);
-        c->conn = libvirt_conn_ref(m->libvirt);
-        if (!c->conn) {
-                host_stats_call_free(c);
-                return manager_error_libvirt_unavailable(m, error);
-        }
         info = libvirt_conn_host_info(m->libvirt);
         c->memory_total = info ? info->memory_kib * 1024 : 0;
 
-        r = manager_submit_call(m, &c->call, host_stats_work, host_stats_done, c, error);
+        r = manager_submit_call(m, &c->call, &c->conn, host_stats_work, host_stats_done, c, error);
         if (r < 0)
                 host_stats_call_free(c);
         return r;   /* 1: the reply is sent later */

@@ -103,12 +103,7 @@ static int autostart_set(sd_bus_message *m, Manager *mgr, sd_bus_error *error) {
         c->value = value;
         memcpy(c->uuid, vm->info.uuid, sizeof c->uuid);
         bus_call_init(&c->call, m);
-        c->conn = libvirt_conn_ref(mgr->libvirt);
-        if (!c->conn) {
-                autostart_call_free(c);
-                return manager_error_libvirt_unavailable(mgr, error);
-        }
-        r = manager_submit_call(mgr, &c->call, autostart_work, autostart_done, c, error);
+        r = manager_submit_call(mgr, &c->call, &c->conn, autostart_work, autostart_done, c, error);
         if (r < 0)
                 autostart_call_free(c);
         return r;

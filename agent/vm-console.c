@@ -186,12 +186,7 @@ int method_vm_set_console_ticket(sd_bus_message *msg, void *userdata, sd_bus_err
                 ticket_call_free(c);
                 return -ENOMEM;
         }
-        c->conn = libvirt_conn_ref(m->libvirt);
-        if (!c->conn) {
-                ticket_call_free(c);
-                return manager_error_libvirt_unavailable(m, error);
-        }
-        r = manager_submit_call(m, &c->call, ticket_work, ticket_done, c, error);
+        r = manager_submit_call(m, &c->call, &c->conn, ticket_work, ticket_done, c, error);
         if (r < 0)
                 ticket_call_free(c);
         return r;

@@ -121,12 +121,7 @@ static int create_submit(Manager *m, CreateCall *c, sd_bus_message *msg, sd_bus_
         c->manager = m;
         bus_call_init(&c->call, msg);
         c->clock_at_read = m->vm_event_clock;
-        c->conn = libvirt_conn_ref(m->libvirt);
-        if (!c->conn) {
-                create_call_free(c);
-                return manager_error_libvirt_unavailable(m, error);
-        }
-        r = manager_submit_call(m, &c->call, create_work, create_done, c, error);
+        r = manager_submit_call(m, &c->call, &c->conn, create_work, create_done, c, error);
         if (r < 0)
                 create_call_free(c);
         return r;

@@ -292,12 +292,7 @@ static int vm_call_start(sd_bus_message *msg, Vm *vm, VmAction action, sd_bus_er
                 vm_call_free(c);
                 return -ENOMEM;
         }
-        c->conn = libvirt_conn_ref(m->libvirt);
-        if (!c->conn) {
-                vm_call_free(c);
-                return manager_error_libvirt_unavailable(m, error);
-        }
-        r = manager_submit_call(m, &c->call, vm_call_work, vm_call_done, c, error);
+        r = manager_submit_call(m, &c->call, &c->conn, vm_call_work, vm_call_done, c, error);
         if (r < 0) {
                 vm_call_free(c);
                 return r;

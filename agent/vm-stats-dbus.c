@@ -165,12 +165,7 @@ static int stats_start(Manager *m, sd_bus_message *msg, const char *uuid, sd_bus
         bus_call_init(&c->call, msg);
         if (uuid)
                 snprintf(c->uuid, sizeof c->uuid, "%s", uuid);
-        c->conn = libvirt_conn_ref(m->libvirt);
-        if (!c->conn) {
-                stats_call_free(c);
-                return manager_error_libvirt_unavailable(m, error);
-        }
-        r = manager_submit_call(m, &c->call, stats_work, stats_done, c, error);
+        r = manager_submit_call(m, &c->call, &c->conn, stats_work, stats_done, c, error);
         if (r < 0)
                 stats_call_free(c);
         return r;
