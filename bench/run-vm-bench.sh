@@ -69,4 +69,3 @@ for who in "hostagentd:$DAEMON_PID" "libvirt-dbus:$LVD_PID"; do
         name=${who%%:*}; pid=${who##*:}
         printf '%-14s %12s %12s %8s\n' "$name" "$(rss "$pid" VmRSS)" "$(rss "$pid" VmHWM)" "$(rss "$pid" Threads)"
 done
-for i in 0 1 2; do $VIRSH destroy "bench-$i" >/dev/null 2>&1 || true; done

@@ -16,13 +16,6 @@ wait_until 60 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1
 vm_prop() { busctl --system get-property org.hostagent1 "$1" org.hostagent1.VM "$2"; }
 vm_call() { gdbus call --system -d org.hostagent1 -o "$1" -m "org.hostagent1.VM.$2" 2>&1; }
 qemu_pid() { cat "$LV/run/libvirt/qemu/$1.pid" 2>/dev/null; }
-guest_cleanup() {
-        local n
-        for n in $($VIRSH list --all --name 2>/dev/null); do
-                $VIRSH destroy "$n" >/dev/null 2>&1; $VIRSH undefine "$n" >/dev/null 2>&1
-        done
-}
-trap 'guest_cleanup; fixture_cleanup' EXIT
 
 out=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager CreateVM s \
         '{"name":"g1","type":"qemu","memory_mib":128,"vcpus":1,"graphics":{"type":"vnc"},"start":true}' 2>&1)

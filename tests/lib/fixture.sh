@@ -24,9 +24,21 @@ fixture_report_cores() {
         done
 }
 
+# QEMU guests outlive the libvirtd that started them: stop those of ours by
+# the PIDs in our libvirtd's run directory (never by name).
+fixture_stop_guests() {
+        local pidfile pid
+        for pidfile in "$T"/libvirt/run/libvirt/qemu/*.pid; do
+                [ -f "$pidfile" ] || continue
+                pid=$(cat "$pidfile" 2>/dev/null) || continue
+                [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+        done
+}
+
 fixture_cleanup() {
         local pid
         fixture_report_cores
+        fixture_stop_guests
         for pid in "${FIXTURE_PIDS[@]}"; do
                 kill -TERM "$pid" 2>/dev/null || true
         done
