@@ -14,6 +14,9 @@
 #define HOSTAGENT_ERROR_TIMEOUT              "org.hostagent1.Error.Timeout"
 #define HOSTAGENT_ERROR_SHUTTING_DOWN        "org.hostagent1.Error.ShuttingDown"
 #define HOSTAGENT_ERROR_FAILED               "org.hostagent1.Error.Failed"
+#define HOSTAGENT_ERROR_STORAGE_UNREACHABLE  "org.hostagent1.Error.StorageUnreachable"
+#define HOSTAGENT_ERROR_EXISTS               "org.hostagent1.Error.Exists"
+#define HOSTAGENT_ERROR_IN_USE               "org.hostagent1.Error.InUse"
 
 /* Registers the name <-> errno map with sd-bus, once per process. */
 int bus_error_register(void);

@@ -1,5 +1,6 @@
 /* org.hostagent1.Manager on the bus */
 #include "manager-dbus.h"
+#include "storage-dbus.h"
 
 #include <libvirt/virterror.h>
 
@@ -446,6 +447,12 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_ARGS("JobRemoved", SD_BUS_ARGS("o", job, "s", result), 0),
         SD_BUS_METHOD_WITH_ARGS("GetAllVMStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(oa{sv})", stats),
                                 method_get_all_vm_stats, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateStoragePool", SD_BUS_ARGS("s", spec), SD_BUS_RESULT("o", pool),
+                                method_create_storage_pool, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListStoragePools", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(osss)", pools),
+                                method_list_storage_pools, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetStoragePool", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", pool),
+                                method_get_storage_pool, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
@@ -462,6 +469,9 @@ int manager_bus_register(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot publish the ObjectManager: %m");
         r = job_bus_register(m);
+        if (r < 0)
+                return r;
+        r = storage_bus_register(m);
         if (r < 0)
                 return r;
         return vm_bus_register(m);

@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "job.h"
 #include "manager-dbus.h"
+#include "storage.h"
 #include "vm.h"
 
 static struct {
@@ -222,6 +223,7 @@ Manager *manager_free(Manager *m) {
                 mailbox_dispatch(m->mailbox);
 
         job_free_all(m);
+        storage_stop(m);
         vm_registry_free(m);
 
         /* A thread stuck in libvirt means libvirtd hangs: closing would too. */
@@ -292,6 +294,9 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
         r = manager_bus_register(m);
+        if (r < 0)
+                return r;
+        r = storage_start(m);
         if (r < 0)
                 return r;
 

@@ -45,6 +45,10 @@ typedef struct Manager {
         unsigned vm_events_conn;     /* libvirt connection generation the callbacks are on */
         sd_event_source *vm_reconcile;
 
+        /* Storage (storage.c) */
+        struct Pool *pools;
+        bool pool_creating;          /* one CreateStoragePool at a time */
+
         /* Jobs (job.c) */
         struct Job *jobs;
         uint32_t last_job_id;

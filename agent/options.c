@@ -20,6 +20,8 @@ enum {
         ARG_WORKERS,
         ARG_MAX_OPERATIONS,
         ARG_CALL_TIMEOUT,
+        ARG_RUN_DIR,
+        ARG_STORAGE_CHECK_INTERVAL,
         ARG_VERSION,
 };
 
@@ -36,6 +38,8 @@ static const struct option long_options[] = {
         { "workers",        required_argument, NULL, ARG_WORKERS },
         { "max-operations", required_argument, NULL, ARG_MAX_OPERATIONS },
         { "call-timeout",   required_argument, NULL, ARG_CALL_TIMEOUT },
+        { "run-dir",        required_argument, NULL, ARG_RUN_DIR },
+        { "storage-check-interval", required_argument, NULL, ARG_STORAGE_CHECK_INTERVAL },
         {}
 };
 
@@ -46,6 +50,7 @@ void options_init(Options *o) {
                 .workers = OPTIONS_DEFAULT_WORKERS,
                 .max_operations = OPTIONS_DEFAULT_MAX_OPERATIONS,
                 .call_timeout_sec = OPTIONS_DEFAULT_CALL_TIMEOUT_SEC,
+                .storage_check_interval_sec = OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC,
         };
 }
 
@@ -53,6 +58,7 @@ void options_done(Options *o) {
         free(o->config_file);
         free(o->libvirt_uri);
         free(o->state_dir);
+        free(o->run_dir);
         free(o->ovsdb);
         free(o->bus_introspect);
         options_init(o);
@@ -91,6 +97,21 @@ static int options_set(Options *o, const char *key, const char *value, const cha
                         return -EINVAL;
                 }
                 return set_string(&o->state_dir, value);
+        }
+        if (streq(key, "run-dir")) {
+                if (value[0] != '/') {
+                        fprintf(stderr, "%s: run-dir must be an absolute path, got '%s'\n", origin, value);
+                        return -EINVAL;
+                }
+                return set_string(&o->run_dir, value);
+        }
+        if (streq(key, "storage-check-interval")) {
+                if (parse_unsigned(value, 1, 3600, &o->storage_check_interval_sec) < 0) {
+                        fprintf(stderr, "%s: storage-check-interval must be a number of seconds from 1 to 3600, "
+                                "got '%s'\n", origin, value);
+                        return -EINVAL;
+                }
+                return 0;
         }
         if (streq(key, "ovsdb")) {
                 if (strncmp(value, "unix:", 5) != 0 || value[5] != '/') {
@@ -192,6 +213,8 @@ static int fill_defaults(Options *o) {
                 return -ENOMEM;
         if (!o->state_dir && set_string(&o->state_dir, OPTIONS_DEFAULT_STATE_DIR) < 0)
                 return -ENOMEM;
+        if (!o->run_dir && set_string(&o->run_dir, OPTIONS_DEFAULT_RUN_DIR) < 0)
+                return -ENOMEM;
         if (!o->ovsdb && set_string(&o->ovsdb, OPTIONS_DEFAULT_OVSDB) < 0)
                 return -ENOMEM;
         return 0;
@@ -269,17 +292,22 @@ void options_print_help(const char *program) {
                "     --config=FILE          Configuration file (default %s)\n"
                "     --libvirt-uri=URI      libvirt connection (default %s)\n"
                "     --state-dir=DIR        Persistent state (default %s)\n"
+               "     --run-dir=DIR          Runtime files, NFS mount points (default %s)\n"
                "     --ovsdb=unix:PATH      Open vSwitch database socket (default %s)\n"
                "     --log-level=LEVEL      emerg, alert, crit, err, warning, notice, info, debug\n"
                "     --workers=N            Threads for blocking work (default %d)\n"
                "     --max-operations=N     Operations in flight before Busy (default %d)\n"
                "     --call-timeout=SEC     How long a caller waits for libvirt before\n"
                "                            LibvirtUnavailable (default %d)\n"
+               "     --storage-check-interval=SEC\n"
+               "                            How often each storage pool's health is checked\n"
+               "                            (default %d)\n"
                "     --bus-introspect=list|INTERFACE\n"
                "                            Print the interfaces served, or one's XML, and exit\n\n"
                "The configuration file holds 'key = value' lines with the long option names;\n"
                "options on the command line win over it.\n",
                program, OPTIONS_DEFAULT_CONFIG, OPTIONS_DEFAULT_LIBVIRT_URI,
-               OPTIONS_DEFAULT_STATE_DIR, OPTIONS_DEFAULT_OVSDB, OPTIONS_DEFAULT_WORKERS,
-               OPTIONS_DEFAULT_MAX_OPERATIONS, OPTIONS_DEFAULT_CALL_TIMEOUT_SEC);
+               OPTIONS_DEFAULT_STATE_DIR, OPTIONS_DEFAULT_RUN_DIR, OPTIONS_DEFAULT_OVSDB, OPTIONS_DEFAULT_WORKERS,
+               OPTIONS_DEFAULT_MAX_OPERATIONS, OPTIONS_DEFAULT_CALL_TIMEOUT_SEC,
+               OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC);
 }

@@ -11,6 +11,8 @@
 #define OPTIONS_DEFAULT_WORKERS     4
 #define OPTIONS_DEFAULT_MAX_OPERATIONS 64
 #define OPTIONS_DEFAULT_CALL_TIMEOUT_SEC 60
+#define OPTIONS_DEFAULT_RUN_DIR     "/run/hostagent"
+#define OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC 10
 
 typedef enum OptionsAction {
         OPTIONS_RUN,            /* start the daemon */
@@ -25,12 +27,14 @@ typedef struct Options {
         char *config_file;
         char *libvirt_uri;
         char *state_dir;
+        char *run_dir;          /* runtime files: NFS mount points */
         char *ovsdb;
         char *bus_introspect;   /* "list" or an interface name */
         int log_level;
         unsigned workers;       /* threads that run blocking work */
         unsigned max_operations;/* operations in flight before Busy */
         unsigned call_timeout_sec; /* how long a caller waits for libvirt */
+        unsigned storage_check_interval_sec; /* between two health checks of a pool */
 } Options;
 
 void options_init(Options *o);

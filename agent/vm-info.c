@@ -4,6 +4,7 @@
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,9 @@ void vm_info_done(VmInfo *info) {
         free(info->spec);
         free(info->graphics_type);
         free(info->graphics_listen);
+        for (size_t i = 0; info->disk_sources && info->disk_sources[i]; i++)
+                free(info->disk_sources[i]);
+        free(info->disk_sources);
         *info = (VmInfo) { .graphics_port = -1 };
 }
 
@@ -79,6 +83,53 @@ static void parse_graphics(xmlNodePtr devices, VmInfo *info) {
                 info->graphics_port = -1;
 }
 
+/* Where each disk's data is, spelled as the storage pools spell volume locations. */
+static char *disk_source(xmlNodePtr disk) {
+        _cleanup_(freep) char *type = prop_dup(disk, "type"), *protocol = NULL, *name = NULL, *host = NULL;
+        xmlNodePtr source = child(disk, "source");
+        char *s = NULL;
+
+        if (!type || !source)
+                return NULL;
+        if (streq(type, "file"))
+                return prop_dup(source, "file");
+        if (streq(type, "block"))
+                return prop_dup(source, "dev");
+        if (!streq(type, "network"))
+                return NULL;
+        protocol = prop_dup(source, "protocol");
+        name = prop_dup(source, "name");
+        host = prop_dup(child(source, "host"), "name");
+        if (!protocol || !name || !host || !streq(protocol, "nfs"))
+                return NULL;
+        if (asprintf(&s, "nfs://%s%s%s", host, name[0] == '/' ? "" : "/", name) < 0)
+                return NULL;
+        return s;
+}
+
+static void parse_disks(xmlNodePtr devices, VmInfo *info) {
+        size_t n = 0;
+
+        for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next)
+                if (d->type == XML_ELEMENT_NODE && xmlStrEqual(d->name, BAD_CAST "disk"))
+                        n++;
+        if (n == 0)
+                return;
+        info->disk_sources = calloc(n + 1, sizeof(char *));
+        if (!info->disk_sources)
+                return;
+        n = 0;
+        for (xmlNodePtr d = devices->children; d; d = d->next) {
+                char *s;
+
+                if (d->type != XML_ELEMENT_NODE || !xmlStrEqual(d->name, BAD_CAST "disk"))
+                        continue;
+                s = disk_source(d);
+                if (s)
+                        info->disk_sources[n++] = s;
+        }
+}
+
 static void parse_metadata(xmlNodePtr metadata, VmInfo *info) {
         for (xmlNodePtr n = metadata ? metadata->children : NULL; n; n = n->next) {
                 if (n->type != XML_ELEMENT_NODE || !n->ns ||
@@ -117,6 +168,7 @@ int vm_info_parse_xml(const char *xml, VmInfo *info) {
         info->memory_mib = memory_kib(mem) / 1024;
         info->graphics_port = -1;
         parse_graphics(child(root, "devices"), info);
+        parse_disks(child(root, "devices"), info);
         parse_metadata(child(root, "metadata"), info);
         xmlFreeDoc(doc);
         return 0;

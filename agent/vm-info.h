@@ -25,6 +25,7 @@ typedef struct VmInfo {
         char *graphics_type;       /* "vnc", "spice", or NULL */
         char *graphics_listen;
         int graphics_port;         /* -1 when not listening */
+        char **disk_sources;       /* file, device or nfs://host/path of each disk; NULL-terminated or NULL */
 } VmInfo;
 
 void vm_info_done(VmInfo *info);
@@ -35,5 +36,5 @@ void vm_info_move(VmInfo *dst, VmInfo *src);
  * (-ENOENT when the domain vanished meanwhile); RET_ERROR gets libvirt's text. */
 int vm_info_read(virDomainPtr dom, VmInfo *ret, char **ret_error);
 
-/* Fills name, vcpus, memory, graphics and spec from domain XML. Exposed for tests. */
+/* Fills name, vcpus, memory, graphics, disks and spec from domain XML. Exposed for tests. */
 int vm_info_parse_xml(const char *xml, VmInfo *info);

@@ -5,13 +5,13 @@
 #include <ctype.h>
 #include <libxml/tree.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
 #include "ifname.h"
 #include "json-cleanup.h"
+#include "json-field.h"
 #include "macro.h"
 #include "vm-info.h"
 
@@ -26,99 +26,8 @@ static const char *const graphics_types[] = { "vnc", "spice", NULL };
 #define MEMORY_MIB_MIN 16
 #define MEMORY_MIB_MAX (4ULL * 1024 * 1024)   /* 4 TiB */
 #define VCPUS_MAX 512
-#define NAME_MAX_LEN 64
 #define METADATA_MAX_KEYS 32
 #define METADATA_MAX_VALUE 1024
-
-static int fail(char **ret_error, const char *field, const char *format, ...)
-        __attribute__((format(printf, 3, 4)));
-static int fail(char **ret_error, const char *field, const char *format, ...) {
-        _cleanup_(freep) char *why = NULL;
-        va_list ap;
-
-        va_start(ap, format);
-        if (vasprintf(&why, format, ap) < 0)
-                why = NULL;
-        va_end(ap);
-        if (ret_error && asprintf(ret_error, "%s: %s", field, why ?: "invalid") < 0)
-                *ret_error = NULL;
-        return -EINVAL;
-}
-
-static void join_choices(const char *const *choices, char *buf, size_t size) {
-        size_t used = 0;
-
-        buf[0] = '\0';
-        for (size_t i = 0; choices[i] && used < size; i++)
-                used += (size_t) snprintf(buf + used, size - used, "%s%s", i ? ", " : "", choices[i]);
-}
-
-/* A JSON string without embedded NULs, at most MAX bytes. */
-static int get_string(json_object *v, const char *field, size_t max, const char **ret, char **ret_error) {
-        const char *s;
-
-        if (!json_object_is_type(v, json_type_string))
-                return fail(ret_error, field, "must be a string");
-        s = json_object_get_string(v);
-        if (strlen(s) != (size_t) json_object_get_string_len(v))
-                return fail(ret_error, field, "must not contain NUL characters");
-        if (strlen(s) > max)
-                return fail(ret_error, field, "must be at most %zu bytes long", max);
-        *ret = s;
-        return 0;
-}
-
-static int get_enum(json_object *v, const char *field, const char *const *choices, const char **ret,
-                    char **ret_error) {
-        const char *s;
-        char list[256];
-        int r;
-
-        r = get_string(v, field, 64, &s, ret_error);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; choices[i]; i++)
-                if (streq(s, choices[i])) {
-                        *ret = choices[i];
-                        return 0;
-                }
-        join_choices(choices, list, sizeof list);
-        return fail(ret_error, field, "must be one of %s", list);
-}
-
-static int get_uint(json_object *v, const char *field, uint64_t min, uint64_t max, uint64_t *ret,
-                    char **ret_error) {
-        int64_t i;
-
-        if (!json_object_is_type(v, json_type_int))
-                return fail(ret_error, field, "must be an integer");
-        errno = 0;
-        i = json_object_get_int64(v);
-        /* json-c clamps what does not fit into int64 and says so in errno. */
-        if (errno == ERANGE || i < 0 || (uint64_t) i < min || (uint64_t) i > max)
-                return fail(ret_error, field, "must be between %llu and %llu", (unsigned long long) min,
-                            (unsigned long long) max);
-        *ret = (uint64_t) i;
-        return 0;
-}
-
-static int get_bool(json_object *v, const char *field, bool *ret, char **ret_error) {
-        if (!json_object_is_type(v, json_type_boolean))
-                return fail(ret_error, field, "must be true or false");
-        *ret = json_object_get_boolean(v);
-        return 0;
-}
-
-static bool name_valid(const char *s) {
-        size_t n = strlen(s);
-
-        if (n == 0 || n > NAME_MAX_LEN || !isalnum((unsigned char) s[0]))
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!isalnum((unsigned char) *p) && !strchr("._+-", *p))
-                        return false;
-        return true;
-}
 
 static bool uuid_valid(const char *s) {
         static const char pattern[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
@@ -209,41 +118,41 @@ static int parse_disk(json_object *o, size_t index, VmSpecDisk *d, char **ret_er
 
         snprintf(field, sizeof field, "disks[%zu]", index);
         if (!json_object_is_type(o, json_type_object))
-                return fail(ret_error, field, "must be an object");
+                return json_field_fail(ret_error, field, "must be an object");
         *d = (VmSpecDisk) { .format = "raw", .bus = "virtio", .device = "disk" };
         json_object_object_foreach(o, key, v) {
                 snprintf(field, sizeof field, "disks[%zu].%s", index, key);
                 if (streq(key, "path")) {
-                        r = get_string(v, field, PATH_MAX, &s, ret_error);
+                        r = json_field_string(v, field, PATH_MAX, &s, ret_error);
                         if (r < 0)
                                 return r;
                         if (s[0] != '/')
-                                return fail(ret_error, field, "must be an absolute path");
+                                return json_field_fail(ret_error, field, "must be an absolute path");
                         d->path = strdup(s);
                         if (!d->path)
                                 return -ENOMEM;
                 } else if (streq(key, "format"))
-                        r = get_enum(v, field, disk_formats, &d->format, ret_error);
+                        r = json_field_enum(v, field, disk_formats, &d->format, ret_error);
                 else if (streq(key, "bus"))
-                        r = get_enum(v, field, disk_buses, &d->bus, ret_error);
+                        r = json_field_enum(v, field, disk_buses, &d->bus, ret_error);
                 else if (streq(key, "device"))
-                        r = get_enum(v, field, disk_devices, &d->device, ret_error);
+                        r = json_field_enum(v, field, disk_devices, &d->device, ret_error);
                 else if (streq(key, "readonly"))
-                        r = get_bool(v, field, &d->readonly, ret_error);
+                        r = json_field_bool(v, field, &d->readonly, ret_error);
                 else if (streq(key, "pool") || streq(key, "volume"))
-                        return fail(ret_error, field, "disks from storage pools are not available yet; give a path");
+                        return json_field_fail(ret_error, field, "disks from storage pools are not available yet; give a path");
                 else
-                        return fail(ret_error, field, "unknown key");
+                        return json_field_fail(ret_error, field, "unknown key");
                 if (r < 0)
                         return r;
         }
         snprintf(field, sizeof field, "disks[%zu].path", index);
         if (!d->path)
-                return fail(ret_error, field, "is required");
+                return json_field_fail(ret_error, field, "is required");
         if (streq(d->device, "cdrom")) {
                 snprintf(field, sizeof field, "disks[%zu].bus", index);
                 if (streq(d->bus, "virtio"))
-                        return fail(ret_error, field, "a cdrom must be on sata, scsi or ide");
+                        return json_field_fail(ret_error, field, "a cdrom must be on sata, scsi or ide");
                 d->readonly = true;
         }
         return 0;
@@ -256,44 +165,44 @@ static int parse_nic(json_object *o, size_t index, VmSpecNic *n, char **ret_erro
 
         snprintf(field, sizeof field, "nics[%zu]", index);
         if (!json_object_is_type(o, json_type_object))
-                return fail(ret_error, field, "must be an object");
+                return json_field_fail(ret_error, field, "must be an object");
         *n = (VmSpecNic) { .model = "virtio" };
         json_object_object_foreach(o, key, v) {
                 snprintf(field, sizeof field, "nics[%zu].%s", index, key);
                 if (streq(key, "bridge")) {
-                        r = get_string(v, field, 64, &s, ret_error);
+                        r = json_field_string(v, field, 64, &s, ret_error);
                         if (r < 0)
                                 return r;
                         if (!ifname_valid(s))
-                                return fail(ret_error, field, "'%s' is not a valid interface name", s);
+                                return json_field_fail(ret_error, field, "'%s' is not a valid interface name", s);
                         n->bridge = strdup(s);
                         if (!n->bridge)
                                 return -ENOMEM;
                 } else if (streq(key, "model"))
-                        r = get_enum(v, field, nic_models, &n->model, ret_error);
+                        r = json_field_enum(v, field, nic_models, &n->model, ret_error);
                 else if (streq(key, "mac")) {
-                        r = get_string(v, field, 64, &s, ret_error);
+                        r = json_field_string(v, field, 64, &s, ret_error);
                         if (r >= 0 && !mac_parse(s, n->mac))
-                                return fail(ret_error, field, "'%s' is not a unicast MAC address like "
+                                return json_field_fail(ret_error, field, "'%s' is not a unicast MAC address like "
                                             "52:54:00:12:34:56", s);
                 } else if (streq(key, "network"))
-                        return fail(ret_error, field, "agent networks are not available yet; give a bridge");
+                        return json_field_fail(ret_error, field, "agent networks are not available yet; give a bridge");
                 else
-                        return fail(ret_error, field, "unknown key");
+                        return json_field_fail(ret_error, field, "unknown key");
                 if (r < 0)
                         return r;
         }
         snprintf(field, sizeof field, "nics[%zu].bridge", index);
         if (!n->bridge)
-                return fail(ret_error, field, "is required");
+                return json_field_fail(ret_error, field, "is required");
         return 0;
 }
 
 static int parse_array(json_object *v, const char *field, size_t max, size_t *ret_n, char **ret_error) {
         if (!json_object_is_type(v, json_type_array))
-                return fail(ret_error, field, "must be an array");
+                return json_field_fail(ret_error, field, "must be an array");
         if (json_object_array_length(v) > max)
-                return fail(ret_error, field, "at most %zu entries", max);
+                return json_field_fail(ret_error, field, "at most %zu entries", max);
         *ret_n = json_object_array_length(v);
         return 0;
 }
@@ -303,22 +212,22 @@ static int parse_graphics(json_object *o, VmSpec *spec, char **ret_error) {
         int r = 0;
 
         if (!json_object_is_type(o, json_type_object))
-                return fail(ret_error, "graphics", "must be an object");
+                return json_field_fail(ret_error, "graphics", "must be an object");
         spec->graphics_type = "vnc";
         json_object_object_foreach(o, key, v) {
                 char field[64];
 
                 snprintf(field, sizeof field, "graphics.%s", key);
                 if (streq(key, "type"))
-                        r = get_enum(v, field, graphics_types, &spec->graphics_type, ret_error);
+                        r = json_field_enum(v, field, graphics_types, &spec->graphics_type, ret_error);
                 else if (streq(key, "listen")) {
-                        r = get_string(v, field, 64, &s, ret_error);
+                        r = json_field_string(v, field, 64, &s, ret_error);
                         if (r >= 0 && !address_valid(s))
-                                return fail(ret_error, field, "'%s' is not an IPv4 or IPv6 address", s);
+                                return json_field_fail(ret_error, field, "'%s' is not an IPv4 or IPv6 address", s);
                         if (r >= 0 && !(spec->graphics_listen = strdup(s)))
                                 return -ENOMEM;
                 } else
-                        return fail(ret_error, field, "unknown key");
+                        return json_field_fail(ret_error, field, "unknown key");
                 if (r < 0)
                         return r;
         }
@@ -334,14 +243,14 @@ static int parse_metadata(json_object *o, char **ret_error) {
         int r;
 
         if (!json_object_is_type(o, json_type_object))
-                return fail(ret_error, "metadata", "must be an object of strings");
+                return json_field_fail(ret_error, "metadata", "must be an object of strings");
         json_object_object_foreach(o, key, v) {
                 char field[128];
 
                 snprintf(field, sizeof field, "metadata.%.64s", key);
                 if (++n > METADATA_MAX_KEYS)
-                        return fail(ret_error, "metadata", "at most %d keys", METADATA_MAX_KEYS);
-                r = get_string(v, field, METADATA_MAX_VALUE, &s, ret_error);
+                        return json_field_fail(ret_error, "metadata", "at most %d keys", METADATA_MAX_KEYS);
+                r = json_field_string(v, field, METADATA_MAX_VALUE, &s, ret_error);
                 if (r < 0)
                         return r;
         }
@@ -356,14 +265,14 @@ static int check_unique(const VmSpec *spec, char **ret_error) {
                         if (streq(spec->disks[i].path, spec->disks[j].path)) {
                                 snprintf(field, sizeof field, "disks[%zu].path", i);
                                 snprintf(other, sizeof other, "disks[%zu]", j);
-                                return fail(ret_error, field, "same file as %s", other);
+                                return json_field_fail(ret_error, field, "same file as %s", other);
                         }
         for (size_t i = 0; i < spec->n_nics; i++)
                 for (size_t j = 0; j < i; j++)
                         if (spec->nics[i].mac[0] && streq(spec->nics[i].mac, spec->nics[j].mac)) {
                                 snprintf(field, sizeof field, "nics[%zu].mac", i);
                                 snprintf(other, sizeof other, "nics[%zu]", j);
-                                return fail(ret_error, field, "same address as %s", other);
+                                return json_field_fail(ret_error, field, "same address as %s", other);
                         }
         return 0;
 }
@@ -381,7 +290,7 @@ static int disk_targets(const VmSpec *spec, char targets[][8], char **ret_error)
                         if (ide >= 4) {
                                 char field[64];
                                 snprintf(field, sizeof field, "disks[%zu].bus", i);
-                                return fail(ret_error, field, "at most 4 disks on ide");
+                                return json_field_fail(ret_error, field, "at most 4 disks on ide");
                         }
                         snprintf(targets[i], 8, "hd%c", 'a' + ide++);
                 } else
@@ -440,34 +349,34 @@ static int parse_top(json_object *root, VmSpec *spec, json_object **ret_metadata
 
         json_object_object_foreach(root, key, v) {
                 if (streq(key, "name")) {
-                        r = get_string(v, key, 256, &s, ret_error);
-                        if (r >= 0 && !name_valid(s))
-                                return fail(ret_error, key, "must be 1 to %d letters, digits, '.', '_', '+' "
-                                            "or '-', starting with a letter or digit", NAME_MAX_LEN);
+                        r = json_field_string(v, key, 256, &s, ret_error);
+                        if (r >= 0 && !json_name_valid(s))
+                                return json_field_fail(ret_error, key, "must be 1 to %d letters, digits, '.', '_', '+' "
+                                            "or '-', starting with a letter or digit", JSON_NAME_MAX_LEN);
                         if (r >= 0 && !(spec->name = strdup(s)))
                                 return -ENOMEM;
                 } else if (streq(key, "uuid")) {
-                        r = get_string(v, key, 64, &s, ret_error);
+                        r = json_field_string(v, key, 64, &s, ret_error);
                         if (r >= 0 && !uuid_valid(s))
-                                return fail(ret_error, key, "'%s' is not a UUID like 6695eb01-f6a4-8304-79aa-97f2502e193f", s);
+                                return json_field_fail(ret_error, key, "'%s' is not a UUID like 6695eb01-f6a4-8304-79aa-97f2502e193f", s);
                         if (r >= 0 && !(spec->uuid = strdup(s)))
                                 return -ENOMEM;
                 } else if (streq(key, "memory_mib")) {
-                        r = get_uint(v, key, MEMORY_MIB_MIN, MEMORY_MIB_MAX, &spec->memory_mib, ret_error);
+                        r = json_field_uint(v, key, MEMORY_MIB_MIN, MEMORY_MIB_MAX, &spec->memory_mib, ret_error);
                         have_memory = true;
                 } else if (streq(key, "vcpus")) {
-                        r = get_uint(v, key, 1, VCPUS_MAX, &u, ret_error);
+                        r = json_field_uint(v, key, 1, VCPUS_MAX, &u, ret_error);
                         spec->vcpus = (unsigned) u;
                 } else if (streq(key, "type"))
-                        r = get_enum(v, key, vm_types, &spec->type, ret_error);
+                        r = json_field_enum(v, key, vm_types, &spec->type, ret_error);
                 else if (streq(key, "machine")) {
-                        r = get_string(v, key, 64, &s, ret_error);
+                        r = json_field_string(v, key, 64, &s, ret_error);
                         if (r >= 0 && !machine_valid(s))
-                                return fail(ret_error, key, "'%s' is not a machine type like q35 or pc", s);
+                                return json_field_fail(ret_error, key, "'%s' is not a machine type like q35 or pc", s);
                         if (r >= 0 && !(spec->machine = strdup(s)))
                                 return -ENOMEM;
                 } else if (streq(key, "firmware"))
-                        r = get_enum(v, key, firmwares, &spec->firmware, ret_error);
+                        r = json_field_enum(v, key, firmwares, &spec->firmware, ret_error);
                 else if (streq(key, "disks")) {
                         r = parse_array(v, key, VM_SPEC_MAX_DISKS, &spec->n_disks, ret_error);
                         for (size_t i = 0; r >= 0 && i < spec->n_disks; i++)
@@ -479,21 +388,21 @@ static int parse_top(json_object *root, VmSpec *spec, json_object **ret_metadata
                 } else if (streq(key, "graphics"))
                         r = parse_graphics(v, spec, ret_error);
                 else if (streq(key, "autostart"))
-                        r = get_bool(v, key, &spec->autostart, ret_error);
+                        r = json_field_bool(v, key, &spec->autostart, ret_error);
                 else if (streq(key, "start"))
-                        r = get_bool(v, key, &spec->start, ret_error);
+                        r = json_field_bool(v, key, &spec->start, ret_error);
                 else if (streq(key, "metadata")) {
                         r = parse_metadata(v, ret_error);
                         *ret_metadata = v;
                 } else
-                        return fail(ret_error, key, "unknown key");
+                        return json_field_fail(ret_error, key, "unknown key");
                 if (r < 0)
                         return r;
         }
         if (!spec->name)
-                return fail(ret_error, "name", "is required");
+                return json_field_fail(ret_error, "name", "is required");
         if (!have_memory)
-                return fail(ret_error, "memory_mib", "is required");
+                return json_field_fail(ret_error, "memory_mib", "is required");
         return 0;
 }
 
@@ -506,12 +415,12 @@ int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error) {
         int r;
 
         if (strlen(text) > VM_SPEC_MAX_BYTES)
-                return fail(ret_error, "spec", "larger than %d bytes", VM_SPEC_MAX_BYTES);
+                return json_field_fail(ret_error, "spec", "larger than %d bytes", VM_SPEC_MAX_BYTES);
         root = json_tokener_parse_verbose(text, &jerr);
         if (!root)
-                return fail(ret_error, "spec", "not valid JSON: %s", json_tokener_error_desc(jerr));
+                return json_field_fail(ret_error, "spec", "not valid JSON: %s", json_tokener_error_desc(jerr));
         if (!json_object_is_type(root, json_type_object))
-                return fail(ret_error, "spec", "must be a JSON object");
+                return json_field_fail(ret_error, "spec", "must be a JSON object");
 
         r = parse_top(root, &spec, &metadata, ret_error);
         if (r >= 0)
@@ -537,9 +446,9 @@ int vm_spec_check_paths(const VmSpec *spec, char **ret_error) {
 
                 snprintf(field, sizeof field, "disks[%zu].path", i);
                 if (stat(spec->disks[i].path, &st) < 0)
-                        return fail(ret_error, field, "%s: %s", spec->disks[i].path, strerror(errno));
+                        return json_field_fail(ret_error, field, "%s: %s", spec->disks[i].path, strerror(errno));
                 if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-                        return fail(ret_error, field, "%s is neither a file nor a block device",
+                        return json_field_fail(ret_error, field, "%s is neither a file nor a block device",
                                     spec->disks[i].path);
         }
         return 0;

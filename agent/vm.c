@@ -124,6 +124,41 @@ void vm_foreach(Manager *m, void (*fn)(Vm *vm, void *userdata), void *userdata) 
         twalk_r(m->vms, walk_action, &w);
 }
 
+typedef struct DiskUsers {
+        const char *location;
+        char **paths;
+        size_t n;
+        bool oom;
+} DiskUsers;
+
+static void match_disk(Vm *vm, void *userdata) {
+        DiskUsers *u = userdata;
+        char **grown;
+
+        for (char **s = vm->info.disk_sources; s && *s; s++) {
+                if (!streq(*s, u->location))
+                        continue;
+                grown = realloc(u->paths, (u->n + 2) * sizeof(char *));
+                if (!grown || !(grown[u->n] = strdup(vm->path))) {
+                        u->oom = true;
+                        u->paths = grown ?: u->paths;
+                        return;
+                }
+                u->paths = grown;
+                u->paths[++u->n] = NULL;
+                return;
+        }
+}
+
+char **vm_paths_using_disk(Manager *m, const char *location) {
+        DiskUsers u = { .location = location, .paths = calloc(1, sizeof(char *)) };
+
+        if (!u.paths)
+                return NULL;
+        vm_foreach(m, match_disk, &u);
+        return u.paths;
+}
+
 typedef struct NameSearch {
         const char *name;
         Vm *found;
@@ -246,6 +281,10 @@ static size_t vm_merge_fields(Vm *vm, VmInfo *info, const char **changed, size_t
                 if (n < max)
                         changed[n++] = "Graphics";
         }
+        /* No property of its own: the Volume objects' InUseBy is computed from it. */
+        char **swap = cur->disk_sources;
+        cur->disk_sources = info->disk_sources;
+        info->disk_sources = swap;
 #undef MOVE_STRING
 #undef MOVE_VALUE
         return n;

@@ -32,6 +32,10 @@ Vm *vm_find_by_name(Manager *m, const char *name);
 Vm *vm_find_by_path(Manager *m, const char *path);
 size_t vm_count(Manager *m);
 
+/* The object paths of the VMs with a disk at LOCATION (a path or an
+ * nfs:// URI), NULL-terminated; NULL when out of memory. */
+char **vm_paths_using_disk(Manager *m, const char *location);
+
 /* Calls FN for every VM, in UUID order. */
 void vm_foreach(Manager *m, void (*fn)(Vm *vm, void *userdata), void *userdata);
 

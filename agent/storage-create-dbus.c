@@ -1,0 +1,181 @@
+/* Manager.CreateStoragePool, ListStoragePools, GetStoragePool */
+#include "bus-auth.h"
+#include "bus-error.h"
+#include "log.h"
+#include "macro.h"
+#include "manager-dbus.h"
+#include "manager.h"
+#include "storage-dbus.h"
+
+typedef struct CreatePoolCall {
+        BusCall call;   /* first */
+        Manager *manager;
+        PoolEnv env;
+        PoolSpec spec;
+        PoolStatus status;
+        VolumeInfo *volumes;
+        size_t n_volumes;
+        char *message;
+} CreatePoolCall;
+
+/* Only for a call that was submitted: it holds the one creation slot. */
+static void create_pool_call_free(CreatePoolCall *c) {
+        if (!c)
+                return;
+        c->manager->pool_creating = false;
+        bus_call_done(&c->call);
+        pool_spec_done(&c->spec);
+        volume_info_array_free(c->volumes, c->n_volumes);
+        free(c->message);
+        free(c);
+}
+
+/* All or nothing: a pool that cannot be read once made is taken down again. */
+static int create_pool_work(void *userdata) {
+        CreatePoolCall *c = userdata;
+        int r;
+
+        r = pool_backend_prepare(&c->spec, &c->env, true, &c->message);
+        if (r < 0)
+                return r;
+        r = pool_backend_status(&c->spec, &c->env, &c->status, &c->message);
+        if (r >= 0)
+                r = pool_backend_list(&c->spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
+        if (r < 0)
+                (void) pool_backend_remove(&c->spec, &c->env, NULL);
+        return r;
+}
+
+static void create_pool_done(int result, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        CreatePoolCall *c = userdata;
+        Manager *m = c->manager;
+        Pool *p;
+
+        if (result >= 0 && m->stopping)
+                result = -ECANCELED;
+        if (result >= 0) {
+                result = storage_pool_add(m, &c->spec, &c->status, c->volumes, c->n_volumes, &p);
+                if (result >= 0) {
+                        log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", p->path), "Created storage pool %s (%s, %s)",
+                                   p->spec.name, pool_type_to_string(p->spec.type), p->source);
+                        (void) bus_call_reply_path(&c->call, p->path);
+                        create_pool_call_free(c);
+                        return;
+                }
+        }
+        (void) storage_error(&error, result, HOSTAGENT_ERROR_INVALID_SPEC, c->message, "Cannot create the pool");
+        (void) bus_call_reply_error(&c->call, &error);
+        create_pool_call_free(c);
+}
+
+/* What another pool already has: the same directory, export or device. */
+static int check_conflicts(Manager *m, const PoolSpec *spec, sd_bus_error *error) {
+        for (Pool *p = m->pools; p; p = p->next) {
+                const PoolSpec *o = &p->spec;
+
+                if (streq(o->name, spec->name))
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_EXISTS, "name: a pool named '%s' exists already",
+                                                 spec->name);
+                if (o->type != spec->type)
+                        continue;
+                if (spec->type == POOL_DIR && streq(o->path, spec->path))
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
+                                                 "path: %s is pool %s already", spec->path, o->name);
+                if (spec->type == POOL_NFS && streq(o->server, spec->server) &&
+                    streq(o->export_path, spec->export_path))
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
+                                                 "export: %s:%s is pool %s already", spec->server,
+                                                 spec->export_path, o->name);
+                if (spec->type == POOL_LVM)
+                        for (size_t i = 0; i < spec->n_devices; i++)
+                                for (size_t j = 0; j < o->n_devices; j++)
+                                        if (streq(spec->devices[i], o->devices[j]))
+                                                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
+                                                                         "devices[%zu]: %s belongs to pool %s", i,
+                                                                         spec->devices[i], o->name);
+        }
+        return 0;
+}
+
+int method_create_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *why = NULL;
+        Manager *m = userdata;
+        CreatePoolCall *c;
+        const char *text;
+        int r;
+
+        r = bus_authorize(msg, "create storage pools", error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &text);
+        if (r < 0)
+                return r;
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->manager = m;
+        c->env = storage_env(m);
+        bus_call_init(&c->call, msg);
+        r = pool_spec_parse(text, &c->spec, &why);
+        if (r < 0) {
+                r = r == -EINVAL ? sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why)) : r;
+                goto fail;
+        }
+        r = check_conflicts(m, &c->spec, error);
+        if (r < 0)
+                goto fail;
+        if (storage_pool_count(m) >= STORAGE_POOLS_MAX) {
+                r = sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "This host keeps at most %d storage pools",
+                                      STORAGE_POOLS_MAX);
+                goto fail;
+        }
+        if (m->pool_creating) {
+                r = sd_bus_error_set(error, HOSTAGENT_ERROR_BUSY,
+                                     "Another storage pool is being created; retry when it is done");
+                goto fail;
+        }
+        r = storage_submit(m, create_pool_work, create_pool_done, c, error);
+        if (r < 0)
+                goto fail;
+        m->pool_creating = true;
+        return 1;
+fail:
+        bus_call_done(&c->call);
+        pool_spec_done(&c->spec);
+        free(c);
+        return r;
+}
+
+int method_list_storage_pools(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(osss)");
+        for (Pool *p = m->pools; r >= 0 && p; p = p->next)
+                r = sd_bus_message_append(reply, "(osss)", p->path, p->spec.name, pool_type_to_string(p->spec.type),
+                                          pool_state_to_string(p->state));
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+int method_get_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name;
+        Pool *p;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        p = storage_pool_find(m, name);
+        if (!p)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_OBJECT, "No storage pool named '%s'", name);
+        return sd_bus_reply_method_return(msg, "o", p->path);
+}

@@ -1,0 +1,37 @@
+/* org.hostagent1.StoragePool and org.hostagent1.Volume on the bus */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "bus-call.h"
+#include "storage.h"
+#include "worker-pool.h"
+
+int storage_bus_register(Manager *m);
+
+int storage_pool_bus_path(const char *name, char **ret);
+int storage_volume_bus_path(Pool *p, const char *name, char **ret);
+
+void pool_bus_added(Pool *p);
+void pool_bus_removed(Pool *p);
+void pool_bus_emit_state_changed(Pool *p);
+void pool_bus_emit_space_changed(Pool *p);
+void volume_bus_added(Volume *v);
+void volume_bus_removed(Volume *v);
+void volume_bus_emit_changed(Volume *v);
+
+/* Fills ERROR for a storage operation that failed with R: INPUT_ERROR (InvalidSpec,
+ * InvalidArgs) for what the caller got wrong, the matching named error otherwise.
+ * MESSAGE is the backend's explanation, WHAT says what was tried. */
+int storage_error(sd_bus_error *error, int r, const char *input_error, const char *message, const char *what);
+
+/* Submits storage work for the call CALL: Busy past the cap, ShuttingDown once stopping. */
+int storage_submit(Manager *m, worker_work_fn work, worker_done_fn done, void *userdata, sd_bus_error *error);
+
+/* Manager methods */
+int method_create_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_list_storage_pools(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_get_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+
+extern const sd_bus_vtable storage_pool_vtable[];
+extern const sd_bus_vtable volume_vtable[];

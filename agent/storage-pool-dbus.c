@@ -1,0 +1,420 @@
+/* org.hostagent1.StoragePool: properties from the model, methods off the loop */
+#include "bus-auth.h"
+#include "bus-error.h"
+#include "json-field.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "storage-call.h"
+#include "storage-dbus.h"
+
+static const char *const volume_formats[] = { "qcow2", "raw", NULL };
+static const char *const preallocations[] = { "off", "metadata", "falloc", "full", NULL };
+
+#define POOL_PROPERTY_GETTER(name, type, expr)                                                   \
+        static int property_get_##name(sd_bus *bus, const char *path, const char *interface,   \
+                                       const char *property, sd_bus_message *reply,            \
+                                       void *userdata, sd_bus_error *error) {                  \
+                Pool *p = userdata;                                                             \
+                return sd_bus_message_append(reply, type, expr);                                \
+        }
+
+POOL_PROPERTY_GETTER(name, "s", p->spec.name)
+POOL_PROPERTY_GETTER(type, "s", pool_type_to_string(p->spec.type))
+POOL_PROPERTY_GETTER(state, "s", pool_state_to_string(p->state))
+POOL_PROPERTY_GETTER(state_message, "s", strempty(p->state_message))
+POOL_PROPERTY_GETTER(capacity, "t", p->status.capacity)
+POOL_PROPERTY_GETTER(allocation, "t", p->status.allocation)
+POOL_PROPERTY_GETTER(available, "t", p->status.available)
+POOL_PROPERTY_GETTER(source, "s", p->source)
+POOL_PROPERTY_GETTER(spec, "s", json_object_to_json_string_ext(p->spec.normalized, JSON_C_TO_STRING_NOSLASHESCAPE))
+
+static bool pool_usable(Pool *p) {
+        return p->state == POOL_STATE_ACTIVE || p->state == POOL_STATE_DEGRADED;
+}
+
+static int error_not_usable(Pool *p, sd_bus_error *error) {
+        return sd_bus_error_setf(error,
+                                 p->state == POOL_STATE_UNREACHABLE ? HOSTAGENT_ERROR_STORAGE_UNREACHABLE
+                                                                    : HOSTAGENT_ERROR_INVALID_STATE,
+                                 "Storage pool %s is %s%s%s", p->spec.name, pool_state_to_string(p->state),
+                                 *strempty(p->state_message) ? ": " : "", strempty(p->state_message));
+}
+
+/* CreateVolume */
+
+static int create_volume_work(void *userdata) {
+        StorageCall *c = userdata;
+
+        return pool_backend_volume_create(&c->pool->spec, &c->env, c->name, c->size, c->format, c->backing,
+                                          c->preallocation, &c->info, &c->message);
+}
+
+static void create_volume_done(int result, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        StorageCall *c = userdata;
+        Pool *p = c->pool;
+        Volume *v;
+
+        if (result >= 0 && !p->removed) {
+                v = pool_volume_update(p, &c->info);   /* publishes the reserved volume */
+                if (v) {
+                        c->volume = NULL;
+                        log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", v->path), "Created volume %s in pool %s",
+                                   v->info.name, p->spec.name);
+                        (void) bus_call_reply_path(&c->call, v->path);
+                        pool_check_soon(p, false);
+                        storage_call_free(c);
+                        return;
+                }
+                result = -ENOMEM;
+        }
+        if (p->removed && result >= 0)
+                result = -ECANCELED;
+        (void) storage_error(&error, result, HOSTAGENT_ERROR_INVALID_ARGS, c->message, "Cannot create the volume");
+        (void) bus_call_reply_error(&c->call, &error);
+        storage_call_free(c);
+}
+
+static int read_create_options(sd_bus_message *msg, Pool *p, StorageCall *c, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key, *value;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "backing_volume") || streq(key, "preallocation")) {
+                        r = sd_bus_message_read(msg, "v", "s", &value);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                                         "options.%s: must be a string", key);
+                } else
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                                 "options.%s: unknown option (known: backing_volume, preallocation)",
+                                                 key);
+                if (streq(key, "backing_volume")) {
+                        Volume *b = pool_volume_find(p, value);
+                        if (!b || b->pending)
+                                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                                         "options.backing_volume: no volume '%s' in pool %s", value,
+                                                         p->spec.name);
+                        free(c->backing);
+                        c->backing = strdup(value);
+                } else {
+                        bool known = false;
+                        for (size_t i = 0; preallocations[i]; i++)
+                                known = known || streq(value, preallocations[i]);
+                        if (!known)
+                                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                                         "options.preallocation: must be one of off, metadata, "
+                                                         "falloc, full");
+                        free(c->preallocation);
+                        c->preallocation = strdup(value);
+                }
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int method_create_volume(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Pool *p = userdata;
+        const char *name, *format;
+        StorageCall *c;
+        uint64_t size;
+        int r, reserve_error;
+
+        r = bus_authorize(msg, "create volumes", error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "sts", &name, &size, &format);
+        if (r < 0)
+                return r;
+        if (!json_name_valid(name))
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                         "name: must be 1 to %d letters, digits, '.', '_', '+' or '-', starting "
+                                         "with a letter or digit", JSON_NAME_MAX_LEN);
+        if (size == 0 || size > STORAGE_VOLUME_SIZE_MAX)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                         "size_bytes: must be between 1 and %llu (1 PiB)",
+                                         (unsigned long long) STORAGE_VOLUME_SIZE_MAX);
+        if (!streq(format, "qcow2") && !streq(format, "raw"))
+                return sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS, "format: must be one of qcow2, raw");
+        format = streq(format, "qcow2") ? volume_formats[0] : volume_formats[1];
+
+        c = storage_call_new(p, msg);
+        if (!c)
+                return -ENOMEM;
+        r = read_create_options(msg, p, c, error);
+        if (r < 0)
+                goto fail;
+        if (c->backing && !streq(format, "qcow2")) {
+                r = sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                     "options.backing_volume: only a qcow2 volume can have a backing volume");
+                goto fail;
+        }
+        if (c->preallocation && streq(c->preallocation, "metadata") && !streq(format, "qcow2")) {
+                r = sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                     "options.preallocation: metadata applies to qcow2 only");
+                goto fail;
+        }
+        if (!pool_usable(p)) {
+                r = error_not_usable(p, error);
+                goto fail;
+        }
+        c->volume = pool_volume_reserve(p, name, &reserve_error);
+        if (!c->volume) {
+                r = reserve_error == -EEXIST
+                            ? sd_bus_error_setf(error, HOSTAGENT_ERROR_EXISTS, "name: pool %s has a volume '%s' already",
+                                                p->spec.name, name)
+                    : reserve_error == -ENOSPC
+                            ? sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                                "pool %s has %d volumes, the most it keeps", p->spec.name,
+                                                STORAGE_VOLUMES_MAX)
+                            : reserve_error;
+                goto fail;
+        }
+        c->name = strdup(name);
+        c->format = strdup(format);
+        c->size = size;
+        if (!c->name || !c->format) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = storage_submit(p->manager, create_volume_work, create_volume_done, c, error);
+        if (r < 0)
+                goto fail;
+        return 1;
+fail:
+        storage_call_free(c);
+        return r;
+}
+
+/* Refresh and Activate: prepare (Activate only), then status and listing. */
+
+static int refresh_work(void *userdata) {
+        StorageCall *c = userdata;
+        int r;
+
+        if (c->format) {   /* "activate" */
+                r = pool_backend_prepare(&c->pool->spec, &c->env, false, &c->message);
+                if (r < 0)
+                        return r;
+        }
+        r = pool_backend_status(&c->pool->spec, &c->env, &c->status, &c->message);
+        if (r < 0)
+                return r;
+        return pool_backend_list(&c->pool->spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
+}
+
+static void refresh_done(int result, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        StorageCall *c = userdata;
+        Pool *p = c->pool;
+        bool activate = c->format != NULL;
+
+        if (p->removed)
+                result = -ECANCELED;
+        if (result < 0) {
+                if (!activate && result != -ECANCELED && p->enabled)
+                        pool_set_state(p, POOL_STATE_UNREACHABLE, c->message ?: strerror(-result));
+                (void) storage_error(&error, result, NULL, c->message,
+                                     activate ? "Cannot activate the pool" : "Cannot refresh the pool");
+                (void) bus_call_reply_error(&c->call, &error);
+                storage_call_free(c);
+                return;
+        }
+        if (activate && !p->enabled) {
+                p->enabled = true;
+                if (storage_save(p->manager) < 0)
+                        log_warning("Cannot keep pool %s active across restarts", p->spec.name);
+        }
+        p->prepared = true;
+        pool_update_status(p, &c->status);
+        pool_set_state(p, c->status.degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE,
+                       c->status.degraded ? "a device of the volume group is missing" : NULL);
+        storage_pool_apply_listing(p, c->volumes, c->n_volumes);
+        if (activate)
+                storage_pool_arm_checks(p);
+        (void) bus_call_reply_empty(&c->call);
+        storage_call_free(c);
+}
+
+static int refresh_submit(sd_bus_message *msg, Pool *p, bool activate, sd_bus_error *error) {
+        StorageCall *c;
+        int r;
+
+        c = storage_call_new(p, msg);
+        if (!c)
+                return -ENOMEM;
+        if (activate && !(c->format = strdup("activate"))) {
+                storage_call_free(c);
+                return -ENOMEM;
+        }
+        r = storage_submit(p->manager, refresh_work, refresh_done, c, error);
+        if (r < 0)
+                storage_call_free(c);
+        return r;
+}
+
+static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Pool *p = userdata;
+        int r;
+
+        r = bus_authorize(msg, "refresh storage pools", error);
+        if (r < 0)
+                return r;
+        if (!p->enabled)
+                return error_not_usable(p, error);
+        return refresh_submit(msg, p, false, error);
+}
+
+static int method_activate(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Pool *p = userdata;
+        int r;
+
+        r = bus_authorize(msg, "activate storage pools", error);
+        if (r < 0)
+                return r;
+        return refresh_submit(msg, p, true, error);
+}
+
+/* Deactivate and Delete */
+
+static int pool_in_use(Pool *p, sd_bus_error *error) {
+        for (size_t i = 0; i < p->n_volumes; i++) {
+                char **users;
+
+                if (p->volumes[i]->pending)
+                        continue;
+                users = volume_users(p->volumes[i]);
+                if (users && users[0]) {
+                        int r = sd_bus_error_setf(error, HOSTAGENT_ERROR_IN_USE,
+                                                  "Volume %s of pool %s is a disk of VM %s", p->volumes[i]->info.name,
+                                                  p->spec.name, users[0]);
+                        for (char **u = users; *u; u++)
+                                free(*u);
+                        free(users);
+                        return r;
+                }
+                free(users);
+        }
+        if (p->operations > 0)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
+                                         "Storage pool %s has %u operations in flight; retry when they end",
+                                         p->spec.name, p->operations);
+        return 0;
+}
+
+static int release_work(void *userdata) {
+        StorageCall *c = userdata;
+
+        if (c->format)   /* "delete" */
+                return pool_backend_remove(&c->pool->spec, &c->env, &c->message);
+        return pool_backend_release(&c->pool->spec, &c->env, &c->message);
+}
+
+static void release_done(int result, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        StorageCall *c = userdata;
+        Pool *p = c->pool;
+        bool delete = c->format != NULL;
+
+        if (p->removed)
+                result = -ECANCELED;
+        if (result < 0) {
+                (void) storage_error(&error, result, NULL, c->message,
+                                     delete ? "Cannot delete the pool" : "Cannot deactivate the pool");
+                (void) bus_call_reply_error(&c->call, &error);
+                storage_call_free(c);
+                return;
+        }
+        if (delete) {
+                log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", p->path), "Deleted storage pool %s", p->spec.name);
+                storage_pool_remove(p);
+        } else {
+                pool_set_enabled(p, false);
+                if (storage_save(p->manager) < 0)
+                        log_warning("Cannot keep pool %s inactive across restarts", p->spec.name);
+        }
+        (void) bus_call_reply_empty(&c->call);
+        storage_call_free(c);
+}
+
+static int release_submit(sd_bus_message *msg, Pool *p, bool delete, sd_bus_error *error) {
+        StorageCall *c;
+        int r;
+
+        r = pool_in_use(p, error);
+        if (r < 0)
+                return r;
+        c = storage_call_new(p, msg);
+        if (!c)
+                return -ENOMEM;
+        if (delete && !(c->format = strdup("delete"))) {
+                storage_call_free(c);
+                return -ENOMEM;
+        }
+        r = storage_submit(p->manager, release_work, release_done, c, error);
+        if (r < 0)
+                storage_call_free(c);
+        return r;
+}
+
+static int method_deactivate(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        int r = bus_authorize(msg, "deactivate storage pools", error);
+
+        if (r < 0)
+                return r;
+        return release_submit(msg, userdata, false, error);
+}
+
+static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Pool *p = userdata;
+        size_t n = 0;
+        int r;
+
+        r = bus_authorize(msg, "delete storage pools", error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->n_volumes; i++)
+                n += !p->volumes[i]->pending;
+        if (n > 0)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE,
+                                         "Storage pool %s still has %zu volumes; delete them first", p->spec.name, n);
+        return release_submit(msg, p, true, error);
+}
+
+const sd_bus_vtable storage_pool_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Type", "s", property_get_type, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Source", "s", property_get_source, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Spec", "s", property_get_spec, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StateMessage", "s", property_get_state_message, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CapacityBytes", "t", property_get_capacity, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AllocationBytes", "t", property_get_allocation, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AvailableBytes", "t", property_get_available, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("CreateVolume",
+                                SD_BUS_ARGS("s", name, "t", size_bytes, "s", format, "a{sv}", options),
+                                SD_BUS_RESULT("o", volume), method_create_volume, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Refresh", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_refresh,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Activate", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_activate,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Deactivate", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_deactivate,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Delete", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_delete,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("StateChanged", SD_BUS_ARGS("s", state, "s", message, "t", sequence), 0),
+        SD_BUS_VTABLE_END,
+};

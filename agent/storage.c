@@ -1,0 +1,554 @@
+/* Storage pools and volumes: the model, kept current by checks off the loop */
+#include "storage.h"
+
+#include <stdio.h>
+
+#include "atomic-file.h"
+#include "json-cleanup.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "storage-dbus.h"
+#include "vm.h"
+
+static const char *const pool_state_table[_POOL_STATE_MAX] = {
+        [POOL_STATE_ACTIVE] = "active",
+        [POOL_STATE_INACTIVE] = "inactive",
+        [POOL_STATE_DEGRADED] = "degraded",
+        [POOL_STATE_UNREACHABLE] = "unreachable",
+};
+
+const char *pool_state_to_string(PoolState s) {
+        if (s < 0 || (size_t) s >= ELEMENTSOF(pool_state_table))
+                return NULL;
+        return pool_state_table[s];
+}
+
+/* A check that has not answered in this time means the storage does not. */
+#define CHECK_DEADLINE_USEC (3ULL * STORAGE_NFS_TIMEOUT_MS * 1000)
+
+PoolEnv storage_env(Manager *m) {
+        return (PoolEnv) {
+                .run_dir = m->options->run_dir,
+                .timeout_usec = STORAGE_COMMAND_TIMEOUT_USEC,
+                .nfs_timeout_ms = STORAGE_NFS_TIMEOUT_MS,
+        };
+}
+
+static void volume_free(Volume *v) {
+        if (!v)
+                return;
+        free(v->path);
+        free(v->location);
+        volume_info_done(&v->info);
+        free(v);
+}
+
+Pool *pool_ref(Pool *p) {
+        p->n_ref++;
+        return p;
+}
+
+Pool *pool_unref(Pool *p) {
+        if (!p || --p->n_ref > 0)
+                return NULL;
+        sd_event_source_disable_unref(p->check_timer);
+        for (size_t i = 0; i < p->n_volumes; i++)
+                volume_free(p->volumes[i]);
+        free(p->volumes);
+        pool_spec_done(&p->spec);
+        free(p->path);
+        free(p->source);
+        free(p->state_message);
+        free(p);
+        return NULL;
+}
+
+Pool *storage_pool_find(Manager *m, const char *name) {
+        for (Pool *p = m->pools; p; p = p->next)
+                if (streq(p->spec.name, name))
+                        return p;
+        return NULL;
+}
+
+Pool *storage_pool_find_by_path(Manager *m, const char *path) {
+        for (Pool *p = m->pools; p; p = p->next)
+                if (streq(p->path, path))
+                        return p;
+        return NULL;
+}
+
+size_t storage_pool_count(Manager *m) {
+        size_t n = 0;
+
+        for (Pool *p = m->pools; p; p = p->next)
+                n++;
+        return n;
+}
+
+void storage_foreach_pool(Manager *m, void (*fn)(Pool *p, void *userdata), void *userdata) {
+        for (Pool *p = m->pools; p; p = p->next)
+                fn(p, userdata);
+}
+
+Volume *pool_volume_find(Pool *p, const char *name) {
+        for (size_t i = 0; i < p->n_volumes; i++)
+                if (streq(p->volumes[i]->info.name, name))
+                        return p->volumes[i];
+        return NULL;
+}
+
+Volume *storage_volume_find_by_path(Manager *m, const char *path) {
+        for (Pool *p = m->pools; p; p = p->next) {
+                size_t n = strlen(p->path);
+
+                if (strncmp(path, p->path, n) != 0 || path[n] != '/')
+                        continue;
+                for (size_t i = 0; i < p->n_volumes; i++)
+                        if (!p->volumes[i]->pending && streq(p->volumes[i]->path, path))
+                                return p->volumes[i];
+        }
+        return NULL;
+}
+
+static Volume *volume_new(Pool *p, const char *name) {
+        PoolEnv env = storage_env(p->manager);
+        Volume *v = calloc(1, sizeof *v), **grown;
+
+        if (!v)
+                return NULL;
+        v->pool = p;
+        v->info.name = strdup(name);
+        v->location = pool_backend_volume_location(&p->spec, &env, name);
+        if (!v->info.name || !v->location || storage_volume_bus_path(p, name, &v->path) < 0)
+                goto fail;
+        grown = realloc(p->volumes, (p->n_volumes + 1) * sizeof *grown);
+        if (!grown)
+                goto fail;
+        p->volumes = grown;
+        p->volumes[p->n_volumes++] = v;
+        return v;
+fail:
+        volume_free(v);
+        return NULL;
+}
+
+Volume *pool_volume_reserve(Pool *p, const char *name, int *ret_error) {
+        Volume *v;
+
+        if (pool_volume_find(p, name)) {
+                *ret_error = -EEXIST;
+                return NULL;
+        }
+        if (p->n_volumes >= STORAGE_VOLUMES_MAX) {
+                *ret_error = -ENOSPC;
+                return NULL;
+        }
+        v = volume_new(p, name);
+        if (!v) {
+                *ret_error = -ENOMEM;
+                return NULL;
+        }
+        v->pending = true;
+        v->busy = true;
+        return v;
+}
+
+static void volume_detach(Volume *v) {
+        Pool *p = v->pool;
+
+        for (size_t i = 0; i < p->n_volumes; i++)
+                if (p->volumes[i] == v) {
+                        p->volumes[i] = p->volumes[--p->n_volumes];
+                        break;
+                }
+}
+
+void pool_volume_remove(Volume *v) {
+        if (!v)
+                return;
+        volume_detach(v);
+        if (!v->pending && !v->pool->removed)
+                volume_bus_removed(v);
+        volume_free(v);
+}
+
+Volume *pool_volume_update(Pool *p, VolumeInfo *info) {
+        Volume *v = pool_volume_find(p, info->name);
+        bool added = false;
+
+        if (!v) {
+                v = volume_new(p, info->name);
+                if (!v)
+                        return NULL;
+                added = true;
+        }
+        if (v->pending) {
+                v->pending = false;
+                v->busy = false;
+                added = true;
+        }
+        bool changed = !streq_ptr(v->info.format, info->format) || v->info.capacity != info->capacity ||
+                       v->info.allocation != info->allocation || !streq_ptr(v->info.backing, info->backing);
+        free(info->name);
+        info->name = TAKE_PTR(v->info.name);
+        volume_info_done(&v->info);
+        v->info = *info;
+        *info = (VolumeInfo) {};
+        if (added)
+                volume_bus_added(v);
+        else if (changed)
+                volume_bus_emit_changed(v);
+        return v;
+}
+
+void pool_update_status(Pool *p, const PoolStatus *status) {
+        if (p->status.capacity == status->capacity && p->status.allocation == status->allocation &&
+            p->status.available == status->available)
+                return;
+        p->status = *status;
+        pool_bus_emit_space_changed(p);
+}
+
+void pool_set_state(Pool *p, PoolState state, const char *message) {
+        if (p->state == state && streq(p->state_message, strempty(message)))
+                return;
+        free(p->state_message);
+        p->state_message = strdup(strempty(message));
+        if (p->state != state)
+                log_fields(state == POOL_STATE_UNREACHABLE ? LOG_WARNING : LOG_NOTICE,
+                           LOG_FIELDS("OBJECT_PATH", p->path), "Storage pool %s is %s%s%s", p->spec.name,
+                           pool_state_to_string(state), message && *message ? ": " : "", strempty(message));
+        p->state = state;
+        pool_bus_emit_state_changed(p);
+}
+
+/* The volumes a listing found: new ones are announced, gone ones withdrawn. */
+void storage_pool_apply_listing(Pool *p, VolumeInfo *list, size_t n) {
+        for (size_t i = 0; i < p->n_volumes;) {
+                Volume *v = p->volumes[i];
+                bool found = v->pending || v->busy;
+
+                for (size_t j = 0; !found && j < n; j++)
+                        found = streq(list[j].name, v->info.name);
+                if (found)
+                        i++;
+                else
+                        pool_volume_remove(v);   /* swaps the last one into slot i */
+        }
+        for (size_t j = 0; j < n && p->n_volumes < STORAGE_VOLUMES_MAX; j++) {
+                Volume *v = pool_volume_find(p, list[j].name);
+                if (v && (v->pending || v->busy))
+                        continue;   /* its operation will say how it ends */
+                (void) pool_volume_update(p, &list[j]);
+        }
+}
+
+/* The health check: runs on a worker with its own copy of what it needs. */
+typedef struct Check {
+        Pool *pool;
+        PoolEnv env;
+        bool prepare;
+        bool list;
+        bool expired;
+        int result;
+        PoolStatus status;
+        VolumeInfo *volumes;
+        size_t n_volumes;
+        char *message;
+} Check;
+
+static void check_free(Check *c) {
+        volume_info_array_free(c->volumes, c->n_volumes);
+        free(c->message);
+        pool_unref(c->pool);
+        free(c);
+}
+
+static int check_work(void *userdata) {
+        Check *c = userdata;
+        const PoolSpec *spec = &c->pool->spec;   /* never changes once the pool exists */
+        int r;
+
+        if (c->prepare) {
+                r = pool_backend_prepare(spec, &c->env, false, &c->message);
+                if (r < 0)
+                        return r;
+        }
+        r = pool_backend_status(spec, &c->env, &c->status, &c->message);
+        if (r < 0)
+                return r;
+        if (c->list)
+                r = pool_backend_list(spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
+        return r;
+}
+
+
+static void check_expired(void *userdata) {
+        Check *c = userdata;
+        Pool *p = c->pool;
+
+        c->expired = true;
+        if (p->removed || !p->enabled)
+                return;
+        p->prepared = false;
+        pool_set_state(p, POOL_STATE_UNREACHABLE, "the storage did not answer the health check in time");
+}
+
+static void check_done(int result, void *userdata) {
+        Check *c = userdata;
+        Pool *p = c->pool;
+
+        p->checking = false;
+        if (p->removed || result == -ECANCELED || !p->enabled) {
+                check_free(c);
+                return;
+        }
+        if (result < 0) {
+                p->prepared = false;
+                p->refresh_wanted = true;
+                pool_set_state(p, result == -EOPNOTSUPP ? POOL_STATE_INACTIVE : POOL_STATE_UNREACHABLE,
+                               c->message ?: strerror(-result));
+        } else {
+                p->prepared = true;
+                pool_update_status(p, &c->status);
+                if (c->list) {
+                        p->refresh_wanted = false;
+                        storage_pool_apply_listing(p, c->volumes, c->n_volumes);
+                }
+                pool_set_state(p, c->status.degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE,
+                               c->status.degraded ? "a device of the volume group is missing" : NULL);
+        }
+        check_free(c);
+        storage_pool_arm_checks(p);
+}
+
+static void check_start(Pool *p) {
+        Check *c;
+        int r;
+
+        if (p->checking || p->removed || !p->enabled)
+                return;
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return;
+        *c = (Check) {
+                .pool = pool_ref(p),
+                .env = storage_env(p->manager),
+                .prepare = !p->prepared,
+                .list = p->refresh_wanted || !p->prepared,
+        };
+        /* INTERNAL: health checks are the agent's own and are never refused for load. */
+        r = worker_pool_submit_with_deadline(p->manager->pool, WORKER_INTERNAL,
+                                             c->list ? STORAGE_COMMAND_TIMEOUT_USEC : CHECK_DEADLINE_USEC,
+                                             check_work, check_done, check_expired, c);
+        if (r < 0) {
+                check_free(c);
+                storage_pool_arm_checks(p);
+                return;
+        }
+        p->checking = true;
+}
+
+static int on_check_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        check_start(userdata);
+        return 0;
+}
+
+void storage_pool_arm_checks(Pool *p) {
+        uint64_t interval = (uint64_t) p->manager->options->storage_check_interval_sec * 1000 * 1000;
+        int r;
+
+        if (p->removed || !p->enabled || p->manager->stopping)
+                return;
+        if (!p->check_timer) {
+                r = sd_event_add_time_relative(p->manager->event, &p->check_timer, CLOCK_MONOTONIC, interval,
+                                               100 * 1000, on_check_timer, p);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot schedule health checks of pool %s: %m", p->spec.name);
+                return;
+        }
+        (void) sd_event_source_set_time_relative(p->check_timer, interval);
+        (void) sd_event_source_set_enabled(p->check_timer, SD_EVENT_ONESHOT);
+}
+
+void pool_check_soon(Pool *p, bool refresh) {
+        if (refresh)
+                p->refresh_wanted = true;
+        if (!p->checking)
+                check_start(p);
+}
+
+void pool_set_enabled(Pool *p, bool enabled) {
+        p->enabled = enabled;
+        if (enabled) {
+                p->prepared = false;
+                p->refresh_wanted = true;
+                pool_check_soon(p, true);
+        } else {
+                if (p->check_timer)
+                        (void) sd_event_source_set_enabled(p->check_timer, SD_EVENT_OFF);
+                p->prepared = false;
+                pool_set_state(p, POOL_STATE_INACTIVE, "deactivated");
+        }
+}
+
+static Pool *pool_new(Manager *m, PoolSpec *spec, bool enabled) {
+        Pool *p = calloc(1, sizeof *p);
+
+        if (!p)
+                return NULL;
+        p->n_ref = 1;
+        p->manager = m;
+        p->spec = *spec;
+        *spec = (PoolSpec) {};
+        p->state = POOL_STATE_INACTIVE;
+        p->enabled = enabled;
+        p->refresh_wanted = true;
+        p->state_message = strdup(enabled ? "not checked yet" : "deactivated");
+        p->source = pool_spec_source(&p->spec);
+        if (!p->state_message || !p->source || storage_pool_bus_path(p->spec.name, &p->path) < 0)
+                return pool_unref(p);
+        p->next = m->pools;
+        m->pools = p;
+        return p;
+}
+
+int storage_pool_add(Manager *m, PoolSpec *spec, const PoolStatus *status, VolumeInfo *volumes, size_t n_volumes,
+                     Pool **ret) {
+        Pool *p = pool_new(m, spec, true);
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        p->prepared = true;
+        p->refresh_wanted = false;
+        p->status = *status;
+        p->state = status->degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE;
+        free(p->state_message);
+        p->state_message = strdup("");
+        pool_bus_added(p);
+        storage_pool_apply_listing(p, volumes, n_volumes);
+        r = storage_save(m);
+        if (r < 0)
+                log_error_errno(r, "Cannot keep the new pool %s in %s: %m; it is lost at the next restart",
+                                p->spec.name, STORAGE_STATE_FILE);
+        storage_pool_arm_checks(p);
+        *ret = p;
+        return 0;
+}
+
+void storage_pool_remove(Pool *p) {
+        Manager *m = p->manager;
+        int r;
+
+        for (Pool **q = &m->pools; *q; q = &(*q)->next)
+                if (*q == p) {
+                        *q = p->next;
+                        break;
+                }
+        for (size_t i = 0; i < p->n_volumes; i++)
+                if (!p->volumes[i]->pending)
+                        volume_bus_removed(p->volumes[i]);
+        pool_bus_removed(p);
+        p->removed = true;
+        p->check_timer = sd_event_source_disable_unref(p->check_timer);
+        r = storage_save(m);
+        if (r < 0)
+                log_error_errno(r, "Cannot update %s: %m; pool %s may come back at the next restart",
+                                STORAGE_STATE_FILE, p->spec.name);
+        pool_unref(p);
+}
+
+/* The state file: {"pools":[{"spec":{...},"enabled":true}, ...]}. Small,
+ * local and written rarely: written from the loop. */
+int storage_save(Manager *m) {
+        _cleanup_(json_object_putp) json_object *root = json_object_new_object();
+        _cleanup_(freep) char *path = NULL;
+        json_object *pools = json_object_new_array();
+        const char *text;
+
+        if (!root || !pools) {
+                json_object_put(pools);
+                return -ENOMEM;
+        }
+        json_object_object_add(root, "pools", pools);
+        for (Pool *p = m->pools; p; p = p->next) {
+                json_object *entry = json_object_new_object();
+                if (!entry)
+                        return -ENOMEM;
+                json_object_object_add(entry, "spec", json_object_get(p->spec.normalized));
+                json_object_object_add(entry, "enabled", json_object_new_boolean(p->enabled));
+                json_object_array_add(pools, entry);
+        }
+        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (asprintf(&path, "%s/%s", m->options->state_dir, STORAGE_STATE_FILE) < 0)
+                return -ENOMEM;
+        return atomic_file_write(path, text, strlen(text), 0600);
+}
+
+static int storage_load(Manager *m) {
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        _cleanup_(freep) char *path = NULL, *text = NULL;
+        json_object *pools;
+        size_t size;
+        int r;
+
+        if (asprintf(&path, "%s/%s", m->options->state_dir, STORAGE_STATE_FILE) < 0)
+                return -ENOMEM;
+        r = atomic_file_read(path, &text, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "Cannot read %s: %m", path);
+        root = json_tokener_parse(text);
+        if (!root || !json_object_object_get_ex(root, "pools", &pools) ||
+            !json_object_is_type(pools, json_type_array))
+                return log_error_errno(-EBADMSG, "%s is damaged; the pools in it are not restored", path);
+        for (size_t i = 0; i < json_object_array_length(pools) && i < STORAGE_POOLS_MAX; i++) {
+                json_object *entry = json_object_array_get_idx(pools, i), *spec_json, *enabled;
+                _cleanup_(pool_spec_done) PoolSpec spec = {};
+                _cleanup_(freep) char *why = NULL;
+                Pool *p;
+
+                if (!json_object_object_get_ex(entry, "spec", &spec_json) ||
+                    pool_spec_from_json(spec_json, &spec, &why) < 0 || storage_pool_find(m, spec.name)) {
+                        log_error("%s: pool %zu cannot be restored: %s", path, i, why ?: "duplicate or damaged");
+                        continue;
+                }
+                p = pool_new(m, &spec, !json_object_object_get_ex(entry, "enabled", &enabled) ||
+                                               json_object_get_boolean(enabled));
+                if (!p)
+                        return -ENOMEM;
+                log_info("Restored storage pool %s (%s)", p->spec.name, pool_type_to_string(p->spec.type));
+        }
+        return 0;
+}
+
+int storage_start(Manager *m) {
+        int r;
+
+        r = storage_load(m);
+        if (r < 0 && r != -EBADMSG)
+                return r;
+        for (Pool *p = m->pools; p; p = p->next) {
+                pool_bus_added(p);
+                if (p->enabled)
+                        check_start(p);
+        }
+        return 0;
+}
+
+void storage_stop(Manager *m) {
+        while (m->pools) {
+                Pool *p = m->pools;
+                m->pools = p->next;
+                p->removed = true;
+                p->check_timer = sd_event_source_disable_unref(p->check_timer);
+                pool_unref(p);
+        }
+}
+
+char **volume_users(Volume *v) {
+        return vm_paths_using_disk(v->pool->manager, v->location);
+}

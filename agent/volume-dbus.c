@@ -1,0 +1,425 @@
+/* org.hostagent1.Volume: properties from the model, methods off the loop */
+#include <stdatomic.h>
+
+#include "bus-auth.h"
+#include "bus-error.h"
+#include "job.h"
+#include "json-field.h"
+#include "log.h"
+#include "macro.h"
+#include "manager-dbus.h"
+#include "manager.h"
+#include "storage-call.h"
+#include "storage-dbus.h"
+
+/* How often a copy's progress is carried over to its Job. */
+#define CLONE_PROGRESS_USEC (250ULL * 1000)
+
+static bool is_uri(const char *location) {
+        return strncmp(location, "nfs://", 6) == 0;
+}
+
+/* The backing file as a volume name when it is one of the pool's, else as it is. */
+static const char *backing_name(Volume *v) {
+        Pool *p = v->pool;
+
+        if (!v->info.backing)
+                return "";
+        for (size_t i = 0; i < p->n_volumes; i++)
+                if (streq(p->volumes[i]->location, v->info.backing))
+                        return p->volumes[i]->info.name;
+        return v->info.backing;
+}
+
+#define VOLUME_PROPERTY_GETTER(name, type, expr)                                                 \
+        static int property_get_##name(sd_bus *bus, const char *path, const char *interface,   \
+                                       const char *property, sd_bus_message *reply,            \
+                                       void *userdata, sd_bus_error *error) {                  \
+                Volume *v = userdata;                                                           \
+                return sd_bus_message_append(reply, type, expr);                                \
+        }
+
+VOLUME_PROPERTY_GETTER(name, "s", v->info.name)
+VOLUME_PROPERTY_GETTER(pool, "o", v->pool->path)
+VOLUME_PROPERTY_GETTER(format, "s", strempty(v->info.format))
+VOLUME_PROPERTY_GETTER(capacity, "t", v->info.capacity)
+VOLUME_PROPERTY_GETTER(allocation, "t", v->info.allocation)
+VOLUME_PROPERTY_GETTER(backing, "s", backing_name(v))
+VOLUME_PROPERTY_GETTER(path, "s", is_uri(v->location) ? "" : v->location)
+VOLUME_PROPERTY_GETTER(uri, "s", is_uri(v->location) ? v->location : "")
+
+static int property_get_in_use_by(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        char **users = volume_users(userdata);
+        int r;
+
+        if (!users)
+                return -ENOMEM;
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        for (char **u = users; r >= 0 && *u; u++)
+                r = sd_bus_message_append_basic(reply, 'o', *u);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        for (char **u = users; *u; u++)
+                free(*u);
+        free(users);
+        return r;
+}
+
+static void free_strv(char **v) {
+        for (char **p = v; p && *p; p++)
+                free(*p);
+        free(v);
+}
+
+/* Common checks: the pool usable, the volume not already being worked on. */
+static int volume_check_ready(Volume *v, sd_bus_error *error) {
+        Pool *p = v->pool;
+
+        if (p->state != POOL_STATE_ACTIVE && p->state != POOL_STATE_DEGRADED)
+                return sd_bus_error_setf(error,
+                                         p->state == POOL_STATE_UNREACHABLE ? HOSTAGENT_ERROR_STORAGE_UNREACHABLE
+                                                                            : HOSTAGENT_ERROR_INVALID_STATE,
+                                         "Storage pool %s is %s", p->spec.name, pool_state_to_string(p->state));
+        if (v->busy)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
+                                         "Volume %s has an operation in flight; retry when it ends", v->info.name);
+        return 0;
+}
+
+static StorageCall *volume_call_new(Volume *v, sd_bus_message *msg) {
+        StorageCall *c = storage_call_new(v->pool, msg);
+
+        if (!c)
+                return NULL;
+        c->volume = v;
+        v->busy = true;
+        c->name = strdup(v->info.name);
+        c->format = strdup(strempty(v->info.format));
+        if (!c->name || !c->format) {
+                storage_call_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+/* Resize */
+
+static int resize_work(void *userdata) {
+        StorageCall *c = userdata;
+        int r;
+
+        r = pool_backend_volume_resize(&c->pool->spec, &c->env, c->name, c->format, c->size, &c->message);
+        if (r < 0)
+                return r;
+        return pool_backend_volume_info(&c->pool->spec, &c->env, c->name, &c->info, &c->message);
+}
+
+static void resize_done(int result, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        StorageCall *c = userdata;
+
+        if (c->pool->removed)
+                result = -ECANCELED;
+        if (result < 0) {
+                (void) storage_error(&error, result, HOSTAGENT_ERROR_INVALID_ARGS, c->message,
+                                     "Cannot resize the volume");
+                (void) bus_call_reply_error(&c->call, &error);
+        } else {
+                c->volume->busy = false;
+                (void) pool_volume_update(c->pool, &c->info);
+                pool_check_soon(c->pool, false);
+                (void) bus_call_reply_empty(&c->call);
+        }
+        storage_call_free(c);
+}
+
+static int method_resize(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Volume *v = userdata;
+        StorageCall *c;
+        uint64_t size;
+        int r;
+
+        r = bus_authorize(msg, "resize volumes", error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "t", &size);
+        if (r < 0)
+                return r;
+        if (size > STORAGE_VOLUME_SIZE_MAX)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                         "size_bytes: must be at most %llu (1 PiB)",
+                                         (unsigned long long) STORAGE_VOLUME_SIZE_MAX);
+        if (size <= v->info.capacity)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                         "size_bytes: must be larger than the current %llu; shrinking a disk "
+                                         "loses data", (unsigned long long) v->info.capacity);
+        r = volume_check_ready(v, error);
+        if (r < 0)
+                return r;
+        c = volume_call_new(v, msg);
+        if (!c)
+                return -ENOMEM;
+        c->size = size;
+        r = storage_submit(v->pool->manager, resize_work, resize_done, c, error);
+        if (r < 0)
+                storage_call_free(c);
+        return r;
+}
+
+/* Delete */
+
+static int delete_work(void *userdata) {
+        StorageCall *c = userdata;
+
+        return pool_backend_volume_delete(&c->pool->spec, &c->env, c->name, &c->message);
+}
+
+static void delete_done(int result, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        StorageCall *c = userdata;
+
+        if (c->pool->removed)
+                result = -ECANCELED;
+        if (result < 0) {
+                (void) storage_error(&error, result, NULL, c->message, "Cannot delete the volume");
+                (void) bus_call_reply_error(&c->call, &error);
+        } else {
+                log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", c->volume->path), "Deleted volume %s of pool %s",
+                           c->name, c->pool->spec.name);
+                pool_volume_remove(TAKE_PTR(c->volume));
+                pool_check_soon(c->pool, false);
+                (void) bus_call_reply_empty(&c->call);
+        }
+        storage_call_free(c);
+}
+
+static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Volume *v = userdata;
+        char **users;
+        StorageCall *c;
+        int r;
+
+        r = bus_authorize(msg, "delete volumes", error);
+        if (r < 0)
+                return r;
+        r = volume_check_ready(v, error);
+        if (r < 0)
+                return r;
+        users = volume_users(v);
+        if (!users)
+                return -ENOMEM;
+        if (users[0]) {
+                r = sd_bus_error_setf(error, HOSTAGENT_ERROR_IN_USE,
+                                      "Volume %s is a disk of VM %s; remove it from the VM first", v->info.name,
+                                      users[0]);
+                free_strv(users);
+                return r;
+        }
+        free_strv(users);
+        for (size_t i = 0; i < v->pool->n_volumes; i++)
+                if (streq_ptr(v->pool->volumes[i]->info.backing, v->location))
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_IN_USE,
+                                                 "Volume %s is the backing volume of %s", v->info.name,
+                                                 v->pool->volumes[i]->info.name);
+        c = volume_call_new(v, msg);
+        if (!c)
+                return -ENOMEM;
+        r = storage_submit(v->pool->manager, delete_work, delete_done, c, error);
+        if (r < 0)
+                storage_call_free(c);
+        return r;
+}
+
+/* Clone: a Job, with the copy's progress */
+
+typedef struct CloneJob {
+        StorageCall *call;      /* its BusCall was answered with the job already */
+        Job *job;               /* NULL once the job has ended */
+        Volume *source;
+        Volume *target;         /* reserved */
+        atomic_uint progress;
+        atomic_bool cancel;
+        sd_event_source *ticker;
+} CloneJob;
+
+static void clone_progress(unsigned percent, void *userdata) {
+        CloneJob *j = userdata;
+
+        atomic_store(&j->progress, percent);
+}
+
+static int clone_work(void *userdata) {
+        CloneJob *j = userdata;
+        StorageCall *c = j->call;
+        int r;
+
+        r = pool_backend_volume_clone(&c->pool->spec, &c->env, c->name, c->format, c->backing, clone_progress, j,
+                                      &j->cancel, &c->message);
+        if (r < 0)
+                return r;
+        return pool_backend_volume_info(&c->pool->spec, &c->env, c->backing, &c->info, &c->message);
+}
+
+static int on_clone_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        CloneJob *j = userdata;
+
+        if (j->job)
+                job_set_progress(j->job, atomic_load(&j->progress));
+        (void) sd_event_source_set_time_relative(s, CLONE_PROGRESS_USEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
+        return 0;
+}
+
+static int clone_cancel(Job *job, sd_bus_error *error) {
+        CloneJob *j = job->data;
+
+        atomic_store(&j->cancel, true);
+        return 0;
+}
+
+/* The job object goes (finished, or the agent exits): the copy may still run. */
+static void clone_job_data_free(void *data) {
+        CloneJob *j = data;
+
+        j->job = NULL;
+}
+
+static const JobOps clone_job_ops = {
+        .cancel = clone_cancel,
+        .free = clone_job_data_free,
+};
+
+static void clone_done(int result, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        CloneJob *j = userdata;
+        StorageCall *c = j->call;
+        Pool *p = c->pool;
+
+        j->ticker = sd_event_source_disable_unref(j->ticker);
+        j->source->busy = false;
+        if (p->removed)
+                result = -ECANCELED;
+        if (result >= 0) {
+                Volume *v = pool_volume_update(p, &c->info);   /* publishes the reserved target */
+                if (v)
+                        c->volume = NULL;
+                log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", j->source->path), "Copied volume %s to %s",
+                           c->name, c->backing);
+                if (j->job) {
+                        job_set_progress(j->job, 100);
+                        job_finish(j->job, "done", NULL, NULL);
+                }
+                pool_check_soon(p, false);
+        } else if (j->job) {
+                if (result == -ECANCELED && atomic_load(&j->cancel))
+                        job_finish(j->job, "cancelled", NULL, NULL);
+                else {
+                        (void) storage_error(&error, result, NULL, c->message, "Cannot copy the volume");
+                        job_finish(j->job, "failed", error.name, error.message);
+                }
+        }
+        if (j->job)
+                j->job->data = NULL, j->job = NULL;
+        storage_call_free(c);
+        free(j);
+}
+
+static int method_clone(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Volume *v = userdata;
+        Pool *p = v->pool;
+        Manager *m = p->manager;
+        const char *new_name;
+        CloneJob *j;
+        StorageCall *c;
+        Job *job;
+        int r, reserve_error;
+
+        r = bus_authorize(msg, "clone volumes", error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &new_name);
+        if (r < 0)
+                return r;
+        if (!json_name_valid(new_name))
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                         "new_name: must be 1 to %d letters, digits, '.', '_', '+' or '-', "
+                                         "starting with a letter or digit", JSON_NAME_MAX_LEN);
+        r = volume_check_ready(v, error);
+        if (r < 0)
+                return r;
+        j = calloc(1, sizeof *j);
+        if (!j)
+                return -ENOMEM;
+        c = storage_call_new(p, msg);
+        if (!c) {
+                free(j);
+                return -ENOMEM;
+        }
+        j->call = c;
+        j->source = v;
+        c->name = strdup(v->info.name);
+        c->format = strdup(strempty(v->info.format));
+        c->backing = strdup(new_name);     /* the target's name */
+        if (!c->name || !c->format || !c->backing) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        c->volume = pool_volume_reserve(p, new_name, &reserve_error);
+        if (!c->volume) {
+                r = reserve_error == -EEXIST
+                            ? sd_bus_error_setf(error, HOSTAGENT_ERROR_EXISTS, "new_name: pool %s has a volume '%s' "
+                                                "already", p->spec.name, new_name)
+                            : sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "pool %s is full of volumes",
+                                                p->spec.name);
+                goto fail;
+        }
+        r = job_new(m, "clone", v->path, &clone_job_ops, j, &job);
+        if (r == -EBUSY) {
+                r = sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY, "Too many jobs running (limit %d)", JOBS_MAX);
+                goto fail;
+        }
+        if (r < 0)
+                goto fail;
+        j->job = job;
+        r = worker_pool_submit(m->pool, WORKER_NORMAL, clone_work, clone_done, j);
+        if (r < 0) {
+                job_finish(job, "failed", HOSTAGENT_ERROR_BUSY, "Too many operations in flight");
+                r = manager_error_submit(m, r, error);
+                goto fail;
+        }
+        v->busy = true;
+        if (sd_event_add_time_relative(m->event, &j->ticker, CLOCK_MONOTONIC, CLONE_PROGRESS_USEC, 0,
+                                       on_clone_tick, j) < 0)
+                log_debug("Cannot follow the progress of job %u", job->id);
+        log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", v->path), "Job %u: copying volume %s to %s", job->id,
+                   v->info.name, new_name);
+        return sd_bus_reply_method_return(msg, "o", job->path);
+fail:
+        if (j->job)
+                j->job->data = NULL;
+        storage_call_free(c);
+        free(j);
+        return r;
+}
+
+const sd_bus_vtable volume_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Pool", "o", property_get_pool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Path", "s", property_get_path, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("URI", "s", property_get_uri, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Format", "s", property_get_format, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CapacityBytes", "t", property_get_capacity, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AllocationBytes", "t", property_get_allocation, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("BackingVolume", "s", property_get_backing, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* Computed from the VMs' disks on each read: no change signal of its own. */
+        SD_BUS_PROPERTY("InUseBy", "ao", property_get_in_use_by, 0, 0),
+        SD_BUS_METHOD_WITH_ARGS("Resize", SD_BUS_ARGS("t", size_bytes), SD_BUS_NO_RESULT, method_resize,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Clone", SD_BUS_ARGS("s", new_name), SD_BUS_RESULT("o", job), method_clone,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Delete", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_delete,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};

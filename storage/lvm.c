@@ -1,0 +1,275 @@
+/* LVM through the lvm2 commands and their JSON reports */
+#include "lvm.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "command.h"
+#include "json-cleanup.h"
+#include "macro.h"
+
+/* Reports in bytes, as JSON: "--units b --nosuffix --reportformat json". */
+#define REPORT_ARGS "--units", "b", "--nosuffix", "--reportformat", "json"
+
+bool lvm_have_device_mapper(void) {
+        return access("/dev/mapper/control", F_OK) == 0;
+}
+
+/* The rows of the report's first KIND ("pv", "vg", "lv") list. */
+static int report_rows(const char *out, const char *kind, json_object **ret_root, json_object **ret_rows) {
+        json_object *root = json_tokener_parse(out), *reports, *first, *rows;
+
+        if (!root)
+                return -EBADMSG;
+        if (!json_object_object_get_ex(root, "report", &reports) || json_object_array_length(reports) < 1 ||
+            !(first = json_object_array_get_idx(reports, 0)) ||
+            !json_object_object_get_ex(first, kind, &rows) || !json_object_is_type(rows, json_type_array)) {
+                json_object_put(root);
+                return -EBADMSG;
+        }
+        *ret_root = root;
+        *ret_rows = rows;
+        return 0;
+}
+
+static const char *field(json_object *row, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(row, key, &v) ? json_object_get_string(v) : "";
+}
+
+static uint64_t field_u64(json_object *row, const char *key) {
+        return strtoull(field(row, key), NULL, 10);
+}
+
+static bool tags_include(const char *tags, const char *tag) {
+        size_t n = strlen(tag);
+
+        for (const char *p = tags; *p;) {
+                const char *end = strchrnul(p, ',');
+                if ((size_t) (end - p) == n && strncmp(p, tag, n) == 0)
+                        return true;
+                p = *end ? end + 1 : end;
+        }
+        return false;
+}
+
+static int report_error(char **ret_message, const char *what) {
+        if (ret_message)
+                *ret_message = strdup(what);
+        return -EIO;
+}
+
+int lvm_pv_vg(const char *device, uint64_t timeout_usec, char **ret_vg, char **ret_message) {
+        char *argv[] = { "pvs", "-o", "pv_name,vg_name", REPORT_ARGS, "--", (char *) device, NULL };
+        _cleanup_(freep) char *out = NULL, *message = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        json_object *rows;
+        const char *vg;
+        int r;
+
+        r = command_run_simple(argv, timeout_usec, &out, &message);
+        if (r == -EIO && message && strstr(message, "Failed to find physical volume"))
+                return -ENOENT;
+        if (r < 0) {
+                if (ret_message)
+                        *ret_message = TAKE_PTR(message);
+                return r;
+        }
+        if (report_rows(out, "pv", &root, &rows) < 0 || json_object_array_length(rows) < 1)
+                return report_error(ret_message, "pvs printed no report that can be read");
+        vg = field(json_object_array_get_idx(rows, 0), "vg_name");
+        *ret_vg = *vg ? strdup(vg) : NULL;
+        return 0;
+}
+
+int lvm_vg_get(const char *vg, uint64_t timeout_usec, LvmVg *ret, char **ret_message) {
+        char *argv[] = { "vgs", "-o", "vg_name,vg_tags,vg_attr,vg_size,vg_free", REPORT_ARGS, "--", (char *) vg, NULL };
+        _cleanup_(freep) char *out = NULL, *message = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        json_object *rows, *row;
+        const char *attr;
+        int r;
+
+        r = command_run_simple(argv, timeout_usec, &out, &message);
+        if (r == -EIO && message && strstr(message, "not found")) {
+                *ret = (LvmVg) {};
+                return 0;
+        }
+        if (r < 0) {
+                if (ret_message)
+                        *ret_message = TAKE_PTR(message);
+                return r;
+        }
+        if (report_rows(out, "vg", &root, &rows) < 0)
+                return report_error(ret_message, "vgs printed no report that can be read");
+        if (json_object_array_length(rows) < 1) {
+                *ret = (LvmVg) {};
+                return 0;
+        }
+        row = json_object_array_get_idx(rows, 0);
+        attr = field(row, "vg_attr");
+        *ret = (LvmVg) {
+                .exists = true,
+                .ours = tags_include(field(row, "vg_tags"), LVM_AGENT_TAG),
+                .partial = strlen(attr) > 3 && attr[3] == 'p',
+                .size = field_u64(row, "vg_size"),
+                .free = field_u64(row, "vg_free"),
+        };
+        return 0;
+}
+
+static int run_with_devices(const char *const *head, size_t n_head, char *const *devices, size_t n_devices,
+                            uint64_t timeout_usec, char **ret_message) {
+        _cleanup_(freep) char **argv = calloc(n_head + n_devices + 1, sizeof(char *));
+
+        if (!argv)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_head; i++)
+                argv[i] = (char *) head[i];
+        for (size_t i = 0; i < n_devices; i++)
+                argv[n_head + i] = devices[i];
+        return command_run_simple(argv, timeout_usec, NULL, ret_message);
+}
+
+int lvm_vg_create(const char *vg, char *const *devices, size_t n_devices, uint64_t timeout_usec,
+                  char **ret_message) {
+        const char *pvcreate[] = { "pvcreate", "--" };
+        const char *vgcreate[] = { "vgcreate", "--addtag", LVM_AGENT_TAG, "--", vg };
+        int r;
+
+        r = run_with_devices(pvcreate, ELEMENTSOF(pvcreate), devices, n_devices, timeout_usec, ret_message);
+        if (r < 0)
+                return r;
+        r = run_with_devices(vgcreate, ELEMENTSOF(vgcreate), devices, n_devices, timeout_usec, ret_message);
+        if (r < 0) {
+                /* Give the devices back as they were. */
+                const char *pvremove[] = { "pvremove", "--" };
+                (void) run_with_devices(pvremove, ELEMENTSOF(pvremove), devices, n_devices, timeout_usec, NULL);
+        }
+        return r;
+}
+
+int lvm_vg_remove(const char *vg, char *const *devices, size_t n_devices, uint64_t timeout_usec,
+                  char **ret_message) {
+        char *argv[] = { "vgremove", "--", (char *) vg, NULL };
+        const char *pvremove[] = { "pvremove", "--" };
+        LvmVg info;
+        int r;
+
+        r = lvm_vg_get(vg, timeout_usec, &info, ret_message);
+        if (r < 0)
+                return r;
+        if (!info.exists)
+                return 0;
+        if (!info.ours) {
+                if (ret_message)
+                        (void) asprintf(ret_message, "volume group %s is not tagged %s: not the agent's to remove",
+                                        vg, LVM_AGENT_TAG);
+                return -EPERM;
+        }
+        r = command_run_simple(argv, timeout_usec, NULL, ret_message);
+        if (r < 0)
+                return r;
+        return run_with_devices(pvremove, ELEMENTSOF(pvremove), devices, n_devices, timeout_usec, ret_message);
+}
+
+int lvm_lv_list(const char *vg, uint64_t timeout_usec, VolumeInfo **ret, size_t *ret_n, char **ret_message) {
+        char *argv[] = { "lvs", "-o", "lv_name,lv_size,lv_tags", REPORT_ARGS, "--", (char *) vg, NULL };
+        _cleanup_(freep) char *out = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        json_object *rows;
+        VolumeInfo *v;
+        size_t n = 0, total;
+        int r;
+
+        r = command_run_simple(argv, timeout_usec, &out, ret_message);
+        if (r < 0)
+                return r;
+        if (report_rows(out, "lv", &root, &rows) < 0)
+                return report_error(ret_message, "lvs printed no report that can be read");
+        total = json_object_array_length(rows);
+        v = calloc(total ?: 1, sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < total; i++) {
+                json_object *row = json_object_array_get_idx(rows, i);
+
+                if (!tags_include(field(row, "lv_tags"), LVM_AGENT_TAG))
+                        continue;
+                v[n] = (VolumeInfo) {
+                        .name = strdup(field(row, "lv_name")),
+                        .format = strdup("raw"),
+                        .capacity = field_u64(row, "lv_size"),
+                        .allocation = field_u64(row, "lv_size"),
+                };
+                if (!v[n++].name) {
+                        volume_info_array_free(v, n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int lvm_lv_create(const char *vg, const char *lv, uint64_t size, bool activate, uint64_t timeout_usec,
+                  char **ret_message) {
+        char size_arg[32];
+        char *with_dm[] = { "lvcreate", "--yes", "--addtag", LVM_AGENT_TAG, "-n", (char *) lv, "-L", size_arg,
+                            "--", (char *) vg, NULL };
+        char *metadata_only[] = { "lvcreate", "--addtag", LVM_AGENT_TAG, "-an", "-Zn", "-n", (char *) lv, "-L",
+                                  size_arg, "--", (char *) vg, NULL };
+
+        snprintf(size_arg, sizeof size_arg, "%llub", (unsigned long long) size);
+        return command_run_simple(activate ? with_dm : metadata_only, timeout_usec, NULL, ret_message);
+}
+
+/* Refuses LVs without the agent's tag: someone else's data. */
+static int lv_check_ours(const char *vg, const char *lv, uint64_t timeout_usec, char **ret_message) {
+        VolumeInfo *v = NULL;
+        size_t n = 0;
+        bool found = false;
+        int r;
+
+        r = lvm_lv_list(vg, timeout_usec, &v, &n, ret_message);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                found = found || streq(v[i].name, lv);
+        volume_info_array_free(v, n);
+        if (!found) {
+                if (ret_message)
+                        (void) asprintf(ret_message, "no logical volume %s/%s tagged %s", vg, lv, LVM_AGENT_TAG);
+                return -ENOENT;
+        }
+        return 0;
+}
+
+int lvm_lv_extend(const char *vg, const char *lv, uint64_t size, uint64_t timeout_usec, char **ret_message) {
+        _cleanup_(freep) char *target = NULL;
+        char size_arg[32];
+        int r;
+
+        r = lv_check_ours(vg, lv, timeout_usec, ret_message);
+        if (r < 0)
+                return r;
+        if (asprintf(&target, "%s/%s", vg, lv) < 0)
+                return -ENOMEM;
+        snprintf(size_arg, sizeof size_arg, "%llub", (unsigned long long) size);
+        char *argv[] = { "lvextend", "-L", size_arg, "--", target, NULL };
+        return command_run_simple(argv, timeout_usec, NULL, ret_message);
+}
+
+int lvm_lv_remove(const char *vg, const char *lv, uint64_t timeout_usec, char **ret_message) {
+        _cleanup_(freep) char *target = NULL;
+        int r;
+
+        r = lv_check_ours(vg, lv, timeout_usec, ret_message);
+        if (r < 0)
+                return r;
+        if (asprintf(&target, "%s/%s", vg, lv) < 0)
+                return -ENOMEM;
+        char *argv[] = { "lvremove", "--yes", "--", target, NULL };
+        return command_run_simple(argv, timeout_usec, NULL, ret_message);
+}

@@ -1,0 +1,610 @@
+/* What each pool type does on the host: the blocking half of storage pools */
+#include "pool-backend.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "command.h"
+#include "lvm.h"
+#include "macro.h"
+#include "nfs-client.h"
+#include "qemu-img.h"
+
+static int failf(char **ret_message, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static int failf(char **ret_message, int r, const char *format, ...) {
+        va_list ap;
+
+        if (ret_message) {
+                va_start(ap, format);
+                if (vasprintf(ret_message, format, ap) < 0)
+                        *ret_message = NULL;
+                va_end(ap);
+        }
+        return r;
+}
+
+static bool is_libnfs(const PoolSpec *spec) {
+        return spec->type == POOL_NFS && spec->access == NFS_ACCESS_LIBNFS;
+}
+
+static bool is_mounted_nfs(const PoolSpec *spec) {
+        return spec->type == POOL_NFS && spec->access == NFS_ACCESS_MOUNT;
+}
+
+static NfsExport nfs_export(const PoolSpec *spec, const PoolEnv *env) {
+        return (NfsExport) {
+                .server = spec->server,
+                .export_path = spec->export_path,
+                .version = spec->nfs_version,
+                .timeout_ms = env->nfs_timeout_ms,
+        };
+}
+
+static char *mount_point(const PoolSpec *spec, const PoolEnv *env) {
+        char *p;
+
+        if (asprintf(&p, "%s/storage/%s", env->run_dir, spec->name) < 0)
+                return NULL;
+        return p;
+}
+
+/* The directory the volumes of a file-based pool live in, or NULL (libnfs, lvm). */
+static char *pool_directory(const PoolSpec *spec, const PoolEnv *env) {
+        if (spec->type == POOL_DIR)
+                return strdup(spec->path);
+        if (is_mounted_nfs(spec))
+                return mount_point(spec, env);
+        return NULL;
+}
+
+static int mkdir_parents(const char *path, mode_t mode) {
+        _cleanup_(freep) char *copy = strdup(path);
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = 0;
+                if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+/* Whether something is mounted on PATH: read the kernel's table, which
+ * never touches the (possibly dead) file system itself. */
+static bool is_mount_point(const char *path) {
+        _cleanup_(freep) char *line = NULL;
+        size_t size = 0;
+        bool found = false;
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+
+        if (!f)
+                return false;
+        while (!found && getline(&line, &size, f) > 0) {
+                char where[4096];
+                if (sscanf(line, "%*s %*s %*s %*s %4095s", where) == 1 && streq(where, path))
+                        found = true;
+        }
+        fclose(f);
+        return found;
+}
+
+static int prepare_dir(const PoolSpec *spec, bool create, char **ret_message) {
+        struct stat st;
+        int r;
+
+        if (stat(spec->path, &st) == 0) {
+                if (!S_ISDIR(st.st_mode))
+                        return failf(ret_message, -ENOTDIR, "path: %s exists and is not a directory", spec->path);
+                return 0;
+        }
+        if (!create)
+                return failf(ret_message, -EHOSTUNREACH, "%s: %s", spec->path, strerror(errno));
+        r = mkdir_parents(spec->path, 0755);
+        if (r < 0)
+                return failf(ret_message, r, "path: cannot create %s: %s", spec->path, strerror(-r));
+        return 0;
+}
+
+static int prepare_mount(const PoolSpec *spec, const PoolEnv *env, char **ret_message) {
+        _cleanup_(freep) char *where = mount_point(spec, env), *what = NULL, *options = NULL, *message = NULL;
+        int r;
+
+        if (!where)
+                return -ENOMEM;
+        if (is_mount_point(where))
+                return 0;
+        r = mkdir_parents(where, 0700);
+        if (r < 0)
+                return failf(ret_message, r, "cannot create the mount point %s: %s", where, strerror(-r));
+        /* soft + timeo/retrans: a dead server fails calls after about 30 s instead of
+         * hanging them for ever; nosharecache: our options are not another mount's. */
+        if (asprintf(&what, "%s:%s", spec->server, spec->export_path) < 0 ||
+            asprintf(&options, "vers=%u,soft,timeo=100,retrans=3,nosharecache,nodev,nosuid,noexec",
+                     spec->nfs_version) < 0)
+                return -ENOMEM;
+        char *argv[] = { "mount", "-t", "nfs", "-o", options, "--", what, where, NULL };
+        r = command_run_simple(argv, env->timeout_usec, NULL, &message);
+        if (r < 0) {
+                (void) rmdir(where);
+                if (message && (strstr(message, "No such device") || strstr(message, "unknown filesystem type") ||
+                                strstr(message, "helper program")))
+                        return failf(ret_message, -EOPNOTSUPP,
+                                     "access: this host cannot mount NFS with the kernel client (%s); use "
+                                     "\"access\": \"libnfs\"", message);
+                return failf(ret_message, r == -EIO ? -EHOSTUNREACH : r, "mounting %s: %s", what,
+                             strempty(message));
+        }
+        return 0;
+}
+
+static int device_check_free(const PoolSpec *spec, size_t i, const PoolEnv *env, char **ret_message) {
+        _cleanup_(freep) char *vg = NULL, *message = NULL;
+        const char *dev = spec->devices[i];
+        struct stat st;
+        int fd, r;
+
+        if (stat(dev, &st) < 0)
+                return failf(ret_message, -ENOENT, "devices[%zu]: %s: %s", i, dev, strerror(errno));
+        if (!S_ISBLK(st.st_mode))
+                return failf(ret_message, -EINVAL, "devices[%zu]: %s is not a block device", i, dev);
+        /* O_EXCL on a block device fails while it is mounted, a PV of an active VG, or held. */
+        fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+        if (fd < 0)
+                return failf(ret_message, errno == EBUSY ? -EBUSY : -errno, "devices[%zu]: %s is in use: %s", i,
+                             dev, strerror(errno));
+        close(fd);
+        r = lvm_pv_vg(dev, env->timeout_usec, &vg, &message);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return failf(ret_message, r, "devices[%zu]: %s: %s", i, dev, strempty(message));
+        if (vg)
+                return failf(ret_message, -EBUSY, "devices[%zu]: %s already belongs to volume group %s", i, dev, vg);
+        return failf(ret_message, -EBUSY, "devices[%zu]: %s is already an LVM physical volume", i, dev);
+}
+
+static int prepare_lvm(const PoolSpec *spec, const PoolEnv *env, bool create, char **ret_message) {
+        _cleanup_(freep) char *message = NULL;
+        LvmVg vg;
+        int r;
+
+        r = lvm_vg_get(spec->name, env->timeout_usec, &vg, &message);
+        if (r < 0)
+                return failf(ret_message, -EHOSTUNREACH, "vgs: %s", strempty(message));
+        if (vg.exists && !vg.ours)
+                return failf(ret_message, create ? -EEXIST : -EPERM,
+                             "name: a volume group %s exists and is not tagged %s: not the agent's", spec->name,
+                             LVM_AGENT_TAG);
+        if (!create)
+                return vg.exists ? 0 : failf(ret_message, -EHOSTUNREACH, "volume group %s is not found; are its "
+                                             "devices there?", spec->name);
+        if (vg.exists)
+                return failf(ret_message, -EEXIST, "name: volume group %s exists already", spec->name);
+        for (size_t i = 0; i < spec->n_devices; i++) {
+                r = device_check_free(spec, i, env, ret_message);
+                if (r < 0)
+                        return r;
+        }
+        r = lvm_vg_create(spec->name, spec->devices, spec->n_devices, env->timeout_usec, &message);
+        if (r < 0)
+                return failf(ret_message, r, "creating volume group %s: %s", spec->name, strempty(message));
+        return 0;
+}
+
+int pool_backend_prepare(const PoolSpec *spec, const PoolEnv *env, bool create, char **ret_message) {
+        NfsExport e;
+        NfsSpace space;
+
+        switch (spec->type) {
+        case POOL_DIR:
+                return prepare_dir(spec, create, ret_message);
+        case POOL_NFS:
+                if (is_mounted_nfs(spec))
+                        return prepare_mount(spec, env, ret_message);
+                if (spec->nfs_version != 3)
+                        return failf(ret_message, -EOPNOTSUPP,
+                                     "version: the user-space client (libnfs 4.0) cannot write over NFSv4; use 3");
+                e = nfs_export(spec, env);
+                return nfs_export_space(&e, &space, ret_message);
+        case POOL_LVM:
+                return prepare_lvm(spec, env, create, ret_message);
+        default:
+                return -EINVAL;
+        }
+}
+
+int pool_backend_release(const PoolSpec *spec, const PoolEnv *env, char **ret_message) {
+        _cleanup_(freep) char *where = NULL;
+        int r;
+
+        if (!is_mounted_nfs(spec))
+                return 0;
+        where = mount_point(spec, env);
+        if (!where)
+                return -ENOMEM;
+        if (is_mount_point(where)) {
+                /* -l: a dead server must not keep the agent waiting; the kernel finishes later. */
+                char *argv[] = { "umount", "-l", "--", where, NULL };
+                r = command_run_simple(argv, env->timeout_usec, NULL, ret_message);
+                if (r < 0)
+                        return r;
+        }
+        (void) rmdir(where);
+        return 0;
+}
+
+int pool_backend_remove(const PoolSpec *spec, const PoolEnv *env, char **ret_message) {
+        switch (spec->type) {
+        case POOL_LVM:
+                return lvm_vg_remove(spec->name, spec->devices, spec->n_devices, env->timeout_usec, ret_message);
+        case POOL_NFS:
+                return pool_backend_release(spec, env, ret_message);
+        default:
+                return 0;
+        }
+}
+
+/* statvfs in a child with a deadline: on a dead mount the call itself can
+ * block, and it must not block one of our threads for ever. */
+static int mounted_space(const char *where, const PoolEnv *env, PoolStatus *ret, char **ret_message) {
+        char *argv[] = { "stat", "-f", "--format=%S %b %f %a", "--", (char *) where, NULL };
+        _cleanup_(freep) char *out = NULL;
+        unsigned long long bsize, blocks, bfree, bavail;
+        int r;
+
+        r = command_run_simple(argv, env->timeout_usec, &out, ret_message);
+        if (r < 0)
+                return r == -EIO || r == -ETIME ? -EHOSTUNREACH : r;
+        if (sscanf(out, "%llu %llu %llu %llu", &bsize, &blocks, &bfree, &bavail) != 4)
+                return failf(ret_message, -EIO, "stat -f printed %s", out);
+        *ret = (PoolStatus) { .capacity = blocks * bsize, .allocation = (blocks - bfree) * bsize,
+                              .available = bavail * bsize };
+        return 0;
+}
+
+int pool_backend_status(const PoolSpec *spec, const PoolEnv *env, PoolStatus *ret, char **ret_message) {
+        _cleanup_(freep) char *where = NULL, *message = NULL;
+        struct statvfs st;
+        NfsSpace space;
+        NfsExport e;
+        LvmVg vg;
+        int r;
+
+        switch (spec->type) {
+        case POOL_DIR:
+                if (statvfs(spec->path, &st) < 0)
+                        return failf(ret_message, -EHOSTUNREACH, "%s: %s", spec->path, strerror(errno));
+                *ret = (PoolStatus) {
+                        .capacity = (uint64_t) st.f_blocks * st.f_frsize,
+                        .allocation = (uint64_t) (st.f_blocks - st.f_bfree) * st.f_frsize,
+                        .available = (uint64_t) st.f_bavail * st.f_frsize,
+                };
+                return 0;
+        case POOL_NFS:
+                if (is_mounted_nfs(spec)) {
+                        where = mount_point(spec, env);
+                        if (!where)
+                                return -ENOMEM;
+                        if (!is_mount_point(where))
+                                return failf(ret_message, -EHOSTUNREACH, "%s is not mounted", where);
+                        return mounted_space(where, env, ret, ret_message);
+                }
+                e = nfs_export(spec, env);
+                r = nfs_export_space(&e, &space, ret_message);
+                if (r < 0)
+                        return r;
+                *ret = (PoolStatus) { .capacity = space.capacity, .allocation = space.used,
+                                      .available = space.available };
+                return 0;
+        case POOL_LVM:
+                r = lvm_vg_get(spec->name, env->timeout_usec, &vg, &message);
+                if (r < 0)
+                        return failf(ret_message, -EHOSTUNREACH, "vgs: %s", strempty(message));
+                if (!vg.exists)
+                        return failf(ret_message, -EHOSTUNREACH, "volume group %s is not found", spec->name);
+                *ret = (PoolStatus) { .capacity = vg.size, .allocation = vg.size - vg.free, .available = vg.free,
+                                      .degraded = vg.partial };
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
+char *pool_backend_volume_location(const PoolSpec *spec, const PoolEnv *env, const char *name) {
+        _cleanup_(freep) char *dir = NULL;
+        NfsExport e;
+        char *p;
+
+        switch (spec->type) {
+        case POOL_LVM:
+                return asprintf(&p, "/dev/%s/%s", spec->name, name) < 0 ? NULL : p;
+        case POOL_NFS:
+                if (is_libnfs(spec)) {
+                        e = nfs_export(spec, env);
+                        return nfs_export_uri(&e, name);
+                }
+                __attribute__((fallthrough));
+        default:
+                dir = pool_directory(spec, env);
+                if (!dir)
+                        return NULL;
+                return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+        }
+}
+
+static int list_file_names(const PoolSpec *spec, const PoolEnv *env, char ***ret_names, char **ret_message) {
+        _cleanup_(freep) char *dir = NULL;
+        char **names;
+        size_t n = 0;
+        DIR *d;
+        struct dirent *de;
+        NfsExport e;
+
+        if (is_libnfs(spec)) {
+                e = nfs_export(spec, env);
+                return nfs_export_list(&e, ret_names, ret_message);
+        }
+        dir = pool_directory(spec, env);
+        if (!dir)
+                return -ENOMEM;
+        d = opendir(dir);
+        if (!d)
+                return failf(ret_message, -EHOSTUNREACH, "%s: %s", dir, strerror(errno));
+        names = calloc(1, sizeof(char *));
+        while (names && (de = readdir(d))) {
+                char **grown;
+                struct stat st;
+
+                /* Hidden files are temporaries (ours and qemu-img's), not volumes. */
+                if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !S_ISREG(st.st_mode))
+                        continue;
+                grown = realloc(names, (n + 2) * sizeof(char *));
+                if (!grown) {
+                        for (size_t i = 0; i < n; i++)
+                                free(names[i]);
+                        free(names);
+                        names = NULL;
+                        break;
+                }
+                names = grown;
+                names[n] = strdup(de->d_name);
+                names[n + 1] = NULL;
+                if (names[n])
+                        n++;
+        }
+        closedir(d);
+        if (!names)
+                return -ENOMEM;
+        *ret_names = names;
+        return 0;
+}
+
+static void strv_free(char **v) {
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
+int pool_backend_list(const PoolSpec *spec, const PoolEnv *env, VolumeInfo **ret, size_t *ret_n,
+                      char **ret_message) {
+        char **names = NULL;
+        VolumeInfo *v;
+        size_t n = 0, count = 0;
+        int r;
+
+        if (spec->type == POOL_LVM) {
+                r = lvm_lv_list(spec->name, env->timeout_usec, ret, ret_n, ret_message);
+                return r == -EIO ? -EHOSTUNREACH : r;
+        }
+        r = list_file_names(spec, env, &names, ret_message);
+        if (r < 0)
+                return r;
+        while (names[count])
+                count++;
+        v = calloc(count ?: 1, sizeof *v);
+        if (!v) {
+                strv_free(names);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < count; i++) {
+                _cleanup_(freep) char *location = pool_backend_volume_location(spec, env, names[i]);
+
+                /* A file qemu-img cannot read is not a volume: leave it out. */
+                if (!location || qemu_img_info(location, env->timeout_usec, &v[n], NULL) < 0) {
+                        volume_info_done(&v[n]);
+                        continue;
+                }
+                v[n++].name = TAKE_PTR(names[i]);
+        }
+        strv_free(names);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int pool_backend_volume_info(const PoolSpec *spec, const PoolEnv *env, const char *name, VolumeInfo *ret,
+                             char **ret_message) {
+        _cleanup_(freep) char *location = NULL;
+        VolumeInfo *all = NULL;
+        size_t n = 0;
+        int r;
+
+        if (spec->type == POOL_LVM) {
+                r = lvm_lv_list(spec->name, env->timeout_usec, &all, &n, ret_message);
+                if (r < 0)
+                        return r;
+                r = failf(ret_message, -ENOENT, "no volume %s", name);
+                for (size_t i = 0; i < n; i++)
+                        if (streq(all[i].name, name)) {
+                                *ret = all[i];
+                                all[i] = (VolumeInfo) {};
+                                r = 0;
+                        }
+                volume_info_array_free(all, n);
+                return r;
+        }
+        location = pool_backend_volume_location(spec, env, name);
+        if (!location)
+                return -ENOMEM;
+        *ret = (VolumeInfo) { .name = strdup(name) };
+        if (!ret->name)
+                return -ENOMEM;
+        r = qemu_img_info(location, env->timeout_usec, ret, ret_message);
+        if (r < 0)
+                volume_info_done(ret);
+        return r;
+}
+
+/* 1 when the file-based volume NAME exists, 0 when not, or -errno. */
+static int file_volume_exists(const PoolSpec *spec, const PoolEnv *env, const char *name, char **ret_message) {
+        _cleanup_(freep) char *location = NULL;
+        struct stat st;
+        NfsExport e;
+
+        if (is_libnfs(spec)) {
+                e = nfs_export(spec, env);
+                return nfs_export_exists(&e, name, ret_message);
+        }
+        location = pool_backend_volume_location(spec, env, name);
+        if (!location)
+                return -ENOMEM;
+        if (lstat(location, &st) == 0)
+                return 1;
+        return errno == ENOENT ? 0 : failf(ret_message, -EHOSTUNREACH, "%s: %s", location, strerror(errno));
+}
+
+static int file_volume_remove(const PoolSpec *spec, const PoolEnv *env, const char *name, char **ret_message) {
+        _cleanup_(freep) char *location = NULL;
+        NfsExport e;
+
+        if (is_libnfs(spec)) {
+                e = nfs_export(spec, env);
+                return nfs_export_unlink(&e, name, ret_message);
+        }
+        location = pool_backend_volume_location(spec, env, name);
+        if (!location)
+                return -ENOMEM;
+        if (unlink(location) < 0)
+                return failf(ret_message, -errno, "removing %s: %s", location, strerror(errno));
+        return 0;
+}
+
+int pool_backend_volume_create(const PoolSpec *spec, const PoolEnv *env, const char *name, uint64_t size,
+                               const char *format, const char *backing, const char *preallocation,
+                               VolumeInfo *ret, char **ret_message) {
+        _cleanup_(freep) char *location = NULL, *backing_location = NULL, *message = NULL;
+        _cleanup_(volume_info_done) VolumeInfo backing_info = {};
+        int r;
+
+        if (spec->type == POOL_LVM) {
+                if (!streq(format, "raw"))
+                        return failf(ret_message, -EOPNOTSUPP, "format: volumes of an lvm pool are raw");
+                if (backing)
+                        return failf(ret_message, -EOPNOTSUPP, "backing_volume: needs a qcow2 volume; lvm pools are raw");
+                if (preallocation && !streq(preallocation, "full"))
+                        return failf(ret_message, -EOPNOTSUPP, "preallocation: a logical volume is always fully allocated");
+                r = lvm_lv_create(spec->name, name, size, lvm_have_device_mapper(), env->timeout_usec, &message);
+                if (r < 0)
+                        return failf(ret_message, r, "lvcreate: %s", strempty(message));
+                return pool_backend_volume_info(spec, env, name, ret, ret_message);
+        }
+
+        r = file_volume_exists(spec, env, name, ret_message);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return failf(ret_message, -EEXIST, "name: a file %s exists in the pool already", name);
+        if (backing) {
+                r = pool_backend_volume_info(spec, env, backing, &backing_info, &message);
+                if (r < 0)
+                        return failf(ret_message, r == -EIO ? -ENOENT : r, "backing_volume: %s: %s", backing,
+                                     strempty(message));
+                backing_location = pool_backend_volume_location(spec, env, backing);
+                if (!backing_location)
+                        return -ENOMEM;
+        }
+        location = pool_backend_volume_location(spec, env, name);
+        if (!location)
+                return -ENOMEM;
+        r = qemu_img_create(location, format, size, backing_location, backing_info.format, preallocation,
+                            env->timeout_usec, &message);
+        if (r < 0) {
+                (void) file_volume_remove(spec, env, name, NULL);   /* what qemu-img may have left */
+                return failf(ret_message, r, "qemu-img create: %s", strempty(message));
+        }
+        return pool_backend_volume_info(spec, env, name, ret, ret_message);
+}
+
+int pool_backend_volume_resize(const PoolSpec *spec, const PoolEnv *env, const char *name, const char *format,
+                               uint64_t size, char **ret_message) {
+        _cleanup_(freep) char *location = NULL, *message = NULL;
+        int r;
+
+        if (spec->type == POOL_LVM)
+                r = lvm_lv_extend(spec->name, name, size, env->timeout_usec, &message);
+        else {
+                location = pool_backend_volume_location(spec, env, name);
+                if (!location)
+                        return -ENOMEM;
+                r = qemu_img_resize(location, format, size, env->timeout_usec, &message);
+        }
+        if (r < 0)
+                return failf(ret_message, r, "resizing %s: %s", name, strempty(message));
+        return 0;
+}
+
+int pool_backend_volume_delete(const PoolSpec *spec, const PoolEnv *env, const char *name, char **ret_message) {
+        if (spec->type == POOL_LVM)
+                return lvm_lv_remove(spec->name, name, env->timeout_usec, ret_message);
+        return file_volume_remove(spec, env, name, ret_message);
+}
+
+int pool_backend_volume_clone(const PoolSpec *spec, const PoolEnv *env, const char *name, const char *format,
+                              const char *new_name, volume_progress_fn progress, void *userdata,
+                              const atomic_bool *cancel, char **ret_message) {
+        _cleanup_(freep) char *source = NULL, *dest = NULL, *message = NULL;
+        _cleanup_(volume_info_done) VolumeInfo info = {};
+        bool lvm = spec->type == POOL_LVM;
+        int r;
+
+        if (lvm) {
+                if (!lvm_have_device_mapper())
+                        return failf(ret_message, -EOPNOTSUPP,
+                                     "copying a logical volume needs device-mapper, which this kernel lacks");
+                r = pool_backend_volume_info(spec, env, name, &info, ret_message);
+                if (r < 0)
+                        return r;
+                r = lvm_lv_create(spec->name, new_name, info.capacity, true, env->timeout_usec, &message);
+                if (r < 0)
+                        return failf(ret_message, r, "lvcreate: %s", strempty(message));
+        } else {
+                r = file_volume_exists(spec, env, new_name, ret_message);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        return failf(ret_message, -EEXIST, "new_name: a file %s exists in the pool already", new_name);
+        }
+        source = pool_backend_volume_location(spec, env, name);
+        dest = pool_backend_volume_location(spec, env, new_name);
+        if (!source || !dest)
+                return -ENOMEM;
+        /* A copy is a Job: it may take hours, the command deadline does not apply. */
+        r = qemu_img_convert(source, format, dest, format, lvm, UINT64_MAX / 2, progress, userdata, cancel,
+                             &message);
+        if (r < 0) {
+                (void) pool_backend_volume_delete(spec, env, new_name, NULL);
+                return failf(ret_message, r, "copying %s to %s: %s", name, new_name, strempty(message));
+        }
+        return 0;
+}
