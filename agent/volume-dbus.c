@@ -6,6 +6,7 @@
 #include "job.h"
 #include "json-field.h"
 #include "log.h"
+#include "lvm.h"
 #include "macro.h"
 #include "manager-dbus.h"
 #include "manager.h"
@@ -348,6 +349,9 @@ static int method_clone(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = volume_check_ready(v, error);
         if (r < 0)
                 return r;
+        if (p->spec.type == POOL_LVM && !lvm_have_device_mapper())
+                return sd_bus_error_set(error, HOSTAGENT_ERROR_NOT_SUPPORTED,
+                                        "Copying a logical volume needs device-mapper, which this kernel lacks");
         j = calloc(1, sizeof *j);
         if (!j)
                 return -ENOMEM;

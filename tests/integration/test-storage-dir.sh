@@ -172,7 +172,7 @@ assert_contains "$(M ListVMs)" "6695eb01-f6a4-8304-79aa-97f2502e193f" "the agent
 assert_contains "$(pool CreateVolume late 1048576 raw {})" "org.hostagent1.Error.StorageUnreachable" \
         "CreateVolume on an unreachable pool says so"
 mv "$T/pools/moved" "$T/pools/one"
-wait_until 15 sh -c "$B get-property org.hostagent1 $P org.hostagent1.StoragePool State | grep -q active"
+wait_until 15 sh -c "$B get-property org.hostagent1 $P org.hostagent1.StoragePool State | grep -q '\"active\"'"
 assert_eq 's "active"' "$(pprop State)" "the pool is active again once the directory is back"
 sleep 0.3; kill $MON
 assert_contains "$(grep -A8 'Member=StateChanged' "$T/health-signals" | tr '\n' ' ')" '"unreachable"' "StateChanged unreachable was signalled"
@@ -181,7 +181,7 @@ assert_contains "$(grep -A8 'Member=StateChanged' "$T/health-signals" | tr '\n' 
 # A restart keeps everything: the pool and its volumes come back from the state file.
 daemon_stop || fail "hostagentd exited with an error"
 daemon_start "${STARTARGS[@]}"
-wait_until 15 sh -c "$B get-property org.hostagent1 $P org.hostagent1.StoragePool State | grep -q active"
+wait_until 15 sh -c "$B get-property org.hostagent1 $P org.hostagent1.StoragePool State | grep -q '\"active\"'"
 assert_contains "$(M ListStoragePools)" "'pool1', 'dir', 'active'" "the pool is back after a restart"
 assert_eq 't 2097152' "$(vprop flat CapacityBytes)" "its volumes are back too"
 assert_eq 's "base"' "$(vprop top BackingVolume)" "with their backing volumes"

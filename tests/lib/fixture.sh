@@ -35,8 +35,13 @@ fixture_stop_guests() {
         done
 }
 
+# fixture_on_exit COMMAND: run COMMAND (a string, for eval) at exit, after our
+# processes are stopped and before $T goes: loop devices, namespaces.
+FIXTURE_EXIT_HOOKS=()
+fixture_on_exit() { FIXTURE_EXIT_HOOKS+=("$1"); }
+
 fixture_cleanup() {
-        local pid
+        local pid hook
         fixture_report_cores
         fixture_stop_guests
         for pid in "${FIXTURE_PIDS[@]}"; do
@@ -45,6 +50,9 @@ fixture_cleanup() {
         for pid in "${FIXTURE_PIDS[@]}"; do
                 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
                 kill -KILL "$pid" 2>/dev/null || true
+        done
+        for hook in "${FIXTURE_EXIT_HOOKS[@]}"; do
+                eval "$hook" || true
         done
         rm -rf "$T"
 }
