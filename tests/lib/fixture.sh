@@ -119,11 +119,14 @@ name_owned() {
 }
 
 # daemon_start ARGS...: run hostagentd and wait until it owns its name.
+# DAEMON_PREFIX (an array) runs it through a wrapper that execs it, e.g.
+# "ip netns exec NS", so its PID is still the daemon's.
+DAEMON_PREFIX=()
 daemon_start() {
         mkdir -p "$T/state"
         # Run from $T with cores allowed: a crash leaves its core where we look.
         (cd "$T" && ulimit -c unlimited 2>/dev/null; \
-         exec "$HOSTAGENTD" --config=/dev/null --state-dir="$T/state" "$@" 2>>"$T/daemon.log") &
+         exec "${DAEMON_PREFIX[@]}" "$HOSTAGENTD" --config=/dev/null --state-dir="$T/state" "$@" 2>>"$T/daemon.log") &
         DAEMON_PID=$!
         fixture_track "$DAEMON_PID"
         if ! wait_until 20 name_owned; then
@@ -145,6 +148,45 @@ daemon_stop() {
 prop() {
         busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager "$1"
 }
+
+# nfs_start: a network namespace of our own ($NETNS) with loopback and one
+# addressed veth pair (ganesha resolves its bind address with AI_ADDRCONFIG,
+# which ignores loopback), rpcbind and nfs-ganesha serving $T/nfs/export as
+# /export over NFSv3/v4 on 127.0.0.1, both with a private /run.
+nfs_start() {
+        NETNS=hostagent-test-$$
+        ip netns add "$NETNS" || return 1
+        fixture_on_exit 'ip netns del $NETNS'
+        ip -n "$NETNS" link set lo up
+        ip -n "$NETNS" link add hat0 type veth peer name hat1
+        ip -n "$NETNS" addr add 198.51.100.1/30 dev hat0
+        ip -n "$NETNS" link set hat0 up
+        ip -n "$NETNS" link set hat1 up
+        mkdir -p "$T/nfs/export" "$T/nfs/recov" "$T/nfs/run"
+        cat > "$T/nfs/ganesha.conf" <<CONF
+NFS_CORE_PARAM { Bind_addr = 127.0.0.1; NFS_Port = 2049; MNT_Port = 20048; Enable_NLM = false;
+  Enable_RQUOTA = false; Enable_UDP = false; Mount_Path_Pseudo = true; Protocols = 3, 4; }
+NFSV4 { Graceless = true; RecoveryBackend = fs; RecoveryRoot = $T/nfs/recov; }
+EXPORT { Export_Id = 1; Path = $T/nfs/export; Pseudo = /export; Access_Type = RW; Squash = No_Root_Squash;
+  Protocols = 3, 4; Transports = TCP; SecType = sys; FSAL { Name = VFS; } }
+CONF
+        ip netns exec "$NETNS" unshare --mount --propagation private -- sh -c \
+                "mount --bind $T/nfs/run /run && exec rpcbind -f" 2>>"$T/nfs/rpcbind.log" &
+        fixture_track $!
+        wait_until 10 ip netns exec "$NETNS" rpcinfo -p 127.0.0.1 || { echo "rpcbind did not start" >&2; return 1; }
+        nfs_server_start
+}
+
+# nfs_server_start / nfs_server_kill: the NFS server comes and goes ($NFS_PID).
+nfs_server_start() {
+        ip netns exec "$NETNS" unshare --mount --propagation private -- sh -c \
+                "mount --bind $T/nfs/run /run && exec ganesha.nfsd -F -f $T/nfs/ganesha.conf -L $T/nfs/ganesha.log -p $T/nfs/ganesha.pid -N NIV_EVENT" &
+        NFS_PID=$!
+        fixture_track "$NFS_PID"
+        wait_until 20 sh -c "ip netns exec $NETNS rpcinfo -p 127.0.0.1 | grep -q nfs" ||
+                { echo "ganesha did not start; its log:" >&2; cat "$T/nfs/ganesha.log" >&2; return 1; }
+}
+nfs_server_kill() { kill -KILL "$NFS_PID"; wait "$NFS_PID" 2>/dev/null; true; }
 
 # A private libvirtd (test driver and QEMU), in its own mount namespace so its
 # fixed paths (/run, /etc/libvirt, /var/lib/libvirt) are ours. The QEMU
