@@ -21,7 +21,8 @@ enc() { local s=$1 out="" c i; for ((i = 0; i < ${#s}; i++)); do c=${s:i:1}
 vol() { local v=$1 m=$2; shift 2; call "$P/$(enc "$v")" "org.hostagent1.Volume.$m" "$@"; }
 pprop() { $B get-property org.hostagent1 "$P" org.hostagent1.StoragePool "$1" 2>&1; }
 vprop() { $B get-property org.hostagent1 "$P/$(enc "$1")" org.hostagent1.Volume "$2" 2>&1; }
-img() { qemu-img info --output=json -U "$1" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2'))"; }
+# One top-level field of qemu-img's JSON report (indented by four spaces).
+img() { qemu-img info --output=json -U "$1" | sed -n "s/^    \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p"; }
 gv_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
 create_pool() { gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.CreateStoragePool "$(gv_string "$1")" 2>&1; }
 

@@ -20,7 +20,7 @@ pool() { local m=$1; shift; call "$P" "org.hostagent1.StoragePool.$m" "$@"; }
 vol() { local v=$1 m=$2; shift 2; call "$P/$v" "org.hostagent1.Volume.$m" "$@"; }
 pprop() { $B get-property org.hostagent1 "$P" org.hostagent1.StoragePool "$1" 2>&1; }
 vprop() { $B get-property org.hostagent1 "$P/$1" org.hostagent1.Volume "$2" 2>&1; }
-img() { ip netns exec "$NETNS" qemu-img info --output=json -U "$1" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2'))"; }
+img() { ip netns exec "$NETNS" qemu-img info --output=json -U "$1" | sed -n "s/^    \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p"; }
 state_is() { $B get-property org.hostagent1 "$P" org.hostagent1.StoragePool State | grep -q "\"$1\""; }
 
 # What cannot work is refused before anything is made.
