@@ -9,6 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager-dbus.h"
+#include "storage.h"
 #include "vm-dbus.h"
 #include "vm-spec.h"
 
@@ -127,6 +128,40 @@ static int create_submit(Manager *m, CreateCall *c, sd_bus_message *msg, sd_bus_
         return r;
 }
 
+/* Disks named by pool and volume become what the volume is, from the
+ * agent's own storage model: a file, a block device or an NFS network disk. */
+static int resolve_pool_disks(Manager *m, VmSpec *spec, sd_bus_error *error) {
+        for (size_t i = 0; i < spec->n_disks; i++) {
+                _cleanup_(freep) char *why = NULL;
+                VmSpecDisk *d = &spec->disks[i];
+                Pool *p;
+                Volume *v;
+                int r;
+
+                if (!d->pool)
+                        continue;
+                p = storage_pool_find(m, d->pool);
+                if (!p)
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
+                                                 "disks[%zu].pool: no storage pool named '%s'", i, d->pool);
+                if (p->state != POOL_STATE_ACTIVE && p->state != POOL_STATE_DEGRADED)
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
+                                                 "disks[%zu].pool: storage pool %s is %s", i, d->pool,
+                                                 pool_state_to_string(p->state));
+                v = pool_volume_find(p, d->volume);
+                if (!v || v->pending)
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
+                                                 "disks[%zu].volume: no volume '%s' in storage pool %s", i,
+                                                 d->volume, d->pool);
+                r = vm_spec_resolve_volume(d, i, v->location, v->info.format, &why);
+                if (r == -EINVAL)
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *why = NULL;
         Manager *m = userdata;
@@ -161,6 +196,11 @@ int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         if (c->spec.uuid && vm_find(m, c->spec.uuid)) {
                 r = sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
                                       "uuid: a VM with UUID %s exists already", c->spec.uuid);
+                create_call_free(c);
+                return r;
+        }
+        r = resolve_pool_disks(m, &c->spec, error);
+        if (r < 0) {
                 create_call_free(c);
                 return r;
         }

@@ -103,8 +103,12 @@ void vm_spec_done(VmSpec *spec) {
         free(spec->uuid);
         free(spec->machine);
         free(spec->graphics_listen);
-        for (size_t i = 0; i < spec->n_disks; i++)
+        for (size_t i = 0; i < spec->n_disks; i++) {
                 free(spec->disks[i].path);
+                free(spec->disks[i].pool);
+                free(spec->disks[i].volume);
+                free(spec->disks[i].nfs_host);
+        }
         for (size_t i = 0; i < spec->n_nics; i++)
                 free(spec->nics[i].bridge);
         json_object_put(spec->normalized);
@@ -114,6 +118,7 @@ void vm_spec_done(VmSpec *spec) {
 static int parse_disk(json_object *o, size_t index, VmSpecDisk *d, char **ret_error) {
         char field[64];
         const char *s;
+        bool format_given = false;
         int r;
 
         snprintf(field, sizeof field, "disks[%zu]", index);
@@ -131,24 +136,43 @@ static int parse_disk(json_object *o, size_t index, VmSpecDisk *d, char **ret_er
                         d->path = strdup(s);
                         if (!d->path)
                                 return -ENOMEM;
-                } else if (streq(key, "format"))
+                } else if (streq(key, "format")) {
                         r = json_field_enum(v, field, disk_formats, &d->format, ret_error);
-                else if (streq(key, "bus"))
+                        format_given = true;
+                } else if (streq(key, "bus"))
                         r = json_field_enum(v, field, disk_buses, &d->bus, ret_error);
                 else if (streq(key, "device"))
                         r = json_field_enum(v, field, disk_devices, &d->device, ret_error);
                 else if (streq(key, "readonly"))
                         r = json_field_bool(v, field, &d->readonly, ret_error);
-                else if (streq(key, "pool") || streq(key, "volume"))
-                        return json_field_fail(ret_error, field, "disks from storage pools are not available yet; give a path");
-                else
+                else if (streq(key, "pool") || streq(key, "volume")) {
+                        r = json_field_string(v, field, JSON_NAME_MAX_LEN, &s, ret_error);
+                        if (r < 0)
+                                return r;
+                        if (!json_name_valid(s))
+                                return json_field_fail(ret_error, field, "is not a valid %s name", key);
+                        if (!(*(streq(key, "pool") ? &d->pool : &d->volume) = strdup(s)))
+                                return -ENOMEM;
+                } else
                         return json_field_fail(ret_error, field, "unknown key");
                 if (r < 0)
                         return r;
         }
-        snprintf(field, sizeof field, "disks[%zu].path", index);
-        if (!d->path)
-                return json_field_fail(ret_error, field, "is required");
+        if (d->pool || d->volume) {
+                snprintf(field, sizeof field, "disks[%zu].%s", index, d->pool ? "volume" : "pool");
+                if (!d->pool || !d->volume)
+                        return json_field_fail(ret_error, field, "is required with %s", d->pool ? "pool" : "volume");
+                snprintf(field, sizeof field, "disks[%zu].path", index);
+                if (d->path)
+                        return json_field_fail(ret_error, field, "give either a path or a pool and a volume");
+                snprintf(field, sizeof field, "disks[%zu].format", index);
+                if (format_given)
+                        return json_field_fail(ret_error, field, "comes from the volume; leave it out");
+        } else {
+                snprintf(field, sizeof field, "disks[%zu].path", index);
+                if (!d->path)
+                        return json_field_fail(ret_error, field, "is required (or a pool and a volume)");
+        }
         if (streq(d->device, "cdrom")) {
                 snprintf(field, sizeof field, "disks[%zu].bus", index);
                 if (streq(d->bus, "virtio"))
@@ -262,10 +286,15 @@ static int check_unique(const VmSpec *spec, char **ret_error) {
 
         for (size_t i = 0; i < spec->n_disks; i++)
                 for (size_t j = 0; j < i; j++)
-                        if (streq(spec->disks[i].path, spec->disks[j].path)) {
-                                snprintf(field, sizeof field, "disks[%zu].path", i);
+                        if (spec->disks[i].pool
+                                    ? spec->disks[j].pool && streq(spec->disks[i].pool, spec->disks[j].pool) &&
+                                              streq(spec->disks[i].volume, spec->disks[j].volume)
+                                    : !spec->disks[j].pool && streq(spec->disks[i].path, spec->disks[j].path)) {
+                                snprintf(field, sizeof field, "disks[%zu].%s", i,
+                                         spec->disks[i].pool ? "volume" : "path");
                                 snprintf(other, sizeof other, "disks[%zu]", j);
-                                return json_field_fail(ret_error, field, "same file as %s", other);
+                                return json_field_fail(ret_error, field, "same %s as %s",
+                                                       spec->disks[i].pool ? "volume" : "file", other);
                         }
         for (size_t i = 0; i < spec->n_nics; i++)
                 for (size_t j = 0; j < i; j++)
@@ -314,8 +343,14 @@ static json_object *normalize(const VmSpec *spec, json_object *metadata) {
         json_object_object_add(o, "vcpus", json_object_new_int((int) spec->vcpus));
         for (size_t i = 0; i < spec->n_disks; i++) {
                 json_object *d = json_object_new_object();
-                json_object_object_add(d, "path", json_object_new_string(spec->disks[i].path));
-                json_object_object_add(d, "format", json_object_new_string(spec->disks[i].format));
+                if (spec->disks[i].pool) {
+                        /* The format is the volume's, whatever it is when the VM starts. */
+                        json_object_object_add(d, "pool", json_object_new_string(spec->disks[i].pool));
+                        json_object_object_add(d, "volume", json_object_new_string(spec->disks[i].volume));
+                } else {
+                        json_object_object_add(d, "path", json_object_new_string(spec->disks[i].path));
+                        json_object_object_add(d, "format", json_object_new_string(spec->disks[i].format));
+                }
                 json_object_object_add(d, "bus", json_object_new_string(spec->disks[i].bus));
                 json_object_object_add(d, "device", json_object_new_string(spec->disks[i].device));
                 json_object_object_add(d, "readonly", json_object_new_boolean(spec->disks[i].readonly));
@@ -439,12 +474,42 @@ int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error) {
         return 0;
 }
 
+int vm_spec_resolve_volume(VmSpecDisk *d, size_t index, const char *location, const char *format,
+                           char **ret_error) {
+        char field[64];
+        const char *slash;
+
+        snprintf(field, sizeof field, "disks[%zu].volume", index);
+        d->format = NULL;
+        for (size_t i = 0; disk_formats[i]; i++)
+                if (streq_ptr(format, disk_formats[i]))
+                        d->format = disk_formats[i];
+        if (!d->format)
+                return json_field_fail(ret_error, field, "%s/%s is in format %s; a disk must be raw or qcow2", d->pool,
+                                       d->volume, strempty(format));
+        free(d->path);
+        free(d->nfs_host);
+        d->path = d->nfs_host = NULL;
+        if (strncmp(location, "nfs://", 6) == 0) {
+                /* nfs://host/export/file: QEMU's network disk wants the host and the path apart. */
+                slash = strchr(location + 6, '/');
+                if (!slash)
+                        return json_field_fail(ret_error, field, "cannot use %s", location);
+                d->nfs_host = strndup(location + 6, (size_t) (slash - location - 6));
+                d->path = strdup(slash);
+        } else
+                d->path = strdup(location);
+        return d->path && (d->nfs_host || strncmp(location, "nfs://", 6) != 0) ? 0 : -ENOMEM;
+}
+
 int vm_spec_check_paths(const VmSpec *spec, char **ret_error) {
         for (size_t i = 0; i < spec->n_disks; i++) {
                 struct stat st;
                 char field[64];
 
-                snprintf(field, sizeof field, "disks[%zu].path", i);
+                if (spec->disks[i].nfs_host)
+                        continue;   /* on the server: QEMU reaches it, not us */
+                snprintf(field, sizeof field, "disks[%zu].%s", i, spec->disks[i].pool ? "volume" : "path");
                 if (stat(spec->disks[i].path, &st) < 0)
                         return json_field_fail(ret_error, field, "%s: %s", spec->disks[i].path, strerror(errno));
                 if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
@@ -467,15 +532,26 @@ static void add_disk(xmlNodePtr devices, const VmSpecDisk *d, const char *target
         xmlNodePtr disk = add(devices, "disk", NULL), n;
         struct stat st;
         /* A block device (LVM volume) is type='block' with source dev=. */
-        bool block = stat(d->path, &st) == 0 && S_ISBLK(st.st_mode);
+        bool block = !d->nfs_host && stat(d->path, &st) == 0 && S_ISBLK(st.st_mode);
 
-        set(disk, "type", block ? "block" : "file");
+        set(disk, "type", d->nfs_host ? "network" : block ? "block" : "file");
         set(disk, "device", d->device);
         n = add(disk, "driver", NULL);
         set(n, "name", "qemu");
         set(n, "type", d->format);
         n = add(disk, "source", NULL);
-        set(n, block ? "dev" : "file", d->path);
+        if (d->nfs_host) {
+                /* QEMU's own NFS client (libnfs): no mount on the host. */
+                set(n, "protocol", "nfs");
+                set(n, "name", d->path);
+                set(add(n, "host", NULL), "name", d->nfs_host);
+                /* Who QEMU is on the server: the agent creates volumes as root,
+                 * so the export must not squash root (as qemu-img needs too). */
+                xmlNodePtr id = add(n, "identity", NULL);
+                set(id, "user", "root");
+                set(id, "group", "root");
+        } else
+                set(n, block ? "dev" : "file", d->path);
         n = add(disk, "target", NULL);
         set(n, "dev", target);
         set(n, "bus", d->bus);

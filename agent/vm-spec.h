@@ -12,7 +12,10 @@
 #define VM_SPEC_CONSOLE_PASSWORD_LEN 8
 
 typedef struct VmSpecDisk {
-        char *path;
+        char *path;             /* file or device; for an NFS network disk the path on the server */
+        char *pool;             /* a disk from a storage pool: resolved by vm_spec_resolve_volume() */
+        char *volume;
+        char *nfs_host;         /* set for an nfs:// network disk */
         const char *format;     /* "raw", "qcow2" */
         const char *bus;        /* "virtio", "sata", "scsi", "ide" */
         const char *device;     /* "disk", "cdrom" */
@@ -50,6 +53,12 @@ void vm_spec_done(VmSpec *spec);
  * On failure returns -EINVAL and RET_ERROR says which field is wrong and why
  * ("disks[0].bus: must be one of virtio, sata, scsi, ide"). */
 int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error);
+
+/* Turns the pool disk D into what the volume is: LOCATION (a path or an
+ * nfs://host/path URI) in FORMAT. Returns -EINVAL with RET_ERROR naming the
+ * disk when that cannot be a disk. */
+int vm_spec_resolve_volume(VmSpecDisk *d, size_t index, const char *location, const char *format,
+                           char **ret_error);
 
 /* Checks what needs the file system (disk paths exist). Blocks on a dead
  * mount: worker threads only. Same error convention. */

@@ -218,10 +218,12 @@ CONF
         LIBVIRT_QEMU_URI="qemu+unix:///system?socket=$LV/run/libvirt/libvirt-sock"
 }
 
+LIBVIRTD_PREFIX=()
 libvirtd_spawn() {
         rm -f "$LV/run/libvirtd.pid"
         # Pinned to one CPU: libvirt 9.0 re-probes QEMU when CPUID's APIC ID differs.
-        taskset -c 0 unshare --mount --propagation private -- sh -ec "
+        # LIBVIRTD_PREFIX (an array) may put it, and so its guests, in a network namespace.
+        "${LIBVIRTD_PREFIX[@]}" taskset -c 0 unshare --mount --propagation private -- sh -ec "
                 mount --bind $LV/etc /etc/libvirt
                 mount --bind $LV/run /run
                 mount --bind $LV/lib /var/lib/libvirt

@@ -61,7 +61,12 @@ static const BadSpec bad_specs[] = {
         { "{" BASE ",\"disks\":[{\"path\":\"/a.img\"},{\"path\":\"/b.img\",\"cache\":\"none\"}]}", "disks[1].cache: unknown key" },
         { "{" BASE ",\"disks\":[{\"path\":\"/a.img\"},{\"path\":\"/a.img\"}]}", "disks[1].path: same file as disks[0]" },
         { "{" BASE ",\"disks\":[{\"path\":\"/a.iso\",\"device\":\"cdrom\"}]}", "disks[0].bus: a cdrom must be on" },
-        { "{" BASE ",\"disks\":[{\"pool\":\"nfs1\",\"volume\":\"v\"}]}", "disks[0].pool: disks from storage pools are not available yet" },
+        { "{" BASE ",\"disks\":[{\"pool\":\"nfs1\"}]}", "disks[0].volume: is required with pool" },
+        { "{" BASE ",\"disks\":[{\"volume\":\"v\"}]}", "disks[0].pool: is required with volume" },
+        { "{" BASE ",\"disks\":[{\"pool\":\"p\",\"volume\":\"v\",\"path\":\"/x\"}]}", "disks[0].path: give either a path or a pool and a volume" },
+        { "{" BASE ",\"disks\":[{\"pool\":\"p\",\"volume\":\"v\",\"format\":\"raw\"}]}", "disks[0].format: comes from the volume" },
+        { "{" BASE ",\"disks\":[{\"pool\":\"../p\",\"volume\":\"v\"}]}", "disks[0].pool: is not a valid pool name" },
+        { "{" BASE ",\"disks\":[{\"pool\":\"p\",\"volume\":\"v\"},{\"pool\":\"p\",\"volume\":\"v\"}]}", "disks[1].volume: same volume as disks[0]" },
         { "{" BASE ",\"disks\":[{\"path\":\"/a\",\"bus\":\"ide\"},{\"path\":\"/b\",\"bus\":\"ide\"},{\"path\":\"/c\",\"bus\":\"ide\"},"
           "{\"path\":\"/d\",\"bus\":\"ide\"},{\"path\":\"/e\",\"bus\":\"ide\"}]}", "disks[4].bus: at most 4 disks on ide" },
         { "{" BASE ",\"nics\":[{\"model\":\"virtio\"}]}", "nics[0].bridge: is required" },
