@@ -24,6 +24,9 @@ const char *pool_state_to_string(PoolState s) {
         return pool_state_table[s];
 }
 
+/* A look at a mounted file system that takes longer means it is dead; the
+ * process doing it is killed (NFS waits are killable on soft mounts). */
+#define CHECK_COMMAND_TIMEOUT_USEC (2ULL * STORAGE_NFS_TIMEOUT_MS * 1000)
 /* A check that has not answered in this time means the storage does not. */
 #define CHECK_DEADLINE_USEC (3ULL * STORAGE_NFS_TIMEOUT_MS * 1000)
 
@@ -31,6 +34,7 @@ PoolEnv storage_env(Manager *m) {
         return (PoolEnv) {
                 .run_dir = m->options->run_dir,
                 .timeout_usec = STORAGE_COMMAND_TIMEOUT_USEC,
+                .check_timeout_usec = CHECK_COMMAND_TIMEOUT_USEC,
                 .nfs_timeout_ms = STORAGE_NFS_TIMEOUT_MS,
         };
 }

@@ -123,13 +123,15 @@ static int prepare_mount(const PoolSpec *spec, const PoolEnv *env, char **ret_me
                 return -ENOMEM;
         if (is_mount_point(where))
                 return 0;
-        r = mkdir_parents(where, 0700);
+        /* QEMU runs as its own user and must reach the disks below it. */
+        r = mkdir_parents(where, 0755);
         if (r < 0)
                 return failf(ret_message, r, "cannot create the mount point %s: %s", where, strerror(-r));
         /* soft + timeo/retrans: a dead server fails calls after about 30 s instead of
-         * hanging them for ever; nosharecache: our options are not another mount's. */
+         * hanging them for ever; retry=0: one attempt, the health check retries;
+         * nosharecache: our options are not another mount's. */
         if (asprintf(&what, "%s:%s", spec->server, spec->export_path) < 0 ||
-            asprintf(&options, "vers=%u,soft,timeo=100,retrans=3,nosharecache,nodev,nosuid,noexec",
+            asprintf(&options, "vers=%u,soft,timeo=100,retrans=3,retry=0,nosharecache,nodev,nosuid,noexec",
                      spec->nfs_version) < 0)
                 return -ENOMEM;
         char *argv[] = { "mount", "-t", "nfs", "-o", options, "--", what, where, NULL };
@@ -262,7 +264,7 @@ static int mounted_space(const char *where, const PoolEnv *env, PoolStatus *ret,
         unsigned long long bsize, blocks, bfree, bavail;
         int r;
 
-        r = command_run_simple(argv, env->timeout_usec, &out, ret_message);
+        r = command_run_simple(argv, env->check_timeout_usec, &out, ret_message);
         if (r < 0)
                 return r == -EIO || r == -ETIME ? -EHOSTUNREACH : r;
         if (sscanf(out, "%llu %llu %llu %llu", &bsize, &blocks, &bfree, &bavail) != 4)

@@ -11,6 +11,7 @@
 typedef struct PoolEnv {
         const char *run_dir;      /* NFS mount points go under <run_dir>/storage/ */
         uint64_t timeout_usec;    /* for each helper command */
+        uint64_t check_timeout_usec; /* for a look at a mounted file system, which may be dead */
         unsigned nfs_timeout_ms;  /* for each user-space NFS call */
 } PoolEnv;
 

@@ -14,7 +14,8 @@ image="$cache_root/image-$recipe_hash"
 # The packages the guest needs; runtime libraries of hostagentd included.
 PACKAGES="linux-image-amd64 initramfs-tools dbus libsystemd0 libvirt0 libnl-3-200 libnl-route-3-200
           libjson-c5 libxml2 libnfs13 qemu-utils util-linux procps iproute2
-          libvirt-daemon-system libvirt-clients qemu-system-x86"
+          libvirt-daemon-system libvirt-clients qemu-system-x86
+          lvm2 nfs-kernel-server nfs-common rpcbind openvswitch-switch"
 
 mkdir -p "$cache_root"
 exec 9>"$cache_root/lock"

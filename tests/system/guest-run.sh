@@ -97,6 +97,63 @@ check "the guest's QEMU process is the same one ($qpid)" '[ "$(cat /run/libvirt/
 busctl call org.hostagent1 "$vm" org.hostagent1.VM Destroy >/dev/null 2>&1
 busctl call org.hostagent1 "$vm" org.hostagent1.VM Undefine >/dev/null 2>&1
 
+# Storage on a real kernel. NFS: the guest's own kernel server, mounted by
+# the agent with the kernel client where libvirtd's QEMU sees it too.
+mgr() { busctl call org.hostagent1 /org/hostagent1 org.hostagent1.Manager "$@" 2>&1; }
+objpath() { grep -o '"/org/hostagent1/[^"]*"' | tr -d '"'; }
+state_of() { busctl get-property org.hostagent1 "$1" org.hostagent1.StoragePool State 2>/dev/null; }
+vm_state() { busctl get-property org.hostagent1 "$1" org.hostagent1.VM State 2>/dev/null; }
+mkdir -p /srv/export
+echo "/srv/export 127.0.0.1(rw,sync,no_root_squash,no_subtree_check,insecure)" > /etc/exports
+# A restarted server refuses new locks for its grace period (90 s by default),
+# and qemu-img locks the images it writes: keep the wait short here.
+printf '[nfsd]\ngrace-time=10\nlease-time=10\n' >> /etc/nfs.conf
+systemctl restart nfs-server
+check "the kernel NFS server exports /srv/export" 'exportfs -v | grep -q /srv/export'
+knfs=$(mgr CreateStoragePool s '{"name":"knfs","type":"nfs","server":"127.0.0.1","export":"/srv/export","version":4}' | objpath)
+check "an nfs pool mounted by the kernel client ($knfs)" '[ "$knfs" = /org/hostagent1/storage/knfs ]'
+check "the mount is in the host's namespace, not only the agent's" \
+        'grep -q " /run/hostagent/storage/knfs .* nfs4 " /proc/self/mountinfo'
+check "the pool is active" 'state_of "$knfs" | grep -qw active'
+vol=$(busctl --timeout=120 call org.hostagent1 "$knfs" org.hostagent1.StoragePool CreateVolume 'stsa{sv}' disk 33554432 qcow2 0 2>&1 | objpath)
+check "a volume on the mounted export ($vol)" '[ -n "$vol" ] && [ -f /srv/export/disk ]'
+out=$(mgr CreateVM s '{"name":"onnfs","type":"qemu","memory_mib":64,"start":true,"disks":[{"pool":"knfs","volume":"disk"}]}')
+nvm=$(echo "$out" | objpath)
+check "a nested guest runs with its disk on the NFS mount ($out)" 'vm_state "$nvm" | grep -q running'
+check "its disk is the file under the mount" 'virsh domblklist onnfs | grep -q /run/hostagent/storage/knfs/disk'
+check "InUseBy names it" 'busctl get-property org.hostagent1 "$vol" org.hostagent1.Volume InUseBy | grep -q "$nvm"'
+busctl call org.hostagent1 "$nvm" org.hostagent1.VM Destroy >/dev/null 2>&1
+busctl call org.hostagent1 "$nvm" org.hostagent1.VM Undefine >/dev/null 2>&1
+systemctl stop nfs-server
+check "with the NFS server stopped the pool turns unreachable" 'wait_for 300 "state_of $knfs | grep -q unreachable"'
+t0=$(date +%s%N); answers; t1=$(date +%s%N)
+check "the agent answers meanwhile ($(( (t1 - t0) / 1000000 )) ms)" '[ $(( (t1 - t0) / 1000000 )) -lt 2000 ]'
+check "so does the pool's own state" 'state_of "$knfs" | grep -q unreachable'
+systemctl start nfs-server
+check "with the server back the pool is active again" 'wait_for 600 "state_of $knfs | grep -qw active"'
+busctl call org.hostagent1 "$vol" org.hostagent1.Volume Delete >/dev/null 2>&1
+check "Delete unmounts the pool" 'busctl call org.hostagent1 "$knfs" org.hostagent1.StoragePool Delete && ! grep -q /run/hostagent/storage/knfs /proc/self/mountinfo'
+
+# LVM with device-mapper: a VG on the blank virtio disk, active LVs, a nested guest on one.
+lvmp=$(mgr CreateStoragePool s '{"name":"vgsys","type":"lvm","devices":["/dev/vdb"]}' | objpath)
+check "an lvm pool on /dev/vdb ($lvmp)" '[ "$lvmp" = /org/hostagent1/storage/vgsys ]'
+check "its VG carries the agent's tag" 'vgs --noheadings -o vg_tags vgsys | grep -q org.hostagent1'
+lv=$(busctl call org.hostagent1 "$lvmp" org.hostagent1.StoragePool CreateVolume 'stsa{sv}' lv1 67108864 raw 0 2>&1 | objpath)
+check "an active LV ($lv)" '[ -b /dev/vgsys/lv1 ]'
+job=$(busctl call org.hostagent1 "$lv" org.hostagent1.Volume Clone s lv2 2>&1 | objpath)
+check "Clone copies an LV with device-mapper" \
+        'wait_for 300 "busctl get-property org.hostagent1 $job org.hostagent1.Job Result | grep -q done" && [ -b /dev/vgsys/lv2 ]'
+lvm_vm=$(mgr CreateVM s '{"name":"onlvm","type":"qemu","memory_mib":64,"start":true,"disks":[{"pool":"vgsys","volume":"lv1"}]}' | objpath)
+check "a nested guest runs on the LV ($lvm_vm)" 'vm_state "$lvm_vm" | grep -q running'
+check "as a block disk" 'virsh dumpxml onlvm | grep -q "<source dev=./dev/vgsys/lv1."'
+check "the LV cannot be deleted under it" \
+        'busctl call org.hostagent1 "$lv" org.hostagent1.Volume Delete 2>&1 | grep -q "disk of VM"'
+busctl call org.hostagent1 "$lvm_vm" org.hostagent1.VM Destroy >/dev/null 2>&1
+busctl call org.hostagent1 "$lvm_vm" org.hostagent1.VM Undefine >/dev/null 2>&1
+for v in lv1 lv2; do busctl call org.hostagent1 "$lvmp/$v" org.hostagent1.Volume Delete >/dev/null 2>&1; done
+check "Delete removes the VG and wipes the PV" \
+        'busctl call org.hostagent1 "$lvmp" org.hostagent1.StoragePool Delete && ! vgs vgsys >/dev/null 2>&1 && ! pvs /dev/vdb >/dev/null 2>&1'
+
 systemctl stop hostagentd
 journalctl -b --no-pager > "$S/journal.txt"
 echo "$PASS passed, $FAIL failed" >> "$R"

@@ -8,7 +8,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 image=$(bash "$here/build-image.sh")
 share=$(mktemp -d /tmp/hostagent-systest.XXXXXX)
-trap 'rm -rf "$share"' EXIT
+# A blank disk for LVM each run: a volume group left on it would come back.
+scratch=$(mktemp /var/tmp/hostagent-scratch.XXXXXX)
+trap 'rm -rf "$share" "$scratch"' EXIT
+truncate -s 1G "$scratch"
 
 # Installed exactly as on a host: the unit, activation file, policy and
 # interfaces land at the paths the system's pkg-config files name.
@@ -19,6 +22,7 @@ timeout 900 qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic -no-reboot -
         -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
         -append 'root=/dev/vda rw console=ttyS0 panic=1 quiet' \
         -drive "file=$image/img.raw,if=virtio,format=raw,cache=unsafe" \
+        -drive "file=$scratch,if=virtio,format=raw,cache=unsafe" \
         -virtfs "local,path=$share,mount_tag=hostshare,security_model=none,id=hostshare" \
         > "$share/console.log" 2>&1 || true
 
