@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-error.h"
+#include "fs-util.h"
 #include "libvirt-error.h"
 #include "libvirt-event.h"
 #include "log.h"
@@ -142,24 +143,6 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                                        on_stop_timeout, m);
         if (r < 0)
                 finish_stop(m);
-        return 0;
-}
-
-static int mkdir_parents(const char *path, mode_t mode) {
-        _cleanup_(freep) char *p = strdup(path);
-
-        if (!p)
-                return -ENOMEM;
-        for (char *slash = p + 1; *slash; slash++) {
-                if (*slash != '/')
-                        continue;
-                *slash = '\0';
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                *slash = '/';
-        }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
         return 0;
 }
 

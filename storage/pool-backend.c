@@ -9,6 +9,7 @@
 #include <sys/statvfs.h>
 
 #include "command.h"
+#include "fs-util.h"
 #include "lvm.h"
 #include "macro.h"
 #include "nfs-client.h"
@@ -59,24 +60,6 @@ static char *pool_directory(const PoolSpec *spec, const PoolEnv *env) {
         if (is_mounted_nfs(spec))
                 return mount_point(spec, env);
         return NULL;
-}
-
-static int mkdir_parents(const char *path, mode_t mode) {
-        _cleanup_(freep) char *copy = strdup(path);
-
-        if (!copy)
-                return -ENOMEM;
-        for (char *p = copy + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = 0;
-                if (mkdir(copy, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                *p = '/';
-        }
-        if (mkdir(copy, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
 }
 
 /* Whether something is mounted on PATH: read the kernel's table, which

@@ -1,0 +1,7 @@
+/* Small file system helpers */
+#pragma once
+
+#include <sys/types.h>
+
+/* mkdir -p: creates PATH and its missing parents with MODE. 0 or -errno. */
+int mkdir_parents(const char *path, mode_t mode);
