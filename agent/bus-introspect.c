@@ -11,6 +11,7 @@
 #include "macro.h"
 #include "job-dbus.h"
 #include "manager-dbus.h"
+#include "network-dbus.h"
 #include "storage-dbus.h"
 #include "vm-dbus.h"
 
@@ -24,6 +25,7 @@ static const BusImplementation implementations[] = {
         { MANAGER_INTERFACE, HOSTAGENT_ROOT_PATH, manager_vtable },
         { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable },
         { JOB_INTERFACE, JOB_PATH_PREFIX "/1", job_vtable },
+        { NETWORK_INTERFACE, NETWORK_PATH_PREFIX "/example", network_vtable },
         { STORAGE_POOL_INTERFACE, STORAGE_PATH_PREFIX "/example", storage_pool_vtable },
         { STORAGE_VOLUME_INTERFACE, STORAGE_PATH_PREFIX "/example/volume", volume_vtable },
 };

@@ -1,5 +1,7 @@
 /* org.hostagent1.Manager on the bus */
 #include "manager-dbus.h"
+#include "network-dbus.h"
+#include "network-setup.h"
 #include "storage-dbus.h"
 
 #include <libvirt/virterror.h>
@@ -453,6 +455,12 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_list_storage_pools, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetStoragePool", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", pool),
                                 method_get_storage_pool, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetupNetworks", SD_BUS_ARGS("s", desired, "a{sv}", options), SD_BUS_RESULT("s", plan),
+                                method_setup_networks, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ConfirmNetworks", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_confirm_networks,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetNetworkCapabilities", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", capabilities),
+                                method_get_network_capabilities, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
@@ -472,6 +480,9 @@ int manager_bus_register(Manager *m) {
         if (r < 0)
                 return r;
         r = storage_bus_register(m);
+        if (r < 0)
+                return r;
+        r = network_bus_register(m);
         if (r < 0)
                 return r;
         return vm_bus_register(m);

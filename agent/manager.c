@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "job.h"
 #include "manager-dbus.h"
+#include "network.h"
 #include "storage.h"
 #include "vm.h"
 
@@ -207,6 +208,7 @@ Manager *manager_free(Manager *m) {
 
         job_free_all(m);
         storage_stop(m);
+        networks_free(m);
         vm_registry_free(m);
 
         /* A thread stuck in libvirt means libvirtd hangs: closing would too. */
@@ -280,6 +282,9 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
         r = storage_start(m);
+        if (r < 0)
+                return r;
+        r = networks_start(m);
         if (r < 0)
                 return r;
 

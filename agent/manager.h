@@ -49,6 +49,9 @@ typedef struct Manager {
         struct Pool *pools;
         bool pool_creating;          /* one CreateStoragePool at a time */
 
+        /* Networks (network.c) */
+        struct Networks *networks;
+
         /* Jobs (job.c) */
         struct Job *jobs;
         uint32_t last_job_id;

@@ -1,0 +1,600 @@
+/* SetupNetworks as one transaction: applied step by step off the loop, undone on failure,
+ * rolled back unless confirmed, recovered after a crash */
+#include "network-setup.h"
+
+#include <netlink/socket.h>
+#include <stdio.h>
+
+#include "atomic-file.h"
+#include "bus-auth.h"
+#include "bus-call.h"
+#include "bus-error.h"
+#include "json-cleanup.h"
+#include "log.h"
+#include "macro.h"
+#include "manager-dbus.h"
+#include "manager.h"
+#include "network-dbus.h"
+#include "network.h"
+
+/* How long a "pause:N" failpoint holds a transaction: a test kills the daemon meanwhile. */
+#define FAILPOINT_PAUSE_SEC 60
+
+typedef struct Transaction {
+        BusCall call;           /* first; unused (request NULL) for the agent's own */
+        Manager *manager;
+        char *state_dir;
+        char *failpoint;
+        NetDesired desired;
+        NetConfig *current;     /* the managed set before */
+        size_t n_current;
+        NetConfig *next;        /* and after */
+        size_t n_next;
+        bool dry_run;
+        unsigned confirm_sec;
+        NetPlan plan;
+        char *plan_text;
+        char *message;
+        bool input_error;       /* the plan was refused: the caller's desired state cannot be */
+        size_t done;
+} Transaction;
+
+static void transaction_free(Transaction *t) {
+        if (!t)
+                return;
+        bus_call_done(&t->call);
+        free(t->state_dir);
+        free(t->failpoint);
+        net_desired_done(&t->desired);
+        networks_free_configs(t->current, t->n_current);
+        networks_free_configs(t->next, t->n_next);
+        net_plan_done(&t->plan);
+        free(t->plan_text);
+        free(t->message);
+        free(t);
+}
+
+static Transaction *transaction_new(Manager *m, sd_bus_message *msg) {
+        Networks *n = m->networks;
+        Transaction *t = calloc(1, sizeof *t);
+
+        if (!t)
+                return NULL;
+        bus_call_init(&t->call, msg);
+        t->manager = m;
+        t->state_dir = strdup(m->options->state_dir);
+        if (n->failpoint)
+                t->failpoint = strdup(n->failpoint);
+        if (!t->state_dir || (n->failpoint && !t->failpoint) ||
+            networks_copy_configs(n->configs, n->n_configs, &t->current) < 0) {
+                transaction_free(t);
+                return NULL;
+        }
+        t->n_current = n->n_configs;
+        return t;
+}
+
+/* The managed set once DESIRED is applied to CURRENT. */
+static int compute_next(Transaction *t) {
+        size_t max = t->n_current + t->desired.n_networks, n = 0;
+        NetConfig *next = calloc(max + 1, sizeof *next);
+
+        if (!next)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->n_current; i++) {
+                bool dropped = false;
+                for (size_t j = 0; j < t->desired.n_remove; j++)
+                        dropped = dropped || streq(t->current[i].name, t->desired.remove[j]);
+                for (size_t j = 0; j < t->desired.n_networks; j++)
+                        dropped = dropped || streq(t->current[i].name, t->desired.networks[j].name);
+                if (!dropped && net_config_copy(&t->current[i], &next[n++]) < 0)
+                        goto oom;
+        }
+        for (size_t j = 0; j < t->desired.n_networks; j++)
+                if (net_config_copy(&t->desired.networks[j], &next[n++]) < 0)
+                        goto oom;
+        t->next = next;
+        t->n_next = n;
+        return 0;
+oom:
+        networks_free_configs(next, n - 1);
+        return -ENOMEM;
+}
+
+/* Journal each step before it runs, and honour the test failpoints. */
+static int step_hook(size_t index, void *userdata) {
+        Transaction *t = userdata;
+        unsigned at;
+        int r;
+
+        r = networks_journal_write(t->state_dir, &t->plan, index, "applying");
+        if (r < 0)
+                return r;
+        if (t->failpoint && sscanf(t->failpoint, "fail:%u", &at) == 1 && at == index + 1)
+                return -EIO;
+        if (t->failpoint && sscanf(t->failpoint, "pause:%u", &at) == 1 && at == index + 1)
+                sleep(FAILPOINT_PAUSE_SEC);
+        return 0;
+}
+
+static int setup_work(void *userdata) {
+        Transaction *t = userdata;
+        struct nl_sock *sk = NULL;
+        _cleanup_(freep) char *undo_error = NULL;
+        NetHost host = {};
+        NetKernel kernel;
+        int r;
+
+        r = net_socket_open(&sk);
+        if (r < 0)
+                return r;
+        r = net_host_read(sk, &host);
+        if (r < 0)
+                goto out;
+        net_kernel_probe(&kernel);
+        r = net_plan_build(t->current, t->n_current, &t->desired, &host, &kernel, &t->plan, &t->message);
+        if (r < 0) {
+                t->input_error = true;
+                goto out;
+        }
+        t->plan_text = net_plan_describe(&t->plan);
+        if (!t->plan_text) {
+                r = -ENOMEM;
+                goto out;
+        }
+        if (t->dry_run || t->plan.n_steps == 0) {
+                if (!t->dry_run)
+                        r = networks_save(t->state_dir, t->next, t->n_next);
+                goto out;
+        }
+        r = net_plan_apply(sk, &t->plan, 0, step_hook, t, &t->done, &t->message);
+        if (r < 0) {
+                int u = net_plan_undo(sk, &t->plan, t->done, false, &undo_error);
+                if (u < 0) {
+                        _cleanup_(freep) char *both = t->message;
+                        t->message = NULL;
+                        (void) asprintf(&t->message, "%s; undoing the steps before it failed too, at %s", strempty(both),
+                                        strempty(undo_error));
+                } else {
+                        _cleanup_(freep) char *first = t->message;
+                        t->message = NULL;
+                        (void) asprintf(&t->message, "%s; the %zu steps before it were undone", strempty(first),
+                                        t->done);
+                }
+                (void) networks_journal_remove(t->state_dir);
+                goto out;
+        }
+        if (t->confirm_sec > 0)
+                r = networks_journal_write(t->state_dir, &t->plan, t->plan.n_steps, "awaiting-confirm");
+        else {
+                r = networks_save(t->state_dir, t->next, t->n_next);
+                if (r >= 0)
+                        r = networks_journal_remove(t->state_dir);
+        }
+out:
+        net_host_done(&host);
+        nl_socket_free(sk);
+        return r;
+}
+
+static int on_confirm_timeout(sd_event_source *s, uint64_t usec, void *userdata);
+
+static int reply_string(BusCall *call, const char *text) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        if (!call->request || call->answered)
+                return 0;
+        r = sd_bus_message_new_method_return(call->request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", strempty(text));
+        if (r < 0)
+                return r;
+        return bus_call_reply(call, reply);
+}
+
+static void setup_done(int result, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        Transaction *t = userdata;
+        Manager *m = t->manager;
+        Networks *n = m->networks;
+        int r;
+
+        n->busy = false;
+        if (result < 0) {
+                if (result == -ECANCELED)
+                        (void) bus_error_set_shutting_down(&error);
+                else if (t->input_error)
+                        (void) sd_bus_error_setf(&error,
+                                                 result == -EOPNOTSUPP ? HOSTAGENT_ERROR_NOT_SUPPORTED
+                                                 : result == -EBUSY    ? HOSTAGENT_ERROR_IN_USE
+                                                 : result == -ENOMEM   ? SD_BUS_ERROR_NO_MEMORY
+                                                                       : HOSTAGENT_ERROR_INVALID_SPEC,
+                                                 "%s", strempty(t->message));
+                else
+                        (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_FAILED, "Cannot set up the networks: %s",
+                                                 t->message ?: strerror(-result));
+                log_warning("SetupNetworks failed: %s", error.message);
+                (void) bus_call_reply_error(&t->call, &error);
+                transaction_free(t);
+                return;
+        }
+        if (!t->dry_run) {
+                log_info("SetupNetworks applied %zu steps%s", t->plan.n_steps,
+                         t->confirm_sec ? ", waiting for ConfirmNetworks()" : "");
+                networks_set_configs(m, TAKE_PTR(t->next), t->n_next);
+                t->n_next = 0;
+                if (t->confirm_sec > 0 && t->plan.n_steps > 0) {
+                        n->awaiting_confirm = true;
+                        n->pending_plan = t->plan;
+                        t->plan = (NetPlan) {};
+                        n->previous = TAKE_PTR(t->current);
+                        n->n_previous = t->n_current;
+                        t->n_current = 0;
+                        r = sd_event_add_time_relative(m->event, &n->confirm_timer, CLOCK_MONOTONIC,
+                                                       (uint64_t) t->confirm_sec * 1000 * 1000, 0, on_confirm_timeout, m);
+                        if (r < 0)
+                                log_error_errno(r, "Cannot arm the confirmation timeout: %m");
+                }
+        }
+        (void) reply_string(&t->call, t->plan_text);
+        transaction_free(t);
+}
+
+/* Confirmation, and the rollback when it does not come */
+
+static int confirm_work(void *userdata) {
+        Transaction *t = userdata;
+        int r;
+
+        r = networks_save(t->state_dir, t->current, t->n_current);
+        if (r < 0)
+                return r;
+        return networks_journal_remove(t->state_dir);
+}
+
+static void confirm_done(int result, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        Transaction *t = userdata;
+        Networks *n = t->manager->networks;
+
+        n->busy = false;
+        if (result < 0) {
+                (void) bus_error_set(&error, result, NULL, "Cannot keep the networks");
+                (void) bus_call_reply_error(&t->call, &error);
+        } else {
+                n->awaiting_confirm = false;
+                n->confirm_timer = sd_event_source_disable_unref(n->confirm_timer);
+                net_plan_done(&n->pending_plan);
+                networks_free_configs(n->previous, n->n_previous);
+                n->previous = NULL;
+                n->n_previous = 0;
+                log_info("Network change confirmed");
+                (void) bus_call_reply_empty(&t->call);
+        }
+        transaction_free(t);
+}
+
+int method_confirm_networks(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        Networks *n = m->networks;
+        Transaction *t;
+        int r;
+
+        r = bus_authorize(msg, "confirm network changes", error);
+        if (r < 0)
+                return r;
+        if (!n->awaiting_confirm)
+                return sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_STATE,
+                                        "No network change is waiting for confirmation");
+        if (n->busy)
+                return sd_bus_error_set(error, HOSTAGENT_ERROR_BUSY, "A network change is being applied; retry");
+        t = transaction_new(m, msg);
+        if (!t)
+                return -ENOMEM;
+        r = worker_pool_submit(m->pool, WORKER_NORMAL, confirm_work, confirm_done, t);
+        if (r < 0) {
+                transaction_free(t);
+                return manager_error_submit(m, r, error);
+        }
+        n->busy = true;
+        return 1;
+}
+
+static int rollback_work(void *userdata) {
+        Transaction *t = userdata;
+        _cleanup_(freep) char *why = NULL;
+        struct nl_sock *sk = NULL;
+        int r;
+
+        r = net_socket_open(&sk);
+        if (r < 0)
+                return r;
+        /* Best effort: whatever changed meanwhile, give back all that can be given back. */
+        r = net_plan_undo(sk, &t->plan, t->plan.n_steps, true, &why);
+        nl_socket_free(sk);
+        if (r < 0)
+                log_error("Rolling back the unconfirmed network change: %s", strempty(why));
+        (void) networks_journal_remove(t->state_dir);
+        return r;
+}
+
+static void rollback_done(int result, void *userdata) {
+        Transaction *t = userdata;
+        Manager *m = t->manager;
+
+        m->networks->busy = false;
+        networks_set_configs(m, TAKE_PTR(t->current), t->n_current);
+        t->n_current = 0;
+        log_warning("The network change was not confirmed in time and was rolled back%s",
+                    result < 0 ? ", with errors (see above)" : "");
+        transaction_free(t);
+}
+
+static int on_confirm_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        Networks *n = m->networks;
+        Transaction *t;
+        int r;
+
+        n->confirm_timer = sd_event_source_disable_unref(n->confirm_timer);
+        if (!n->awaiting_confirm)
+                return 0;
+        t = transaction_new(m, NULL);
+        if (!t)
+                return log_error_errno(-ENOMEM, "Cannot roll back the unconfirmed network change: %m");
+        /* What to return to: the set before the change. */
+        networks_free_configs(t->current, t->n_current);
+        t->current = TAKE_PTR(n->previous);
+        t->n_current = n->n_previous;
+        n->n_previous = 0;
+        t->plan = n->pending_plan;
+        n->pending_plan = (NetPlan) {};
+        n->awaiting_confirm = false;
+        r = worker_pool_submit(m->pool, WORKER_INTERNAL, rollback_work, rollback_done, t);
+        if (r < 0) {
+                transaction_free(t);
+                return log_error_errno(r, "Cannot roll back the unconfirmed network change: %m");
+        }
+        n->busy = true;
+        return 0;
+}
+
+/* SetupNetworks */
+
+static int read_options(sd_bus_message *msg, Transaction *t, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+                int b;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "dry_run")) {
+                        r = sd_bus_message_read(msg, "v", "b", &b);
+                        if (r < 0)
+                                return sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                                        "options.dry_run: must be a boolean");
+                        t->dry_run = b;
+                } else if (streq(key, "confirm_timeout_sec")) {
+                        r = sd_bus_message_read(msg, "v", "u", &t->confirm_sec);
+                        if (r < 0 || t->confirm_sec == 0 || t->confirm_sec > NETWORK_CONFIRM_MAX_SEC)
+                                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                                         "options.confirm_timeout_sec: must be a uint32 from 1 to %d",
+                                                         NETWORK_CONFIRM_MAX_SEC);
+                } else
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                                 "options.%s: unknown option (known: dry_run, confirm_timeout_sec)",
+                                                 key);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+int method_setup_networks(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *why = NULL;
+        Manager *m = userdata;
+        Networks *n = m->networks;
+        const char *text;
+        Transaction *t;
+        int r;
+
+        r = bus_authorize(msg, "set up networks", error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &text);
+        if (r < 0)
+                return r;
+        t = transaction_new(m, msg);
+        if (!t)
+                return -ENOMEM;
+        r = net_desired_parse(text, &t->desired, &why);
+        if (r < 0) {
+                r = r == -EINVAL ? sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why)) : r;
+                goto fail;
+        }
+        r = read_options(msg, t, error);
+        if (r < 0)
+                goto fail;
+        /* One transaction at a time, and none while one waits for its confirmation. */
+        if (n->busy || n->awaiting_confirm) {
+                r = sd_bus_error_set(error, HOSTAGENT_ERROR_BUSY,
+                                     n->awaiting_confirm ? "A network change is waiting for ConfirmNetworks(); "
+                                                           "confirm it or let it roll back first"
+                                                         : "Another network change is being applied; retry when it ends");
+                goto fail;
+        }
+        r = compute_next(t);
+        if (r < 0)
+                goto fail;
+        r = worker_pool_submit(m->pool, WORKER_NORMAL, setup_work, setup_done, t);
+        if (r < 0) {
+                r = manager_error_submit(m, r, error);
+                goto fail;
+        }
+        n->busy = true;
+        return 1;
+fail:
+        transaction_free(t);
+        return r;
+}
+
+/* Recovery at start */
+
+static int recover_work(void *userdata) {
+        Transaction *t = userdata;
+        _cleanup_(freep) char *path = NULL, *text = NULL, *why = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        json_object *plan_json, *done_json, *phase_json;
+        struct nl_sock *sk = NULL;
+        NetPlan plan = {};
+        NetHost host = {};
+        NetKernel kernel;
+        size_t size;
+        int r;
+
+        r = net_socket_open(&sk);
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "%s/%s", t->state_dir, NETWORK_JOURNAL_FILE) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        if (atomic_file_read(path, &text, &size) >= 0) {
+                root = json_tokener_parse(text);
+                if (root && json_object_object_get_ex(root, "plan", &plan_json) &&
+                    json_object_object_get_ex(root, "done", &done_json) &&
+                    json_object_object_get_ex(root, "phase", &phase_json) && net_plan_from_json(plan_json, &plan) >= 0) {
+                        size_t done = (size_t) json_object_get_int64(done_json);
+                        /* While applying, the step after the last one journaled may have half happened. */
+                        if (streq(json_object_get_string(phase_json), "applying") && done < plan.n_steps)
+                                done++;
+                        log_notice("A network change was cut short (%s, %zu of %zu steps); rolling it back",
+                                   json_object_get_string(phase_json), done, plan.n_steps);
+                        if (net_plan_undo(sk, &plan, done, true, &why) < 0)
+                                log_error("Rolling back the interrupted network change: %s", strempty(why));
+                        net_plan_done(&plan);
+                } else
+                        log_error("%s is damaged; nothing is rolled back", path);
+                (void) networks_journal_remove(t->state_dir);
+        }
+
+        /* The kept networks, made true again where the host lost them. */
+        r = net_host_read(sk, &host);
+        if (r < 0)
+                goto out;
+        net_kernel_probe(&kernel);
+        r = net_plan_build(t->current, t->n_current, &t->desired, &host, &kernel, &t->plan, &t->message);
+        if (r < 0 || t->plan.n_steps == 0)
+                goto out;
+        log_notice("Re-applying %zu steps to bring back the kept networks", t->plan.n_steps);
+        r = net_plan_apply(sk, &t->plan, 0, NULL, NULL, &t->done, &t->message);
+        if (r < 0)
+                (void) net_plan_undo(sk, &t->plan, t->done, false, NULL);
+out:
+        net_host_done(&host);
+        nl_socket_free(sk);
+        return r;
+}
+
+static void recover_done(int result, void *userdata) {
+        Transaction *t = userdata;
+        Manager *m = t->manager;
+
+        m->networks->busy = false;
+        if (result < 0)
+                log_error("The kept networks could not all be brought back: %s", t->message ?: strerror(-result));
+        for (size_t i = 0; i < m->networks->n_configs; i++)
+                network_bus_emit_changed(m, &m->networks->configs[i], false);
+        transaction_free(t);
+}
+
+int network_recover(Manager *m) {
+        Transaction *t = transaction_new(m, NULL);
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        /* Desired: exactly the kept set, so the plan holds only what is missing. */
+        t->desired.networks = calloc(t->n_current + 1, sizeof(NetConfig));
+        t->desired.remove = calloc(1, sizeof *t->desired.remove);
+        if (!t->desired.networks || !t->desired.remove) {
+                transaction_free(t);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < t->n_current; i++)
+                if (net_config_copy(&t->current[i], &t->desired.networks[t->desired.n_networks++]) < 0) {
+                        transaction_free(t);
+                        return -ENOMEM;
+                }
+        r = worker_pool_submit(m->pool, WORKER_INTERNAL, recover_work, recover_done, t);
+        if (r < 0) {
+                transaction_free(t);
+                return r;
+        }
+        m->networks->busy = true;
+        return 0;
+}
+
+/* GetNetworkCapabilities: what the host has, from the live caches */
+
+int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(json_object_putp) json_object *root = json_object_new_object();
+        Manager *m = userdata;
+        Networks *n = m->networks;
+        json_object *ifaces = json_object_new_array(), *kernel_json = json_object_new_object(),
+                    *nets = json_object_new_array();
+        NetHost host = {};
+        NetKernel kernel;
+        int r;
+
+        if (!root || !ifaces || !kernel_json || !nets) {
+                json_object_put(ifaces);
+                json_object_put(kernel_json);
+                json_object_put(nets);
+                return -ENOMEM;
+        }
+        json_object_object_add(root, "interfaces", ifaces);
+        json_object_object_add(root, "kernel", kernel_json);
+        json_object_object_add(root, "networks", nets);
+        r = net_host_from_caches(n->links, n->addrs, &host);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < host.n_links; i++) {
+                const NetLink *l = &host.links[i];
+                const NetLink *master = l->master ? net_host_find_index(&host, l->master) : NULL;
+                json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+                json_object_object_add(o, "name", json_object_new_string(l->name));
+                json_object_object_add(o, "kind", json_object_new_string(*l->kind ? l->kind : "device"));
+                json_object_object_add(o, "mac", json_object_new_string(l->mac));
+                json_object_object_add(o, "mtu", json_object_new_int((int) l->mtu));
+                json_object_object_add(o, "operstate", json_object_new_string(l->operstate));
+                json_object_object_add(o, "carrier", json_object_new_boolean(l->carrier));
+                json_object_object_add(o, "speed_mbps", json_object_new_int(l->speed_mbps));
+                json_object_object_add(o, "master", json_object_new_string(master ? master->name : ""));
+                for (size_t j = 0; j < l->n_addresses; j++)
+                        json_object_array_add(a, json_object_new_string(l->addresses[j]));
+                json_object_object_add(o, "addresses", a);
+                json_object_array_add(ifaces, o);
+        }
+        net_host_done(&host);
+        net_kernel_probe(&kernel);
+        json_object_object_add(kernel_json, "vlan", json_object_new_boolean(kernel.vlan));
+        json_object_object_add(kernel_json, "bonding", json_object_new_boolean(kernel.bonding));
+        json_object_object_add(kernel_json, "switches", json_object_new_string("linux"));
+        for (size_t i = 0; i < n->n_configs; i++)
+                json_object_array_add(nets, json_object_new_string(n->configs[i].name));
+        return sd_bus_reply_method_return(msg, "s",
+                                          json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
+                                                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
+}

@@ -1,0 +1,66 @@
+/* Host networks: the agent's configuration, and the kernel's links seen live through netlink */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "net-plan.h"
+#include "net-spec.h"
+
+typedef struct Manager Manager;
+
+#define NETWORK_PATH_PREFIX "/org/hostagent1/network"
+#define NETWORK_INTERFACE "org.hostagent1.Network"
+#define NETWORK_STATE_FILE "networks.json"
+#define NETWORK_JOURNAL_FILE "networks-journal.json"
+#define NETWORK_CONFIRM_MAX_SEC 3600
+
+/* What the bus serves at a network's path: the configuration, and the manager to read the kernel through. */
+typedef struct NetworkObject {
+        Manager *manager;
+        const NetConfig *config;
+        char *path;
+} NetworkObject;
+
+typedef struct Networks {
+        Manager *manager;
+        struct nl_cache_mngr *mngr;
+        struct nl_cache *links;
+        struct nl_cache *addrs;
+        sd_event_source *io;
+        NetConfig *configs;          /* what the agent manages now (applied, maybe not confirmed) */
+        size_t n_configs;
+        NetworkObject *objects;      /* one per config, same order */
+        bool busy;                   /* a transaction runs on a worker */
+        bool awaiting_confirm;       /* applied, rolled back unless confirmed */
+        NetPlan pending_plan;        /* what awaits confirmation */
+        NetConfig *previous;         /* the configuration to return to */
+        size_t n_previous;
+        sd_event_source *confirm_timer;
+        char *failpoint;             /* tests: "fail:N" or "pause:N" (HOSTAGENT_NET_FAILPOINT) */
+} Networks;
+
+int networks_start(Manager *m);
+void networks_free(Manager *m);
+
+int network_bus_path(const char *name, char **ret);
+const NetConfig *network_find(Manager *m, const char *name);
+NetworkObject *network_find_by_path(Manager *m, const char *path);
+
+/* Replaces the managed set (taking CONFIGS), publishing and withdrawing objects. */
+void networks_set_configs(Manager *m, NetConfig *configs, size_t n);
+
+/* Copies of the managed set, for a worker. */
+int networks_copy_configs(const NetConfig *src, size_t n, NetConfig **ret);
+void networks_free_configs(NetConfig *c, size_t n);
+
+/* The state file and the journal: written by workers. */
+int networks_save(const char *state_dir, const NetConfig *configs, size_t n);
+int networks_journal_write(const char *state_dir, const NetPlan *plan, size_t done, const char *phase);
+int networks_journal_remove(const char *state_dir);
+
+/* Live views from the netlink caches (loop thread). */
+struct rtnl_link *networks_link(Manager *m, const char *name);   /* a reference, or NULL */
+char **networks_addresses(Manager *m, int ifindex);             /* NULL-terminated */
+char **networks_ports(Manager *m, int ifindex);                 /* NULL-terminated */

@@ -1,0 +1,696 @@
+/* A network change as an ordered list of steps, each with its undo */
+#include "net-plan.h"
+
+#include <arpa/inet.h>
+#include <netlink/errno.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bonding.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/vlan.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "json-cleanup.h"
+#include "json-field.h"
+#include "macro.h"
+
+static const char *const step_names[_NET_STEP_MAX] = {
+        [NET_STEP_BRIDGE_ADD] = "create bridge",
+        [NET_STEP_VLAN_ADD] = "create vlan",
+        [NET_STEP_BOND_ADD] = "create bond",
+        [NET_STEP_LINK_DEL] = "delete link",
+        [NET_STEP_SET_MASTER] = "set master",
+        [NET_STEP_SET_MTU] = "set mtu",
+        [NET_STEP_SET_UP] = "set state",
+        [NET_STEP_ADDR_ADD] = "add address",
+        [NET_STEP_ADDR_DEL] = "remove address",
+};
+
+void net_plan_done(NetPlan *p) {
+        free(p->steps);
+        *p = (NetPlan) {};
+}
+
+static bool module_present(const char *name, const char *sysfs) {
+        char path[512];
+        struct stat st;
+        struct utsname u;
+
+        if (access(sysfs, F_OK) == 0)
+                return true;
+        if (uname(&u) < 0)
+                return false;
+        /* Loadable on demand: the kernel asks modprobe when the first device is made. */
+        snprintf(path, sizeof path, "/lib/modules/%s/kernel/%s", u.release, name);
+        return stat(path, &st) == 0;
+}
+
+void net_kernel_probe(NetKernel *ret) {
+        ret->vlan = module_present("net/8021q", "/proc/net/vlan/config") ||
+                    module_present("net/8021q/8021q.ko", "/sys/module/8021q") ||
+                    module_present("net/8021q/8021q.ko.xz", "/sys/module/8021q");
+        ret->bonding = module_present("drivers/net/bonding/bonding.ko", "/sys/class/net/bonding_masters") ||
+                       module_present("drivers/net/bonding/bonding.ko.xz", "/sys/module/bonding");
+}
+
+typedef struct Builder {
+        NetPlan *plan;
+        size_t allocated;
+        char **error;
+        int r;
+} Builder;
+
+static NetStep *add_step(Builder *b, NetStepKind kind, const char *link) {
+        NetStep *grown, *s;
+
+        if (b->r < 0)
+                return NULL;
+        if (b->plan->n_steps == b->allocated) {
+                size_t n = b->allocated ? b->allocated * 2 : 16;
+                grown = realloc(b->plan->steps, n * sizeof *grown);
+                if (!grown) {
+                        b->r = -ENOMEM;
+                        return NULL;
+                }
+                b->plan->steps = grown;
+                b->allocated = n;
+        }
+        s = &b->plan->steps[b->plan->n_steps++];
+        *s = (NetStep) { .kind = kind };
+        snprintf(s->link, sizeof s->link, "%s", link);
+        return s;
+}
+
+static void fail(Builder *b, int r, const char *field, const char *format, ...) __attribute__((format(printf, 4, 5)));
+static void fail(Builder *b, int r, const char *field, const char *format, ...) {
+        _cleanup_(freep) char *why = NULL;
+        va_list ap;
+
+        if (b->r < 0)
+                return;
+        va_start(ap, format);
+        if (vasprintf(&why, format, ap) < 0)
+                why = NULL;
+        va_end(ap);
+        if (b->error && asprintf(b->error, "%s: %s", field, why ?: "invalid") < 0)
+                *b->error = NULL;
+        b->r = r;
+}
+
+static const char *master_name(const NetHost *h, const NetLink *l) {
+        const NetLink *m = l && l->master ? net_host_find_index(h, l->master) : NULL;
+
+        return m ? m->name : "";
+}
+
+static void set_master(Builder *b, const NetHost *h, const char *link, const char *master) {
+        const NetLink *l = net_host_find(h, link);
+        NetStep *s;
+
+        if (l && streq(master_name(h, l), master))
+                return;
+        s = add_step(b, NET_STEP_SET_MASTER, link);
+        if (!s)
+                return;
+        snprintf(s->arg, sizeof s->arg, "%s", master);
+        snprintf(s->old_arg, sizeof s->old_arg, "%s", master_name(h, l));
+}
+
+static void set_mtu(Builder *b, const NetHost *h, const char *link, unsigned mtu) {
+        const NetLink *l = net_host_find(h, link);
+        NetStep *s;
+
+        if (!mtu || (l && l->mtu == mtu))
+                return;
+        s = add_step(b, NET_STEP_SET_MTU, link);
+        if (s) {
+                s->value = mtu;
+                s->old_value = l ? l->mtu : 0;
+        }
+}
+
+static void set_up(Builder *b, const NetHost *h, const char *link, bool up) {
+        const NetLink *l = net_host_find(h, link);
+        NetStep *s;
+
+        if (l && l->up == up)
+                return;
+        s = add_step(b, NET_STEP_SET_UP, link);
+        if (s) {
+                s->value = up;
+                s->old_value = l ? l->up : 0;
+        }
+}
+
+/* Deleting LINK, with what it takes to make it again. */
+static void del_link(Builder *b, const NetHost *h, const char *link, const char *kind, const char *arg, unsigned id) {
+        const NetLink *l = net_host_find(h, link);
+        NetStep *s;
+
+        if (!l)
+                return;
+        s = add_step(b, NET_STEP_LINK_DEL, link);
+        if (!s)
+                return;
+        snprintf(s->old_arg, sizeof s->old_arg, "%s", kind);
+        snprintf(s->arg, sizeof s->arg, "%s", strempty(arg));
+        s->value = id;
+        s->old_value = l->mtu;
+}
+
+static const NetConfig *find_config(const NetConfig *c, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(c[i].name, name))
+                        return &c[i];
+        return NULL;
+}
+
+/* Other ports than the network's own: VM taps, someone's cable. */
+static const NetLink *foreign_port(const NetHost *h, const NetLink *bridge, const char *own_port) {
+        for (size_t i = 0; i < h->n_links; i++)
+                if (h->links[i].master == bridge->ifindex && !streq(h->links[i].name, own_port))
+                        return &h->links[i];
+        return NULL;
+}
+
+/* Releases what OLD used and NEW does not: its port, its VLAN device, its bond. */
+static void release_old_port(Builder *b, const NetHost *h, const NetConfig *old, const NetConfig *new) {
+        char old_port[IFNAMSIZ], new_port[IFNAMSIZ] = "";
+
+        net_config_port(old, old_port);
+        if (new)
+                net_config_port(new, new_port);
+        if (!old_port[0] || streq(old_port, new_port))
+                return;
+        if (net_host_find(h, old_port))
+                set_master(b, h, old_port, "");
+        if (old->vlan)
+                del_link(b, h, old_port, "vlan", old->uplink, old->vlan);
+        if (old->n_bond_slaves && !(new && streq(new->uplink, old->uplink))) {
+                for (size_t i = 0; i < old->n_bond_slaves; i++)
+                        if (net_host_find(h, old->bond_slaves[i]))
+                                set_master(b, h, old->bond_slaves[i], "");
+                del_link(b, h, old->uplink, "bond", old->bond_mode, 0);
+        }
+}
+
+static void build_remove(Builder *b, const NetHost *h, const NetConfig *old) {
+        const NetLink *bridge = net_host_find(h, old->name), *other;
+        char port[IFNAMSIZ];
+        char field[64];
+
+        snprintf(field, sizeof field, "networks.%s", old->name);
+        net_config_port(old, port);
+        if (bridge && (other = foreign_port(h, bridge, port))) {
+                fail(b, -EBUSY, field, "%s is still attached to it; detach it (stop the VM) first", other->name);
+                return;
+        }
+        for (size_t i = 0; bridge && i < bridge->n_addresses; i++) {
+                NetStep *s = add_step(b, NET_STEP_ADDR_DEL, old->name);
+                if (s)
+                        snprintf(s->arg, sizeof s->arg, "%s", bridge->addresses[i]);
+        }
+        release_old_port(b, h, old, NULL);
+        if (bridge)
+                del_link(b, h, old->name, "bridge", NULL, 0);
+}
+
+static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const NetConfig *old, const NetConfig *c) {
+        const NetLink *bridge = net_host_find(h, c->name), *uplink, *portl;
+        char field[96], port[IFNAMSIZ];
+
+        net_config_port(c, port);
+        snprintf(field, sizeof field, "networks.%s", c->name);
+        if (bridge && !old)
+                return fail(b, -EEXIST, field, "an interface named %s exists and is not one of the agent's networks",
+                            c->name);
+        if (bridge && !streq(bridge->kind, "bridge"))
+                return fail(b, -EEXIST, field, "%s exists and is a %s device, not a bridge", c->name,
+                            *bridge->kind ? bridge->kind : "hardware");
+
+        /* What the kernel lacks is refused before anything is touched. */
+        snprintf(field, sizeof field, "networks.%s.vlan", c->name);
+        if (c->vlan && !k->vlan && !net_host_find(h, port))
+                return fail(b, -EOPNOTSUPP, field, "this kernel has no 802.1Q VLAN support");
+        snprintf(field, sizeof field, "networks.%s.bond", c->name);
+        if (c->n_bond_slaves && !k->bonding && !net_host_find(h, c->uplink))
+                return fail(b, -EOPNOTSUPP, field, "this kernel has no bonding support");
+
+        /* The uplink: there, or a bond we make of slaves that are there and free. */
+        uplink = c->uplink[0] ? net_host_find(h, c->uplink) : NULL;
+        if (c->n_bond_slaves) {
+                for (size_t i = 0; i < c->n_bond_slaves; i++) {
+                        const NetLink *s = net_host_find(h, c->bond_slaves[i]);
+                        snprintf(field, sizeof field, "networks.%s.bond.slaves[%zu]", c->name, i);
+                        if (!s)
+                                return fail(b, -EINVAL, field, "there is no interface %s", c->bond_slaves[i]);
+                        if (s->master && !streq(master_name(h, s), c->uplink))
+                                return fail(b, -EINVAL, field, "%s is a port of %s", s->name, master_name(h, s));
+                }
+                snprintf(field, sizeof field, "networks.%s.uplink", c->name);
+                if (uplink && !streq(uplink->kind, "bond"))
+                        return fail(b, -EEXIST, field, "%s exists and is not a bond", c->uplink);
+        } else if (c->uplink[0] && !uplink) {
+                snprintf(field, sizeof field, "networks.%s.uplink", c->name);
+                return fail(b, -EINVAL, field, "there is no interface %s", c->uplink);
+        }
+        portl = port[0] ? net_host_find(h, port) : NULL;
+        snprintf(field, sizeof field, "networks.%s.uplink", c->name);
+        if (portl && portl->master && !streq(master_name(h, portl), c->name))
+                return fail(b, -EINVAL, field, "%s is a port of %s already", port, master_name(h, portl));
+
+        if (old)
+                release_old_port(b, h, old, c);
+        if (!bridge)
+                add_step(b, NET_STEP_BRIDGE_ADD, c->name);
+        if (c->n_bond_slaves) {
+                if (!uplink) {
+                        NetStep *s = add_step(b, NET_STEP_BOND_ADD, c->uplink);
+                        if (s)
+                                snprintf(s->arg, sizeof s->arg, "%s", c->bond_mode);
+                }
+                for (size_t i = 0; i < c->n_bond_slaves; i++) {
+                        /* The bonding driver takes slaves that are down. */
+                        if (!streq(master_name(h, net_host_find(h, c->bond_slaves[i])), c->uplink)) {
+                                set_up(b, h, c->bond_slaves[i], false);
+                                set_master(b, h, c->bond_slaves[i], c->uplink);
+                        }
+                        set_mtu(b, h, c->bond_slaves[i], c->mtu);
+                }
+        }
+        if (c->uplink[0])
+                set_mtu(b, h, c->uplink, c->mtu);
+        if (c->vlan && !portl) {
+                NetStep *s = add_step(b, NET_STEP_VLAN_ADD, port);
+                if (s) {
+                        snprintf(s->arg, sizeof s->arg, "%s", c->uplink);
+                        s->value = c->vlan;
+                }
+        }
+        if (c->vlan)
+                set_mtu(b, h, port, c->mtu);
+        if (port[0])
+                set_master(b, h, port, c->name);
+        set_mtu(b, h, c->name, c->mtu);
+        /* Addresses: what is asked for, minus what the agent put there before and is no longer asked for. */
+        for (size_t i = 0; old && bridge && i < old->n_addresses; i++) {
+                bool keep = false;
+                for (size_t j = 0; j < c->n_addresses; j++)
+                        keep = keep || streq(old->addresses[i], c->addresses[j]);
+                if (!keep && net_link_has_address(bridge, old->addresses[i])) {
+                        NetStep *s = add_step(b, NET_STEP_ADDR_DEL, c->name);
+                        if (s)
+                                snprintf(s->arg, sizeof s->arg, "%s", old->addresses[i]);
+                }
+        }
+        for (size_t i = 0; i < c->n_bond_slaves; i++)
+                set_up(b, h, c->bond_slaves[i], true);
+        if (c->uplink[0])
+                set_up(b, h, c->uplink, true);
+        if (c->vlan)
+                set_up(b, h, port, true);
+        set_up(b, h, c->name, true);
+        for (size_t i = 0; i < c->n_addresses; i++)
+                if (!bridge || !net_link_has_address(bridge, c->addresses[i])) {
+                        NetStep *s = add_step(b, NET_STEP_ADDR_ADD, c->name);
+                        if (s)
+                                snprintf(s->arg, sizeof s->arg, "%s", c->addresses[i]);
+                }
+}
+
+int net_plan_build(const NetConfig *current, size_t n_current, const NetDesired *desired, const NetHost *host,
+                   const NetKernel *kernel, NetPlan *ret, char **ret_error) {
+        NetPlan plan = {};
+        Builder b = { .plan = &plan, .error = ret_error };
+        char field[64];
+
+        /* Removals first: they may free the uplinks the others take. */
+        for (size_t i = 0; i < desired->n_remove && b.r >= 0; i++) {
+                const NetConfig *old = find_config(current, n_current, desired->remove[i]);
+                snprintf(field, sizeof field, "networks.%s", desired->remove[i]);
+                if (!old)
+                        fail(&b, -EINVAL, field, "no network %s of the agent's to remove", desired->remove[i]);
+                else
+                        build_remove(&b, host, old);
+        }
+        for (size_t i = 0; i < desired->n_networks && b.r >= 0; i++) {
+                const NetConfig *c = &desired->networks[i];
+                snprintf(field, sizeof field, "networks.%s.switch", c->name);
+                if (c->sw == NET_SWITCH_OVS)
+                        fail(&b, -EOPNOTSUPP, field, "Open vSwitch networks are not available yet");
+                else
+                        build_linux(&b, host, kernel, find_config(current, n_current, c->name), c);
+        }
+        if (b.r < 0) {
+                net_plan_done(&plan);
+                return b.r;
+        }
+        *ret = plan;
+        return 0;
+}
+
+char *net_plan_describe(const NetPlan *p) {
+        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+        char *text;
+
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < p->n_steps; i++) {
+                const NetStep *s = &p->steps[i];
+                json_object *o = json_object_new_object();
+                char detail[96] = "";
+
+                switch (s->kind) {
+                case NET_STEP_VLAN_ADD:
+                        snprintf(detail, sizeof detail, "id %u on %s", s->value, s->arg);
+                        break;
+                case NET_STEP_BOND_ADD:
+                        snprintf(detail, sizeof detail, "mode %s", s->arg);
+                        break;
+                case NET_STEP_SET_MASTER:
+                        snprintf(detail, sizeof detail, "%s", *s->arg ? s->arg : "none");
+                        break;
+                case NET_STEP_SET_MTU:
+                        snprintf(detail, sizeof detail, "%u", s->value);
+                        break;
+                case NET_STEP_SET_UP:
+                        snprintf(detail, sizeof detail, "%s", s->value ? "up" : "down");
+                        break;
+                case NET_STEP_ADDR_ADD:
+                case NET_STEP_ADDR_DEL:
+                        snprintf(detail, sizeof detail, "%s", s->arg);
+                        break;
+                default:
+                        break;
+                }
+                json_object_object_add(o, "step", json_object_new_int((int) i + 1));
+                json_object_object_add(o, "action", json_object_new_string(step_names[s->kind]));
+                json_object_object_add(o, "link", json_object_new_string(s->link));
+                if (*detail)
+                        json_object_object_add(o, "value", json_object_new_string(detail));
+                json_object_array_add(a, o);
+        }
+        text = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        return text;
+}
+
+/* The kernel side of each step. */
+
+static int link_index(struct nl_sock *sk, const char *name, struct rtnl_link **ret) {
+        struct rtnl_link *l = NULL;
+        int r = rtnl_link_get_kernel(sk, 0, name, &l);
+
+        if (r < 0)
+                return net_errno(r);
+        if (ret)
+                *ret = l;
+        else
+                rtnl_link_put(l);
+        return 0;
+}
+
+static int do_link_add(struct nl_sock *sk, const char *name, const char *kind, const char *arg, unsigned id,
+                       unsigned mtu) {
+        struct rtnl_link *l = NULL, *parent = NULL;
+        int r;
+
+        if (streq(kind, "bridge"))
+                l = rtnl_link_bridge_alloc();
+        else if (streq(kind, "bond"))
+                l = rtnl_link_bond_alloc();
+        else if (streq(kind, "vlan")) {
+                r = link_index(sk, arg, &parent);
+                if (r < 0)
+                        return r;
+                l = rtnl_link_vlan_alloc();
+                if (l) {
+                        rtnl_link_set_link(l, rtnl_link_get_ifindex(parent));
+                        rtnl_link_vlan_set_id(l, (uint16_t) id);
+                }
+                rtnl_link_put(parent);
+        } else
+                return -EINVAL;
+        if (!l)
+                return -ENOMEM;
+        rtnl_link_set_name(l, name);
+        if (mtu)
+                rtnl_link_set_mtu(l, mtu);
+        r = net_errno(rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL));
+        rtnl_link_put(l);
+        return r;
+}
+
+/* The bonding mode is set through sysfs while the bond has no slaves. */
+static int set_bond_mode(const char *bond, const char *mode) {
+        char path[128];
+        FILE *f;
+        int r = 0;
+
+        snprintf(path, sizeof path, "/sys/class/net/%s/bonding/mode", bond);
+        f = fopen(path, "we");
+        if (!f)
+                return -errno;
+        if (fputs(mode, f) < 0)
+                r = -EIO;
+        if (fclose(f) != 0 && r == 0)
+                r = -errno;
+        return r;
+}
+
+static int do_link_change(struct nl_sock *sk, const char *name, void (*edit)(struct rtnl_link *, unsigned),
+                          unsigned value) {
+        struct rtnl_link *orig = NULL, *change;
+        int r;
+
+        r = link_index(sk, name, &orig);
+        if (r < 0)
+                return r;
+        change = rtnl_link_alloc();
+        if (!change) {
+                rtnl_link_put(orig);
+                return -ENOMEM;
+        }
+        edit(change, value);
+        r = net_errno(rtnl_link_change(sk, orig, change, 0));
+        rtnl_link_put(change);
+        rtnl_link_put(orig);
+        return r;
+}
+
+static void edit_mtu(struct rtnl_link *l, unsigned mtu) {
+        rtnl_link_set_mtu(l, mtu);
+}
+
+static void edit_up(struct rtnl_link *l, unsigned up) {
+        if (up)
+                rtnl_link_set_flags(l, IFF_UP);
+        else
+                rtnl_link_unset_flags(l, IFF_UP);
+}
+
+static int do_set_master(struct nl_sock *sk, const char *name, const char *master) {
+        struct rtnl_link *l = NULL, *m = NULL;
+        int r;
+
+        r = link_index(sk, name, &l);
+        if (r < 0)
+                return r;
+        if (*master) {
+                r = link_index(sk, master, &m);
+                if (r >= 0)
+                        r = net_errno(rtnl_link_enslave_ifindex(sk, rtnl_link_get_ifindex(m), rtnl_link_get_ifindex(l)));
+                rtnl_link_put(m);
+        } else
+                r = net_errno(rtnl_link_release_ifindex(sk, rtnl_link_get_ifindex(l)));
+        rtnl_link_put(l);
+        return r;
+}
+
+static int do_addr(struct nl_sock *sk, const char *name, const char *cidr, bool add) {
+        struct rtnl_link *l = NULL;
+        struct rtnl_addr *a;
+        struct nl_addr *local = NULL;
+        int r;
+
+        r = link_index(sk, name, &l);
+        if (r < 0)
+                return r;
+        r = net_errno(nl_addr_parse(cidr, AF_UNSPEC, &local));
+        a = rtnl_addr_alloc();
+        if (r >= 0 && a) {
+                rtnl_addr_set_ifindex(a, rtnl_link_get_ifindex(l));
+                rtnl_addr_set_local(a, local);
+                rtnl_addr_set_prefixlen(a, nl_addr_get_prefixlen(local));
+                if (add)
+                        r = net_errno(rtnl_addr_add(sk, a, NLM_F_CREATE | NLM_F_EXCL));
+                else
+                        r = net_errno(rtnl_addr_delete(sk, a, 0));
+        } else if (r >= 0)
+                r = -ENOMEM;
+        if (a)
+                rtnl_addr_put(a);
+        if (local)
+                nl_addr_put(local);
+        rtnl_link_put(l);
+        return r;
+}
+
+static int run_step(struct nl_sock *sk, const NetStep *s, bool undo) {
+        int r;
+
+        switch (s->kind) {
+        case NET_STEP_BRIDGE_ADD:
+        case NET_STEP_VLAN_ADD:
+        case NET_STEP_BOND_ADD:
+                if (undo) {
+                        struct rtnl_link *l = NULL;
+                        r = link_index(sk, s->link, &l);
+                        if (r >= 0) {
+                                r = net_errno(rtnl_link_delete(sk, l));
+                                rtnl_link_put(l);
+                        }
+                        return r;
+                }
+                r = do_link_add(sk, s->link,
+                                s->kind == NET_STEP_BRIDGE_ADD ? "bridge" : s->kind == NET_STEP_VLAN_ADD ? "vlan" : "bond",
+                                s->arg, s->value, 0);
+                if (r >= 0 && s->kind == NET_STEP_BOND_ADD)
+                        r = set_bond_mode(s->link, s->arg);
+                return r;
+        case NET_STEP_LINK_DEL:
+                if (undo) {
+                        r = do_link_add(sk, s->link, s->old_arg, s->arg, s->value, s->old_value);
+                        if (r >= 0 && streq(s->old_arg, "bond"))
+                                r = set_bond_mode(s->link, s->arg);
+                        return r;
+                } else {
+                        struct rtnl_link *l = NULL;
+                        r = link_index(sk, s->link, &l);
+                        if (r >= 0) {
+                                r = net_errno(rtnl_link_delete(sk, l));
+                                rtnl_link_put(l);
+                        }
+                        return r;
+                }
+        case NET_STEP_SET_MASTER:
+                return do_set_master(sk, s->link, undo ? s->old_arg : s->arg);
+        case NET_STEP_SET_MTU:
+                return do_link_change(sk, s->link, edit_mtu, undo ? s->old_value : s->value);
+        case NET_STEP_SET_UP:
+                return do_link_change(sk, s->link, edit_up, undo ? s->old_value : s->value);
+        case NET_STEP_ADDR_ADD:
+                return do_addr(sk, s->link, s->arg, !undo);
+        case NET_STEP_ADDR_DEL:
+                return do_addr(sk, s->link, s->arg, undo);
+        default:
+                return -EINVAL;
+        }
+}
+
+static void describe_failure(char **ret_error, size_t index, const NetStep *s, bool undo, int r) {
+        if (ret_error && asprintf(ret_error, "step %zu (%s%s %s%s%s): %s", index + 1, undo ? "undo " : "",
+                                  step_names[s->kind], s->link, *s->arg ? " " : "", s->arg, strerror(-r)) < 0)
+                *ret_error = NULL;
+}
+
+int net_plan_apply(struct nl_sock *sk, const NetPlan *p, size_t from, net_step_hook hook, void *userdata,
+                   size_t *ret_done, char **ret_error) {
+        int r;
+
+        *ret_done = from;
+        for (size_t i = from; i < p->n_steps; i++) {
+                if (hook) {
+                        r = hook(i, userdata);
+                        if (r < 0) {
+                                describe_failure(ret_error, i, &p->steps[i], false, r);
+                                return r;
+                        }
+                }
+                r = run_step(sk, &p->steps[i], false);
+                if (r < 0) {
+                        describe_failure(ret_error, i, &p->steps[i], false, r);
+                        return r;
+                }
+                *ret_done = i + 1;
+        }
+        return 0;
+}
+
+int net_plan_undo(struct nl_sock *sk, const NetPlan *p, size_t done, bool best_effort, char **ret_error) {
+        int first = 0;
+
+        for (size_t i = done; i > 0; i--) {
+                int r = run_step(sk, &p->steps[i - 1], true);
+                /* In recovery a step may never have happened: nothing there to undo. */
+                if (r < 0 && best_effort && (r == -ENODEV || r == -EEXIST || r == -EADDRNOTAVAIL))
+                        continue;
+                if (r < 0 && first == 0) {
+                        first = r;
+                        describe_failure(ret_error, i - 1, &p->steps[i - 1], true, r);
+                }
+                if (r < 0 && !best_effort)
+                        break;
+        }
+        return first;
+}
+
+json_object *net_plan_to_json(const NetPlan *p) {
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && i < p->n_steps; i++) {
+                const NetStep *s = &p->steps[i];
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "kind", json_object_new_int(s->kind));
+                json_object_object_add(o, "link", json_object_new_string(s->link));
+                json_object_object_add(o, "arg", json_object_new_string(s->arg));
+                json_object_object_add(o, "old_arg", json_object_new_string(s->old_arg));
+                json_object_object_add(o, "value", json_object_new_int64(s->value));
+                json_object_object_add(o, "old_value", json_object_new_int64(s->old_value));
+                json_object_array_add(a, o);
+        }
+        return a;
+}
+
+static const char *get_str(json_object *o, const char *key) {
+        json_object *v;
+        return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+static unsigned get_uint(json_object *o, const char *key) {
+        json_object *v;
+        return json_object_object_get_ex(o, key, &v) ? (unsigned) json_object_get_int64(v) : 0;
+}
+
+int net_plan_from_json(json_object *a, NetPlan *ret) {
+        NetPlan p = {};
+        size_t n;
+
+        if (!json_object_is_type(a, json_type_array))
+                return -EBADMSG;
+        n = json_object_array_length(a);
+        p.steps = calloc(n ?: 1, sizeof *p.steps);
+        if (!p.steps)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_array_get_idx(a, i);
+                unsigned kind = get_uint(o, "kind");
+                NetStep *s = &p.steps[i];
+
+                if (kind >= _NET_STEP_MAX) {
+                        net_plan_done(&p);
+                        return -EBADMSG;
+                }
+                s->kind = (NetStepKind) kind;
+                snprintf(s->link, sizeof s->link, "%s", get_str(o, "link"));
+                snprintf(s->arg, sizeof s->arg, "%s", get_str(o, "arg"));
+                snprintf(s->old_arg, sizeof s->old_arg, "%s", get_str(o, "old_arg"));
+                s->value = get_uint(o, "value");
+                s->old_value = get_uint(o, "old_value");
+        }
+        p.n_steps = n;
+        *ret = p;
+        return 0;
+}
