@@ -1,7 +1,6 @@
 /* org.hostagent1.Network: the configuration, and what the kernel makes of it, read live */
 #include "network-dbus.h"
 
-#include <netlink/route/link.h>
 #include <stdio.h>
 
 #include "bus-collection.h"
@@ -14,61 +13,6 @@ static void strv_free(char **v) {
         for (char **p = v; p && *p; p++)
                 free(*p);
         free(v);
-}
-
-static bool strv_contains(char **v, const char *s) {
-        for (char **p = v; p && *p; p++)
-                if (streq(*p, s))
-                        return true;
-        return false;
-}
-
-/* "ok", or why not, in words: reality drifted from the configuration. */
-static char *network_problem(Manager *m, const NetConfig *c) {
-        struct rtnl_link *bridge = networks_link(m, c->name), *port = NULL;
-        char portname[IFNAMSIZ], *why = NULL, **addrs = NULL;
-
-        net_config_port(c, portname);
-        if (!bridge) {
-                (void) asprintf(&why, "the bridge %s is missing", c->name);
-                goto out;
-        }
-        if (!(rtnl_link_get_flags(bridge) & IFF_UP)) {
-                (void) asprintf(&why, "the bridge %s is down", c->name);
-                goto out;
-        }
-        if (portname[0]) {
-                port = networks_link(m, portname);
-                if (!port) {
-                        (void) asprintf(&why, "the uplink %s is missing", portname);
-                        goto out;
-                }
-                if (rtnl_link_get_master(port) != rtnl_link_get_ifindex(bridge)) {
-                        (void) asprintf(&why, "the uplink %s is not a port of %s", portname, c->name);
-                        goto out;
-                }
-                if (!(rtnl_link_get_flags(port) & IFF_UP)) {
-                        (void) asprintf(&why, "the uplink %s is down", portname);
-                        goto out;
-                }
-        }
-        if (c->mtu && rtnl_link_get_mtu(bridge) != c->mtu) {
-                (void) asprintf(&why, "the MTU is %u, not %u", rtnl_link_get_mtu(bridge), c->mtu);
-                goto out;
-        }
-        addrs = networks_addresses(m, rtnl_link_get_ifindex(bridge));
-        for (size_t i = 0; i < c->n_addresses; i++)
-                if (!strv_contains(addrs, c->addresses[i])) {
-                        (void) asprintf(&why, "the address %s is missing", c->addresses[i]);
-                        goto out;
-                }
-out:
-        strv_free(addrs);
-        if (port)
-                rtnl_link_put(port);
-        if (bridge)
-                rtnl_link_put(bridge);
-        return why;
 }
 
 static int network_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
@@ -114,95 +58,37 @@ NETWORK_PROPERTY_GETTER(bridge, "s", c->name)
 NETWORK_PROPERTY_GETTER(uplink, "s", c->uplink)
 NETWORK_PROPERTY_GETTER(vlan, "u", c->vlan)
 
-static int property_get_mtu(sd_bus *bus, const char *path, const char *interface, const char *property,
-                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        NetworkObject *o = userdata;
-        const NetConfig *c = o->config;
-        struct rtnl_link *l = networks_link(o->manager, c->name);
-        unsigned mtu = l ? rtnl_link_get_mtu(l) : c->mtu;
-
-        if (l)
-                rtnl_link_put(l);
-        return sd_bus_message_append(reply, "u", mtu);
-}
-
-static int append_strv(sd_bus_message *reply, char **v) {
+/* The kernel-side properties, from the agent's last read of the links. */
+static int view_property(sd_bus_message *reply, NetworkObject *o, const char *property) {
+        NetView v = {};
         int r;
 
-        if (!v)
-                return -ENOMEM;
-        r = sd_bus_message_append_strv(reply, v);
-        strv_free(v);
+        r = net_view_build(o->config, &o->manager->networks->host, &v);
+        if (r < 0)
+                return r;
+        if (streq(property, "MTU"))
+                r = sd_bus_message_append(reply, "u", v.mtu);
+        else if (streq(property, "OperState"))
+                r = sd_bus_message_append(reply, "s", v.operstate);
+        else if (streq(property, "Carrier"))
+                r = sd_bus_message_append(reply, "b", v.carrier);
+        else if (streq(property, "Addresses"))
+                r = sd_bus_message_append_strv(reply, v.addresses);
+        else if (streq(property, "Ports"))
+                r = sd_bus_message_append_strv(reply, v.ports);
+        else if (streq(property, "State"))
+                r = sd_bus_message_append(reply, "s", v.problem ? "degraded" : "ok");
+        else if (streq(property, "StateMessage"))
+                r = sd_bus_message_append(reply, "s", strempty(v.problem));
+        else
+                r = -EINVAL;
+        net_view_done(&v);
         return r;
 }
 
-static int bridge_index(NetworkObject *o) {
-        struct rtnl_link *l = networks_link(o->manager, o->config->name);
-        int ifindex = l ? rtnl_link_get_ifindex(l) : 0;
-
-        if (l)
-                rtnl_link_put(l);
-        return ifindex;
-}
-
-static int property_get_addresses(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        NetworkObject *o = userdata;
-
-        return append_strv(reply, networks_addresses(o->manager, bridge_index(o)));
-}
-
-static int property_get_ports(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        NetworkObject *o = userdata;
-
-        return append_strv(reply, networks_ports(o->manager, bridge_index(o)));
-}
-
-static int property_get_operstate(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        NetworkObject *o = userdata;
-        struct rtnl_link *l = networks_link(o->manager, o->config->name);
-        char buf[32] = "absent";
-
-        if (l) {
-                rtnl_link_operstate2str(rtnl_link_get_operstate(l), buf, sizeof buf);
-                rtnl_link_put(l);
-        }
-        return sd_bus_message_append(reply, "s", buf);
-}
-
-/* The carrier of the way out: the uplink's, or the bridge's for a network without one. */
-static int property_get_carrier(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        NetworkObject *o = userdata;
-        char port[IFNAMSIZ];
-        struct rtnl_link *l;
-        bool carrier = false;
-
-        net_config_port(o->config, port);
-        l = networks_link(o->manager, port[0] ? port : o->config->name);
-        if (l) {
-                carrier = rtnl_link_get_carrier(l) && (rtnl_link_get_flags(l) & IFF_UP);
-                rtnl_link_put(l);
-        }
-        return sd_bus_message_append(reply, "b", carrier);
-}
-
-static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        NetworkObject *o = userdata;
-        _cleanup_(freep) char *why = network_problem(o->manager, o->config);
-
-        return sd_bus_message_append(reply, "s", why ? "degraded" : "ok");
-}
-
-static int property_get_state_message(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        NetworkObject *o = userdata;
-        _cleanup_(freep) char *why = network_problem(o->manager, o->config);
-
-        return sd_bus_message_append(reply, "s", strempty(why));
+static int property_get_view(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return view_property(reply, userdata, property);
 }
 
 static int property_get_spec(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -241,13 +127,13 @@ const sd_bus_vtable network_vtable[] = {
         SD_BUS_PROPERTY("Uplink", "s", property_get_uplink, 0, CHANGES),
         SD_BUS_PROPERTY("VlanTag", "u", property_get_vlan, 0, CHANGES),
         SD_BUS_PROPERTY("Spec", "s", property_get_spec, 0, CHANGES),
-        SD_BUS_PROPERTY("MTU", "u", property_get_mtu, 0, CHANGES),
-        SD_BUS_PROPERTY("Addresses", "as", property_get_addresses, 0, CHANGES),
-        SD_BUS_PROPERTY("OperState", "s", property_get_operstate, 0, CHANGES),
-        SD_BUS_PROPERTY("Carrier", "b", property_get_carrier, 0, CHANGES),
-        SD_BUS_PROPERTY("Ports", "as", property_get_ports, 0, CHANGES),
-        SD_BUS_PROPERTY("State", "s", property_get_state, 0, CHANGES),
-        SD_BUS_PROPERTY("StateMessage", "s", property_get_state_message, 0, CHANGES),
+        SD_BUS_PROPERTY("MTU", "u", property_get_view, 0, CHANGES),
+        SD_BUS_PROPERTY("Addresses", "as", property_get_view, 0, CHANGES),
+        SD_BUS_PROPERTY("OperState", "s", property_get_view, 0, CHANGES),
+        SD_BUS_PROPERTY("Carrier", "b", property_get_view, 0, CHANGES),
+        SD_BUS_PROPERTY("Ports", "as", property_get_view, 0, CHANGES),
+        SD_BUS_PROPERTY("State", "s", property_get_view, 0, CHANGES),
+        SD_BUS_PROPERTY("StateMessage", "s", property_get_view, 0, CHANGES),
         SD_BUS_VTABLE_END,
 };
 

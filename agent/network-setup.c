@@ -553,9 +553,8 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
         Networks *n = m->networks;
         json_object *ifaces = json_object_new_array(), *kernel_json = json_object_new_object(),
                     *nets = json_object_new_array();
-        NetHost host = {};
+        const NetHost *hp = &n->host;
         NetKernel kernel;
-        int r;
 
         if (!root || !ifaces || !kernel_json || !nets) {
                 json_object_put(ifaces);
@@ -566,12 +565,9 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
         json_object_object_add(root, "interfaces", ifaces);
         json_object_object_add(root, "kernel", kernel_json);
         json_object_object_add(root, "networks", nets);
-        r = net_host_from_caches(n->links, n->addrs, &host);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < host.n_links; i++) {
-                const NetLink *l = &host.links[i];
-                const NetLink *master = l->master ? net_host_find_index(&host, l->master) : NULL;
+        for (size_t i = 0; i < hp->n_links; i++) {
+                const NetLink *l = &hp->links[i];
+                const NetLink *master = l->master ? net_host_find_index(hp, l->master) : NULL;
                 json_object *o = json_object_new_object(), *a = json_object_new_array();
 
                 json_object_object_add(o, "name", json_object_new_string(l->name));
@@ -587,7 +583,6 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
                 json_object_object_add(o, "addresses", a);
                 json_object_array_add(ifaces, o);
         }
-        net_host_done(&host);
         net_kernel_probe(&kernel);
         json_object_object_add(kernel_json, "vlan", json_object_new_boolean(kernel.vlan));
         json_object_object_add(kernel_json, "bonding", json_object_new_boolean(kernel.bonding));

@@ -1,10 +1,10 @@
 /* Host networks: the agent's configuration, and the kernel's links seen live through netlink */
 #include "network.h"
 
-#include <arpa/inet.h>
-#include <netlink/cache.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
 #include <stdio.h>
 
 #include "atomic-file.h"
@@ -187,164 +187,115 @@ static int load_configs(const char *state_dir, NetConfig **ret, size_t *ret_n) {
         return 0;
 }
 
-/* The live view: libnl's cache manager on the loop */
+/* The live view: a netlink subscription on the loop tells that something
+ * changed; a worker reads the links again; what differs is signalled. */
 
-/* The kernel also announces bridges and their ports as AF_BRIDGE messages, which
- * the cache keeps as objects of their own: a link may be there twice, and once
- * only as its AF_BRIDGE view. The AF_UNSPEC one is preferred, either will do. */
-struct rtnl_link *networks_link(Manager *m, const char *name) {
-        Networks *n = m->networks;
-        struct rtnl_link *found = NULL;
+typedef struct Refresh {
+        Manager *manager;
+        NetHost host;
+} Refresh;
 
-        if (!n || !n->links || !*name)
-                return NULL;
-        for (struct nl_object *o = nl_cache_get_first(n->links); o; o = nl_cache_get_next(o)) {
-                struct rtnl_link *l = (struct rtnl_link *) o;
-                if (!streq(strempty(rtnl_link_get_name(l)), name))
-                        continue;
-                if (!found || rtnl_link_get_family(l) == AF_UNSPEC)
-                        found = l;
-        }
-        if (found)
-                nl_object_get((struct nl_object *) found);
-        return found;
+static int refresh_work(void *userdata) {
+        Refresh *f = userdata;
+        struct nl_sock *sk = NULL;
+        int r;
+
+        r = net_socket_open(&sk);
+        if (r < 0)
+                return r;
+        r = net_host_read(sk, &f->host);
+        nl_socket_free(sk);
+        return r;
 }
 
-typedef struct Collect {
-        int ifindex;
-        char **list;
-        size_t n;
-        bool oom;
-} Collect;
-
-static void collect_push(Collect *c, char *s) {
-        char **grown;
-
-        if (!s) {
-                c->oom = true;
-                return;
-        }
-        grown = realloc(c->list, (c->n + 2) * sizeof(char *));
-        if (!grown) {
-                free(s);
-                c->oom = true;
-                return;
-        }
-        c->list = grown;
-        c->list[c->n++] = s;
-        c->list[c->n] = NULL;
-}
-
-static void collect_address(struct nl_object *obj, void *userdata) {
-        struct rtnl_addr *a = (struct rtnl_addr *) obj;
-        Collect *c = userdata;
-        struct nl_addr *local = rtnl_addr_get_local(a);
-        char ip[INET6_ADDRSTRLEN], *cidr;
-        int family = rtnl_addr_get_family(a);
-
-        if (rtnl_addr_get_ifindex(a) != c->ifindex || !local || rtnl_addr_get_scope(a) != RT_SCOPE_UNIVERSE ||
-            (family != AF_INET && family != AF_INET6) ||
-            !inet_ntop(family, nl_addr_get_binary_addr(local), ip, sizeof ip))
-                return;
-        collect_push(c, asprintf(&cidr, "%s/%d", ip, rtnl_addr_get_prefixlen(a)) < 0 ? NULL : cidr);
-}
-
-static void collect_port(struct nl_object *obj, void *userdata) {
-        struct rtnl_link *l = (struct rtnl_link *) obj;
-        const char *name = strempty(rtnl_link_get_name(l));
-        Collect *c = userdata;
-
-        if (rtnl_link_get_master(l) != c->ifindex || c->ifindex <= 0)
-                return;
-        for (size_t i = 0; i < c->n; i++)
-                if (streq(c->list[i], name))
-                        return;   /* its AF_BRIDGE view, seen already */
-        collect_push(c, strdup(name));
-}
-
-static char **collect(struct nl_cache *cache, int ifindex, void (*fn)(struct nl_object *, void *)) {
-        Collect c = { .ifindex = ifindex, .list = calloc(1, sizeof(char *)) };
-
-        if (!c.list)
-                return NULL;
-        if (cache && ifindex > 0)
-                nl_cache_foreach(cache, fn, &c);
-        return c.list;   /* on OOM, what could be collected */
-}
-
-char **networks_addresses(Manager *m, int ifindex) {
-        return collect(m->networks ? m->networks->addrs : NULL, ifindex, collect_address);
-}
-
-char **networks_ports(Manager *m, int ifindex) {
-        return collect(m->networks ? m->networks->links : NULL, ifindex, collect_port);
-}
-
-/* Which networks a changed link concerns: its bridge, its port, its uplink,
- * a bond slave, or anything plugged into the bridge. */
-static void link_changed(Manager *m, const char *name, int master) {
+static void refresh_done(int result, void *userdata) {
+        Refresh *f = userdata;
+        Manager *m = f->manager;
         Networks *n = m->networks;
 
-        for (size_t i = 0; i < n->n_configs; i++) {
-                const NetConfig *c = &n->configs[i];
-                struct rtnl_link *bridge = master > 0 ? networks_link(m, c->name) : NULL;
-                bool ours = streq(name, c->name) || streq(name, c->uplink) ||
-                            (bridge && rtnl_link_get_ifindex(bridge) == master);
-                char port[IFNAMSIZ];
-
-                net_config_port(c, port);
-                ours = ours || streq(name, port);
-                for (size_t s = 0; !ours && s < c->n_bond_slaves; s++)
-                        ours = streq(name, c->bond_slaves[s]);
-                if (bridge)
-                        rtnl_link_put(bridge);
-                if (ours)
-                        network_bus_emit_changed(m, c, false);
-        }
-}
-
-static void on_cache_change(struct nl_cache *cache, struct nl_object *obj, int action, void *userdata) {
-        Manager *m = userdata;
-        const char *type = nl_object_get_type(obj);
-
-        if (!m->networks)
+        if (!n) {
+                net_host_done(&f->host);
+                free(f);
                 return;
-        if (type && streq(type, "route/link")) {
-                struct rtnl_link *l = (struct rtnl_link *) obj;
-                /* A deleted port still names the bridge it was in: that bridge's Ports changed. */
-                link_changed(m, strempty(rtnl_link_get_name(l)), rtnl_link_get_master(l));
-        } else if (type && streq(type, "route/addr")) {
-                struct rtnl_link *l = m->networks->links
-                                              ? rtnl_link_get(m->networks->links, rtnl_addr_get_ifindex((struct rtnl_addr *) obj))
-                                              : NULL;
-                if (l) {
-                        link_changed(m, strempty(rtnl_link_get_name(l)), 0);
-                        rtnl_link_put(l);
+        }
+        n->refreshing = false;
+        if (result >= 0) {
+                NetHost old = n->host;
+                n->host = f->host;
+                f->host = (NetHost) {};
+                for (size_t i = 0; i < n->n_configs; i++) {
+                        NetView a = {}, b = {};
+                        bool same = net_view_build(&n->configs[i], &old, &a) >= 0 &&
+                                    net_view_build(&n->configs[i], &n->host, &b) >= 0 && net_view_equal(&a, &b);
+                        if (!same)
+                                network_bus_emit_changed(m, &n->configs[i], false);
+                        net_view_done(&a);
+                        net_view_done(&b);
                 }
+                net_host_done(&old);
+        } else if (result != -ECANCELED)
+                log_warning_errno(result, "Cannot read the kernel's links: %m");
+        net_host_done(&f->host);
+        free(f);
+        if (n->refresh_again) {
+                n->refresh_again = false;
+                networks_refresh(m);
         }
+}
+
+void networks_refresh(Manager *m) {
+        Networks *n = m->networks;
+        Refresh *f;
+
+        if (n->refreshing) {
+                n->refresh_again = true;
+                return;
+        }
+        f = calloc(1, sizeof *f);
+        if (!f)
+                return;
+        f->manager = m;
+        /* INTERNAL: keeping the view current is the agent's own work, never refused for load. */
+        if (worker_pool_submit(m->pool, WORKER_INTERNAL, refresh_work, refresh_done, f) < 0) {
+                free(f);
+                return;
+        }
+        n->refreshing = true;
+}
+
+static int on_netlink_message(struct nl_msg *msg, void *userdata) {
+        return NL_OK;   /* what changed is read again whole: the message itself is not needed */
 }
 
 static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
-        int r = nl_cache_mngr_data_ready(m->networks->mngr);
+        int r;
 
-        if (r < 0)
-                log_debug("netlink: %s", nl_geterror(r));
+        /* Drain; an overflow (ENOBUFS) lost messages, which the re-read covers too. */
+        do
+                r = nl_recvmsgs_default(m->networks->events);
+        while (r >= 0);
+        networks_refresh(m);
         return 0;
 }
 
-static int start_cache(Manager *m) {
+static int start_events(Manager *m) {
         Networks *n = m->networks;
         int r;
 
-        r = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE, &n->mngr);
+        n->events = nl_socket_alloc();
+        if (!n->events)
+                return -ENOMEM;
+        nl_socket_disable_seq_check(n->events);
+        nl_socket_modify_cb(n->events, NL_CB_VALID, NL_CB_CUSTOM, on_netlink_message, m);
+        r = nl_connect(n->events, NETLINK_ROUTE);
         if (r >= 0)
-                r = nl_cache_mngr_add(n->mngr, "route/link", on_cache_change, m, &n->links);
+                r = nl_socket_add_memberships(n->events, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
         if (r >= 0)
-                r = nl_cache_mngr_add(n->mngr, "route/addr", on_cache_change, m, &n->addrs);
+                r = nl_socket_set_nonblocking(n->events);
         if (r < 0)
                 return log_error_errno(net_errno(r), "Cannot watch the kernel's links: %s", nl_geterror(r));
-        r = sd_event_add_io(m->event, &n->io, nl_cache_mngr_get_fd(n->mngr), EPOLLIN, on_netlink, m);
+        r = sd_event_add_io(m->event, &n->io, nl_socket_get_fd(n->events), EPOLLIN, on_netlink, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the netlink socket: %m");
         return 0;
@@ -365,9 +316,10 @@ int networks_start(Manager *m) {
         fp = getenv("HOSTAGENT_NET_FAILPOINT");
         if (fp && *fp && !(n->failpoint = strdup(fp)))
                 return -ENOMEM;
-        r = start_cache(m);
+        r = start_events(m);
         if (r < 0)
                 return r;
+        networks_refresh(m);
         r = load_configs(m->options->state_dir, &configs, &n_configs);
         if (r < 0)
                 log_error_errno(r, "Cannot read %s: %m; no networks restored", NETWORK_STATE_FILE);
@@ -383,8 +335,9 @@ void networks_free(Manager *m) {
                 return;
         sd_event_source_disable_unref(n->io);
         sd_event_source_disable_unref(n->confirm_timer);
-        if (n->mngr)
-                nl_cache_mngr_free(n->mngr);
+        if (n->events)
+                nl_socket_free(n->events);
+        net_host_done(&n->host);
         objects_free(n->objects, n->n_configs);
         networks_free_configs(n->configs, n->n_configs);
         networks_free_configs(n->previous, n->n_previous);

@@ -5,8 +5,10 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
+#include "host-state.h"
 #include "net-plan.h"
 #include "net-spec.h"
+#include "net-view.h"
 
 typedef struct Manager Manager;
 
@@ -25,10 +27,11 @@ typedef struct NetworkObject {
 
 typedef struct Networks {
         Manager *manager;
-        struct nl_cache_mngr *mngr;
-        struct nl_cache *links;
-        struct nl_cache *addrs;
+        struct nl_sock *events;      /* subscribed to link and address changes */
         sd_event_source *io;
+        NetHost host;                /* the kernel's links, re-read off the loop after each change */
+        bool refreshing;
+        bool refresh_again;          /* changes came while a read ran */
         NetConfig *configs;          /* what the agent manages now (applied, maybe not confirmed) */
         size_t n_configs;
         NetworkObject *objects;      /* one per config, same order */
@@ -60,7 +63,5 @@ int networks_save(const char *state_dir, const NetConfig *configs, size_t n);
 int networks_journal_write(const char *state_dir, const NetPlan *plan, size_t done, const char *phase);
 int networks_journal_remove(const char *state_dir);
 
-/* Live views from the netlink caches (loop thread). */
-struct rtnl_link *networks_link(Manager *m, const char *name);   /* a reference, or NULL */
-char **networks_addresses(Manager *m, int ifindex);             /* NULL-terminated */
-char **networks_ports(Manager *m, int ifindex);                 /* NULL-terminated */
+/* Reads the kernel's links again, off the loop; properties that changed are signalled. */
+void networks_refresh(Manager *m);

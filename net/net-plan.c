@@ -578,6 +578,9 @@ static int run_step(struct nl_sock *sk, const NetStep *s, bool undo) {
         case NET_STEP_SET_MASTER:
                 return do_set_master(sk, s->link, undo ? s->old_arg : s->arg);
         case NET_STEP_SET_MTU:
+                /* A link this plan creates had no MTU before: its removal undoes it. */
+                if (undo && s->old_value == 0)
+                        return 0;
                 return do_link_change(sk, s->link, edit_mtu, undo ? s->old_value : s->value);
         case NET_STEP_SET_UP:
                 return do_link_change(sk, s->link, edit_up, undo ? s->old_value : s->value);
