@@ -9,6 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager-dbus.h"
+#include "network.h"
 #include "storage.h"
 #include "vm-dbus.h"
 #include "vm-spec.h"
@@ -162,6 +163,30 @@ static int resolve_pool_disks(Manager *m, VmSpec *spec, sd_bus_error *error) {
         return 0;
 }
 
+/* NICs on agent networks plug into the network's bridge. */
+static int resolve_networks(Manager *m, VmSpec *spec, sd_bus_error *error) {
+        for (size_t i = 0; i < spec->n_nics; i++) {
+                VmSpecNic *n = &spec->nics[i];
+                const NetConfig *c;
+
+                if (!n->network)
+                        continue;
+                c = network_find(m, n->network);
+                if (!c)
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
+                                                 "nics[%zu].network: no network named '%s'", i, n->network);
+                if (c->sw != NET_SWITCH_LINUX)
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_NOT_SUPPORTED,
+                                                 "nics[%zu].network: %s is an Open vSwitch network, not available yet",
+                                                 i, n->network);
+                free(n->bridge);
+                n->bridge = strdup(c->name);
+                if (!n->bridge)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *why = NULL;
         Manager *m = userdata;
@@ -200,6 +225,8 @@ int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 return r;
         }
         r = resolve_pool_disks(m, &c->spec, error);
+        if (r >= 0)
+                r = resolve_networks(m, &c->spec, error);
         if (r < 0) {
                 create_call_free(c);
                 return r;

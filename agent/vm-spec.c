@@ -109,8 +109,10 @@ void vm_spec_done(VmSpec *spec) {
                 free(spec->disks[i].volume);
                 free(spec->disks[i].nfs_host);
         }
-        for (size_t i = 0; i < spec->n_nics; i++)
+        for (size_t i = 0; i < spec->n_nics; i++) {
                 free(spec->nics[i].bridge);
+                free(spec->nics[i].network);
+        }
         json_object_put(spec->normalized);
         *spec = (VmSpec) {};
 }
@@ -209,16 +211,25 @@ static int parse_nic(json_object *o, size_t index, VmSpecNic *n, char **ret_erro
                         if (r >= 0 && !mac_parse(s, n->mac))
                                 return json_field_fail(ret_error, field, "'%s' is not a unicast MAC address like "
                                             "52:54:00:12:34:56", s);
-                } else if (streq(key, "network"))
-                        return json_field_fail(ret_error, field, "agent networks are not available yet; give a bridge");
-                else
+                } else if (streq(key, "network")) {
+                        r = json_field_string(v, field, 64, &s, ret_error);
+                        if (r < 0)
+                                return r;
+                        if (!ifname_valid(s))
+                                return json_field_fail(ret_error, field, "'%s' is not a network name", s);
+                        n->network = strdup(s);
+                        if (!n->network)
+                                return -ENOMEM;
+                } else
                         return json_field_fail(ret_error, field, "unknown key");
                 if (r < 0)
                         return r;
         }
         snprintf(field, sizeof field, "nics[%zu].bridge", index);
-        if (!n->bridge)
-                return json_field_fail(ret_error, field, "is required");
+        if (n->network && n->bridge)
+                return json_field_fail(ret_error, field, "give either a bridge or a network");
+        if (!n->bridge && !n->network)
+                return json_field_fail(ret_error, field, "is required (or a network)");
         return 0;
 }
 
@@ -359,7 +370,10 @@ static json_object *normalize(const VmSpec *spec, json_object *metadata) {
         json_object_object_add(o, "disks", disks);
         for (size_t i = 0; i < spec->n_nics; i++) {
                 json_object *n = json_object_new_object();
-                json_object_object_add(n, "bridge", json_object_new_string(spec->nics[i].bridge));
+                if (spec->nics[i].network)
+                        json_object_object_add(n, "network", json_object_new_string(spec->nics[i].network));
+                else
+                        json_object_object_add(n, "bridge", json_object_new_string(spec->nics[i].bridge));
                 json_object_object_add(n, "model", json_object_new_string(spec->nics[i].model));
                 json_object_object_add(n, "mac", json_object_new_string(spec->nics[i].mac));
                 json_object_array_add(nics, n);

@@ -23,7 +23,8 @@ typedef struct VmSpecDisk {
 } VmSpecDisk;
 
 typedef struct VmSpecNic {
-        char *bridge;
+        char *bridge;           /* a bridge by name, or the agent network's once resolved */
+        char *network;          /* an agent network: resolved by the caller into BRIDGE */
         const char *model;      /* "virtio", "e1000", "rtl8139" */
         char mac[18];
 } VmSpecNic;
