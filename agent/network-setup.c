@@ -25,6 +25,8 @@ typedef struct Transaction {
         Manager *manager;
         char *state_dir;
         char *failpoint;
+        char *ovsdb;
+        char *ovs_datapath;
         NetDesired desired;
         NetConfig *current;     /* the managed set before */
         size_t n_current;
@@ -45,6 +47,8 @@ static void transaction_free(Transaction *t) {
         bus_call_done(&t->call);
         free(t->state_dir);
         free(t->failpoint);
+        free(t->ovsdb);
+        free(t->ovs_datapath);
         net_desired_done(&t->desired);
         networks_free_configs(t->current, t->n_current);
         networks_free_configs(t->next, t->n_next);
@@ -63,9 +67,11 @@ static Transaction *transaction_new(Manager *m, sd_bus_message *msg) {
         bus_call_init(&t->call, msg);
         t->manager = m;
         t->state_dir = strdup(m->options->state_dir);
+        t->ovsdb = strdup(m->options->ovsdb);
+        t->ovs_datapath = strdup(m->options->ovs_datapath);
         if (n->failpoint)
                 t->failpoint = strdup(n->failpoint);
-        if (!t->state_dir || (n->failpoint && !t->failpoint) ||
+        if (!t->state_dir || !t->ovsdb || !t->ovs_datapath || (n->failpoint && !t->failpoint) ||
             networks_copy_configs(n->configs, n->n_configs, &t->current) < 0) {
                 transaction_free(t);
                 return NULL;
@@ -101,6 +107,19 @@ oom:
         return -ENOMEM;
 }
 
+/* How long one OVSDB transaction, and ovs-vswitchd applying it, may take. */
+#define OVS_TIMEOUT_MS 10000
+
+static NetEnv transaction_env(Transaction *t, struct nl_sock *sk) {
+        return (NetEnv) { .sk = sk, .ovsdb = t->ovsdb, .ovs_datapath = t->ovs_datapath, .ovs_timeout_ms = OVS_TIMEOUT_MS };
+}
+
+/* Open vSwitch as it is now; not running is a state too (its networks are then refused). */
+static void read_ovs(Transaction *t, OvsState *ret) {
+        if (ovs_state_read(t->ovsdb, OVS_TIMEOUT_MS, ret, NULL) < 0)
+                *ret = (OvsState) { .reachable = false };
+}
+
 /* Journal each step before it runs, and honour the test failpoints. */
 static int step_hook(size_t index, void *userdata) {
         Transaction *t = userdata;
@@ -122,17 +141,21 @@ static int setup_work(void *userdata) {
         struct nl_sock *sk = NULL;
         _cleanup_(freep) char *undo_error = NULL;
         NetHost host = {};
+        OvsState ovs = {};
         NetKernel kernel;
+        NetEnv env;
         int r;
 
         r = net_socket_open(&sk);
         if (r < 0)
                 return r;
+        env = transaction_env(t, sk);
         r = net_host_read(sk, &host);
         if (r < 0)
                 goto out;
+        read_ovs(t, &ovs);
         net_kernel_probe(&kernel);
-        r = net_plan_build(t->current, t->n_current, &t->desired, &host, &kernel, &t->plan, &t->message);
+        r = net_plan_build(t->current, t->n_current, &t->desired, &host, &ovs, &kernel, &env, &t->plan, &t->message);
         if (r < 0) {
                 t->input_error = true;
                 goto out;
@@ -147,9 +170,9 @@ static int setup_work(void *userdata) {
                         r = networks_save(t->state_dir, t->next, t->n_next);
                 goto out;
         }
-        r = net_plan_apply(sk, &t->plan, 0, step_hook, t, &t->done, &t->message);
+        r = net_plan_apply(&env, &t->plan, 0, step_hook, t, &t->done, &t->message);
         if (r < 0) {
-                int u = net_plan_undo(sk, &t->plan, t->done, false, &undo_error);
+                int u = net_plan_undo(&env, &t->plan, t->done, false, &undo_error);
                 if (u < 0) {
                         _cleanup_(freep) char *both = t->message;
                         t->message = NULL;
@@ -172,6 +195,7 @@ static int setup_work(void *userdata) {
                         r = networks_journal_remove(t->state_dir);
         }
 out:
+        ovs_state_done(&ovs);
         net_host_done(&host);
         nl_socket_free(sk);
         return r;
@@ -307,11 +331,14 @@ static int rollback_work(void *userdata) {
         struct nl_sock *sk = NULL;
         int r;
 
+        NetEnv env;
+
         r = net_socket_open(&sk);
         if (r < 0)
                 return r;
+        env = transaction_env(t, sk);
         /* Best effort: whatever changed meanwhile, give back all that can be given back. */
-        r = net_plan_undo(sk, &t->plan, t->plan.n_steps, true, &why);
+        r = net_plan_undo(&env, &t->plan, t->plan.n_steps, true, &why);
         nl_socket_free(sk);
         if (r < 0)
                 log_error("Rolling back the unconfirmed network change: %s", strempty(why));
@@ -458,13 +485,16 @@ static int recover_work(void *userdata) {
         struct nl_sock *sk = NULL;
         NetPlan plan = {};
         NetHost host = {};
+        OvsState ovs = {};
         NetKernel kernel;
+        NetEnv env;
         size_t size;
         int r;
 
         r = net_socket_open(&sk);
         if (r < 0)
                 return r;
+        env = transaction_env(t, sk);
         if (asprintf(&path, "%s/%s", t->state_dir, NETWORK_JOURNAL_FILE) < 0) {
                 r = -ENOMEM;
                 goto out;
@@ -480,7 +510,7 @@ static int recover_work(void *userdata) {
                                 done++;
                         log_notice("A network change was cut short (%s, %zu of %zu steps); rolling it back",
                                    json_object_get_string(phase_json), done, plan.n_steps);
-                        if (net_plan_undo(sk, &plan, done, true, &why) < 0)
+                        if (net_plan_undo(&env, &plan, done, true, &why) < 0)
                                 log_error("Rolling back the interrupted network change: %s", strempty(why));
                         net_plan_done(&plan);
                 } else
@@ -492,15 +522,17 @@ static int recover_work(void *userdata) {
         r = net_host_read(sk, &host);
         if (r < 0)
                 goto out;
+        read_ovs(t, &ovs);
         net_kernel_probe(&kernel);
-        r = net_plan_build(t->current, t->n_current, &t->desired, &host, &kernel, &t->plan, &t->message);
+        r = net_plan_build(t->current, t->n_current, &t->desired, &host, &ovs, &kernel, &env, &t->plan, &t->message);
         if (r < 0 || t->plan.n_steps == 0)
                 goto out;
         log_notice("Re-applying %zu steps to bring back the kept networks", t->plan.n_steps);
-        r = net_plan_apply(sk, &t->plan, 0, NULL, NULL, &t->done, &t->message);
+        r = net_plan_apply(&env, &t->plan, 0, NULL, NULL, &t->done, &t->message);
         if (r < 0)
-                (void) net_plan_undo(sk, &t->plan, t->done, false, NULL);
+                (void) net_plan_undo(&env, &t->plan, t->done, false, NULL);
 out:
+        ovs_state_done(&ovs);
         net_host_done(&host);
         nl_socket_free(sk);
         return r;
@@ -586,7 +618,8 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
         net_kernel_probe(&kernel);
         json_object_object_add(kernel_json, "vlan", json_object_new_boolean(kernel.vlan));
         json_object_object_add(kernel_json, "bonding", json_object_new_boolean(kernel.bonding));
-        json_object_object_add(kernel_json, "switches", json_object_new_string("linux"));
+        json_object_object_add(kernel_json, "ovs_datapath", json_object_new_boolean(kernel.ovs_datapath));
+        json_object_object_add(kernel_json, "ovs_running", json_object_new_boolean(n->ovs.reachable));
         for (size_t i = 0; i < n->n_configs; i++)
                 json_object_array_add(nets, json_object_new_string(n->configs[i].name));
         return sd_bus_reply_method_return(msg, "s",

@@ -14,6 +14,7 @@
 #include "manager.h"
 #include "network-dbus.h"
 #include "network-setup.h"
+#include "ovs-monitor.h"
 
 int network_bus_path(const char *name, char **ret) {
         return sd_bus_path_encode(NETWORK_PATH_PREFIX, name, ret);
@@ -192,8 +193,17 @@ static int load_configs(const char *state_dir, NetConfig **ret, size_t *ret_n) {
 
 typedef struct Refresh {
         Manager *manager;
+        char *ovsdb;
         NetHost host;
+        OvsState ovs;
 } Refresh;
+
+static void refresh_free(Refresh *f) {
+        net_host_done(&f->host);
+        ovs_state_done(&f->ovs);
+        free(f->ovsdb);
+        free(f);
+}
 
 static int refresh_work(void *userdata) {
         Refresh *f = userdata;
@@ -205,7 +215,11 @@ static int refresh_work(void *userdata) {
                 return r;
         r = net_host_read(sk, &f->host);
         nl_socket_free(sk);
-        return r;
+        if (r < 0)
+                return r;
+        if (ovs_state_read(f->ovsdb, 5000, &f->ovs, NULL) < 0)
+                f->ovs = (OvsState) { .reachable = false };
+        return 0;
 }
 
 static void refresh_done(int result, void *userdata) {
@@ -214,29 +228,32 @@ static void refresh_done(int result, void *userdata) {
         Networks *n = m->networks;
 
         if (!n) {
-                net_host_done(&f->host);
-                free(f);
+                refresh_free(f);
                 return;
         }
         n->refreshing = false;
         if (result >= 0) {
                 NetHost old = n->host;
+                OvsState old_ovs = n->ovs;
                 n->host = f->host;
+                n->ovs = f->ovs;
                 f->host = (NetHost) {};
+                f->ovs = (OvsState) {};
                 for (size_t i = 0; i < n->n_configs; i++) {
                         NetView a = {}, b = {};
-                        bool same = net_view_build(&n->configs[i], &old, &a) >= 0 &&
-                                    net_view_build(&n->configs[i], &n->host, &b) >= 0 && net_view_equal(&a, &b);
+                        bool same = net_view_build(&n->configs[i], &old, &old_ovs, &a) >= 0 &&
+                                    net_view_build(&n->configs[i], &n->host, &n->ovs, &b) >= 0 &&
+                                    net_view_equal(&a, &b);
                         if (!same)
                                 network_bus_emit_changed(m, &n->configs[i], false);
                         net_view_done(&a);
                         net_view_done(&b);
                 }
                 net_host_done(&old);
+                ovs_state_done(&old_ovs);
         } else if (result != -ECANCELED)
                 log_warning_errno(result, "Cannot read the kernel's links: %m");
-        net_host_done(&f->host);
-        free(f);
+        refresh_free(f);
         if (n->refresh_again) {
                 n->refresh_again = false;
                 networks_refresh(m);
@@ -255,9 +272,14 @@ void networks_refresh(Manager *m) {
         if (!f)
                 return;
         f->manager = m;
+        f->ovsdb = strdup(m->options->ovsdb);
+        if (!f->ovsdb) {
+                free(f);
+                return;
+        }
         /* INTERNAL: keeping the view current is the agent's own work, never refused for load. */
         if (worker_pool_submit(m->pool, WORKER_INTERNAL, refresh_work, refresh_done, f) < 0) {
-                free(f);
+                refresh_free(f);
                 return;
         }
         n->refreshing = true;
@@ -320,6 +342,9 @@ int networks_start(Manager *m) {
         if (r < 0)
                 return r;
         networks_refresh(m);
+        r = ovs_monitor_start(m, &n->monitor);
+        if (r < 0)
+                return r;
         r = load_configs(m->options->state_dir, &configs, &n_configs);
         if (r < 0)
                 log_error_errno(r, "Cannot read %s: %m; no networks restored", NETWORK_STATE_FILE);
@@ -338,6 +363,8 @@ void networks_free(Manager *m) {
         if (n->events)
                 nl_socket_free(n->events);
         net_host_done(&n->host);
+        ovs_state_done(&n->ovs);
+        ovs_monitor_free(n->monitor);
         objects_free(n->objects, n->n_configs);
         networks_free_configs(n->configs, n->n_configs);
         networks_free_configs(n->previous, n->n_previous);

@@ -30,6 +30,8 @@ typedef struct Networks {
         struct nl_sock *events;      /* subscribed to link and address changes */
         sd_event_source *io;
         NetHost host;                /* the kernel's links, re-read off the loop after each change */
+        OvsState ovs;                /* Open vSwitch's bridges, likewise */
+        struct OvsMonitor *monitor;  /* tells when Open vSwitch changed */
         bool refreshing;
         bool refresh_again;          /* changes came while a read ran */
         NetConfig *configs;          /* what the agent manages now (applied, maybe not confirmed) */

@@ -22,6 +22,7 @@ enum {
         ARG_CALL_TIMEOUT,
         ARG_RUN_DIR,
         ARG_STORAGE_CHECK_INTERVAL,
+        ARG_OVS_DATAPATH,
         ARG_VERSION,
 };
 
@@ -40,6 +41,7 @@ static const struct option long_options[] = {
         { "call-timeout",   required_argument, NULL, ARG_CALL_TIMEOUT },
         { "run-dir",        required_argument, NULL, ARG_RUN_DIR },
         { "storage-check-interval", required_argument, NULL, ARG_STORAGE_CHECK_INTERVAL },
+        { "ovs-datapath",   required_argument, NULL, ARG_OVS_DATAPATH },
         {}
 };
 
@@ -60,6 +62,7 @@ void options_done(Options *o) {
         free(o->state_dir);
         free(o->run_dir);
         free(o->ovsdb);
+        free(o->ovs_datapath);
         free(o->bus_introspect);
         options_init(o);
 }
@@ -112,6 +115,13 @@ static int options_set(Options *o, const char *key, const char *value, const cha
                         return -EINVAL;
                 }
                 return 0;
+        }
+        if (streq(key, "ovs-datapath")) {
+                if (!streq(value, "system") && !streq(value, "netdev")) {
+                        fprintf(stderr, "%s: ovs-datapath must be system or netdev, got '%s'\n", origin, value);
+                        return -EINVAL;
+                }
+                return set_string(&o->ovs_datapath, value);
         }
         if (streq(key, "ovsdb")) {
                 if (strncmp(value, "unix:", 5) != 0 || value[5] != '/') {
@@ -217,6 +227,8 @@ static int fill_defaults(Options *o) {
                 return -ENOMEM;
         if (!o->ovsdb && set_string(&o->ovsdb, OPTIONS_DEFAULT_OVSDB) < 0)
                 return -ENOMEM;
+        if (!o->ovs_datapath && set_string(&o->ovs_datapath, OPTIONS_DEFAULT_OVS_DATAPATH) < 0)
+                return -ENOMEM;
         return 0;
 }
 
@@ -294,6 +306,7 @@ void options_print_help(const char *program) {
                "     --state-dir=DIR        Persistent state (default %s)\n"
                "     --run-dir=DIR          Runtime files, NFS mount points (default %s)\n"
                "     --ovsdb=unix:PATH      Open vSwitch database socket (default %s)\n"
+               "     --ovs-datapath=TYPE    system (the kernel's) or netdev (user space)\n"
                "     --log-level=LEVEL      emerg, alert, crit, err, warning, notice, info, debug\n"
                "     --workers=N            Threads for blocking work (default %d)\n"
                "     --max-operations=N     Operations in flight before Busy (default %d)\n"

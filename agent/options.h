@@ -13,6 +13,7 @@
 #define OPTIONS_DEFAULT_CALL_TIMEOUT_SEC 60
 #define OPTIONS_DEFAULT_RUN_DIR     "/run/hostagent"
 #define OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC 10
+#define OPTIONS_DEFAULT_OVS_DATAPATH "system"
 
 typedef enum OptionsAction {
         OPTIONS_RUN,            /* start the daemon */
@@ -29,6 +30,7 @@ typedef struct Options {
         char *state_dir;
         char *run_dir;          /* runtime files: NFS mount points */
         char *ovsdb;
+        char *ovs_datapath;     /* "system" (the kernel's) or "netdev" (user space) */
         char *bus_introspect;   /* "list" or an interface name */
         int log_level;
         unsigned workers;       /* threads that run blocking work */

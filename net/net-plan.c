@@ -27,6 +27,10 @@ static const char *const step_names[_NET_STEP_MAX] = {
         [NET_STEP_SET_UP] = "set state",
         [NET_STEP_ADDR_ADD] = "add address",
         [NET_STEP_ADDR_DEL] = "remove address",
+        [NET_STEP_OVS_BRIDGE_ADD] = "create ovs bridge",
+        [NET_STEP_OVS_BRIDGE_DEL] = "delete ovs bridge",
+        [NET_STEP_OVS_PORT_ADD] = "add ovs port",
+        [NET_STEP_OVS_PORT_DEL] = "remove ovs port",
 };
 
 void net_plan_done(NetPlan *p) {
@@ -54,6 +58,8 @@ void net_kernel_probe(NetKernel *ret) {
                     module_present("net/8021q/8021q.ko.xz", "/sys/module/8021q");
         ret->bonding = module_present("drivers/net/bonding/bonding.ko", "/sys/class/net/bonding_masters") ||
                        module_present("drivers/net/bonding/bonding.ko.xz", "/sys/module/bonding");
+        ret->ovs_datapath = module_present("net/openvswitch/openvswitch.ko", "/sys/module/openvswitch") ||
+                            module_present("net/openvswitch/openvswitch.ko.xz", "/sys/module/openvswitch");
 }
 
 typedef struct Builder {
@@ -321,8 +327,127 @@ static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const 
                 }
 }
 
+/* The OVS bridge, if any, that has PORT. */
+static const OvsBridge *ovs_owner(const OvsState *ovs, const char *port) {
+        for (size_t i = 0; i < ovs->n_bridges; i++)
+                if (ovs_bridge_port(&ovs->bridges[i], port))
+                        return &ovs->bridges[i];
+        return NULL;
+}
+
+static void ovs_port_step(Builder *b, NetStepKind kind, const char *port, const char *bridge, unsigned tag) {
+        NetStep *s = add_step(b, kind, port);
+
+        if (s) {
+                snprintf(s->arg, sizeof s->arg, "%s", bridge);
+                s->value = tag;
+        }
+}
+
+static void build_ovs_remove(Builder *b, const NetHost *h, const OvsState *ovs, const NetConfig *old) {
+        const OvsBridge *bridge = ovs_state_bridge(ovs, old->name);
+        const NetLink *internal = net_host_find(h, old->name);
+        char field[64];
+
+        snprintf(field, sizeof field, "networks.%s", old->name);
+        for (size_t i = 0; bridge && i < bridge->n_ports; i++) {
+                const OvsPort *p = &bridge->ports[i];
+                if (!streq(p->name, old->name) && !streq(p->name, old->uplink))
+                        return fail(b, -EBUSY, field, "%s is still attached to it; detach it (stop the VM) first",
+                                    p->name);
+        }
+        for (size_t i = 0; internal && i < internal->n_addresses; i++) {
+                NetStep *s = add_step(b, NET_STEP_ADDR_DEL, old->name);
+                if (s)
+                        snprintf(s->arg, sizeof s->arg, "%s", internal->addresses[i]);
+        }
+        if (bridge && old->uplink[0]) {
+                const OvsPort *p = ovs_bridge_port(bridge, old->uplink);
+                if (p)
+                        ovs_port_step(b, NET_STEP_OVS_PORT_DEL, old->uplink, old->name, p->tag);
+        }
+        if (bridge) {
+                const OvsPort *own = ovs_bridge_port(bridge, old->name);
+                NetStep *s = add_step(b, NET_STEP_OVS_BRIDGE_DEL, old->name);
+                if (s) {
+                        snprintf(s->arg, sizeof s->arg, "%s", bridge->datapath_type);
+                        s->value = own ? own->tag : 0;
+                }
+        }
+}
+
+static void build_ovs(Builder *b, const NetHost *h, const OvsState *ovs, const NetKernel *k, const NetEnv *env,
+                      const NetConfig *old, const NetConfig *c) {
+        const OvsBridge *bridge = ovs_state_bridge(ovs, c->name), *owner;
+        const NetLink *uplink = c->uplink[0] ? net_host_find(h, c->uplink) : NULL;
+        char field[96];
+
+        snprintf(field, sizeof field, "networks.%s.switch", c->name);
+        if (!ovs->reachable)
+                return fail(b, -EOPNOTSUPP, field, "Open vSwitch is not running here (no ovsdb-server at %s)",
+                            env->ovsdb);
+        if (streq(env->ovs_datapath, "system") && !k->ovs_datapath)
+                return fail(b, -EOPNOTSUPP, field, "this kernel has no Open vSwitch datapath; start hostagentd with "
+                            "--ovs-datapath=netdev for the user-space one");
+        snprintf(field, sizeof field, "networks.%s.bond", c->name);
+        if (c->n_bond_slaves)
+                return fail(b, -EOPNOTSUPP, field, "bonds on Open vSwitch networks are not available yet");
+        snprintf(field, sizeof field, "networks.%s", c->name);
+        if (bridge && !old)
+                return fail(b, -EEXIST, field, "an Open vSwitch bridge named %s exists and is not one of the agent's "
+                            "networks", c->name);
+        if (!bridge && net_host_find(h, c->name) && !old)
+                return fail(b, -EEXIST, field, "an interface named %s exists and is not one of the agent's networks",
+                            c->name);
+        snprintf(field, sizeof field, "networks.%s.uplink", c->name);
+        if (c->uplink[0] && !uplink)
+                return fail(b, -EINVAL, field, "there is no interface %s", c->uplink);
+        owner = c->uplink[0] ? ovs_owner(ovs, c->uplink) : NULL;
+        if (owner && !streq(owner->name, c->name))
+                return fail(b, -EINVAL, field, "%s is a port of the Open vSwitch bridge %s already", c->uplink,
+                            owner->name);
+        if (uplink && uplink->master && !owner && !streq(master_name(h, uplink), "ovs-system"))
+                return fail(b, -EINVAL, field, "%s is a port of %s already", c->uplink, master_name(h, uplink));
+
+        if (old && old->uplink[0] && !streq(old->uplink, c->uplink) && ovs_bridge_port(bridge, old->uplink))
+                ovs_port_step(b, NET_STEP_OVS_PORT_DEL, old->uplink, c->name, ovs_bridge_port(bridge, old->uplink)->tag);
+        if (!bridge) {
+                NetStep *s = add_step(b, NET_STEP_OVS_BRIDGE_ADD, c->name);
+                if (s) {
+                        snprintf(s->arg, sizeof s->arg, "%s", env->ovs_datapath);
+                        s->value = c->vlan;
+                }
+        }
+        /* The uplink is a trunk: the network's VLAN tags its own port and the VMs'. */
+        if (c->uplink[0] && !(bridge && ovs_bridge_port(bridge, c->uplink)))
+                ovs_port_step(b, NET_STEP_OVS_PORT_ADD, c->uplink, c->name, 0);
+        if (c->uplink[0]) {
+                set_mtu(b, h, c->uplink, c->mtu);
+                set_up(b, h, c->uplink, true);
+        }
+        set_mtu(b, h, c->name, c->mtu);
+        const NetLink *internal = net_host_find(h, c->name);
+        for (size_t i = 0; old && internal && i < old->n_addresses; i++) {
+                bool keep = false;
+                for (size_t j = 0; j < c->n_addresses; j++)
+                        keep = keep || streq(old->addresses[i], c->addresses[j]);
+                if (!keep && net_link_has_address(internal, old->addresses[i])) {
+                        NetStep *s = add_step(b, NET_STEP_ADDR_DEL, c->name);
+                        if (s)
+                                snprintf(s->arg, sizeof s->arg, "%s", old->addresses[i]);
+                }
+        }
+        set_up(b, h, c->name, true);
+        for (size_t i = 0; i < c->n_addresses; i++)
+                if (!internal || !net_link_has_address(internal, c->addresses[i])) {
+                        NetStep *s = add_step(b, NET_STEP_ADDR_ADD, c->name);
+                        if (s)
+                                snprintf(s->arg, sizeof s->arg, "%s", c->addresses[i]);
+                }
+}
+
 int net_plan_build(const NetConfig *current, size_t n_current, const NetDesired *desired, const NetHost *host,
-                   const NetKernel *kernel, NetPlan *ret, char **ret_error) {
+                   const OvsState *ovs, const NetKernel *kernel, const NetEnv *env, NetPlan *ret, char **ret_error) {
         NetPlan plan = {};
         Builder b = { .plan = &plan, .error = ret_error };
         char field[64];
@@ -333,16 +458,20 @@ int net_plan_build(const NetConfig *current, size_t n_current, const NetDesired 
                 snprintf(field, sizeof field, "networks.%s", desired->remove[i]);
                 if (!old)
                         fail(&b, -EINVAL, field, "no network %s of the agent's to remove", desired->remove[i]);
+                else if (old->sw == NET_SWITCH_OVS)
+                        build_ovs_remove(&b, host, ovs, old);
                 else
                         build_remove(&b, host, old);
         }
         for (size_t i = 0; i < desired->n_networks && b.r >= 0; i++) {
-                const NetConfig *c = &desired->networks[i];
+                const NetConfig *c = &desired->networks[i], *old = find_config(current, n_current, c->name);
                 snprintf(field, sizeof field, "networks.%s.switch", c->name);
-                if (c->sw == NET_SWITCH_OVS)
-                        fail(&b, -EOPNOTSUPP, field, "Open vSwitch networks are not available yet");
+                if (old && old->sw != c->sw)
+                        fail(&b, -EINVAL, field, "a network cannot change its switch; remove it and add it again");
+                else if (c->sw == NET_SWITCH_OVS)
+                        build_ovs(&b, host, ovs, kernel, env, old, c);
                 else
-                        build_linux(&b, host, kernel, find_config(current, n_current, c->name), c);
+                        build_linux(&b, host, kernel, old, c);
         }
         if (b.r < 0) {
                 net_plan_done(&plan);
@@ -381,6 +510,13 @@ char *net_plan_describe(const NetPlan *p) {
                         break;
                 case NET_STEP_ADDR_ADD:
                 case NET_STEP_ADDR_DEL:
+                        snprintf(detail, sizeof detail, "%s", s->arg);
+                        break;
+                case NET_STEP_OVS_BRIDGE_ADD:
+                        snprintf(detail, sizeof detail, "datapath %s%s", s->arg, s->value ? ", tagged" : "");
+                        break;
+                case NET_STEP_OVS_PORT_ADD:
+                case NET_STEP_OVS_PORT_DEL:
                         snprintf(detail, sizeof detail, "%s", s->arg);
                         break;
                 default:
@@ -538,10 +674,22 @@ static int do_addr(struct nl_sock *sk, const char *name, const char *cidr, bool 
         return r;
 }
 
-static int run_step(struct nl_sock *sk, const NetStep *s, bool undo) {
+static int run_step(const NetEnv *env, const NetStep *s, bool undo) {
+        struct nl_sock *sk = env->sk;
+        _cleanup_(freep) char *why = NULL;
         int r;
 
         switch (s->kind) {
+        case NET_STEP_OVS_BRIDGE_ADD:
+        case NET_STEP_OVS_BRIDGE_DEL:
+                if (undo == (s->kind == NET_STEP_OVS_BRIDGE_ADD))
+                        return ovs_del_bridge(env->ovsdb, s->link, env->ovs_timeout_ms, &why);
+                return ovs_add_bridge(env->ovsdb, s->link, s->arg, s->value, env->ovs_timeout_ms, &why);
+        case NET_STEP_OVS_PORT_ADD:
+        case NET_STEP_OVS_PORT_DEL:
+                if (undo == (s->kind == NET_STEP_OVS_PORT_ADD))
+                        return ovs_del_port(env->ovsdb, s->arg, s->link, env->ovs_timeout_ms, &why);
+                return ovs_add_port(env->ovsdb, s->arg, s->link, s->value, env->ovs_timeout_ms, &why);
         case NET_STEP_BRIDGE_ADD:
         case NET_STEP_VLAN_ADD:
         case NET_STEP_BOND_ADD:
@@ -599,7 +747,7 @@ static void describe_failure(char **ret_error, size_t index, const NetStep *s, b
                 *ret_error = NULL;
 }
 
-int net_plan_apply(struct nl_sock *sk, const NetPlan *p, size_t from, net_step_hook hook, void *userdata,
+int net_plan_apply(const NetEnv *env, const NetPlan *p, size_t from, net_step_hook hook, void *userdata,
                    size_t *ret_done, char **ret_error) {
         int r;
 
@@ -612,7 +760,7 @@ int net_plan_apply(struct nl_sock *sk, const NetPlan *p, size_t from, net_step_h
                                 return r;
                         }
                 }
-                r = run_step(sk, &p->steps[i], false);
+                r = run_step(env, &p->steps[i], false);
                 if (r < 0) {
                         describe_failure(ret_error, i, &p->steps[i], false, r);
                         return r;
@@ -622,11 +770,11 @@ int net_plan_apply(struct nl_sock *sk, const NetPlan *p, size_t from, net_step_h
         return 0;
 }
 
-int net_plan_undo(struct nl_sock *sk, const NetPlan *p, size_t done, bool best_effort, char **ret_error) {
+int net_plan_undo(const NetEnv *env, const NetPlan *p, size_t done, bool best_effort, char **ret_error) {
         int first = 0;
 
         for (size_t i = done; i > 0; i--) {
-                int r = run_step(sk, &p->steps[i - 1], true);
+                int r = run_step(env, &p->steps[i - 1], true);
                 /* In recovery a step may never have happened: nothing there to undo. */
                 if (r < 0 && best_effort && (r == -ENODEV || r == -EEXIST || r == -EADDRNOTAVAIL))
                         continue;

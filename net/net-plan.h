@@ -8,6 +8,7 @@
 
 #include "host-state.h"
 #include "net-spec.h"
+#include "ovsdb.h"
 
 struct nl_sock;
 
@@ -21,6 +22,10 @@ typedef enum NetStepKind {
         NET_STEP_SET_UP,        /* link up (value 1) or down (0), old_value before */
         NET_STEP_ADDR_ADD,      /* arg on link */
         NET_STEP_ADDR_DEL,      /* arg from link */
+        NET_STEP_OVS_BRIDGE_ADD,  /* link, datapath type arg, internal port tag value */
+        NET_STEP_OVS_BRIDGE_DEL,  /* link; to make it again: datapath type arg, tag value */
+        NET_STEP_OVS_PORT_ADD,    /* port link on bridge arg, tag value */
+        NET_STEP_OVS_PORT_DEL,    /* port link from bridge arg; to put it back: tag value */
         _NET_STEP_MAX,
 } NetStepKind;
 
@@ -44,7 +49,16 @@ void net_plan_done(NetPlan *p);
 typedef struct NetKernel {
         bool vlan;      /* 802.1Q devices */
         bool bonding;
+        bool ovs_datapath;  /* Open vSwitch's kernel datapath */
 } NetKernel;
+
+/* Where and how steps run. */
+typedef struct NetEnv {
+        struct nl_sock *sk;           /* for links and addresses */
+        const char *ovsdb;            /* "unix:/run/openvswitch/db.sock" */
+        const char *ovs_datapath;     /* "system" or "netdev" */
+        unsigned ovs_timeout_ms;
+} NetEnv;
 
 void net_kernel_probe(NetKernel *ret);
 
@@ -55,7 +69,7 @@ void net_kernel_probe(NetKernel *ret);
  * attached (-EBUSY), what the kernel lacks (-EOPNOTSUPP); RET_ERROR names
  * the field. */
 int net_plan_build(const NetConfig *current, size_t n_current, const NetDesired *desired, const NetHost *host,
-                   const NetKernel *kernel, NetPlan *ret, char **ret_error);
+                   const OvsState *ovs, const NetKernel *kernel, const NetEnv *env, NetPlan *ret, char **ret_error);
 
 /* The plan for people: a JSON array of {"step":n,"action":"...","link":"..."}. */
 char *net_plan_describe(const NetPlan *p);
@@ -66,12 +80,12 @@ typedef int (*net_step_hook)(size_t index, void *userdata);
 /* Runs the steps in order from FROM; stops at the first failure. Returns 0,
  * or -errno with RET_ERROR saying which step failed and why; *RET_DONE is
  * how many steps took effect. */
-int net_plan_apply(struct nl_sock *sk, const NetPlan *p, size_t from, net_step_hook hook, void *userdata,
+int net_plan_apply(const NetEnv *env, const NetPlan *p, size_t from, net_step_hook hook, void *userdata,
                    size_t *ret_done, char **ret_error);
 
 /* Undoes steps DONE-1 .. 0. BEST_EFFORT (crash recovery: step DONE may or
  * may not have happened) goes on past errors. Returns the first error. */
-int net_plan_undo(struct nl_sock *sk, const NetPlan *p, size_t done, bool best_effort, char **ret_error);
+int net_plan_undo(const NetEnv *env, const NetPlan *p, size_t done, bool best_effort, char **ret_error);
 
 json_object *net_plan_to_json(const NetPlan *p);
 int net_plan_from_json(json_object *o, NetPlan *ret);

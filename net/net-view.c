@@ -59,7 +59,32 @@ static const char *problem_of(const NetConfig *c, const NetHost *h, const NetLin
         return buf;
 }
 
-int net_view_build(const NetConfig *c, const NetHost *h, NetView *ret) {
+static const char *ovs_problem_of(const NetConfig *c, const NetHost *h, const OvsState *ovs, char *buf, size_t size) {
+        const OvsBridge *b = ovs && ovs->reachable ? ovs_state_bridge(ovs, c->name) : NULL;
+        const NetLink *internal = net_host_find(h, c->name);
+
+        if (!ovs || !ovs->reachable)
+                snprintf(buf, size, "Open vSwitch does not answer");
+        else if (!b)
+                snprintf(buf, size, "the Open vSwitch bridge %s is missing", c->name);
+        else if (c->uplink[0] && !ovs_bridge_port(b, c->uplink))
+                snprintf(buf, size, "the uplink %s is not a port of %s", c->uplink, c->name);
+        else if (c->uplink[0] && !net_host_find(h, c->uplink))
+                snprintf(buf, size, "the uplink %s is missing", c->uplink);
+        else if (!internal)
+                snprintf(buf, size, "the bridge's own port %s is missing", c->name);
+        else {
+                for (size_t i = 0; i < c->n_addresses; i++)
+                        if (!net_link_has_address(internal, c->addresses[i])) {
+                                snprintf(buf, size, "the address %s is missing", c->addresses[i]);
+                                return buf;
+                        }
+                return NULL;
+        }
+        return buf;
+}
+
+int net_view_build(const NetConfig *c, const NetHost *h, const OvsState *ovs, NetView *ret) {
         const NetLink *bridge = net_host_find(h, c->name), *way_out;
         NetView v = {};
         char portname[IFNAMSIZ], buf[128];
@@ -78,10 +103,23 @@ int net_view_build(const NetConfig *c, const NetHost *h, NetView *ret) {
         for (size_t i = 0; bridge && i < bridge->n_addresses; i++)
                 if (!(v.addresses[i] = strdup(bridge->addresses[i])))
                         goto oom;
-        for (size_t i = 0; bridge && i < h->n_links; i++)
-                if (h->links[i].master == bridge->ifindex && !(v.ports[n++] = strdup(h->links[i].name)))
+        if (c->sw == NET_SWITCH_OVS) {
+                const OvsBridge *b = ovs && ovs->reachable ? ovs_state_bridge(ovs, c->name) : NULL;
+                char **grown = b ? realloc(v.ports, (b->n_ports + 1) * sizeof(char *)) : v.ports;
+                if (!grown)
                         goto oom;
-        problem = problem_of(c, h, bridge, buf, sizeof buf);
+                v.ports = grown;
+                for (size_t i = 0; b && i < b->n_ports; i++)
+                        if (!streq(b->ports[i].name, c->name) && !(v.ports[n++] = strdup(b->ports[i].name)))
+                                goto oom;
+                v.ports[n] = NULL;
+                problem = ovs_problem_of(c, h, ovs, buf, sizeof buf);
+        } else {
+                for (size_t i = 0; bridge && i < h->n_links; i++)
+                        if (h->links[i].master == bridge->ifindex && !(v.ports[n++] = strdup(h->links[i].name)))
+                                goto oom;
+                problem = problem_of(c, h, bridge, buf, sizeof buf);
+        }
         if (problem && !(v.problem = strdup(problem)))
                 goto oom;
         *ret = v;

@@ -5,6 +5,7 @@
 
 #include "host-state.h"
 #include "net-spec.h"
+#include "ovsdb.h"
 
 typedef struct NetView {
         unsigned mtu;
@@ -17,6 +18,7 @@ typedef struct NetView {
 
 void net_view_done(NetView *v);
 
-int net_view_build(const NetConfig *c, const NetHost *h, NetView *ret);
+/* OVS may be NULL or unreachable: then an Open vSwitch network is degraded. */
+int net_view_build(const NetConfig *c, const NetHost *h, const OvsState *ovs, NetView *ret);
 
 bool net_view_equal(const NetView *a, const NetView *b);

@@ -20,7 +20,8 @@ ip -n "$NETNS" link set up1 up
 
 bus_start
 DAEMON_PREFIX=(ip netns exec "$NETNS")
-start() { daemon_start --libvirt-uri=test:///default "$@"; }
+# An OVSDB address where nothing listens: Open vSwitch is "not running" for this test.
+start() { daemon_start --libvirt-uri=test:///default --ovsdb="unix:$T/no-ovsdb.sock" "$@"; }
 start
 B="busctl --system"
 N=/org/hostagent1/network
@@ -74,7 +75,7 @@ Error.InvalidSpec|networks.n1.uplink: there is no interface eth9|{"networks":{"n
 Error.InvalidSpec|networks.n2.uplink: up1 is the uplink of n1 too|{"networks":{"n1":{"uplink":"up1"},"n2":{"uplink":"up1"}}}
 Error.InvalidSpec|networks.gone: no network gone of the agent's to remove|{"networks":{"gone":{"remove":true}}}
 Error.InvalidSpec|networks.up2: an interface named up2 exists and is not one of the agent's networks|{"networks":{"up2":{}}}
-Error.NotSupported|networks.n1.switch: Open vSwitch networks are not available yet|{"networks":{"n1":{"switch":"ovs","uplink":"up1"}}}
+Error.NotSupported|networks.n1.switch: Open vSwitch is not running here|{"networks":{"n1":{"switch":"ovs","uplink":"up1"}}}
 CASES
 assert_contains "$(setup '{"networks":{"n1":{}}}' "{'colour': <1>}")" "Error.InvalidArgs: options.colour: unknown option" \
         "an unknown option is refused"

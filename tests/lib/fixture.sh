@@ -149,6 +149,27 @@ prop() {
         busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager "$1"
 }
 
+# ovs_start: Open vSwitch in user space for $NETNS: ovsdb-server on $OVSDB
+# (a socket of ours), ovs-vswitchd in the namespace (bridges need
+# datapath_type=netdev there; they appear as tap devices in $NETNS).
+ovs_start() {
+        O="$T/ovs"
+        mkdir -p "$O"
+        OVSDB="unix:$O/db.sock"
+        ovsdb-tool create "$O/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
+        ovsdb_server_start || return 1
+        ovs-vsctl --db="$OVSDB" --no-wait init
+        ip netns exec "$NETNS" env OVS_RUNDIR="$O" ovs-vswitchd "$OVSDB" --pidfile="$O/vswitchd.pid" \
+                --unixctl="$O/vswitchd.ctl" --log-file="$O/vswitchd.log" --detach || return 1
+        fixture_track "$(cat "$O/vswitchd.pid")"
+}
+ovsdb_server_start() {
+        ovsdb-server --remote="punix:$O/db.sock" --pidfile="$O/ovsdb.pid" --unixctl="$O/ovsdb.ctl" \
+                --log-file="$O/ovsdb.log" --detach "$O/conf.db" || return 1
+        OVSDB_PID=$(cat "$O/ovsdb.pid")
+        fixture_track "$OVSDB_PID"
+}
+
 # nfs_start: a network namespace of our own ($NETNS) with loopback and one
 # addressed veth pair (ganesha resolves its bind address with AI_ADDRCONFIG,
 # which ignores loopback), rpcbind and nfs-ganesha serving $T/nfs/export as
