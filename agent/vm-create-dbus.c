@@ -163,7 +163,7 @@ static int resolve_pool_disks(Manager *m, VmSpec *spec, sd_bus_error *error) {
         return 0;
 }
 
-/* NICs on agent networks plug into the network's bridge. */
+/* NICs on agent networks plug into the network's bridge (an OVS one as a port of its VLAN). */
 static int resolve_networks(Manager *m, VmSpec *spec, sd_bus_error *error) {
         for (size_t i = 0; i < spec->n_nics; i++) {
                 VmSpecNic *n = &spec->nics[i];
@@ -175,10 +175,8 @@ static int resolve_networks(Manager *m, VmSpec *spec, sd_bus_error *error) {
                 if (!c)
                         return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
                                                  "nics[%zu].network: no network named '%s'", i, n->network);
-                if (c->sw != NET_SWITCH_LINUX)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_NOT_SUPPORTED,
-                                                 "nics[%zu].network: %s is an Open vSwitch network, not available yet",
-                                                 i, n->network);
+                n->openvswitch = c->sw == NET_SWITCH_OVS;
+                n->vlan = n->openvswitch ? c->vlan : 0;
                 free(n->bridge);
                 n->bridge = strdup(c->name);
                 if (!n->bridge)

@@ -581,6 +581,15 @@ static void add_nic(xmlNodePtr devices, const VmSpecNic *nic) {
         set(n, "address", nic->mac);
         n = add(iface, "source", NULL);
         set(n, "bridge", nic->bridge);
+        if (nic->openvswitch) {
+                /* libvirt adds the tap to the OVS bridge, as an access port of the network's VLAN. */
+                set(add(iface, "virtualport", NULL), "type", "openvswitch");
+                if (nic->vlan) {
+                        char tag[16];
+                        snprintf(tag, sizeof tag, "%u", nic->vlan);
+                        set(add(add(iface, "vlan", NULL), "tag", NULL), "id", tag);
+                }
+        }
         n = add(iface, "model", NULL);
         set(n, "type", nic->model);
 }

@@ -25,6 +25,8 @@ typedef struct VmSpecDisk {
 typedef struct VmSpecNic {
         char *bridge;           /* a bridge by name, or the agent network's once resolved */
         char *network;          /* an agent network: resolved by the caller into BRIDGE */
+        bool openvswitch;       /* the bridge is Open vSwitch's (set when resolved) */
+        unsigned vlan;          /* and the network's tag, 0 for none */
         const char *model;      /* "virtio", "e1000", "rtl8139" */
         char mac[18];
 } VmSpecNic;

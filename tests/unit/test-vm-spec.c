@@ -157,6 +157,25 @@ static void test_defaults(void **state) {
         vm_spec_done(&spec);
 }
 
+/* A NIC on an Open vSwitch network: libvirt's virtualport, and the network's VLAN tag. */
+static void test_openvswitch_nic(void **state) {
+        _cleanup_(freep) char *error = NULL, *xml = NULL;
+        VmSpec spec = {};
+
+        assert_int_equal(vm_spec_parse("{" BASE ",\"nics\":[{\"network\":\"ovsnet\"}]}", &spec, &error), 0);
+        spec.nics[0].bridge = strdup("ovsnet");
+        spec.nics[0].openvswitch = true;
+        spec.nics[0].vlan = 100;
+        assert_int_equal(vm_spec_to_xml(&spec, &xml), 0);
+        assert_non_null(strstr(xml, "<source bridge=\"ovsnet\"/>"));
+        assert_non_null(strstr(xml, "<virtualport type=\"openvswitch\"/>"));
+        assert_non_null(strstr(xml, "<tag id=\"100\"/>"));
+        /* The spec keeps the network's name, not the bridge it resolved to. */
+        assert_non_null(strstr(json_object_to_json_string_ext(spec.normalized, JSON_C_TO_STRING_PLAIN),
+                               "\"network\":\"ovsnet\""));
+        vm_spec_done(&spec);
+}
+
 static void test_graphics_listen_defaults_to_loopback(void **state) {
         _cleanup_(freep) char *error = NULL, *xml = NULL;
         VmSpec spec = {};
@@ -240,6 +259,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_graphics_listen_defaults_to_loopback),
                 cmocka_unit_test(test_xml_round_trips_through_libvirt),
+                cmocka_unit_test(test_openvswitch_nic),
                 cmocka_unit_test(test_check_paths),
         };
         libvirt_error_silence();
