@@ -154,6 +154,37 @@ for v in lv1 lv2; do busctl call org.hostagent1 "$lvmp/$v" org.hostagent1.Volume
 check "Delete removes the VG and wipes the PV" \
         'busctl call org.hostagent1 "$lvmp" org.hostagent1.StoragePool Delete && ! vgs vgsys >/dev/null 2>&1 && ! pvs /dev/vdb >/dev/null 2>&1'
 
+# Networks on a real kernel: 802.1Q, bonding and Open vSwitch's kernel datapath.
+setup() { busctl call org.hostagent1 /org/hostagent1 org.hostagent1.Manager SetupNetworks 'sa{sv}' "$1" 0 2>&1; }
+nstate() { busctl get-property org.hostagent1 "/org/hostagent1/network/$1" org.hostagent1.Network State 2>/dev/null; }
+for d in d0 d1 d2 d3; do ip link add "$d" type dummy; ip link set "$d" up; done
+out=$(setup '{"networks":{"tagged":{"uplink":"d0","vlan":100,"addresses":["192.0.2.60/24"]}}}')
+check "a Linux network on an 802.1Q VLAN ($out)" 'ip -d link show d0.100 | grep -q "vlan protocol 802.1Q id 100"'
+check "the VLAN device is the bridge's port" 'ip link show d0.100 | grep -q "master tagged"'
+check "with the address" 'ip addr show tagged | grep -q 192.0.2.60/24'
+check "the network is ok" 'wait_for 50 "nstate tagged | grep -qw ok"'
+out=$(setup '{"networks":{"bonded":{"uplink":"bond0","bond":{"slaves":["d1","d2"],"mode":"active-backup"}}}}')
+check "a Linux network on a bond of two NICs ($out)" 'grep -q "Bonding Mode: fault-tolerance (active-backup)" /proc/net/bonding/bond0'
+check "both slaves are in the bond" 'grep -q "Slave Interface: d1" /proc/net/bonding/bond0 && grep -q "Slave Interface: d2" /proc/net/bonding/bond0'
+check "the bond is the bridge's port" 'ip link show bond0 | grep -q "master bonded"'
+check "OVS runs here" 'wait_for 100 "ovs-vsctl show"'
+out=$(setup '{"networks":{"ovsk":{"switch":"ovs","uplink":"d3","vlan":200}}}')
+check "an Open vSwitch network on the kernel datapath ($out)" 'ovs-vsctl show | grep -q "Bridge ovsk"'
+check "with its own port tagged 200" 'ovs-vsctl get Port ovsk tag | grep -qx 200'
+check "and the uplink as its port" 'ovs-vsctl list-ports ovsk | grep -qx d3'
+check "the kernel datapath is in use" 'ip link show ovs-system >/dev/null 2>&1'
+check "the OVS network is ok" 'wait_for 50 "nstate ovsk | grep -qw ok"'
+ovs-vsctl del-br ovsk
+check "ovs-vsctl del-br: it turns degraded" 'wait_for 50 "nstate ovsk | grep -qw degraded"'
+# What a reboot loses, a start brings back (the tier boots once: a restart stands in for the reboot).
+systemctl stop hostagentd
+ip link del tagged; ip link del d0.100
+systemctl start hostagentd
+check "after the agent starts again, the lost bridge and VLAN are back" 'wait_for 100 "ip link show d0.100 | grep -q \"master tagged\""'
+check "and the deleted OVS bridge" 'wait_for 100 "ovs-vsctl br-exists ovsk"'
+out=$(setup '{"networks":{"tagged":{"remove":true},"bonded":{"remove":true},"ovsk":{"remove":true}}}')
+check "removing them all ($out)" '! ip link show tagged 2>/dev/null && ! ip link show bond0 2>/dev/null && ! ovs-vsctl br-exists ovsk'
+
 systemctl stop hostagentd
 journalctl -b --no-pager > "$S/journal.txt"
 echo "$PASS passed, $FAIL failed" >> "$R"
