@@ -31,6 +31,7 @@ static const char *const step_names[_NET_STEP_MAX] = {
         [NET_STEP_OVS_BRIDGE_DEL] = "delete ovs bridge",
         [NET_STEP_OVS_PORT_ADD] = "add ovs port",
         [NET_STEP_OVS_PORT_DEL] = "remove ovs port",
+        [NET_STEP_OVS_BOND_ADD] = "add ovs bond",
 };
 
 void net_plan_done(NetPlan *p) {
@@ -327,7 +328,11 @@ static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const 
                 }
 }
 
-/* The OVS bridge, if any, that has PORT. */
+/* Bond modes by number, as an OVS bond step keeps its mode. */
+static const char *const bond_modes_ovs[] = { "balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad",
+                                              "balance-tlb", "balance-alb", NULL };
+
+/* The OVS bridge, if any, that has PORT (a bond's port also has its slaves' interfaces, not as ports). */
 static const OvsBridge *ovs_owner(const OvsState *ovs, const char *port) {
         for (size_t i = 0; i < ovs->n_bridges; i++)
                 if (ovs_bridge_port(&ovs->bridges[i], port))
@@ -389,9 +394,6 @@ static void build_ovs(Builder *b, const NetHost *h, const OvsState *ovs, const N
         if (streq(env->ovs_datapath, "system") && !k->ovs_datapath)
                 return fail(b, -EOPNOTSUPP, field, "this kernel has no Open vSwitch datapath; start hostagentd with "
                             "--ovs-datapath=netdev for the user-space one");
-        snprintf(field, sizeof field, "networks.%s.bond", c->name);
-        if (c->n_bond_slaves)
-                return fail(b, -EOPNOTSUPP, field, "bonds on Open vSwitch networks are not available yet");
         snprintf(field, sizeof field, "networks.%s", c->name);
         if (bridge && !old)
                 return fail(b, -EEXIST, field, "an Open vSwitch bridge named %s exists and is not one of the agent's "
@@ -399,9 +401,24 @@ static void build_ovs(Builder *b, const NetHost *h, const OvsState *ovs, const N
         if (!bridge && net_host_find(h, c->name) && !old)
                 return fail(b, -EEXIST, field, "an interface named %s exists and is not one of the agent's networks",
                             c->name);
+        /* A bond is an OVS port of several interfaces: its slaves must be there and free. */
+        for (size_t i = 0; i < c->n_bond_slaves; i++) {
+                const NetLink *s = net_host_find(h, c->bond_slaves[i]);
+                const OvsBridge *o = ovs_owner(ovs, c->bond_slaves[i]);
+                snprintf(field, sizeof field, "networks.%s.bond.slaves[%zu]", c->name, i);
+                if (!s)
+                        return fail(b, -EINVAL, field, "there is no interface %s", c->bond_slaves[i]);
+                if (o && !(streq(o->name, c->name) && old && old->n_bond_slaves))
+                        return fail(b, -EINVAL, field, "%s is a port of the Open vSwitch bridge %s already",
+                                    c->bond_slaves[i], o->name);
+                if (s->master && !o && !streq(master_name(h, s), "ovs-system"))
+                        return fail(b, -EINVAL, field, "%s is a port of %s already", s->name, master_name(h, s));
+        }
         snprintf(field, sizeof field, "networks.%s.uplink", c->name);
-        if (c->uplink[0] && !uplink)
+        if (c->uplink[0] && !uplink && !c->n_bond_slaves)
                 return fail(b, -EINVAL, field, "there is no interface %s", c->uplink);
+        if (c->n_bond_slaves && uplink && !(bridge && ovs_bridge_port(bridge, c->uplink)))
+                return fail(b, -EEXIST, field, "an interface named %s exists already", c->uplink);
         owner = c->uplink[0] ? ovs_owner(ovs, c->uplink) : NULL;
         if (owner && !streq(owner->name, c->name))
                 return fail(b, -EINVAL, field, "%s is a port of the Open vSwitch bridge %s already", c->uplink,
@@ -419,9 +436,25 @@ static void build_ovs(Builder *b, const NetHost *h, const OvsState *ovs, const N
                 }
         }
         /* The uplink is a trunk: the network's VLAN tags its own port and the VMs'. */
-        if (c->uplink[0] && !(bridge && ovs_bridge_port(bridge, c->uplink)))
+        if (c->n_bond_slaves && !(bridge && ovs_bridge_port(bridge, c->uplink))) {
+                NetStep *s = add_step(b, NET_STEP_OVS_BOND_ADD, c->uplink);
+                if (s) {
+                        size_t used = 0;
+                        snprintf(s->old_arg, sizeof s->old_arg, "%s", c->name);
+                        for (size_t i = 0; i < c->n_bond_slaves; i++)
+                                used += (size_t) snprintf(s->arg + used, sizeof s->arg - used, "%s%s", i ? "," : "",
+                                                          c->bond_slaves[i]);
+                        for (size_t i = 0; bond_modes_ovs[i]; i++)
+                                if (streq(bond_modes_ovs[i], c->bond_mode))
+                                        s->value = (unsigned) i;
+                }
+                for (size_t i = 0; i < c->n_bond_slaves; i++) {
+                        set_mtu(b, h, c->bond_slaves[i], c->mtu);
+                        set_up(b, h, c->bond_slaves[i], true);
+                }
+        } else if (c->uplink[0] && !(bridge && ovs_bridge_port(bridge, c->uplink)))
                 ovs_port_step(b, NET_STEP_OVS_PORT_ADD, c->uplink, c->name, 0);
-        if (c->uplink[0]) {
+        if (c->uplink[0] && !c->n_bond_slaves) {
                 set_mtu(b, h, c->uplink, c->mtu);
                 set_up(b, h, c->uplink, true);
         }
@@ -490,7 +523,7 @@ char *net_plan_describe(const NetPlan *p) {
         for (size_t i = 0; i < p->n_steps; i++) {
                 const NetStep *s = &p->steps[i];
                 json_object *o = json_object_new_object();
-                char detail[96] = "";
+                char detail[200] = "";
 
                 switch (s->kind) {
                 case NET_STEP_VLAN_ADD:
@@ -518,6 +551,9 @@ char *net_plan_describe(const NetPlan *p) {
                 case NET_STEP_OVS_PORT_ADD:
                 case NET_STEP_OVS_PORT_DEL:
                         snprintf(detail, sizeof detail, "%s", s->arg);
+                        break;
+                case NET_STEP_OVS_BOND_ADD:
+                        snprintf(detail, sizeof detail, "%.60s of %.30s", s->old_arg, s->arg);
                         break;
                 default:
                         break;
@@ -690,6 +726,20 @@ static int run_step(const NetEnv *env, const NetStep *s, bool undo) {
                 if (undo == (s->kind == NET_STEP_OVS_PORT_ADD))
                         return ovs_del_port(env->ovsdb, s->arg, s->link, env->ovs_timeout_ms, &why);
                 return ovs_add_port(env->ovsdb, s->arg, s->link, s->value, env->ovs_timeout_ms, &why);
+        case NET_STEP_OVS_BOND_ADD: {
+                char slaves_text[sizeof s->arg], *slaves[NET_MAX_BOND_SLAVES], *save = NULL;
+                size_t n = 0;
+
+                if (undo)
+                        return ovs_del_port(env->ovsdb, s->old_arg, s->link, env->ovs_timeout_ms, &why);
+                snprintf(slaves_text, sizeof slaves_text, "%s", s->arg);
+                for (char *t = strtok_r(slaves_text, ",", &save); t && n < NET_MAX_BOND_SLAVES;
+                     t = strtok_r(NULL, ",", &save))
+                        slaves[n++] = t;
+                return ovs_add_bond(env->ovsdb, s->old_arg, s->link, slaves, n,
+                                    s->value < ELEMENTSOF(bond_modes_ovs) - 1 ? bond_modes_ovs[s->value] : "active-backup",
+                                    env->ovs_timeout_ms, &why);
+        }
         case NET_STEP_BRIDGE_ADD:
         case NET_STEP_VLAN_ADD:
         case NET_STEP_BOND_ADD:

@@ -26,13 +26,14 @@ typedef enum NetStepKind {
         NET_STEP_OVS_BRIDGE_DEL,  /* link; to make it again: datapath type arg, tag value */
         NET_STEP_OVS_PORT_ADD,    /* port link on bridge arg, tag value */
         NET_STEP_OVS_PORT_DEL,    /* port link from bridge arg; to put it back: tag value */
+        NET_STEP_OVS_BOND_ADD,    /* bond port link on bridge old_arg, of slaves arg ("a,b"), mode in value */
         _NET_STEP_MAX,
 } NetStepKind;
 
 typedef struct NetStep {
         NetStepKind kind;
         char link[IFNAMSIZ];
-        char arg[64];
+        char arg[160];          /* long enough for a bond's slaves, comma-separated */
         char old_arg[IFNAMSIZ];
         unsigned value;
         unsigned old_value;

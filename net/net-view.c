@@ -69,7 +69,7 @@ static const char *ovs_problem_of(const NetConfig *c, const NetHost *h, const Ov
                 snprintf(buf, size, "the Open vSwitch bridge %s is missing", c->name);
         else if (c->uplink[0] && !ovs_bridge_port(b, c->uplink))
                 snprintf(buf, size, "the uplink %s is not a port of %s", c->uplink, c->name);
-        else if (c->uplink[0] && !net_host_find(h, c->uplink))
+        else if (c->uplink[0] && !c->n_bond_slaves && !net_host_find(h, c->uplink))
                 snprintf(buf, size, "the uplink %s is missing", c->uplink);
         else if (!internal)
                 snprintf(buf, size, "the bridge's own port %s is missing", c->name);

@@ -442,6 +442,45 @@ int ovs_add_port(const char *address, const char *bridge, const char *port, unsi
         return change(address, ops, timeout_ms, ret_error);
 }
 
+int ovs_add_bond(const char *address, const char *bridge, const char *port, char *const *slaves, size_t n_slaves,
+                 const char *mode, unsigned timeout_ms, char **ret_error) {
+        json_object *ops = json_object_new_array(), *ifaces = json_object_new_array(), *set = json_object_new_array(),
+                    *p = op("insert", "Port"), *row = json_object_new_object(), *m = op("mutate", "Bridge"),
+                    *muts = json_object_new_array();
+        const char *ovs_mode = streq(mode, "active-backup") ? "active-backup"
+                               : streq(mode, "802.3ad")     ? "balance-tcp"
+                                                            : "balance-slb";
+
+        json_object_array_add(ops, wait_named("Bridge", bridge, true));
+        json_object_array_add(ops, wait_named("Port", port, false));
+        for (size_t i = 0; i < n_slaves; i++) {
+                json_object *in = op("insert", "Interface"), *irow = json_object_new_object();
+                char ref[32];
+
+                snprintf(ref, sizeof ref, "slave%zu", i);
+                json_object_object_add(irow, "name", json_object_new_string(slaves[i]));
+                json_object_object_add(in, "row", irow);
+                json_object_object_add(in, "uuid-name", json_object_new_string(ref));
+                json_object_array_add(ops, in);
+                json_object_array_add(ifaces, named_uuid(ref));
+        }
+        json_object_array_add(set, json_object_new_string("set"));
+        json_object_array_add(set, ifaces);
+        json_object_object_add(row, "name", json_object_new_string(port));
+        json_object_object_add(row, "interfaces", set);
+        json_object_object_add(row, "bond_mode", json_object_new_string(ovs_mode));
+        if (streq(mode, "802.3ad"))
+                json_object_object_add(row, "lacp", json_object_new_string("active"));
+        json_object_object_add(p, "row", row);
+        json_object_object_add(p, "uuid-name", json_object_new_string("bond"));
+        json_object_array_add(ops, p);
+        json_object_object_add(m, "where", where_name(bridge));
+        json_object_array_add(muts, mutation("ports", "insert", named_uuid("bond")));
+        json_object_object_add(m, "mutations", muts);
+        json_object_array_add(ops, m);
+        return change(address, ops, timeout_ms, ret_error);
+}
+
 int ovs_del_port(const char *address, const char *bridge, const char *port, unsigned timeout_ms, char **ret_error) {
         json_object *uuid = row_uuid(address, "Port", port, timeout_ms, ret_error), *ops, *m, *muts;
 

@@ -61,3 +61,9 @@ int ovs_del_bridge(const char *address, const char *name, unsigned timeout_ms, c
 int ovs_add_port(const char *address, const char *bridge, const char *port, unsigned tag, unsigned timeout_ms,
                  char **ret_error);
 int ovs_del_port(const char *address, const char *bridge, const char *port, unsigned timeout_ms, char **ret_error);
+
+/* A bond: one port of several interfaces. MODE is a Linux bonding mode,
+ * mapped to OVS's ("active-backup"; "802.3ad" is LACP with balance-tcp;
+ * the others balance-slb). */
+int ovs_add_bond(const char *address, const char *bridge, const char *port, char *const *slaves, size_t n_slaves,
+                 const char *mode, unsigned timeout_ms, char **ret_error);

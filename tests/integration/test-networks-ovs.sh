@@ -102,6 +102,20 @@ ovsdb_server_start
 wait_until 40 state_is ovsnet ok
 assert_eq 's "ok"' "$(nprop ovsnet State)" "the agent reconnects: ok again"
 
+# A bond of two NICs as the uplink: one OVS port of both interfaces.
+for i in 3 4; do
+        ip -n "$NETNS" link add "up$i" type veth peer name "up${i}peer"
+        ip -n "$NETNS" link set "up${i}peer" up
+done
+out=$(setup '{"networks":{"bonded":{"switch":"ovs","uplink":"bond0","bond":{"slaves":["up3","up4"],"mode":"active-backup"}}}}')
+assert_contains "$out" '"add ovs bond","link":"bond0"' "an OVS network on a bond"
+s=$(show | tr -s ' \n' ' ')
+assert_contains "$s" "Port bond0 Interface up3 Interface up4" "ovs-vsctl show: one port bond0 of up3 and up4"
+assert_eq "active-backup" "$(ovs-vsctl --db="$OVSDB" get Port bond0 bond_mode)" "in active-backup mode"
+wait_until 10 state_is bonded ok
+assert_eq 's "ok"' "$(nprop bonded State)" "the bonded network is ok"
+assert_contains "$(setup '{"networks":{"bonded":{"remove":true}}}')" '"delete ovs bridge","link":"bonded"' "and removed"
+
 # Remove.
 out=$(setup '{"networks":{"ovsnet":{"remove":true}}}')
 assert_contains "$out" '"delete ovs bridge","link":"ovsnet"' "removing the network"
