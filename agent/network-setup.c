@@ -618,6 +618,22 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
         net_kernel_probe(&kernel);
         json_object_object_add(kernel_json, "vlan", json_object_new_boolean(kernel.vlan));
         json_object_object_add(kernel_json, "bonding", json_object_new_boolean(kernel.bonding));
+        json_object *ovs_bridges = json_object_new_array();
+        for (size_t i = 0; ovs_bridges && i < n->ovs.n_bridges; i++) {
+                const OvsBridge *b = &n->ovs.bridges[i];
+                json_object *o = json_object_new_object(), *ports = json_object_new_array();
+                json_object_object_add(o, "name", json_object_new_string(b->name));
+                json_object_object_add(o, "datapath_type", json_object_new_string(b->datapath_type));
+                for (size_t j = 0; j < b->n_ports; j++) {
+                        json_object *p = json_object_new_object();
+                        json_object_object_add(p, "name", json_object_new_string(b->ports[j].name));
+                        json_object_object_add(p, "tag", json_object_new_int((int) b->ports[j].tag));
+                        json_object_array_add(ports, p);
+                }
+                json_object_object_add(o, "ports", ports);
+                json_object_array_add(ovs_bridges, o);
+        }
+        json_object_object_add(root, "ovs_bridges", ovs_bridges);
         json_object_object_add(kernel_json, "ovs_datapath", json_object_new_boolean(kernel.ovs_datapath));
         json_object_object_add(kernel_json, "ovs_running", json_object_new_boolean(n->ovs.reachable));
         for (size_t i = 0; i < n->n_configs; i++)

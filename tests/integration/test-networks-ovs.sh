@@ -71,6 +71,9 @@ assert_contains "$(setup '{"networks":{"other":{"switch":"ovs","uplink":"up1"}}}
         "Error.InvalidSpec: networks.other.uplink: up1 is a port of the Open vSwitch bridge ovsnet already" \
         "an uplink of another OVS bridge is refused"
 
+assert_contains "$(call GetNetworkCapabilities)" '"ovs_bridges":[{"name":"ovsnet","datapath_type":"netdev","ports":[' \
+        "GetNetworkCapabilities lists the OVS bridges"
+
 # A change: the uplink moves.
 setup '{"networks":{"ovsnet":{"switch":"ovs","uplink":"up2","vlan":100,"addresses":["192.0.2.50/24"]}}}' >/dev/null
 s=$(show | tr -s ' \n' ' ')
@@ -109,8 +112,8 @@ for i in 3 4; do
 done
 out=$(setup '{"networks":{"bonded":{"switch":"ovs","uplink":"bond0","bond":{"slaves":["up3","up4"],"mode":"active-backup"}}}}')
 assert_contains "$out" '"add ovs bond","link":"bond0"' "an OVS network on a bond"
-s=$(show | tr -s ' \n' ' ')
-assert_contains "$s" "Port bond0 Interface up3 Interface up4" "ovs-vsctl show: one port bond0 of up3 and up4"
+assert_eq "bond0" "$(ovs-vsctl --db="$OVSDB" list-ports bonded)" "ovs-vsctl: the bridge has one port, bond0"
+assert_eq "up3 up4" "$(ovs-vsctl --db="$OVSDB" list-ifaces bonded | paste -sd' ')" "made of up3 and up4"
 assert_eq "active-backup" "$(ovs-vsctl --db="$OVSDB" get Port bond0 bond_mode)" "in active-backup mode"
 wait_until 10 state_is bonded ok
 assert_eq 's "ok"' "$(nprop bonded State)" "the bonded network is ok"
