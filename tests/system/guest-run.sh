@@ -3,8 +3,14 @@
 # share: installs the staged hostagent, checks what only a real systemd host
 # shows, and writes results.txt and the journal back to the share.
 S=/mnt/share
-exec > "$S/guest.log" 2>&1
-R="$S/results.txt"
+PHASE_MARK=/var/lib/hostagent-systest-rebooted
+if [ -f "$PHASE_MARK" ]; then
+        exec > "$S/guest2.log" 2>&1
+        R="$S/results2.txt"
+else
+        exec > "$S/guest.log" 2>&1
+        R="$S/results.txt"
+fi
 : > "$R"
 PASS=0; FAIL=0
 ok()   { PASS=$((PASS + 1)); echo "ok - $*" >> "$R"; }
@@ -23,6 +29,22 @@ owner_pid() {
                 GetConnectionUnixProcessID s org.hostagent1 2>/dev/null | awk '{print $2}'
 }
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+# After the reboot: the network confirmed before it comes back when the agent starts.
+if [ -f "$PHASE_MARK" ]; then
+        ip link add d0 type dummy; ip link set d0 up    # the NIC, as a host has it at boot
+        check "after a reboot the agent starts" 'systemctl start hostagentd'
+        check "and brings back the confirmed network: its VLAN device in its bridge" \
+                'wait_for 150 "ip link show d0.300 | grep -q \"master kept\""'
+        check "with its address" 'wait_for 50 "ip addr show kept | grep -q 192.0.2.70/24"'
+        check "and the Network object is ok" \
+                'wait_for 50 "busctl get-property org.hostagent1 /org/hostagent1/network/kept org.hostagent1.Network State | grep -qw ok"'
+        systemctl stop hostagentd
+        journalctl -b --no-pager > "$S/journal2.txt"
+        echo "$PASS passed, $FAIL failed" >> "$R"
+        sync
+        exit 0
+fi
 
 # Install what cmake --install staged. tar keeps the merged-/usr symlinks
 # (/lib -> usr/lib) that a plain copy would trip over.
@@ -184,6 +206,18 @@ check "after the agent starts again, the lost bridge and VLAN are back" 'wait_fo
 check "and the deleted OVS bridge" 'wait_for 100 "ovs-vsctl br-exists ovsk"'
 out=$(setup '{"networks":{"tagged":{"remove":true},"bonded":{"remove":true},"ovsk":{"remove":true}}}')
 check "removing them all ($out)" '! ip link show tagged 2>/dev/null && ! ip link show bond0 2>/dev/null && ! ovs-vsctl br-exists ovsk'
+# A kernel refusal on a real host: nothing is left behind.
+before=$(ip -d addr)
+out=$(setup '{"networks":{"refused":{"uplink":"lo","addresses":["192.0.2.80/24"]}}}')
+check "a step the kernel refuses fails by name ($out)" 'echo "$out" | grep -q "set master lo refused"'
+check "and the host is as it was" '[ "$(ip -d addr)" = "$before" ]'
+# A network to keep across the reboot, confirmed in time.
+out=$(busctl call org.hostagent1 /org/hostagent1 org.hostagent1.Manager SetupNetworks 'sa{sv}' \
+        '{"networks":{"kept":{"uplink":"d0","vlan":300,"addresses":["192.0.2.70/24"]}}}' 1 confirm_timeout_sec u 60 2>&1)
+check "a change waiting for confirmation ($out)" 'ip link show d0.300 | grep -q "master kept"'
+check "confirmed in time" 'busctl call org.hostagent1 /org/hostagent1 org.hostagent1.Manager ConfirmNetworks'
+check "and kept in the state directory" 'grep -q "\"kept\"" /var/lib/hostagent/networks.json'
+touch "$PHASE_MARK" "$S/reboot-requested"
 
 systemctl stop hostagentd
 journalctl -b --no-pager > "$S/journal.txt"
