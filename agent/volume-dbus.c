@@ -14,7 +14,7 @@
 #include "storage-dbus.h"
 
 /* How often a copy's progress is carried over to its Job. */
-#define CLONE_PROGRESS_USEC (250ULL * 1000)
+#define CLONE_PROGRESS_USEC (100ULL * 1000)
 
 static bool is_uri(const char *location) {
         return strncmp(location, "nfs://", 6) == 0;
