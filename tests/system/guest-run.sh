@@ -211,6 +211,26 @@ before=$(ip -d addr)
 out=$(setup '{"networks":{"refused":{"uplink":"lo","addresses":["192.0.2.80/24"]}}}')
 check "a step the kernel refuses fails by name ($out)" 'echo "$out" | grep -q "set master lo refused"'
 check "and the host is as it was" '[ "$(ip -d addr)" = "$before" ]'
+# Unconfirmed, a change rolls back by itself.
+before=$(ip -d addr | sed -E 's/ [a-z_]+_timer +[0-9.]+//g')
+out=$(busctl call org.hostagent1 /org/hostagent1 org.hostagent1.Manager SetupNetworks 'sa{sv}' \
+        '{"networks":{"unconfirmed":{"uplink":"d1","vlan":400}}}' 1 confirm_timeout_sec u 3 2>&1)
+check "a change waiting for confirmation is applied ($out)" 'ip link show d1.400 | grep -q "master unconfirmed"'
+check "without ConfirmNetworks() it is rolled back" 'wait_for 100 "! ip link show unconfirmed 2>/dev/null && ! ip link show d1.400 2>/dev/null"'
+# Killed in the middle of a transaction (a failpoint holds it at step 3), the
+# agent is restarted by systemd and rolls back what was half done.
+systemctl set-environment HOSTAGENT_NET_FAILPOINT=pause:3
+systemctl restart hostagentd
+busctl call --timeout=120 org.hostagent1 /org/hostagent1 org.hostagent1.Manager SetupNetworks 'sa{sv}' \
+        '{"networks":{"halfway":{"uplink":"d2","vlan":500,"addresses":["192.0.2.90/24"]}}}' 0 >/dev/null 2>&1 &
+check "mid-way, the first steps took effect" 'wait_for 100 "ip link show halfway >/dev/null 2>&1 && grep -q \"\\\"done\\\":2\" /var/lib/hostagent/networks-journal.json"'
+systemctl kill --signal=KILL hostagentd
+systemctl unset-environment HOSTAGENT_NET_FAILPOINT
+check "after kill -9 systemd restarts the agent" 'wait_for 150 "systemctl is-active -q hostagentd"'
+check "which rolls back the half-done transaction" 'wait_for 150 "! ip link show halfway 2>/dev/null && ! ip link show d2.500 2>/dev/null"'
+check "and clears its journal" 'wait_for 50 "! test -e /var/lib/hostagent/networks-journal.json"'
+check "the host is as it was" '[ "$(ip -d addr | sed -E "s/ [a-z_]+_timer +[0-9.]+//g")" = "$before" ]'
+
 # A network to keep across the reboot, confirmed in time.
 out=$(busctl call org.hostagent1 /org/hostagent1 org.hostagent1.Manager SetupNetworks 'sa{sv}' \
         '{"networks":{"kept":{"uplink":"d0","vlan":300,"addresses":["192.0.2.70/24"]}}}' 1 confirm_timeout_sec u 60 2>&1)
