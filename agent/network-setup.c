@@ -452,6 +452,14 @@ int method_setup_networks(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = read_options(msg, t, error);
         if (r < 0)
                 goto fail;
+        r = compute_next(t);
+        if (r < 0)
+                goto fail;
+        /* Right after a start the recovery runs: the first caller waits for it, not refused. */
+        if (n->recovering && !n->queued) {
+                n->queued = t;
+                return 1;
+        }
         /* One transaction at a time, and none while one waits for its confirmation. */
         if (n->busy || n->awaiting_confirm) {
                 r = sd_bus_error_set(error, HOSTAGENT_ERROR_BUSY,
@@ -460,9 +468,6 @@ int method_setup_networks(sd_bus_message *msg, void *userdata, sd_bus_error *err
                                                          : "Another network change is being applied; retry when it ends");
                 goto fail;
         }
-        r = compute_next(t);
-        if (r < 0)
-                goto fail;
         r = worker_pool_submit(m->pool, WORKER_NORMAL, setup_work, setup_done, t);
         if (r < 0) {
                 r = manager_error_submit(m, r, error);
@@ -541,13 +546,28 @@ out:
 static void recover_done(int result, void *userdata) {
         Transaction *t = userdata;
         Manager *m = t->manager;
+        Networks *n = m->networks;
+        Transaction *queued = n->queued;
 
-        m->networks->busy = false;
+        n->busy = false;
+        n->recovering = false;
+        n->queued = NULL;
         if (result < 0)
                 log_error("The kept networks could not all be brought back: %s", t->message ?: strerror(-result));
         for (size_t i = 0; i < m->networks->n_configs; i++)
                 network_bus_emit_changed(m, &m->networks->configs[i], false);
         transaction_free(t);
+        if (queued) {
+                /* Planned against the set as it was when it came; the recovery kept that set. */
+                int r = worker_pool_submit(m->pool, WORKER_NORMAL, setup_work, setup_done, queued);
+                if (r < 0) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                        (void) manager_error_submit(m, r, &error);
+                        (void) bus_call_reply_error(&queued->call, &error);
+                        transaction_free(queued);
+                } else
+                        n->busy = true;
+        }
 }
 
 int network_recover(Manager *m) {
@@ -574,6 +594,7 @@ int network_recover(Manager *m) {
                 return r;
         }
         m->networks->busy = true;
+        m->networks->recovering = true;
         return 0;
 }
 
@@ -641,4 +662,13 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
         return sd_bus_reply_method_return(msg, "s",
                                           json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
                                                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void network_setup_discard(void *queued) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        Transaction *t = queued;
+
+        (void) bus_error_set_shutting_down(&error);
+        (void) bus_call_reply_error(&t->call, &error);
+        transaction_free(t);
 }

@@ -370,6 +370,8 @@ void networks_free(Manager *m) {
         networks_free_configs(n->previous, n->n_previous);
         net_plan_done(&n->pending_plan);
         free(n->failpoint);
+        if (n->queued)
+                network_setup_discard(n->queued);
         free(n);
         m->networks = NULL;
 }

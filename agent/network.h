@@ -38,6 +38,8 @@ typedef struct Networks {
         size_t n_configs;
         NetworkObject *objects;      /* one per config, same order */
         bool busy;                   /* a transaction runs on a worker */
+        bool recovering;             /* the start's recovery runs: calls wait for it */
+        void *queued;                /* the one SetupNetworks that waits for the recovery */
         bool awaiting_confirm;       /* applied, rolled back unless confirmed */
         NetPlan pending_plan;        /* what awaits confirmation */
         NetConfig *previous;         /* the configuration to return to */
