@@ -168,6 +168,31 @@ static void del_link(Builder *b, const NetHost *h, const char *link, const char 
         s->old_value = l->mtu;
 }
 
+static void address_step(Builder *b, NetStepKind kind, const char *link, const char *cidr) {
+        NetStep *s = add_step(b, kind, link);
+
+        if (s)
+                snprintf(s->arg, sizeof s->arg, "%s", cidr);
+}
+
+/* What the agent put on LINK before (OLD) and is no longer asked for (C) goes. */
+static void drop_old_addresses(Builder *b, const NetConfig *old, const NetConfig *c, const NetLink *link) {
+        for (size_t i = 0; old && link && i < old->n_addresses; i++) {
+                bool keep = false;
+                for (size_t j = 0; j < c->n_addresses; j++)
+                        keep = keep || streq(old->addresses[i], c->addresses[j]);
+                if (!keep && net_link_has_address(link, old->addresses[i]))
+                        address_step(b, NET_STEP_ADDR_DEL, c->name, old->addresses[i]);
+        }
+}
+
+/* What C asks for and LINK (NULL: not made yet) lacks is added. */
+static void add_new_addresses(Builder *b, const NetConfig *c, const NetLink *link) {
+        for (size_t i = 0; i < c->n_addresses; i++)
+                if (!link || !net_link_has_address(link, c->addresses[i]))
+                        address_step(b, NET_STEP_ADDR_ADD, c->name, c->addresses[i]);
+}
+
 static const NetConfig *find_config(const NetConfig *c, size_t n, const char *name) {
         for (size_t i = 0; i < n; i++)
                 if (streq(c[i].name, name))
@@ -302,17 +327,7 @@ static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const 
         if (port[0])
                 set_master(b, h, port, c->name);
         set_mtu(b, h, c->name, c->mtu);
-        /* Addresses: what is asked for, minus what the agent put there before and is no longer asked for. */
-        for (size_t i = 0; old && bridge && i < old->n_addresses; i++) {
-                bool keep = false;
-                for (size_t j = 0; j < c->n_addresses; j++)
-                        keep = keep || streq(old->addresses[i], c->addresses[j]);
-                if (!keep && net_link_has_address(bridge, old->addresses[i])) {
-                        NetStep *s = add_step(b, NET_STEP_ADDR_DEL, c->name);
-                        if (s)
-                                snprintf(s->arg, sizeof s->arg, "%s", old->addresses[i]);
-                }
-        }
+        drop_old_addresses(b, old, c, bridge);
         for (size_t i = 0; i < c->n_bond_slaves; i++)
                 set_up(b, h, c->bond_slaves[i], true);
         if (c->uplink[0])
@@ -320,12 +335,7 @@ static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const 
         if (c->vlan)
                 set_up(b, h, port, true);
         set_up(b, h, c->name, true);
-        for (size_t i = 0; i < c->n_addresses; i++)
-                if (!bridge || !net_link_has_address(bridge, c->addresses[i])) {
-                        NetStep *s = add_step(b, NET_STEP_ADDR_ADD, c->name);
-                        if (s)
-                                snprintf(s->arg, sizeof s->arg, "%s", c->addresses[i]);
-                }
+        add_new_addresses(b, c, bridge);
 }
 
 /* Bond modes by number, as an OVS bond step keeps its mode. */
@@ -460,23 +470,9 @@ static void build_ovs(Builder *b, const NetHost *h, const OvsState *ovs, const N
         }
         set_mtu(b, h, c->name, c->mtu);
         const NetLink *internal = net_host_find(h, c->name);
-        for (size_t i = 0; old && internal && i < old->n_addresses; i++) {
-                bool keep = false;
-                for (size_t j = 0; j < c->n_addresses; j++)
-                        keep = keep || streq(old->addresses[i], c->addresses[j]);
-                if (!keep && net_link_has_address(internal, old->addresses[i])) {
-                        NetStep *s = add_step(b, NET_STEP_ADDR_DEL, c->name);
-                        if (s)
-                                snprintf(s->arg, sizeof s->arg, "%s", old->addresses[i]);
-                }
-        }
+        drop_old_addresses(b, old, c, internal);
         set_up(b, h, c->name, true);
-        for (size_t i = 0; i < c->n_addresses; i++)
-                if (!internal || !net_link_has_address(internal, c->addresses[i])) {
-                        NetStep *s = add_step(b, NET_STEP_ADDR_ADD, c->name);
-                        if (s)
-                                snprintf(s->arg, sizeof s->arg, "%s", c->addresses[i]);
-                }
+        add_new_addresses(b, c, internal);
 }
 
 int net_plan_build(const NetConfig *current, size_t n_current, const NetDesired *desired, const NetHost *host,
