@@ -305,10 +305,16 @@ static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const 
                                 snprintf(s->arg, sizeof s->arg, "%s", c->bond_mode);
                 }
                 for (size_t i = 0; i < c->n_bond_slaves; i++) {
-                        /* The bonding driver takes slaves that are down. */
+                        /* The bonding driver takes slaves that are down; up again once they are in
+                         * (the snapshot still says "up", so this step is not left to set_up()). */
                         if (!streq(master_name(h, net_host_find(h, c->bond_slaves[i])), c->uplink)) {
+                                NetStep *s;
+
                                 set_up(b, h, c->bond_slaves[i], false);
                                 set_master(b, h, c->bond_slaves[i], c->uplink);
+                                s = add_step(b, NET_STEP_SET_UP, c->bond_slaves[i]);
+                                if (s)
+                                        s->value = 1;
                         }
                         set_mtu(b, h, c->bond_slaves[i], c->mtu);
                 }
@@ -328,8 +334,10 @@ static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const 
                 set_master(b, h, port, c->name);
         set_mtu(b, h, c->name, c->mtu);
         drop_old_addresses(b, old, c, bridge);
+        /* Slaves already in the bond (a change, a start after a reboot) are brought up too. */
         for (size_t i = 0; i < c->n_bond_slaves; i++)
-                set_up(b, h, c->bond_slaves[i], true);
+                if (streq(master_name(h, net_host_find(h, c->bond_slaves[i])), c->uplink))
+                        set_up(b, h, c->bond_slaves[i], true);
         if (c->uplink[0])
                 set_up(b, h, c->uplink, true);
         if (c->vlan)
