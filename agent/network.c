@@ -64,33 +64,44 @@ int networks_copy_configs(const NetConfig *src, size_t n, NetConfig **ret) {
         return 0;
 }
 
+static const NetConfig *find_in(const NetConfig *configs, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(configs[i].name, name))
+                        return &configs[i];
+        return NULL;
+}
+
+static bool config_equal(const NetConfig *a, const NetConfig *b) {
+        _cleanup_(json_object_putp) json_object *ja = net_config_to_json(a), *jb = net_config_to_json(b);
+
+        return ja && jb && json_object_equal(ja, jb);
+}
+
 void networks_set_configs(Manager *m, NetConfig *configs, size_t n_configs) {
         Networks *n = m->networks;
         NetworkObject *objects = calloc(n_configs + 1, sizeof *objects);
+        bool *changed = calloc(n_configs + 1, sizeof(bool));
 
-        if (!objects) {
+        if (!objects || !changed) {
                 log_error("Out of memory publishing networks");
                 networks_free_configs(configs, n_configs);
+                free(objects);
+                free(changed);
                 return;
         }
         for (size_t i = 0; i < n_configs; i++) {
                 objects[i] = (NetworkObject) { .manager = m, .config = &configs[i] };
                 (void) network_bus_path(configs[i].name, &objects[i].path);
         }
-        /* Withdraw what went, announce what came, tell the rest they may have changed. */
-        for (size_t i = 0; i < n->n_configs; i++) {
-                bool kept = false;
-                for (size_t j = 0; j < n_configs; j++)
-                        kept = kept || streq(n->configs[i].name, configs[j].name);
-                if (!kept && n->objects[i].path)
+        /* Withdraw what went, announce what came, and signal what changed. */
+        for (size_t i = 0; i < n->n_configs; i++)
+                if (!find_in(configs, n_configs, n->configs[i].name) && n->objects[i].path)
                         (void) sd_bus_emit_object_removed(m->bus, n->objects[i].path);
-        }
         for (size_t j = 0; j < n_configs; j++) {
-                bool existed = false;
-                for (size_t i = 0; i < n->n_configs; i++)
-                        existed = existed || streq(n->configs[i].name, configs[j].name);
-                if (!existed && objects[j].path)
+                const NetConfig *before = find_in(n->configs, n->n_configs, configs[j].name);
+                if (!before && objects[j].path)
                         (void) sd_bus_emit_object_added(m->bus, objects[j].path);
+                changed[j] = before && !config_equal(before, &configs[j]);
         }
         objects_free(n->objects, n->n_configs);
         networks_free_configs(n->configs, n->n_configs);
@@ -98,7 +109,9 @@ void networks_set_configs(Manager *m, NetConfig *configs, size_t n_configs) {
         n->n_configs = n_configs;
         n->objects = objects;
         for (size_t i = 0; i < n_configs; i++)
-                network_bus_emit_changed(m, &configs[i], true);
+                if (changed[i])
+                        network_bus_emit_changed(m, &configs[i], true);
+        free(changed);
 }
 
 /* Files */

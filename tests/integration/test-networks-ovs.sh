@@ -74,8 +74,14 @@ assert_contains "$(setup '{"networks":{"other":{"switch":"ovs","uplink":"up1"}}}
 assert_contains "$(call GetNetworkCapabilities)" '"ovs_bridges":[{"name":"ovsnet","datapath_type":"netdev","ports":[' \
         "GetNetworkCapabilities lists the OVS bridges"
 
-# A change: the uplink moves.
+# A change: the uplink moves, and subscribers are told.
+$B monitor --system org.hostagent1 > "$T/change-signals" 2>&1 &
+MON=$!; fixture_track $MON; sleep 0.3
 setup '{"networks":{"ovsnet":{"switch":"ovs","uplink":"up2","vlan":100,"addresses":["192.0.2.50/24"]}}}' >/dev/null
+sleep 0.3; kill $MON
+assert_eq 's "up2"' "$(nprop ovsnet Uplink)" "Uplink follows the change"
+assert_contains "$(grep -A12 'Member=PropertiesChanged' "$T/change-signals" | tr '\n' ' ')" '"Uplink"' \
+        "PropertiesChanged carried the new Uplink"
 s=$(show | tr -s ' \n' ' ')
 assert_contains "$s" "Port up2 Interface up2" "the new uplink is a port"
 assert_not_contains "$s" "Port up1 " "the old one is not"
