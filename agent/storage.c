@@ -90,11 +90,6 @@ size_t storage_pool_count(Manager *m) {
         return n;
 }
 
-void storage_foreach_pool(Manager *m, void (*fn)(Pool *p, void *userdata), void *userdata) {
-        for (Pool *p = m->pools; p; p = p->next)
-                fn(p, userdata);
-}
-
 Volume *pool_volume_find(Pool *p, const char *name) {
         for (size_t i = 0; i < p->n_volumes; i++)
                 if (streq(p->volumes[i]->info.name, name))

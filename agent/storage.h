@@ -107,5 +107,3 @@ void storage_pool_apply_listing(Pool *p, VolumeInfo *list, size_t n);
 
 /* The object paths of the VMs whose disks are VOLUME, NULL-terminated. */
 char **volume_users(Volume *v);
-
-void storage_foreach_pool(Manager *m, void (*fn)(Pool *p, void *userdata), void *userdata);

@@ -5,7 +5,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct nl_cache;
 struct nl_sock;
 
 typedef struct NetLink {
@@ -29,10 +28,6 @@ typedef struct NetHost {
 } NetHost;
 
 void net_host_done(NetHost *h);
-
-/* Builds the snapshot from libnl caches of links and addresses (the agent's
- * cache manager keeps such caches current). */
-int net_host_from_caches(struct nl_cache *links, struct nl_cache *addrs, NetHost *ret);
 
 /* Reads the snapshot through SK: blocks briefly on the kernel (workers). */
 int net_host_read(struct nl_sock *sk, NetHost *ret);
