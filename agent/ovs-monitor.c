@@ -2,7 +2,6 @@
 #include "ovs-monitor.h"
 
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <systemd/sd-event.h>
 
 #include "json-cleanup.h"
@@ -55,22 +54,14 @@ static int send_text(OvsMonitor *o, json_object *msg) {
 
 static void on_message(json_object *msg, void *userdata) {
         OvsMonitor *o = userdata;
-        json_object *method, *id, *params;
+        _cleanup_(json_object_putp) json_object *echo = ovsdb_echo_reply(msg);
+        json_object *method;
 
-        if (!json_object_object_get_ex(msg, "method", &method)) {
-                /* The reply to our monitor request carries the database as it is: read it. */
-                networks_refresh(o->manager);
-                return;
-        }
-        if (streq(json_object_get_string(method), "echo")) {
-                _cleanup_(json_object_putp) json_object *reply = json_object_new_object();
-                json_object_object_get_ex(msg, "params", &params);
-                json_object_object_get_ex(msg, "id", &id);
-                json_object_object_add(reply, "result", json_object_get(params));
-                json_object_object_add(reply, "error", NULL);
-                json_object_object_add(reply, "id", json_object_get(id));
-                (void) send_text(o, reply);
-        } else if (streq(json_object_get_string(method), "update"))
+        if (echo)
+                (void) send_text(o, echo);
+        /* An update, or the reply to our monitor request (the database as it is): read it again. */
+        else if (!json_object_object_get_ex(msg, "method", &method) ||
+                 streq(json_object_get_string(method), "update"))
                 networks_refresh(o->manager);
 }
 
@@ -92,22 +83,14 @@ static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userd
 
 static int try_connect(OvsMonitor *o) {
         const char *address = o->manager->options->ovsdb;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_(json_object_putp) json_object *msg = json_object_new_object();
         json_object *params, *tables, *t;
         int r;
 
-        if (strlen(address) - 5 >= sizeof sa.sun_path)
-                return -EINVAL;
-        strcpy(sa.sun_path, address + 5);
-        o->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        /* A local socket connects at once or not at all: this does not wait on the loop. */
+        o->fd = ovsdb_connect(address, true);
         if (o->fd < 0)
-                return -errno;
-        if (connect(o->fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
-                r = -errno;
-                disconnect(o);
-                return r;
-        }
+                return o->fd;
         r = ovsdb_reader_init(&o->reader);
         if (r < 0) {
                 disconnect(o);

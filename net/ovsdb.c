@@ -52,14 +52,14 @@ int ovsdb_reader_feed(OvsdbReader *r, const char *buf, size_t size, void (*fn)(j
         return 0;
 }
 
-int ovsdb_connect(const char *address) {
+int ovsdb_connect(const char *address, bool nonblocking) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd;
 
         if (strncmp(address, "unix:", 5) != 0 || strlen(address + 5) >= sizeof sa.sun_path)
                 return -EINVAL;
         strcpy(sa.sun_path, address + 5);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
         if (fd < 0)
                 return -errno;
         if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
@@ -103,20 +103,29 @@ typedef struct Waiter {
         json_object *reply;
 } Waiter;
 
+json_object *ovsdb_echo_reply(json_object *msg) {
+        json_object *method, *params = NULL, *id = NULL, *reply;
+
+        if (!json_object_object_get_ex(msg, "method", &method) || !streq(json_object_get_string(method), "echo"))
+                return NULL;
+        reply = json_object_new_object();
+        if (!reply)
+                return NULL;
+        json_object_object_get_ex(msg, "params", &params);
+        json_object_object_get_ex(msg, "id", &id);
+        json_object_object_add(reply, "result", json_object_get(params));
+        json_object_object_add(reply, "error", NULL);
+        json_object_object_add(reply, "id", json_object_get(id));
+        return reply;
+}
+
 static void on_message(json_object *msg, void *userdata) {
         Waiter *w = userdata;
-        json_object *id, *method;
+        json_object *id, *echo = ovsdb_echo_reply(msg);
 
-        /* The server's keepalive: answered, or it hangs up. */
-        if (json_object_object_get_ex(msg, "method", &method) && streq(json_object_get_string(method), "echo")) {
-                json_object *params = NULL, *reply = json_object_new_object();
-                json_object_object_get_ex(msg, "params", &params);
-                json_object_object_get_ex(msg, "id", &id);
-                json_object_object_add(reply, "result", json_object_get(params));
-                json_object_object_add(reply, "error", NULL);
-                json_object_object_add(reply, "id", json_object_get(id));
-                (void) send_json(w->fd, reply);
-                json_object_put(reply);
+        if (echo) {
+                (void) send_json(w->fd, echo);
+                json_object_put(echo);
                 return;
         }
         /* Replies are matched by id: an update may come first. */
@@ -308,7 +317,7 @@ static int change(const char *address, json_object *ops, unsigned timeout_ms, ch
         int fd, r;
 
         add_cfg_bump(ops);
-        fd = ovsdb_connect(address);
+        fd = ovsdb_connect(address, false);
         if (fd < 0) {
                 json_object_put(ops);
                 return failf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s: %s", address, strerror(-fd));
@@ -391,7 +400,7 @@ static json_object *row_uuid(const char *address, const char *table, const char 
                              char **ret_error) {
         json_object *ops = json_object_new_array(), *s = op("select", table), *cols = json_object_new_array(),
                     *result = NULL, *rows, *uuid = NULL;
-        int fd = ovsdb_connect(address);
+        int fd = ovsdb_connect(address, false);
 
         json_object_object_add(s, "where", where_name(name));
         json_object_array_add(cols, json_object_new_string("_uuid"));
@@ -563,7 +572,7 @@ int ovs_state_read(const char *address, unsigned timeout_ms, OvsState *ret, char
         json_object_array_add(ops, select_all("Bridge", bridge_cols));
         json_object_array_add(ops, select_all("Port", port_cols));
         json_object_array_add(ops, select_all("Interface", iface_cols));
-        fd = ovsdb_connect(address);
+        fd = ovsdb_connect(address, false);
         if (fd < 0) {
                 json_object_put(ops);
                 *ret = (OvsState) { .reachable = false };

@@ -16,8 +16,13 @@ void ovsdb_reader_done(OvsdbReader *r);
 int ovsdb_reader_feed(OvsdbReader *r, const char *buf, size_t size, void (*fn)(json_object *msg, void *userdata),
                       void *userdata);
 
-/* Connects to ADDRESS ("unix:/run/openvswitch/db.sock"). Returns an fd or -errno. */
-int ovsdb_connect(const char *address);
+/* Connects to ADDRESS ("unix:/run/openvswitch/db.sock"), NONBLOCKING for the
+ * event loop. Returns an fd or -errno. */
+int ovsdb_connect(const char *address, bool nonblocking);
+
+/* The reply to MSG when it is the server's "echo" keepalive (which must be
+ * answered, or the server hangs up); NULL for any other message. */
+json_object *ovsdb_echo_reply(json_object *msg);
 
 /* Runs OPS (an array of RFC 7047 operations, consumed) in one "transact"
  * on the Open_vSwitch database over FD and waits up to TIMEOUT_MS for its
