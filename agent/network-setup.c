@@ -120,6 +120,20 @@ static void read_ovs(Transaction *t, OvsState *ret) {
                 *ret = (OvsState) { .reachable = false };
 }
 
+/* Reads what a plan starts from (the links, Open vSwitch, what the kernel can
+ * build) and plans T's desired state against it. HOST and OVS stay the caller's to free. */
+static int plan_against_host(Transaction *t, const NetEnv *env, NetHost *host, OvsState *ovs) {
+        NetKernel kernel;
+        int r;
+
+        r = net_host_read(env->sk, host);
+        if (r < 0)
+                return r;
+        read_ovs(t, ovs);
+        net_kernel_probe(&kernel);
+        return net_plan_build(t->current, t->n_current, &t->desired, host, ovs, &kernel, env, &t->plan, &t->message);
+}
+
 /* Journal each step before it runs, and honour the test failpoints. */
 static int step_hook(size_t index, void *userdata) {
         Transaction *t = userdata;
@@ -142,7 +156,6 @@ static int setup_work(void *userdata) {
         _cleanup_(freep) char *undo_error = NULL;
         NetHost host = {};
         OvsState ovs = {};
-        NetKernel kernel;
         NetEnv env;
         int r;
 
@@ -150,14 +163,10 @@ static int setup_work(void *userdata) {
         if (r < 0)
                 return r;
         env = transaction_env(t, sk);
-        r = net_host_read(sk, &host);
-        if (r < 0)
-                goto out;
-        read_ovs(t, &ovs);
-        net_kernel_probe(&kernel);
-        r = net_plan_build(t->current, t->n_current, &t->desired, &host, &ovs, &kernel, &env, &t->plan, &t->message);
+        r = plan_against_host(t, &env, &host, &ovs);
         if (r < 0) {
-                t->input_error = true;
+                /* A refused plan is the caller's desired state; a failed read is ours. */
+                t->input_error = t->message != NULL;
                 goto out;
         }
         t->plan_text = net_plan_describe(&t->plan);
@@ -491,7 +500,6 @@ static int recover_work(void *userdata) {
         NetPlan plan = {};
         NetHost host = {};
         OvsState ovs = {};
-        NetKernel kernel;
         NetEnv env;
         size_t size;
         int r;
@@ -524,12 +532,7 @@ static int recover_work(void *userdata) {
         }
 
         /* The kept networks, made true again where the host lost them. */
-        r = net_host_read(sk, &host);
-        if (r < 0)
-                goto out;
-        read_ovs(t, &ovs);
-        net_kernel_probe(&kernel);
-        r = net_plan_build(t->current, t->n_current, &t->desired, &host, &ovs, &kernel, &env, &t->plan, &t->message);
+        r = plan_against_host(t, &env, &host, &ovs);
         if (r < 0 || t->plan.n_steps == 0)
                 goto out;
         log_notice("Re-applying %zu steps to bring back the kept networks", t->plan.n_steps);

@@ -619,6 +619,18 @@ static int do_link_add(struct nl_sock *sk, const char *name, const char *kind, c
         return r;
 }
 
+static int do_link_del(struct nl_sock *sk, const char *name) {
+        struct rtnl_link *l = NULL;
+        int r;
+
+        r = link_index(sk, name, &l);
+        if (r < 0)
+                return r;
+        r = net_errno(rtnl_link_delete(sk, l));
+        rtnl_link_put(l);
+        return r;
+}
+
 /* The bonding mode is set through sysfs while the bond has no slaves. */
 static int set_bond_mode(const char *bond, const char *mode) {
         char path[128];
@@ -714,48 +726,41 @@ static int do_addr(struct nl_sock *sk, const char *name, const char *cidr, bool 
         return r;
 }
 
-static int run_step(const NetEnv *env, const NetStep *s, bool undo) {
+/* RET_WHY (may stay NULL) gets what the other side said, beyond the errno: OVSDB's reason. */
+static int run_step(const NetEnv *env, const NetStep *s, bool undo, char **ret_why) {
         struct nl_sock *sk = env->sk;
-        _cleanup_(freep) char *why = NULL;
         int r;
 
         switch (s->kind) {
         case NET_STEP_OVS_BRIDGE_ADD:
         case NET_STEP_OVS_BRIDGE_DEL:
                 if (undo == (s->kind == NET_STEP_OVS_BRIDGE_ADD))
-                        return ovs_del_bridge(env->ovsdb, s->link, env->ovs_timeout_ms, &why);
-                return ovs_add_bridge(env->ovsdb, s->link, s->arg, s->value, env->ovs_timeout_ms, &why);
+                        return ovs_del_bridge(env->ovsdb, s->link, env->ovs_timeout_ms, ret_why);
+                return ovs_add_bridge(env->ovsdb, s->link, s->arg, s->value, env->ovs_timeout_ms, ret_why);
         case NET_STEP_OVS_PORT_ADD:
         case NET_STEP_OVS_PORT_DEL:
                 if (undo == (s->kind == NET_STEP_OVS_PORT_ADD))
-                        return ovs_del_port(env->ovsdb, s->arg, s->link, env->ovs_timeout_ms, &why);
-                return ovs_add_port(env->ovsdb, s->arg, s->link, s->value, env->ovs_timeout_ms, &why);
+                        return ovs_del_port(env->ovsdb, s->arg, s->link, env->ovs_timeout_ms, ret_why);
+                return ovs_add_port(env->ovsdb, s->arg, s->link, s->value, env->ovs_timeout_ms, ret_why);
         case NET_STEP_OVS_BOND_ADD: {
                 char slaves_text[sizeof s->arg], *slaves[NET_MAX_BOND_SLAVES], *save = NULL;
                 size_t n = 0;
 
                 if (undo)
-                        return ovs_del_port(env->ovsdb, s->old_arg, s->link, env->ovs_timeout_ms, &why);
+                        return ovs_del_port(env->ovsdb, s->old_arg, s->link, env->ovs_timeout_ms, ret_why);
                 snprintf(slaves_text, sizeof slaves_text, "%s", s->arg);
                 for (char *t = strtok_r(slaves_text, ",", &save); t && n < NET_MAX_BOND_SLAVES;
                      t = strtok_r(NULL, ",", &save))
                         slaves[n++] = t;
                 return ovs_add_bond(env->ovsdb, s->old_arg, s->link, slaves, n,
                                     s->value < ELEMENTSOF(bond_modes_ovs) - 1 ? bond_modes_ovs[s->value] : "active-backup",
-                                    env->ovs_timeout_ms, &why);
+                                    env->ovs_timeout_ms, ret_why);
         }
         case NET_STEP_BRIDGE_ADD:
         case NET_STEP_VLAN_ADD:
         case NET_STEP_BOND_ADD:
-                if (undo) {
-                        struct rtnl_link *l = NULL;
-                        r = link_index(sk, s->link, &l);
-                        if (r >= 0) {
-                                r = net_errno(rtnl_link_delete(sk, l));
-                                rtnl_link_put(l);
-                        }
-                        return r;
-                }
+                if (undo)
+                        return do_link_del(sk, s->link);
                 r = do_link_add(sk, s->link,
                                 s->kind == NET_STEP_BRIDGE_ADD ? "bridge" : s->kind == NET_STEP_VLAN_ADD ? "vlan" : "bond",
                                 s->arg, s->value, 0);
@@ -768,15 +773,8 @@ static int run_step(const NetEnv *env, const NetStep *s, bool undo) {
                         if (r >= 0 && streq(s->old_arg, "bond"))
                                 r = set_bond_mode(s->link, s->arg);
                         return r;
-                } else {
-                        struct rtnl_link *l = NULL;
-                        r = link_index(sk, s->link, &l);
-                        if (r >= 0) {
-                                r = net_errno(rtnl_link_delete(sk, l));
-                                rtnl_link_put(l);
-                        }
-                        return r;
                 }
+                return do_link_del(sk, s->link);
         case NET_STEP_SET_MASTER:
                 return do_set_master(sk, s->link, undo ? s->old_arg : s->arg);
         case NET_STEP_SET_MTU:
@@ -795,9 +793,9 @@ static int run_step(const NetEnv *env, const NetStep *s, bool undo) {
         }
 }
 
-static void describe_failure(char **ret_error, size_t index, const NetStep *s, bool undo, int r) {
+static void describe_failure(char **ret_error, size_t index, const NetStep *s, bool undo, int r, const char *why) {
         if (ret_error && asprintf(ret_error, "step %zu (%s%s %s%s%s): %s", index + 1, undo ? "undo " : "",
-                                  step_names[s->kind], s->link, *s->arg ? " " : "", s->arg, strerror(-r)) < 0)
+                                  step_names[s->kind], s->link, *s->arg ? " " : "", s->arg, why ?: strerror(-r)) < 0)
                 *ret_error = NULL;
 }
 
@@ -810,13 +808,14 @@ int net_plan_apply(const NetEnv *env, const NetPlan *p, size_t from, net_step_ho
                 if (hook) {
                         r = hook(i, userdata);
                         if (r < 0) {
-                                describe_failure(ret_error, i, &p->steps[i], false, r);
+                                describe_failure(ret_error, i, &p->steps[i], false, r, NULL);
                                 return r;
                         }
                 }
-                r = run_step(env, &p->steps[i], false);
+                _cleanup_(freep) char *why = NULL;
+                r = run_step(env, &p->steps[i], false, &why);
                 if (r < 0) {
-                        describe_failure(ret_error, i, &p->steps[i], false, r);
+                        describe_failure(ret_error, i, &p->steps[i], false, r, why);
                         return r;
                 }
                 *ret_done = i + 1;
@@ -828,13 +827,14 @@ int net_plan_undo(const NetEnv *env, const NetPlan *p, size_t done, bool best_ef
         int first = 0;
 
         for (size_t i = done; i > 0; i--) {
-                int r = run_step(env, &p->steps[i - 1], true);
+                _cleanup_(freep) char *why = NULL;
+                int r = run_step(env, &p->steps[i - 1], true, &why);
                 /* In recovery a step may never have happened: nothing there to undo. */
                 if (r < 0 && best_effort && (r == -ENODEV || r == -EEXIST || r == -EADDRNOTAVAIL))
                         continue;
                 if (r < 0 && first == 0) {
                         first = r;
-                        describe_failure(ret_error, i - 1, &p->steps[i - 1], true, r);
+                        describe_failure(ret_error, i - 1, &p->steps[i - 1], true, r, why);
                 }
                 if (r < 0 && !best_effort)
                         break;
