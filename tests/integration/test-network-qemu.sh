@@ -35,8 +35,7 @@ daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI" --ovsdb="$OVSDB" --ovs-datapath=n
 wait_until 60 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
 
 B="busctl --system"
-call() { local path=$1 method=$2; shift 2; gdbus call --system -d org.hostagent1 -o "$path" -m "$method" "$@" 2>&1; }
-gv_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
+call() { bus_call "$@"; }
 M() { local m=$1; shift; call /org/hostagent1 "org.hostagent1.Manager.$m" "$@"; }
 ports() { $B get-property org.hostagent1 /org/hostagent1/network/vmnet org.hostagent1.Network Ports; }
 

@@ -22,8 +22,7 @@ start() { daemon_start --libvirt-uri=test:///default --ovsdb="$OVSDB" "$@"; }
 start --ovs-datapath=netdev
 B="busctl --system"
 N=/org/hostagent1/network
-call() { gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m "org.hostagent1.Manager.$1" "${@:2}" 2>&1; }
-gv_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
+call() { bus_call /org/hostagent1 "org.hostagent1.Manager.$1" "${@:2}"; }
 setup() { call SetupNetworks "$(gv_string "$1")" "${2:-{\}}"; }
 nprop() { $B get-property org.hostagent1 "$N/$1" org.hostagent1.Network "$2" 2>&1; }
 show() { ovs-vsctl --db="$OVSDB" show | grep -v '^[0-9a-f-]*$'; }

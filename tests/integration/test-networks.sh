@@ -25,8 +25,7 @@ start() { daemon_start --libvirt-uri=test:///default --ovsdb="unix:$T/no-ovsdb.s
 start
 B="busctl --system"
 N=/org/hostagent1/network
-call() { gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m "org.hostagent1.Manager.$1" "${@:2}" 2>&1; }
-gv_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
+call() { bus_call /org/hostagent1 "org.hostagent1.Manager.$1" "${@:2}"; }
 setup() { call SetupNetworks "$(gv_string "$1")" "${2:-{\}}"; }
 nprop() { $B get-property org.hostagent1 "$N/$1" org.hostagent1.Network "$2" 2>&1; }
 # The host as the oracles print it, minus the bridge timers that tick by themselves,

@@ -11,7 +11,7 @@ daemon_start "${STARTARGS[@]}"
 B="busctl --system"
 P=/org/hostagent1/storage/pool1
 # Calls through gdbus, whose failures carry the error name; arguments are GVariant text.
-call() { local path=$1 method=$2; shift 2; gdbus call --system -d org.hostagent1 -o "$path" -m "$method" "$@" 2>&1; }
+call() { bus_call "$@"; }
 M() { local m=$1; shift; call /org/hostagent1 "org.hostagent1.Manager.$m" "$@"; }
 pool() { local m=$1; shift; call "$P" "org.hostagent1.StoragePool.$m" "$@"; }
 # Volume object paths escape what D-Bus paths cannot hold ("-" is "_2d"), as sd_bus_path_encode does.
@@ -23,7 +23,6 @@ pprop() { $B get-property org.hostagent1 "$P" org.hostagent1.StoragePool "$1" 2>
 vprop() { $B get-property org.hostagent1 "$P/$(enc "$1")" org.hostagent1.Volume "$2" 2>&1; }
 # One top-level field of qemu-img's JSON report (indented by four spaces).
 img() { qemu-img info --output=json -U "$1" | sed -n "s/^    \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p"; }
-gv_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
 create_pool() { gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.CreateStoragePool "$(gv_string "$1")" 2>&1; }
 
 # Bad pool specs: each refused with a named error naming the field; nothing made.

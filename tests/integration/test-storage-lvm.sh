@@ -36,8 +36,7 @@ STARTARGS=(--libvirt-uri=test:///default --run-dir="$T/run" --storage-check-inte
 daemon_start "${STARTARGS[@]}"
 B="busctl --system"
 P=/org/hostagent1/storage/$VG
-call() { local path=$1 method=$2; shift 2; gdbus call --system -d org.hostagent1 -o "$path" -m "$method" "$@" 2>&1; }
-gv_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
+call() { bus_call "$@"; }
 create_pool() { call /org/hostagent1 org.hostagent1.Manager.CreateStoragePool "$(gv_string "$1")"; }
 pool() { local m=$1; shift; call "$P" "org.hostagent1.StoragePool.$m" "$@"; }
 vol() { local v=$1 m=$2; shift 2; call "$P/$v" "org.hostagent1.Volume.$m" "$@"; }

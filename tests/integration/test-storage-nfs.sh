@@ -12,8 +12,7 @@ STARTARGS=(--libvirt-uri=test:///default --run-dir="$T/run" --storage-check-inte
 daemon_start "${STARTARGS[@]}"
 B="busctl --system"
 P=/org/hostagent1/storage/nfs1
-call() { local path=$1 method=$2; shift 2; gdbus call --system -d org.hostagent1 -o "$path" -m "$method" "$@" 2>&1; }
-gv_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
+call() { bus_call "$@"; }
 M() { local m=$1; shift; call /org/hostagent1 "org.hostagent1.Manager.$m" "$@"; }
 create_pool() { M CreateStoragePool "$(gv_string "$1")"; }
 pool() { local m=$1; shift; call "$P" "org.hostagent1.StoragePool.$m" "$@"; }

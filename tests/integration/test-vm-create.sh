@@ -12,7 +12,6 @@ VIRSH="virsh -q -c $LIBVIRT_TEST_URI"
 touch "$T/root.img" "$T/data.img"
 
 # gdbus reads arguments as GVariant text: quote them so any bytes pass verbatim.
-gv_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
 create() { gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.CreateVM "$(gv_string "$1")" 2>&1; }
 create_xml() { gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.CreateVMFromXML "$(gv_string "$1")" 2>&1; }
 domains() { $VIRSH list --all --name | sort | paste -sd' '; }

@@ -144,6 +144,12 @@ daemon_stop() {
         return $rc
 }
 
+# gv_string TEXT: TEXT as a GVariant string literal, for gdbus arguments (any bytes pass verbatim).
+gv_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
+
+# bus_call PATH INTERFACE.METHOD ARGS...: a call through gdbus, whose failures name the error.
+bus_call() { local path=$1 method=$2; shift 2; gdbus call --system -d org.hostagent1 -o "$path" -m "$method" "$@" 2>&1; }
+
 # prop NAME: one Manager property, as busctl prints it ("s \"x\"", "b true").
 prop() {
         busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager "$1"
