@@ -5,16 +5,17 @@
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 set +e
 
-# Three loop devices of our own, always detached again.
+# Three loop devices of our own, always detached again (the hook is in place
+# before the first is attached, so a failure half-way leaves none behind).
 LOOPS=()
+VG=hatvg$$
+FOREIGN=hatforeign$$
+fixture_on_exit 'for vg in $VG $FOREIGN; do vgremove -ff -y $vg >/dev/null 2>&1; done; [ ${#LOOPS[@]} -eq 0 ] || pvremove -ff -y "${LOOPS[@]}" >/dev/null 2>&1; for d in "${LOOPS[@]}"; do losetup -d $d; done'
 for i in 1 2 3; do
         truncate -s 256M "$T/disk$i.img"
         dev=$(losetup -f --show "$T/disk$i.img") || { echo "no free loop device" >&2; exit 1; }
         LOOPS+=("$dev")
 done
-VG=hatvg$$
-FOREIGN=hatforeign$$
-fixture_on_exit 'for vg in $VG $FOREIGN; do vgremove -ff -y $vg >/dev/null 2>&1; done; pvremove -ff -y "${LOOPS[@]}" >/dev/null 2>&1; for d in "${LOOPS[@]}"; do losetup -d $d; done'
 
 # LVM sees only our devices, keeps its locks and no backups of its own, and activates nothing.
 mkdir -p "$T/lvm/lock"
