@@ -246,16 +246,23 @@ static int lv_check_ours(const char *vg, const char *lv, uint64_t timeout_usec, 
         return 0;
 }
 
+/* "VG/LV" for the lvm2 commands, once the LV is known to be the agent's. */
+static int our_lv_target(const char *vg, const char *lv, uint64_t timeout_usec, char **ret, char **ret_message) {
+        int r = lv_check_ours(vg, lv, timeout_usec, ret_message);
+
+        if (r < 0)
+                return r;
+        return asprintf(ret, "%s/%s", vg, lv) < 0 ? -ENOMEM : 0;
+}
+
 int lvm_lv_extend(const char *vg, const char *lv, uint64_t size, uint64_t timeout_usec, char **ret_message) {
         _cleanup_(freep) char *target = NULL;
         char size_arg[32];
         int r;
 
-        r = lv_check_ours(vg, lv, timeout_usec, ret_message);
+        r = our_lv_target(vg, lv, timeout_usec, &target, ret_message);
         if (r < 0)
                 return r;
-        if (asprintf(&target, "%s/%s", vg, lv) < 0)
-                return -ENOMEM;
         snprintf(size_arg, sizeof size_arg, "%llub", (unsigned long long) size);
         char *argv[] = { "lvextend", "-L", size_arg, "--", target, NULL };
         return command_run_simple(argv, timeout_usec, NULL, ret_message);
@@ -265,11 +272,9 @@ int lvm_lv_remove(const char *vg, const char *lv, uint64_t timeout_usec, char **
         _cleanup_(freep) char *target = NULL;
         int r;
 
-        r = lv_check_ours(vg, lv, timeout_usec, ret_message);
+        r = our_lv_target(vg, lv, timeout_usec, &target, ret_message);
         if (r < 0)
                 return r;
-        if (asprintf(&target, "%s/%s", vg, lv) < 0)
-                return -ENOMEM;
         char *argv[] = { "lvremove", "--yes", "--", target, NULL };
         return command_run_simple(argv, timeout_usec, NULL, ret_message);
 }
