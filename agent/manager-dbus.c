@@ -353,6 +353,20 @@ typedef struct ListReply {
         int r;
 } ListReply;
 
+/* A string the agent already checked with bus_text_valid() (VM names are
+ * made bus-safe where they are read from libvirt): copied in without
+ * sd-bus checking its UTF-8 once more, which was a third of ListVMs' cost. */
+static int append_checked_string(sd_bus_message *m, const char *s) {
+        size_t len = strlen(s);
+        char *space;
+        int r;
+
+        r = sd_bus_message_append_string_space(m, len, &space);
+        if (r >= 0)
+                memcpy(space, s, len);
+        return r;
+}
+
 /* Field by field: the format-string path costs more than the data here,
  * and a 1000-VM list is the largest reply we send. */
 static void append_vm_entry(Vm *vm, void *userdata) {
@@ -365,12 +379,11 @@ static void append_vm_entry(Vm *vm, void *userdata) {
         if (r >= 0)
                 r = sd_bus_message_append_basic(m, SD_BUS_TYPE_OBJECT_PATH, vm->path);
         if (r >= 0)
-                r = sd_bus_message_append_basic(m, SD_BUS_TYPE_STRING, vm->info.uuid);
+                r = append_checked_string(m, vm->info.uuid);
         if (r >= 0)
-                r = sd_bus_message_append_basic(m, SD_BUS_TYPE_STRING, strempty(vm->info.name));
+                r = append_checked_string(m, strempty(vm->info.name));
         if (r >= 0)
-                r = sd_bus_message_append_basic(m, SD_BUS_TYPE_STRING,
-                                                vm_state_to_string(vm->info.state) ?: "nostate");
+                r = append_checked_string(m, vm_state_to_string(vm->info.state) ?: "nostate");
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         l->r = r;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-text.h"
 #include "libvirt-error.h"
 #include "macro.h"
 
@@ -35,9 +36,11 @@ static xmlNodePtr child(xmlNodePtr parent, const char *name) {
         return NULL;
 }
 
+/* Everything read from the XML may end up in a D-Bus string: libvirt and
+ * XML accept characters sd-bus refuses, and those become U+FFFD here. */
 static char *prop_dup(xmlNodePtr n, const char *name) {
         xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
-        char *r = v ? strdup((const char *) v) : NULL;
+        char *r = bus_text_dup((const char *) v);
 
         xmlFree(v);
         return r;
@@ -45,7 +48,7 @@ static char *prop_dup(xmlNodePtr n, const char *name) {
 
 static char *content_dup(xmlNodePtr n) {
         xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
-        char *r = v ? strdup((const char *) v) : NULL;
+        char *r = bus_text_dup((const char *) v);
 
         xmlFree(v);
         return r;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include "bus-text.h"
 #include "macro.h"
 
 static void nfs_destroy_contextp(struct nfs_context **p) {
@@ -77,8 +78,9 @@ int nfs_export_list(const NfsExport *e, char ***ret_names, char **ret_message) {
         while (!oom && (ent = nfs_readdir(nfs, dir))) {
                 char **grown;
 
-                /* Hidden files are qemu-img's and editors' temporaries, not volumes. */
-                if (ent->name[0] == '.' || !S_ISREG(ent->mode))
+                /* Hidden files are qemu-img's and editors' temporaries, not volumes;
+                 * a name no D-Bus string can carry could not be named in a call. */
+                if (ent->name[0] == '.' || !bus_text_valid(ent->name) || !S_ISREG(ent->mode))
                         continue;
                 grown = realloc(names, (n + 2) * sizeof(char *));
                 if (!grown) {

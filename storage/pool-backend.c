@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include "bus-text.h"
 #include "command.h"
 #include "fs-util.h"
 #include "lvm.h"
@@ -350,8 +351,9 @@ static int list_file_names(const PoolSpec *spec, const PoolEnv *env, char ***ret
                 char **grown;
                 struct stat st;
 
-                /* Hidden files are temporaries (ours and qemu-img's), not volumes. */
-                if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                /* Hidden files are temporaries (ours and qemu-img's), not volumes;
+                 * a name no D-Bus string can carry could not be named in a call. */
+                if (de->d_name[0] == '.' || !bus_text_valid(de->d_name) || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
                     !S_ISREG(st.st_mode))
                         continue;
                 grown = realloc(names, (n + 2) * sizeof(char *));

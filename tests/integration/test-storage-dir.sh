@@ -146,6 +146,12 @@ assert_eq "()" "$(pool Refresh)" "Refresh"
 assert_eq 's "qcow2"' "$(vprop outsider Format)" "a volume made by qemu-img outside the agent appears"
 # As in libvirt's dir pools, any regular file is a volume: qemu-img reads it as raw.
 assert_eq 's "raw"' "$(vprop notes Format)" "a plain file is a raw volume"
+# A file name no D-Bus string can carry (not UTF-8) is left out, not fatal.
+echo x > "$T/pools/one/"$'bad-\xff'
+assert_eq "()" "$(pool Refresh)" "Refresh with a file whose name is not UTF-8"
+assert_eq 's "raw"' "$(vprop notes Format)" "the pool's volumes are still there"
+assert_not_contains "$($B tree org.hostagent1)" "bad" "and the unnamable file is no volume"
+rm "$T/pools/one/"$'bad-\xff'
 rm "$T/pools/one/outsider"
 pool Refresh >/dev/null
 assert_contains "$(vprop outsider Format)" "nknown object" "a volume removed outside the agent goes away"

@@ -95,6 +95,22 @@ $VIRSH destroy transient1 >/dev/null
 wait_until 10 grep -q "InterfacesRemoved (objectpath '$TR'" "$T/monitor.log" \
         && ok "a transient VM goes away when it stops" || fail "transient VM not withdrawn"
 
+# libvirt accepts names sd-bus refuses (U+FDD0 is a Unicode noncharacter):
+# such a VM is shown with U+FFFD in its place, and the others stay listed.
+printf "<domain type='test'><name>odd-\xef\xb7\x90</name><uuid>22222222-3333-4444-5555-666666666666</uuid><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>" \
+        > "$T/odd.xml"
+$VIRSH define "$T/odd.xml" >/dev/null
+ODD=/org/hostagent1/vm/_322222222_2d3333_2d4444_2d5555_2d666666666666
+wait_until 10 grep -q "InterfacesAdded (objectpath '$ODD'" "$T/monitor.log" \
+        && ok "a VM whose name sd-bus refuses is announced" || fail "no InterfacesAdded for the odd name"
+out=$(gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.ListVMs 2>&1)
+assert_contains "$out" "'odd-"$'\xef\xbf\xbd'"'" "ListVMs answers, showing the refused character as U+FFFD"
+assert_contains "$out" "'vm1'" "and the other VMs with it"
+assert_eq "s \"odd-\\357\\277\\275\"" "$(vm_prop $ODD Name)" "its Name property reads"
+$VIRSH undefine 22222222-3333-4444-5555-666666666666 >/dev/null
+wait_until 10 grep -q "InterfacesRemoved (objectpath '$ODD'" "$T/monitor.log" \
+        && ok "and it goes away when undefined" || fail "odd VM not withdrawn"
+
 # Refusals: named, explained, nothing changed.
 out=$(vm_call $VM1 Start)
 assert_contains "$out" "org.hostagent1.Error.InvalidState" "Start on a running VM is InvalidState"
