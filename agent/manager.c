@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-auth.h"
 #include "bus-error.h"
 #include "fs-util.h"
 #include "libvirt-error.h"
@@ -220,6 +221,7 @@ Manager *manager_free(Manager *m) {
         if (m->mailbox)
                 mailbox_dispatch(m->mailbox);
 
+        bus_auth_done();
         m->bus = sd_bus_flush_close_unref(m->bus);
         if (pool_stopped) {
                 m->pool = worker_pool_free(m->pool);
@@ -281,6 +283,10 @@ int manager_startup(Manager *m) {
         r = manager_bus_register(m);
         if (r < 0)
                 return r;
+        /* Last: its filter must run before the filters that authorize. */
+        r = bus_auth_install(m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot install the caller identity filter: %m");
         r = storage_start(m);
         if (r < 0)
                 return r;

@@ -63,6 +63,14 @@ wait_until 5 grep -q "'LogLevel': <'debug'>" "$T/monitor.log"
 assert_contains "$(cat "$T/monitor.log")" "PropertiesChanged ('org.hostagent1.Manager', {'LogLevel': <'debug'>}" \
         "PropertiesChanged announces the new LogLevel"
 
+# A new caller's first write waits while the bus daemon is asked who it is;
+# its later calls, sent at once, still run after it and in order.
+out=$("$BUS_PIPELINE" "set LogLevel notice" "get LogLevel" "set LogLevel info" "get LogLevel" | paste -sd' ')
+assert_eq "1:ok 2:notice 3:ok 4:info" "$out" "pipelined writes and reads of one caller are answered in order"
+out=$(nobody "$BUS_PIPELINE" "set LogLevel debug" "get LogLevel" | paste -sd' ')
+assert_eq "1:org.freedesktop.DBus.Error.AccessDenied 2:info" "$out" \
+        "a pipelined unprivileged write is denied, and the read after it sees nothing changed"
+
 # The policy: nobody but root may own the name.
 out=$(nobody busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
         RequestName su org.hostagent1 0 2>&1)
