@@ -48,6 +48,8 @@ typedef struct Manager {
         /* Storage (storage.c) */
         struct Pool *pools;
         bool pool_creating;          /* one CreateStoragePool at a time */
+        bool storage_writing;        /* storage-save.c: the state file is being written */
+        struct SaveWaiter *storage_save_waiting; /* served by the next write */
 
         /* Networks (network.c) */
         struct Networks *networks;

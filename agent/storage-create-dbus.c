@@ -6,6 +6,7 @@
 #include "manager-dbus.h"
 #include "manager.h"
 #include "storage-dbus.h"
+#include "storage-save.h"
 
 typedef struct CreatePoolCall {
         BusCall call;   /* first */
@@ -16,6 +17,7 @@ typedef struct CreatePoolCall {
         VolumeInfo *volumes;
         size_t n_volumes;
         char *message;
+        char *pool_path;   /* the new pool's, answered once it is kept */
 } CreatePoolCall;
 
 /* Only for a call that was submitted: it holds the one creation slot. */
@@ -27,6 +29,7 @@ static void create_pool_call_free(CreatePoolCall *c) {
         pool_spec_done(&c->spec);
         volume_info_array_free(c->volumes, c->n_volumes);
         free(c->message);
+        free(c->pool_path);
         free(c);
 }
 
@@ -46,6 +49,18 @@ static int create_pool_work(void *userdata) {
         return r;
 }
 
+/* The pool is in the state file: it comes back after a restart. */
+static void create_pool_saved(void *userdata) {
+        CreatePoolCall *c = userdata;
+
+        if (c->pool_path)
+                (void) bus_call_reply_path(&c->call, c->pool_path);
+        else
+                (void) bus_call_reply_error(&c->call, &SD_BUS_ERROR_MAKE_CONST(SD_BUS_ERROR_NO_MEMORY,
+                                                                                "Out of memory"));
+        create_pool_call_free(c);
+}
+
 static void create_pool_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         CreatePoolCall *c = userdata;
@@ -59,8 +74,8 @@ static void create_pool_done(int result, void *userdata) {
                 if (result >= 0) {
                         log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", p->path), "Created storage pool %s (%s, %s)",
                                    p->spec.name, pool_type_to_string(p->spec.type), p->source);
-                        (void) bus_call_reply_path(&c->call, p->path);
-                        create_pool_call_free(c);
+                        c->pool_path = strdup(p->path);
+                        storage_save(m, create_pool_saved, c);
                         return;
                 }
         }

@@ -7,6 +7,7 @@
 #include "manager.h"
 #include "storage-call.h"
 #include "storage-dbus.h"
+#include "storage-save.h"
 
 static const char *const volume_formats[] = { "qcow2", "raw", NULL };
 static const char *const preallocations[] = { "off", "metadata", "falloc", "full", NULL };
@@ -48,6 +49,15 @@ static int create_volume_work(void *userdata) {
 
         return pool_backend_volume_create(&c->pool->spec, &c->env, c->name, c->size, c->format, c->backing,
                                           c->preallocation, &c->info, &c->message);
+}
+
+/* The empty reply of a pool operation whose outcome the state file keeps:
+ * sent once the file is written, so it survives a restart. */
+static void reply_when_saved(void *userdata) {
+        StorageCall *c = userdata;
+
+        (void) bus_call_reply_empty(&c->call);
+        storage_call_free(c);
 }
 
 static void create_volume_done(int result, void *userdata) {
@@ -232,20 +242,21 @@ static void refresh_done(int result, void *userdata) {
                 storage_call_free(c);
                 return;
         }
-        if (activate && !p->enabled) {
-                p->enabled = true;
-                if (storage_save(p->manager) < 0)
-                        log_warning("Cannot keep pool %s active across restarts", p->spec.name);
-        }
         p->prepared = true;
         pool_update_status(p, &c->status);
         pool_set_state(p, c->status.degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE,
                        c->status.degraded ? "a device of the volume group is missing" : NULL);
         storage_pool_apply_listing(p, c->volumes, c->n_volumes);
+        if (activate && !p->enabled) {
+                /* To be active after a restart too: answered once that is kept. */
+                p->enabled = true;
+                storage_pool_arm_checks(p);
+                storage_save(p->manager, reply_when_saved, c);
+                return;
+        }
         if (activate)
                 storage_pool_arm_checks(p);
-        (void) bus_call_reply_empty(&c->call);
-        storage_call_free(c);
+        reply_when_saved(c);
 }
 
 static int refresh_submit(sd_bus_message *msg, Pool *p, bool activate, sd_bus_error *error) {
@@ -340,13 +351,9 @@ static void release_done(int result, void *userdata) {
         if (delete) {
                 log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", p->path), "Deleted storage pool %s", p->spec.name);
                 storage_pool_remove(p);
-        } else {
+        } else
                 pool_set_enabled(p, false);
-                if (storage_save(p->manager) < 0)
-                        log_warning("Cannot keep pool %s inactive across restarts", p->spec.name);
-        }
-        (void) bus_call_reply_empty(&c->call);
-        storage_call_free(c);
+        storage_save(p->manager, reply_when_saved, c);
 }
 
 static int release_submit(sd_bus_message *msg, Pool *p, bool delete, sd_bus_error *error) {

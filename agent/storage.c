@@ -416,7 +416,6 @@ static Pool *pool_new(Manager *m, PoolSpec *spec, bool enabled) {
 int storage_pool_add(Manager *m, PoolSpec *spec, const PoolStatus *status, VolumeInfo *volumes, size_t n_volumes,
                      Pool **ret) {
         Pool *p = pool_new(m, spec, true);
-        int r;
 
         if (!p)
                 return -ENOMEM;
@@ -428,10 +427,6 @@ int storage_pool_add(Manager *m, PoolSpec *spec, const PoolStatus *status, Volum
         p->state_message = strdup("");
         pool_bus_added(p);
         storage_pool_apply_listing(p, volumes, n_volumes);
-        r = storage_save(m);
-        if (r < 0)
-                log_error_errno(r, "Cannot keep the new pool %s in %s: %m; it is lost at the next restart",
-                                p->spec.name, STORAGE_STATE_FILE);
         storage_pool_arm_checks(p);
         *ret = p;
         return 0;
@@ -439,7 +434,6 @@ int storage_pool_add(Manager *m, PoolSpec *spec, const PoolStatus *status, Volum
 
 void storage_pool_remove(Pool *p) {
         Manager *m = p->manager;
-        int r;
 
         for (Pool **q = &m->pools; *q; q = &(*q)->next)
                 if (*q == p) {
@@ -452,38 +446,7 @@ void storage_pool_remove(Pool *p) {
         pool_bus_removed(p);
         p->removed = true;
         p->check_timer = sd_event_source_disable_unref(p->check_timer);
-        r = storage_save(m);
-        if (r < 0)
-                log_error_errno(r, "Cannot update %s: %m; pool %s may come back at the next restart",
-                                STORAGE_STATE_FILE, p->spec.name);
         pool_unref(p);
-}
-
-/* The state file: {"pools":[{"spec":{...},"enabled":true}, ...]}. Small,
- * local and written rarely: written from the loop. */
-int storage_save(Manager *m) {
-        _cleanup_(json_object_putp) json_object *root = json_object_new_object();
-        _cleanup_(freep) char *path = NULL;
-        json_object *pools = json_object_new_array();
-        const char *text;
-
-        if (!root || !pools) {
-                json_object_put(pools);
-                return -ENOMEM;
-        }
-        json_object_object_add(root, "pools", pools);
-        for (Pool *p = m->pools; p; p = p->next) {
-                json_object *entry = json_object_new_object();
-                if (!entry)
-                        return -ENOMEM;
-                json_object_object_add(entry, "spec", json_object_get(p->spec.normalized));
-                json_object_object_add(entry, "enabled", json_object_new_boolean(p->enabled));
-                json_object_array_add(pools, entry);
-        }
-        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (asprintf(&path, "%s/%s", m->options->state_dir, STORAGE_STATE_FILE) < 0)
-                return -ENOMEM;
-        return atomic_file_write(path, text, strlen(text), 0600);
 }
 
 static int storage_load(Manager *m) {

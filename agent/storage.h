@@ -79,10 +79,12 @@ Pool *storage_pool_find(Manager *m, const char *name);
 Pool *storage_pool_find_by_path(Manager *m, const char *path);
 size_t storage_pool_count(Manager *m);
 
-/* Adds a new pool (prepared by the caller) to the model and the bus, and keeps it. */
+/* Adds a new pool (prepared by the caller) to the model and the bus; the
+ * caller keeps it with storage_save(). */
 int storage_pool_add(Manager *m, PoolSpec *spec, const PoolStatus *status, VolumeInfo *volumes, size_t n_volumes,
                      Pool **ret);
-/* Takes the pool off the bus and out of the state file. */
+/* Takes the pool off the bus and out of the model; the caller drops it from
+ * the state file with storage_save(). */
 void storage_pool_remove(Pool *p);
 
 void pool_set_state(Pool *p, PoolState state, const char *message);
@@ -91,7 +93,6 @@ void pool_check_soon(Pool *p, bool refresh);
 void pool_set_enabled(Pool *p, bool enabled);
 /* Schedules the next health check one interval from now. */
 void storage_pool_arm_checks(Pool *p);
-int storage_save(Manager *m);
 
 Volume *pool_volume_find(Pool *p, const char *name);
 Volume *storage_volume_find_by_path(Manager *m, const char *path);

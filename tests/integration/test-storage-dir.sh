@@ -184,11 +184,35 @@ sleep 0.3; kill $MON
 assert_contains "$(grep -A8 'Member=StateChanged' "$T/health-signals" | tr '\n' ' ')" '"unreachable"' "StateChanged unreachable was signalled"
 assert_contains "$(grep -A8 'Member=StateChanged' "$T/health-signals" | tr '\n' ' ')" '"active"' "StateChanged active was signalled"
 
+# Two pools deactivated at once: each reply comes when the state file keeps it.
+for n in two three; do
+        mkdir -p "$T/pools/$n"
+        create_pool "{\"name\":\"$n\",\"type\":\"dir\",\"path\":\"$T/pools/$n\"}" >/dev/null
+done
+# at_once METHOD POOL...: calls METHOD on every POOL at the same time; prints the replies.
+at_once() {
+        local method=$1 pids=() n; shift
+        for n in "$@"; do
+                call /org/hostagent1/storage/$n org.hostagent1.StoragePool.$method > "$T/at-once-$n" &
+                pids+=($!)
+        done
+        wait "${pids[@]}"
+        for n in "$@"; do cat "$T/at-once-$n"; done | paste -sd' '
+}
+assert_eq "() ()" "$(at_once Deactivate two three)" "two Deactivate calls at once"
+assert_eq 2 "$(tr -d ' \n' < "$T/state/storage-pools.json" | grep -o '"enabled":false' | wc -l)" \
+        "the state file has both inactive by the time they answered"
+
 # A restart keeps everything: the pool and its volumes come back from the state file.
 daemon_stop || fail "hostagentd exited with an error"
 daemon_start "${STARTARGS[@]}"
 wait_until 15 sh -c "$B get-property org.hostagent1 $P org.hostagent1.StoragePool State | grep -q '\"active\"'"
 assert_contains "$(M ListStoragePools)" "'pool1', 'dir', 'active'" "the pool is back after a restart"
+assert_contains "$(M ListStoragePools)" "'two', 'dir', 'inactive'" "a deactivated pool is back, inactive"
+assert_contains "$(M ListStoragePools)" "'three', 'dir', 'inactive'" "and the other one too"
+assert_eq "() ()" "$(at_once Delete two three)" "two Delete calls at once"
+assert_not_contains "$(cat "$T/state/storage-pools.json")" '"two"' "the state file forgot one"
+assert_not_contains "$(cat "$T/state/storage-pools.json")" '"three"' "and the other"
 assert_eq 't 2097152' "$(vprop flat CapacityBytes)" "its volumes are back too"
 assert_eq 's "base"' "$(vprop top BackingVolume)" "with their backing volumes"
 
