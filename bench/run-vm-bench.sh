@@ -57,15 +57,29 @@ n_vms=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manag
 path_of() { busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetVM s "$1" | cut -d'"' -f2; }
 lv_path_of() { busctl --system call org.libvirt /org/libvirt/QEMU org.libvirt.Connect DomainLookupByName s "$1" | cut -d'"' -f2; }
 echo
-"$build/bench/vm-bench" "$calls" "$(path_of bench-5)" "$(lv_path_of bench-5)" "$(path_of bench-0)" "$(lv_path_of bench-0)"
+BENCH_BUS_PID=$BUS_PID BENCH_HOSTAGENTD_PID=$DAEMON_PID BENCH_LIBVIRT_DBUS_PID=$LVD_PID \
+        "$build/bench/vm-bench" "$calls" "$(path_of bench-5)" "$(lv_path_of bench-5)" "$(path_of bench-0)" "$(lv_path_of bench-0)"
 
 sleep 3   # let the daemon go quiet: it hands freed heap back after 2 s
 rss() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+rollup() { awk -v k="$2:" '$1 == k { s += $2 } END { print s }' "/proc/$1/smaps_rollup"; }
+private() { echo $(($(rollup "$1" Private_Clean) + $(rollup "$1" Private_Dirty))); }
 echo
 printf 'hostagentd startup with %s VMs: READY=1 after %d ms, Ready=true (all VMs read) after %d ms\n' "$n_vms" \
         $(((t_ready - t0) / 1000000)) $(((t_loaded - t0) / 1000000))
-printf '%-14s %12s %12s %8s\n' "memory" "VmRSS KiB" "VmHWM KiB" "threads"
+# The floor: a libvirt client that only mirrors the domains (connection,
+# lifecycle events, every domain's state and XML), nothing else.
+read -r floor_rss floor_pss floor_private < <("$build/bench/libvirt-floor" "$LIBVIRT_QEMU_URI")
+printf '%-34s %10s %10s %10s %10s %8s\n' "memory (KiB)" "VmRSS" "VmHWM" "Pss" "private" "threads"
 for who in "hostagentd:$DAEMON_PID" "libvirt-dbus:$LVD_PID"; do
         name=${who%%:*}; pid=${who##*:}
-        printf '%-14s %12s %12s %8s\n' "$name" "$(rss "$pid" VmRSS)" "$(rss "$pid" VmHWM)" "$(rss "$pid" Threads)"
+        printf '%-34s %10s %10s %10s %10s %8s\n' "$name" "$(rss "$pid" VmRSS)" "$(rss "$pid" VmHWM)" \
+                "$(rollup "$pid" Pss)" "$(private "$pid")" "$(rss "$pid" Threads)"
+done
+printf '%-34s %10s %10s %10s %10s %8s\n' "libvirt floor (a bare libvirt client)" "$floor_rss" "-" "$floor_pss" \
+        "$floor_private" "-"
+for who in "hostagentd:$DAEMON_PID" "libvirt-dbus:$LVD_PID"; do
+        name=${who%%:*}; pid=${who##*:}
+        printf '%s above the libvirt floor: VmRSS +%d KiB, private +%d KiB\n' "$name" \
+                $(($(rss "$pid" VmRSS) - floor_rss)) $(($(private "$pid") - floor_private))
 done
