@@ -32,6 +32,7 @@ static const char *const step_names[_NET_STEP_MAX] = {
         [NET_STEP_OVS_PORT_ADD] = "add ovs port",
         [NET_STEP_OVS_PORT_DEL] = "remove ovs port",
         [NET_STEP_OVS_BOND_ADD] = "add ovs bond",
+        [NET_STEP_OVS_BOND_DEL] = "remove ovs bond",
 };
 
 void net_plan_done(NetPlan *p) {
@@ -367,6 +368,34 @@ static void ovs_port_step(Builder *b, NetStepKind kind, const char *port, const 
         }
 }
 
+/* The bond port of network C on its bridge: made, or taken away so that its
+ * undo makes it again as the bond it was (not as a plain port). */
+static void ovs_bond_step(Builder *b, NetStepKind kind, const NetConfig *c) {
+        NetStep *s = add_step(b, kind, c->uplink);
+        size_t used = 0;
+
+        if (!s)
+                return;
+        snprintf(s->old_arg, sizeof s->old_arg, "%s", c->name);
+        for (size_t i = 0; i < c->n_bond_slaves; i++)
+                used += (size_t) snprintf(s->arg + used, sizeof s->arg - used, "%s%s", i ? "," : "", c->bond_slaves[i]);
+        for (size_t i = 0; bond_modes_ovs[i]; i++)
+                if (streq(bond_modes_ovs[i], c->bond_mode))
+                        s->value = (unsigned) i;
+}
+
+/* Takes network OLD's uplink off its bridge. */
+static void ovs_uplink_del_step(Builder *b, const OvsBridge *bridge, const NetConfig *old) {
+        const OvsPort *p = ovs_bridge_port(bridge, old->uplink);
+
+        if (!p)
+                return;
+        if (old->n_bond_slaves)
+                ovs_bond_step(b, NET_STEP_OVS_BOND_DEL, old);
+        else
+                ovs_port_step(b, NET_STEP_OVS_PORT_DEL, old->uplink, old->name, p->tag);
+}
+
 static void build_ovs_remove(Builder *b, const NetHost *h, const OvsState *ovs, const NetConfig *old) {
         const OvsBridge *bridge = ovs_state_bridge(ovs, old->name);
         const NetLink *internal = net_host_find(h, old->name);
@@ -384,11 +413,8 @@ static void build_ovs_remove(Builder *b, const NetHost *h, const OvsState *ovs, 
                 if (s)
                         snprintf(s->arg, sizeof s->arg, "%s", internal->addresses[i]);
         }
-        if (bridge && old->uplink[0]) {
-                const OvsPort *p = ovs_bridge_port(bridge, old->uplink);
-                if (p)
-                        ovs_port_step(b, NET_STEP_OVS_PORT_DEL, old->uplink, old->name, p->tag);
-        }
+        if (bridge && old->uplink[0])
+                ovs_uplink_del_step(b, bridge, old);
         if (bridge) {
                 const OvsPort *own = ovs_bridge_port(bridge, old->name);
                 NetStep *s = add_step(b, NET_STEP_OVS_BRIDGE_DEL, old->name);
@@ -444,8 +470,8 @@ static void build_ovs(Builder *b, const NetHost *h, const OvsState *ovs, const N
         if (uplink && uplink->master && !owner && !streq(master_name(h, uplink), "ovs-system"))
                 return fail(b, -EINVAL, field, "%s is a port of %s already", c->uplink, master_name(h, uplink));
 
-        if (old && old->uplink[0] && !streq(old->uplink, c->uplink) && ovs_bridge_port(bridge, old->uplink))
-                ovs_port_step(b, NET_STEP_OVS_PORT_DEL, old->uplink, c->name, ovs_bridge_port(bridge, old->uplink)->tag);
+        if (old && old->uplink[0] && !streq(old->uplink, c->uplink) && bridge)
+                ovs_uplink_del_step(b, bridge, old);
         if (!bridge) {
                 NetStep *s = add_step(b, NET_STEP_OVS_BRIDGE_ADD, c->name);
                 if (s) {
@@ -455,17 +481,7 @@ static void build_ovs(Builder *b, const NetHost *h, const OvsState *ovs, const N
         }
         /* The uplink is a trunk: the network's VLAN tags its own port and the VMs'. */
         if (c->n_bond_slaves && !(bridge && ovs_bridge_port(bridge, c->uplink))) {
-                NetStep *s = add_step(b, NET_STEP_OVS_BOND_ADD, c->uplink);
-                if (s) {
-                        size_t used = 0;
-                        snprintf(s->old_arg, sizeof s->old_arg, "%s", c->name);
-                        for (size_t i = 0; i < c->n_bond_slaves; i++)
-                                used += (size_t) snprintf(s->arg + used, sizeof s->arg - used, "%s%s", i ? "," : "",
-                                                          c->bond_slaves[i]);
-                        for (size_t i = 0; bond_modes_ovs[i]; i++)
-                                if (streq(bond_modes_ovs[i], c->bond_mode))
-                                        s->value = (unsigned) i;
-                }
+                ovs_bond_step(b, NET_STEP_OVS_BOND_ADD, c);
                 for (size_t i = 0; i < c->n_bond_slaves; i++) {
                         set_mtu(b, h, c->bond_slaves[i], c->mtu);
                         set_up(b, h, c->bond_slaves[i], true);
@@ -557,6 +573,7 @@ char *net_plan_describe(const NetPlan *p) {
                         snprintf(detail, sizeof detail, "%s", s->arg);
                         break;
                 case NET_STEP_OVS_BOND_ADD:
+                case NET_STEP_OVS_BOND_DEL:
                         snprintf(detail, sizeof detail, "%.60s of %.30s", s->old_arg, s->arg);
                         break;
                 default:
@@ -742,11 +759,12 @@ static int run_step(const NetEnv *env, const NetStep *s, bool undo, char **ret_w
                 if (undo == (s->kind == NET_STEP_OVS_PORT_ADD))
                         return ovs_del_port(env->ovsdb, s->arg, s->link, env->ovs_timeout_ms, ret_why);
                 return ovs_add_port(env->ovsdb, s->arg, s->link, s->value, env->ovs_timeout_ms, ret_why);
-        case NET_STEP_OVS_BOND_ADD: {
+        case NET_STEP_OVS_BOND_ADD:
+        case NET_STEP_OVS_BOND_DEL: {
                 char slaves_text[sizeof s->arg], *slaves[NET_MAX_BOND_SLAVES], *save = NULL;
                 size_t n = 0;
 
-                if (undo)
+                if (undo == (s->kind == NET_STEP_OVS_BOND_ADD))
                         return ovs_del_port(env->ovsdb, s->old_arg, s->link, env->ovs_timeout_ms, ret_why);
                 snprintf(slaves_text, sizeof slaves_text, "%s", s->arg);
                 for (char *t = strtok_r(slaves_text, ",", &save); t && n < NET_MAX_BOND_SLAVES;

@@ -27,6 +27,7 @@ typedef enum NetStepKind {
         NET_STEP_OVS_PORT_ADD,    /* port link on bridge arg, tag value */
         NET_STEP_OVS_PORT_DEL,    /* port link from bridge arg; to put it back: tag value */
         NET_STEP_OVS_BOND_ADD,    /* bond port link on bridge old_arg, of slaves arg ("a,b"), mode in value */
+        NET_STEP_OVS_BOND_DEL,    /* bond port link from bridge old_arg; to make it again: slaves arg, mode value */
         _NET_STEP_MAX,
 } NetStepKind;
 

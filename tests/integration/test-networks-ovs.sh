@@ -122,7 +122,22 @@ assert_eq "up3 up4" "$(ovs-vsctl --db="$OVSDB" list-ifaces bonded | paste -sd' '
 assert_eq "active-backup" "$(ovs-vsctl --db="$OVSDB" get Port bond0 bond_mode)" "in active-backup mode"
 wait_until 10 state_is bonded ok
 assert_eq 's "ok"' "$(nprop bonded State)" "the bonded network is ok"
-assert_contains "$(setup '{"networks":{"bonded":{"remove":true}}}')" '"delete ovs bridge","link":"bonded"' "and removed"
+# Its removal failing at the last step gives the bond back as a bond, not as a plain port.
+REMOVE_BONDED='{"networks":{"bonded":{"remove":true}}}'
+plan=$(setup "$REMOVE_BONDED" "{'dry_run': <true>}")
+assert_contains "$plan" '"remove ovs bond","link":"bond0","value":"bonded of up3,up4"' \
+        "the removal plan takes the bond away as a bond"
+steps=$(grep -o '"step":[0-9]*' <<<"$plan" | wc -l)
+bond_before=$(show)
+daemon_stop >/dev/null
+HOSTAGENT_NET_FAILPOINT=fail:$steps start --ovs-datapath=netdev
+assert_contains "$(setup "$REMOVE_BONDED")" "step $steps " "the removal fails at its last step ($steps)"
+assert_eq "$bond_before" "$(show)" "ovs-vsctl show is as it was"
+assert_eq "up3 up4" "$(ovs-vsctl --db="$OVSDB" list-ifaces bonded | paste -sd' ')" "the bond is made of up3 and up4 again"
+assert_eq "active-backup" "$(ovs-vsctl --db="$OVSDB" get Port bond0 bond_mode)" "in its mode"
+daemon_stop >/dev/null
+start --ovs-datapath=netdev
+assert_contains "$(setup "$REMOVE_BONDED")" '"delete ovs bridge","link":"bonded"' "and removed"
 
 # Remove.
 out=$(setup '{"networks":{"ovsnet":{"remove":true}}}')
