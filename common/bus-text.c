@@ -90,3 +90,17 @@ char *bus_text_dup(const char *s) {
         *o = '\0';
         return out;
 }
+
+void bus_text_make_valid(char *s) {
+        for (unsigned char *p = (unsigned char *) s; p && *p;) {
+                bool allowed;
+                size_t n = char_len(p, &allowed);
+
+                if (n > 0 && allowed) {
+                        p += n;
+                        continue;
+                }
+                for (size_t i = 0; i < (n ?: 1); i++)
+                        *p++ = '?';
+        }
+}

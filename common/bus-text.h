@@ -12,3 +12,7 @@ bool bus_text_valid(const char *s);
 /* A copy of S in which every byte sequence bus_text_valid() would refuse is
  * replaced by U+FFFD; NULL when out of memory or S is NULL. */
 char *bus_text_dup(const char *s);
+
+/* In place, for fixed-size buffers (interface names): every byte of a
+ * sequence bus_text_valid() would refuse becomes '?'. */
+void bus_text_make_valid(char *s);

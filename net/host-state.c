@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bus-text.h"
 #include "macro.h"
 
 int net_errno(int nle) {
@@ -102,6 +103,10 @@ static void add_link(struct nl_object *obj, void *userdata) {
                 l = &f->host->links[f->host->n_links++];
         *l = (NetLink) { .ifindex = rtnl_link_get_ifindex(link) };
         snprintf(l->name, sizeof l->name, "%s", strempty(rtnl_link_get_name(link)));
+        /* The kernel allows any bytes in a name, D-Bus strings do not: a
+         * foreign link's name must not break the replies that list it. The
+         * agent's own links have plain ASCII names (ifname_valid()). */
+        bus_text_make_valid(l->name);
         snprintf(l->kind, sizeof l->kind, "%s", strempty(rtnl_link_get_type(link)));
         l->master = rtnl_link_get_master(link);
         l->mtu = rtnl_link_get_mtu(link);

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include "bus-text.h"
 #include "json-cleanup.h"
 #include "macro.h"
 
@@ -613,6 +614,9 @@ int ovs_state_read(const char *address, unsigned timeout_ms, OvsState *ret, char
                         const char *iface_uuid[1];
 
                         snprintf(p->name, sizeof p->name, "%s", row_string(prow, "name"));
+                        /* UTF-8 for OVSDB, but maybe not a string sd-bus takes: foreign
+                         * ports are listed in Network.Ports. */
+                        bus_text_make_valid(p->name);
                         if (prow && json_object_object_get_ex(prow, "tag", &tag) && json_object_is_type(tag, json_type_int))
                                 p->tag = (unsigned) json_object_get_int(tag);
                         if (prow && json_object_object_get_ex(prow, "interfaces", &ifaces) &&

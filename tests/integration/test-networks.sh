@@ -126,6 +126,15 @@ assert_not_contains "$(ip -n "$NETNS" addr show vmnet)" "192.0.2.10/24" "the add
 assert_contains "$(ip -n "$NETNS" addr show vmnet)" "192.0.2.11/24" "the new one is there"
 assert_eq 'u 1300' "$(nprop vmnet MTU)" "MTU follows"
 
+# The kernel takes any bytes in a name; a port named so still lets the bus list it.
+ip -n "$NETNS" link add $'odd\xff' type veth peer name oddpeer && ip -n "$NETNS" link set $'odd\xff' master vmnet
+wait_until 10 sh -c "$B get-property org.hostagent1 $N/vmnet org.hostagent1.Network Ports | grep -q odd"
+assert_contains "$(nprop vmnet Ports)" '"odd?"' "a port whose name is not UTF-8 is listed, its byte shown as '?'"
+assert_contains "$($B call org.hostagent1 /org/hostagent1 org.freedesktop.DBus.ObjectManager GetManagedObjects 2>&1)" \
+        '"odd?"' "and GetManagedObjects still answers"
+ip -n "$NETNS" link del $'odd\xff'
+wait_until 10 sh -c "! $B get-property org.hostagent1 $N/vmnet org.hostagent1.Network Ports | grep -q odd"
+
 # Drift made outside the agent shows on the bus, with signals.
 $B monitor --system org.hostagent1 > "$T/signals" 2>&1 &
 MON=$!; fixture_track $MON; sleep 0.3

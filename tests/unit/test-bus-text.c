@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "bus-text.h"
@@ -50,11 +51,22 @@ static void test_dup(void **state) {
         assert_null(bus_text_dup(NULL));
 }
 
+static void test_make_valid(void **state) {
+        char name[16] = "p\xff\xef\xb7\x90x";
+
+        bus_text_make_valid(name);
+        assert_string_equal(name, "p????x");          /* one per byte: the length stays */
+        strcpy(name, "eth0");
+        bus_text_make_valid(name);
+        assert_string_equal(name, "eth0");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_valid),
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_dup),
+                cmocka_unit_test(test_make_valid),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
