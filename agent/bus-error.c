@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus-text.h"
 #include "macro.h"
 
 /* Both directions: our errno for a name (for clients built on sd-bus), and
@@ -61,11 +62,19 @@ int bus_error_set(sd_bus_error *error, int r, const char *detail, const char *fo
         (void) vsnprintf(what, sizeof what, format, ap);
         va_end(ap);
 
-        if (detail)
-                (void) sd_bus_error_setf(error, name_for_errno(r), "%s: %s", what, detail);
-        else
-                (void) sd_bus_error_setf(error, name_for_errno(r), "%s: %s", what, strerror(-r));
+        (void) bus_error_set_text(error, name_for_errno(r), what, detail ?: strerror(-r));
         return r;
+}
+
+int bus_error_set_text(sd_bus_error *error, const char *name, const char *what, const char *why) {
+        _cleanup_(freep) char *text = NULL, *safe = NULL;
+
+        /* WHY is often someone else's text (libvirt, qemu-img, lvm, the
+         * kernel): with bytes sd-bus refuses, the reply itself would fail and
+         * the caller would wait for nothing. */
+        if (asprintf(&text, "%s: %s", what, why) < 0 || !(safe = bus_text_dup(text)))
+                return sd_bus_error_set(error, SD_BUS_ERROR_NO_MEMORY, "Out of memory");
+        return sd_bus_error_set(error, name, safe);
 }
 
 int bus_error_set_shutting_down(sd_bus_error *error) {

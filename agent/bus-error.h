@@ -29,3 +29,7 @@ int bus_error_set_shutting_down(sd_bus_error *error);
  * NULL). Returns R, so handlers can "return bus_error_set(...)". */
 int bus_error_set(sd_bus_error *error, int r, const char *detail, const char *format, ...)
         __attribute__((format(printf, 4, 5)));
+
+/* ERROR becomes NAME with the message "WHAT: WHY", where anything in WHY a
+ * D-Bus string cannot carry is replaced. Returns sd_bus_error_set()'s value. */
+int bus_error_set_text(sd_bus_error *error, const char *name, const char *what, const char *why);

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "bus-text.h"
 #include "job-dbus.h"
 #include "log.h"
 #include "macro.h"
@@ -90,8 +91,11 @@ void job_finish(Job *job, const char *result, const char *error_name, const char
 
         if (job->finished)
                 return;
-        if (error_name && asprintf(&error, "%s: %s", error_name, strempty(error_message)) < 0)
-                error = NULL;
+        if (error_name && asprintf(&error, "%s: %s", error_name, strempty(error_message)) >= 0) {
+                char *safe = bus_text_dup(error);   /* often libvirt's or qemu-img's words */
+                free(error);
+                error = safe;
+        }
         job->finished = true;
         job->progress = 100;
         free(job->result);

@@ -245,8 +245,8 @@ static void setup_done(int result, void *userdata) {
                                                                        : HOSTAGENT_ERROR_INVALID_SPEC,
                                                  "%s", strempty(t->message));
                 else
-                        (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_FAILED, "Cannot set up the networks: %s",
-                                                 t->message ?: strerror(-result));
+                        (void) bus_error_set_text(&error, HOSTAGENT_ERROR_FAILED, "Cannot set up the networks",
+                                                  t->message ?: strerror(-result));
                 log_warning("SetupNetworks failed: %s", error.message);
                 (void) bus_call_reply_error(&t->call, &error);
                 transaction_free(t);

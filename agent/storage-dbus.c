@@ -117,7 +117,7 @@ int storage_error(sd_bus_error *error, int r, const char *input_error, const cha
         }
         if (!name)
                 name = HOSTAGENT_ERROR_FAILED;
-        (void) sd_bus_error_setf(error, name, "%s: %s", what, message ?: strerror(-r));
+        (void) bus_error_set_text(error, name, what, message ?: strerror(-r));
         return r;
 }
 

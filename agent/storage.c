@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "atomic-file.h"
+#include "bus-text.h"
 #include "json-cleanup.h"
 #include "log.h"
 #include "macro.h"
@@ -213,7 +214,7 @@ void pool_set_state(Pool *p, PoolState state, const char *message) {
         if (p->state == state && streq(p->state_message, strempty(message)))
                 return;
         free(p->state_message);
-        p->state_message = strdup(strempty(message));
+        p->state_message = bus_text_dup(strempty(message));   /* often a command's own words */
         if (p->state != state)
                 log_fields(state == POOL_STATE_UNREACHABLE ? LOG_WARNING : LOG_NOTICE,
                            LOG_FIELDS("OBJECT_PATH", p->path), "Storage pool %s is %s%s%s", p->spec.name,

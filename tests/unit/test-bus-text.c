@@ -1,4 +1,5 @@
 /* Text for D-Bus strings: what sd-bus refuses is caught at the door */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "bus-error.h"
 #include "bus-text.h"
 
 static void test_valid(void **state) {
@@ -61,12 +63,24 @@ static void test_make_valid(void **state) {
         assert_string_equal(name, "eth0");
 }
 
+/* Error messages carry other programs' words: the reply must still go out. */
+static void test_error_text(void **state) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        bus_error_set(&error, -EIO, "qemu-img: Could not open '/pool/a\xff': No such file", "Cannot clone %s", "a");
+        assert_string_equal(error.name, "org.hostagent1.Error.Failed");
+        assert_true(bus_text_valid(error.message));
+        assert_string_equal(error.message, "Cannot clone a: qemu-img: Could not open '/pool/a\xef\xbf\xbd': No such file");
+        sd_bus_error_free(&error);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_valid),
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_dup),
                 cmocka_unit_test(test_make_valid),
+                cmocka_unit_test(test_error_text),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
