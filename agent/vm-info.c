@@ -177,22 +177,30 @@ int vm_info_parse_xml(const char *xml, VmInfo *info) {
         return 0;
 }
 
-int vm_info_read(virDomainPtr dom, VmInfo *ret, char **ret_error) {
+int vm_info_read_hinted(virDomainPtr dom, const VmInfoHint *hint, VmInfo *ret, char **ret_error) {
         VmInfo info = { .graphics_port = -1 };
         _cleanup_(freep) char *xml = NULL;
         int state, reason, autostart = 0, persistent, r;
 
-        if (virDomainGetUUIDString(dom, info.uuid) < 0 ||
-            virDomainGetState(dom, &state, &reason, 0) < 0)
+        if (virDomainGetUUIDString(dom, info.uuid) < 0)
+                goto fail;
+        if (hint && hint->have_state)
+                state = hint->state, reason = hint->reason;
+        else if (virDomainGetState(dom, &state, &reason, 0) < 0)
                 goto fail;
         xml = virDomainGetXMLDesc(dom, 0);
         if (!xml)
                 goto fail;
-        if (virDomainGetAutostart(dom, &autostart) < 0)
-                goto fail;
-        persistent = virDomainIsPersistent(dom);
-        if (persistent < 0)
-                goto fail;
+        if (hint && hint->have_flags) {
+                autostart = hint->autostart;
+                persistent = hint->persistent;
+        } else {
+                if (virDomainGetAutostart(dom, &autostart) < 0)
+                        goto fail;
+                persistent = virDomainIsPersistent(dom);
+                if (persistent < 0)
+                        goto fail;
+        }
 
         info.state = (VmState) state;
         info.reason = vm_reason_from_libvirt(state, reason);
@@ -210,4 +218,93 @@ int vm_info_read(virDomainPtr dom, VmInfo *ret, char **ret_error) {
 fail:
         vm_info_done(&info);
         return libvirt_error_take(ret_error);
+}
+
+int vm_info_read(virDomainPtr dom, VmInfo *ret, char **ret_error) {
+        return vm_info_read_hinted(dom, NULL, ret, ret_error);
+}
+
+typedef struct UuidIndex {
+        unsigned char uuid[VIR_UUID_BUFLEN];
+        size_t index;
+} UuidIndex;
+
+static int uuid_index_compare(const void *a, const void *b) {
+        return memcmp(((const UuidIndex *) a)->uuid, ((const UuidIndex *) b)->uuid, VIR_UUID_BUFLEN);
+}
+
+/* The position in the sorted BY_UUID of DOM's UUID, or -1. */
+static ssize_t find_domain(const UuidIndex *by_uuid, size_t n, virDomainPtr dom) {
+        UuidIndex key;
+        const UuidIndex *found;
+
+        if (virDomainGetUUID(dom, key.uuid) < 0)
+                return -1;
+        found = bsearch(&key, by_uuid, n, sizeof *by_uuid, uuid_index_compare);
+        return found ? (ssize_t) found->index : -1;
+}
+
+/* Sets FIELD in the hint of every domain the filtered list has. */
+static bool mark_listed(virConnectPtr conn, unsigned flags, const UuidIndex *by_uuid, size_t n, VmInfoHint *hints,
+                        bool is_autostart) {
+        virDomainPtr *listed = NULL;
+        int m = virConnectListAllDomains(conn, &listed, flags);
+
+        if (m < 0) {
+                virResetLastError();
+                return false;
+        }
+        for (int i = 0; i < m; i++) {
+                ssize_t k = find_domain(by_uuid, n, listed[i]);
+                if (k >= 0) {
+                        if (is_autostart)
+                                hints[k].autostart = true;
+                        else
+                                hints[k].persistent = true;
+                }
+                virDomainFree(listed[i]);
+        }
+        free(listed);
+        return true;
+}
+
+void vm_info_hints_read(virConnectPtr conn, virDomainPtr *doms, size_t n, VmInfoHint *hints) {
+        _cleanup_(freep) UuidIndex *by_uuid = calloc(n ?: 1, sizeof *by_uuid);
+        virDomainStatsRecordPtr *records = NULL;
+        size_t valid = 0;
+        int m;
+
+        if (!by_uuid)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                hints[i] = (VmInfoHint) {};
+                if (virDomainGetUUID(doms[i], by_uuid[valid].uuid) >= 0)
+                        by_uuid[valid++].index = i;
+        }
+        qsort(by_uuid, valid, sizeof *by_uuid, uuid_index_compare);
+
+        /* Every domain's state and reason in one call; NOWAIT: a VM whose
+         * monitor is stuck does not hold up the rest. */
+        m = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, &records, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+        if (m < 0)
+                virResetLastError();
+        for (int i = 0; i < m; i++) {
+                ssize_t k = find_domain(by_uuid, valid, records[i]->dom);
+                int state, reason;
+
+                if (k < 0 || virTypedParamsGetInt(records[i]->params, records[i]->nparams, "state.state", &state) <= 0 ||
+                    virTypedParamsGetInt(records[i]->params, records[i]->nparams, "state.reason", &reason) <= 0)
+                        continue;
+                hints[k].have_state = true;
+                hints[k].state = state;
+                hints[k].reason = reason;
+        }
+        if (records)
+                virDomainStatsRecordListFree(records);
+
+        /* Autostart and persistence: two filtered lists instead of two calls per domain. */
+        if (mark_listed(conn, VIR_CONNECT_LIST_DOMAINS_AUTOSTART, by_uuid, valid, hints, true) &&
+            mark_listed(conn, VIR_CONNECT_LIST_DOMAINS_PERSISTENT, by_uuid, valid, hints, false))
+                for (size_t i = 0; i < n; i++)
+                        hints[i].have_flags = true;
 }

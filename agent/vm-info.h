@@ -36,5 +36,22 @@ void vm_info_move(VmInfo *dst, VmInfo *src);
  * (-ENOENT when the domain vanished meanwhile); RET_ERROR gets libvirt's text. */
 int vm_info_read(virDomainPtr dom, VmInfo *ret, char **ret_error);
 
+/* What one bulk read of all domains already says about one of them, so
+ * that reading it costs one call (its XML) instead of four. */
+typedef struct VmInfoHint {
+        bool have_state;
+        int state, reason;           /* libvirt's numbers */
+        bool have_flags;
+        bool autostart, persistent;
+} VmInfoHint;
+
+/* Worker thread: hints for DOMS[0..N), from three calls in all (the state of
+ * every domain, and the autostart and persistent ones). Best effort: a hint
+ * that could not be had is left unset, and vm_info_read_hinted() asks. */
+void vm_info_hints_read(virConnectPtr conn, virDomainPtr *doms, size_t n, VmInfoHint *ret_hints);
+
+/* vm_info_read(), taking what HINT has instead of asking for it. */
+int vm_info_read_hinted(virDomainPtr dom, const VmInfoHint *hint, VmInfo *ret, char **ret_error);
+
 /* Fills name, vcpus, memory, graphics, disks and spec from domain XML. Exposed for tests. */
 int vm_info_parse_xml(const char *xml, VmInfo *info);

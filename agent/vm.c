@@ -530,6 +530,7 @@ static int register_events(virConnectPtr conn, Manager *m) {
 
 static int sync_work(void *userdata) {
         SyncJob *j = userdata;
+        _cleanup_(freep) VmInfoHint *hints = NULL;
         virDomainPtr *doms = NULL;
         int n, r = 0;
 
@@ -542,11 +543,14 @@ static int sync_work(void *userdata) {
         if (n < 0)
                 return libvirt_error_take(&j->error);
         j->infos = calloc((size_t) n + 1, sizeof *j->infos);
-        if (!j->infos)
+        hints = calloc((size_t) n + 1, sizeof *hints);
+        if (!j->infos || !hints)
                 r = -ENOMEM;
+        else
+                vm_info_hints_read(j->conn, doms, (size_t) n, hints);
         for (int i = 0; i < n; i++) {
                 if (r >= 0) {
-                        int k = vm_info_read(doms[i], &j->infos[j->n_infos], NULL);
+                        int k = vm_info_read_hinted(doms[i], &hints[i], &j->infos[j->n_infos], NULL);
                         if (k >= 0)
                                 j->n_infos++;
                         else if (k != -ENOENT)   /* undefined meanwhile: not an error */

@@ -104,11 +104,18 @@ g2_pid=$(qemu_pid g2)
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
 wait_until 10 sh -c '! busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s org.hostagent1 | grep -q true'
 assert_eq "paused" "$($VIRSH domstate g2)" "the guest is untouched by the agent's death"
+# Changed while no agent watched: the start's bulk read (all states in one
+# call, autostart and persistence from two filtered lists) must see it.
+$VIRSH autostart g1 >/dev/null
 daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI"
 wait_until 60 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
 assert_eq 's "paused"' "$(vm_prop "$G2" State)" "the new agent publishes the same object, same state"
 assert_eq "$g2_pid" "$(qemu_pid g2)" "the same QEMU process ($g2_pid)"
 assert_eq 's "shutoff"' "$(vm_prop "$G1" State)" "and the stopped guest as it was"
+assert_eq 's "user"' "$(vm_prop "$G2" StateReason)" "the paused guest's reason, from the bulk read"
+assert_eq "b true" "$(vm_prop "$G1" Autostart)" "autostart set with virsh meanwhile is seen"
+assert_eq "b false" "$(vm_prop "$G2" Autostart)" "and not where it is not set"
+assert_eq "b true" "$(vm_prop "$G2" Persistent)" "persistence too"
 spec=$(vm_prop "$G1" Spec)
 assert_contains "$spec" '\"name\":\"g1\"' "with its spec, read back from libvirt"
 
