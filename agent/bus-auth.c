@@ -19,6 +19,7 @@
 #include "macro.h"
 
 #define CALLERS_REMEMBERED 256
+#define HELD_CALLS_MAX 64          /* per caller, while the bus is asked who it is */
 #define UID_UNKNOWN ((uid_t) -1)
 
 typedef struct Caller {
@@ -43,10 +44,15 @@ static struct {
         Lookup *lookups;
 } auth;
 
+/* Newest first: a caller making many calls was remembered lately. */
 static const Caller *caller_find(const char *name) {
-        for (size_t i = 0; i < CALLERS_REMEMBERED; i++)
-                if (auth.callers[i].name && streq(auth.callers[i].name, name))
-                        return &auth.callers[i];
+        for (size_t k = 1; k <= CALLERS_REMEMBERED; k++) {
+                const Caller *c = &auth.callers[(auth.next_slot + CALLERS_REMEMBERED - k) % CALLERS_REMEMBERED];
+                if (!c->name)
+                        return NULL;   /* the ring has not wrapped yet: nothing older */
+                if (streq(c->name, name))
+                        return c;
+        }
         return NULL;
 }
 
@@ -86,8 +92,13 @@ static void lookup_free(Lookup *l) {
 }
 
 static int lookup_hold(Lookup *l, sd_bus_message *m) {
-        sd_bus_message **grown = realloc(l->held, (l->n_held + 1) * sizeof *grown);
+        sd_bus_message **grown;
 
+        /* A caller flooding us before the bus has answered gets its extra
+         * calls dispatched at once (and denied for want of an identity). */
+        if (l->n_held >= HELD_CALLS_MAX)
+                return -ENOBUFS;
+        grown = realloc(l->held, (l->n_held + 1) * sizeof *grown);
         if (!grown)
                 return -ENOMEM;
         l->held = grown;
