@@ -69,6 +69,10 @@ typedef struct Builder {
         size_t allocated;
         char **error;
         int r;
+        /* The networks now, and what the plan changes: together, the networks after it. */
+        const NetConfig *current;
+        size_t n_current;
+        const NetDesired *desired;
 } Builder;
 
 static NetStep *add_step(Builder *b, NetStepKind kind, const char *link) {
@@ -201,6 +205,80 @@ static const NetConfig *find_config(const NetConfig *c, size_t n, const char *na
         return NULL;
 }
 
+static bool config_uses(const NetConfig *c, const char *link) {
+        if (streq(c->uplink, link))
+                return true;
+        for (size_t i = 0; i < c->n_bond_slaves; i++)
+                if (streq(c->bond_slaves[i], link))
+                        return true;
+        return false;
+}
+
+static bool desired_names(const NetDesired *d, const char *name) {
+        for (size_t i = 0; i < d->n_remove; i++)
+                if (streq(d->remove[i], name))
+                        return true;
+        return find_config(d->networks, d->n_networks, name) != NULL;
+}
+
+/* The MTU LINK needs once the plan has run: the largest that the networks
+ * on it then ask for (a VLAN's or a bond's lower device carries them all),
+ * 0 when none asks. *USED says whether any network is on it. */
+static unsigned lower_mtu_after(const Builder *b, const char *link, bool *used) {
+        unsigned mtu = 0;
+
+        *used = false;
+        for (size_t i = 0; i < b->n_current; i++)
+                if (!desired_names(b->desired, b->current[i].name) && config_uses(&b->current[i], link)) {
+                        *used = true;
+                        mtu = b->current[i].mtu > mtu ? b->current[i].mtu : mtu;
+                }
+        for (size_t i = 0; i < b->desired->n_networks; i++)
+                if (config_uses(&b->desired->networks[i], link)) {
+                        *used = true;
+                        mtu = b->desired->networks[i].mtu > mtu ? b->desired->networks[i].mtu : mtu;
+                }
+        return mtu;
+}
+
+/* The MTU a network gives its uplink (and its bond's slaves): what all the
+ * networks on that link ask for. */
+static unsigned uplink_mtu(const Builder *b, const NetConfig *c) {
+        bool used;
+
+        return c->mtu ? lower_mtu_after(b, c->uplink, &used) : 0;
+}
+
+/* Once OLD is off its uplink (or its bond's slaves), their MTU goes back to
+ * what the networks still on them ask for, or to Ethernet's default: jumbo
+ * frames do not outlive the network that asked for them (as with vdsm). A
+ * link that a network of this plan takes gets its MTU from that network. */
+static void give_back_mtu(Builder *b, const NetHost *h, const NetConfig *old) {
+        const char *links[NET_MAX_BOND_SLAVES + 1];
+        size_t n = 0;
+
+        if (!old->mtu || !old->uplink[0])
+                return;   /* it never changed an MTU */
+        if (old->n_bond_slaves)
+                for (size_t i = 0; i < old->n_bond_slaves; i++)
+                        links[n++] = old->bond_slaves[i];
+        else
+                links[n++] = old->uplink;
+        for (size_t i = 0; i < n; i++) {
+                bool used, taken = false;
+                unsigned keep = lower_mtu_after(b, links[i], &used);
+
+                for (size_t k = 0; k < b->desired->n_networks; k++)
+                        taken = taken || config_uses(&b->desired->networks[k], links[i]);
+                if (taken || !net_host_find(h, links[i]))
+                        continue;
+                if (!used)
+                        set_mtu(b, h, links[i], NET_DEFAULT_MTU);
+                else if (keep)
+                        set_mtu(b, h, links[i], keep);
+        }
+}
+
 /* Other ports than the network's own: VM taps, someone's cable. */
 static const NetLink *foreign_port(const NetHost *h, const NetLink *bridge, const char *own_port) {
         for (size_t i = 0; i < h->n_links; i++)
@@ -228,6 +306,8 @@ static void release_old_port(Builder *b, const NetHost *h, const NetConfig *old,
                                 set_master(b, h, old->bond_slaves[i], "");
                 del_link(b, h, old->uplink, "bond", old->bond_mode, 0);
         }
+        if (!(new && streq(new->uplink, old->uplink)))
+                give_back_mtu(b, h, old);
 }
 
 static void build_remove(Builder *b, const NetHost *h, const NetConfig *old) {
@@ -317,11 +397,11 @@ static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const 
                                 if (s)
                                         s->value = 1;
                         }
-                        set_mtu(b, h, c->bond_slaves[i], c->mtu);
+                        set_mtu(b, h, c->bond_slaves[i], uplink_mtu(b, c));
                 }
         }
         if (c->uplink[0])
-                set_mtu(b, h, c->uplink, c->mtu);
+                set_mtu(b, h, c->uplink, uplink_mtu(b, c));
         if (c->vlan && !portl) {
                 NetStep *s = add_step(b, NET_STEP_VLAN_ADD, port);
                 if (s) {
@@ -413,8 +493,10 @@ static void build_ovs_remove(Builder *b, const NetHost *h, const OvsState *ovs, 
                 if (s)
                         snprintf(s->arg, sizeof s->arg, "%s", internal->addresses[i]);
         }
-        if (bridge && old->uplink[0])
+        if (bridge && old->uplink[0]) {
                 ovs_uplink_del_step(b, bridge, old);
+                give_back_mtu(b, h, old);
+        }
         if (bridge) {
                 const OvsPort *own = ovs_bridge_port(bridge, old->name);
                 NetStep *s = add_step(b, NET_STEP_OVS_BRIDGE_DEL, old->name);
@@ -470,8 +552,10 @@ static void build_ovs(Builder *b, const NetHost *h, const OvsState *ovs, const N
         if (uplink && uplink->master && !owner && !streq(master_name(h, uplink), "ovs-system"))
                 return fail(b, -EINVAL, field, "%s is a port of %s already", c->uplink, master_name(h, uplink));
 
-        if (old && old->uplink[0] && !streq(old->uplink, c->uplink) && bridge)
+        if (old && old->uplink[0] && !streq(old->uplink, c->uplink) && bridge) {
                 ovs_uplink_del_step(b, bridge, old);
+                give_back_mtu(b, h, old);
+        }
         if (!bridge) {
                 NetStep *s = add_step(b, NET_STEP_OVS_BRIDGE_ADD, c->name);
                 if (s) {
@@ -483,13 +567,13 @@ static void build_ovs(Builder *b, const NetHost *h, const OvsState *ovs, const N
         if (c->n_bond_slaves && !(bridge && ovs_bridge_port(bridge, c->uplink))) {
                 ovs_bond_step(b, NET_STEP_OVS_BOND_ADD, c);
                 for (size_t i = 0; i < c->n_bond_slaves; i++) {
-                        set_mtu(b, h, c->bond_slaves[i], c->mtu);
+                        set_mtu(b, h, c->bond_slaves[i], uplink_mtu(b, c));
                         set_up(b, h, c->bond_slaves[i], true);
                 }
         } else if (c->uplink[0] && !(bridge && ovs_bridge_port(bridge, c->uplink)))
                 ovs_port_step(b, NET_STEP_OVS_PORT_ADD, c->uplink, c->name, 0);
         if (c->uplink[0] && !c->n_bond_slaves) {
-                set_mtu(b, h, c->uplink, c->mtu);
+                set_mtu(b, h, c->uplink, uplink_mtu(b, c));
                 set_up(b, h, c->uplink, true);
         }
         set_mtu(b, h, c->name, c->mtu);
@@ -502,7 +586,8 @@ static void build_ovs(Builder *b, const NetHost *h, const OvsState *ovs, const N
 int net_plan_build(const NetConfig *current, size_t n_current, const NetDesired *desired, const NetHost *host,
                    const OvsState *ovs, const NetKernel *kernel, const NetEnv *env, NetPlan *ret, char **ret_error) {
         NetPlan plan = {};
-        Builder b = { .plan = &plan, .error = ret_error };
+        Builder b = { .plan = &plan, .error = ret_error, .current = current, .n_current = n_current,
+                      .desired = desired };
         char field[64];
 
         /* Removals first: they may free the uplinks the others take. */

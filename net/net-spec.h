@@ -9,6 +9,7 @@
 #define NET_MAX_NETWORKS 64
 #define NET_MAX_ADDRESSES 16
 #define NET_MAX_BOND_SLAVES 8
+#define NET_DEFAULT_MTU 1500          /* Ethernet's: what an uplink gets back when its networks are gone */
 #define NET_SPEC_MAX_BYTES (64 * 1024)
 
 typedef enum NetSwitch {

@@ -227,5 +227,12 @@ assert_contains "$caps" '"networks":["vmnet"]' "and the agent's networks"
 assert_contains "$(setpriv --reuid=65534 --regid=65534 --clear-groups gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.SetupNetworks '{"networks":{"x":{}}}' '{}' 2>&1)" \
         "AccessDenied" "a non-root caller cannot set up networks"
 
+# Removing the last network on an uplink gives the uplink Ethernet's MTU back (vmnet set 1300).
+assert_contains "$(ip -n "$NETNS" link show up0)" "mtu 1300" "the uplink carries vmnet's MTU"
+out=$(setup '{"networks":{"vmnet":{"remove":true}}}')
+assert_contains "$out" '"set mtu","link":"up0","value":"1500"' "removing vmnet plans its uplink's MTU back"
+assert_contains "$(ip -n "$NETNS" link show up0)" "mtu 1500" "up0 is at 1500 again"
+assert_not_contains "$(ip -n "$NETNS" link show up0)" "master" "and in no bridge"
+
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"
 fixture_finish

@@ -137,12 +137,75 @@ static void test_plan_survives_the_journal(void **state) {
         net_host_done(&h);
 }
 
+/* eth0 at MTU 9000 under the VLAN network big (VLAN 100, 9000), and with
+ * WITH_SMALL the VLAN network small (VLAN 200, 1500) too. */
+static NetHost vlan_host(bool with_small) {
+        NetHost h = sample_host();
+
+        h.links = realloc(h.links, 12 * sizeof(NetLink));
+        h.links[1].mtu = 9000;
+        h.links[h.n_links++] = link_of(6, "big", "bridge", 0, 9000, true);
+        h.links[h.n_links++] = link_of(7, "eth0.100", "vlan", 6, 9000, true);
+        if (with_small) {
+                h.links[h.n_links++] = link_of(8, "small", "bridge", 0, 1500, true);
+                h.links[h.n_links++] = link_of(9, "eth0.200", "vlan", 8, 1500, true);
+        }
+        return h;
+}
+
+static char *plan_over(const char *current_json, const char *desired_json) {
+        NetDesired current = {}, d = {};
+        NetHost h = vlan_host(strstr(current_json, "small") != NULL);
+        NetPlan p = {};
+        char *error = NULL, *text = NULL;
+
+        assert_int_equal(net_desired_parse(current_json, &current, &error), 0);
+        assert_int_equal(net_desired_parse(desired_json, &d, &error), 0);
+        if (net_plan_build(current.networks, current.n_networks, &d, &h, &no_ovs, &everything, &env, &p, &error) < 0)
+                fail_msg("%s", strempty(error));
+        text = net_plan_describe(&p);
+        net_plan_done(&p);
+        net_desired_done(&d);
+        net_desired_done(&current);
+        net_host_done(&h);
+        return text;
+}
+
+#define BIG "\"big\":{\"uplink\":\"eth0\",\"vlan\":100,\"mtu\":9000}"
+#define SMALL "\"small\":{\"uplink\":\"eth0\",\"vlan\":200,\"mtu\":1500}"
+
+/* A lower device carries all the networks on it: its MTU is the largest they
+ * ask for, and goes back to Ethernet's default when the last one is gone. */
+static void test_uplink_mtu_follows_the_networks_on_it(void **state) {
+        _cleanup_(freep) char *add_small = NULL, *remove_big = NULL, *remove_last = NULL, *swap = NULL;
+
+        add_small = plan_over("{\"networks\":{" BIG "}}", "{\"networks\":{" SMALL "}}");
+        assert_null(strstr(add_small, "\"set mtu\",\"link\":\"eth0\""));   /* big keeps its 9000 */
+        assert_non_null(strstr(add_small, "\"set mtu\",\"link\":\"eth0.200\",\"value\":\"1500\""));
+
+        remove_big = plan_over("{\"networks\":{" BIG "," SMALL "}}", "{\"networks\":{\"big\":{\"remove\":true}}}");
+        assert_non_null(strstr(remove_big, "\"set mtu\",\"link\":\"eth0\",\"value\":\"1500\""));
+
+        remove_last = plan_over("{\"networks\":{" BIG "}}", "{\"networks\":{\"big\":{\"remove\":true}}}");
+        assert_non_null(strstr(remove_last, "\"set mtu\",\"link\":\"eth0\",\"value\":\"1500\""));
+        /* After the VLAN device is gone, not before. */
+        assert_true(strstr(remove_last, "\"delete link\",\"link\":\"eth0.100\"") <
+                    strstr(remove_last, "\"set mtu\",\"link\":\"eth0\""));
+
+        /* Removed and taken again in one plan: never lowered on the way. */
+        swap = plan_over("{\"networks\":{" BIG "}}",
+                         "{\"networks\":{\"big\":{\"remove\":true},"
+                         "\"other\":{\"uplink\":\"eth0\",\"vlan\":300,\"mtu\":9000}}}");
+        assert_null(strstr(swap, "\"set mtu\",\"link\":\"eth0\""));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_new_bridge_steps_in_order),
                 cmocka_unit_test(test_refusals_before_any_step),
                 cmocka_unit_test(test_vlan_and_bond_where_the_kernel_has_them),
                 cmocka_unit_test(test_plan_survives_the_journal),
+                cmocka_unit_test(test_uplink_mtu_follows_the_networks_on_it),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
