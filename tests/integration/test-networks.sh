@@ -132,6 +132,7 @@ wait_until 10 sh -c "$B get-property org.hostagent1 $N/vmnet org.hostagent1.Netw
 assert_contains "$(nprop vmnet Ports)" '"odd?"' "a port whose name is not UTF-8 is listed, its byte shown as '?'"
 assert_contains "$($B call org.hostagent1 /org/hostagent1 org.freedesktop.DBus.ObjectManager GetManagedObjects 2>&1)" \
         '"odd?"' "and GetManagedObjects still answers"
+assert_contains "$(call GetNetworkCapabilities)" '"name":"odd?"' "and so does GetNetworkCapabilities"
 ip -n "$NETNS" link del $'odd\xff'
 wait_until 10 sh -c "! $B get-property org.hostagent1 $N/vmnet org.hostagent1.Network Ports | grep -q odd"
 
