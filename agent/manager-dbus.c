@@ -12,6 +12,7 @@
 
 #include "bus-auth.h"
 #include "bus-error.h"
+#include "bus-text.h"
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
@@ -35,6 +36,7 @@ static int property_get_hostname(sd_bus *bus, const char *path, const char *inte
         if (gethostname(name, sizeof name) < 0)
                 return -errno;
         name[HOST_NAME_MAX] = '\0';
+        bus_text_make_valid(name);   /* sethostname() takes any bytes */
         return sd_bus_message_append(reply, "s", name);
 }
 
@@ -156,8 +158,11 @@ int manager_error_submit(Manager *m, int r, sd_bus_error *error) {
         return r;
 }
 
+/* Host facts (host name, CPU model) are whatever the kernel and libvirt say. */
 static int append_dict_string(sd_bus_message *reply, const char *key, const char *value) {
-        return sd_bus_message_append(reply, "{sv}", key, "s", strempty(value));
+        _cleanup_(freep) char *safe = bus_text_dup(strempty(value));
+
+        return safe ? sd_bus_message_append(reply, "{sv}", key, "s", safe) : -ENOMEM;
 }
 
 static int append_dict_u32(sd_bus_message *reply, const char *key, uint32_t value) {

@@ -4,6 +4,7 @@
 #include <libvirt/virterror.h>
 
 #include "bus-error.h"
+#include "bus-text.h"
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
@@ -81,9 +82,13 @@ static int append_params(sd_bus_message *reply, virTypedParameterPtr params, int
                 case VIR_TYPED_PARAM_BOOLEAN:
                         r = sd_bus_message_append(reply, "{sv}", p->field, "b", (int) p->value.b);
                         break;
-                case VIR_TYPED_PARAM_STRING:
-                        r = sd_bus_message_append(reply, "{sv}", p->field, "s", strempty(p->value.s));
+                case VIR_TYPED_PARAM_STRING: {
+                        /* Disk paths and the like: XML allows what D-Bus strings do not. */
+                        _cleanup_(freep) char *safe = bus_text_dup(strempty(p->value.s));
+
+                        r = safe ? sd_bus_message_append(reply, "{sv}", p->field, "s", safe) : -ENOMEM;
                         break;
+                }
                 default:
                         break;   /* a type newer than us: leave it out */
                 }

@@ -59,6 +59,15 @@ assert_contains "$stats" '"balloon.current" t' "and its balloon"
 assert_contains "$stats" '"state.state" i 1' "and its state, as libvirt types it"
 all=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetAllVMStats 2>&1)
 assert_contains "$all" "\"$G1\"" "GetAllVMStats lists the guest by its object path"
+# A disk path XML allows and D-Bus strings do not (U+FDD0): the others' statistics still come.
+printf "<domain type='qemu'><name>oddisk</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os><devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/odd-\xef\xb7\x90.img'/><target dev='vda' bus='virtio'/></disk></devices></domain>" \
+        > "$T/oddisk.xml"
+$VIRSH define "$T/oddisk.xml" >/dev/null
+wait_until 10 sh -c "busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetVM s oddisk >/dev/null 2>&1"
+all=$(gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.GetAllVMStats 2>&1)
+assert_contains "$all" "odd-"$'\xef\xbf\xbd'".img" "GetAllVMStats answers, the disk path showing U+FFFD"
+assert_contains "$all" "'$G1'" "with the other guests in it"
+$VIRSH undefine oddisk >/dev/null
 assert_eq "()" "$(vm_call "$G1" Reset)" "Reset it"
 # A guest with no OS ignores ACPI: the shutdown job forces it off.
 gdbus monitor --system --dest org.hostagent1 > "$T/monitor.log" 2>&1 &
