@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 
+#include "bus-text.h"
 #include "command.h"
 #include "json-cleanup.h"
 #include "macro.h"
@@ -87,7 +88,10 @@ int qemu_img_info(const char *location, uint64_t timeout_usec, VolumeInfo *ret, 
         ret->backing = NULL;
         if (json_object_object_get_ex(o, "full-backing-filename", &v) ||
             json_object_object_get_ex(o, "backing-filename", &v))
-                ret->backing = strdup(json_object_get_string(v));
+                /* Shown as Volume.BackingVolume when outside the pool, and a path may hold
+                 * any bytes. qemu-img's JSON replaces what is not UTF-8 today; we do not
+                 * rely on that. */
+                ret->backing = bus_text_dup(json_object_get_string(v));
         return ret->format ? 0 : -ENOMEM;
 }
 

@@ -152,6 +152,16 @@ assert_eq "()" "$(pool Refresh)" "Refresh with a file whose name is not UTF-8"
 assert_eq 's "raw"' "$(vprop notes Format)" "the pool's volumes are still there"
 assert_not_contains "$($B tree org.hostagent1)" "bad" "and the unnamable file is no volume"
 rm "$T/pools/one/"$'bad-\xff'
+# Its backing file outside the pool, at a path with a character D-Bus strings cannot carry (U+FDD0).
+odd_backing="$T/odd-"$'\xef\xb7\x90'".raw"
+qemu-img create -q -f raw "$odd_backing" 1M
+qemu-img create -q -f qcow2 -b "$odd_backing" -F raw "$T/pools/one/overlay" 1M
+pool Refresh >/dev/null
+assert_eq "s \"$T/odd-\\357\\277\\275.raw\"" "$(vprop overlay BackingVolume)" \
+        "a backing file outside the pool is shown by path, U+FFFD for what D-Bus cannot carry"
+assert_contains "$($B call org.hostagent1 /org/hostagent1 org.freedesktop.DBus.ObjectManager GetManagedObjects 2>&1)" \
+        "overlay" "and GetManagedObjects still answers"
+rm "$T/pools/one/overlay" "$odd_backing"
 rm "$T/pools/one/outsider"
 pool Refresh >/dev/null
 assert_contains "$(vprop outsider Format)" "nknown object" "a volume removed outside the agent goes away"
