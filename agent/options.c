@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 
+#include "bus-text.h"
 #include "log.h"
 #include "macro.h"
 
@@ -92,6 +93,11 @@ static int parse_unsigned(const char *value, unsigned min, unsigned max, unsigne
 static int options_set(Options *o, const char *key, const char *value, const char *origin) {
         int r;
 
+        /* Settings are shown on the bus (LibvirtURI, StateDirectory): text it can carry. */
+        if (!bus_text_valid(value)) {
+                fprintf(stderr, "%s: %s must be UTF-8 text without Unicode noncharacters\n", origin, key);
+                return -EINVAL;
+        }
         if (streq(key, "libvirt-uri"))
                 return set_string(&o->libvirt_uri, value);
         if (streq(key, "state-dir")) {

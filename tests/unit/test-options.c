@@ -61,6 +61,7 @@ static void test_bad_values_are_refused(void **state) {
         char *workers[] = { "hostagentd", "--config=/dev/null", "--workers=0", NULL };
         char *timeout[] = { "hostagentd", "--config=/dev/null", "--call-timeout=0", NULL };
         char *unknown[] = { "hostagentd", "--config=/dev/null", "--frobnicate", NULL };
+        char *not_utf8[] = { "hostagentd", "--config=/dev/null", "--libvirt-uri=qemu:///\xff", NULL };
         char *extra[] = { "hostagentd", "--config=/dev/null", "stray", NULL };
         char *missing[] = { "hostagentd", "--config=/nonexistent/hostagentd.conf", NULL };
         Options o;
@@ -76,6 +77,8 @@ static void test_bad_values_are_refused(void **state) {
         assert_int_equal(parse(&o, 3, timeout), -EINVAL);
         options_done(&o);
         assert_int_equal(parse(&o, 3, unknown), -EINVAL);
+        options_done(&o);
+        assert_int_equal(parse(&o, 3, not_utf8), -EINVAL);   /* LibvirtURI could not be shown on the bus */
         options_done(&o);
         assert_int_equal(parse(&o, 3, extra), -EINVAL);
         options_done(&o);
