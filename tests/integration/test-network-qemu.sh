@@ -6,10 +6,7 @@
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 set +e
 
-NETNS=hostagent-netq-$$
-ip netns add "$NETNS" || exit 1
-fixture_on_exit 'ip netns del $NETNS'
-ip -n "$NETNS" link set lo up
+netns_start netq || exit 1
 for i in 0 1; do
         ip -n "$NETNS" link add "up$i" type veth peer name "up${i}peer"
         ip -n "$NETNS" link set "up${i}peer" up

@@ -7,10 +7,7 @@
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 set +e
 
-NETNS=hostagent-net-$$
-ip netns add "$NETNS" || exit 1
-fixture_on_exit 'ip netns del $NETNS'
-ip -n "$NETNS" link set lo up
+netns_start net || exit 1
 for i in 0 1 2; do ip -n "$NETNS" link add "up$i" type veth peer name "up${i}peer"; done
 # up1 is an uplink as on a host: up, with a carrier. (A link that has once been up keeps
 # its queueing discipline: no transaction could give a never-used device back its "noop".)

@@ -176,15 +176,21 @@ ovsdb_server_start() {
         fixture_track "$OVSDB_PID"
 }
 
+# netns_start TAG: a network namespace of this test's own, $NETNS
+# (hostagent-TAG-PID), with loopback up; deleted when the test ends.
+netns_start() {
+        NETNS=hostagent-$1-$$
+        ip netns add "$NETNS" || return 1
+        fixture_on_exit 'ip netns del $NETNS'
+        ip -n "$NETNS" link set lo up
+}
+
 # nfs_start: a network namespace of our own ($NETNS) with loopback and one
 # addressed veth pair (ganesha resolves its bind address with AI_ADDRCONFIG,
 # which ignores loopback), rpcbind and nfs-ganesha serving $T/nfs/export as
 # /export over NFSv3/v4 on 127.0.0.1, both with a private /run.
 nfs_start() {
-        NETNS=hostagent-test-$$
-        ip netns add "$NETNS" || return 1
-        fixture_on_exit 'ip netns del $NETNS'
-        ip -n "$NETNS" link set lo up
+        netns_start test || return 1
         ip -n "$NETNS" link add hat0 type veth peer name hat1
         ip -n "$NETNS" addr add 198.51.100.1/30 dev hat0
         ip -n "$NETNS" link set hat0 up
