@@ -51,9 +51,10 @@ static int create_volume_work(void *userdata) {
                                           c->preallocation, &c->info, &c->message);
 }
 
-/* The empty reply of a pool operation whose outcome the state file keeps:
- * sent once the file is written, so it survives a restart. */
-static void reply_when_saved(void *userdata) {
+/* The empty reply of a pool operation, and the end of its call. The DONE of
+ * storage_save() when the state file keeps the outcome: the reply then
+ * comes once the file is written, so the outcome survives a restart. */
+static void reply_empty(void *userdata) {
         StorageCall *c = userdata;
 
         (void) bus_call_reply_empty(&c->call);
@@ -229,7 +230,7 @@ static void refresh_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         StorageCall *c = userdata;
         Pool *p = c->pool;
-        bool activate = c->format != NULL;
+        bool activate = c->format != NULL, newly_enabled;
 
         if (p->removed)
                 result = -ECANCELED;
@@ -247,16 +248,15 @@ static void refresh_done(int result, void *userdata) {
         pool_set_state(p, c->status.degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE,
                        c->status.degraded ? "a device of the volume group is missing" : NULL);
         storage_pool_apply_listing(p, c->volumes, c->n_volumes);
-        if (activate && !p->enabled) {
-                /* To be active after a restart too: answered once that is kept. */
+        newly_enabled = activate && !p->enabled;
+        if (newly_enabled)
                 p->enabled = true;
-                storage_pool_arm_checks(p);
-                storage_save(p->manager, reply_when_saved, c);
-                return;
-        }
         if (activate)
                 storage_pool_arm_checks(p);
-        reply_when_saved(c);
+        if (newly_enabled)   /* to be active after a restart too: answered once that is kept */
+                storage_save(p->manager, reply_empty, c);
+        else
+                reply_empty(c);
 }
 
 static int refresh_submit(sd_bus_message *msg, Pool *p, bool activate, sd_bus_error *error) {
@@ -353,7 +353,7 @@ static void release_done(int result, void *userdata) {
                 storage_pool_remove(p);
         } else
                 pool_set_enabled(p, false);
-        storage_save(p->manager, reply_when_saved, c);
+        storage_save(p->manager, reply_empty, c);
 }
 
 static int release_submit(sd_bus_message *msg, Pool *p, bool delete, sd_bus_error *error) {
