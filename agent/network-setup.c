@@ -338,9 +338,8 @@ static int rollback_work(void *userdata) {
         Transaction *t = userdata;
         _cleanup_(freep) char *why = NULL;
         struct nl_sock *sk = NULL;
-        int r;
-
         NetEnv env;
+        int r;
 
         r = net_socket_open(&sk);
         if (r < 0)

@@ -191,6 +191,6 @@ int method_get_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error *e
                 return r;
         p = storage_pool_find(m, name);
         if (!p)
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_OBJECT, "No storage pool named '%s'", name);
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_OBJECT, "name: no storage pool is named '%s'", name);
         return sd_bus_reply_method_return(msg, "o", p->path);
 }

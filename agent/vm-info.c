@@ -244,7 +244,8 @@ static ssize_t find_domain(const UuidIndex *by_uuid, size_t n, virDomainPtr dom)
         return found ? (ssize_t) found->index : -1;
 }
 
-/* Sets FIELD in the hint of every domain the filtered list has. */
+/* Lists the domains FLAGS selects and marks their hints: autostart when
+ * IS_AUTOSTART, persistent otherwise. False when libvirt cannot list them. */
 static bool mark_listed(virConnectPtr conn, unsigned flags, const UuidIndex *by_uuid, size_t n, VmInfoHint *hints,
                         bool is_autostart) {
         virDomainPtr *listed = NULL;
