@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "bus-auth.h"
+#include "bus-work.h"
 #include "bus-error.h"
 #include "bus-text.h"
 #include "libvirt-error.h"
@@ -120,44 +121,6 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
         return 0;
 }
 
-int manager_error_libvirt_unavailable(Manager *m, sd_bus_error *error) {
-        return sd_bus_error_setf(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE,
-                                 "libvirt at %s is not connected: %s", libvirt_conn_uri(m->libvirt),
-                                 libvirt_conn_last_error(m->libvirt) ?: "connecting");
-}
-
-int manager_submit_call(Manager *m, BusCall *call, virConnectPtr *ret_conn, worker_work_fn work,
-                        worker_done_fn done, void *userdata, sd_bus_error *error) {
-        unsigned sec = m->options->call_timeout_sec;
-        int r;
-
-        /* The worker uses its own reference: the connection may be replaced meanwhile. */
-        *ret_conn = libvirt_conn_ref(m->libvirt);
-        if (!*ret_conn)
-                return manager_error_libvirt_unavailable(m, error);
-
-        call->expiry_name = strdup(HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE);
-        if (!call->expiry_name ||
-            asprintf(&call->expiry_message, "libvirt at %s did not answer within %u s; the request may "
-                     "still take effect when it does", libvirt_conn_uri(m->libvirt), sec) < 0)
-                return -ENOMEM;
-        r = worker_pool_submit_with_deadline(m->pool, WORKER_NORMAL, (uint64_t) sec * 1000 * 1000, work, done,
-                                             bus_call_expired, userdata);
-        if (r < 0)
-                return manager_error_submit(m, r, error);
-        return 1;
-}
-
-int manager_error_submit(Manager *m, int r, sd_bus_error *error) {
-        if (r == -EBUSY)
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
-                                         "Too many operations in flight (limit %u); retry later",
-                                         worker_pool_max_in_flight(m->pool));
-        if (r == -ESHUTDOWN)
-                return bus_error_set_shutting_down(error);
-        return r;
-}
-
 /* Host facts (host name, CPU model) are whatever the kernel and libvirt say. */
 static int append_dict_string(sd_bus_message *reply, const char *key, const char *value) {
         _cleanup_(freep) char *safe = bus_text_dup(strempty(value));
@@ -185,7 +148,7 @@ static int method_get_host_info(sd_bus_message *msg, void *userdata, sd_bus_erro
         int r;
 
         if (!info)
-                return manager_error_libvirt_unavailable(m, error);
+                return bus_work_error_libvirt_unavailable(m, error);
         format_libvirt_version(info->hypervisor_version, hv);
         format_libvirt_version(info->libvirt_version, lv);
 
@@ -347,7 +310,7 @@ static int method_get_host_stats(sd_bus_message *msg, void *userdata, sd_bus_err
         info = libvirt_conn_host_info(m->libvirt);
         c->memory_total = info ? info->memory_kib * 1024 : 0;
 
-        r = manager_submit_call(m, &c->call, &c->conn, host_stats_work, host_stats_done, c, error);
+        r = bus_work_submit_libvirt(m, &c->call, &c->conn, host_stats_work, host_stats_done, c, error);
         if (r < 0)
                 host_stats_call_free(c);
         return r;   /* 1: the reply is sent later */

@@ -12,7 +12,7 @@
 #include "json-cleanup.h"
 #include "log.h"
 #include "macro.h"
-#include "manager-dbus.h"
+#include "bus-work.h"
 #include "manager.h"
 #include "network-dbus.h"
 #include "network.h"
@@ -328,7 +328,7 @@ int method_confirm_networks(sd_bus_message *msg, void *userdata, sd_bus_error *e
         r = worker_pool_submit(m->pool, WORKER_NORMAL, confirm_work, confirm_done, t);
         if (r < 0) {
                 transaction_free(t);
-                return manager_error_submit(m, r, error);
+                return bus_work_error_submit(m, r, error);
         }
         n->busy = true;
         return 1;
@@ -478,7 +478,7 @@ int method_setup_networks(sd_bus_message *msg, void *userdata, sd_bus_error *err
         }
         r = worker_pool_submit(m->pool, WORKER_NORMAL, setup_work, setup_done, t);
         if (r < 0) {
-                r = manager_error_submit(m, r, error);
+                r = bus_work_error_submit(m, r, error);
                 goto fail;
         }
         n->busy = true;
@@ -564,7 +564,7 @@ static void recover_done(int result, void *userdata) {
                 int r = worker_pool_submit(m->pool, WORKER_NORMAL, setup_work, setup_done, queued);
                 if (r < 0) {
                         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                        (void) manager_error_submit(m, r, &error);
+                        (void) bus_work_error_submit(m, r, &error);
                         (void) bus_call_reply_error(&queued->call, &error);
                         transaction_free(queued);
                 } else

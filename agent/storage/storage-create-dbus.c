@@ -3,7 +3,7 @@
 #include "bus-error.h"
 #include "log.h"
 #include "macro.h"
-#include "manager-dbus.h"
+#include "bus-work.h"
 #include "manager.h"
 #include "storage-dbus.h"
 #include "storage-save.h"

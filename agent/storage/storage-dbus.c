@@ -5,7 +5,7 @@
 #include "bus-error.h"
 #include "log.h"
 #include "macro.h"
-#include "manager-dbus.h"
+#include "bus-work.h"
 #include "manager.h"
 
 int storage_pool_bus_path(const char *name, char **ret) {
@@ -125,7 +125,7 @@ int storage_submit(Manager *m, worker_work_fn work, worker_done_fn done, void *u
         int r = worker_pool_submit(m->pool, WORKER_NORMAL, work, done, userdata);
 
         if (r < 0)
-                return manager_error_submit(m, r, error);
+                return bus_work_error_submit(m, r, error);
         return 1;
 }
 

@@ -8,7 +8,7 @@
 #include "log.h"
 #include "lvm.h"
 #include "macro.h"
-#include "manager-dbus.h"
+#include "bus-work.h"
 #include "manager.h"
 #include "storage-call.h"
 #include "storage-dbus.h"
@@ -389,7 +389,7 @@ static int method_clone(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = worker_pool_submit(m->pool, WORKER_NORMAL, clone_work, clone_done, j);
         if (r < 0) {
                 job_finish(job, "failed", HOSTAGENT_ERROR_BUSY, "Too many operations in flight");
-                r = manager_error_submit(m, r, error);
+                r = bus_work_error_submit(m, r, error);
                 goto fail;
         }
         v->busy = true;

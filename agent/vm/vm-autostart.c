@@ -6,7 +6,7 @@
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
-#include "manager-dbus.h"
+#include "bus-work.h"
 #include "vm-dbus.h"
 
 typedef struct AutostartCall {
@@ -103,7 +103,7 @@ static int autostart_set(sd_bus_message *m, Manager *mgr, sd_bus_error *error) {
         c->value = value;
         memcpy(c->uuid, vm->info.uuid, sizeof c->uuid);
         bus_call_init(&c->call, m);
-        r = manager_submit_call(mgr, &c->call, &c->conn, autostart_work, autostart_done, c, error);
+        r = bus_work_submit_libvirt(mgr, &c->call, &c->conn, autostart_work, autostart_done, c, error);
         if (r < 0)
                 autostart_call_free(c);
         return r;

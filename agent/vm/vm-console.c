@@ -11,7 +11,7 @@
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
-#include "manager-dbus.h"
+#include "bus-work.h"
 #include "vm.h"
 
 int vm_console_ticket_xml(const char *domain_xml, const char *password, const char *valid_to,
@@ -186,7 +186,7 @@ int method_vm_set_console_ticket(sd_bus_message *msg, void *userdata, sd_bus_err
                 ticket_call_free(c);
                 return -ENOMEM;
         }
-        r = manager_submit_call(m, &c->call, &c->conn, ticket_work, ticket_done, c, error);
+        r = bus_work_submit_libvirt(m, &c->call, &c->conn, ticket_work, ticket_done, c, error);
         if (r < 0)
                 ticket_call_free(c);
         return r;

@@ -8,7 +8,7 @@
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
-#include "manager-dbus.h"
+#include "bus-work.h"
 #include "network.h"
 #include "storage.h"
 #include "vm-dbus.h"
@@ -123,7 +123,7 @@ static int create_submit(Manager *m, CreateCall *c, sd_bus_message *msg, sd_bus_
         c->manager = m;
         bus_call_init(&c->call, msg);
         c->clock_at_read = m->vm_event_clock;
-        r = manager_submit_call(m, &c->call, &c->conn, create_work, create_done, c, error);
+        r = bus_work_submit_libvirt(m, &c->call, &c->conn, create_work, create_done, c, error);
         if (r < 0)
                 create_call_free(c);
         return r;

@@ -9,7 +9,7 @@
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
-#include "manager-dbus.h"
+#include "bus-work.h"
 #include "vm-autostart.h"
 #include "vm-console.h"
 #include "vm-shutdown.h"
@@ -292,7 +292,7 @@ static int vm_call_start(sd_bus_message *msg, Vm *vm, VmAction action, sd_bus_er
                 vm_call_free(c);
                 return -ENOMEM;
         }
-        r = manager_submit_call(m, &c->call, &c->conn, vm_call_work, vm_call_done, c, error);
+        r = bus_work_submit_libvirt(m, &c->call, &c->conn, vm_call_work, vm_call_done, c, error);
         if (r < 0) {
                 vm_call_free(c);
                 return r;

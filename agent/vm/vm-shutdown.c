@@ -9,7 +9,7 @@
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
-#include "manager-dbus.h"
+#include "bus-work.h"
 #include "vm.h"
 
 /* Shared by the job and the worker calls in flight, hence counted. */
@@ -203,13 +203,13 @@ int method_vm_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         s->conn = libvirt_conn_ref(m->libvirt);
         if (!s->conn) {
                 shutdown_unref(s);
-                return manager_error_libvirt_unavailable(m, error);
+                return bus_work_error_libvirt_unavailable(m, error);
         }
         r = worker_pool_submit(m->pool, WORKER_NORMAL, acpi_work, acpi_done, shutdown_ref(s));
         if (r < 0) {
                 s->n_ref--;
                 shutdown_unref(s);
-                return manager_error_submit(m, r, error);
+                return bus_work_error_submit(m, r, error);
         }
         r = job_new(m, "shutdown", vm->path, &shutdown_ops, s, &job);
         if (r < 0) {

@@ -8,7 +8,7 @@
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
-#include "manager-dbus.h"
+#include "bus-work.h"
 #include "vm-dbus.h"
 
 /* What libvirt collects: everything a manager graphs, in one call. */
@@ -170,7 +170,7 @@ static int stats_start(Manager *m, sd_bus_message *msg, const char *uuid, sd_bus
         bus_call_init(&c->call, msg);
         if (uuid)
                 snprintf(c->uuid, sizeof c->uuid, "%s", uuid);
-        r = manager_submit_call(m, &c->call, &c->conn, stats_work, stats_done, c, error);
+        r = bus_work_submit_libvirt(m, &c->call, &c->conn, stats_work, stats_done, c, error);
         if (r < 0)
                 stats_call_free(c);
         return r;
