@@ -76,6 +76,13 @@ static inline const char *strempty(const char *s) {
                 return (type) -EINVAL;                                          \
         }
 
+/* For secrets (console passwords): wiped before the memory is handed back. */
+static inline void erase_and_freep(char **p) {
+        if (*p)
+                explicit_bzero(*p, strlen(*p));
+        free(*p);
+}
+
 /* free() that returns NULL, for "p = mfree(p)". */
 static inline void *mfree(void *p) {
         free(p);

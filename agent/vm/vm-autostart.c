@@ -6,6 +6,7 @@
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
+#include "virt-cleanup.h"
 #include "bus-work.h"
 #include "vm-dbus.h"
 
@@ -28,14 +29,11 @@ static void autostart_call_free(AutostartCall *c) {
 
 static int autostart_work(void *userdata) {
         AutostartCall *c = userdata;
-        virDomainPtr dom = virDomainLookupByUUIDString(c->conn, c->uuid);
-        int r;
+        _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByUUIDString(c->conn, c->uuid);
 
         if (!dom)
                 return libvirt_error_take(&c->error);
-        r = virDomainSetAutostart(dom, c->value) < 0 ? libvirt_error_take(&c->error) : 0;
-        virDomainFree(dom);
-        return r;
+        return virDomainSetAutostart(dom, c->value) < 0 ? libvirt_error_take(&c->error) : 0;
 }
 
 static void autostart_done(int result, void *userdata) {

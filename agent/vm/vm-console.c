@@ -11,6 +11,7 @@
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
+#include "virt-cleanup.h"
 #include "bus-work.h"
 #include "vm.h"
 
@@ -65,45 +66,42 @@ static void ticket_call_free(TicketCall *c) {
         if (c->conn)
                 virConnectClose(c->conn);
         bus_call_done(&c->call);
-        if (c->password)
-                explicit_bzero(c->password, strlen(c->password));
-        free(c->password);
+        erase_and_freep(&c->password);
         free(c->name);
         free(c->error);
         free(c);
 }
 
-static int ticket_work(void *userdata) {
-        _cleanup_(freep) char *xml = NULL, *type = NULL, *device = NULL;
-        TicketCall *c = userdata;
-        virDomainPtr dom;
+/* The device XML carries the password: it is wiped before it is freed. */
+static int ticket_apply(TicketCall *c, virDomainPtr dom) {
+        _cleanup_(freep) char *xml = NULL, *type = NULL;
+        _cleanup_(erase_and_freep) char *device = NULL;
         int r;
 
-        dom = virDomainLookupByUUIDString(c->conn, c->uuid);
-        if (!dom)
-                return libvirt_error_take(&c->error);
         xml = virDomainGetXMLDesc(dom, 0);
-        if (!xml) {
-                r = libvirt_error_take(&c->error);
-                goto out;
-        }
+        if (!xml)
+                return libvirt_error_take(&c->error);
         r = vm_console_ticket_xml(xml, c->password, c->valid_to, &type, &device);
         if (r == -ENOENT)
                 c->no_console = true;
         if (r < 0)
-                goto out;
+                return r;
         if (streq(type, "vnc") && strlen(c->password) > VM_TICKET_VNC_MAX) {
                 c->too_long = true;
-                r = -EINVAL;
-                goto out;
+                return -EINVAL;
         }
         if (virDomainUpdateDeviceFlags(dom, device, VIR_DOMAIN_AFFECT_LIVE) < 0)
-                r = libvirt_error_take(&c->error);
-out:
-        if (device)
-                explicit_bzero(device, strlen(device));
-        virDomainFree(dom);
-        return r;
+                return libvirt_error_take(&c->error);
+        return 0;
+}
+
+static int ticket_work(void *userdata) {
+        TicketCall *c = userdata;
+        _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByUUIDString(c->conn, c->uuid);
+
+        if (!dom)
+                return libvirt_error_take(&c->error);
+        return ticket_apply(c, dom);
 }
 
 static void ticket_done(int result, void *userdata) {

@@ -8,6 +8,7 @@
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
+#include "virt-cleanup.h"
 #include "bus-work.h"
 #include "network.h"
 #include "storage.h"
@@ -52,7 +53,7 @@ static virDomainPtr define_xml(virConnectPtr conn, const char *xml) {
 /* All or nothing: a VM that cannot be set up as asked is undefined again. */
 static int create_work(void *userdata) {
         CreateCall *c = userdata;
-        virDomainPtr dom;
+        _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
         int r, code;
 
         if (c->from_spec) {
@@ -79,14 +80,11 @@ static int create_work(void *userdata) {
                 goto undo;
         if (c->from_spec && c->spec.start && virDomainCreate(dom) < 0)
                 goto undo;
-        r = vm_info_read(dom, &c->info, &c->error);
-        virDomainFree(dom);
-        return r;
+        return vm_info_read(dom, &c->info, &c->error);
 undo:
         r = libvirt_error_take(&c->error);
         (void) virDomainUndefine(dom);
         virResetLastError();
-        virDomainFree(dom);
         return r;
 }
 
