@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "atomic-file.h"
+#include "failpoint.h"
 #include "json-cleanup.h"
 #include "log.h"
 #include "macro.h"
@@ -348,8 +349,8 @@ int networks_start(Manager *m) {
                 return -ENOMEM;
         n->manager = m;
         m->networks = n;
-        fp = getenv("HOSTAGENT_NET_FAILPOINT");
-        if (fp && *fp && !(n->failpoint = strdup(fp)))
+        fp = failpoint_get("HOSTAGENT_NET_FAILPOINT");
+        if (fp && !(n->failpoint = strdup(fp)))
                 return -ENOMEM;
         r = start_events(m);
         if (r < 0)
