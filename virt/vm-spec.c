@@ -634,11 +634,55 @@ static void add_os(xmlNodePtr root, const VmSpec *spec) {
         set(add(os, "boot", NULL), "dev", "hd");
 }
 
+/* The normalized spec, kept in the agent's own metadata namespace. */
+static void add_metadata(xmlNodePtr root, const VmSpec *spec) {
+        xmlNodePtr mine = add(add(root, "metadata", NULL), "vm", NULL);
+        xmlNsPtr ns = xmlNewNs(mine, BAD_CAST VM_METADATA_NS, BAD_CAST VM_METADATA_KEY);
+
+        xmlSetNs(mine, ns);
+        xmlNewTextChild(mine, ns, BAD_CAST "spec",
+                        BAD_CAST json_object_to_json_string_ext(spec->normalized, JSON_C_TO_STRING_PLAIN));
+}
+
+static int add_graphics(xmlNodePtr devices, const VmSpec *spec) {
+        char locked[VM_SPEC_CONSOLE_PASSWORD_LEN + 1];
+        xmlNodePtr n = add(devices, "graphics", NULL);
+
+        set(n, "type", spec->graphics_type);
+        set(n, "autoport", "yes");
+        set(n, "listen", spec->graphics_listen);
+        /* Locked until SetConsoleTicket, as vdsm does: a password that
+         * has expired already. It also makes QEMU start the console
+         * with password support, without which no ticket can be set. */
+        if (random_password(locked, sizeof locked) < 0)
+                return -EIO;
+        set(n, "passwd", locked);
+        set(n, "passwdValidTo", "1970-01-01T00:00:01");
+        explicit_bzero(locked, sizeof locked);
+        return 0;
+}
+
+static int add_devices(xmlNodePtr root, const VmSpec *spec, char targets[][8]) {
+        xmlNodePtr devices = add(root, "devices", NULL);
+
+        for (size_t i = 0; i < spec->n_disks; i++)
+                add_disk(devices, &spec->disks[i], targets[i]);
+        for (size_t i = 0; i < spec->n_nics; i++)
+                add_nic(devices, &spec->nics[i]);
+        if (spec->graphics_type && add_graphics(devices, spec) < 0)
+                return -EIO;
+        if (!streq(spec->type, "test")) {
+                set(add(devices, "memballoon", NULL), "model", "virtio");
+                set(add(devices, "serial", NULL), "type", "pty");
+                set(add(devices, "console", NULL), "type", "pty");
+        }
+        return 0;
+}
+
 int vm_spec_to_xml(const VmSpec *spec, char **ret_xml) {
         char targets[VM_SPEC_MAX_DISKS][8], number[32];
         xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-        xmlNodePtr root, md, mine, devices, n;
-        xmlNsPtr ns;
+        xmlNodePtr root, n;
         xmlChar *out = NULL;
         int size = 0;
 
@@ -652,13 +696,7 @@ int vm_spec_to_xml(const VmSpec *spec, char **ret_xml) {
         add(root, "name", spec->name);
         if (spec->uuid)
                 add(root, "uuid", spec->uuid);
-
-        md = add(root, "metadata", NULL);
-        mine = add(md, "vm", NULL);
-        ns = xmlNewNs(mine, BAD_CAST VM_METADATA_NS, BAD_CAST VM_METADATA_KEY);
-        xmlSetNs(mine, ns);
-        xmlNewTextChild(mine, ns, BAD_CAST "spec",
-                        BAD_CAST json_object_to_json_string_ext(spec->normalized, JSON_C_TO_STRING_PLAIN));
+        add_metadata(root, spec);
 
         snprintf(number, sizeof number, "%llu", (unsigned long long) spec->memory_mib);
         n = add(root, "memory", number);
@@ -673,34 +711,9 @@ int vm_spec_to_xml(const VmSpec *spec, char **ret_xml) {
         add(root, "on_poweroff", "destroy");
         add(root, "on_reboot", "restart");
         add(root, "on_crash", "destroy");
-
-        devices = add(root, "devices", NULL);
-        for (size_t i = 0; i < spec->n_disks; i++)
-                add_disk(devices, &spec->disks[i], targets[i]);
-        for (size_t i = 0; i < spec->n_nics; i++)
-                add_nic(devices, &spec->nics[i]);
-        if (spec->graphics_type) {
-                char locked[VM_SPEC_CONSOLE_PASSWORD_LEN + 1];
-
-                n = add(devices, "graphics", NULL);
-                set(n, "type", spec->graphics_type);
-                set(n, "autoport", "yes");
-                set(n, "listen", spec->graphics_listen);
-                /* Locked until SetConsoleTicket, as vdsm does: a password that
-                 * has expired already. It also makes QEMU start the console
-                 * with password support, without which no ticket can be set. */
-                if (random_password(locked, sizeof locked) < 0) {
-                        xmlFreeDoc(doc);
-                        return -EIO;
-                }
-                set(n, "passwd", locked);
-                set(n, "passwdValidTo", "1970-01-01T00:00:01");
-                explicit_bzero(locked, sizeof locked);
-        }
-        if (!streq(spec->type, "test")) {
-                set(add(devices, "memballoon", NULL), "model", "virtio");
-                set(add(devices, "serial", NULL), "type", "pty");
-                set(add(devices, "console", NULL), "type", "pty");
+        if (add_devices(root, spec, targets) < 0) {
+                xmlFreeDoc(doc);
+                return -EIO;
         }
 
         xmlDocDumpFormatMemoryEnc(doc, &out, &size, "UTF-8", 1);
