@@ -12,6 +12,13 @@
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define _sentinel_ __attribute__((sentinel))
 
+/* A macro's value as a string literal: "at most " STRINGIFY(MAX) " items". */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+/* The size of a struct's member, without an object at hand. */
+#define sizeof_field(type, member) sizeof(((type *) 0)->member)
+
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 /* Hand a pointer over to a new owner: the _cleanup_ variable forgets it. */

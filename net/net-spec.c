@@ -6,6 +6,7 @@
 
 #include "ifname.h"
 #include "json-cleanup.h"
+#include "json-dispatch.h"
 #include "json-field.h"
 #include "macro.h"
 
@@ -76,48 +77,147 @@ static int get_ifname(json_object *v, const char *field, char ret[IFNAMSIZ], cha
         return 0;
 }
 
-static int parse_bond(json_object *o, const char *prefix, NetConfig *c, char **ret_error) {
-        char field[128];
-        json_object *slaves;
-        const char *mode = "active-backup";
+static int net_dispatch_ifname(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                               char **ret_error) {
+        return get_ifname(v, field, ret, ret_error);
+}
+
+static int net_dispatch_bond_mode(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                                  char **ret_error) {
+        const char *mode;
         int r;
 
-        snprintf(field, sizeof field, "%s.bond", prefix);
-        if (!json_object_is_type(o, json_type_object))
-                return json_field_fail(ret_error, field, "must be an object with slaves and mode");
-        json_object_object_foreach(o, key, v) {
-                snprintf(field, sizeof field, "%s.bond.%s", prefix, key);
-                if (streq(key, "mode")) {
-                        r = json_field_enum(v, field, bond_modes, &mode, ret_error);
-                        if (r < 0)
-                                return r;
-                } else if (!streq(key, "slaves"))
-                        return json_field_fail(ret_error, field, "unknown key");
-        }
-        snprintf(field, sizeof field, "%s.bond.slaves", prefix);
-        if (!json_object_object_get_ex(o, "slaves", &slaves) || !json_object_is_type(slaves, json_type_array) ||
-            json_object_array_length(slaves) < 1 || json_object_array_length(slaves) > NET_MAX_BOND_SLAVES)
-                return json_field_fail(ret_error, field, "must name 1 to %d interfaces", NET_MAX_BOND_SLAVES);
-        for (size_t i = 0; i < json_object_array_length(slaves); i++) {
-                snprintf(field, sizeof field, "%s.bond.slaves[%zu]", prefix, i);
-                r = get_ifname(json_object_array_get_idx(slaves, i), field, c->bond_slaves[i], ret_error);
+        r = json_field_enum(v, field, bond_modes, &mode, ret_error);
+        if (r < 0)
+                return r;
+        snprintf(ret, sizeof_field(NetConfig, bond_mode), "%s", mode);
+        return 0;
+}
+
+static int net_dispatch_bond_slaves(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                                    char **ret_error) {
+        NetConfig *c = ret;
+        char item[128];
+        int r;
+
+        if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) < 1 ||
+            json_object_array_length(v) > NET_MAX_BOND_SLAVES)
+                return json_field_fail(ret_error, field, "%s", entry->missing);
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+                snprintf(item, sizeof item, "%s[%zu]", field, i);
+                r = get_ifname(json_object_array_get_idx(v, i), item, c->bond_slaves[i], ret_error);
                 if (r < 0)
                         return r;
                 for (size_t j = 0; j < i; j++)
                         if (streq(c->bond_slaves[i], c->bond_slaves[j]))
-                                return json_field_fail(ret_error, field, "is listed twice");
+                                return json_field_fail(ret_error, item, "is listed twice");
                 c->n_bond_slaves = i + 1;
         }
-        snprintf(c->bond_mode, sizeof c->bond_mode, "%s", mode);
+        return 0;
+}
+
+/* The slaves are checked after the mode and any unknown key. */
+static const JsonDispatch bond_fields[] = {
+        { "mode", json_type_string, net_dispatch_bond_mode, .offset = offsetof(NetConfig, bond_mode) },
+        { "slaves", JSON_DISPATCH_ANY, net_dispatch_bond_slaves, .offset = 0,
+          .flags = JSON_DISPATCH_REQUIRED | JSON_DISPATCH_DEFERRED,
+          .missing = "must name 1 to " STRINGIFY(NET_MAX_BOND_SLAVES) " interfaces" },
+        {}
+};
+
+static int net_dispatch_bond(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                             char **ret_error) {
+        NetConfig *c = ret;
+
+        if (!v)
+                return 0;   /* "bond": null has always meant no bond */
+        if (!json_object_is_type(v, json_type_object))
+                return json_field_fail(ret_error, field, "must be an object with slaves and mode");
+        snprintf(c->bond_mode, sizeof c->bond_mode, "active-backup");
+        return json_dispatch(v, field, bond_fields, c, ret_error);
+}
+
+static int net_dispatch_switch(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                               char **ret_error) {
+        const char *s;
+        int r;
+
+        r = json_field_enum(v, field, switches, &s, ret_error);
+        if (r < 0)
+                return r;
+        *(NetSwitch *) ret = streq(s, "ovs") ? NET_SWITCH_OVS : NET_SWITCH_LINUX;
+        return 0;
+}
+
+static int net_dispatch_addresses(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                                  char **ret_error) {
+        NetConfig *c = ret;
+        char item[128];
+        const char *s;
+        int r;
+
+        if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > NET_MAX_ADDRESSES)
+                return json_field_fail(ret_error, field, "must be an array of at most %d CIDRs", NET_MAX_ADDRESSES);
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+                snprintf(item, sizeof item, "%s[%zu]", field, i);
+                r = json_field_string(json_object_array_get_idx(v, i), item, 64, &s, ret_error);
+                if (r < 0)
+                        return r;
+                if (parse_cidr(s, &c->addresses[i]) < 0)
+                        return json_field_fail(ret_error, item, "'%s' is not an address/prefix", s);
+                c->n_addresses = i + 1;
+                for (size_t j = 0; j < i; j++)
+                        if (streq(c->addresses[i], c->addresses[j]))
+                                return json_field_fail(ret_error, item, "is listed twice");
+        }
+        return 0;
+}
+
+/* In the state file or a SetupNetworks call, "remove" stands alone (net_desired_parse takes it). */
+static int net_dispatch_remove(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                               char **ret_error) {
+        return json_field_fail(ret_error, field, "a network to remove takes no other keys");
+}
+
+/* The bond is read last, so that the other keys' errors come first. */
+static const JsonDispatch net_fields[] = {
+        { "switch", json_type_string, net_dispatch_switch, .offset = offsetof(NetConfig, sw) },
+        { "uplink", json_type_string, net_dispatch_ifname, .offset = offsetof(NetConfig, uplink) },
+        { "vlan", json_type_int, json_dispatch_unsigned, .offset = offsetof(NetConfig, vlan), .min = 1, .max = 4094 },
+        { "mtu", json_type_int, json_dispatch_unsigned, .offset = offsetof(NetConfig, mtu), .min = 68, .max = 65535 },
+        { "addresses", JSON_DISPATCH_ANY, net_dispatch_addresses, .offset = 0 },
+        { "bond", JSON_DISPATCH_ANY, net_dispatch_bond, .offset = 0, .flags = JSON_DISPATCH_DEFERRED },
+        { "remove", JSON_DISPATCH_ANY, net_dispatch_remove, .offset = 0 },
+        {}
+};
+
+/* What the keys of a network say together. */
+static int net_config_check(const NetConfig *c, const char *prefix, char **ret_error) {
+        char field[128];
+
+        snprintf(field, sizeof field, "%s.uplink", prefix);
+        if (c->n_bond_slaves) {
+                if (!c->uplink[0])
+                        return json_field_fail(ret_error, field, "names the bond to make (e.g. \"bond0\")");
+                for (size_t i = 0; i < c->n_bond_slaves; i++)
+                        if (streq(c->bond_slaves[i], c->uplink))
+                                return json_field_fail(ret_error, field, "cannot be one of the bond's slaves");
+        }
+        snprintf(field, sizeof field, "%s.vlan", prefix);
+        if (c->vlan && !c->uplink[0])
+                return json_field_fail(ret_error, field, "needs an uplink to tag traffic on");
+        if (c->vlan && c->sw == NET_SWITCH_LINUX && strlen(c->uplink) + 1 + 4 >= IFNAMSIZ)
+                return json_field_fail(ret_error, field, "the VLAN device name %s.%u would be too long", c->uplink,
+                                       c->vlan);
+        snprintf(field, sizeof field, "%s.uplink", prefix);
+        if (streq(c->uplink, c->name))
+                return json_field_fail(ret_error, field, "cannot be the network's own bridge");
         return 0;
 }
 
 int net_config_from_json(const char *name, json_object *o, NetConfig *ret, char **ret_error) {
         _cleanup_(net_config_done) NetConfig c = {};
-        char prefix[64], field[128];
-        json_object *bond = NULL;
-        const char *s;
-        uint64_t u;
+        char prefix[64];
         int r;
 
         snprintf(prefix, sizeof prefix, "networks.%s", name);
@@ -125,72 +225,32 @@ int net_config_from_json(const char *name, json_object *o, NetConfig *ret, char 
                 return json_field_fail(ret_error, prefix, "a network's name is its bridge's: 1 to %d letters, "
                                        "digits, '.', '_' or '-', starting with a letter or digit", IFNAMSIZ - 1);
         snprintf(c.name, sizeof c.name, "%s", name);
-        if (!json_object_is_type(o, json_type_object))
-                return json_field_fail(ret_error, prefix, "must be an object");
-        json_object_object_foreach(o, key, v) {
-                snprintf(field, sizeof field, "%s.%s", prefix, key);
-                if (streq(key, "switch")) {
-                        r = json_field_enum(v, field, switches, &s, ret_error);
-                        c.sw = r >= 0 && streq(s, "ovs") ? NET_SWITCH_OVS : NET_SWITCH_LINUX;
-                } else if (streq(key, "uplink"))
-                        r = get_ifname(v, field, c.uplink, ret_error);
-                else if (streq(key, "vlan")) {
-                        r = json_field_uint(v, field, 1, 4094, &u, ret_error);
-                        c.vlan = (unsigned) u;
-                } else if (streq(key, "mtu")) {
-                        r = json_field_uint(v, field, 68, 65535, &u, ret_error);
-                        c.mtu = (unsigned) u;
-                } else if (streq(key, "addresses")) {
-                        if (!json_object_is_type(v, json_type_array) ||
-                            json_object_array_length(v) > NET_MAX_ADDRESSES)
-                                return json_field_fail(ret_error, field, "must be an array of at most %d CIDRs",
-                                                       NET_MAX_ADDRESSES);
-                        r = 0;
-                        for (size_t i = 0; r >= 0 && i < json_object_array_length(v); i++) {
-                                snprintf(field, sizeof field, "%s.addresses[%zu]", prefix, i);
-                                r = json_field_string(json_object_array_get_idx(v, i), field, 64, &s, ret_error);
-                                if (r >= 0 && parse_cidr(s, &c.addresses[i]) < 0)
-                                        r = json_field_fail(ret_error, field, "'%s' is not an address/prefix", s);
-                                if (r >= 0)
-                                        c.n_addresses = i + 1;
-                                for (size_t j = 0; r >= 0 && j < i; j++)
-                                        if (streq(c.addresses[i], c.addresses[j]))
-                                                r = json_field_fail(ret_error, field, "is listed twice");
-                        }
-                } else if (streq(key, "bond")) {
-                        bond = v;
-                        r = 0;
-                } else if (streq(key, "remove"))
-                        r = json_field_fail(ret_error, field, "a network to remove takes no other keys");
-                else
-                        r = json_field_fail(ret_error, field, "unknown key");
-                if (r < 0)
-                        return r;
-        }
-        if (bond) {
-                r = parse_bond(bond, prefix, &c, ret_error);
-                if (r < 0)
-                        return r;
-                snprintf(field, sizeof field, "%s.uplink", prefix);
-                if (!c.uplink[0])
-                        return json_field_fail(ret_error, field, "names the bond to make (e.g. \"bond0\")");
-                for (size_t i = 0; i < c.n_bond_slaves; i++)
-                        if (streq(c.bond_slaves[i], c.uplink))
-                                return json_field_fail(ret_error, field, "cannot be one of the bond's slaves");
-        }
-        snprintf(field, sizeof field, "%s.vlan", prefix);
-        if (c.vlan && !c.uplink[0])
-                return json_field_fail(ret_error, field, "needs an uplink to tag traffic on");
-        if (c.vlan && c.sw == NET_SWITCH_LINUX && strlen(c.uplink) + 1 + 4 >= IFNAMSIZ)
-                return json_field_fail(ret_error, field, "the VLAN device name %s.%u would be too long", c.uplink,
-                                       c.vlan);
-        snprintf(field, sizeof field, "%s.uplink", prefix);
-        if (streq(c.uplink, c.name))
-                return json_field_fail(ret_error, field, "cannot be the network's own bridge");
+        r = json_dispatch(o, prefix, net_fields, &c, ret_error);
+        if (r < 0)
+                return r;
+        r = net_config_check(&c, prefix, ret_error);
+        if (r < 0)
+                return r;
         *ret = c;
         c = (NetConfig) {};
         return 0;
 }
+
+static int net_dispatch_networks(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                                 char **ret_error) {
+        if (!json_object_is_type(v, json_type_object))
+                return json_field_fail(ret_error, field, "%s", entry->missing);
+        *(json_object **) ret = v;
+        return 0;
+}
+
+/* Only "networks", checked after any unknown key. */
+static const JsonDispatch desired_fields[] = {
+        { "networks", JSON_DISPATCH_ANY, net_dispatch_networks, .offset = 0,
+          .flags = JSON_DISPATCH_REQUIRED | JSON_DISPATCH_DEFERRED,
+          .missing = "is required: an object of networks by name" },
+        {}
+};
 
 int net_desired_parse(const char *text, NetDesired *ret, char **ret_error) {
         _cleanup_(json_object_putp) json_object *root = NULL;
@@ -207,14 +267,9 @@ int net_desired_parse(const char *text, NetDesired *ret, char **ret_error) {
                 return json_field_fail(ret_error, "desired", "not valid JSON: %s", json_tokener_error_desc(jerr));
         if (!json_object_is_type(root, json_type_object))
                 return json_field_fail(ret_error, "desired", "must be a JSON object");
-        json_object_object_foreach(root, key, v) {
-                (void) v;
-                if (!streq(key, "networks"))
-                        return json_field_fail(ret_error, key, "unknown key");
-        }
-        if (!json_object_object_get_ex(root, "networks", &networks) ||
-            !json_object_is_type(networks, json_type_object))
-                return json_field_fail(ret_error, "networks", "is required: an object of networks by name");
+        r = json_dispatch(root, NULL, desired_fields, &networks, ret_error);
+        if (r < 0)
+                return r;
         n = (size_t) json_object_object_length(networks);
         if (n == 0 || n > NET_MAX_NETWORKS)
                 return json_field_fail(ret_error, "networks", "must name 1 to %d networks", NET_MAX_NETWORKS);

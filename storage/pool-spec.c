@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "json-cleanup.h"
+#include "json-dispatch.h"
 #include "json-field.h"
 #include "macro.h"
 
@@ -67,7 +68,9 @@ static bool server_valid(const char *s) {
         return true;
 }
 
-static int get_path(json_object *v, const char *field, char **ret, char **ret_error) {
+static int pool_dispatch_path(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                              char **ret_error) {
+        char **path = ret;
         const char *s;
         int r;
 
@@ -77,50 +80,104 @@ static int get_path(json_object *v, const char *field, char **ret, char **ret_er
         if (!clean_absolute_path(s))
                 return json_field_fail(ret_error, field,
                                        "must be an absolute path without '.' or '..' components, not /");
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
+        *path = strdup(s);
+        return *path ? 0 : -ENOMEM;
 }
 
-static int parse_devices(json_object *v, PoolSpec *spec, char **ret_error) {
-        char field[64];
+static int pool_dispatch_devices(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                                 char **ret_error) {
+        PoolSpec *spec = ret;
+        char item[64];
         size_t n;
         int r;
 
         if (!json_object_is_type(v, json_type_array))
-                return json_field_fail(ret_error, "devices", "must be an array of block device paths");
+                return json_field_fail(ret_error, field, "must be an array of block device paths");
         n = json_object_array_length(v);
         if (n == 0 || n > POOL_SPEC_MAX_DEVICES)
-                return json_field_fail(ret_error, "devices", "must name between 1 and %d devices",
-                                       POOL_SPEC_MAX_DEVICES);
+                return json_field_fail(ret_error, field, "must name between 1 and %d devices", POOL_SPEC_MAX_DEVICES);
         for (size_t i = 0; i < n; i++) {
-                snprintf(field, sizeof field, "devices[%zu]", i);
-                r = get_path(json_object_array_get_idx(v, i), field, &spec->devices[i], ret_error);
+                snprintf(item, sizeof item, "devices[%zu]", i);
+                r = pool_dispatch_path(json_object_array_get_idx(v, i), item, entry, &spec->devices[i], ret_error);
                 if (r < 0)
                         return r;
                 spec->n_devices = i + 1;
                 if (strncmp(spec->devices[i], "/dev/", 5) != 0)
-                        return json_field_fail(ret_error, field, "must be a device under /dev");
+                        return json_field_fail(ret_error, item, "must be a device under /dev");
                 for (size_t j = 0; j < i; j++)
                         if (streq(spec->devices[i], spec->devices[j]))
-                                return json_field_fail(ret_error, field, "is listed twice (also devices[%zu])", j);
+                                return json_field_fail(ret_error, item, "is listed twice (also devices[%zu])", j);
         }
         return 0;
 }
 
-/* Which keys each type takes, besides name and type. */
-static bool key_allowed(PoolType type, const char *key) {
-        switch (type) {
-        case POOL_DIR:
-                return streq(key, "path");
-        case POOL_NFS:
-                return streq(key, "server") || streq(key, "export") || streq(key, "version") ||
-                       streq(key, "access");
-        case POOL_LVM:
-                return streq(key, "devices");
-        default:
-                return false;
-        }
+static int pool_dispatch_server(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                                char **ret_error) {
+        char **server = ret;
+        const char *s;
+        int r;
+
+        r = json_field_string(v, field, 253, &s, ret_error);
+        if (r < 0)
+                return r;
+        if (!server_valid(s))
+                return json_field_fail(ret_error, field, "must be a host name or an IP address");
+        *server = strdup(s);
+        return *server ? 0 : -ENOMEM;
 }
+
+static int pool_dispatch_access(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                                char **ret_error) {
+        const char *s;
+        int r;
+
+        r = json_field_enum(v, field, access_choices, &s, ret_error);
+        if (r < 0)
+                return r;
+        *(NfsAccess *) ret = nfs_access_from_string(s);
+        return 0;
+}
+
+/* Every type's table starts with these; the type was read first, as it chose the table. */
+#define POOL_NAME_AND_TYPE                                                                  \
+        { "name", json_type_string, json_dispatch_name, .offset = offsetof(PoolSpec, name), \
+          .flags = JSON_DISPATCH_REQUIRED, .max = JSON_NAME_MAX_LEN },                      \
+        { "type", JSON_DISPATCH_ANY, json_dispatch_skip, .offset = 0 }
+
+static const JsonDispatch dir_fields[] = {
+        POOL_NAME_AND_TYPE,
+        { "path", json_type_string, pool_dispatch_path, .offset = offsetof(PoolSpec, path),
+          .flags = JSON_DISPATCH_REQUIRED, .missing = "is required for a dir pool" },
+        {}
+};
+
+static const JsonDispatch nfs_fields[] = {
+        POOL_NAME_AND_TYPE,
+        { "server", json_type_string, pool_dispatch_server, .offset = offsetof(PoolSpec, server),
+          .flags = JSON_DISPATCH_REQUIRED, .missing = "is required for an nfs pool" },
+        { "export", json_type_string, pool_dispatch_path, .offset = offsetof(PoolSpec, export_path),
+          .flags = JSON_DISPATCH_REQUIRED, .missing = "is required for an nfs pool" },
+        { "version", json_type_int, json_dispatch_unsigned, .offset = offsetof(PoolSpec, nfs_version),
+          .min = 3, .max = 4 },
+        { "access", json_type_string, pool_dispatch_access, .offset = offsetof(PoolSpec, access) },
+        {}
+};
+
+static const JsonDispatch lvm_fields[] = {
+        POOL_NAME_AND_TYPE,
+        { "devices", JSON_DISPATCH_ANY, pool_dispatch_devices, .offset = 0,
+          .flags = JSON_DISPATCH_REQUIRED, .missing = "is required for an lvm pool" },
+        {}
+};
+
+static const struct {
+        const JsonDispatch *fields;
+        const char *unknown;
+} pool_tables[_POOL_TYPE_MAX] = {
+        [POOL_DIR] = { dir_fields, "unknown key for a dir pool" },
+        [POOL_NFS] = { nfs_fields, "unknown key for a nfs pool" },
+        [POOL_LVM] = { lvm_fields, "unknown key for a lvm pool" },
+};
 
 static int normalize(PoolSpec *spec) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -157,7 +214,6 @@ int pool_spec_from_json(json_object *o, PoolSpec *ret, char **ret_error) {
         _cleanup_(pool_spec_done) PoolSpec spec = { .type = _POOL_TYPE_INVALID, .nfs_version = 0 };
         json_object *v;
         const char *s;
-        uint64_t u;
         int r;
 
         if (!json_object_is_type(o, json_type_object))
@@ -171,65 +227,13 @@ int pool_spec_from_json(json_object *o, PoolSpec *ret, char **ret_error) {
                 return r;
         spec.type = pool_type_from_string(s);
 
-        json_object_object_foreach(o, key, val) {
-                if (streq(key, "type"))
-                        continue;
-                if (streq(key, "name")) {
-                        r = json_field_string(val, key, JSON_NAME_MAX_LEN, &s, ret_error);
-                        if (r >= 0 && !json_name_valid(s))
-                                r = json_field_fail(ret_error, key,
-                                                    "must be 1 to %d letters, digits, '.', '_', '+' or '-', "
-                                                    "starting with a letter or digit", JSON_NAME_MAX_LEN);
-                        if (r >= 0 && !(spec.name = strdup(s)))
-                                r = -ENOMEM;
-                } else if (!key_allowed(spec.type, key))
-                        r = json_field_fail(ret_error, key, "unknown key for a %s pool", pool_type_to_string(spec.type));
-                else if (streq(key, "path"))
-                        r = get_path(val, key, &spec.path, ret_error);
-                else if (streq(key, "server")) {
-                        r = json_field_string(val, key, 253, &s, ret_error);
-                        if (r >= 0 && !server_valid(s))
-                                r = json_field_fail(ret_error, key, "must be a host name or an IP address");
-                        if (r >= 0 && !(spec.server = strdup(s)))
-                                r = -ENOMEM;
-                } else if (streq(key, "export"))
-                        r = get_path(val, key, &spec.export_path, ret_error);
-                else if (streq(key, "version")) {
-                        r = json_field_uint(val, key, 3, 4, &u, ret_error);
-                        spec.nfs_version = (unsigned) u;
-                } else if (streq(key, "access")) {
-                        r = json_field_enum(val, key, access_choices, &s, ret_error);
-                        if (r >= 0)
-                                spec.access = nfs_access_from_string(s);
-                } else if (streq(key, "devices"))
-                        r = parse_devices(val, &spec, ret_error);
-                if (r < 0)
-                        return r;
-        }
-
-        if (!spec.name)
-                return json_field_fail(ret_error, "name", "is required");
-        switch (spec.type) {
-        case POOL_DIR:
-                if (!spec.path)
-                        return json_field_fail(ret_error, "path", "is required for a dir pool");
-                break;
-        case POOL_NFS:
-                if (!spec.server)
-                        return json_field_fail(ret_error, "server", "is required for an nfs pool");
-                if (!spec.export_path)
-                        return json_field_fail(ret_error, "export", "is required for an nfs pool");
-                if (spec.nfs_version == 0)
-                        /* libnfs 4.0 cannot write over NFSv4; the kernel client prefers it. */
-                        spec.nfs_version = spec.access == NFS_ACCESS_LIBNFS ? 3 : 4;
-                break;
-        case POOL_LVM:
-                if (spec.n_devices == 0)
-                        return json_field_fail(ret_error, "devices", "is required for an lvm pool");
-                break;
-        default:
-                return -EINVAL;
-        }
+        r = json_dispatch_full(o, NULL, pool_tables[spec.type].fields, pool_tables[spec.type].unknown, &spec,
+                               ret_error);
+        if (r < 0)
+                return r;
+        if (spec.type == POOL_NFS && spec.nfs_version == 0)
+                /* libnfs 4.0 cannot write over NFSv4; the kernel client prefers it. */
+                spec.nfs_version = spec.access == NFS_ACCESS_LIBNFS ? 3 : 4;
         r = normalize(&spec);
         if (r < 0)
                 return r;

@@ -11,6 +11,7 @@
 
 #include "ifname.h"
 #include "json-cleanup.h"
+#include "json-dispatch.h"
 #include "json-field.h"
 #include "macro.h"
 #include "vm-info.h"
@@ -117,49 +118,54 @@ void vm_spec_done(VmSpec *spec) {
         *spec = (VmSpec) {};
 }
 
-static int parse_disk(json_object *o, size_t index, VmSpecDisk *d, char **ret_error) {
-        char field[64];
+static int vm_dispatch_path(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                            char **ret_error) {
+        char **path = ret;
         const char *s;
-        bool format_given = false;
         int r;
 
-        snprintf(field, sizeof field, "disks[%zu]", index);
-        if (!json_object_is_type(o, json_type_object))
-                return json_field_fail(ret_error, field, "must be an object");
-        *d = (VmSpecDisk) { .format = "raw", .bus = "virtio", .device = "disk" };
-        json_object_object_foreach(o, key, v) {
-                snprintf(field, sizeof field, "disks[%zu].%s", index, key);
-                if (streq(key, "path")) {
-                        r = json_field_string(v, field, PATH_MAX, &s, ret_error);
-                        if (r < 0)
-                                return r;
-                        if (s[0] != '/')
-                                return json_field_fail(ret_error, field, "must be an absolute path");
-                        d->path = strdup(s);
-                        if (!d->path)
-                                return -ENOMEM;
-                } else if (streq(key, "format")) {
-                        r = json_field_enum(v, field, disk_formats, &d->format, ret_error);
-                        format_given = true;
-                } else if (streq(key, "bus"))
-                        r = json_field_enum(v, field, disk_buses, &d->bus, ret_error);
-                else if (streq(key, "device"))
-                        r = json_field_enum(v, field, disk_devices, &d->device, ret_error);
-                else if (streq(key, "readonly"))
-                        r = json_field_bool(v, field, &d->readonly, ret_error);
-                else if (streq(key, "pool") || streq(key, "volume")) {
-                        r = json_field_string(v, field, JSON_NAME_MAX_LEN, &s, ret_error);
-                        if (r < 0)
-                                return r;
-                        if (!json_name_valid(s))
-                                return json_field_fail(ret_error, field, "is not a valid %s name", key);
-                        if (!(*(streq(key, "pool") ? &d->pool : &d->volume) = strdup(s)))
-                                return -ENOMEM;
-                } else
-                        return json_field_fail(ret_error, field, "unknown key");
-                if (r < 0)
-                        return r;
-        }
+        r = json_field_string(v, field, PATH_MAX, &s, ret_error);
+        if (r < 0)
+                return r;
+        if (s[0] != '/')
+                return json_field_fail(ret_error, field, "must be an absolute path");
+        *path = strdup(s);
+        return *path ? 0 : -ENOMEM;
+}
+
+/* A disk's pool or its volume: the error says which. */
+static int vm_dispatch_volume_name(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                                   char **ret_error) {
+        char **name = ret;
+        const char *s;
+        int r;
+
+        r = json_field_string(v, field, JSON_NAME_MAX_LEN, &s, ret_error);
+        if (r < 0)
+                return r;
+        if (!json_name_valid(s))
+                return json_field_fail(ret_error, field, "is not a valid %s name", entry->name);
+        *name = strdup(s);
+        return *name ? 0 : -ENOMEM;
+}
+
+static const JsonDispatch disk_fields[] = {
+        { "path", json_type_string, vm_dispatch_path, .offset = offsetof(VmSpecDisk, path) },
+        { "format", json_type_string, json_dispatch_enum, .offset = offsetof(VmSpecDisk, format),
+          .choices = disk_formats },
+        { "bus", json_type_string, json_dispatch_enum, .offset = offsetof(VmSpecDisk, bus), .choices = disk_buses },
+        { "device", json_type_string, json_dispatch_enum, .offset = offsetof(VmSpecDisk, device),
+          .choices = disk_devices },
+        { "readonly", json_type_boolean, json_dispatch_bool, .offset = offsetof(VmSpecDisk, readonly) },
+        { "pool", json_type_string, vm_dispatch_volume_name, .offset = offsetof(VmSpecDisk, pool) },
+        { "volume", json_type_string, vm_dispatch_volume_name, .offset = offsetof(VmSpecDisk, volume) },
+        {}
+};
+
+/* What the keys of a disk say together: a path, or a pool and a volume. */
+static int disk_check(VmSpecDisk *d, size_t index, bool format_given, char **ret_error) {
+        char field[64];
+
         if (d->pool || d->volume) {
                 snprintf(field, sizeof field, "disks[%zu].%s", index, d->pool ? "volume" : "pool");
                 if (!d->pool || !d->volume)
@@ -184,47 +190,80 @@ static int parse_disk(json_object *o, size_t index, VmSpecDisk *d, char **ret_er
         return 0;
 }
 
-static int parse_nic(json_object *o, size_t index, VmSpecNic *n, char **ret_error) {
-        char field[64];
+static int parse_disk(json_object *o, size_t index, VmSpecDisk *d, char **ret_error) {
+        char prefix[32];
+        bool format_given;
+        int r;
+
+        snprintf(prefix, sizeof prefix, "disks[%zu]", index);
+        *d = (VmSpecDisk) { .bus = "virtio", .device = "disk" };
+        r = json_dispatch(o, prefix, disk_fields, d, ret_error);
+        if (r < 0)
+                return r;
+        /* Raw unless given; a volume's format is the volume's, and not to be given. */
+        format_given = d->format;
+        if (!format_given)
+                d->format = "raw";
+        return disk_check(d, index, format_given, ret_error);
+}
+
+/* A string of at most 64 bytes that VALID accepts, copied into a char *;
+ * else "FIELD: 'VALUE' is not WHAT". */
+static int dispatch_checked(json_object *v, const char *field, bool (*valid)(const char *s), const char *what,
+                            char **ret, char **ret_error) {
         const char *s;
         int r;
 
+        r = json_field_string(v, field, 64, &s, ret_error);
+        if (r < 0)
+                return r;
+        if (!valid(s))
+                return json_field_fail(ret_error, field, "'%s' is not %s", s, what);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int vm_dispatch_bridge(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                              char **ret_error) {
+        return dispatch_checked(v, field, ifname_valid, "a valid interface name", ret, ret_error);
+}
+
+static int vm_dispatch_network(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                               char **ret_error) {
+        return dispatch_checked(v, field, ifname_valid, "a network name", ret, ret_error);
+}
+
+static int vm_dispatch_mac(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                           char **ret_error) {
+        const char *s;
+        int r;
+
+        r = json_field_string(v, field, 64, &s, ret_error);
+        if (r < 0)
+                return r;
+        if (!mac_parse(s, ret))
+                return json_field_fail(ret_error, field, "'%s' is not a unicast MAC address like 52:54:00:12:34:56",
+                                       s);
+        return 0;
+}
+
+static const JsonDispatch nic_fields[] = {
+        { "bridge", json_type_string, vm_dispatch_bridge, .offset = offsetof(VmSpecNic, bridge) },
+        { "model", json_type_string, json_dispatch_enum, .offset = offsetof(VmSpecNic, model), .choices = nic_models },
+        { "mac", json_type_string, vm_dispatch_mac, .offset = offsetof(VmSpecNic, mac) },
+        { "network", json_type_string, vm_dispatch_network, .offset = offsetof(VmSpecNic, network) },
+        {}
+};
+
+static int parse_nic(json_object *o, size_t index, VmSpecNic *n, char **ret_error) {
+        char field[64];
+        int r;
+
         snprintf(field, sizeof field, "nics[%zu]", index);
-        if (!json_object_is_type(o, json_type_object))
-                return json_field_fail(ret_error, field, "must be an object");
         *n = (VmSpecNic) { .model = "virtio" };
-        json_object_object_foreach(o, key, v) {
-                snprintf(field, sizeof field, "nics[%zu].%s", index, key);
-                if (streq(key, "bridge")) {
-                        r = json_field_string(v, field, 64, &s, ret_error);
-                        if (r < 0)
-                                return r;
-                        if (!ifname_valid(s))
-                                return json_field_fail(ret_error, field, "'%s' is not a valid interface name", s);
-                        n->bridge = strdup(s);
-                        if (!n->bridge)
-                                return -ENOMEM;
-                } else if (streq(key, "model"))
-                        r = json_field_enum(v, field, nic_models, &n->model, ret_error);
-                else if (streq(key, "mac")) {
-                        r = json_field_string(v, field, 64, &s, ret_error);
-                        if (r >= 0 && !mac_parse(s, n->mac))
-                                return json_field_fail(ret_error, field, "'%s' is not a unicast MAC address like "
-                                            "52:54:00:12:34:56", s);
-                } else if (streq(key, "network")) {
-                        r = json_field_string(v, field, 64, &s, ret_error);
-                        if (r < 0)
-                                return r;
-                        if (!ifname_valid(s))
-                                return json_field_fail(ret_error, field, "'%s' is not a network name", s);
-                        n->network = strdup(s);
-                        if (!n->network)
-                                return -ENOMEM;
-                } else
-                        return json_field_fail(ret_error, field, "unknown key");
-                if (r < 0)
-                        return r;
-        }
+        r = json_dispatch(o, field, nic_fields, n, ret_error);
+        if (r < 0)
+                return r;
         snprintf(field, sizeof field, "nics[%zu].bridge", index);
         if (n->network && n->bridge)
                 return json_field_fail(ret_error, field, "give either a bridge or a network");
@@ -233,64 +272,117 @@ static int parse_nic(json_object *o, size_t index, VmSpecNic *n, char **ret_erro
         return 0;
 }
 
-static int parse_array(json_object *v, const char *field, size_t max, size_t *ret_n, char **ret_error) {
-        if (!json_object_is_type(v, json_type_array))
-                return json_field_fail(ret_error, field, "must be an array");
+static int array_length(json_object *v, const char *field, size_t max, size_t *ret_n, char **ret_error) {
         if (json_object_array_length(v) > max)
                 return json_field_fail(ret_error, field, "at most %zu entries", max);
         *ret_n = json_object_array_length(v);
         return 0;
 }
 
-static int parse_graphics(json_object *o, VmSpec *spec, char **ret_error) {
-        const char *s;
-        int r = 0;
+static int vm_dispatch_disks(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                             char **ret_error) {
+        VmSpec *spec = ret;
+        int r;
 
-        if (!json_object_is_type(o, json_type_object))
-                return json_field_fail(ret_error, "graphics", "must be an object");
+        r = array_length(v, field, VM_SPEC_MAX_DISKS, &spec->n_disks, ret_error);
+        for (size_t i = 0; r >= 0 && i < spec->n_disks; i++)
+                r = parse_disk(json_object_array_get_idx(v, i), i, &spec->disks[i], ret_error);
+        return r;
+}
+
+static int vm_dispatch_nics(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                            char **ret_error) {
+        VmSpec *spec = ret;
+        int r;
+
+        r = array_length(v, field, VM_SPEC_MAX_NICS, &spec->n_nics, ret_error);
+        for (size_t i = 0; r >= 0 && i < spec->n_nics; i++)
+                r = parse_nic(json_object_array_get_idx(v, i), i, &spec->nics[i], ret_error);
+        return r;
+}
+
+static int vm_dispatch_listen(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                              char **ret_error) {
+        return dispatch_checked(v, field, address_valid, "an IPv4 or IPv6 address", ret, ret_error);
+}
+
+static const JsonDispatch graphics_fields[] = {
+        { "type", json_type_string, json_dispatch_enum, .offset = offsetof(VmSpec, graphics_type),
+          .choices = graphics_types },
+        { "listen", json_type_string, vm_dispatch_listen, .offset = offsetof(VmSpec, graphics_listen) },
+        {}
+};
+
+static int vm_dispatch_graphics(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                                char **ret_error) {
+        VmSpec *spec = ret;
+        int r;
+
         spec->graphics_type = "vnc";
-        json_object_object_foreach(o, key, v) {
-                char field[64];
-
-                snprintf(field, sizeof field, "graphics.%s", key);
-                if (streq(key, "type"))
-                        r = json_field_enum(v, field, graphics_types, &spec->graphics_type, ret_error);
-                else if (streq(key, "listen")) {
-                        r = json_field_string(v, field, 64, &s, ret_error);
-                        if (r >= 0 && !address_valid(s))
-                                return json_field_fail(ret_error, field, "'%s' is not an IPv4 or IPv6 address", s);
-                        if (r >= 0 && !(spec->graphics_listen = strdup(s)))
-                                return -ENOMEM;
-                } else
-                        return json_field_fail(ret_error, field, "unknown key");
-                if (r < 0)
-                        return r;
-        }
+        r = json_dispatch(v, field, graphics_fields, spec, ret_error);
+        if (r < 0)
+                return r;
         /* Never every interface by default: a console is a root shell's worth. */
         if (!spec->graphics_listen && !(spec->graphics_listen = strdup("127.0.0.1")))
                 return -ENOMEM;
         return 0;
 }
 
-static int parse_metadata(json_object *o, char **ret_error) {
+/* Checked only: the metadata is kept as given, in the normalized spec. */
+static int vm_dispatch_metadata(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                                char **ret_error) {
         const char *s;
         size_t n = 0;
         int r;
 
-        if (!json_object_is_type(o, json_type_object))
-                return json_field_fail(ret_error, "metadata", "must be an object of strings");
-        json_object_object_foreach(o, key, v) {
-                char field[128];
+        if (!json_object_is_type(v, json_type_object))
+                return json_field_fail(ret_error, field, "must be an object of strings");
+        json_object_object_foreach(v, key, value) {
+                char item[128];
 
-                snprintf(field, sizeof field, "metadata.%.64s", key);
+                snprintf(item, sizeof item, "metadata.%.64s", key);
                 if (++n > METADATA_MAX_KEYS)
-                        return json_field_fail(ret_error, "metadata", "at most %d keys", METADATA_MAX_KEYS);
-                r = json_field_string(v, field, METADATA_MAX_VALUE, &s, ret_error);
+                        return json_field_fail(ret_error, field, "at most %d keys", METADATA_MAX_KEYS);
+                r = json_field_string(value, item, METADATA_MAX_VALUE, &s, ret_error);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
+
+static int vm_dispatch_uuid(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                            char **ret_error) {
+        return dispatch_checked(v, field, uuid_valid, "a UUID like 6695eb01-f6a4-8304-79aa-97f2502e193f", ret,
+                                ret_error);
+}
+
+static int vm_dispatch_machine(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                               char **ret_error) {
+        return dispatch_checked(v, field, machine_valid, "a machine type like q35 or pc", ret, ret_error);
+}
+
+/* The keys of a VM spec. Offset 0: the parser takes the whole VmSpec. */
+static const JsonDispatch vm_fields[] = {
+        /* Longer than a name can be, so that a long name is told what a name is. */
+        { "name", json_type_string, json_dispatch_name, .offset = offsetof(VmSpec, name),
+          .flags = JSON_DISPATCH_REQUIRED, .max = 256 },
+        { "uuid", json_type_string, vm_dispatch_uuid, .offset = offsetof(VmSpec, uuid) },
+        { "memory_mib", json_type_int, json_dispatch_uint64, .offset = offsetof(VmSpec, memory_mib),
+          .flags = JSON_DISPATCH_REQUIRED, .min = MEMORY_MIB_MIN, .max = MEMORY_MIB_MAX },
+        { "vcpus", json_type_int, json_dispatch_unsigned, .offset = offsetof(VmSpec, vcpus),
+          .min = 1, .max = VCPUS_MAX },
+        { "type", json_type_string, json_dispatch_enum, .offset = offsetof(VmSpec, type), .choices = vm_types },
+        { "machine", json_type_string, vm_dispatch_machine, .offset = offsetof(VmSpec, machine) },
+        { "firmware", json_type_string, json_dispatch_enum, .offset = offsetof(VmSpec, firmware),
+          .choices = firmwares },
+        { "disks", json_type_array, vm_dispatch_disks, .offset = 0 },
+        { "nics", json_type_array, vm_dispatch_nics, .offset = 0 },
+        { "graphics", json_type_object, vm_dispatch_graphics, .offset = 0 },
+        { "autostart", json_type_boolean, json_dispatch_bool, .offset = offsetof(VmSpec, autostart) },
+        { "start", json_type_boolean, json_dispatch_bool, .offset = offsetof(VmSpec, start) },
+        { "metadata", JSON_DISPATCH_ANY, vm_dispatch_metadata, .offset = 0 },
+        {}
+};
 
 static int check_unique(const VmSpec *spec, char **ret_error) {
         char field[64], other[64];
@@ -390,71 +482,6 @@ static json_object *normalize(const VmSpec *spec, json_object *metadata) {
         return o;
 }
 
-static int parse_top(json_object *root, VmSpec *spec, json_object **ret_metadata, char **ret_error) {
-        bool have_memory = false;
-        uint64_t u;
-        const char *s;
-        int r = 0;
-
-        json_object_object_foreach(root, key, v) {
-                if (streq(key, "name")) {
-                        r = json_field_string(v, key, 256, &s, ret_error);
-                        if (r >= 0 && !json_name_valid(s))
-                                return json_field_fail(ret_error, key, "must be 1 to %d letters, digits, '.', '_', '+' "
-                                            "or '-', starting with a letter or digit", JSON_NAME_MAX_LEN);
-                        if (r >= 0 && !(spec->name = strdup(s)))
-                                return -ENOMEM;
-                } else if (streq(key, "uuid")) {
-                        r = json_field_string(v, key, 64, &s, ret_error);
-                        if (r >= 0 && !uuid_valid(s))
-                                return json_field_fail(ret_error, key, "'%s' is not a UUID like 6695eb01-f6a4-8304-79aa-97f2502e193f", s);
-                        if (r >= 0 && !(spec->uuid = strdup(s)))
-                                return -ENOMEM;
-                } else if (streq(key, "memory_mib")) {
-                        r = json_field_uint(v, key, MEMORY_MIB_MIN, MEMORY_MIB_MAX, &spec->memory_mib, ret_error);
-                        have_memory = true;
-                } else if (streq(key, "vcpus")) {
-                        r = json_field_uint(v, key, 1, VCPUS_MAX, &u, ret_error);
-                        spec->vcpus = (unsigned) u;
-                } else if (streq(key, "type"))
-                        r = json_field_enum(v, key, vm_types, &spec->type, ret_error);
-                else if (streq(key, "machine")) {
-                        r = json_field_string(v, key, 64, &s, ret_error);
-                        if (r >= 0 && !machine_valid(s))
-                                return json_field_fail(ret_error, key, "'%s' is not a machine type like q35 or pc", s);
-                        if (r >= 0 && !(spec->machine = strdup(s)))
-                                return -ENOMEM;
-                } else if (streq(key, "firmware"))
-                        r = json_field_enum(v, key, firmwares, &spec->firmware, ret_error);
-                else if (streq(key, "disks")) {
-                        r = parse_array(v, key, VM_SPEC_MAX_DISKS, &spec->n_disks, ret_error);
-                        for (size_t i = 0; r >= 0 && i < spec->n_disks; i++)
-                                r = parse_disk(json_object_array_get_idx(v, i), i, &spec->disks[i], ret_error);
-                } else if (streq(key, "nics")) {
-                        r = parse_array(v, key, VM_SPEC_MAX_NICS, &spec->n_nics, ret_error);
-                        for (size_t i = 0; r >= 0 && i < spec->n_nics; i++)
-                                r = parse_nic(json_object_array_get_idx(v, i), i, &spec->nics[i], ret_error);
-                } else if (streq(key, "graphics"))
-                        r = parse_graphics(v, spec, ret_error);
-                else if (streq(key, "autostart"))
-                        r = json_field_bool(v, key, &spec->autostart, ret_error);
-                else if (streq(key, "start"))
-                        r = json_field_bool(v, key, &spec->start, ret_error);
-                else if (streq(key, "metadata")) {
-                        r = parse_metadata(v, ret_error);
-                        *ret_metadata = v;
-                } else
-                        return json_field_fail(ret_error, key, "unknown key");
-                if (r < 0)
-                        return r;
-        }
-        if (!spec->name)
-                return json_field_fail(ret_error, "name", "is required");
-        if (!have_memory)
-                return json_field_fail(ret_error, "memory_mib", "is required");
-        return 0;
-}
-
 int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error) {
         _cleanup_(json_object_putp) json_object *root = NULL;
         VmSpec spec = { .type = "kvm", .firmware = "bios", .vcpus = 1 };
@@ -471,7 +498,7 @@ int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error) {
         if (!json_object_is_type(root, json_type_object))
                 return json_field_fail(ret_error, "spec", "must be a JSON object");
 
-        r = parse_top(root, &spec, &metadata, ret_error);
+        r = json_dispatch(root, NULL, vm_fields, &spec, ret_error);
         if (r >= 0)
                 r = check_unique(&spec, ret_error);
         if (r >= 0)
@@ -483,6 +510,7 @@ int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error) {
                 vm_spec_done(&spec);
                 return r;
         }
+        (void) json_object_object_get_ex(root, "metadata", &metadata);
         spec.normalized = normalize(&spec, metadata);
         *ret = spec;
         return 0;
@@ -606,11 +634,55 @@ static void add_os(xmlNodePtr root, const VmSpec *spec) {
         set(add(os, "boot", NULL), "dev", "hd");
 }
 
+/* The normalized spec, kept in the agent's own metadata namespace. */
+static void add_metadata(xmlNodePtr root, const VmSpec *spec) {
+        xmlNodePtr mine = add(add(root, "metadata", NULL), "vm", NULL);
+        xmlNsPtr ns = xmlNewNs(mine, BAD_CAST VM_METADATA_NS, BAD_CAST VM_METADATA_KEY);
+
+        xmlSetNs(mine, ns);
+        xmlNewTextChild(mine, ns, BAD_CAST "spec",
+                        BAD_CAST json_object_to_json_string_ext(spec->normalized, JSON_C_TO_STRING_PLAIN));
+}
+
+static int add_graphics(xmlNodePtr devices, const VmSpec *spec) {
+        char locked[VM_SPEC_CONSOLE_PASSWORD_LEN + 1];
+        xmlNodePtr n = add(devices, "graphics", NULL);
+
+        set(n, "type", spec->graphics_type);
+        set(n, "autoport", "yes");
+        set(n, "listen", spec->graphics_listen);
+        /* Locked until SetConsoleTicket, as vdsm does: a password that
+         * has expired already. It also makes QEMU start the console
+         * with password support, without which no ticket can be set. */
+        if (random_password(locked, sizeof locked) < 0)
+                return -EIO;
+        set(n, "passwd", locked);
+        set(n, "passwdValidTo", "1970-01-01T00:00:01");
+        explicit_bzero(locked, sizeof locked);
+        return 0;
+}
+
+static int add_devices(xmlNodePtr root, const VmSpec *spec, char targets[][8]) {
+        xmlNodePtr devices = add(root, "devices", NULL);
+
+        for (size_t i = 0; i < spec->n_disks; i++)
+                add_disk(devices, &spec->disks[i], targets[i]);
+        for (size_t i = 0; i < spec->n_nics; i++)
+                add_nic(devices, &spec->nics[i]);
+        if (spec->graphics_type && add_graphics(devices, spec) < 0)
+                return -EIO;
+        if (!streq(spec->type, "test")) {
+                set(add(devices, "memballoon", NULL), "model", "virtio");
+                set(add(devices, "serial", NULL), "type", "pty");
+                set(add(devices, "console", NULL), "type", "pty");
+        }
+        return 0;
+}
+
 int vm_spec_to_xml(const VmSpec *spec, char **ret_xml) {
         char targets[VM_SPEC_MAX_DISKS][8], number[32];
         xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-        xmlNodePtr root, md, mine, devices, n;
-        xmlNsPtr ns;
+        xmlNodePtr root, n;
         xmlChar *out = NULL;
         int size = 0;
 
@@ -624,13 +696,7 @@ int vm_spec_to_xml(const VmSpec *spec, char **ret_xml) {
         add(root, "name", spec->name);
         if (spec->uuid)
                 add(root, "uuid", spec->uuid);
-
-        md = add(root, "metadata", NULL);
-        mine = add(md, "vm", NULL);
-        ns = xmlNewNs(mine, BAD_CAST VM_METADATA_NS, BAD_CAST VM_METADATA_KEY);
-        xmlSetNs(mine, ns);
-        xmlNewTextChild(mine, ns, BAD_CAST "spec",
-                        BAD_CAST json_object_to_json_string_ext(spec->normalized, JSON_C_TO_STRING_PLAIN));
+        add_metadata(root, spec);
 
         snprintf(number, sizeof number, "%llu", (unsigned long long) spec->memory_mib);
         n = add(root, "memory", number);
@@ -645,34 +711,9 @@ int vm_spec_to_xml(const VmSpec *spec, char **ret_xml) {
         add(root, "on_poweroff", "destroy");
         add(root, "on_reboot", "restart");
         add(root, "on_crash", "destroy");
-
-        devices = add(root, "devices", NULL);
-        for (size_t i = 0; i < spec->n_disks; i++)
-                add_disk(devices, &spec->disks[i], targets[i]);
-        for (size_t i = 0; i < spec->n_nics; i++)
-                add_nic(devices, &spec->nics[i]);
-        if (spec->graphics_type) {
-                char locked[VM_SPEC_CONSOLE_PASSWORD_LEN + 1];
-
-                n = add(devices, "graphics", NULL);
-                set(n, "type", spec->graphics_type);
-                set(n, "autoport", "yes");
-                set(n, "listen", spec->graphics_listen);
-                /* Locked until SetConsoleTicket, as vdsm does: a password that
-                 * has expired already. It also makes QEMU start the console
-                 * with password support, without which no ticket can be set. */
-                if (random_password(locked, sizeof locked) < 0) {
-                        xmlFreeDoc(doc);
-                        return -EIO;
-                }
-                set(n, "passwd", locked);
-                set(n, "passwdValidTo", "1970-01-01T00:00:01");
-                explicit_bzero(locked, sizeof locked);
-        }
-        if (!streq(spec->type, "test")) {
-                set(add(devices, "memballoon", NULL), "model", "virtio");
-                set(add(devices, "serial", NULL), "type", "pty");
-                set(add(devices, "console", NULL), "type", "pty");
+        if (add_devices(root, spec, targets) < 0) {
+                xmlFreeDoc(doc);
+                return -EIO;
         }
 
         xmlDocDumpFormatMemoryEnc(doc, &out, &size, "UTF-8", 1);

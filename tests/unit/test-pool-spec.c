@@ -42,6 +42,17 @@ static void test_refusals(void **state) {
                 { "{\"name\":\"p\",\"type\":\"lvm\",\"devices\":[\"/dev/sdb\",\"/dev/sdb\"]}", "devices[1]: is listed twice" },
                 { "{\"name\":\"p\",\"type\":\"lvm\",\"devices\":[\"/dev/../etc/passwd\"]}", "devices[0]: must be an absolute path" },
                 { "{\"name\":\"p\",\"type\":\"lvm\",\"devices\":[\"/dev/sdb\"],\"path\":\"/x\"}", "path: unknown key for a lvm pool" },
+                { "{\"name\":\"p\",\"type\":\"nfs\",\"path\":\"/x\"}", "path: unknown key for a nfs pool" },
+                { "{\"name\":\"p\",\"type\":\"lvm\",\"devices\":[\"/srv/x\"]}", "devices[0]: must be a device under /dev" },
+                { "{\"name\":\"p\",\"type\":\"nfs\",\"server\":\"h\",\"export\":\"/e\",\"access\":\"fuse\"}",
+                  "access: must be one of mount, libnfs" },
+                /* Several wrong: the first key in the spec is named, a missing one only after. */
+                { "{\"type\":\"dir\",\"path\":\"/\"}", "path: must be an absolute path" },
+                { "{\"path\":\"/\",\"type\":\"dir\",\"name\":\"-\"}", "path: must be an absolute path" },
+                { "{\"name\":\"-\",\"type\":\"dir\",\"path\":\"/\"}", "name: must be 1 to 64" },
+                { "{\"type\":\"nfs\",\"name\":\"p\"}", "server: is required for an nfs pool" },
+                { "{\"type\":\"nfs\"}", "name: is required" },
+                { "{\"type\":\"dir\",\"x\":1,\"path\":\"/\"}", "x: unknown key for a dir pool" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)

@@ -87,6 +87,17 @@ static const BadSpec bad_specs[] = {
         { "{" BASE ",\"start\":1}", "start: must be true or false" },
         { "{" BASE ",\"metadata\":[\"owner\"]}", "metadata: must be an object of strings" },
         { "{" BASE ",\"metadata\":{\"owner\":42}}", "metadata.owner: must be a string" },
+        /* Several wrong: the first key in the spec is named, a missing one only after. */
+        { "{\"vcpus\":0,\"colour\":1}", "vcpus: must be between 1 and 512" },
+        { "{\"colour\":1,\"vcpus\":0}", "colour: unknown key" },
+        { "{\"memory_mib\":8}", "memory_mib: must be between 16 and" },
+        { "{}", "name: is required" },
+        { "{" BASE ",\"disks\":[{\"cache\":1,\"path\":\"relative.img\"}]}", "disks[0].cache: unknown key" },
+        { "{" BASE ",\"disks\":[{\"path\":\"relative.img\",\"cache\":1}]}", "disks[0].path: must be an absolute path" },
+        { "{" BASE ",\"disks\":[{\"bus\":\"usb\"}]}", "disks[0].bus: must be one of" },
+        { "{" BASE ",\"nics\":[{\"model\":\"x\",\"bridge\":\"a/b\"}]}", "nics[0].model: must be one of" },
+        { "{" BASE ",\"graphics\":[]}", "graphics: must be an object" },
+        { "{" BASE ",\"graphics\":{\"listen\":\"x\",\"type\":\"rdp\"}}", "graphics.listen: 'x' is not" },
 };
 
 static void test_bad_specs_name_the_field(void **state) {
