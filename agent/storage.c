@@ -478,6 +478,16 @@ void storage_pool_remove(Pool *p) {
         pool_unref(p);
 }
 
+void storage_pool_restore(Pool *p) {
+        if (!p->removed)
+                return;
+        pool_ref(p);   /* the list's again */
+        p->prepared = false;
+        if (p->enabled)   /* not usable until its storage is there again; no signal while off the bus */
+                pool_set_state(p, POOL_STATE_INACTIVE, "its storage is being prepared again");
+        pool_publish(p);
+}
+
 static int storage_load(Manager *m) {
         _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_(freep) char *path = NULL, *text = NULL;
@@ -511,6 +521,7 @@ static int storage_load(Manager *m) {
                                                json_object_get_boolean(enabled));
                 if (!p)
                         return -ENOMEM;
+                p->on_disk = true;
                 pool_publish(p);
                 log_info("Restored storage pool %s (%s)", p->spec.name, pool_type_to_string(p->spec.type));
         }
