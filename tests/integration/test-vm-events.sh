@@ -1,0 +1,87 @@
+# VMs changed by other tools while the agent reads them, through a real
+# libvirtd (its test driver): a read that began before a VM was undefined
+# does not bring it back.
+# A test-only library preloaded into the daemon (tests/hold-domain-read.c)
+# holds one read of a domain until the test lets it go, so the read that
+# began before the change ends after it, every run.
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+set +e
+
+: "${HOLD_DOMAIN_READ:?HOLD_DOMAIN_READ must name the hold-domain-read library}"
+GHOST_UUID=33333333-4444-5555-6666-777777777777
+GHOST=/org/hostagent1/vm/_333333333_2d4444_2d5555_2d6666_2d777777777777
+GATE=$T/hold-gate
+
+# A sanitizer build needs its runtime first among the preloaded libraries.
+preload=$HOLD_DOMAIN_READ
+asan=$(ldd "$HOSTAGENTD" | awk '/libasan/ {print $3}')
+[ -n "$asan" ] && preload="$asan $preload"
+
+libvirtd_start
+bus_start
+DAEMON_PREFIX=(env LD_PRELOAD="$preload" HOLD_READ_UUID="$GHOST_UUID" HOLD_READ_GATE="$GATE")
+daemon_start --libvirt-uri="$LIBVIRT_TEST_URI" --log-level=debug
+wait_until 30 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
+VIRSH="virsh -q -c $LIBVIRT_TEST_URI"
+
+gdbus monitor --system --dest org.hostagent1 > "$T/monitor.log" 2>&1 &
+fixture_track $!
+sleep 0.5
+
+vm_prop() { busctl --system get-property org.hostagent1 "$1" org.hostagent1.VM "$2"; }
+get_vm() { gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.GetVM "$1" 2>&1; }
+list_vms() { gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.ListVMs 2>&1; }
+managed() {
+        gdbus call --system -d org.hostagent1 -o /org/hostagent1 \
+                -m org.freedesktop.DBus.ObjectManager.GetManagedObjects 2>&1
+}
+count() { grep -c "$1" "$T/monitor.log"; }
+
+# A VM undefined while a read of it is in flight stays gone: a re-read of
+# ghost1 begins (a define of the same XML asks for one), libvirt answers it,
+# and it is held; the VM is undefined; then the read is let go.
+cat > "$T/ghost.xml" <<XML
+<domain type='test'><name>ghost1</name><uuid>$GHOST_UUID</uuid>
+<memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>
+XML
+undefined_during_read() {   # description, then the command that undefines ghost1
+        local what=$1; shift
+        rm -f "$GATE.held"
+        $VIRSH define "$T/ghost.xml" >/dev/null
+        wait_until 10 sh -c "busctl --system get-property org.hostagent1 $GHOST org.hostagent1.VM Name" \
+                || { fail "$what: ghost1 was not published"; return; }
+        local added removed dropped
+        added=$(count "InterfacesAdded (objectpath '$GHOST'")
+        removed=$(count "InterfacesRemoved (objectpath '$GHOST'")
+        dropped=$(grep -c "VM ghost1 was read before it was removed" "$T/daemon.log")
+        : > "$GATE"
+        $VIRSH define "$T/ghost.xml" >/dev/null
+        wait_until 20 test -e "$GATE.held" || { fail "$what: the re-read was not held"; rm -f "$GATE"; return; }
+        "$@"
+        wait_until 10 sh -c "[ \$(grep -c \"InterfacesRemoved (objectpath '$GHOST'\" $T/monitor.log) -gt $removed ]" \
+                && ok "$what: InterfacesRemoved" || fail "$what: no InterfacesRemoved"
+        rm -f "$GATE"
+        # The held read is merged: the agent says it dropped it, or publishes a ghost.
+        wait_until 20 sh -c "[ \$(grep -c 'VM ghost1 was read before it was removed' $T/daemon.log) -gt $dropped ] ||
+                [ \$(grep -c \"InterfacesAdded (objectpath '$GHOST'\" $T/monitor.log) -gt $added ]"
+        assert_eq "$added" "$(count "InterfacesAdded (objectpath '$GHOST'")" \
+                "$what: the read that began before does not announce it again"
+        assert_not_contains "$(list_vms)" "ghost1" "$what: ListVMs does not show it"
+        assert_not_contains "$(managed)" "$GHOST" "$what: GetManagedObjects does not have it"
+        assert_contains "$(get_vm ghost1)" "org.hostagent1.Error.NoSuchVM" "$what: GetVM is NoSuchVM"
+}
+undefine_by_agent() {
+        assert_eq "()" "$(gdbus call --system -d org.hostagent1 -o $GHOST -m org.hostagent1.VM.Undefine 2>&1)" \
+                "Undefine through the agent answers"
+}
+undefined_during_read "Undefine through the agent" undefine_by_agent
+undefined_during_read "virsh undefine" $VIRSH undefine ghost1
+
+# Both still work as before afterwards.
+$VIRSH define "$T/ghost.xml" >/dev/null
+wait_until 10 sh -c "busctl --system get-property org.hostagent1 $GHOST org.hostagent1.VM Name" \
+        && ok "defined once more, ghost1 is published again" || fail "ghost1 not published after being defined again"
+
+daemon_stop; rc=$?
+assert_eq 0 "$rc" "SIGTERM ends it with status 0"
+fixture_finish
