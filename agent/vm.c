@@ -142,6 +142,7 @@ static int vm_new(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
                 return -ENOMEM;
         vm->manager = m;
         vm->event_clock = news.clock;
+        vm->define_clock = read->started;
         if (news.has_state) {
                 /* Events came after this read began: they know better. */
                 info->state = news.state;
@@ -254,9 +255,13 @@ int vm_apply_info(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
         if (!vm)
                 return vm_publish(m, info, read, ret);
 
-        n = vm_merge_fields(vm, info, changed, ELEMENTSOF(changed));
-        if (n > 0)
-                vm_bus_emit_changed(vm, changed, n);
+        /* A read begun before the definition changed (a rename) has the old
+         * one: the re-read that the change started brings the new one. */
+        if (vm->define_clock <= read->started) {
+                n = vm_merge_fields(vm, info, changed, ELEMENTSOF(changed));
+                if (n > 0)
+                        vm_bus_emit_changed(vm, changed, n);
+        }
         /* Events that arrived while this was read are newer than it. */
         if (vm->event_clock <= read->started)
                 vm_set_state(vm, info->state, info->reason);
@@ -284,7 +289,10 @@ static void on_lifecycle_unpublished(Manager *m, const char *uuid, int event, in
         bool has_state;
 
         if (event == VIR_DOMAIN_EVENT_UNDEFINED) {
-                vm_clock_note_removed(&m->vm_clock, uuid);
+                if (detail == VIR_DOMAIN_EVENT_UNDEFINED_RENAMED)
+                        vm_clock_note_event(&m->vm_clock, uuid, false, state, reason);   /* DEFINED follows */
+                else
+                        vm_clock_note_removed(&m->vm_clock, uuid);
                 return;
         }
         has_state = vm_state_from_event(event, detail, &state, &reason);
@@ -303,16 +311,16 @@ void vm_lifecycle_event(Manager *m, const char *uuid, int event, int detail) {
         }
         vm->event_clock = vm_clock_tick(&m->vm_clock);
 
-        if (event == VIR_DOMAIN_EVENT_UNDEFINED) {
-                /* A running domain that loses its definition becomes transient. */
-                if (!vm_state_is_active(vm->info.state))
+        if (event == VIR_DOMAIN_EVENT_DEFINED || event == VIR_DOMAIN_EVENT_UNDEFINED) {
+                vm->define_clock = vm->event_clock;
+                /* A rename is an undefine and a define of the same UUID: the
+                 * object stays, and the re-read brings its new name. A running
+                 * domain that loses its definition becomes transient. */
+                if (event == VIR_DOMAIN_EVENT_UNDEFINED && detail != VIR_DOMAIN_EVENT_UNDEFINED_RENAMED &&
+                    !vm_state_is_active(vm->info.state))
                         vm_remove(vm);
                 else
                         (void) vm_refresh(m, uuid);
-                return;
-        }
-        if (event == VIR_DOMAIN_EVENT_DEFINED) {
-                (void) vm_refresh(m, uuid);
                 return;
         }
         if (!vm_state_from_event(event, detail, &state, &reason))

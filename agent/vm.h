@@ -19,6 +19,7 @@ typedef struct Vm {
         char *path;
         VmInfo info;
         uint64_t event_clock;   /* the registry's event clock at this VM's last event */
+        uint64_t define_clock;  /* ... at its last (un)define event: a rename is one */
         unsigned sync_mark;     /* last full sync that saw it */
         bool enospc_pending;    /* an I/O error said ENOSPC; the pause that follows says why */
 } Vm;
@@ -48,8 +49,8 @@ void vm_read_end(Manager *m, VmClockRead *read);
 
 /* Merges INFO, a snapshot taken by READ, and consumes it: creates and
  * announces the object when new, emits what changed otherwise. What
- * happened since READ began wins: a newer event's run state is not
- * overwritten, and a VM removed since is not brought back (-ENOENT).
+ * happened since READ began wins: a newer event's run state or definition
+ * is not overwritten, and a VM removed since is not brought back (-ENOENT).
  * -EAGAIN: that cannot be known (too much happened meanwhile), and the VM is
  * being read again. RET (may be NULL) gets the object. */
 int vm_apply_info(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret);

@@ -1,6 +1,6 @@
 # VMs changed by other tools while the agent reads them, through a real
-# libvirtd (its test driver): a read that began before a VM was undefined
-# does not bring it back.
+# libvirtd (its test driver): a rename keeps the object and changes its Name,
+# and a read that began before a VM was undefined does not bring it back.
 # A test-only library preloaded into the daemon (tests/hold-domain-read.c)
 # holds one read of a domain until the test lets it go, so the read that
 # began before the change ends after it, every run.
@@ -36,6 +36,28 @@ managed() {
                 -m org.freedesktop.DBus.ObjectManager.GetManagedObjects 2>&1
 }
 count() { grep -c "$1" "$T/monitor.log"; }
+
+# virsh domrename: libvirt says UNDEFINED/RENAMED then DEFINED/RENAMED.
+cat > "$T/old.xml" <<XML
+<domain type='test'><name>old1</name><uuid>11111111-2222-3333-4444-555555555555</uuid>
+<memory unit='MiB'>256</memory><vcpu>2</vcpu><os><type>hvm</type></os></domain>
+XML
+VM1=/org/hostagent1/vm/_311111111_2d2222_2d3333_2d4444_2d555555555555
+$VIRSH define "$T/old.xml" >/dev/null
+wait_until 10 grep -q "InterfacesAdded (objectpath '$VM1'" "$T/monitor.log" \
+        && ok "a VM defined with virsh is announced" || fail "no InterfacesAdded for old1"
+$VIRSH domrename old1 new1 >/dev/null
+wait_until 10 grep -q "^$VM1: org.freedesktop.DBus.Properties.PropertiesChanged ('org.hostagent1.VM', {'Name': <'new1'>}" \
+        "$T/monitor.log" && ok "virsh domrename: PropertiesChanged says the new Name" || fail "no PropertiesChanged for Name"
+assert_eq 's "new1"' "$(vm_prop $VM1 Name)" "the same object, path from the UUID, has the new Name"
+assert_eq 0 "$(count "InterfacesRemoved (objectpath '$VM1'")" "a rename sends no InterfacesRemoved"
+assert_eq 1 "$(count "InterfacesAdded (objectpath '$VM1'")" "nor a second InterfacesAdded"
+assert_eq "(objectpath '$VM1',)" "$(get_vm new1)" "GetVM finds it by the new name"
+assert_contains "$(get_vm old1)" "org.hostagent1.Error.NoSuchVM" "GetVM of the old name is NoSuchVM"
+out=$(list_vms)
+assert_contains "$out" "'11111111-2222-3333-4444-555555555555', 'new1', 'shutoff'" "ListVMs shows it under the new name"
+assert_not_contains "$out" "'old1'" "and not under the old one"
+assert_eq "u 2" "$(vm_prop $VM1 VCPUs)" "the rest of it is unchanged"
 
 # A VM undefined while a read of it is in flight stays gone: a re-read of
 # ghost1 begins (a define of the same XML asks for one), libvirt answers it,

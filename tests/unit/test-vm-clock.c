@@ -1,5 +1,5 @@
 /* The VM event clock: reads from libvirt that began before an event or a
- * removal do not undo it */
+ * removal do not undo it, and a rename keeps the VM's object */
 #include <libvirt/libvirt.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -231,6 +231,43 @@ static void test_undefined_before_first_publication(void **state) {
         assert_int_equal(vm_count(m), 1);
 }
 
+static void test_rename_keeps_the_object(void **state) {
+        Manager *m = &((Fixture *) *state)->m;
+        VmClockRead periodic;
+        VmInfo stale;
+        Vm *vm, *renamed;
+        char *path;
+
+        assert_int_equal(apply_fresh(m, UUID_A, "old", &vm), 0);
+        path = strdup(vm->path);
+        assert_non_null(path);
+
+        /* A periodic re-read begins before virsh domrename. */
+        vm_read_begin(m, &periodic);
+        stale = snapshot(UUID_A, "old");
+        vm_lifecycle_event(m, UUID_A, VIR_DOMAIN_EVENT_UNDEFINED, VIR_DOMAIN_EVENT_UNDEFINED_RENAMED);
+        assert_ptr_equal(vm_find(m, UUID_A), vm);
+        vm_lifecycle_event(m, UUID_A, VIR_DOMAIN_EVENT_DEFINED, VIR_DOMAIN_EVENT_DEFINED_RENAMED);
+        assert_ptr_equal(vm_find(m, UUID_A), vm);
+        assert_int_equal(vm_count(m), 1);
+
+        /* The re-read the events asked for has the new name. */
+        assert_int_equal(apply_fresh(m, UUID_A, "new", &renamed), 0);
+        assert_ptr_equal(renamed, vm);
+        assert_string_equal(vm->path, path);
+        assert_string_equal(vm->info.name, "new");
+        assert_ptr_equal(vm_find_by_name(m, "new"), vm);
+        assert_null(vm_find_by_name(m, "old"));
+
+        /* The read that began before the rename does not bring the old name back. */
+        assert_int_equal(vm_apply_info(m, &stale, &periodic, &renamed), 0);
+        assert_ptr_equal(renamed, vm);
+        assert_string_equal(vm->info.name, "new");
+        assert_null(vm_find_by_name(m, "old"));
+        vm_read_end(m, &periodic);
+        free(path);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_removal_after_read_began),
@@ -240,6 +277,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_undefine_during_read_leaves_no_ghost, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_undefined_by_another_tool_during_read, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_undefined_before_first_publication, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_rename_keeps_the_object, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
