@@ -99,7 +99,7 @@ static VmClockNote *note_take(VmClock *c, const char *uuid) {
 }
 
 /* UUID's note, moved to the front with the time now; NULL when no read in
- * flight began before now, as none then needs it (or out of memory). */
+ * flight began before now, as none then needs it, or when out of memory. */
 static VmClockNote *note_touch(VmClock *c, const char *uuid) {
         uint64_t now = vm_clock_tick(c);
         VmClockNote *n = note_take(c, uuid);
@@ -110,8 +110,10 @@ static VmClockNote *note_touch(VmClock *c, const char *uuid) {
         }
         if (!n) {
                 n = calloc(1, sizeof *n);
-                if (!n)
+                if (!n) {
+                        c->forgotten = now;   /* as if dropped: older reads are double-checked */
                         return NULL;
+                }
                 snprintf(n->uuid, sizeof n->uuid, "%s", uuid);
         }
         n->clock = now;

@@ -128,8 +128,8 @@ static int vm_new(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
 
         switch (vm_clock_judge_new(&m->vm_clock, info->uuid, read, &news)) {
         case VM_CLOCK_GONE:
-                log_fields(LOG_DEBUG, LOG_FIELDS("VM_UUID", info->uuid), "VM %s was read before it was removed: not published",
-                           strempty(info->name));
+                log_fields(LOG_DEBUG, LOG_FIELDS("VM_UUID", info->uuid),
+                           "VM %s was read before it was removed: not published", strempty(info->name));
                 return -ENOENT;
         case VM_CLOCK_UNSURE:
                 (void) vm_refresh(m, info->uuid);
