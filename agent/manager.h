@@ -9,6 +9,7 @@
 #include "libvirt-conn.h"
 #include "mailbox.h"
 #include "options.h"
+#include "vm-clock.h"
 #include "worker-pool.h"
 
 #define HOSTAGENT_BUS_NAME "org.hostagent1"
@@ -37,9 +38,7 @@ typedef struct Manager {
         void *vms;                   /* tsearch() tree of Vm *, by UUID */
         size_t n_vms;
         unsigned vm_sync_mark;       /* counts full syncs */
-        uint64_t vm_event_clock;     /* counts lifecycle events */
-        struct VmOrphanEvent *vm_orphans; /* events for VMs not published yet, newest first */
-        size_t n_vm_orphans;
+        VmClock vm_clock;            /* events and removals against the reads in flight */
         bool vm_sync_running;
         bool vm_synced;              /* the first full sync has finished */
         unsigned vm_events_conn;     /* libvirt connection generation the callbacks are on */

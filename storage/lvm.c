@@ -1,6 +1,7 @@
 /* LVM through the lvm2 commands and their JSON reports */
 #include "lvm.h"
 
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 
@@ -11,8 +12,13 @@
 /* Reports in bytes, as JSON: "--units b --nosuffix --reportformat json". */
 #define REPORT_ARGS "--units", "b", "--nosuffix", "--reportformat", "json"
 
+/* The node alone says nothing: installing dmsetup makes it on a kernel
+ * without the driver, where opening it fails with ENODEV. Opening it also
+ * loads the driver where it is a module not loaded yet. */
 bool lvm_have_device_mapper(void) {
-        return access("/dev/mapper/control", F_OK) == 0;
+        _cleanup_(closep) int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC | O_NOCTTY);
+
+        return fd >= 0;
 }
 
 /* The rows of the report's first KIND ("pv", "vg", "lv") list. */

@@ -15,12 +15,14 @@ typedef struct StorageCall {
         char *backing;
         char *preallocation;
         uint64_t size;
+        bool enabled;            /* the pool is to be active (the worker's copy, for an undo) */
         /* results */
         char *message;
         PoolStatus status;
         VolumeInfo info;
         VolumeInfo *volumes;
         size_t n_volumes;
+        int save_result;         /* why the state file could not keep the change */
 } StorageCall;
 
 /* Holds POOL (and counts an operation on it) for the call MSG. */

@@ -17,7 +17,8 @@ typedef struct CreatePoolCall {
         VolumeInfo *volumes;
         size_t n_volumes;
         char *message;
-        char *pool_path;   /* the new pool's, answered once it is kept */
+        Pool *pool;        /* the new pool, answered once it is kept */
+        int save_result;   /* why the state file could not keep it */
 } CreatePoolCall;
 
 /* Only for a call that was submitted: it holds the one creation slot. */
@@ -29,7 +30,7 @@ static void create_pool_call_free(CreatePoolCall *c) {
         pool_spec_done(&c->spec);
         volume_info_array_free(c->volumes, c->n_volumes);
         free(c->message);
-        free(c->pool_path);
+        pool_unref(c->pool);
         free(c);
 }
 
@@ -49,16 +50,56 @@ static int create_pool_work(void *userdata) {
         return r;
 }
 
-/* The pool is in the state file: it comes back after a restart. */
-static void create_pool_saved(void *userdata) {
+static void create_pool_reply_unsaved(CreatePoolCall *c) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        (void) storage_error_unsaved(&error, c->save_result, "Cannot create the pool");
+        (void) bus_call_reply_error(&c->call, &error);
+        create_pool_call_free(c);
+}
+
+static int create_pool_undo_work(void *userdata) {
         CreatePoolCall *c = userdata;
 
-        if (c->pool_path)
-                (void) bus_call_reply_path(&c->call, c->pool_path);
-        else
-                (void) bus_call_reply_error(&c->call, &SD_BUS_ERROR_MAKE_CONST(SD_BUS_ERROR_NO_MEMORY,
-                                                                                "Out of memory"));
-        create_pool_call_free(c);
+        return pool_backend_remove(&c->pool->spec, &c->env, &c->message);
+}
+
+static void create_pool_undone(int result, void *userdata) {
+        CreatePoolCall *c = userdata;
+
+        if (result < 0 && result != -ECANCELED)
+                log_warning("Storage of pool %s, which was not kept, stays prepared: %s", c->pool->spec.name,
+                            c->message ?: strerror(-result));
+        create_pool_reply_unsaved(c);
+}
+
+/* The pool is in the state file: it comes back after a restart. Or it is
+ * not, and so it is not made at all: withdrawn, its storage taken down
+ * again (an LVM volume group removed, an export unmounted) before the
+ * caller hears why. */
+static void create_pool_saved(int result, void *userdata) {
+        CreatePoolCall *c = userdata;
+        Pool *p = c->pool;
+
+        if (result >= 0) {
+                p->on_disk = true;
+                log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", p->path), "Created storage pool %s (%s, %s)",
+                           p->spec.name, pool_type_to_string(p->spec.type), p->source);
+                (void) bus_call_reply_path(&c->call, p->path);
+                create_pool_call_free(c);
+                return;
+        }
+        c->save_result = result;
+        log_fields(LOG_ERR, LOG_FIELDS("OBJECT_PATH", p->path), "Cannot keep storage pool %s in %s: %s; not created",
+                   p->spec.name, STORAGE_STATE_FILE, strerror(-result));
+        if (p->removed) {   /* deleted meanwhile: nothing is left to undo */
+                create_pool_reply_unsaved(c);
+                return;
+        }
+        storage_pool_remove(p);
+        c->message = mfree(c->message);
+        if (worker_pool_submit(c->manager->pool, WORKER_INTERNAL, create_pool_undo_work, create_pool_undone, c) < 0)
+                create_pool_reply_unsaved(c);
 }
 
 static void create_pool_done(int result, void *userdata) {
@@ -72,9 +113,7 @@ static void create_pool_done(int result, void *userdata) {
         if (result >= 0) {
                 result = storage_pool_add(m, &c->spec, &c->status, c->volumes, c->n_volumes, &p);
                 if (result >= 0) {
-                        log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", p->path), "Created storage pool %s (%s, %s)",
-                                   p->spec.name, pool_type_to_string(p->spec.type), p->source);
-                        c->pool_path = strdup(p->path);
+                        c->pool = pool_ref(p);
                         storage_save(m, create_pool_saved, c);
                         return;
                 }

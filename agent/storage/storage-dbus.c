@@ -1,6 +1,8 @@
 /* Storage objects on the bus: paths, announcements, errors shared by pools and volumes */
 #include "storage-dbus.h"
 
+#include <stdio.h>
+
 #include "bus-collection.h"
 #include "bus-error.h"
 #include "log.h"
@@ -118,6 +120,17 @@ int storage_error(sd_bus_error *error, int r, const char *input_error, const cha
         if (!name)
                 name = HOSTAGENT_ERROR_FAILED;
         (void) bus_error_set_text(error, name, what, message ?: strerror(-r));
+        return r;
+}
+
+int storage_error_unsaved(sd_bus_error *error, int r, const char *what) {
+        _cleanup_(freep) char *why = NULL;
+
+        if (r == -ENOMEM)
+                return sd_bus_error_set(error, SD_BUS_ERROR_NO_MEMORY, "Out of memory");
+        if (asprintf(&why, "%s: %s; the change was undone", STORAGE_STATE_FILE, strerror(-r)) < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_NO_MEMORY, "Out of memory");
+        (void) bus_error_set_text(error, HOSTAGENT_ERROR_FAILED, what, why);
         return r;
 }
 

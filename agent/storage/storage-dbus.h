@@ -25,6 +25,10 @@ void volume_bus_emit_changed(Volume *v);
  * MESSAGE is the backend's explanation, WHAT says what was tried. */
 int storage_error(sd_bus_error *error, int r, const char *input_error, const char *message, const char *what);
 
+/* Fills ERROR for a change that the state file could not keep (R from
+ * storage_save()) and that was undone: Failed, naming the file and why. */
+int storage_error_unsaved(sd_bus_error *error, int r, const char *what);
+
 /* Submits storage work for the call CALL: Busy past the cap, ShuttingDown once stopping. */
 int storage_submit(Manager *m, worker_work_fn work, worker_done_fn done, void *userdata, sd_bus_error *error);
 

@@ -61,6 +61,20 @@ static void reply_empty(void *userdata) {
         storage_call_free(c);
 }
 
+/* A pool change the state file could not keep, undone: the caller hears why. */
+static void reply_unsaved(StorageCall *c, const char *what) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        (void) storage_error_unsaved(&error, c->save_result, what);
+        (void) bus_call_reply_error(&c->call, &error);
+        storage_call_free(c);
+}
+
+static void log_unsaved(StorageCall *c, const char *change) {
+        log_fields(LOG_ERR, LOG_FIELDS("OBJECT_PATH", c->pool->path), "Cannot keep in %s that storage pool %s is %s: %s; "
+                   "undone", STORAGE_STATE_FILE, c->pool->spec.name, change, strerror(-c->save_result));
+}
+
 static void create_volume_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         StorageCall *c = userdata;
@@ -226,6 +240,51 @@ static int refresh_work(void *userdata) {
         return pool_backend_list(&c->pool->spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
 }
 
+/* What a worker found on a pool it prepared: its space, state and volumes. */
+static void pool_apply_prepared(Pool *p, StorageCall *c) {
+        p->prepared = true;
+        pool_update_status(p, &c->status);
+        pool_set_state(p, c->status.degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE,
+                       c->status.degraded ? "a device of the volume group is missing" : NULL);
+        storage_pool_apply_listing(p, c->volumes, c->n_volumes);
+}
+
+static int activate_undo_work(void *userdata) {
+        StorageCall *c = userdata;
+
+        return pool_backend_release(&c->pool->spec, &c->env, &c->message);
+}
+
+static void activate_undone(int result, void *userdata) {
+        StorageCall *c = userdata;
+
+        if (result < 0 && result != -ECANCELED)
+                log_warning("Storage pool %s stays mounted: %s", c->pool->spec.name, c->message ?: strerror(-result));
+        reply_unsaved(c, "Cannot activate the pool");
+}
+
+/* Activate kept: answered. Not kept: inactive again, as a restart would
+ * find it, and its storage released as Deactivate does. */
+static void activate_saved(int result, void *userdata) {
+        StorageCall *c = userdata;
+        Pool *p = c->pool;
+
+        if (result >= 0) {
+                reply_empty(c);
+                return;
+        }
+        c->save_result = result;
+        log_unsaved(c, "active");
+        if (p->removed || !p->enabled) {
+                reply_unsaved(c, "Cannot activate the pool");
+                return;
+        }
+        pool_set_enabled(p, false);
+        c->message = mfree(c->message);
+        if (worker_pool_submit(p->manager->pool, WORKER_INTERNAL, activate_undo_work, activate_undone, c) < 0)
+                reply_unsaved(c, "Cannot activate the pool");
+}
+
 static void refresh_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         StorageCall *c = userdata;
@@ -243,18 +302,14 @@ static void refresh_done(int result, void *userdata) {
                 storage_call_free(c);
                 return;
         }
-        p->prepared = true;
-        pool_update_status(p, &c->status);
-        pool_set_state(p, c->status.degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE,
-                       c->status.degraded ? "a device of the volume group is missing" : NULL);
-        storage_pool_apply_listing(p, c->volumes, c->n_volumes);
+        pool_apply_prepared(p, c);
         newly_enabled = activate && !p->enabled;
         if (newly_enabled)
                 p->enabled = true;
         if (activate)
                 storage_pool_arm_checks(p);
         if (newly_enabled)   /* to be active after a restart too: answered once that is kept */
-                storage_save(p->manager, reply_empty, c);
+                storage_save(p->manager, activate_saved, c);
         else
                 reply_empty(c);
 }
@@ -333,6 +388,70 @@ static int release_work(void *userdata) {
         return pool_backend_release(&c->pool->spec, &c->env, &c->message);
 }
 
+/* Deactivate or Delete not kept: the storage as the file has it again
+ * (made again where Delete removed it, an LVM volume group; mounted again
+ * where the pool is to be active), before the caller hears why, so that no
+ * other call meets it half-made. */
+static int release_undo_work(void *userdata) {
+        StorageCall *c = userdata;
+        bool delete = c->format != NULL;
+        int r;
+
+        r = pool_backend_prepare(&c->pool->spec, &c->env, delete, &c->message);
+        if (r < 0)
+                return r;
+        if (!c->enabled)   /* an inactive pool: its storage there, not mounted */
+                return pool_backend_release(&c->pool->spec, &c->env, &c->message);
+        r = pool_backend_status(&c->pool->spec, &c->env, &c->status, &c->message);
+        if (r < 0)
+                return r;
+        return pool_backend_list(&c->pool->spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
+}
+
+static void release_undone(int result, void *userdata) {
+        StorageCall *c = userdata;
+        Pool *p = c->pool;
+
+        if (!p->removed && c->enabled) {
+                p->enabled = true;
+                if (result >= 0)
+                        pool_apply_prepared(p, c);
+                else if (result != -ECANCELED)
+                        pool_set_state(p, POOL_STATE_UNREACHABLE, c->message ?: strerror(-result));
+                storage_pool_arm_checks(p);
+        }
+        reply_unsaved(c, c->format ? "Cannot delete the pool" : "Cannot deactivate the pool");
+}
+
+/* Deactivate or Delete kept: answered. Not kept: undone, as a restart would
+ * find the pool: active again, or back on the bus, unless it was never on
+ * disk or its name has been taken meanwhile. */
+static void released_saved(int result, void *userdata) {
+        StorageCall *c = userdata;
+        Pool *p = c->pool;
+        bool delete = c->format != NULL;
+
+        if (result >= 0) {
+                reply_empty(c);
+                return;
+        }
+        c->save_result = result;
+        log_unsaved(c, delete ? "deleted" : "inactive");
+        if (delete && p->removed && p->on_disk && !storage_pool_find(p->manager, p->spec.name)) {
+                c->enabled = p->enabled;
+                storage_pool_restore(p);
+        } else if (!delete && !p->removed && !p->enabled) {
+                c->enabled = true;
+                pool_set_state(p, POOL_STATE_INACTIVE, "its storage is being prepared again");
+        } else {
+                reply_unsaved(c, delete ? "Cannot delete the pool" : "Cannot deactivate the pool");
+                return;
+        }
+        c->message = mfree(c->message);
+        if (worker_pool_submit(p->manager->pool, WORKER_INTERNAL, release_undo_work, release_undone, c) < 0)
+                release_undone(-ECANCELED, c);
+}
+
 static void release_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         StorageCall *c = userdata;
@@ -353,7 +472,7 @@ static void release_done(int result, void *userdata) {
                 storage_pool_remove(p);
         } else
                 pool_set_enabled(p, false);
-        storage_save(p->manager, reply_empty, c);
+        storage_save(p->manager, released_saved, c);
 }
 
 static int release_submit(sd_bus_message *msg, Pool *p, bool delete, sd_bus_error *error) {

@@ -2,7 +2,8 @@
  *
  * fsync() of a file and its directory can take long on a busy disk, so the
  * write runs on a worker; a reply that depends on it (CreateStoragePool,
- * Delete, Activate, Deactivate) is sent when it is durable. One write at a
+ * Delete, Activate, Deactivate) is sent when it is durable, or the change
+ * is undone and the reply says why the file could not keep it. One write at a
  * time, each of the whole state as it is when it starts, so an older state
  * never lands after a newer one; whoever asks meanwhile is served by the
  * next write (a group commit). */
@@ -66,8 +67,10 @@ static int save_work(void *userdata) {
 
 static void save_start(Manager *m);
 
-/* Runs the waiters, oldest first. */
-static void save_finish(SaveJob *j) {
+/* Runs the waiters, oldest first, each told how the write went. Those that
+ * undo their change do it before the next write starts, so that write never
+ * keeps a change whose caller was told it failed. */
+static void save_finish(SaveJob *j, int result) {
         SaveWaiter *in_order = NULL;
 
         while (j->waiters) {
@@ -79,7 +82,7 @@ static void save_finish(SaveJob *j) {
         while (in_order) {
                 SaveWaiter *w = in_order;
                 in_order = w->next;
-                w->done(w->userdata);
+                w->done(result, w->userdata);
                 free(w);
         }
 }
@@ -92,11 +95,8 @@ static void save_done(int result, void *userdata) {
          * replies still wait for the file, so write it here, once. */
         if (result == -ECANCELED && j->path)
                 result = save_work(j);
-        if (result < 0)
-                log_error_errno(result, "Cannot write %s: %m; storage pool changes since the last write "
-                                "are lost at the next restart", STORAGE_STATE_FILE);
         m->storage_writing = false;
-        save_finish(j);
+        save_finish(j, result);
         free(j->path);
         free(j->text);
         free(j);
@@ -113,8 +113,7 @@ static void save_start(Manager *m) {
 
                 /* Answer the waiters rather than leave them hanging. */
                 m->storage_save_waiting = NULL;
-                log_error_errno(-ENOMEM, "Cannot write %s: %m", STORAGE_STATE_FILE);
-                save_finish(&none);
+                save_finish(&none, -ENOMEM);
                 return;
         }
         j->manager = m;
@@ -136,8 +135,7 @@ void storage_save(Manager *m, storage_saved_fn done, void *userdata) {
         SaveWaiter *w = calloc(1, sizeof *w);
 
         if (!w) {
-                log_error_errno(-ENOMEM, "Cannot write %s: %m", STORAGE_STATE_FILE);
-                done(userdata);
+                done(-ENOMEM, userdata);
                 return;
         }
         *w = (SaveWaiter) { .done = done, .userdata = userdata, .next = m->storage_save_waiting };

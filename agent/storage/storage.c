@@ -164,15 +164,21 @@ static void volume_detach(Volume *v) {
                 }
 }
 
+/* The one way a volume goes (Delete, a listing without it, a reservation
+ * given up): InterfacesRemoved while the bus still finds it, so the signal
+ * names every interface it had, then out of the model. */
 void pool_volume_remove(Volume *v) {
         if (!v)
                 return;
-        volume_detach(v);
         if (!v->pending && !v->pool->removed)
                 volume_bus_removed(v);
+        volume_detach(v);
         volume_free(v);
 }
 
+/* Adds or updates; the one way a volume appears (Create, Clone, a listing):
+ * InterfacesAdded once its properties are in place, as GetManagedObjects
+ * would show them. */
 Volume *pool_volume_update(Pool *p, VolumeInfo *info) {
         Volume *v = pool_volume_find(p, info->name);
         bool added = false;
@@ -409,9 +415,43 @@ static Pool *pool_new(Manager *m, PoolSpec *spec, bool enabled) {
         p->source = pool_spec_source(&p->spec);
         if (!p->state_message || !p->source || storage_pool_bus_path(p->spec.name, &p->path) < 0)
                 return pool_unref(p);
+        return p;
+}
+
+/* The one way a pool appears (created, loaded at start, a failed Delete
+ * undone): into the list first, so that InterfacesAdded carries every
+ * interface and property GetManagedObjects shows; then its volumes. */
+static void pool_publish(Pool *p) {
+        Manager *m = p->manager;
+
+        p->removed = false;
         p->next = m->pools;
         m->pools = p;
-        return p;
+        pool_bus_added(p);
+        for (size_t i = 0; i < p->n_volumes; i++)
+                if (!p->volumes[i]->pending)
+                        volume_bus_added(p->volumes[i]);
+}
+
+/* The one way a pool goes (Delete, a creation the state file could not
+ * keep): its volumes withdrawn, then the pool, each while the bus still
+ * finds it, so every InterfacesRemoved names what the object had; then out
+ * of the list. The list's reference is the caller's to drop. */
+static void pool_withdraw(Pool *p) {
+        Manager *m = p->manager;
+
+        for (size_t i = 0; i < p->n_volumes; i++)
+                if (!p->volumes[i]->pending)
+                        volume_bus_removed(p->volumes[i]);
+        pool_bus_removed(p);
+        for (Pool **q = &m->pools; *q; q = &(*q)->next)
+                if (*q == p) {
+                        *q = p->next;
+                        break;
+                }
+        p->next = NULL;
+        p->removed = true;
+        p->check_timer = sd_event_source_disable_unref(p->check_timer);
 }
 
 int storage_pool_add(Manager *m, PoolSpec *spec, const PoolStatus *status, VolumeInfo *volumes, size_t n_volumes,
@@ -426,7 +466,7 @@ int storage_pool_add(Manager *m, PoolSpec *spec, const PoolStatus *status, Volum
         p->state = status->degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE;
         free(p->state_message);
         p->state_message = strdup("");
-        pool_bus_added(p);
+        pool_publish(p);
         storage_pool_apply_listing(p, volumes, n_volumes);
         storage_pool_arm_checks(p);
         *ret = p;
@@ -434,20 +474,18 @@ int storage_pool_add(Manager *m, PoolSpec *spec, const PoolStatus *status, Volum
 }
 
 void storage_pool_remove(Pool *p) {
-        Manager *m = p->manager;
-
-        for (Pool **q = &m->pools; *q; q = &(*q)->next)
-                if (*q == p) {
-                        *q = p->next;
-                        break;
-                }
-        for (size_t i = 0; i < p->n_volumes; i++)
-                if (!p->volumes[i]->pending)
-                        volume_bus_removed(p->volumes[i]);
-        pool_bus_removed(p);
-        p->removed = true;
-        p->check_timer = sd_event_source_disable_unref(p->check_timer);
+        pool_withdraw(p);
         pool_unref(p);
+}
+
+void storage_pool_restore(Pool *p) {
+        if (!p->removed)
+                return;
+        pool_ref(p);   /* the list's again */
+        p->prepared = false;
+        if (p->enabled)   /* not usable until its storage is there again; no signal while off the bus */
+                pool_set_state(p, POOL_STATE_INACTIVE, "its storage is being prepared again");
+        pool_publish(p);
 }
 
 static int storage_load(Manager *m) {
@@ -483,6 +521,8 @@ static int storage_load(Manager *m) {
                                                json_object_get_boolean(enabled));
                 if (!p)
                         return -ENOMEM;
+                p->on_disk = true;
+                pool_publish(p);
                 log_info("Restored storage pool %s (%s)", p->spec.name, pool_type_to_string(p->spec.type));
         }
         return 0;
@@ -494,11 +534,9 @@ int storage_start(Manager *m) {
         r = storage_load(m);
         if (r < 0 && r != -EBADMSG)
                 return r;
-        for (Pool *p = m->pools; p; p = p->next) {
-                pool_bus_added(p);
+        for (Pool *p = m->pools; p; p = p->next)
                 if (p->enabled)
                         check_start(p);
-        }
         return 0;
 }
 

@@ -57,6 +57,7 @@ struct Pool {
         bool enabled;            /* to be active: cleared by Deactivate(), kept in the state file */
         bool prepared;           /* mounted / reached since the last failure */
         bool removed;            /* deleted: off the bus, waiting for operations to end */
+        bool on_disk;            /* in the state file: loaded from it, or its creation kept */
         PoolStatus status;
         Volume **volumes;
         size_t n_volumes;
@@ -86,6 +87,10 @@ int storage_pool_add(Manager *m, PoolSpec *spec, const PoolStatus *status, Volum
 /* Takes the pool off the bus and out of the model; the caller drops it from
  * the state file with storage_save(). */
 void storage_pool_remove(Pool *p);
+/* Puts a pool taken away by storage_pool_remove() back (its removal could
+ * not be kept in the state file): on the bus again, inactive until the
+ * caller has prepared its storage again and armed its checks. */
+void storage_pool_restore(Pool *p);
 
 void pool_set_state(Pool *p, PoolState state, const char *message);
 /* A check now (after an operation, or Refresh()), volumes listed again. */

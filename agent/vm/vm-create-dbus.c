@@ -22,7 +22,7 @@ typedef struct CreateCall {
         bool from_spec;
         VmSpec spec;
         char *xml;
-        uint64_t clock_at_read;
+        VmClockRead read;
         VmInfo info;
         char *error;
         bool spec_error;   /* ERROR names a field of the caller's input */
@@ -33,6 +33,8 @@ static void create_call_free(CreateCall *c) {
                 return;
         if (c->conn)
                 virConnectClose(c->conn);
+        if (c->manager)
+                vm_read_end(c->manager, &c->read);
         bus_call_done(&c->call);
         vm_spec_done(&c->spec);
         vm_info_done(&c->info);
@@ -88,10 +90,35 @@ undo:
         return r;
 }
 
+/* The domain is defined: publish it and answer with its path. */
+static void create_reply_defined(CreateCall *c, sd_bus_error *error) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        _cleanup_(freep) char *path = NULL;
+        Vm *vm;
+        int r;
+
+        memcpy(uuid, c->info.uuid, sizeof uuid);
+        r = vm_apply_info(c->manager, &c->info, &c->read, &vm);
+        if (r >= 0) {
+                log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
+                           "Created VM %s", strempty(vm->info.name));
+                (void) bus_call_reply_path(&c->call, vm->path);
+        } else if (r == -EAGAIN && vm_bus_path(uuid, &path) >= 0)
+                (void) bus_call_reply_path(&c->call, path);   /* defined; published once read again */
+        else if (r == -ENOENT) {
+                (void) sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_VM,
+                                         "VM %s was defined, then undefined by another client before it was published",
+                                         uuid);
+                (void) bus_call_reply_error(&c->call, error);
+        } else {
+                (void) sd_bus_error_set(error, SD_BUS_ERROR_NO_MEMORY, "Out of memory");
+                (void) bus_call_reply_error(&c->call, error);
+        }
+}
+
 static void create_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         CreateCall *c = userdata;
-        Vm *vm;
 
         if (result == -ECANCELED)
                 (void) bus_error_set_shutting_down(&error);
@@ -101,15 +128,9 @@ static void create_done(int result, void *userdata) {
         else if (result < 0)
                 (void) bus_error_set(&error, result, c->error, "Cannot create the VM");
         else {
-                vm = vm_apply_info(c->manager, &c->info, c->clock_at_read);
-                if (vm) {
-                        log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
-                                   "Created VM %s", strempty(vm->info.name));
-                        (void) bus_call_reply_path(&c->call, vm->path);
-                        create_call_free(c);
-                        return;
-                }
-                (void) sd_bus_error_set(&error, SD_BUS_ERROR_NO_MEMORY, "Out of memory");
+                create_reply_defined(c, &error);
+                create_call_free(c);
+                return;
         }
         (void) bus_call_reply_error(&c->call, &error);
         create_call_free(c);
@@ -120,7 +141,7 @@ static int create_submit(Manager *m, CreateCall *c, sd_bus_message *msg, sd_bus_
 
         c->manager = m;
         bus_call_init(&c->call, msg);
-        c->clock_at_read = m->vm_event_clock;
+        vm_read_begin(m, &c->read);
         r = bus_work_submit_libvirt(m, &c->call, &c->conn, create_work, create_done, c, error);
         if (r < 0)
                 create_call_free(c);

@@ -12,85 +12,6 @@
 #include "manager.h"
 #include "vm-dbus.h"
 
-/* An event for a domain we have not published yet: the read that will
- * publish it may have started before the event, so the event's state wins. */
-typedef struct VmOrphanEvent {
-        struct VmOrphanEvent *next;
-        char uuid[VIR_UUID_STRING_BUFLEN];
-        uint64_t clock;
-        bool has_state;
-        VmState state;
-        const char *reason;
-} VmOrphanEvent;
-
-#define VM_ORPHANS_MAX 256
-
-static void orphan_record(Manager *m, const char *uuid, bool has_state, VmState state, const char *reason) {
-        VmOrphanEvent *o, **p;
-        size_t n = 0;
-
-        for (p = &m->vm_orphans; *p; p = &(*p)->next)
-                if (streq((*p)->uuid, uuid))
-                        break;
-        o = *p;
-        if (o)
-                *p = o->next;   /* unlink; it goes back in front */
-        else {
-                o = calloc(1, sizeof *o);
-                if (!o)
-                        return;
-                snprintf(o->uuid, sizeof o->uuid, "%s", uuid);
-                m->n_vm_orphans++;
-        }
-        o->clock = m->vm_event_clock;
-        if (has_state) {
-                o->has_state = true;
-                o->state = state;
-                o->reason = reason;
-        }
-        o->next = m->vm_orphans;
-        m->vm_orphans = o;
-        /* Bounded: drop the oldest. */
-        for (p = &m->vm_orphans; *p; p = &(*p)->next)
-                if (++n > VM_ORPHANS_MAX) {
-                        VmOrphanEvent *rest = *p;
-                        *p = NULL;
-                        while (rest) {
-                                VmOrphanEvent *next = rest->next;
-                                free(rest);
-                                rest = next;
-                                m->n_vm_orphans--;
-                        }
-                        break;
-                }
-}
-
-/* Takes the orphan record of UUID out of the list, or NULL. */
-static VmOrphanEvent *orphan_take(Manager *m, const char *uuid) {
-        for (VmOrphanEvent **p = &m->vm_orphans; *p; p = &(*p)->next)
-                if (streq((*p)->uuid, uuid)) {
-                        VmOrphanEvent *o = *p;
-                        *p = o->next;
-                        m->n_vm_orphans--;
-                        return o;
-                }
-        return NULL;
-}
-
-/* Events older than a full read are covered by it. */
-static void orphans_prune(Manager *m, uint64_t clock_at_read) {
-        for (VmOrphanEvent **p = &m->vm_orphans; *p;) {
-                VmOrphanEvent *o = *p;
-
-                if (o->clock <= clock_at_read) {
-                        *p = o->next;
-                        free(o);
-                        m->n_vm_orphans--;
-                } else
-                        p = &o->next;
-        }
-}
-
 static int vm_compare(const void *a, const void *b) {
         return strcmp(((const Vm *) a)->info.uuid, ((const Vm *) b)->info.uuid);
 }
@@ -199,27 +120,42 @@ static Vm *vm_free(Vm *vm) {
         return NULL;
 }
 
-static Vm *vm_new(Manager *m, VmInfo *info, uint64_t clock_at_read) {
-        _cleanup_(freep) VmOrphanEvent *orphan = orphan_take(m, info->uuid);
-        Vm *vm = calloc(1, sizeof *vm);
+/* A new object for INFO, found by READ; -ENOENT when the VM was removed
+ * after READ began, -EAGAIN when that cannot be known and it is read again. */
+static int vm_new(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
+        VmClockNews news;
+        Vm *vm;
 
+        switch (vm_clock_judge_new(&m->vm_clock, info->uuid, read, &news)) {
+        case VM_CLOCK_GONE:
+                log_fields(LOG_DEBUG, LOG_FIELDS("VM_UUID", info->uuid),
+                           "VM %s was read before it was removed: not published", strempty(info->name));
+                return -ENOENT;
+        case VM_CLOCK_UNSURE:
+                (void) vm_refresh(m, info->uuid);
+                return -EAGAIN;
+        default:
+                break;
+        }
+        vm = calloc(1, sizeof *vm);
         if (!vm)
-                return NULL;
+                return -ENOMEM;
         vm->manager = m;
-        vm->event_clock = clock_at_read;
-        if (orphan && orphan->clock > clock_at_read) {
-                /* Events came after this read started: they know better. */
-                vm->event_clock = orphan->clock;
-                if (orphan->has_state) {
-                        info->state = orphan->state;
-                        info->reason = orphan->reason;
-                }
+        vm->event_clock = news.clock;
+        vm->define_clock = read->started;
+        if (news.has_state) {
+                /* Events came after this read began: they know better. */
+                info->state = news.state;
+                info->reason = news.reason;
         }
         vm_info_move(&vm->info, info);
-        if (vm_bus_path(vm->info.uuid, &vm->path) < 0 || !tsearch(vm, &m->vms, vm_compare))
-                return vm_free(vm);
+        if (vm_bus_path(vm->info.uuid, &vm->path) < 0 || !tsearch(vm, &m->vms, vm_compare)) {
+                vm_free(vm);
+                return -ENOMEM;
+        }
         m->n_vms++;
-        return vm;
+        *ret = vm;
+        return 0;
 }
 
 void vm_remove(Vm *vm) {
@@ -228,6 +164,8 @@ void vm_remove(Vm *vm) {
         log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                    "VM %s is gone", strempty(vm->info.name));
         vm_bus_withdraw(vm);
+        /* A read begun before now must not bring it back. */
+        vm_clock_note_removed(&m->vm_clock, vm->info.uuid);
         tdelete(vm, &m->vms, vm_compare);
         m->n_vms--;
         vm_free(vm);
@@ -290,79 +228,118 @@ static size_t vm_merge_fields(Vm *vm, VmInfo *info, const char **changed, size_t
         return n;
 }
 
-Vm *vm_apply_info(Manager *m, VmInfo *info, uint64_t clock_at_read) {
+static int vm_publish(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
+        Vm *vm = NULL;
+        int r;
+
+        r = vm_new(m, info, read, &vm);
+        if (r == -ENOMEM)
+                log_error("Out of memory publishing VM %s", info->uuid);
+        if (r < 0) {
+                vm_info_done(info);
+                return r;
+        }
+        log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
+                   "VM %s appeared (%s)", strempty(vm->info.name), vm_state_to_string(vm->info.state));
+        vm_bus_announce(vm);
+        if (ret)
+                *ret = vm;
+        return 0;
+}
+
+int vm_apply_info(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
         const char *changed[16];
         Vm *vm = vm_find(m, info->uuid);
         size_t n;
 
-        if (!vm) {
-                vm = vm_new(m, info, clock_at_read);
-                if (!vm) {
-                        log_error("Out of memory publishing VM %s", info->uuid);
-                        return NULL;
-                }
-                log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
-                           "VM %s appeared (%s)", strempty(vm->info.name), vm_state_to_string(vm->info.state));
-                vm_bus_announce(vm);
-                return vm;
-        }
+        if (!vm)
+                return vm_publish(m, info, read, ret);
 
-        n = vm_merge_fields(vm, info, changed, ELEMENTSOF(changed));
-        if (n > 0)
-                vm_bus_emit_changed(vm, changed, n);
+        /* A read begun before the definition changed (a rename) has the old
+         * one: the re-read that the change started brings the new one. */
+        if (vm->define_clock <= read->started) {
+                n = vm_merge_fields(vm, info, changed, ELEMENTSOF(changed));
+                if (n > 0)
+                        vm_bus_emit_changed(vm, changed, n);
+        }
         /* Events that arrived while this was read are newer than it. */
-        if (vm->event_clock <= clock_at_read)
+        if (vm->event_clock <= read->started)
                 vm_set_state(vm, info->state, info->reason);
         vm_info_done(info);
-        return vm;
+        if (ret)
+                *ret = vm;
+        return 0;
+}
+
+void vm_read_begin(Manager *m, VmClockRead *read) {
+        vm_clock_read_begin(&m->vm_clock, read);
+}
+
+void vm_read_end(Manager *m, VmClockRead *read) {
+        vm_clock_read_end(&m->vm_clock, read);
 }
 
 /* Event callbacks: libvirt runs them on the loop thread (our event impl). */
 
-static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
-        Manager *m = opaque;
-        char uuid[VIR_UUID_STRING_BUFLEN];
+/* An event for a domain without an object: the read that will publish it
+ * may have begun before the event, which then knows better. */
+static void on_lifecycle_unpublished(Manager *m, const char *uuid, int event, int detail) {
         const char *reason = NULL;
         VmState state = VM_STATE_NOSTATE;
-        Vm *vm;
-
-        if (virDomainGetUUIDString(dom, uuid) < 0)
-                return 0;
-        vm = vm_find(m, uuid);
-        m->vm_event_clock++;
-        if (vm)
-                vm->event_clock = m->vm_event_clock;
-
-        if (!vm) {
-                bool has_state = vm_state_from_event(event, detail, &state, &reason);
-
-                if (event == VIR_DOMAIN_EVENT_UNDEFINED)
-                        has_state = false;
-                orphan_record(m, uuid, has_state, state, reason);
-        }
+        bool has_state;
 
         if (event == VIR_DOMAIN_EVENT_UNDEFINED) {
-                /* A running domain that loses its definition becomes transient. */
-                if (vm && !vm_state_is_active(vm->info.state))
-                        vm_remove(vm);
-                else if (vm)
-                        (void) vm_refresh(m, uuid);
-                return 0;
+                if (detail == VIR_DOMAIN_EVENT_UNDEFINED_RENAMED)
+                        vm_clock_note_event(&m->vm_clock, uuid, false, state, reason);   /* DEFINED follows */
+                else
+                        vm_clock_note_removed(&m->vm_clock, uuid);
+                return;
         }
-        if (!vm || event == VIR_DOMAIN_EVENT_DEFINED) {
-                (void) vm_refresh(m, uuid);
-                return 0;
+        has_state = vm_state_from_event(event, detail, &state, &reason);
+        vm_clock_note_event(&m->vm_clock, uuid, has_state, state, reason);
+        (void) vm_refresh(m, uuid);
+}
+
+void vm_lifecycle_event(Manager *m, const char *uuid, int event, int detail) {
+        const char *reason = NULL;
+        VmState state = VM_STATE_NOSTATE;
+        Vm *vm = vm_find(m, uuid);
+
+        if (!vm) {
+                on_lifecycle_unpublished(m, uuid, event, detail);
+                return;
+        }
+        vm->event_clock = vm_clock_tick(&m->vm_clock);
+
+        if (event == VIR_DOMAIN_EVENT_DEFINED || event == VIR_DOMAIN_EVENT_UNDEFINED) {
+                vm->define_clock = vm->event_clock;
+                /* A rename is an undefine and a define of the same UUID: the
+                 * object stays, and the re-read brings its new name. A running
+                 * domain that loses its definition becomes transient. */
+                if (event == VIR_DOMAIN_EVENT_UNDEFINED && detail != VIR_DOMAIN_EVENT_UNDEFINED_RENAMED &&
+                    !vm_state_is_active(vm->info.state))
+                        vm_remove(vm);
+                else
+                        (void) vm_refresh(m, uuid);
+                return;
         }
         if (!vm_state_from_event(event, detail, &state, &reason))
-                return 0;
+                return;
         vm_set_state(vm, state, reason);
         if (event == VIR_DOMAIN_EVENT_STOPPED && !vm->info.persistent) {
                 vm_remove(vm);   /* a transient domain ends with its process */
-                return 0;
+                return;
         }
         /* The graphics port is allocated at start and released at stop. */
         if (event == VIR_DOMAIN_EVENT_STARTED || event == VIR_DOMAIN_EVENT_STOPPED)
                 (void) vm_refresh(m, uuid);
+}
+
+static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+
+        if (virDomainGetUUIDString(dom, uuid) >= 0)
+                vm_lifecycle_event(opaque, uuid, event, detail);
         return 0;
 }
 
@@ -432,7 +409,7 @@ typedef struct RefreshJob {
         Manager *manager;
         virConnectPtr conn;
         char uuid[VIR_UUID_STRING_BUFLEN];
-        uint64_t clock_at_read;
+        VmClockRead read;
         VmInfo info;
         char *error;
 } RefreshJob;
@@ -455,11 +432,12 @@ static void refresh_done(int result, void *userdata) {
         Vm *vm = vm_find(m, j->uuid);
 
         if (result >= 0)
-                vm_apply_info(m, &j->info, j->clock_at_read);
-        else if (result == -ENOENT && vm)
-                vm_remove(vm);
+                (void) vm_apply_info(m, &j->info, &j->read, NULL);
+        else if (result == -ENOENT && vm && vm->event_clock <= j->read.started)
+                vm_remove(vm);   /* unless an event since says otherwise: its own re-read follows */
         else if (result != -ECANCELED && result != -ENOENT)
                 log_debug_errno(result, "Cannot re-read VM %s: %s", j->uuid, strempty(j->error));
+        vm_read_end(m, &j->read);
         vm_info_done(&j->info);
         virConnectClose(j->conn);
         free(j->error);
@@ -480,10 +458,11 @@ int vm_refresh(Manager *m, const char *uuid) {
         }
         j->manager = m;
         snprintf(j->uuid, sizeof j->uuid, "%s", uuid);
-        j->clock_at_read = m->vm_event_clock;
         j->info.graphics_port = -1;
+        vm_read_begin(m, &j->read);
         r = worker_pool_submit(m->pool, WORKER_INTERNAL, refresh_work, refresh_done, j);
         if (r < 0) {
+                vm_read_end(m, &j->read);
                 virConnectClose(j->conn);
                 free(j);
         }
@@ -496,7 +475,7 @@ typedef struct SyncJob {
         Manager *manager;
         virConnectPtr conn;
         unsigned generation;
-        uint64_t clock_at_read;
+        VmClockRead read;
         bool register_events;
         bool events_registered;
         VmInfo *infos;
@@ -580,16 +559,16 @@ static void sync_merge(Manager *m, SyncJob *j) {
         Sweep sweep;
 
         m->vm_sync_mark++;
-        orphans_prune(m, j->clock_at_read);
         for (size_t i = 0; i < j->n_infos; i++) {
-                Vm *vm = vm_apply_info(m, &j->infos[i], j->clock_at_read);
-                if (vm)
+                Vm *vm;
+
+                if (vm_apply_info(m, &j->infos[i], &j->read, &vm) >= 0)
                         vm->sync_mark = m->vm_sync_mark;
         }
         gone = calloc(m->n_vms + 1, sizeof *gone);
         if (!gone)
                 return;
-        sweep = (Sweep) { .end = gone, .clock_at_read = j->clock_at_read };
+        sweep = (Sweep) { .end = gone, .clock_at_read = j->read.started };
         vm_foreach(m, sweep_unseen, &sweep);
         for (Vm **p = gone; p < sweep.end; p++)
                 vm_remove(*p);
@@ -603,6 +582,7 @@ static void sync_done(int result, void *userdata) {
         m->vm_sync_running = false;
         if (result >= 0 && j->generation == libvirt_conn_generation(m->libvirt))
                 sync_merge(m, j);
+        vm_read_end(m, &j->read);
         if (j->register_events && !j->events_registered)
                 m->vm_events_conn = 0;   /* register on the next sync instead */
         if (result < 0 && result != -ECANCELED) {
@@ -637,10 +617,11 @@ static int vm_sync_start(Manager *m) {
         }
         j->manager = m;
         j->generation = generation;
-        j->clock_at_read = m->vm_event_clock;
         j->register_events = m->vm_events_conn != generation;
+        vm_read_begin(m, &j->read);
         r = worker_pool_submit(m->pool, WORKER_INTERNAL, sync_work, sync_done, j);
         if (r < 0) {
+                vm_read_end(m, &j->read);
                 virConnectClose(j->conn);
                 free(j);
                 return r;
@@ -678,7 +659,7 @@ static void vm_free_node(void *node) {
 
 void vm_registry_free(Manager *m) {
         m->vm_reconcile = sd_event_source_disable_unref(m->vm_reconcile);
-        orphans_prune(m, UINT64_MAX);
+        vm_clock_done(&m->vm_clock);
         tdestroy(m->vms, vm_free_node);
         m->vms = NULL;
         m->n_vms = 0;

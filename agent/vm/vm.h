@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vm-clock.h"
 #include "vm-info.h"
 
 typedef struct Manager Manager;
@@ -18,6 +19,7 @@ typedef struct Vm {
         char *path;
         VmInfo info;
         uint64_t event_clock;   /* the registry's event clock at this VM's last event */
+        uint64_t define_clock;  /* ... at its last (un)define event: a rename is one */
         unsigned sync_mark;     /* last full sync that saw it */
         bool enospc_pending;    /* an I/O error said ENOSPC; the pause that follows says why */
 } Vm;
@@ -39,17 +41,29 @@ char **vm_paths_using_disk(Manager *m, const char *location);
 /* Calls FN for every VM, in UUID order. */
 void vm_foreach(Manager *m, void (*fn)(Vm *vm, void *userdata), void *userdata);
 
-/* Merges a snapshot read from libvirt: creates and announces the object
- * when new, emits what changed otherwise. CLOCK_AT_READ is the event clock
- * when the read started: a VM with an event since then knows a newer run
- * state than the snapshot, which is then not applied. */
-Vm *vm_apply_info(Manager *m, VmInfo *info, uint64_t clock_at_read);
+/* Every read from libvirt whose snapshot goes to vm_apply_info() is in
+ * flight from vm_read_begin() (before it is submitted) to vm_read_end()
+ * (after it is applied, or when it never ran); ending twice is harmless. */
+void vm_read_begin(Manager *m, VmClockRead *read);
+void vm_read_end(Manager *m, VmClockRead *read);
+
+/* Merges INFO, a snapshot taken by READ, and consumes it: creates and
+ * announces the object when new, emits what changed otherwise. What
+ * happened since READ began wins: a newer event's run state or definition
+ * is not overwritten, and a VM removed since is not brought back (-ENOENT).
+ * -EAGAIN: that cannot be known (too much happened meanwhile), and the VM is
+ * being read again. RET (may be NULL) gets the object. */
+int vm_apply_info(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret);
+
+/* Loop thread: what libvirt's lifecycle EVENT (virDomainEventType, with its
+ * DETAIL) for the domain UUID says. Exposed for tests. */
+void vm_lifecycle_event(Manager *m, const char *uuid, int event, int detail);
 
 /* A state we know from an event or a completed call. Emits PropertiesChanged
  * and StateChanged when it differs from what we had. */
 void vm_set_state(Vm *vm, VmState state, const char *reason);
 
-/* Withdraws the object and frees it. */
+/* Withdraws the object and frees it; reads in flight cannot bring it back. */
 void vm_remove(Vm *vm);
 
 /* Re-reads one domain off the loop and merges it. */

@@ -102,9 +102,31 @@ wait_until 15 sh -c "$B get-property org.hostagent1 $P org.hostagent1.StoragePoo
 assert_eq 's "active"' "$(pprop State)" "the pool is back after a restart"
 
 lvremove -q -y "$VG/intruder" >/dev/null 2>&1
+
+# A Delete the state file cannot keep (an immutable state directory) is undone:
+# the VG is made again and the pool is back, active.
+chattr +i "$T/state" && fixture_on_exit "chattr -i '$T/state'"
+assert_contains "$(pool Delete)" "org.hostagent1.Error.Failed: Cannot delete the pool: storage-pools.json: Operation not permitted" \
+        "Delete fails when the state file cannot be written"
+wait_until 15 sh -c "$B get-property org.hostagent1 $P org.hostagent1.StoragePool State | grep -q '\"active\"'"
+assert_eq 's "active"' "$(pprop State)" "the pool is back, active"
+assert_eq "org.hostagent1" "$(vgs --noheadings -o vg_tags "$VG" 2>/dev/null | tr -d ' ')" "vgs: its VG is there again, tagged"
+assert_eq "2" "$(vgs --noheadings -o pv_count "$VG" 2>/dev/null | tr -d ' ')" "vgs: over both devices"
+chattr -i "$T/state"
+
 assert_eq "()" "$(pool Delete)" "Delete the pool once it is empty"
 assert_eq "" "$(vgs --noheadings "$VG" 2>/dev/null)" "vgs: the VG is gone"
 assert_eq "" "$(pvs --noheadings "${LOOPS[0]}" "${LOOPS[1]}" 2>/dev/null)" "pvs: its devices are no PVs any more"
+
+# A creation the state file cannot keep is undone: no pool, no VG, no PVs.
+chattr +i "$T/state"
+assert_contains "$(create_pool "{\"name\":\"$VG\",\"type\":\"lvm\",\"devices\":[\"${LOOPS[0]}\"]}")" \
+        "org.hostagent1.Error.Failed: Cannot create the pool: storage-pools.json: Operation not permitted" \
+        "CreateStoragePool fails when the state file cannot be written"
+assert_contains "$(pprop State)" "nknown object" "the pool is not there"
+assert_eq "" "$(vgs --noheadings "$VG" 2>/dev/null)" "vgs: the VG it made is gone again"
+assert_eq "" "$(pvs --noheadings "${LOOPS[0]}" 2>/dev/null)" "pvs: its device is no PV"
+chattr -i "$T/state"
 assert_eq "$before" "$(foreign_state)" "the foreign VG is exactly as before"
 
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"
