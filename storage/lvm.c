@@ -1,7 +1,9 @@
 /* LVM through the lvm2 commands and their JSON reports */
 #include "lvm.h"
 
+#include <fcntl.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "command.h"
@@ -11,8 +13,22 @@
 /* Reports in bytes, as JSON: "--units b --nosuffix --reportformat json". */
 #define REPORT_ARGS "--units", "b", "--nosuffix", "--reportformat", "json"
 
+static bool have_device_mapper;
+static pthread_once_t device_mapper_once = PTHREAD_ONCE_INIT;
+
+static void device_mapper_probe(void) {
+        /* The node alone proves nothing: a tool may have made it on a kernel without
+         * the driver. Opening it loads a modular driver, and fails (ENODEV) without one. */
+        int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+
+        have_device_mapper = fd >= 0;
+        if (fd >= 0)
+                close(fd);
+}
+
 bool lvm_have_device_mapper(void) {
-        return access("/dev/mapper/control", F_OK) == 0;
+        (void) pthread_once(&device_mapper_once, device_mapper_probe);
+        return have_device_mapper;
 }
 
 /* The rows of the report's first KIND ("pv", "vg", "lv") list. */
