@@ -250,6 +250,7 @@ typedef struct Check {
         PoolEnv env;
         bool prepare;
         bool list;
+        bool clean;              /* remove what a previous agent left half-made first */
         bool expired;
         int result;
         PoolStatus status;
@@ -278,6 +279,14 @@ static int check_work(void *userdata) {
         r = pool_backend_status(spec, &c->env, &c->status, &c->message);
         if (r < 0)
                 return r;
+        if (c->clean) {
+                _cleanup_(freep) char *message = NULL;
+
+                r = pool_backend_remove_partials(spec, &c->env, &message);
+                if (r < 0)   /* hidden, never volumes: only space is lost until the next start */
+                        log_warning("Storage pool %s: cannot remove what was left half-made: %s", spec->name,
+                                    message ?: strerror(-r));
+        }
         if (c->list)
                 r = pool_backend_list(spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
         return r;
@@ -311,6 +320,7 @@ static void check_done(int result, void *userdata) {
                                c->message ?: strerror(-result));
         } else {
                 p->prepared = true;
+                p->partials_removed = true;
                 pool_update_status(p, &c->status);
                 if (c->list) {
                         p->refresh_wanted = false;
@@ -337,6 +347,8 @@ static void check_start(Pool *p) {
                 .env = storage_env(p->manager),
                 .prepare = !p->prepared,
                 .list = p->refresh_wanted || !p->prepared,
+                /* Only while no call can be making a volume in the pool: before it is usable. */
+                .clean = !p->partials_removed && p->state != POOL_STATE_ACTIVE && p->state != POOL_STATE_DEGRADED,
         };
         /* INTERNAL: health checks are the agent's own and are never refused for load. */
         r = worker_pool_submit_with_deadline(p->manager->pool, WORKER_INTERNAL,
@@ -422,6 +434,7 @@ int storage_pool_add(Manager *m, PoolSpec *spec, const PoolStatus *status, Volum
                 return -ENOMEM;
         p->prepared = true;
         p->refresh_wanted = false;
+        p->partials_removed = true;   /* usable at once: a leftover in it waits for the next start */
         p->status = *status;
         p->state = status->degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE;
         free(p->state_message);

@@ -63,6 +63,7 @@ struct Pool {
         unsigned operations;     /* pool-changing operations in flight */
         bool checking;
         bool refresh_wanted;     /* list the volumes again at the next check */
+        bool partials_removed;   /* what a previous agent left half-made is gone (or cannot be any more) */
         sd_event_source *check_timer;
 };
 
