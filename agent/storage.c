@@ -177,6 +177,7 @@ Volume *pool_volume_update(Pool *p, VolumeInfo *info) {
         Volume *v = pool_volume_find(p, info->name);
         bool added = false;
 
+        p->volume_updates++;
         if (!v) {
                 v = volume_new(p, info->name);
                 if (!v)
@@ -244,6 +245,23 @@ void storage_pool_apply_listing(Pool *p, VolumeInfo *list, size_t n) {
         }
 }
 
+void storage_pool_apply_usage(Pool *p, const VolumeUsage *usage, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                Volume *v = pool_volume_find(p, usage[i].name);
+                uint64_t capacity;
+
+                if (!v || v->pending || v->busy)
+                        continue;   /* a listing adds it; its operation says how it ends */
+                /* A raw volume is as large as its file or LV; a qcow2's size is in its header. */
+                capacity = streq_ptr(v->info.format, "raw") ? usage[i].size : v->info.capacity;
+                if (v->info.allocation == usage[i].allocation && v->info.capacity == capacity)
+                        continue;
+                v->info.allocation = usage[i].allocation;
+                v->info.capacity = capacity;
+                volume_bus_emit_changed(v);
+        }
+}
+
 /* The health check: runs on a worker with its own copy of what it needs. */
 typedef struct Check {
         Pool *pool;
@@ -256,11 +274,15 @@ typedef struct Check {
         PoolStatus status;
         VolumeInfo *volumes;
         size_t n_volumes;
+        VolumeUsage *usage;      /* when not listing */
+        size_t n_usage;
+        unsigned volume_updates; /* the pool's when the check started */
         char *message;
 } Check;
 
 static void check_free(Check *c) {
         volume_info_array_free(c->volumes, c->n_volumes);
+        volume_usage_array_free(c->usage, c->n_usage);
         free(c->message);
         pool_unref(c->pool);
         free(c);
@@ -288,8 +310,11 @@ static int check_work(void *userdata) {
                                     message ?: strerror(-r));
         }
         if (c->list)
-                r = pool_backend_list(spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
-        return r;
+                return pool_backend_list(spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
+        /* The status said the storage answers; a volume that cannot be looked at now keeps its figures. */
+        if (pool_backend_usage(spec, &c->env, &c->usage, &c->n_usage, NULL) < 0)
+                c->n_usage = 0;
+        return 0;
 }
 
 
@@ -325,7 +350,9 @@ static void check_done(int result, void *userdata) {
                 if (c->list) {
                         p->refresh_wanted = false;
                         storage_pool_apply_listing(p, c->volumes, c->n_volumes);
-                }
+                } else if (c->volume_updates == p->volume_updates)
+                        /* else an operation or listing since has newer figures than the check's */
+                        storage_pool_apply_usage(p, c->usage, c->n_usage);
                 pool_set_state(p, c->status.degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE,
                                c->status.degraded ? "a device of the volume group is missing" : NULL);
         }
@@ -349,6 +376,7 @@ static void check_start(Pool *p) {
                 .list = p->refresh_wanted || !p->prepared,
                 /* Only while no call can be making a volume in the pool: before it is usable. */
                 .clean = !p->partials_removed && p->state != POOL_STATE_ACTIVE && p->state != POOL_STATE_DEGRADED,
+                .volume_updates = p->volume_updates,
         };
         /* INTERNAL: health checks are the agent's own and are never refused for load. */
         r = worker_pool_submit_with_deadline(p->manager->pool, WORKER_INTERNAL,

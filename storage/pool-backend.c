@@ -378,6 +378,39 @@ int pool_backend_list(const PoolSpec *spec, const PoolEnv *env, VolumeInfo **ret
         return 0;
 }
 
+int pool_backend_usage(const PoolSpec *spec, const PoolEnv *env, VolumeUsage **ret, size_t *ret_n,
+                       char **ret_message) {
+        _cleanup_(freep) char *where = NULL;
+        VolumeInfo *lvs = NULL;
+        VolumeUsage *v;
+        size_t n = 0;
+        int r;
+
+        if (is_mounted_nfs(spec)) {
+                where = mount_point(spec, env);
+                if (!where)
+                        return -ENOMEM;
+                return dir_files_in_child(where, env->check_timeout_usec, ret, ret_n, ret_message);
+        }
+        if (spec->type != POOL_LVM)
+                return pool_files(spec, env, NULL, ret, ret_n, ret_message);
+        r = lvm_lv_list(spec->name, env->timeout_usec, &lvs, &n, ret_message);
+        if (r < 0)
+                return r;
+        v = calloc(n ?: 1, sizeof *v);
+        if (!v) {
+                volume_info_array_free(lvs, n);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                v[i] = (VolumeUsage) { .name = TAKE_PTR(lvs[i].name), .size = lvs[i].capacity,
+                                       .allocation = lvs[i].allocation };
+        volume_info_array_free(lvs, n);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
 int pool_backend_volume_info(const PoolSpec *spec, const PoolEnv *env, const char *name, VolumeInfo *ret,
                              char **ret_message) {
         _cleanup_(freep) char *location = NULL;

@@ -44,6 +44,13 @@ int pool_backend_status(const PoolSpec *spec, const PoolEnv *env, PoolStatus *re
 int pool_backend_list(const PoolSpec *spec, const PoolEnv *env, VolumeInfo **ret, size_t *ret_n,
                       char **ret_message);
 
+/* What the volumes take now, read cheaply enough for every health check:
+ * a stat of each file (in a child with a deadline on a mounted export), one
+ * READDIRPLUS listing over libnfs, one lvs report. No qemu-img: a qcow2's
+ * capacity is not known this way, only a raw one's (its length). */
+int pool_backend_usage(const PoolSpec *spec, const PoolEnv *env, VolumeUsage **ret, size_t *ret_n,
+                       char **ret_message);
+
 /* Removes what this host's agent left half-made in the pool (a copy or a
  * creation cut short by a crash; see pool-files.h). Only while nothing is
  * being made in the pool: before it is first used after a start. */

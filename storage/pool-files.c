@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "bus-text.h"
+#include "command.h"
 #include "lvm.h"
 #include "macro.h"
 
@@ -114,6 +115,59 @@ int dir_files(const char *dir, const char *prefix, VolumeUsage **ret, size_t *re
         *ret = v;
         *ret_n = n;
         return 0;
+}
+
+/* find's records: "<size> <512-byte blocks> <name>\0" each. */
+static int parse_find_output(const char *out, size_t size, VolumeUsage **ret, size_t *ret_n) {
+        VolumeUsage *v = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        for (const char *p = out; r >= 0 && p < out + size; p += strlen(p) + 1) {
+                unsigned long long bytes, blocks;
+                int name_at = 0;
+
+                if (sscanf(p, "%llu %llu %n", &bytes, &blocks, &name_at) != 2 || name_at == 0 ||
+                    !pool_file_wanted(p + name_at, NULL))
+                        continue;
+                r = volume_usage_append(&v, &n, p + name_at, bytes, blocks * 512);
+        }
+        if (r < 0) {
+                volume_usage_array_free(v, n);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int dir_files_in_child(const char *dir, uint64_t timeout_usec, VolumeUsage **ret, size_t *ret_n,
+                       char **ret_message) {
+        char *argv[] = { "find", (char *) dir, "-mindepth", "1", "-maxdepth", "1", "-type", "f", "!", "-name", ".*",
+                         "-printf", "%s %b %f\\0", NULL };
+        CommandResult res = {};
+        int r;
+
+        /* A directory name find would take for an option or an expression. */
+        if (dir[0] != '/')
+                return -EINVAL;
+        r = command_run(argv, timeout_usec, NULL, NULL, &res);
+        if (r < 0) {
+                if (ret_message)
+                        (void) asprintf(ret_message, "reading %s: %s", dir,
+                                        r == -ETIME ? "no answer in time" : strerror(-r));
+                return r == -ETIME ? -EHOSTUNREACH : r;
+        }
+        /* 1: a file went away while find looked at it; what it printed holds. */
+        if (res.exit_status != 0 && res.exit_status != 1) {
+                if (ret_message)
+                        *ret_message = TAKE_PTR(res.err);
+                command_result_done(&res);
+                return -EHOSTUNREACH;
+        }
+        r = parse_find_output(res.out, res.out_size, ret, ret_n);
+        command_result_done(&res);
+        return r;
 }
 
 int dir_publish(const char *dir, const char *from, const char *to, char **ret_message) {

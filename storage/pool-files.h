@@ -31,5 +31,10 @@ int volume_usage_append(VolumeUsage **v, size_t *n, const char *name, uint64_t s
 /* The regular files of the local directory DIR that pool_file_wanted(). */
 int dir_files(const char *dir, const char *prefix, VolumeUsage **ret, size_t *ret_n, char **ret_message);
 
+/* The volumes of DIR, read by a child with a deadline: DIR is a mounted
+ * export whose server may be gone, and a stat() there can hang. */
+int dir_files_in_child(const char *dir, uint64_t timeout_usec, VolumeUsage **ret, size_t *ret_n,
+                       char **ret_message);
+
 /* Renames FROM to TO in DIR, only if TO does not exist (-EEXIST). */
 int dir_publish(const char *dir, const char *from, const char *to, char **ret_message);

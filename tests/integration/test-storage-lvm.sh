@@ -79,6 +79,14 @@ assert_eq "()" "$(vol lv1 Resize 134217728)" "Resize lv1 to 128 MiB"
 assert_eq "134217728" "$(lvsize "$VG/lv1")" "lvs: lv1 is 128 MiB"
 wait_until 10 sh -c "[ \"\$($B get-property org.hostagent1 $P org.hostagent1.StoragePool AvailableBytes | awk '{print \$2}')\" -lt $free_before ]"
 [ "$(pprop AvailableBytes | awk '{print $2}')" -lt "$free_before" ] && ok "AvailableBytes shrank after the resize" || fail "AvailableBytes did not change"
+# Grown by someone else: the next check's one lvs report sees it, without a Refresh.
+lvextend -q -L 192M "$VG/lv1" >/dev/null 2>&1
+lv1_capacity() { $B get-property org.hostagent1 "$P/lv1" org.hostagent1.Volume CapacityBytes | grep -qx 't 201326592'; }
+wait_until 15 lv1_capacity
+assert_eq "t 201326592" "$($B get-property org.hostagent1 "$P/lv1" org.hostagent1.Volume CapacityBytes)" \
+        "CapacityBytes follows an lvextend by another process"
+assert_eq "t 201326592" "$($B get-property org.hostagent1 "$P/lv1" org.hostagent1.Volume AllocationBytes)" \
+        "and so does AllocationBytes"
 assert_contains "$(vol lv1 Clone lv2)" "org.hostagent1.Error.NotSupported" "Clone says this kernel cannot copy LVs"
 assert_eq "" "$(lvs --noheadings -o lv_name "$VG/lv2" 2>/dev/null)" "and made no lv2"
 
