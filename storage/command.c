@@ -132,12 +132,16 @@ static _Noreturn void child_exec(const char *program, char *const argv[], char *
         sigset_t none;
         int null_fd, e;
 
-        /* Killed when the thread that forked it ends. That thread waits in
-         * command_run() until this child has exited, whatever happens, so the
+        /* SIGKILL when the parent *thread* ends, not the process. That thread
+         * (a worker of the pool, or whichever thread called command_run())
+         * waits in command_run() until this child has exited, whatever happens
+         * (deadline, cancel, too much output), so it cannot end first while the
+         * agent lives, and how long worker threads live does not matter: the
          * signal comes only when the agent itself dies (kill -9, a crash, a
-         * cgroup kill): a qemu-img must not go on writing into a volume that
-         * the next agent publishes. getppid() catches a parent that died
-         * before the prctl() took effect. */
+         * cgroup kill), and a qemu-img must not go on writing into a volume the
+         * next agent publishes. getppid() catches a parent that died before the
+         * prctl() took effect. Only this child is covered, not what it forks:
+         * qemu-img and lvm2 run alone. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                 goto fail;
         /* Its own process group, so a deadline can kill everything it started. */
