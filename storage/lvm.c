@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "command.h"
@@ -12,13 +13,22 @@
 /* Reports in bytes, as JSON: "--units b --nosuffix --reportformat json". */
 #define REPORT_ARGS "--units", "b", "--nosuffix", "--reportformat", "json"
 
-/* The node alone says nothing: installing dmsetup makes it on a kernel
- * without the driver, where opening it fails with ENODEV. Opening it also
- * loads the driver where it is a module not loaded yet. */
-bool lvm_have_device_mapper(void) {
-        _cleanup_(closep) int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC | O_NOCTTY);
+static bool have_device_mapper;
+static pthread_once_t device_mapper_once = PTHREAD_ONCE_INIT;
 
-        return fd >= 0;
+static void device_mapper_probe(void) {
+        /* The node alone proves nothing: a tool may have made it on a kernel without
+         * the driver. Opening it loads a modular driver, and fails (ENODEV) without one. */
+        int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+
+        have_device_mapper = fd >= 0;
+        if (fd >= 0)
+                close(fd);
+}
+
+bool lvm_have_device_mapper(void) {
+        (void) pthread_once(&device_mapper_once, device_mapper_probe);
+        return have_device_mapper;
 }
 
 /* The rows of the report's first KIND ("pv", "vg", "lv") list. */
@@ -54,6 +64,18 @@ static bool tags_include(const char *tags, const char *tag) {
         for (const char *p = tags; *p;) {
                 const char *end = strchrnul(p, ',');
                 if ((size_t) (end - p) == n && strncmp(p, tag, n) == 0)
+                        return true;
+                p = *end ? end + 1 : end;
+        }
+        return false;
+}
+
+static bool tags_include_prefix(const char *tags, const char *prefix) {
+        size_t n = strlen(prefix);
+
+        for (const char *p = tags; *p;) {
+                const char *end = strchrnul(p, ',');
+                if ((size_t) (end - p) >= n && strncmp(p, prefix, n) == 0)
                         return true;
                 p = *end ? end + 1 : end;
         }
@@ -201,7 +223,8 @@ int lvm_lv_list(const char *vg, uint64_t timeout_usec, VolumeInfo **ret, size_t 
         for (size_t i = 0; i < total; i++) {
                 json_object *row = json_object_array_get_idx(rows, i);
 
-                if (!tags_include(field(row, "lv_tags"), LVM_AGENT_TAG))
+                if (!tags_include(field(row, "lv_tags"), LVM_AGENT_TAG) ||
+                    tags_include_prefix(field(row, "lv_tags"), LVM_PARTIAL_TAG_PREFIX))
                         continue;
                 v[n] = (VolumeInfo) {
                         .name = strdup(field(row, "lv_name")),
@@ -283,4 +306,53 @@ int lvm_lv_remove(const char *vg, const char *lv, uint64_t timeout_usec, char **
                 return r;
         char *argv[] = { "lvremove", "--yes", "--", target, NULL };
         return command_run_simple(argv, timeout_usec, NULL, ret_message);
+}
+
+int lvm_lv_create_partial(const char *vg, const char *lv, uint64_t size, const char *partial_tag,
+                          uint64_t timeout_usec, char **ret_message) {
+        char size_arg[32];
+        char *argv[] = { "lvcreate", "--yes", "--addtag", LVM_AGENT_TAG, "--addtag", (char *) partial_tag, "-n",
+                         (char *) lv, "-L", size_arg, "--", (char *) vg, NULL };
+
+        snprintf(size_arg, sizeof size_arg, "%llub", (unsigned long long) size);
+        return command_run_simple(argv, timeout_usec, NULL, ret_message);
+}
+
+int lvm_lv_finish_partial(const char *vg, const char *lv, const char *partial_tag, uint64_t timeout_usec,
+                          char **ret_message) {
+        _cleanup_(freep) char *target = NULL;
+
+        if (asprintf(&target, "%s/%s", vg, lv) < 0)
+                return -ENOMEM;
+        char *argv[] = { "lvchange", "--deltag", (char *) partial_tag, "--", target, NULL };
+        return command_run_simple(argv, timeout_usec, NULL, ret_message);
+}
+
+int lvm_lv_remove_partials(const char *vg, const char *partial_tag, const char *lv, uint64_t timeout_usec,
+                           char **ret_message) {
+        char *argv[] = { "lvs", "-o", "lv_name,lv_tags", REPORT_ARGS, "--", (char *) vg, NULL };
+        _cleanup_(freep) char *out = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        json_object *rows;
+        int r;
+
+        r = command_run_simple(argv, timeout_usec, &out, ret_message);
+        if (r < 0)
+                return r;
+        if (report_rows(out, "lv", &root, &rows) < 0)
+                return report_error(ret_message, "lvs printed no report that can be read");
+        for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                json_object *row = json_object_array_get_idx(rows, i);
+                _cleanup_(freep) char *target = NULL;
+
+                if (!tags_include(field(row, "lv_tags"), partial_tag) || (lv && !streq(field(row, "lv_name"), lv)))
+                        continue;
+                if (asprintf(&target, "%s/%s", vg, field(row, "lv_name")) < 0)
+                        return -ENOMEM;
+                char *remove[] = { "lvremove", "--yes", "--", target, NULL };
+                r = command_run_simple(remove, timeout_usec, NULL, ret_message);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
