@@ -134,6 +134,13 @@ static void test_uint(void **state) {
                 { "true", 0, 100, -EINVAL, 0, "memory_mib: must be an integer" },
                 { "null", 0, 100, -EINVAL, 0, "memory_mib: must be an integer" },
                 { "9223372036854775806", 0, UINT64_MAX, 0, 9223372036854775806ULL, NULL },
+                /* Past int64: json-c keeps these as uint64, and clamps beyond. */
+                { "9223372036854775808", 0, UINT64_MAX, 0, 9223372036854775808ULL, NULL },
+                { "18446744073709551614", 0, UINT64_MAX, 0, 18446744073709551614ULL, NULL },
+                { "18446744073709551616", 0, UINT64_MAX, -EINVAL, 0,
+                  "memory_mib: must be between 0 and 18446744073709551615" },
+                { "99999999999999999999999", 0, UINT64_MAX, -EINVAL, 0,
+                  "memory_mib: must be between 0 and 18446744073709551615" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
