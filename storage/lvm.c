@@ -21,7 +21,9 @@ static int report_rows(const char *out, const char *kind, json_object **ret_root
 
         if (!root)
                 return -EBADMSG;
-        if (!json_object_object_get_ex(root, "report", &reports) || json_object_array_length(reports) < 1 ||
+        /* json-c aborts when an array function gets anything else: every type is checked. */
+        if (!json_object_object_get_ex(root, "report", &reports) || !json_object_is_type(reports, json_type_array) ||
+            json_object_array_length(reports) < 1 ||
             !(first = json_object_array_get_idx(reports, 0)) ||
             !json_object_object_get_ex(first, kind, &rows) || !json_object_is_type(rows, json_type_array)) {
                 json_object_put(root);
@@ -35,7 +37,9 @@ static int report_rows(const char *out, const char *kind, json_object **ret_root
 static const char *field(json_object *row, const char *key) {
         json_object *v;
 
-        return json_object_object_get_ex(row, key, &v) ? json_object_get_string(v) : "";
+        /* What is not a string (null, a number) reads as missing. */
+        return json_object_object_get_ex(row, key, &v) && json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v) : "";
 }
 
 static uint64_t field_u64(json_object *row, const char *key) {

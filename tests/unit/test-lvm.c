@@ -55,6 +55,9 @@ static const char *const unreadable[] = {
         "{}",
         "[]",
         "{\"report\": []}",
+        "{\"report\": {}}",
+        "{\"report\": null}",
+        "{\"report\": \"vg\"}",
         "{\"report\": [null]}",
         "{\"report\": [{\"lv\": []}]}",                 /* the wrong kind */
         "{\"report\": [{\"vg\": {}}]}",
@@ -126,6 +129,7 @@ static void test_vg_tags_and_attributes(void **state) {
         expect_vg(f, "\"vg_name\":\"vg0\"", false, false);
         expect_vg(f, "", false, false);
         expect_vg(f, "\"vg_tags\":[\"org.hostagent1\"]", false, false);
+        expect_vg(f, "\"vg_tags\":null, \"vg_attr\":null, \"vg_name\":null", false, false);
         expect_vg(f, "\"vg_attr\":\"wz\"", false, false);
 }
 
@@ -209,7 +213,7 @@ static void test_lv_list_empty_and_bad(void **state) {
 
         /* Rows with fields missing or of another type: an LV without the tag, left out. */
         fake_command(f, "lvs", "{\"report\": [{\"lv\": [{}, null, 7, {\"lv_name\":\"x\"}, "
-                               "{\"lv_tags\":[\"org.hostagent1\"]}]}]}",
+                               "{\"lv_name\":null, \"lv_tags\":null}, {\"lv_tags\":[\"org.hostagent1\"]}]}]}",
                      NULL, 0);
         assert_int_equal(lvm_lv_list("vg0", TIMEOUT, &v, &n, NULL), 0);
         assert_int_equal(n, 0);
@@ -377,6 +381,10 @@ static void test_pv_vg(void **state) {
         assert_int_equal(lvm_pv_vg("/dev/loop0", TIMEOUT, &vg, &message), -EIO);
         assert_string_equal(message, "pvs printed no report that can be read");
         message = mfree(message);
+
+        fake_command(f, "pvs", "{\"report\":{\"pv\":[]}}", NULL, 0);
+        assert_int_equal(lvm_pv_vg("/dev/loop0", TIMEOUT, &vg, &message), -EIO);
+        free(message);
 }
 
 int main(void) {
