@@ -243,6 +243,45 @@ static void test_lv_list_empty_and_bad(void **state) {
         }
 }
 
+static void test_sizes(void **state) {
+        /* A size that is not a byte count lvm2 could print makes the report unreadable. */
+        static const char *const bad[] = { "\"-1\"", "\"18446744073709551616\"", "\"12M\"", "\"\"", "\"0x10\"",
+                                           "\" 5\"", "\"5 \"", "1.5", "null" };
+        FakeCommands *f = *state;
+        LvmVg vg = {};
+
+        fake_command(f, "vgs", "{\"report\":[{\"vg\":[{\"vg_free\":\"0\"}]}]}", NULL, 0);
+        assert_int_equal(lvm_vg_get("vg0", TIMEOUT, &vg, NULL), -EIO);
+        fake_command(f, "vgs", "{\"report\":[{\"vg\":[{\"vg_size\":\"18446744073709551615\", \"vg_free\":\"0\"}]}]}",
+                     NULL, 0);
+        assert_int_equal(lvm_vg_get("vg0", TIMEOUT, &vg, NULL), 0);
+        assert_true(vg.size == UINT64_MAX);
+        assert_int_equal(vg.free, 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(freep) char *vgs = NULL, *lvs = NULL;
+                VolumeInfo *v = NULL;
+                size_t n = 0;
+                char *message = NULL;
+                int r;
+
+                assert_true(asprintf(&vgs, "{\"report\":[{\"vg\":[{\"vg_size\":%s, \"vg_free\":\"0\"}]}]}", bad[i]) > 0);
+                fake_command(f, "vgs", vgs, NULL, 0);
+                r = lvm_vg_get("vg0", TIMEOUT, &vg, &message);
+                if (r != -EIO || !message)
+                        fail_msg("vg_size %s: wanted -EIO, got %d (size %llu)", bad[i], r, (unsigned long long) vg.size);
+                message = mfree(message);
+
+                assert_true(asprintf(&lvs, "{\"report\":[{\"lv\":[{\"lv_name\":\"x\", \"lv_tags\":\"org.hostagent1\", "
+                                           "\"lv_size\":%s}]}]}", bad[i]) > 0);
+                fake_command(f, "lvs", lvs, NULL, 0);
+                r = lvm_lv_list("vg0", TIMEOUT, &v, &n, &message);
+                if (r != -EIO || !message)
+                        fail_msg("lv_size %s: wanted -EIO, got %d", bad[i], r);
+                free(message);
+        }
+}
+
 static void test_untagged_lv_is_never_changed(void **state) {
         static const char *const not_ours[] = { "foreign", "lookalike", "missing" };
         FakeCommands *f = *state;
@@ -396,6 +435,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_vg_unreadable_reports, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lv_list_shows_only_ours, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lv_list_empty_and_bad, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_untagged_lv_is_never_changed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tagged_lv_is_changed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lv_create_tags, setup, teardown),
