@@ -106,3 +106,18 @@ static inline void fake_commands_log_clear(const FakeCommands *f) {
         snprintf(path, sizeof path, "%s/log", f->dir);
         (void) unlink(path);
 }
+
+/* NAME runs the shell script BODY (after the logging the others do). */
+static inline void fake_command_script_body(const FakeCommands *f, const char *name, const char *body) {
+        char path[256], *script;
+
+        if (asprintf(&script, "#!/bin/sh\n"
+                              "{ printf '%%s' \"${0##*/}\"; for a in \"$@\"; do printf ' [%%s]' \"$a\"; done; echo; } "
+                              ">> \"${0%%/*}/log\"\n%s\n", body) < 0)
+                abort();
+        fake_write(f, name, script, strlen(script));
+        free(script);
+        snprintf(path, sizeof path, "%s/%s", f->dir, name);
+        if (chmod(path, 0755) < 0)
+                abort();
+}
