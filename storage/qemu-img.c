@@ -75,7 +75,7 @@ int qemu_img_info(const char *location, uint64_t timeout_usec, VolumeInfo *ret, 
         if (r < 0)
                 return r;
         o = json_tokener_parse(out);
-        if (!o || !json_object_object_get_ex(o, "format", &v)) {
+        if (!o || !json_object_object_get_ex(o, "format", &v) || !json_object_is_type(v, json_type_string)) {
                 if (ret_message)
                         *ret_message = strdup("qemu-img info printed no report that can be read");
                 return -EIO;

@@ -173,6 +173,9 @@ static void test_info_unreadable(void **state) {
                 "[]",
                 "{}",
                 "{\"virtual-size\": 1}",
+                "{\"format\": null, \"virtual-size\": 1}",
+                "{\"format\": 7, \"virtual-size\": 1}",
+                "{\"format\": [\"qcow2\"], \"virtual-size\": 1}",
         };
         FakeCommands *f = *state;
 
