@@ -194,6 +194,41 @@ static void test_info_unreadable(void **state) {
         }
 }
 
+static void test_info_sizes(void **state) {
+        /* A size that is there must be a byte count. */
+        static const char *const bad[] = { "-1", "-9223372036854775809", "18446744073709551616", "1.5", "\"1\"",
+                                           "null", "true", "[]" };
+        FakeCommands *f = *state;
+        VolumeInfo v = {};
+
+        /* No actual-size: qemu-img leaves it out when the protocol cannot tell. */
+        fake_command(f, "qemu-img", "{\"format\":\"raw\",\"virtual-size\":9223372036854775807}", NULL, 0);
+        assert_int_equal(qemu_img_info("x", TIMEOUT, &v, NULL), 0);
+        assert_true(v.capacity == INT64_MAX);
+        assert_int_equal(v.allocation, 0);
+        volume_info_done(&v);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                static const char *const keys[] = { "virtual-size", "actual-size" };
+
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                        _cleanup_(freep) char *report = NULL;
+                        char *message = NULL;
+                        int r;
+
+                        assert_true(asprintf(&report, "{\"format\":\"raw\",%s\"%s\":%s}",
+                                             k ? "\"virtual-size\":1," : "", keys[k], bad[i]) > 0);
+                        fake_command(f, "qemu-img", report, NULL, 0);
+                        r = qemu_img_info("x", TIMEOUT, &v, &message);
+                        if (r != -EIO || !message)
+                                fail_msg("%s: wanted -EIO, got %d (capacity %llu, allocation %llu)", report, r,
+                                         (unsigned long long) v.capacity, (unsigned long long) v.allocation);
+                        free(message);
+                        volume_info_done(&v);
+                }
+        }
+}
+
 static void record_progress(unsigned percent, void *userdata) {
         char *seen = userdata;
 
@@ -283,6 +318,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_info_backing_not_utf8, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_info_fails, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_info_unreadable, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_info_sizes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_convert_progress, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_convert_progress_steps, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_convert_fails, setup, teardown),
