@@ -1,0 +1,738 @@
+/* The OVSDB client (RFC 7047) against a recorded ovsdb-server: what it sends, what it makes of the answers */
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <cmocka.h>
+
+#include "json-cleanup.h"
+#include "macro.h"
+#include "ovsdb.h"
+
+/* Recorded from ovsdb-server 3.1 (Debian 12) on the vswitch schema, with a
+ * bridge br0 (netdev) holding eth1 (tag 7), vnet0 (internal) and br0 itself:
+ * the reply to the transaction ovs_state_read() sends ... */
+static const char reply_state[] =
+        "{\"id\":$ID,\"result\":[{\"rows\":[{\"ports\":[\"set\",[[\"uuid\",\"6cb83226-9db2-4721-80cb-d65e796a080c\"],"
+        "[\"uuid\",\"de5cb0d7-ff8d-44e6-b752-8dad184968fc\"],[\"uuid\",\"e6cb818a-09ce-4bd4-a3aa-026b4848cc52\"]]],"
+        "\"name\":\"br0\",\"datapath_type\":\"netdev\",\"_uuid\":[\"uuid\",\"c3a618e0-a11d-42dd-bda2-dde00839e8bd\"]}]},"
+        "{\"rows\":[{\"name\":\"br0\",\"interfaces\":[\"uuid\",\"fe3e9896-a1c3-4e13-9db4-c8e3eb35d6fd\"],"
+        "\"_uuid\":[\"uuid\",\"e6cb818a-09ce-4bd4-a3aa-026b4848cc52\"],\"tag\":[\"set\",[]]},"
+        "{\"name\":\"eth1\",\"interfaces\":[\"uuid\",\"3149b55a-2b1c-47b5-ab23-d75b4f16f448\"],"
+        "\"_uuid\":[\"uuid\",\"6cb83226-9db2-4721-80cb-d65e796a080c\"],\"tag\":7},"
+        "{\"name\":\"vnet0\",\"interfaces\":[\"uuid\",\"1fd9aaba-2eb7-47eb-a751-e8f4828a34f0\"],"
+        "\"_uuid\":[\"uuid\",\"de5cb0d7-ff8d-44e6-b752-8dad184968fc\"],\"tag\":[\"set\",[]]}]},"
+        "{\"rows\":[{\"name\":\"vnet0\",\"_uuid\":[\"uuid\",\"1fd9aaba-2eb7-47eb-a751-e8f4828a34f0\"],\"type\":\"internal\"},"
+        "{\"name\":\"eth1\",\"_uuid\":[\"uuid\",\"3149b55a-2b1c-47b5-ab23-d75b4f16f448\"],\"type\":\"\"},"
+        "{\"name\":\"br0\",\"_uuid\":[\"uuid\",\"fe3e9896-a1c3-4e13-9db4-c8e3eb35d6fd\"],\"type\":\"internal\"}]}],"
+        "\"error\":null}";
+
+/* ... a transaction on a database that is not there ... */
+static const char reply_unknown_database[] =
+        "{\"id\":$ID,\"error\":{\"syntax\":\"[\\\"Nope\\\",{\\\"columns\\\":[\\\"name\\\"],\\\"op\\\":\\\"select\\\","
+        "\\\"table\\\":\\\"Bridge\\\",\\\"where\\\":[]}]\",\"details\":\"transact request specifies unknown database Nope\","
+        "\"error\":\"unknown database\"}}";
+
+/* ... a "wait" that failed (the bridge was there already) ... */
+static const char reply_wait_failed[] =
+        "{\"id\":$ID,\"result\":[{\"details\":\"\\\"where\\\" clause test failed\",\"error\":\"timed out\"}],\"error\":null}";
+
+/* ... an operation on a table the schema lacks ... */
+static const char reply_syntax_error[] =
+        "{\"id\":$ID,\"result\":[{\"syntax\":\"{\\\"op\\\":\\\"insert\\\",\\\"row\\\":{},\\\"table\\\":\\\"Bridgex\\\"}\","
+        "\"details\":\"Parsing ovsdb operation 1 of 1 failed: No table named Bridgex.\",\"error\":\"syntax error\"}],"
+        "\"error\":null}";
+
+/* ... the update a monitor got when vnet0 was deleted ... */
+static const char update_port_deleted[] =
+        "{\"id\":null,\"method\":\"update\",\"params\":[\"hostagent\",{\"Interface\":{\"1fd9aaba-2eb7-47eb-a751-e8f4828a34f0\":"
+        "{\"old\":{\"name\":\"vnet0\",\"type\":\"internal\"}}},\"Port\":{\"de5cb0d7-ff8d-44e6-b752-8dad184968fc\":{\"old\":"
+        "{\"name\":\"vnet0\",\"interfaces\":[\"uuid\",\"1fd9aaba-2eb7-47eb-a751-e8f4828a34f0\"],\"tag\":[\"set\",[]]}}},"
+        "\"Bridge\":{\"c3a618e0-a11d-42dd-bda2-dde00839e8bd\":{\"new\":{\"name\":\"br0\",\"ports\":[\"set\",[[\"uuid\","
+        "\"6cb83226-9db2-4721-80cb-d65e796a080c\"],[\"uuid\",\"e6cb818a-09ce-4bd4-a3aa-026b4848cc52\"]]],"
+        "\"datapath_type\":\"netdev\"},\"old\":{\"ports\":[\"set\",[[\"uuid\",\"6cb83226-9db2-4721-80cb-d65e796a080c\"],"
+        "[\"uuid\",\"de5cb0d7-ff8d-44e6-b752-8dad184968fc\"],[\"uuid\",\"e6cb818a-09ce-4bd4-a3aa-026b4848cc52\"]]]}}}}]}";
+
+/* ... the start of the reply to the monitor request, and the keepalive it sends. */
+static const char reply_monitor[] =
+        "{\"id\":\"hostagent-monitor\",\"result\":{\"Interface\":{\"3149b55a-2b1c-47b5-ab23-d75b4f16f448\":{\"new\":"
+        "{\"name\":\"eth1\",\"type\":\"\"}}},\"Bridge\":{\"c3a618e0-a11d-42dd-bda2-dde00839e8bd\":{\"new\":{\"name\":\"br0\","
+        "\"ports\":[\"uuid\",\"6cb83226-9db2-4721-80cb-d65e796a080c\"],\"datapath_type\":\"netdev\"}}}},\"error\":null}";
+static const char echo_request[] = "{\"id\":\"echo\",\"method\":\"echo\",\"params\":[]}";
+
+/* The transaction ovs_state_read() sends, as ovsdb-server received it. */
+static const char request_state[] =
+        "{\"method\":\"transact\",\"params\":[\"Open_vSwitch\",{\"op\":\"select\",\"table\":\"Bridge\",\"where\":[],"
+        "\"columns\":[\"_uuid\",\"name\",\"datapath_type\",\"ports\"]},{\"op\":\"select\",\"table\":\"Port\",\"where\":[],"
+        "\"columns\":[\"_uuid\",\"name\",\"tag\",\"interfaces\"]},{\"op\":\"select\",\"table\":\"Interface\",\"where\":[],"
+        "\"columns\":[\"_uuid\",\"name\",\"type\"]}],\"id\":\"$ID\"}";
+
+/* A stand-in ovsdb-server: the Nth request it gets is answered with
+ * replies[N] ("$ID" is the request's id; "" is silence; "CLOSE" hangs up). */
+#define FAKE_MAX 32
+typedef struct FakeServer {
+        char dir[64];
+        char address[128];
+        int listen_fd;
+        int conn_fd;                    /* the server's end of a socketpair, or -1 */
+        pthread_t thread;
+        atomic_bool stop;
+        const char *const *replies;
+        size_t n_replies;
+        size_t next;
+        bool repeat_last;               /* past the end, answer with the last one again */
+        char *requests[FAKE_MAX];       /* as received, the id replaced by "$ID" */
+        size_t n_requests;
+        char *answers[FAKE_MAX];        /* messages without a method: answers to our echo requests */
+        size_t n_answers;
+} FakeServer;
+
+static int send_text(int fd, const char *text) {
+        size_t n = strlen(text);
+
+        while (n > 0) {
+                ssize_t w = send(fd, text, n, MSG_NOSIGNAL);
+                if (w < 0)
+                        return -errno;
+                text += w;
+                n -= (size_t) w;
+        }
+        return 0;
+}
+
+/* TEMPLATE with every "$ID" replaced by ID. */
+static char *expand(const char *template, const char *id) {
+        char *out = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&out, &size);
+
+        for (const char *p = template; *p;) {
+                const char *hit = strstr(p, "$ID");
+                size_t n = hit ? (size_t) (hit - p) : strlen(p);
+
+                fwrite(p, 1, n, f);
+                if (!hit)
+                        break;
+                fputs(id, f);
+                p = hit + 3;
+        }
+        fclose(f);
+        return out;
+}
+
+typedef struct Served {
+        FakeServer *server;
+        int fd;
+        bool hang_up;
+} Served;
+
+static void on_request(json_object *msg, void *userdata) {
+        Served *c = userdata;
+        FakeServer *s = c->server;
+        _cleanup_(freep) char *id = NULL, *reply = NULL;
+        json_object *v;
+        const char *template;
+
+        if (c->hang_up)
+                return;
+        if (!json_object_object_get_ex(msg, "method", NULL)) {
+                if (s->n_answers < FAKE_MAX)
+                        s->answers[s->n_answers++] = strdup(json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+                return;
+        }
+        json_object_object_get_ex(msg, "id", &v);
+        id = strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+        json_object_object_add(msg, "id", json_object_new_string("$ID"));
+        if (s->n_requests < FAKE_MAX)
+                s->requests[s->n_requests++] = strdup(json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+        template = s->next < s->n_replies ? s->replies[s->next++]
+                   : s->repeat_last && s->n_replies > 0 ? s->replies[s->n_replies - 1] : "";
+        if (streq(template, "CLOSE")) {
+                c->hang_up = true;
+                return;
+        }
+        reply = expand(template, id);
+        (void) send_text(c->fd, reply);
+}
+
+static void serve(FakeServer *s, int fd) {
+        Served c = { .server = s, .fd = fd };
+        OvsdbReader reader;
+
+        assert_int_equal(ovsdb_reader_init(&reader), 0);
+        while (!c.hang_up) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                char buf[4096];
+                ssize_t n;
+
+                if (poll(&p, 1, 20) == 0) {
+                        if (atomic_load(&s->stop))
+                                break;
+                        continue;
+                }
+                n = recv(fd, buf, sizeof buf, 0);
+                if (n <= 0 || ovsdb_reader_feed(&reader, buf, (size_t) n, on_request, &c) < 0)
+                        break;
+        }
+        ovsdb_reader_done(&reader);
+}
+
+static void *server_thread(void *userdata) {
+        FakeServer *s = userdata;
+
+        if (s->conn_fd >= 0) {
+                serve(s, s->conn_fd);
+                /* Hung up: the client sees the end of the stream. */
+                shutdown(s->conn_fd, SHUT_RDWR);
+                return NULL;
+        }
+        while (!atomic_load(&s->stop)) {
+                struct pollfd p = { .fd = s->listen_fd, .events = POLLIN };
+                int fd;
+
+                if (poll(&p, 1, 20) <= 0)
+                        continue;
+                fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                serve(s, fd);
+                close(fd);
+        }
+        return NULL;
+}
+
+/* A server on a socket file: for the functions that connect themselves. */
+static FakeServer *fake_server_listen(const char *const *replies, size_t n_replies) {
+        FakeServer *s = calloc(1, sizeof *s);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        assert_non_null(s);
+        *s = (FakeServer) { .replies = replies, .n_replies = n_replies, .conn_fd = -1 };
+        snprintf(s->dir, sizeof s->dir, "/tmp/hostagent-ovsdb-XXXXXX");
+        assert_non_null(mkdtemp(s->dir));
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s/db.sock", s->dir);
+        snprintf(s->address, sizeof s->address, "unix:%s", sa.sun_path);
+        s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(s->listen_fd >= 0);
+        assert_int_equal(bind(s->listen_fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        assert_int_equal(listen(s->listen_fd, 8), 0);
+        assert_int_equal(pthread_create(&s->thread, NULL, server_thread, s), 0);
+        return s;
+}
+
+/* A server on one end of a socketpair; RET_FD is the client's end. */
+static FakeServer *fake_server_pair(const char *const *replies, size_t n_replies, int *ret_fd) {
+        FakeServer *s = calloc(1, sizeof *s);
+        int fds[2];
+
+        assert_non_null(s);
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+        *s = (FakeServer) { .replies = replies, .n_replies = n_replies, .listen_fd = -1, .conn_fd = fds[1] };
+        assert_int_equal(pthread_create(&s->thread, NULL, server_thread, s), 0);
+        *ret_fd = fds[0];
+        return s;
+}
+
+/* Stops the server once it has read all that was sent to it. */
+static void fake_server_stop(FakeServer *s) {
+        atomic_store(&s->stop, true);
+        assert_int_equal(pthread_join(s->thread, NULL), 0);
+        if (s->listen_fd >= 0) {
+                char path[128];
+
+                close(s->listen_fd);
+                snprintf(path, sizeof path, "%s/db.sock", s->dir);
+                unlink(path);
+                rmdir(s->dir);
+        }
+        if (s->conn_fd >= 0)
+                close(s->conn_fd);
+}
+
+static void fake_server_free(FakeServer *s) {
+        for (size_t i = 0; i < s->n_requests; i++)
+                free(s->requests[i]);
+        for (size_t i = 0; i < s->n_answers; i++)
+                free(s->answers[i]);
+        free(s);
+}
+
+static void assert_text(const char *got, const char *wanted) {
+        if (!streq_ptr(got, wanted))
+                fail_msg("wanted:\n%s\ngot:\n%s", strempty(wanted), strempty(got));
+}
+
+/* The reader: back-to-back JSON texts, however the stream is cut. */
+
+typedef struct Collected {
+        char *texts[8];
+        size_t n;
+} Collected;
+
+static void collect(json_object *msg, void *userdata) {
+        Collected *c = userdata;
+
+        assert_true(c->n < ELEMENTSOF(c->texts));
+        c->texts[c->n++] = strdup(json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+}
+
+static void collected_done(Collected *c) {
+        for (size_t i = 0; i < c->n; i++)
+                free(c->texts[i]);
+        *c = (Collected) {};
+}
+
+static void test_reader_cuts(void **state) {
+        _cleanup_(freep) char *stream = NULL;
+        Collected whole = {};
+
+        assert_true(asprintf(&stream, "%s\n%s \r\n\t%s", reply_monitor, update_port_deleted, echo_request) > 0);
+        for (size_t chunk = 1; chunk <= strlen(stream); chunk = chunk < 16 ? chunk + 1 : chunk * 3) {
+                Collected c = {};
+                OvsdbReader r;
+
+                assert_int_equal(ovsdb_reader_init(&r), 0);
+                for (size_t at = 0; at < strlen(stream); at += chunk) {
+                        size_t n = strlen(stream) - at < chunk ? strlen(stream) - at : chunk;
+                        assert_int_equal(ovsdb_reader_feed(&r, stream + at, n, collect, &c), 0);
+                }
+                ovsdb_reader_done(&r);
+                assert_int_equal(c.n, 3);
+                if (whole.n == 0)
+                        whole = c;
+                else {
+                        for (size_t i = 0; i < 3; i++)
+                                assert_string_equal(c.texts[i], whole.texts[i]);
+                        collected_done(&c);
+                }
+        }
+        /* Each message intact: the same JSON as recorded. */
+        {
+                _cleanup_(json_object_putp) json_object *update = json_tokener_parse(update_port_deleted);
+                assert_string_equal(whole.texts[1], json_object_to_json_string_ext(update, JSON_C_TO_STRING_PLAIN));
+        }
+        collected_done(&whole);
+}
+
+static void test_reader_bad_input(void **state) {
+        static const char *const bad[] = { "{\"id\":1,]", "}", "{\"a\":1}}", "tru3", "{\"id\":\"x\"\x01}" };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                Collected c = {};
+                OvsdbReader r;
+
+                assert_int_equal(ovsdb_reader_init(&r), 0);
+                if (ovsdb_reader_feed(&r, bad[i], strlen(bad[i]), collect, &c) != -EBADMSG)
+                        fail_msg("'%s' was not refused", bad[i]);
+                ovsdb_reader_done(&r);
+                collected_done(&c);
+        }
+}
+
+static void test_reader_odd_but_whole(void **state) {
+        /* Bytes that are not UTF-8, huge numbers: delivered (what reads them must cope). */
+        static const char text[] = "{\"method\":\"update\",\"params\":[\"p\xff\"],\"id\":99999999999999999999999}";
+        _cleanup_(freep) char *deep = calloc(1, 256);
+        Collected c = {};
+        OvsdbReader r;
+
+        assert_int_equal(ovsdb_reader_init(&r), 0);
+        assert_int_equal(ovsdb_reader_feed(&r, text, strlen(text), collect, &c), 0);
+        assert_int_equal(c.n, 1);
+        ovsdb_reader_done(&r);
+        collected_done(&c);
+
+        /* Nested deeper than json-c goes: refused, not a crash. */
+        for (size_t i = 0; i < 100; i++)
+                deep[i] = '[';
+        assert_int_equal(ovsdb_reader_init(&r), 0);
+        assert_int_equal(ovsdb_reader_feed(&r, deep, strlen(deep), collect, &c), -EBADMSG);
+        assert_int_equal(c.n, 0);
+        ovsdb_reader_done(&r);
+}
+
+/* Echo: the keepalive must be answered, or the server hangs up. */
+
+static void test_echo(void **state) {
+        static const struct { const char *msg, *reply; } cases[] = {
+                { "{\"id\":\"echo\",\"method\":\"echo\",\"params\":[]}", "{\"result\":[],\"error\":null,\"id\":\"echo\"}" },
+                { "{\"method\":\"echo\",\"params\":[\"x\",1],\"id\":7}", "{\"result\":[\"x\",1],\"error\":null,\"id\":7}" },
+                { "{\"method\":\"echo\"}", "{\"result\":null,\"error\":null,\"id\":null}" },
+                { "{\"id\":1,\"result\":[],\"error\":null}", NULL },
+                { "{\"id\":null,\"method\":\"update\",\"params\":[]}", NULL },
+                { "{\"id\":1,\"method\":\"Echo\",\"params\":[]}", NULL },
+                { "{\"id\":1,\"method\":7,\"params\":[]}", NULL },
+                { "[\"echo\"]", NULL },
+                { "\"echo\"", NULL },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(json_object_putp) json_object *msg = json_tokener_parse(cases[i].msg);
+                _cleanup_(json_object_putp) json_object *reply = ovsdb_echo_reply(msg);
+
+                assert_non_null(msg);
+                assert_text(reply ? json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN) : NULL, cases[i].reply);
+        }
+        assert_null(ovsdb_echo_reply(NULL));
+}
+
+static void test_monitor_messages(void **state) {
+        /* What the monitor gets is neither an echo nor something to answer. */
+        _cleanup_(json_object_putp) json_object *reply = json_tokener_parse(reply_monitor),
+                                                *update = json_tokener_parse(update_port_deleted);
+
+        assert_non_null(reply);
+        assert_non_null(update);
+        assert_null(ovsdb_echo_reply(reply));
+        assert_null(ovsdb_echo_reply(update));
+}
+
+/* ovsdb_transact over a socketpair. */
+
+static json_object *select_bridges(void) {
+        json_object *ops = json_tokener_parse("[{\"op\":\"select\",\"table\":\"Bridge\",\"where\":[],\"columns\":[\"name\"]}]");
+
+        assert_non_null(ops);
+        return ops;
+}
+
+static int transact(const char *const *replies, size_t n, unsigned timeout_ms, FakeServer **ret_server,
+                    json_object **ret_result, char **ret_error) {
+        int fd, r;
+
+        *ret_server = fake_server_pair(replies, n, &fd);
+        r = ovsdb_transact(fd, select_bridges(), timeout_ms, ret_result, ret_error);
+        close(fd);
+        fake_server_stop(*ret_server);
+        return r;
+}
+
+static void test_transact_sends_and_reads(void **state) {
+        static const char *const replies[] = {
+                "{\"id\":$ID,\"result\":[{\"rows\":[{\"name\":\"br0\"}]}],\"error\":null}",
+        };
+        json_object *result = NULL;
+        char *error = NULL;
+        FakeServer *s;
+
+        assert_int_equal(transact(replies, 1, 5000, &s, &result, &error), 0);
+        assert_null(error);
+        assert_text(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN), "[{\"rows\":[{\"name\":\"br0\"}]}]");
+        json_object_put(result);
+        assert_int_equal(s->n_requests, 1);
+        assert_text(s->requests[0], "{\"method\":\"transact\",\"params\":[\"Open_vSwitch\",{\"op\":\"select\","
+                                    "\"table\":\"Bridge\",\"where\":[],\"columns\":[\"name\"]}],\"id\":\"$ID\"}");
+        fake_server_free(s);
+}
+
+static void test_transact_among_other_messages(void **state) {
+        /* An echo and an update come first, then a reply to someone else's
+         * request, then ours: the echo is answered, the rest passed over. */
+        static const char *const replies[] = {
+                "{\"id\":\"echo\",\"method\":\"echo\",\"params\":[\"ka\"]}"
+                "{\"id\":null,\"method\":\"update\",\"params\":[\"hostagent\",{}]}\n"
+                "{\"id\":424242,\"result\":[{\"rows\":[]}],\"error\":null}"
+                "{\"id\":\"$ID\",\"result\":[{\"rows\":[]}],\"error\":null}"
+                "{\"id\":$ID,\"result\":[{\"count\":1}],\"error\":null}",
+        };
+        json_object *result = NULL;
+        char *error = NULL;
+        FakeServer *s;
+
+        assert_int_equal(transact(replies, 1, 5000, &s, &result, &error), 0);
+        assert_text(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN), "[{\"count\":1}]");
+        json_object_put(result);
+        assert_int_equal(s->n_answers, 1);
+        assert_text(s->answers[0], "{\"result\":[\"ka\"],\"error\":null,\"id\":\"echo\"}");
+        fake_server_free(s);
+}
+
+static void test_transact_large_reply(void **state) {
+        /* Bigger than one read: the reply comes in pieces. */
+        _cleanup_(freep) char *reply = NULL;
+        const char *replies[1];
+        size_t size = 0;
+        FILE *f = open_memstream(&reply, &size);
+        json_object *result = NULL, *rows;
+        FakeServer *s;
+
+        fputs("{\"id\":$ID,\"result\":[{\"rows\":[", f);
+        for (int i = 0; i < 3000; i++)
+                fprintf(f, "%s{\"name\":\"port%d\"}", i ? "," : "", i);
+        fputs("]}],\"error\":null}", f);
+        fclose(f);
+        replies[0] = reply;
+        assert_int_equal(transact(replies, 1, 5000, &s, &result, NULL), 0);
+        assert_true(json_object_object_get_ex(json_object_array_get_idx(result, 0), "rows", &rows));
+        assert_int_equal(json_object_array_length(rows), 3000);
+        json_object_put(result);
+        fake_server_free(s);
+}
+
+static void expect_transact_error(const char *reply, unsigned timeout_ms, int wanted_r, const char *wanted_error) {
+        const char *replies[] = { reply };
+        json_object *result = NULL;
+        char *error = NULL;
+        FakeServer *s;
+        int r;
+
+        r = transact(replies, 1, timeout_ms, &s, &result, &error);
+        if (r != wanted_r)
+                fail_msg("reply %s: wanted %d, got %d (%s)", reply, wanted_r, r, strempty(error));
+        assert_null(result);
+        assert_text(error, wanted_error);
+        free(error);
+        fake_server_free(s);
+}
+
+static void test_transact_errors(void **state) {
+        expect_transact_error(reply_unknown_database, 5000, -EIO,
+                              "ovsdb-server: { \"syntax\": \"[\\\"Nope\\\",{\\\"columns\\\":[\\\"name\\\"],\\\"op\\\":"
+                              "\\\"select\\\",\\\"table\\\":\\\"Bridge\\\",\\\"where\\\":[]}]\", \"details\": "
+                              "\"transact request specifies unknown database Nope\", \"error\": \"unknown database\" }");
+        expect_transact_error(reply_wait_failed, 5000, -EIO,
+                              "ovsdb-server refused operation 1: timed out: \"where\" clause test failed");
+        expect_transact_error(reply_syntax_error, 5000, -EIO,
+                              "ovsdb-server refused operation 1: syntax error: Parsing ovsdb operation 1 of 1 failed: "
+                              "No table named Bridgex.");
+        /* The failed operation is named by its place, after others that went through. */
+        expect_transact_error("{\"id\":$ID,\"result\":[{\"count\":1},{\"error\":\"constraint violation\"}],\"error\":null}",
+                              5000, -EIO, "ovsdb-server refused operation 2: constraint violation");
+        expect_transact_error("{\"id\":$ID,\"error\":null}", 5000, -EBADMSG, "ovsdb-server sent a reply without results");
+        expect_transact_error("{\"id\":$ID,\"result\":{},\"error\":null}", 5000, -EBADMSG,
+                              "ovsdb-server sent a reply without results");
+        expect_transact_error("{\"id\":$ID,\"result\":null,\"error\":null}", 5000, -EBADMSG,
+                              "ovsdb-server sent a reply without results");
+        expect_transact_error("CLOSE", 5000, -ECONNRESET, "ovsdb-server closed the connection");
+        /* Never answered (the test waits for nothing else: 200 ms is only how long it waits). */
+        expect_transact_error("", 200, -ETIMEDOUT, "ovsdb-server did not answer within 200 ms");
+}
+
+/* The library's own transactions, against a server on a socket file. */
+
+static void test_state_read(void **state) {
+        static const char *const replies[] = { reply_state };
+        FakeServer *s = fake_server_listen(replies, 1);
+        OvsState st = {};
+        const OvsBridge *b;
+        const OvsPort *p;
+        char *error = NULL;
+
+        assert_int_equal(ovs_state_read(s->address, 5000, &st, &error), 0);
+        fake_server_stop(s);
+        assert_null(error);
+        assert_true(st.reachable);
+        assert_int_equal(st.n_bridges, 1);
+        b = ovs_state_bridge(&st, "br0");
+        assert_non_null(b);
+        assert_string_equal(b->datapath_type, "netdev");
+        assert_int_equal(b->n_ports, 3);
+        /* In the order the bridge lists them. */
+        assert_string_equal(b->ports[0].name, "eth1");
+        assert_string_equal(b->ports[1].name, "vnet0");
+        assert_string_equal(b->ports[2].name, "br0");
+        p = ovs_bridge_port(b, "eth1");
+        assert_int_equal(p->tag, 7);
+        assert_string_equal(p->type, "");
+        p = ovs_bridge_port(b, "vnet0");
+        assert_int_equal(p->tag, 0);                /* ["set",[]]: no tag */
+        assert_string_equal(p->type, "internal");
+        assert_string_equal(ovs_bridge_port(b, "br0")->type, "internal");
+        assert_null(ovs_bridge_port(b, "eth9"));
+        assert_null(ovs_state_bridge(&st, "br1"));
+        assert_null(ovs_bridge_port(NULL, "eth1"));
+        assert_int_equal(s->n_requests, 1);
+        assert_text(s->requests[0], request_state);
+        ovs_state_done(&st);
+        fake_server_free(s);
+}
+
+static void test_state_read_odd_rows(void **state) {
+        /* A port whose row is missing, a name that is not UTF-8, a port without
+         * interfaces, a bridge with a single port (not a set). */
+        static const char *const replies[] = {
+                "{\"id\":$ID,\"result\":["
+                "{\"rows\":[{\"_uuid\":[\"uuid\",\"b1\"],\"name\":\"br0\",\"datapath_type\":\"\",\"ports\":[\"set\",[[\"uuid\",\"p1\"],"
+                "[\"uuid\",\"p2\"],[\"uuid\",\"p3\"]]]},"
+                "{\"_uuid\":[\"uuid\",\"b2\"],\"name\":\"br1\",\"datapath_type\":\"system\",\"ports\":[\"uuid\",\"p3\"]},"
+                "{\"_uuid\":[\"uuid\",\"b3\"],\"name\":\"br2\",\"ports\":[\"set\",[]]}]},"
+                "{\"rows\":[{\"_uuid\":[\"uuid\",\"p1\"],\"name\":\"v\xff\",\"tag\":4094,\"interfaces\":[\"uuid\",\"i1\"]},"
+                "{\"_uuid\":[\"uuid\",\"p3\"],\"name\":\"bond0\",\"interfaces\":[\"set\",[[\"uuid\",\"i2\"],[\"uuid\",\"i3\"]]]}]},"
+                "{\"rows\":[{\"_uuid\":[\"uuid\",\"i1\"],\"name\":\"v\xff\",\"type\":\"tap\"}]}],\"error\":null}",
+        };
+        FakeServer *s = fake_server_listen(replies, 1);
+        OvsState st = {};
+        const OvsBridge *b;
+
+        assert_int_equal(ovs_state_read(s->address, 5000, &st, NULL), 0);
+        fake_server_stop(s);
+        assert_int_equal(st.n_bridges, 3);
+        b = ovs_state_bridge(&st, "br0");
+        assert_int_equal(b->n_ports, 3);
+        assert_string_equal(b->ports[0].name, "v?");             /* made fit for a D-Bus string */
+        assert_int_equal(b->ports[0].tag, 4094);
+        assert_string_equal(b->ports[0].type, "tap");
+        assert_string_equal(b->ports[1].name, "");              /* no such row */
+        assert_string_equal(b->ports[2].name, "bond0");
+        b = ovs_state_bridge(&st, "br1");
+        assert_string_equal(b->datapath_type, "system");
+        assert_int_equal(b->n_ports, 1);
+        assert_string_equal(b->ports[0].name, "bond0");
+        b = ovs_state_bridge(&st, "br2");
+        assert_int_equal(b->n_ports, 0);
+        assert_string_equal(b->datapath_type, "");
+        ovs_state_done(&st);
+        fake_server_free(s);
+}
+
+static void test_state_read_unreachable(void **state) {
+        OvsState st = { .reachable = true };
+        char *error = NULL;
+
+        assert_int_equal(ovs_state_read("unix:/nonexistent/hostagent/db.sock", 1000, &st, &error), -EHOSTUNREACH);
+        assert_false(st.reachable);
+        assert_int_equal(st.n_bridges, 0);
+        assert_text(error, "cannot reach ovsdb-server at unix:/nonexistent/hostagent/db.sock: No such file or directory");
+        free(error);
+        /* Only unix: sockets. */
+        assert_int_equal(ovs_state_read("tcp:127.0.0.1:6640", 1000, &st, NULL), -EHOSTUNREACH);
+}
+
+static void test_add_bridge_conversation(void **state) {
+        /* The change, then cur_cfg read until ovs-vswitchd has caught up with next_cfg. */
+        static const char *const replies[] = {
+                "{\"id\":$ID,\"result\":[{},{\"uuid\":[\"uuid\",\"i\"]},{\"uuid\":[\"uuid\",\"p\"]},{\"uuid\":[\"uuid\",\"b\"]},"
+                "{\"count\":1},{\"count\":1},{\"rows\":[{\"next_cfg\":5}]}],\"error\":null}",
+                "{\"id\":$ID,\"result\":[{\"rows\":[{\"cur_cfg\":4}]}],\"error\":null}",
+                "{\"id\":$ID,\"result\":[{\"rows\":[{\"cur_cfg\":5}]}],\"error\":null}",
+        };
+        FakeServer *s = fake_server_listen(replies, ELEMENTSOF(replies));
+        char *error = NULL;
+
+        assert_int_equal(ovs_add_bridge(s->address, "vmnet", "netdev", 7, 5000, &error), 0);
+        fake_server_stop(s);
+        assert_null(error);
+        assert_int_equal(s->n_requests, 3);
+        assert_text(s->requests[0],
+                    "{\"method\":\"transact\",\"params\":[\"Open_vSwitch\","
+                    /* fails the transaction if the bridge is there already */
+                    "{\"op\":\"wait\",\"table\":\"Bridge\",\"where\":[[\"name\",\"==\",\"vmnet\"]],\"columns\":[\"name\"],"
+                    "\"until\":\"==\",\"rows\":[],\"timeout\":0},"
+                    "{\"op\":\"insert\",\"table\":\"Interface\",\"row\":{\"name\":\"vmnet\",\"type\":\"internal\"},"
+                    "\"uuid-name\":\"iface_vmnet\"},"
+                    "{\"op\":\"insert\",\"table\":\"Port\",\"row\":{\"name\":\"vmnet\",\"interfaces\":[\"named-uuid\","
+                    "\"iface_vmnet\"],\"tag\":7},\"uuid-name\":\"port_vmnet\"},"
+                    "{\"op\":\"insert\",\"table\":\"Bridge\",\"row\":{\"name\":\"vmnet\",\"datapath_type\":\"netdev\","
+                    "\"ports\":[\"named-uuid\",\"port_vmnet\"]},\"uuid-name\":\"bridge\"},"
+                    "{\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],\"mutations\":[[\"bridges\",\"insert\","
+                    "[\"named-uuid\",\"bridge\"]]]},"
+                    "{\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],\"mutations\":[[\"next_cfg\",\"+=\",1]]},"
+                    "{\"op\":\"select\",\"table\":\"Open_vSwitch\",\"where\":[],\"columns\":[\"next_cfg\"]}],"
+                    "\"id\":\"$ID\"}");
+        for (size_t i = 1; i < 3; i++)
+                assert_text(s->requests[i], "{\"method\":\"transact\",\"params\":[\"Open_vSwitch\",{\"op\":\"select\","
+                                            "\"table\":\"Open_vSwitch\",\"where\":[],\"columns\":[\"cur_cfg\"]}],"
+                                            "\"id\":\"$ID\"}");
+        fake_server_free(s);
+}
+
+static void test_add_bridge_refused(void **state) {
+        static const char *const replies[] = { reply_wait_failed };
+        FakeServer *s = fake_server_listen(replies, 1);
+        char *error = NULL;
+
+        assert_int_equal(ovs_add_bridge(s->address, "vmnet", "netdev", 0, 5000, &error), -EIO);
+        fake_server_stop(s);
+        assert_text(error, "ovsdb-server refused operation 1: timed out: \"where\" clause test failed");
+        free(error);
+        /* Nothing after the refusal: no waiting for a change that was not made. */
+        assert_int_equal(s->n_requests, 1);
+        fake_server_free(s);
+}
+
+static void test_add_bridge_vswitchd_absent(void **state) {
+        /* cur_cfg never reaches next_cfg: ovs-vswitchd is not running. */
+        static const char *const replies[] = {
+                "{\"id\":$ID,\"result\":[{},{},{},{},{},{},{\"rows\":[{\"next_cfg\":9}]}],\"error\":null}",
+                "{\"id\":$ID,\"result\":[{\"rows\":[{\"cur_cfg\":8}]}],\"error\":null}",
+        };
+        FakeServer *s = fake_server_listen(replies, ELEMENTSOF(replies));
+        char *error = NULL;
+        int r;
+
+        s->repeat_last = true;
+        /* 300 ms is only how long it keeps asking: nothing here is timed. */
+        r = ovs_add_bridge(s->address, "vmnet", "netdev", 0, 300, &error);
+        fake_server_stop(s);
+        assert_int_equal(r, -ETIMEDOUT);
+        assert_text(error, "ovs-vswitchd did not apply the change within 300 ms (is it running?)");
+        free(error);
+        assert_true(s->n_requests >= 2);
+        fake_server_free(s);
+}
+
+static void test_del_bridge_conversation(void **state) {
+        static const char *const replies[] = {
+                "{\"id\":$ID,\"result\":[{\"rows\":[{\"_uuid\":[\"uuid\",\"c3a618e0-a11d-42dd-bda2-dde00839e8bd\"]}]}],"
+                "\"error\":null}",
+                "{\"id\":$ID,\"result\":[{\"count\":1},{\"count\":1},{\"rows\":[{\"next_cfg\":2}]}],\"error\":null}",
+                "{\"id\":$ID,\"result\":[{\"rows\":[{\"cur_cfg\":2}]}],\"error\":null}",
+        };
+        FakeServer *s = fake_server_listen(replies, ELEMENTSOF(replies));
+
+        assert_int_equal(ovs_del_bridge(s->address, "br0", 5000, NULL), 0);
+        fake_server_stop(s);
+        assert_int_equal(s->n_requests, 3);
+        assert_text(s->requests[0], "{\"method\":\"transact\",\"params\":[\"Open_vSwitch\",{\"op\":\"select\","
+                                    "\"table\":\"Bridge\",\"where\":[[\"name\",\"==\",\"br0\"]],\"columns\":[\"_uuid\"]}],"
+                                    "\"id\":\"$ID\"}");
+        assert_text(s->requests[1], "{\"method\":\"transact\",\"params\":[\"Open_vSwitch\",{\"op\":\"mutate\","
+                                    "\"table\":\"Open_vSwitch\",\"where\":[],\"mutations\":[[\"bridges\",\"delete\","
+                                    "[\"uuid\",\"c3a618e0-a11d-42dd-bda2-dde00839e8bd\"]]]},"
+                                    "{\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],\"mutations\":"
+                                    "[[\"next_cfg\",\"+=\",1]]},{\"op\":\"select\",\"table\":\"Open_vSwitch\","
+                                    "\"where\":[],\"columns\":[\"next_cfg\"]}],\"id\":\"$ID\"}");
+        fake_server_free(s);
+}
+
+static void test_del_missing(void **state) {
+        static const char *const replies[] = { "{\"id\":$ID,\"result\":[{\"rows\":[]}],\"error\":null}" };
+        FakeServer *s = fake_server_listen(replies, 1);
+        char *error = NULL;
+
+        assert_int_equal(ovs_del_port(s->address, "br0", "vnet9", 5000, &error), -ENODEV);
+        fake_server_stop(s);
+        assert_text(error, "no Open vSwitch port vnet9");
+        free(error);
+        assert_int_equal(s->n_requests, 1);
+        fake_server_free(s);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_reader_cuts),
+                cmocka_unit_test(test_reader_bad_input),
+                cmocka_unit_test(test_reader_odd_but_whole),
+                cmocka_unit_test(test_echo),
+                cmocka_unit_test(test_monitor_messages),
+                cmocka_unit_test(test_transact_sends_and_reads),
+                cmocka_unit_test(test_transact_among_other_messages),
+                cmocka_unit_test(test_transact_large_reply),
+                cmocka_unit_test(test_transact_errors),
+                cmocka_unit_test(test_state_read),
+                cmocka_unit_test(test_state_read_odd_rows),
+                cmocka_unit_test(test_state_read_unreachable),
+                cmocka_unit_test(test_add_bridge_conversation),
+                cmocka_unit_test(test_add_bridge_refused),
+                cmocka_unit_test(test_add_bridge_vswitchd_absent),
+                cmocka_unit_test(test_del_bridge_conversation),
+                cmocka_unit_test(test_del_missing),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
