@@ -193,6 +193,8 @@ int ovsdb_transact(int fd, json_object *ops, unsigned timeout_ms, json_object **
                         break;
                 }
                 r = ovsdb_reader_feed(&reader, buf, (size_t) n, on_message, &w);
+                if (r < 0)
+                        r = failf(ret_error, r, "ovsdb-server sent a message that is not JSON");
         }
         ovsdb_reader_done(&reader);
         if (r < 0) {

@@ -513,6 +513,20 @@ static void test_transact_errors(void **state) {
         expect_transact_error("", 200, -ETIMEDOUT, "ovsdb-server did not answer within 200 ms");
 }
 
+static void test_transact_garbage(void **state) {
+        const char *replies[] = { "{\"id\":$ID,\"result\":[}" };
+        json_object *result = NULL;
+        char *error = NULL;
+        FakeServer *s;
+
+        assert_int_equal(transact(replies, 1, 5000, &s, &result, &error), -EBADMSG);
+        assert_null(result);
+        /* Every failure says why: callers show it. */
+        assert_text(error, "ovsdb-server sent a message that is not JSON");
+        free(error);
+        fake_server_free(s);
+}
+
 /* The library's own transactions, against a server on a socket file. */
 
 static void test_state_read(void **state) {
@@ -724,6 +738,7 @@ int main(void) {
                 cmocka_unit_test(test_transact_among_other_messages),
                 cmocka_unit_test(test_transact_large_reply),
                 cmocka_unit_test(test_transact_errors),
+                cmocka_unit_test(test_transact_garbage),
                 cmocka_unit_test(test_state_read),
                 cmocka_unit_test(test_state_read_odd_rows),
                 cmocka_unit_test(test_state_read_unreachable),
