@@ -107,7 +107,8 @@ typedef struct Waiter {
 json_object *ovsdb_echo_reply(json_object *msg) {
         json_object *method, *params = NULL, *id = NULL, *reply;
 
-        if (!json_object_object_get_ex(msg, "method", &method) || !streq(json_object_get_string(method), "echo"))
+        /* A null method has no string: streq_ptr, or the agent crashes. */
+        if (!json_object_object_get_ex(msg, "method", &method) || !streq_ptr(json_object_get_string(method), "echo"))
                 return NULL;
         reply = json_object_new_object();
         if (!reply)

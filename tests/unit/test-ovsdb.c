@@ -367,6 +367,7 @@ static void test_echo(void **state) {
                 { "{\"id\":null,\"method\":\"update\",\"params\":[]}", NULL },
                 { "{\"id\":1,\"method\":\"Echo\",\"params\":[]}", NULL },
                 { "{\"id\":1,\"method\":7,\"params\":[]}", NULL },
+                { "{\"id\":1,\"method\":null,\"params\":[]}", NULL },
                 { "[\"echo\"]", NULL },
                 { "\"echo\"", NULL },
         };
