@@ -154,6 +154,16 @@ static int failf(char **ret_error, int r, const char *format, ...) {
         return r;
 }
 
+/* What the server sent may be of any type, and json-c aborts when an array
+ * function is handed anything but an array: read replies through these. */
+static size_t array_length(json_object *a) {
+        return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
+static json_object *array_get(json_object *a, size_t i) {
+        return i < array_length(a) ? json_object_array_get_idx(a, i) : NULL;
+}
+
 int ovsdb_transact(int fd, json_object *ops, unsigned timeout_ms, json_object **ret_result, char **ret_error) {
         _cleanup_(json_object_putp) json_object *msg = json_object_new_object();
         json_object *params = json_object_new_array(), *result, *error;
@@ -279,9 +289,9 @@ static void add_cfg_bump(json_object *ops) {
 static int64_t first_row_int(json_object *select_result, const char *column) {
         json_object *rows, *row, *v;
 
-        if (!json_object_object_get_ex(select_result, "rows", &rows) || json_object_array_length(rows) < 1)
+        if (!json_object_object_get_ex(select_result, "rows", &rows) || array_length(rows) < 1)
                 return -1;
-        row = json_object_array_get_idx(rows, 0);
+        row = array_get(rows, 0);
         return json_object_object_get_ex(row, column, &v) ? json_object_get_int64(v) : -1;
 }
 
@@ -416,9 +426,8 @@ static json_object *row_uuid(const char *address, const char *table, const char 
                 return NULL;
         }
         if (ovsdb_transact(fd, ops, timeout_ms, &result, ret_error) >= 0 &&
-            json_object_object_get_ex(json_object_array_get_idx(result, 0), "rows", &rows) &&
-            json_object_array_length(rows) > 0)
-                json_object_object_get_ex(json_object_array_get_idx(rows, 0), "_uuid", &uuid);
+            json_object_object_get_ex(array_get(result, 0), "rows", &rows) && array_length(rows) > 0)
+                json_object_object_get_ex(array_get(rows, 0), "_uuid", &uuid);
         uuid = json_object_get(uuid);
         json_object_put(result);
         close(fd);
@@ -524,26 +533,28 @@ static size_t uuids_of(json_object *v, const char **out, size_t max) {
         json_object *items;
         size_t n = 0;
 
-        if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) != 2)
+        if (array_length(v) != 2)
                 return 0;
-        kind = json_object_get_string(json_object_array_get_idx(v, 0));
-        if (streq(kind, "uuid")) {
-                out[0] = json_object_get_string(json_object_array_get_idx(v, 1));
-                return max > 0;
+        kind = json_object_get_string(array_get(v, 0));
+        if (streq_ptr(kind, "uuid")) {
+                if (max == 0 || !json_object_is_type(array_get(v, 1), json_type_string))
+                        return 0;
+                out[0] = json_object_get_string(array_get(v, 1));
+                return 1;
         }
-        if (!streq(kind, "set"))
+        if (!streq_ptr(kind, "set"))
                 return 0;
-        items = json_object_array_get_idx(v, 1);
-        for (size_t i = 0; i < json_object_array_length(items) && n < max; i++)
-                n += uuids_of(json_object_array_get_idx(items, i), out + n, max - n);
+        items = array_get(v, 1);
+        for (size_t i = 0; i < array_length(items) && n < max; i++)
+                n += uuids_of(array_get(items, i), out + n, max - n);
         return n;
 }
 
 static json_object *find_row(json_object *rows, const char *uuid) {
-        for (size_t i = 0; i < json_object_array_length(rows); i++) {
-                json_object *row = json_object_array_get_idx(rows, i), *u;
+        for (size_t i = 0; i < array_length(rows); i++) {
+                json_object *row = array_get(rows, i), *u;
                 if (json_object_object_get_ex(row, "_uuid", &u) &&
-                    streq(json_object_get_string(json_object_array_get_idx(u, 1)), uuid))
+                    streq_ptr(json_object_get_string(array_get(u, 1)), uuid))
                         return row;
         }
         return NULL;
@@ -569,7 +580,7 @@ int ovs_state_read(const char *address, unsigned timeout_ms, OvsState *ret, char
         static const char *const bridge_cols[] = { "_uuid", "name", "datapath_type", "ports", NULL };
         static const char *const port_cols[] = { "_uuid", "name", "tag", "interfaces", NULL };
         static const char *const iface_cols[] = { "_uuid", "name", "type", NULL };
-        json_object *ops = json_object_new_array(), *result = NULL, *brows, *prows, *irows;
+        json_object *ops = json_object_new_array(), *result = NULL, *brows = NULL, *prows = NULL, *irows = NULL;
         OvsState s = {};
         int fd, r;
 
@@ -586,9 +597,14 @@ int ovs_state_read(const char *address, unsigned timeout_ms, OvsState *ret, char
         close(fd);
         if (r < 0)
                 return r;
-        json_object_object_get_ex(json_object_array_get_idx(result, 0), "rows", &brows);
-        json_object_object_get_ex(json_object_array_get_idx(result, 1), "rows", &prows);
-        json_object_object_get_ex(json_object_array_get_idx(result, 2), "rows", &irows);
+        json_object_object_get_ex(array_get(result, 0), "rows", &brows);
+        json_object_object_get_ex(array_get(result, 1), "rows", &prows);
+        json_object_object_get_ex(array_get(result, 2), "rows", &irows);
+        if (!json_object_is_type(brows, json_type_array) || !json_object_is_type(prows, json_type_array) ||
+            !json_object_is_type(irows, json_type_array)) {
+                json_object_put(result);
+                return failf(ret_error, -EBADMSG, "ovsdb-server sent rows that cannot be read");
+        }
         s.reachable = true;
         s.bridges = calloc(json_object_array_length(brows) + 1, sizeof *s.bridges);
         if (!s.bridges) {

@@ -605,6 +605,69 @@ static void test_state_read_odd_rows(void **state) {
         fake_server_free(s);
 }
 
+static void test_state_read_malformed(void **state) {
+        /* Results that are not the three row lists asked for: refused. */
+        static const char *const unreadable[] = {
+                "{\"id\":$ID,\"result\":[],\"error\":null}",
+                "{\"id\":$ID,\"result\":[{\"rows\":[]}],\"error\":null}",
+                "{\"id\":$ID,\"result\":[1,2,3],\"error\":null}",
+                "{\"id\":$ID,\"result\":[{\"rows\":{}},{\"rows\":[]},{\"rows\":[]}],\"error\":null}",
+                "{\"id\":$ID,\"result\":[{\"rows\":[]},{\"rows\":null},{\"rows\":[]}],\"error\":null}",
+                "{\"id\":$ID,\"result\":[{\"rows\":[]},{\"rows\":[]},{\"rows\":\"x\"}],\"error\":null}",
+        };
+        /* Rows of odd shapes: read as far as they go, never a crash. */
+        static const char *const odd[] = {
+                "[{\"rows\":[null,5,\"x\",[]]},{\"rows\":[null]},{\"rows\":[7]}]",
+                "[{\"rows\":[{\"name\":\"br0\",\"ports\":[\"set\",5]}]},{\"rows\":[]},{\"rows\":[]}]",
+                "[{\"rows\":[{\"name\":\"br0\",\"ports\":[\"set\",[5,null,[\"uuid\"],[\"uuid\",null]]]}]},"
+                "{\"rows\":[]},{\"rows\":[]}]",
+                "[{\"rows\":[{\"name\":\"br0\",\"ports\":[\"uuid\",null]}]},{\"rows\":[]},{\"rows\":[]}]",
+                "[{\"rows\":[{\"name\":\"br0\",\"ports\":[null,\"p\"]}]},{\"rows\":[]},{\"rows\":[]}]",
+                "[{\"rows\":[{\"name\":7,\"datapath_type\":null,\"ports\":[\"uuid\",\"p\"]}]},"
+                "{\"rows\":[{\"_uuid\":\"p\"},{\"_uuid\":null},{\"_uuid\":[\"uuid\"]},{\"_uuid\":[\"uuid\",null]},"
+                "{\"_uuid\":[\"uuid\",\"p\"],\"name\":null,\"tag\":\"7\",\"interfaces\":[\"set\",null]}]},"
+                "{\"rows\":[{\"_uuid\":5}]}]",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(unreadable); i++) {
+                const char *replies[] = { unreadable[i] };
+                FakeServer *s = fake_server_listen(replies, 1);
+                OvsState st = {};
+                char *error = NULL;
+                int r;
+
+                r = ovs_state_read(s->address, 5000, &st, &error);
+                fake_server_stop(s);
+                if (r != -EBADMSG)
+                        fail_msg("%s: wanted -EBADMSG, got %d", unreadable[i], r);
+                assert_text(error, "ovsdb-server sent rows that cannot be read");
+                free(error);
+                fake_server_free(s);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(odd); i++) {
+                _cleanup_(freep) char *reply = NULL;
+                const char *replies[1];
+                FakeServer *s;
+                OvsState st = {};
+                const OvsBridge *b;
+
+                assert_true(asprintf(&reply, "{\"id\":$ID,\"result\":%s,\"error\":null}", odd[i]) > 0);
+                replies[0] = reply;
+                s = fake_server_listen(replies, 1);
+                assert_int_equal(ovs_state_read(s->address, 5000, &st, NULL), 0);
+                fake_server_stop(s);
+                /* Whatever a bridge row holds, its ports have names (maybe empty) and no tag. */
+                for (size_t j = 0; j < st.n_bridges; j++)
+                        for (size_t k = 0; k < st.bridges[j].n_ports; k++)
+                                assert_int_equal(st.bridges[j].ports[k].tag, 0);
+                b = ovs_state_bridge(&st, "br0");
+                if (b)
+                        assert_true(b->n_ports <= 1);
+                ovs_state_done(&st);
+                fake_server_free(s);
+        }
+}
+
 static void test_state_read_unreachable(void **state) {
         OvsState st = { .reachable = true };
         char *error = NULL;
@@ -742,6 +805,7 @@ int main(void) {
                 cmocka_unit_test(test_transact_garbage),
                 cmocka_unit_test(test_state_read),
                 cmocka_unit_test(test_state_read_odd_rows),
+                cmocka_unit_test(test_state_read_malformed),
                 cmocka_unit_test(test_state_read_unreachable),
                 cmocka_unit_test(test_add_bridge_conversation),
                 cmocka_unit_test(test_add_bridge_refused),
