@@ -409,12 +409,13 @@ int ovs_add_bridge(const char *address, const char *name, const char *datapath_t
         return change(address, ops, timeout_ms, ret_error);
 }
 
-/* The _uuid of the row of TABLE named NAME, as ["uuid", "..."], or NULL. */
-static json_object *row_uuid(const char *address, const char *table, const char *name, unsigned timeout_ms,
-                             char **ret_error) {
+/* The _uuid of the row of TABLE named NAME, as ["uuid", "..."]: -ENODEV when
+ * there is none, another -errno when the database could not be asked. */
+static int row_uuid(const char *address, const char *table, const char *name, unsigned timeout_ms,
+                    json_object **ret_uuid, char **ret_error) {
         json_object *ops = json_object_new_array(), *s = op("select", table), *cols = json_object_new_array(),
                     *result = NULL, *rows, *uuid = NULL;
-        int fd = ovsdb_connect(address, false);
+        int fd = ovsdb_connect(address, false), r;
 
         json_object_object_add(s, "where", where_name(name));
         json_object_array_add(cols, json_object_new_string("_uuid"));
@@ -422,23 +423,30 @@ static json_object *row_uuid(const char *address, const char *table, const char 
         json_object_array_add(ops, s);
         if (fd < 0) {
                 json_object_put(ops);
-                (void) failf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s", address);
-                return NULL;
+                return failf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s: %s", address, strerror(-fd));
         }
-        if (ovsdb_transact(fd, ops, timeout_ms, &result, ret_error) >= 0 &&
-            json_object_object_get_ex(array_get(result, 0), "rows", &rows) && array_length(rows) > 0)
+        r = ovsdb_transact(fd, ops, timeout_ms, &result, ret_error);
+        close(fd);
+        if (r < 0)
+                return r;
+        if (json_object_object_get_ex(array_get(result, 0), "rows", &rows) && array_length(rows) > 0)
                 json_object_object_get_ex(array_get(rows, 0), "_uuid", &uuid);
         uuid = json_object_get(uuid);
         json_object_put(result);
-        close(fd);
-        return uuid;
+        if (!uuid)
+                return -ENODEV;
+        *ret_uuid = uuid;
+        return 0;
 }
 
 int ovs_del_bridge(const char *address, const char *name, unsigned timeout_ms, char **ret_error) {
-        json_object *uuid = row_uuid(address, "Bridge", name, timeout_ms, ret_error), *ops, *m, *muts;
+        json_object *uuid = NULL, *ops, *m, *muts;
+        int r = row_uuid(address, "Bridge", name, timeout_ms, &uuid, ret_error);
 
-        if (!uuid)
-                return failf(ret_error, -ENODEV, "no Open vSwitch bridge %s", name);
+        if (r == -ENODEV)
+                return failf(ret_error, r, "no Open vSwitch bridge %s", name);
+        if (r < 0)
+                return r;
         ops = json_object_new_array();
         m = op("mutate", DB);
         muts = json_object_new_array();
@@ -504,10 +512,13 @@ int ovs_add_bond(const char *address, const char *bridge, const char *port, char
 }
 
 int ovs_del_port(const char *address, const char *bridge, const char *port, unsigned timeout_ms, char **ret_error) {
-        json_object *uuid = row_uuid(address, "Port", port, timeout_ms, ret_error), *ops, *m, *muts;
+        json_object *uuid = NULL, *ops, *m, *muts;
+        int r = row_uuid(address, "Port", port, timeout_ms, &uuid, ret_error);
 
-        if (!uuid)
-                return failf(ret_error, -ENODEV, "no Open vSwitch port %s", port);
+        if (r == -ENODEV)
+                return failf(ret_error, r, "no Open vSwitch port %s", port);
+        if (r < 0)
+                return r;
         ops = json_object_new_array();
         m = op("mutate", "Bridge");
         muts = json_object_new_array();

@@ -791,6 +791,36 @@ static void test_del_missing(void **state) {
         fake_server_free(s);
 }
 
+static void test_del_when_the_lookup_fails(void **state) {
+        /* Not knowing is not "not there": recovery skips what is not there. */
+        static const char *const refused[] = { reply_syntax_error };
+        FakeServer *s;
+        char *error = NULL;
+
+        assert_int_equal(ovs_del_bridge("unix:/nonexistent/hostagent/db.sock", "br0", 1000, &error), -EHOSTUNREACH);
+        assert_text(error, "cannot reach ovsdb-server at unix:/nonexistent/hostagent/db.sock: No such file or directory");
+        error = mfree(error);
+        assert_int_equal(ovs_del_port("unix:/nonexistent/hostagent/db.sock", "br0", "eth1", 1000, &error),
+                         -EHOSTUNREACH);
+        error = mfree(error);
+
+        s = fake_server_listen(refused, 1);
+        assert_int_equal(ovs_del_port(s->address, "br0", "eth1", 5000, &error), -EIO);
+        fake_server_stop(s);
+        assert_text(error, "ovsdb-server refused operation 1: syntax error: Parsing ovsdb operation 1 of 1 failed: "
+                           "No table named Bridgex.");
+        error = mfree(error);
+        assert_int_equal(s->n_requests, 1);
+        fake_server_free(s);
+
+        s = fake_server_listen(NULL, 0);
+        assert_int_equal(ovs_del_bridge(s->address, "br0", 200, &error), -ETIMEDOUT);
+        fake_server_stop(s);
+        assert_text(error, "ovsdb-server did not answer within 200 ms");
+        free(error);
+        fake_server_free(s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_reader_cuts),
@@ -812,6 +842,7 @@ int main(void) {
                 cmocka_unit_test(test_add_bridge_vswitchd_absent),
                 cmocka_unit_test(test_del_bridge_conversation),
                 cmocka_unit_test(test_del_missing),
+                cmocka_unit_test(test_del_when_the_lookup_fails),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
