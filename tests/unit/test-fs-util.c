@@ -63,6 +63,8 @@ static void test_creates_parents(void **state) {
         /* A trailing slash is the same directory. */
         assert_int_equal(mkdir_parents(slash, 0755), 0);
         assert_true(is_dir(slash));
+        assert_int_equal(mkdir_parents("/", 0755), 0);
+        assert_int_equal(mkdir_parents("", 0755), -ENOENT);
 }
 
 static void test_symlink_to_directory(void **state) {
@@ -82,6 +84,9 @@ static void test_file_in_the_way(void **state) {
         touch(file);
         /* A parent that is a file. */
         assert_int_equal(mkdir_parents(under, 0755), -ENOTDIR);
+        /* PATH itself a file: no directory there, as mkdir -p says. */
+        assert_int_equal(mkdir_parents(file, 0755), -ENOTDIR);
+        assert_false(is_dir(file));
 }
 
 int main(void) {
