@@ -37,7 +37,9 @@ static int report_rows(const char *out, const char *kind, json_object **ret_root
 
         if (!root)
                 return -EBADMSG;
-        if (!json_object_object_get_ex(root, "report", &reports) || json_object_array_length(reports) < 1 ||
+        /* json-c aborts when an array function gets anything else: every type is checked. */
+        if (!json_object_object_get_ex(root, "report", &reports) || !json_object_is_type(reports, json_type_array) ||
+            json_object_array_length(reports) < 1 ||
             !(first = json_object_array_get_idx(reports, 0)) ||
             !json_object_object_get_ex(first, kind, &rows) || !json_object_is_type(rows, json_type_array)) {
                 json_object_put(root);
@@ -51,11 +53,25 @@ static int report_rows(const char *out, const char *kind, json_object **ret_root
 static const char *field(json_object *row, const char *key) {
         json_object *v;
 
-        return json_object_object_get_ex(row, key, &v) ? json_object_get_string(v) : "";
+        /* What is not a string (null, a number) reads as missing. */
+        return json_object_object_get_ex(row, key, &v) && json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v) : "";
 }
 
-static uint64_t field_u64(json_object *row, const char *key) {
-        return strtoull(field(row, key), NULL, 10);
+/* A byte count as "--units b --nosuffix" prints it: digits only. strtoull
+ * alone would take "-1" and what overflows as 2^64-1, and "" as 0. */
+static int field_u64(json_object *row, const char *key, uint64_t *ret) {
+        const char *s = field(row, key);
+        unsigned long long u;
+
+        if (!*s || s[strspn(s, "0123456789")] != '\0')
+                return -EBADMSG;
+        errno = 0;
+        u = strtoull(s, NULL, 10);
+        if (errno == ERANGE)
+                return -EBADMSG;
+        *ret = u;
+        return 0;
 }
 
 static bool tags_include(const char *tags, const char *tag) {
@@ -117,6 +133,7 @@ int lvm_vg_get(const char *vg, uint64_t timeout_usec, LvmVg *ret, char **ret_mes
         _cleanup_(json_object_putp) json_object *root = NULL;
         json_object *rows, *row;
         const char *attr;
+        uint64_t size, free_bytes;
         int r;
 
         r = command_run_simple(argv, timeout_usec, &out, &message);
@@ -137,12 +154,14 @@ int lvm_vg_get(const char *vg, uint64_t timeout_usec, LvmVg *ret, char **ret_mes
         }
         row = json_object_array_get_idx(rows, 0);
         attr = field(row, "vg_attr");
+        if (field_u64(row, "vg_size", &size) < 0 || field_u64(row, "vg_free", &free_bytes) < 0)
+                return report_error(ret_message, "vgs printed no report that can be read");
         *ret = (LvmVg) {
                 .exists = true,
                 .ours = tags_include(field(row, "vg_tags"), LVM_AGENT_TAG),
                 .partial = strlen(attr) > 3 && attr[3] == 'p',
-                .size = field_u64(row, "vg_size"),
-                .free = field_u64(row, "vg_free"),
+                .size = size,
+                .free = free_bytes,
         };
         return 0;
 }
@@ -222,15 +241,20 @@ int lvm_lv_list(const char *vg, uint64_t timeout_usec, VolumeInfo **ret, size_t 
                 return -ENOMEM;
         for (size_t i = 0; i < total; i++) {
                 json_object *row = json_object_array_get_idx(rows, i);
+                uint64_t size;
 
                 if (!tags_include(field(row, "lv_tags"), LVM_AGENT_TAG) ||
                     tags_include_prefix(field(row, "lv_tags"), LVM_PARTIAL_TAG_PREFIX))
                         continue;
+                if (field_u64(row, "lv_size", &size) < 0) {
+                        volume_info_array_free(v, n);
+                        return report_error(ret_message, "lvs printed no report that can be read");
+                }
                 v[n] = (VolumeInfo) {
                         .name = strdup(field(row, "lv_name")),
                         .format = strdup("raw"),
-                        .capacity = field_u64(row, "lv_size"),
-                        .allocation = field_u64(row, "lv_size"),
+                        .capacity = size,
+                        .allocation = size,
                 };
                 if (!v[n++].name) {
                         volume_info_array_free(v, n);
