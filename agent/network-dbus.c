@@ -100,6 +100,18 @@ static int property_get_spec(sd_bus *bus, const char *path, const char *interfac
                                                    : "{}");
 }
 
+void network_bus_announce(Manager *m, const char *path) {
+        int r = sd_bus_emit_object_added(m->bus, path);
+        if (r < 0)
+                log_debug_errno(r, "Cannot emit InterfacesAdded for %s: %m", path);
+}
+
+void network_bus_withdraw(Manager *m, const char *path) {
+        int r = sd_bus_emit_object_removed(m->bus, path);
+        if (r < 0)
+                log_debug_errno(r, "Cannot emit InterfacesRemoved for %s: %m", path);
+}
+
 void network_bus_emit_changed(Manager *m, const NetConfig *c, bool config) {
         _cleanup_(freep) char *path = NULL;
         int r;

@@ -77,9 +77,14 @@ static bool config_equal(const NetConfig *a, const NetConfig *b) {
         return ja && jb && json_object_equal(ja, jb);
 }
 
+/* Every network comes and goes through here: withdrawn while the old set still serves it (so
+ * InterfacesRemoved names org.hostagent1.Network), announced once the new set does (so
+ * InterfacesAdded carries it with its properties, as GetManagedObjects would). */
 void networks_set_configs(Manager *m, NetConfig *configs, size_t n_configs) {
         Networks *n = m->networks;
         NetworkObject *objects = calloc(n_configs + 1, sizeof *objects);
+        NetConfig *old = n->configs;
+        size_t n_old = n->n_configs;
         bool *changed = calloc(n_configs + 1, sizeof(bool));
 
         if (!objects || !changed) {
@@ -93,21 +98,20 @@ void networks_set_configs(Manager *m, NetConfig *configs, size_t n_configs) {
                 objects[i] = (NetworkObject) { .manager = m, .config = &configs[i] };
                 (void) network_bus_path(configs[i].name, &objects[i].path);
         }
-        /* Withdraw what went, announce what came, and signal what changed. */
-        for (size_t i = 0; i < n->n_configs; i++)
-                if (!find_in(configs, n_configs, n->configs[i].name) && n->objects[i].path)
-                        (void) sd_bus_emit_object_removed(m->bus, n->objects[i].path);
-        for (size_t j = 0; j < n_configs; j++) {
-                const NetConfig *before = find_in(n->configs, n->n_configs, configs[j].name);
-                if (!before && objects[j].path)
-                        (void) sd_bus_emit_object_added(m->bus, objects[j].path);
-                changed[j] = before && !config_equal(before, &configs[j]);
-        }
-        objects_free(n->objects, n->n_configs);
-        networks_free_configs(n->configs, n->n_configs);
+        for (size_t i = 0; i < n_old; i++)
+                if (!find_in(configs, n_configs, old[i].name) && n->objects[i].path)
+                        network_bus_withdraw(m, n->objects[i].path);
+        objects_free(n->objects, n_old);
         n->configs = configs;
         n->n_configs = n_configs;
         n->objects = objects;
+        for (size_t j = 0; j < n_configs; j++) {
+                const NetConfig *before = find_in(old, n_old, configs[j].name);
+                if (!before && objects[j].path)
+                        network_bus_announce(m, objects[j].path);
+                changed[j] = before && !config_equal(before, &configs[j]);
+        }
+        networks_free_configs(old, n_old);
         for (size_t i = 0; i < n_configs; i++)
                 if (changed[i])
                         network_bus_emit_changed(m, &configs[i], true);

@@ -98,6 +98,30 @@ assert_contains "$out" '{"step":1,"action":"create bridge","link":"vmnet"}' "a d
 assert_contains "$out" '"action":"add address","link":"vmnet","value":"2001:db8::10/64"' "with addresses in canonical form"
 assert_same_host "$before" "a dry run touches nothing"
 
+# The ObjectManager signals a client library follows (GLib makes its proxies from them): a
+# network is announced whole, its Network interface and properties in InterfacesAdded, and
+# withdrawn naming that interface, whether a call removes it or a missed confirmation does.
+stdbuf -oL gdbus monitor --system -d org.hostagent1 > "$T/om-signals" 2>&1 &
+MON=$!; fixture_track $MON; sleep 0.5
+setup '{"networks":{"sig1":{"addresses":["192.0.2.40/24"]}}}' >/dev/null
+setup '{"networks":{"sig1":{"remove":true}}}' >/dev/null
+setup '{"networks":{"sig2":{}}}' "{'confirm_timeout_sec': <uint32 1>}" >/dev/null
+wait_until 15 sh -c "grep -q \"InterfacesRemoved (objectpath '$N/sig2'\" $T/om-signals"
+sleep 0.3; kill $MON; wait $MON 2>/dev/null
+om_signal() { grep "$1 (objectpath '$N/$2'" "$T/om-signals"; }   # MEMBER NETWORK
+added=$(om_signal InterfacesAdded sig1)
+assert_eq 1 "$(echo "$added" | grep -c .)" "SetupNetworks announces a new network once"
+assert_contains "$added" "'org.hostagent1.Network': {'Name': <'sig1'>, 'Bridge': <'sig1'>, 'Switch': <'linux'>" \
+        "InterfacesAdded carries org.hostagent1.Network and its properties"
+assert_contains "$added" "'Spec': <'{\"switch\":\"linux\",\"addresses\":[\"192.0.2.40/24\"]}'>" "its Spec too"
+assert_contains "$added" "'StateMessage': <" "down to the last property"
+assert_contains "$(om_signal InterfacesRemoved sig1)" "'org.hostagent1.Network'" \
+        "removing it: InterfacesRemoved names org.hostagent1.Network"
+assert_contains "$(om_signal InterfacesAdded sig2)" "'org.hostagent1.Network': {'Name': <'sig2'>" \
+        "a change waiting for confirmation is announced whole"
+assert_contains "$(om_signal InterfacesRemoved sig2)" "'org.hostagent1.Network'" \
+        "and its rollback names org.hostagent1.Network when withdrawing it"
+
 # A network: a bridge with its uplink, MTU and addresses.
 out=$(setup '{"networks":{"vmnet":{"uplink":"up0","mtu":1400,"addresses":["192.0.2.10/24","2001:DB8::10/64"]}}}')
 assert_contains "$out" '"create bridge"' "SetupNetworks returns the plan it applied"
