@@ -107,6 +107,18 @@ oom:
         return -ENOMEM;
 }
 
+/* The one limit on how many networks the agent keeps, checked when a change is asked for: a
+ * change may not take the set past it. (A start keeps whatever the file holds, even more than
+ * this; changes that do not add to such a set still go through.) */
+static int check_limit(const Transaction *t, sd_bus_error *error) {
+        if (t->n_next <= NET_MAX_NETWORKS || t->n_next <= t->n_current)
+                return 0;
+        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
+                                 "networks: the agent keeps at most %d networks; it has %zu and this change would make "
+                                 "%zu",
+                                 NET_MAX_NETWORKS, t->n_current, t->n_next);
+}
+
 /* How long one OVSDB transaction, and ovs-vswitchd applying it, may take. */
 #define OVS_TIMEOUT_MS 10000
 
@@ -461,6 +473,9 @@ int method_setup_networks(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r < 0)
                 goto fail;
         r = compute_next(t);
+        if (r < 0)
+                goto fail;
+        r = check_limit(t, error);
         if (r < 0)
                 goto fail;
         /* Right after a start the recovery runs: the first caller waits for it, not refused. */

@@ -194,12 +194,18 @@ static int load_configs(const char *state_dir, NetConfig **ret, size_t *ret_n) {
                 return -ENOMEM;
         json_object_object_foreach(networks, name, o) {
                 _cleanup_(freep) char *why = NULL;
-                if (n >= NET_MAX_NETWORKS || net_config_from_json(name, o, &c[n], &why) < 0) {
-                        log_error("%s: network %s cannot be restored: %s", path, name, why ?: "too many networks");
+                if (net_config_from_json(name, o, &c[n], &why) < 0) {
+                        log_error("%s: network %s cannot be restored: %s", path, name, strempty(why));
                         continue;
                 }
                 n++;
         }
+        /* All are kept: dropping some would erase them from the file at the next change and leave
+         * their bridges unmanaged. Changes that would add to them are refused instead. */
+        if (n > NET_MAX_NETWORKS)
+                log_warning("%s holds %zu networks, more than the %d SetupNetworks allows: all are kept, and changes "
+                            "that add networks are refused until there are fewer",
+                            path, n, NET_MAX_NETWORKS);
         *ret = c;
         *ret_n = n;
         return 0;
