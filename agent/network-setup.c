@@ -27,6 +27,7 @@ typedef struct Transaction {
         char *failpoint;
         char *ovsdb;
         char *ovs_datapath;
+        char *unrestored;       /* the state file's entries the agent cannot read, saved back as they are */
         NetDesired desired;
         NetConfig *current;     /* the managed set before */
         size_t n_current;
@@ -49,6 +50,7 @@ static void transaction_free(Transaction *t) {
         free(t->failpoint);
         free(t->ovsdb);
         free(t->ovs_datapath);
+        free(t->unrestored);
         net_desired_done(&t->desired);
         networks_free_configs(t->current, t->n_current);
         networks_free_configs(t->next, t->n_next);
@@ -71,7 +73,10 @@ static Transaction *transaction_new(Manager *m, sd_bus_message *msg) {
         t->ovs_datapath = strdup(m->options->ovs_datapath);
         if (n->failpoint)
                 t->failpoint = strdup(n->failpoint);
+        if (n->unrestored)
+                t->unrestored = strdup(n->unrestored);
         if (!t->state_dir || !t->ovsdb || !t->ovs_datapath || (n->failpoint && !t->failpoint) ||
+            (n->unrestored && !t->unrestored) ||
             networks_copy_configs(n->configs, n->n_configs, &t->current) < 0) {
                 transaction_free(t);
                 return NULL;
@@ -188,7 +193,7 @@ static int setup_work(void *userdata) {
         }
         if (t->dry_run || t->plan.n_steps == 0) {
                 if (!t->dry_run)
-                        r = networks_save(t->state_dir, t->next, t->n_next);
+                        r = networks_save(t->state_dir, t->next, t->n_next, t->unrestored);
                 goto out;
         }
         r = net_plan_apply(&env, &t->plan, 0, step_hook, t, &t->done, &t->message);
@@ -211,7 +216,7 @@ static int setup_work(void *userdata) {
         if (t->confirm_sec > 0)
                 r = networks_journal_write(t->state_dir, &t->plan, t->plan.n_steps, "awaiting-confirm");
         else {
-                r = networks_save(t->state_dir, t->next, t->n_next);
+                r = networks_save(t->state_dir, t->next, t->n_next, t->unrestored);
                 if (r >= 0)
                         r = networks_journal_remove(t->state_dir);
         }
@@ -269,6 +274,8 @@ static void setup_done(int result, void *userdata) {
                          t->confirm_sec ? ", waiting for ConfirmNetworks()" : "");
                 networks_set_configs(m, TAKE_PTR(t->next), t->n_next);
                 t->n_next = 0;
+                if (t->confirm_sec == 0 || t->plan.n_steps == 0)
+                        networks_saved(m);
                 if (t->confirm_sec > 0 && t->plan.n_steps > 0) {
                         n->awaiting_confirm = true;
                         n->pending_plan = t->plan;
@@ -292,7 +299,7 @@ static int confirm_work(void *userdata) {
         Transaction *t = userdata;
         int r;
 
-        r = networks_save(t->state_dir, t->current, t->n_current);
+        r = networks_save(t->state_dir, t->current, t->n_current, t->unrestored);
         if (r < 0)
                 return r;
         return networks_journal_remove(t->state_dir);
@@ -314,6 +321,7 @@ static void confirm_done(int result, void *userdata) {
                 networks_free_configs(n->previous, n->n_previous);
                 n->previous = NULL;
                 n->n_previous = 0;
+                networks_saved(t->manager);
                 log_info("Network change confirmed");
                 (void) bus_call_reply_empty(&t->call);
         }
@@ -458,6 +466,8 @@ int method_setup_networks(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = bus_authorize(msg, "set up networks", error);
         if (r < 0)
                 return r;
+        if (n->unreadable)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_FAILED, "%s", n->unreadable);
         r = sd_bus_message_read(msg, "s", &text);
         if (r < 0)
                 return r;

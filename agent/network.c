@@ -134,16 +134,56 @@ static json_object *configs_to_json(const NetConfig *configs, size_t n) {
         return o;
 }
 
-int networks_save(const char *state_dir, const NetConfig *configs, size_t n) {
+/* Entries of networks.json this agent could not read go back into it as they were, unless a
+ * network of that name is saved now. */
+static int add_unrestored(json_object *networks, const char *unrestored) {
+        _cleanup_(json_object_putp) json_object *kept = unrestored ? json_tokener_parse(unrestored) : NULL;
+
+        if (unrestored && !kept)
+                return -ENOMEM;
+        if (!kept)
+                return 0;
+        json_object_object_foreach(kept, name, o)
+                if (!json_object_object_get_ex(networks, name, NULL) &&
+                    json_object_object_add(networks, name, json_object_get(o)) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+int networks_save(const char *state_dir, const NetConfig *configs, size_t n, const char *unrestored) {
         _cleanup_(json_object_putp) json_object *root = json_object_new_object();
         _cleanup_(freep) char *path = state_path(state_dir, NETWORK_STATE_FILE);
+        json_object *networks = configs_to_json(configs, n);
         const char *text;
+        int r;
 
-        if (!root || !path)
+        if (!root || !path || !networks) {
+                json_object_put(networks);
                 return -ENOMEM;
-        json_object_object_add(root, "networks", configs_to_json(configs, n));
+        }
+        json_object_object_add(root, "networks", networks);
+        r = add_unrestored(networks, unrestored);
+        if (r < 0)
+                return r;
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         return atomic_file_write(path, text, strlen(text), 0600);
+}
+
+void networks_saved(Manager *m) {
+        Networks *n = m->networks;
+        _cleanup_(json_object_putp) json_object *kept = n->unrestored ? json_tokener_parse(n->unrestored) : NULL;
+        json_object *left = json_object_new_object();
+
+        if (!kept || !left) {
+                json_object_put(left);
+                return;
+        }
+        json_object_object_foreach(kept, name, o)
+                if (!network_find(m, name))
+                        json_object_object_add(left, name, json_object_get(o));
+        free(n->unrestored);
+        n->unrestored = json_object_object_length(left) > 0 ? strdup(json_object_to_json_string(left)) : NULL;
+        json_object_put(left);
 }
 
 int networks_journal_write(const char *state_dir, const NetPlan *plan, size_t done, const char *phase) {
@@ -168,16 +208,52 @@ int networks_journal_remove(const char *state_dir) {
         return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-static int load_configs(const char *state_dir, NetConfig **ret, size_t *ret_n) {
-        _cleanup_(freep) char *path = state_path(state_dir, NETWORK_STATE_FILE), *text = NULL;
-        _cleanup_(json_object_putp) json_object *root = NULL;
+/* The networks of ROOT ({"networks": {...}}) into RET; the entries this agent cannot read, as they
+ * are, into RET_UNRESTORED (a JSON object's text, NULL when none), so that saving does not erase them. */
+static int parse_configs(const char *path, json_object *root, NetConfig **ret, size_t *ret_n, char **ret_unrestored) {
+        _cleanup_(json_object_putp) json_object *unrestored = json_object_new_object();
         json_object *networks;
         NetConfig *c;
-        size_t size, n = 0;
+        size_t n = 0;
+
+        if (!root || !json_object_object_get_ex(root, "networks", &networks) ||
+            !json_object_is_type(networks, json_type_object))
+                return -EBADMSG;
+        c = calloc((size_t) json_object_object_length(networks) + 1, sizeof *c);
+        if (!c || !unrestored) {
+                free(c);
+                return -ENOMEM;
+        }
+        json_object_object_foreach(networks, name, o) {
+                _cleanup_(freep) char *why = NULL;
+                if (net_config_from_json(name, o, &c[n], &why) < 0) {
+                        log_error("%s: network %s cannot be restored: %s; it stays in the file as it is", path, name,
+                                  strempty(why));
+                        json_object_object_add(unrestored, name, json_object_get(o));
+                        continue;
+                }
+                n++;
+        }
+        *ret_unrestored = NULL;
+        if (json_object_object_length(unrestored) > 0 &&
+            !(*ret_unrestored = strdup(json_object_to_json_string(unrestored)))) {
+                networks_free_configs(c, n);
+                return -ENOMEM;
+        }
+        *ret = c;
+        *ret_n = n;
+        return 0;
+}
+
+static int load_configs(const char *state_dir, NetConfig **ret, size_t *ret_n, char **ret_unrestored) {
+        _cleanup_(freep) char *path = state_path(state_dir, NETWORK_STATE_FILE), *text = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        size_t size;
         int r;
 
         *ret = NULL;
         *ret_n = 0;
+        *ret_unrestored = NULL;
         if (!path)
                 return -ENOMEM;
         r = atomic_file_read(path, &text, &size);
@@ -186,28 +262,15 @@ static int load_configs(const char *state_dir, NetConfig **ret, size_t *ret_n) {
         if (r < 0)
                 return r;
         root = json_tokener_parse(text);
-        if (!root || !json_object_object_get_ex(root, "networks", &networks) ||
-            !json_object_is_type(networks, json_type_object))
-                return -EBADMSG;
-        c = calloc((size_t) json_object_object_length(networks) + 1, sizeof *c);
-        if (!c)
-                return -ENOMEM;
-        json_object_object_foreach(networks, name, o) {
-                _cleanup_(freep) char *why = NULL;
-                if (net_config_from_json(name, o, &c[n], &why) < 0) {
-                        log_error("%s: network %s cannot be restored: %s", path, name, strempty(why));
-                        continue;
-                }
-                n++;
-        }
+        r = parse_configs(path, root, ret, ret_n, ret_unrestored);
+        if (r < 0)
+                return r;
         /* All are kept: dropping some would erase them from the file at the next change and leave
          * their bridges unmanaged. Changes that would add to them are refused instead. */
-        if (n > NET_MAX_NETWORKS)
+        if (*ret_n > NET_MAX_NETWORKS)
                 log_warning("%s holds %zu networks, more than the %d SetupNetworks allows: all are kept, and changes "
                             "that add networks are refused until there are fewer",
-                            path, n, NET_MAX_NETWORKS);
-        *ret = c;
-        *ret_n = n;
+                            path, *ret_n, NET_MAX_NETWORKS);
         return 0;
 }
 
@@ -368,9 +431,16 @@ int networks_start(Manager *m) {
         r = ovs_monitor_start(m, &n->monitor);
         if (r < 0)
                 return r;
-        r = load_configs(m->options->state_dir, &configs, &n_configs);
-        if (r < 0)
-                log_error_errno(r, "Cannot read %s: %m; no networks restored", NETWORK_STATE_FILE);
+        r = load_configs(m->options->state_dir, &configs, &n_configs, &n->unrestored);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                /* Overwriting it would lose every network in it: changes are refused until someone looks. */
+                if (asprintf(&n->unreadable, "%s/%s cannot be read (%s); it is not overwritten: repair or remove it, "
+                             "then restart the agent", m->options->state_dir, NETWORK_STATE_FILE, strerror(-r)) < 0)
+                        return -ENOMEM;
+                log_error("%s; no networks restored", n->unreadable);
+        }
         networks_set_configs(m, configs ?: calloc(1, sizeof(NetConfig)), n_configs);
         /* A transaction cut short by a crash is rolled back, then what is kept is made true again. */
         return network_recover(m);
@@ -393,6 +463,8 @@ void networks_free(Manager *m) {
         networks_free_configs(n->previous, n->n_previous);
         net_plan_done(&n->pending_plan);
         free(n->failpoint);
+        free(n->unrestored);
+        free(n->unreadable);
         if (n->queued)
                 network_setup_discard(n->queued);
         free(n);

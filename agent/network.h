@@ -45,6 +45,8 @@ typedef struct Networks {
         NetConfig *previous;         /* the configuration to return to */
         size_t n_previous;
         sd_event_source *confirm_timer;
+        char *unrestored;            /* networks.json's entries this agent cannot read (JSON): saved back as they are */
+        char *unreadable;            /* why networks.json could not be read at all: then it is never overwritten */
         char *failpoint;             /* tests: "fail:N" or "pause:N" (HOSTAGENT_NET_FAILPOINT) */
 } Networks;
 
@@ -63,7 +65,9 @@ int networks_copy_configs(const NetConfig *src, size_t n, NetConfig **ret);
 void networks_free_configs(NetConfig *c, size_t n);
 
 /* The state file and the journal: written by workers. */
-int networks_save(const char *state_dir, const NetConfig *configs, size_t n);
+int networks_save(const char *state_dir, const NetConfig *configs, size_t n, const char *unrestored);
+/* On the loop, once the managed set is saved: entries it replaced are no longer kept aside. */
+void networks_saved(Manager *m);
 int networks_journal_write(const char *state_dir, const NetPlan *plan, size_t done, const char *phase);
 int networks_journal_remove(const char *state_dir);
 

@@ -1,7 +1,9 @@
-# How many networks the agent keeps: one limit, refused by name when a change would pass it
-# (nothing touched), and every kept network read back at the next start, even a file that holds
-# more than the limit (written by hand, or by an older agent): none is dropped, none erased from
-# networks.json by the next change. Bridges without uplinks in a namespace of the test's own.
+# What networks.json keeps is never lost. How many networks the agent keeps: one limit, refused
+# by name when a change would pass it (nothing touched), and every kept network read back at the
+# next start, even a file that holds more than the limit (written by hand, or by an older agent):
+# none is dropped, none erased from networks.json by the next change. An entry this agent cannot
+# read stays in the file as it is; a file it cannot read at all is never overwritten. Bridges
+# without uplinks in a namespace of the test's own.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 set +e
 
@@ -73,6 +75,32 @@ out=$(setup '{"networks":{"lim0":{"remove":true}}}')
 assert_contains "$out" '"delete link","link":"lim0"' "removing one goes through"
 assert_eq "$(names 1 $((LIMIT + 1)))" "$(file_networks)" "and networks.json keeps all the others"
 assert_eq "$(names 1 $((LIMIT + 1)))" "$(bus_networks)" "as the bus does"
+
+# An entry this agent cannot read (a newer agent's key, a hand edit) stays in the file as it is.
+daemon_stop || fail "hostagentd exited with an error"
+echo '{"networks":{"k1":{},"future":{"switch":"linux","colour":"red"}}}' > "$T/state/networks.json"
+start
+assert_contains "$(cat "$T/daemon.log")" "network future cannot be restored: networks.future.colour: unknown key; it stays in the file as it is" \
+        "the log names the entry it cannot restore"
+assert_eq "k1" "$(bus_networks)" "the others are restored"
+setup '{"networks":{"k2":{}}}' >/dev/null
+assert_eq "$(printf 'future\nk1\nk2')" "$(file_networks)" "the next change keeps the unreadable entry in networks.json"
+assert_contains "$(tr -d ' \n' < "$T/state/networks.json")" '"future":{"switch":"linux","colour":"red"}' "as it was"
+setup '{"networks":{"future":{}}}' >/dev/null
+assert_contains "$(tr -d ' \n' < "$T/state/networks.json")" '"future":{"switch":"linux"}' "a network set up under its name replaces it"
+setup '{"networks":{"future":{"remove":true}}}' >/dev/null
+assert_eq "$(printf 'k1\nk2')" "$(file_networks)" "and once that is removed, the old entry does not come back"
+
+# A file it cannot read at all is not overwritten: changes are refused, saying why.
+daemon_stop || fail "hostagentd exited with an error"
+echo '{"networks":{"k1":{},' > "$T/state/networks.json"
+cp "$T/state/networks.json" "$T/kept.json"
+start
+out=$(setup '{"networks":{"k3":{}}}')
+assert_contains "$out" "Error.Failed: $T/state/networks.json cannot be read (Bad message); it is not overwritten" \
+        "a change is refused while networks.json cannot be read"
+cmp -s "$T/kept.json" "$T/state/networks.json" && ok "and the file is as it was" || fail "networks.json was overwritten"
+assert_not_contains "$(bridges)" "k3" "nothing was made"
 
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"
 fixture_finish
