@@ -63,7 +63,7 @@ static int view_property(sd_bus_message *reply, NetworkObject *o, const char *pr
         NetView v = {};
         int r;
 
-        r = net_view_build(o->config, &o->manager->networks->host, &o->manager->networks->ovs, &v);
+        r = net_view_build(o->config, &o->manager->networks->read.host, &o->manager->networks->read.ovs, &v);
         if (r < 0)
                 return r;
         if (streq(property, "MTU"))

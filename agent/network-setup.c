@@ -40,6 +40,7 @@ typedef struct Transaction {
         char *message;
         bool input_error;       /* the plan was refused: the caller's desired state cannot be */
         size_t done;
+        NetworksRead after;     /* the links once the change is made: what the bus shows with its reply */
 } Transaction;
 
 static void transaction_free(Transaction *t) {
@@ -57,6 +58,7 @@ static void transaction_free(Transaction *t) {
         net_plan_done(&t->plan);
         free(t->plan_text);
         free(t->message);
+        networks_read_done(&t->after);
         free(t);
 }
 
@@ -151,6 +153,13 @@ static int plan_against_host(Transaction *t, const NetEnv *env, NetHost *host, O
         return net_plan_build(t->current, t->n_current, &t->desired, host, ovs, &kernel, env, &t->plan, &t->message);
 }
 
+/* The links as the change left them, for the bus to show with the reply (without it, the
+ * agent's last read stays until netlink's events bring the next). */
+static void read_after(Transaction *t) {
+        if (networks_read(t->ovsdb, NETWORKS_OVS_READ_MS, &t->after) < 0)
+                networks_read_done(&t->after);
+}
+
 /* Journal each step before it runs, and honour the test failpoints. */
 static int step_hook(size_t index, void *userdata) {
         Transaction *t = userdata;
@@ -220,6 +229,7 @@ static int setup_work(void *userdata) {
                 if (r >= 0)
                         r = networks_journal_remove(t->state_dir);
         }
+        read_after(t);
 out:
         ovs_state_done(&ovs);
         net_host_done(&host);
@@ -272,7 +282,7 @@ static void setup_done(int result, void *userdata) {
         if (!t->dry_run) {
                 log_info("SetupNetworks applied %zu steps%s", t->plan.n_steps,
                          t->confirm_sec ? ", waiting for ConfirmNetworks()" : "");
-                networks_set_configs(m, TAKE_PTR(t->next), t->n_next);
+                networks_set_configs(m, TAKE_PTR(t->next), t->n_next, &t->after);
                 t->n_next = 0;
                 if (t->confirm_sec == 0 || t->plan.n_steps == 0)
                         networks_saved(m);
@@ -371,6 +381,7 @@ static int rollback_work(void *userdata) {
         if (r < 0)
                 log_error("Rolling back the unconfirmed network change: %s", strempty(why));
         (void) networks_journal_remove(t->state_dir);
+        read_after(t);
         return r;
 }
 
@@ -379,7 +390,7 @@ static void rollback_done(int result, void *userdata) {
         Manager *m = t->manager;
 
         m->networks->busy = false;
-        networks_set_configs(m, TAKE_PTR(t->current), t->n_current);
+        networks_set_configs(m, TAKE_PTR(t->current), t->n_current, &t->after);
         t->n_current = 0;
         log_warning("The network change was not confirmed in time and was rolled back%s",
                     result < 0 ? ", with errors (see above)" : "");
@@ -563,6 +574,7 @@ static int recover_work(void *userdata) {
         r = net_plan_apply(&env, &t->plan, 0, NULL, NULL, &t->done, &t->message);
         if (r < 0)
                 (void) net_plan_undo(&env, &t->plan, t->done, false, NULL);
+        read_after(t);
 out:
         ovs_state_done(&ovs);
         net_host_done(&host);
@@ -581,8 +593,7 @@ static void recover_done(int result, void *userdata) {
         n->queued = NULL;
         if (result < 0)
                 log_error("The kept networks could not all be brought back: %s", t->message ?: strerror(-result));
-        for (size_t i = 0; i < m->networks->n_configs; i++)
-                network_bus_emit_changed(m, &m->networks->configs[i], false);
+        networks_take_read(m, &t->after);
         transaction_free(t);
         if (queued) {
                 /* Planned against the set as it was when it came; the recovery kept that set. */
@@ -633,7 +644,7 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
         Networks *n = m->networks;
         json_object *ifaces = json_object_new_array(), *kernel_json = json_object_new_object(),
                     *nets = json_object_new_array();
-        const NetHost *hp = &n->host;
+        const NetHost *hp = &n->read.host;
         NetKernel kernel;
 
         if (!root || !ifaces || !kernel_json || !nets) {
@@ -667,8 +678,8 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
         json_object_object_add(kernel_json, "vlan", json_object_new_boolean(kernel.vlan));
         json_object_object_add(kernel_json, "bonding", json_object_new_boolean(kernel.bonding));
         json_object *ovs_bridges = json_object_new_array();
-        for (size_t i = 0; ovs_bridges && i < n->ovs.n_bridges; i++) {
-                const OvsBridge *b = &n->ovs.bridges[i];
+        for (size_t i = 0; ovs_bridges && i < n->read.ovs.n_bridges; i++) {
+                const OvsBridge *b = &n->read.ovs.bridges[i];
                 json_object *o = json_object_new_object(), *ports = json_object_new_array();
                 json_object_object_add(o, "name", json_object_new_string(b->name));
                 json_object_object_add(o, "datapath_type", json_object_new_string(b->datapath_type));
@@ -683,7 +694,7 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
         }
         json_object_object_add(root, "ovs_bridges", ovs_bridges);
         json_object_object_add(kernel_json, "ovs_datapath", json_object_new_boolean(kernel.ovs_datapath));
-        json_object_object_add(kernel_json, "ovs_running", json_object_new_boolean(n->ovs.reachable));
+        json_object_object_add(kernel_json, "ovs_running", json_object_new_boolean(n->read.ovs.reachable));
         for (size_t i = 0; i < n->n_configs; i++)
                 json_object_array_add(nets, json_object_new_string(n->configs[i].name));
         return sd_bus_reply_method_return(msg, "s",

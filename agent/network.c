@@ -5,6 +5,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "atomic-file.h"
@@ -77,21 +78,81 @@ static bool config_equal(const NetConfig *a, const NetConfig *b) {
         return ja && jb && json_object_equal(ja, jb);
 }
 
-/* Every network comes and goes through here: withdrawn while the old set still serves it (so
- * InterfacesRemoved names org.hostagent1.Network), announced once the new set does (so
- * InterfacesAdded carries it with its properties, as GetManagedObjects would). */
-void networks_set_configs(Manager *m, NetConfig *configs, size_t n_configs) {
+/* Reads of the links are stamped as they begin, on whichever worker: a read that began later saw
+ * the kernel later, and one that began earlier never replaces it. */
+static atomic_uint_fast64_t read_clock;
+
+int networks_read(const char *ovsdb, int timeout_ms, NetworksRead *ret) {
+        struct nl_sock *sk = NULL;
+        int r;
+
+        r = net_socket_open(&sk);
+        if (r < 0)
+                return r;
+        ret->stamp = atomic_fetch_add(&read_clock, 1) + 1;
+        r = net_host_read(sk, &ret->host);
+        nl_socket_free(sk);
+        if (r < 0)
+                return r;
+        if (ovs_state_read(ovsdb, timeout_ms, &ret->ovs, NULL) < 0)
+                ret->ovs = (OvsState) { .reachable = false };
+        return 0;
+}
+
+void networks_read_done(NetworksRead *r) {
+        net_host_done(&r->host);
+        ovs_state_done(&r->ovs);
+        *r = (NetworksRead) {};
+}
+
+/* Installs READ (taking it) unless it began before the one in place; the one it replaces goes to RET_OLD. */
+static bool install_read(Networks *n, NetworksRead *read, NetworksRead *ret_old) {
+        if (!read || read->stamp <= n->read.stamp)
+                return false;
+        *ret_old = n->read;
+        n->read = *read;
+        *read = (NetworksRead) {};
+        return true;
+}
+
+/* Does what the kernel shows of C differ between two reads? */
+static bool view_changed(const NetConfig *c, const NetworksRead *a, const NetworksRead *b) {
+        NetView va = {}, vb = {};
+        bool same = net_view_build(c, &a->host, &a->ovs, &va) >= 0 && net_view_build(c, &b->host, &b->ovs, &vb) >= 0 &&
+                    net_view_equal(&va, &vb);
+
+        net_view_done(&va);
+        net_view_done(&vb);
+        return !same;
+}
+
+void networks_take_read(Manager *m, NetworksRead *read) {
+        Networks *n = m->networks;
+        NetworksRead old = {};
+
+        if (!install_read(n, read, &old))
+                return;
+        for (size_t i = 0; i < n->n_configs; i++)
+                if (view_changed(&n->configs[i], &old, &n->read))
+                        network_bus_emit_changed(m, &n->configs[i], false);
+        networks_read_done(&old);
+}
+
+/* Every network comes and goes through here, with the read of the links made after the change
+ * (READ, or NULL): withdrawn while the old set still serves it (so InterfacesRemoved names
+ * org.hostagent1.Network), announced once the new set does, with the kernel's state as it is now
+ * (so InterfacesAdded carries it with its properties, as GetManagedObjects shows them). */
+void networks_set_configs(Manager *m, NetConfig *configs, size_t n_configs, NetworksRead *read) {
         Networks *n = m->networks;
         NetworkObject *objects = calloc(n_configs + 1, sizeof *objects);
         NetConfig *old = n->configs;
         size_t n_old = n->n_configs;
-        bool *changed = calloc(n_configs + 1, sizeof(bool));
+        NetworksRead old_read = {};
+        bool fresh;
 
-        if (!objects || !changed) {
+        if (!objects) {
                 log_error("Out of memory publishing networks");
                 networks_free_configs(configs, n_configs);
-                free(objects);
-                free(changed);
                 return;
         }
         for (size_t i = 0; i < n_configs; i++) {
@@ -101,6 +162,7 @@ void networks_set_configs(Manager *m, NetConfig *configs, size_t n_configs) {
         for (size_t i = 0; i < n_old; i++)
                 if (!find_in(configs, n_configs, old[i].name) && n->objects[i].path)
                         network_bus_withdraw(m, n->objects[i].path);
+        fresh = install_read(n, read, &old_read);
         objects_free(n->objects, n_old);
         n->configs = configs;
         n->n_configs = n_configs;
@@ -109,13 +171,13 @@ void networks_set_configs(Manager *m, NetConfig *configs, size_t n_configs) {
                 const NetConfig *before = find_in(old, n_old, configs[j].name);
                 if (!before && objects[j].path)
                         network_bus_announce(m, objects[j].path);
-                changed[j] = before && !config_equal(before, &configs[j]);
+                else if (before && !config_equal(before, &configs[j]))
+                        network_bus_emit_changed(m, &configs[j], true);
+                else if (before && fresh && view_changed(&configs[j], &old_read, &n->read))
+                        network_bus_emit_changed(m, &configs[j], false);
         }
         networks_free_configs(old, n_old);
-        for (size_t i = 0; i < n_configs; i++)
-                if (changed[i])
-                        network_bus_emit_changed(m, &configs[i], true);
-        free(changed);
+        networks_read_done(&old_read);
 }
 
 /* Files */
@@ -280,32 +342,19 @@ static int load_configs(const char *state_dir, NetConfig **ret, size_t *ret_n, c
 typedef struct Refresh {
         Manager *manager;
         char *ovsdb;
-        NetHost host;
-        OvsState ovs;
+        NetworksRead read;
 } Refresh;
 
 static void refresh_free(Refresh *f) {
-        net_host_done(&f->host);
-        ovs_state_done(&f->ovs);
+        networks_read_done(&f->read);
         free(f->ovsdb);
         free(f);
 }
 
 static int refresh_work(void *userdata) {
         Refresh *f = userdata;
-        struct nl_sock *sk = NULL;
-        int r;
 
-        r = net_socket_open(&sk);
-        if (r < 0)
-                return r;
-        r = net_host_read(sk, &f->host);
-        nl_socket_free(sk);
-        if (r < 0)
-                return r;
-        if (ovs_state_read(f->ovsdb, 5000, &f->ovs, NULL) < 0)
-                f->ovs = (OvsState) { .reachable = false };
-        return 0;
+        return networks_read(f->ovsdb, NETWORKS_OVS_READ_MS, &f->read);
 }
 
 static void refresh_done(int result, void *userdata) {
@@ -318,26 +367,9 @@ static void refresh_done(int result, void *userdata) {
                 return;
         }
         n->refreshing = false;
-        if (result >= 0) {
-                NetHost old = n->host;
-                OvsState old_ovs = n->ovs;
-                n->host = f->host;
-                n->ovs = f->ovs;
-                f->host = (NetHost) {};
-                f->ovs = (OvsState) {};
-                for (size_t i = 0; i < n->n_configs; i++) {
-                        NetView a = {}, b = {};
-                        bool same = net_view_build(&n->configs[i], &old, &old_ovs, &a) >= 0 &&
-                                    net_view_build(&n->configs[i], &n->host, &n->ovs, &b) >= 0 &&
-                                    net_view_equal(&a, &b);
-                        if (!same)
-                                network_bus_emit_changed(m, &n->configs[i], false);
-                        net_view_done(&a);
-                        net_view_done(&b);
-                }
-                net_host_done(&old);
-                ovs_state_done(&old_ovs);
-        } else if (result != -ECANCELED)
+        if (result >= 0)
+                networks_take_read(m, &f->read);
+        else if (result != -ECANCELED)
                 log_warning_errno(result, "Cannot read the kernel's links: %m");
         refresh_free(f);
         if (n->refresh_again) {
@@ -441,7 +473,7 @@ int networks_start(Manager *m) {
                         return -ENOMEM;
                 log_error("%s; no networks restored", n->unreadable);
         }
-        networks_set_configs(m, configs ?: calloc(1, sizeof(NetConfig)), n_configs);
+        networks_set_configs(m, configs ?: calloc(1, sizeof(NetConfig)), n_configs, NULL);
         /* A transaction cut short by a crash is rolled back, then what is kept is made true again. */
         return network_recover(m);
 }
@@ -455,8 +487,7 @@ void networks_free(Manager *m) {
         sd_event_source_disable_unref(n->confirm_timer);
         if (n->events)
                 nl_socket_free(n->events);
-        net_host_done(&n->host);
-        ovs_state_done(&n->ovs);
+        networks_read_done(&n->read);
         ovs_monitor_free(n->monitor);
         objects_free(n->objects, n->n_configs);
         networks_free_configs(n->configs, n->n_configs);
