@@ -62,17 +62,18 @@ int json_field_enum(json_object *v, const char *field, const char *const *choice
 
 int json_field_uint(json_object *v, const char *field, uint64_t min, uint64_t max, uint64_t *ret,
                     char **ret_error) {
-        int64_t i;
+        uint64_t u;
 
         if (!json_object_is_type(v, json_type_int))
                 return json_field_fail(ret_error, field, "must be an integer");
-        errno = 0;
-        i = json_object_get_int64(v);
-        /* json-c clamps what does not fit into int64 and says so in errno. */
-        if (errno == ERANGE || i < 0 || (uint64_t) i < min || (uint64_t) i > max)
+        /* json-c keeps integers past INT64_MAX as uint64 (get_int64 would clamp
+         * them to INT64_MAX), and clamps whatever does not fit in 64 bits to
+         * UINT64_MAX without a word: that value cannot be told from a larger one. */
+        u = json_object_get_uint64(v);
+        if (json_object_get_int64(v) < 0 || u == UINT64_MAX || u < min || u > max)
                 return json_field_fail(ret_error, field, "must be between %llu and %llu",
                                        (unsigned long long) min, (unsigned long long) max);
-        *ret = (uint64_t) i;
+        *ret = u;
         return 0;
 }
 

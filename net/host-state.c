@@ -150,7 +150,7 @@ static void add_address(struct nl_object *obj, void *userdata) {
         l->addresses[l->n_addresses++] = cidr;
 }
 
-static int host_from_caches(struct nl_cache *links, struct nl_cache *addrs, NetHost *ret) {
+int net_host_from_caches(struct nl_cache *links, struct nl_cache *addrs, NetHost *ret) {
         NetHost h = {};
         Fill f = { .host = &h };
 
@@ -175,7 +175,7 @@ int net_host_read(struct nl_sock *sk, NetHost *ret) {
         r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
         if (r >= 0)
                 r = rtnl_addr_alloc_cache(sk, &addrs);
-        r = r < 0 ? net_errno(r) : host_from_caches(links, addrs, ret);
+        r = r < 0 ? net_errno(r) : net_host_from_caches(links, addrs, ret);
         if (addrs)
                 nl_cache_free(addrs);
         if (links)

@@ -32,6 +32,11 @@ void net_host_done(NetHost *h);
 /* Reads the snapshot through SK: blocks briefly on the kernel (workers). */
 int net_host_read(struct nl_sock *sk, NetHost *ret);
 
+/* The snapshot net_host_read() makes of a link cache and an address cache
+ * (ADDRS may be NULL). Exposed for tests. */
+struct nl_cache;
+int net_host_from_caches(struct nl_cache *links, struct nl_cache *addrs, NetHost *ret);
+
 const NetLink *net_host_find(const NetHost *h, const char *name);
 const NetLink *net_host_find_index(const NetHost *h, int ifindex);
 bool net_link_has_address(const NetLink *l, const char *cidr);

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define NET_MAX_NETWORKS 64
+#define NET_MAX_NETWORKS 64           /* the most the agent keeps, and so the most one request names */
 #define NET_MAX_ADDRESSES 16
 #define NET_MAX_BOND_SLAVES 8
 #define NET_DEFAULT_MTU 1500          /* Ethernet's: what an uplink gets back when its networks are gone */

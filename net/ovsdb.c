@@ -107,7 +107,8 @@ typedef struct Waiter {
 json_object *ovsdb_echo_reply(json_object *msg) {
         json_object *method, *params = NULL, *id = NULL, *reply;
 
-        if (!json_object_object_get_ex(msg, "method", &method) || !streq(json_object_get_string(method), "echo"))
+        /* A null method has no string: streq_ptr, or the agent crashes. */
+        if (!json_object_object_get_ex(msg, "method", &method) || !streq_ptr(json_object_get_string(method), "echo"))
                 return NULL;
         reply = json_object_new_object();
         if (!reply)
@@ -153,6 +154,16 @@ static int failf(char **ret_error, int r, const char *format, ...) {
         return r;
 }
 
+/* What the server sent may be of any type, and json-c aborts when an array
+ * function is handed anything but an array: read replies through these. */
+static size_t array_length(json_object *a) {
+        return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
+static json_object *array_get(json_object *a, size_t i) {
+        return i < array_length(a) ? json_object_array_get_idx(a, i) : NULL;
+}
+
 int ovsdb_transact(int fd, json_object *ops, unsigned timeout_ms, json_object **ret_result, char **ret_error) {
         _cleanup_(json_object_putp) json_object *msg = json_object_new_object();
         json_object *params = json_object_new_array(), *result, *error;
@@ -193,6 +204,8 @@ int ovsdb_transact(int fd, json_object *ops, unsigned timeout_ms, json_object **
                         break;
                 }
                 r = ovsdb_reader_feed(&reader, buf, (size_t) n, on_message, &w);
+                if (r < 0)
+                        r = failf(ret_error, r, "ovsdb-server sent a message that is not JSON");
         }
         ovsdb_reader_done(&reader);
         if (r < 0) {
@@ -276,9 +289,9 @@ static void add_cfg_bump(json_object *ops) {
 static int64_t first_row_int(json_object *select_result, const char *column) {
         json_object *rows, *row, *v;
 
-        if (!json_object_object_get_ex(select_result, "rows", &rows) || json_object_array_length(rows) < 1)
+        if (!json_object_object_get_ex(select_result, "rows", &rows) || array_length(rows) < 1)
                 return -1;
-        row = json_object_array_get_idx(rows, 0);
+        row = array_get(rows, 0);
         return json_object_object_get_ex(row, column, &v) ? json_object_get_int64(v) : -1;
 }
 
@@ -396,12 +409,13 @@ int ovs_add_bridge(const char *address, const char *name, const char *datapath_t
         return change(address, ops, timeout_ms, ret_error);
 }
 
-/* The _uuid of the row of TABLE named NAME, as ["uuid", "..."], or NULL. */
-static json_object *row_uuid(const char *address, const char *table, const char *name, unsigned timeout_ms,
-                             char **ret_error) {
+/* The _uuid of the row of TABLE named NAME, as ["uuid", "..."]: -ENODEV when
+ * there is none, another -errno when the database could not be asked. */
+static int row_uuid(const char *address, const char *table, const char *name, unsigned timeout_ms,
+                    json_object **ret_uuid, char **ret_error) {
         json_object *ops = json_object_new_array(), *s = op("select", table), *cols = json_object_new_array(),
                     *result = NULL, *rows, *uuid = NULL;
-        int fd = ovsdb_connect(address, false);
+        int fd = ovsdb_connect(address, false), r;
 
         json_object_object_add(s, "where", where_name(name));
         json_object_array_add(cols, json_object_new_string("_uuid"));
@@ -409,24 +423,30 @@ static json_object *row_uuid(const char *address, const char *table, const char 
         json_object_array_add(ops, s);
         if (fd < 0) {
                 json_object_put(ops);
-                (void) failf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s", address);
-                return NULL;
+                return failf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s: %s", address, strerror(-fd));
         }
-        if (ovsdb_transact(fd, ops, timeout_ms, &result, ret_error) >= 0 &&
-            json_object_object_get_ex(json_object_array_get_idx(result, 0), "rows", &rows) &&
-            json_object_array_length(rows) > 0)
-                json_object_object_get_ex(json_object_array_get_idx(rows, 0), "_uuid", &uuid);
+        r = ovsdb_transact(fd, ops, timeout_ms, &result, ret_error);
+        close(fd);
+        if (r < 0)
+                return r;
+        if (json_object_object_get_ex(array_get(result, 0), "rows", &rows) && array_length(rows) > 0)
+                json_object_object_get_ex(array_get(rows, 0), "_uuid", &uuid);
         uuid = json_object_get(uuid);
         json_object_put(result);
-        close(fd);
-        return uuid;
+        if (!uuid)
+                return -ENODEV;
+        *ret_uuid = uuid;
+        return 0;
 }
 
 int ovs_del_bridge(const char *address, const char *name, unsigned timeout_ms, char **ret_error) {
-        json_object *uuid = row_uuid(address, "Bridge", name, timeout_ms, ret_error), *ops, *m, *muts;
+        json_object *uuid = NULL, *ops, *m, *muts;
+        int r = row_uuid(address, "Bridge", name, timeout_ms, &uuid, ret_error);
 
-        if (!uuid)
-                return failf(ret_error, -ENODEV, "no Open vSwitch bridge %s", name);
+        if (r == -ENODEV)
+                return failf(ret_error, r, "no Open vSwitch bridge %s", name);
+        if (r < 0)
+                return r;
         ops = json_object_new_array();
         m = op("mutate", DB);
         muts = json_object_new_array();
@@ -492,10 +512,13 @@ int ovs_add_bond(const char *address, const char *bridge, const char *port, char
 }
 
 int ovs_del_port(const char *address, const char *bridge, const char *port, unsigned timeout_ms, char **ret_error) {
-        json_object *uuid = row_uuid(address, "Port", port, timeout_ms, ret_error), *ops, *m, *muts;
+        json_object *uuid = NULL, *ops, *m, *muts;
+        int r = row_uuid(address, "Port", port, timeout_ms, &uuid, ret_error);
 
-        if (!uuid)
-                return failf(ret_error, -ENODEV, "no Open vSwitch port %s", port);
+        if (r == -ENODEV)
+                return failf(ret_error, r, "no Open vSwitch port %s", port);
+        if (r < 0)
+                return r;
         ops = json_object_new_array();
         m = op("mutate", "Bridge");
         muts = json_object_new_array();
@@ -521,26 +544,28 @@ static size_t uuids_of(json_object *v, const char **out, size_t max) {
         json_object *items;
         size_t n = 0;
 
-        if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) != 2)
+        if (array_length(v) != 2)
                 return 0;
-        kind = json_object_get_string(json_object_array_get_idx(v, 0));
-        if (streq(kind, "uuid")) {
-                out[0] = json_object_get_string(json_object_array_get_idx(v, 1));
-                return max > 0;
+        kind = json_object_get_string(array_get(v, 0));
+        if (streq_ptr(kind, "uuid")) {
+                if (max == 0 || !json_object_is_type(array_get(v, 1), json_type_string))
+                        return 0;
+                out[0] = json_object_get_string(array_get(v, 1));
+                return 1;
         }
-        if (!streq(kind, "set"))
+        if (!streq_ptr(kind, "set"))
                 return 0;
-        items = json_object_array_get_idx(v, 1);
-        for (size_t i = 0; i < json_object_array_length(items) && n < max; i++)
-                n += uuids_of(json_object_array_get_idx(items, i), out + n, max - n);
+        items = array_get(v, 1);
+        for (size_t i = 0; i < array_length(items) && n < max; i++)
+                n += uuids_of(array_get(items, i), out + n, max - n);
         return n;
 }
 
 static json_object *find_row(json_object *rows, const char *uuid) {
-        for (size_t i = 0; i < json_object_array_length(rows); i++) {
-                json_object *row = json_object_array_get_idx(rows, i), *u;
+        for (size_t i = 0; i < array_length(rows); i++) {
+                json_object *row = array_get(rows, i), *u;
                 if (json_object_object_get_ex(row, "_uuid", &u) &&
-                    streq(json_object_get_string(json_object_array_get_idx(u, 1)), uuid))
+                    streq_ptr(json_object_get_string(array_get(u, 1)), uuid))
                         return row;
         }
         return NULL;
@@ -566,7 +591,7 @@ int ovs_state_read(const char *address, unsigned timeout_ms, OvsState *ret, char
         static const char *const bridge_cols[] = { "_uuid", "name", "datapath_type", "ports", NULL };
         static const char *const port_cols[] = { "_uuid", "name", "tag", "interfaces", NULL };
         static const char *const iface_cols[] = { "_uuid", "name", "type", NULL };
-        json_object *ops = json_object_new_array(), *result = NULL, *brows, *prows, *irows;
+        json_object *ops = json_object_new_array(), *result = NULL, *brows = NULL, *prows = NULL, *irows = NULL;
         OvsState s = {};
         int fd, r;
 
@@ -583,9 +608,14 @@ int ovs_state_read(const char *address, unsigned timeout_ms, OvsState *ret, char
         close(fd);
         if (r < 0)
                 return r;
-        json_object_object_get_ex(json_object_array_get_idx(result, 0), "rows", &brows);
-        json_object_object_get_ex(json_object_array_get_idx(result, 1), "rows", &prows);
-        json_object_object_get_ex(json_object_array_get_idx(result, 2), "rows", &irows);
+        json_object_object_get_ex(array_get(result, 0), "rows", &brows);
+        json_object_object_get_ex(array_get(result, 1), "rows", &prows);
+        json_object_object_get_ex(array_get(result, 2), "rows", &irows);
+        if (!json_object_is_type(brows, json_type_array) || !json_object_is_type(prows, json_type_array) ||
+            !json_object_is_type(irows, json_type_array)) {
+                json_object_put(result);
+                return failf(ret_error, -EBADMSG, "ovsdb-server sent rows that cannot be read");
+        }
         s.reachable = true;
         s.bridges = calloc(json_object_array_length(brows) + 1, sizeof *s.bridges);
         if (!s.bridges) {

@@ -4,8 +4,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -70,45 +71,137 @@ static char *trim_message(char *s) {
         return s;
 }
 
-static int spawn(char *const argv[], int out_fd, int err_fd, pid_t *ret_pid) {
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
-        sigset_t none, all;
-        /* The helpers' messages are parsed and shown: keep them untranslated. */
+/* ARGV0 as execvp() would find it, looked up before fork(): the child may
+ * only make async-signal-safe calls, and a PATH search allocates. */
+static int find_program(const char *argv0, char **ret) {
+        const char *search = getenv("PATH") ?: "/usr/local/bin:/usr/bin:/bin";
+
+        if (strchr(argv0, '/')) {
+                *ret = strdup(argv0);
+                return *ret ? 0 : -ENOMEM;
+        }
+        for (const char *p = search; *p;) {
+                size_t n = strcspn(p, ":");
+                char *candidate;
+                struct stat st;
+
+                if (asprintf(&candidate, "%.*s/%s", (int) n, n > 0 ? p : ".", argv0) < 0)
+                        return -ENOMEM;
+                if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) && access(candidate, X_OK) == 0) {
+                        *ret = candidate;
+                        return 0;
+                }
+                free(candidate);
+                p += n + (p[n] == ':');
+        }
+        return -ENOENT;
+}
+
+/* The helpers' messages are parsed and shown: keep them untranslated. */
+static char **child_environment(void) {
         static const char *const extra_env[] = { "LC_ALL=C", "LVM_SUPPRESS_FD_WARNINGS=1", NULL };
-        _cleanup_(freep) char **env = NULL;
+        char **env;
         size_t n = 0;
-        int r;
 
         for (char **e = environ; e && *e; e++)
                 n++;
         env = calloc(n + ELEMENTSOF(extra_env), sizeof(char *));
         if (!env)
-                return -ENOMEM;
+                return NULL;
         n = 0;
         for (char **e = environ; e && *e; e++)
                 if (strncmp(*e, "LC_", 3) != 0 && strncmp(*e, "LANG", 4) != 0)
                         env[n++] = *e;
         for (size_t i = 0; extra_env[i]; i++)
                 env[n++] = (char *) extra_env[i];
+        return env;
+}
 
-        posix_spawn_file_actions_init(&fa);
-        posix_spawnattr_init(&attr);
+/* FD becomes TARGET, kept across exec (a dup2() onto itself would keep O_CLOEXEC). */
+static int child_move_fd(int fd, int target) {
+        if (fd == target)
+                return fcntl(fd, F_SETFD, 0);
+        return dup2(fd, target);
+}
+
+/* The child between fork() and exec: async-signal-safe calls only. A failure
+ * is written to REPORT_FD (closed on exec) as an errno. */
+static _Noreturn void child_exec(const char *program, char *const argv[], char **env, int out_fd, int err_fd,
+                                  int report_fd, pid_t parent) {
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        sigset_t none;
+        int null_fd, e;
+
+        /* SIGKILL when the parent *thread* ends, not the process. That thread
+         * (a worker of the pool, or whichever thread called command_run())
+         * waits in command_run() until this child has exited, whatever happens
+         * (deadline, cancel, too much output), so it cannot end first while the
+         * agent lives, and how long worker threads live does not matter: the
+         * signal comes only when the agent itself dies (kill -9, a crash, a
+         * cgroup kill), and a qemu-img must not go on writing into a volume the
+         * next agent publishes. getppid() catches a parent that died before the
+         * prctl() took effect. Only this child is covered, not what it forks:
+         * qemu-img and lvm2 run alone. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                goto fail;
+        /* Its own process group, so a deadline can kill everything it started. */
+        if (setpgid(0, 0) < 0)
+                goto fail;
+        null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null_fd < 0 || child_move_fd(null_fd, STDIN_FILENO) < 0 || child_move_fd(out_fd, STDOUT_FILENO) < 0 ||
+            child_move_fd(err_fd, STDERR_FILENO) < 0)
+                goto fail;
+        /* The daemon blocks its signals in every thread and ignores SIGPIPE;
+         * the helper must not inherit either. */
+        for (int sig = 1; sig < NSIG; sig++)
+                (void) sigaction(sig, &dfl, NULL);
         sigemptyset(&none);
-        sigfillset(&all);
-        /* The daemon blocks its signals in every thread; the child must not inherit that,
-         * and it must not ignore SIGPIPE either. */
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &all);
-        posix_spawnattr_setpgroup(&attr, 0);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-        posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
-        r = -posix_spawnp(ret_pid, argv[0], &fa, &attr, argv, env);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        return r;
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        execve(program, argv, env);
+fail:
+        e = errno;
+        (void) !write(report_fd, &e, sizeof e);
+        _exit(127);
+}
+
+/* fork() rather than posix_spawn(): only a child of our own can ask to die
+ * with its parent (PR_SET_PDEATHSIG). */
+static int spawn(char *const argv[], int out_fd, int err_fd, pid_t *ret_pid) {
+        _cleanup_(freep) char **env = child_environment();
+        _cleanup_(freep) char *program = NULL;
+        int report[2], e = 0;
+        pid_t parent = getpid(), pid;
+        ssize_t n;
+        int r;
+
+        if (!env)
+                return -ENOMEM;
+        r = find_program(argv[0], &program);
+        if (r < 0)
+                return r;
+        if (pipe2(report, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(report[0]);
+                close(report[1]);
+                return r;
+        }
+        if (pid == 0)
+                child_exec(program, argv, env, out_fd, err_fd, report[1], parent);
+        close(report[1]);
+        /* Nothing to read once exec closed the pipe: the program runs. */
+        while ((n = read(report[0], &e, sizeof e)) < 0 && errno == EINTR)
+                ;
+        close(report[0]);
+        if (n == (ssize_t) sizeof e) {
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                return -(e ?: EIO);
+        }
+        *ret_pid = pid;
+        return 0;
 }
 
 static int wait_exit(pid_t pid) {
@@ -127,7 +220,7 @@ int command_run(char *const argv[], uint64_t timeout_usec, command_output_fn on_
         uint64_t deadline = now_usec() + timeout_usec;
         bool timed_out = false, too_big = false;
         int stopped = 0;
-        pid_t pid;
+        pid_t pid = 0;   /* set by spawn() whenever it succeeds */
         int r;
 
         if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
@@ -194,6 +287,7 @@ int command_run(char *const argv[], uint64_t timeout_usec, command_output_fn on_
                 free(err.data);
                 return -E2BIG;
         }
+        ret->out_size = out.size;
         ret->out = out.data ?: strdup("");
         ret->err = trim_message(err.data) ?: strdup("");
         if (!ret->out || !ret->err) {

@@ -13,6 +13,7 @@ typedef int (*command_output_fn)(const char *chunk, size_t size, void *userdata)
 typedef struct CommandResult {
         int exit_status;        /* the program's exit code; -1 when killed by a signal */
         char *out;              /* all of standard output, NUL-terminated */
+        size_t out_size;        /* its length, for output that holds NULs itself */
         char *err;              /* the last part of standard error, NUL-terminated, trimmed */
 } CommandResult;
 
@@ -20,6 +21,7 @@ void command_result_done(CommandResult *r);
 
 /* Runs ARGV (argv[0] is looked up in PATH) with stdin from /dev/null, in a
  * process group of its own, in the C locale. Blocks: worker threads only.
+ * The program is killed (SIGKILL) if the agent dies before it ends.
  * Past TIMEOUT_USEC the whole group is killed with SIGKILL and -ETIME is
  * returned. Returns 0 once the program has exited (whatever its status:
  * see RET), or -errno when it could not run. */

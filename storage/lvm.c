@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "command.h"
@@ -12,13 +13,22 @@
 /* Reports in bytes, as JSON: "--units b --nosuffix --reportformat json". */
 #define REPORT_ARGS "--units", "b", "--nosuffix", "--reportformat", "json"
 
-/* The node alone says nothing: installing dmsetup makes it on a kernel
- * without the driver, where opening it fails with ENODEV. Opening it also
- * loads the driver where it is a module not loaded yet. */
-bool lvm_have_device_mapper(void) {
-        _cleanup_(closep) int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC | O_NOCTTY);
+static bool have_device_mapper;
+static pthread_once_t device_mapper_once = PTHREAD_ONCE_INIT;
 
-        return fd >= 0;
+static void device_mapper_probe(void) {
+        /* The node alone proves nothing: a tool may have made it on a kernel without
+         * the driver. Opening it loads a modular driver, and fails (ENODEV) without one. */
+        int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+
+        have_device_mapper = fd >= 0;
+        if (fd >= 0)
+                close(fd);
+}
+
+bool lvm_have_device_mapper(void) {
+        (void) pthread_once(&device_mapper_once, device_mapper_probe);
+        return have_device_mapper;
 }
 
 /* The rows of the report's first KIND ("pv", "vg", "lv") list. */
@@ -27,7 +37,9 @@ static int report_rows(const char *out, const char *kind, json_object **ret_root
 
         if (!root)
                 return -EBADMSG;
-        if (!json_object_object_get_ex(root, "report", &reports) || json_object_array_length(reports) < 1 ||
+        /* json-c aborts when an array function gets anything else: every type is checked. */
+        if (!json_object_object_get_ex(root, "report", &reports) || !json_object_is_type(reports, json_type_array) ||
+            json_object_array_length(reports) < 1 ||
             !(first = json_object_array_get_idx(reports, 0)) ||
             !json_object_object_get_ex(first, kind, &rows) || !json_object_is_type(rows, json_type_array)) {
                 json_object_put(root);
@@ -41,11 +53,25 @@ static int report_rows(const char *out, const char *kind, json_object **ret_root
 static const char *field(json_object *row, const char *key) {
         json_object *v;
 
-        return json_object_object_get_ex(row, key, &v) ? json_object_get_string(v) : "";
+        /* What is not a string (null, a number) reads as missing. */
+        return json_object_object_get_ex(row, key, &v) && json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v) : "";
 }
 
-static uint64_t field_u64(json_object *row, const char *key) {
-        return strtoull(field(row, key), NULL, 10);
+/* A byte count as "--units b --nosuffix" prints it: digits only. strtoull
+ * alone would take "-1" and what overflows as 2^64-1, and "" as 0. */
+static int field_u64(json_object *row, const char *key, uint64_t *ret) {
+        const char *s = field(row, key);
+        unsigned long long u;
+
+        if (!*s || s[strspn(s, "0123456789")] != '\0')
+                return -EBADMSG;
+        errno = 0;
+        u = strtoull(s, NULL, 10);
+        if (errno == ERANGE)
+                return -EBADMSG;
+        *ret = u;
+        return 0;
 }
 
 static bool tags_include(const char *tags, const char *tag) {
@@ -54,6 +80,18 @@ static bool tags_include(const char *tags, const char *tag) {
         for (const char *p = tags; *p;) {
                 const char *end = strchrnul(p, ',');
                 if ((size_t) (end - p) == n && strncmp(p, tag, n) == 0)
+                        return true;
+                p = *end ? end + 1 : end;
+        }
+        return false;
+}
+
+static bool tags_include_prefix(const char *tags, const char *prefix) {
+        size_t n = strlen(prefix);
+
+        for (const char *p = tags; *p;) {
+                const char *end = strchrnul(p, ',');
+                if ((size_t) (end - p) >= n && strncmp(p, prefix, n) == 0)
                         return true;
                 p = *end ? end + 1 : end;
         }
@@ -95,6 +133,7 @@ int lvm_vg_get(const char *vg, uint64_t timeout_usec, LvmVg *ret, char **ret_mes
         _cleanup_(json_object_putp) json_object *root = NULL;
         json_object *rows, *row;
         const char *attr;
+        uint64_t size, free_bytes;
         int r;
 
         r = command_run_simple(argv, timeout_usec, &out, &message);
@@ -115,12 +154,14 @@ int lvm_vg_get(const char *vg, uint64_t timeout_usec, LvmVg *ret, char **ret_mes
         }
         row = json_object_array_get_idx(rows, 0);
         attr = field(row, "vg_attr");
+        if (field_u64(row, "vg_size", &size) < 0 || field_u64(row, "vg_free", &free_bytes) < 0)
+                return report_error(ret_message, "vgs printed no report that can be read");
         *ret = (LvmVg) {
                 .exists = true,
                 .ours = tags_include(field(row, "vg_tags"), LVM_AGENT_TAG),
                 .partial = strlen(attr) > 3 && attr[3] == 'p',
-                .size = field_u64(row, "vg_size"),
-                .free = field_u64(row, "vg_free"),
+                .size = size,
+                .free = free_bytes,
         };
         return 0;
 }
@@ -200,14 +241,20 @@ int lvm_lv_list(const char *vg, uint64_t timeout_usec, VolumeInfo **ret, size_t 
                 return -ENOMEM;
         for (size_t i = 0; i < total; i++) {
                 json_object *row = json_object_array_get_idx(rows, i);
+                uint64_t size;
 
-                if (!tags_include(field(row, "lv_tags"), LVM_AGENT_TAG))
+                if (!tags_include(field(row, "lv_tags"), LVM_AGENT_TAG) ||
+                    tags_include_prefix(field(row, "lv_tags"), LVM_PARTIAL_TAG_PREFIX))
                         continue;
+                if (field_u64(row, "lv_size", &size) < 0) {
+                        volume_info_array_free(v, n);
+                        return report_error(ret_message, "lvs printed no report that can be read");
+                }
                 v[n] = (VolumeInfo) {
                         .name = strdup(field(row, "lv_name")),
                         .format = strdup("raw"),
-                        .capacity = field_u64(row, "lv_size"),
-                        .allocation = field_u64(row, "lv_size"),
+                        .capacity = size,
+                        .allocation = size,
                 };
                 if (!v[n++].name) {
                         volume_info_array_free(v, n);
@@ -283,4 +330,53 @@ int lvm_lv_remove(const char *vg, const char *lv, uint64_t timeout_usec, char **
                 return r;
         char *argv[] = { "lvremove", "--yes", "--", target, NULL };
         return command_run_simple(argv, timeout_usec, NULL, ret_message);
+}
+
+int lvm_lv_create_partial(const char *vg, const char *lv, uint64_t size, const char *partial_tag,
+                          uint64_t timeout_usec, char **ret_message) {
+        char size_arg[32];
+        char *argv[] = { "lvcreate", "--yes", "--addtag", LVM_AGENT_TAG, "--addtag", (char *) partial_tag, "-n",
+                         (char *) lv, "-L", size_arg, "--", (char *) vg, NULL };
+
+        snprintf(size_arg, sizeof size_arg, "%llub", (unsigned long long) size);
+        return command_run_simple(argv, timeout_usec, NULL, ret_message);
+}
+
+int lvm_lv_finish_partial(const char *vg, const char *lv, const char *partial_tag, uint64_t timeout_usec,
+                          char **ret_message) {
+        _cleanup_(freep) char *target = NULL;
+
+        if (asprintf(&target, "%s/%s", vg, lv) < 0)
+                return -ENOMEM;
+        char *argv[] = { "lvchange", "--deltag", (char *) partial_tag, "--", target, NULL };
+        return command_run_simple(argv, timeout_usec, NULL, ret_message);
+}
+
+int lvm_lv_remove_partials(const char *vg, const char *partial_tag, const char *lv, uint64_t timeout_usec,
+                           char **ret_message) {
+        char *argv[] = { "lvs", "-o", "lv_name,lv_tags", REPORT_ARGS, "--", (char *) vg, NULL };
+        _cleanup_(freep) char *out = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        json_object *rows;
+        int r;
+
+        r = command_run_simple(argv, timeout_usec, &out, ret_message);
+        if (r < 0)
+                return r;
+        if (report_rows(out, "lv", &root, &rows) < 0)
+                return report_error(ret_message, "lvs printed no report that can be read");
+        for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                json_object *row = json_object_array_get_idx(rows, i);
+                _cleanup_(freep) char *target = NULL;
+
+                if (!tags_include(field(row, "lv_tags"), partial_tag) || (lv && !streq(field(row, "lv_name"), lv)))
+                        continue;
+                if (asprintf(&target, "%s/%s", vg, field(row, "lv_name")) < 0)
+                        return -ENOMEM;
+                char *remove[] = { "lvremove", "--yes", "--", target, NULL };
+                r = command_run_simple(remove, timeout_usec, NULL, ret_message);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }

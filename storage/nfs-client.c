@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include "bus-text.h"
 #include "macro.h"
+#include "pool-files.h"
 
 static void nfs_destroy_contextp(struct nfs_context **p) {
         if (*p)
@@ -59,12 +59,13 @@ int nfs_export_space(const NfsExport *e, NfsSpace *ret, char **ret_message) {
         return 0;
 }
 
-int nfs_export_list(const NfsExport *e, char ***ret_names, char **ret_message) {
+/* READDIRPLUS brings each file's attributes with its name: no call per file. */
+int nfs_export_files(const NfsExport *e, const char *prefix, VolumeUsage **ret, size_t *ret_n,
+                     char **ret_message) {
         _cleanup_(nfs_destroy_contextp) struct nfs_context *nfs = NULL;
         struct nfsdir *dir = NULL;
         struct nfsdirent *ent;
-        char **names = NULL;
-        bool oom;
+        VolumeUsage *v = NULL;
         size_t n = 0;
         int r;
 
@@ -73,36 +74,37 @@ int nfs_export_list(const NfsExport *e, char ***ret_names, char **ret_message) {
                 return r;
         if (nfs_opendir(nfs, "/", &dir) < 0)
                 return fail(nfs, -EHOSTUNREACH, "listing the export", ret_message);
-        names = calloc(1, sizeof(char *));
-        oom = !names;
-        while (!oom && (ent = nfs_readdir(nfs, dir))) {
-                char **grown;
-
-                /* Hidden files are qemu-img's and editors' temporaries, not volumes;
-                 * a name no D-Bus string can carry could not be named in a call. */
-                if (ent->name[0] == '.' || !bus_text_valid(ent->name) || !S_ISREG(ent->mode))
-                        continue;
-                grown = realloc(names, (n + 2) * sizeof(char *));
-                if (!grown) {
-                        oom = true;
-                        break;
-                }
-                names = grown;
-                names[n] = strdup(ent->name);
-                if (!names[n]) {
-                        oom = true;
-                        break;
-                }
-                names[++n] = NULL;
-        }
+        while (r >= 0 && (ent = nfs_readdir(nfs, dir)))
+                if (pool_file_wanted(ent->name, prefix) && S_ISREG(ent->mode))
+                        /* blocks: 512-byte units, what QEMU's NFS driver reports as the actual size */
+                        r = volume_usage_append(&v, &n, ent->name, ent->size, ent->blocks * 512);
         nfs_closedir(nfs, dir);
-        if (oom) {
-                for (size_t i = 0; names && i < n; i++)
-                        free(names[i]);
-                free(names);
-                return -ENOMEM;
+        if (r < 0) {
+                volume_usage_array_free(v, n);
+                return r;
         }
-        *ret_names = names;
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int nfs_export_publish(const NfsExport *e, const char *from, const char *to, char **ret_message) {
+        _cleanup_(nfs_destroy_contextp) struct nfs_context *nfs = NULL;
+        _cleanup_(freep) char *from_path = NULL, *to_path = NULL;
+        int r;
+
+        r = connect_export(e, &nfs, ret_message);
+        if (r < 0)
+                return r;
+        if (asprintf(&from_path, "/%s", from) < 0 || asprintf(&to_path, "/%s", to) < 0)
+                return -ENOMEM;
+        /* NFS has no rename that refuses to replace; a hard link is only made where nothing is. */
+        r = nfs_link(nfs, from_path, to_path);
+        if (r == -EEXIST)
+                return r;
+        if (r < 0)
+                return fail(nfs, -EIO, "giving the volume its name", ret_message);
+        (void) nfs_unlink(nfs, from_path);   /* a leftover link is removed at the next start */
         return 0;
 }
 

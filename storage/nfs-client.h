@@ -23,8 +23,12 @@ typedef struct NfsSpace {
  * or -errno with RET_MESSAGE set to libnfs's explanation. */
 int nfs_export_space(const NfsExport *e, NfsSpace *ret, char **ret_message);
 
-/* The names of the regular files at the top of the export, NULL-terminated. */
-int nfs_export_list(const NfsExport *e, char ***ret_names, char **ret_message);
+/* The regular files at the top of the export that pool_file_wanted(PREFIX),
+ * with their sizes and allocations, from one listing. */
+int nfs_export_files(const NfsExport *e, const char *prefix, VolumeUsage **ret, size_t *ret_n, char **ret_message);
+
+/* Renames FROM to TO, only if TO does not exist (-EEXIST). */
+int nfs_export_publish(const NfsExport *e, const char *from, const char *to, char **ret_message);
 
 int nfs_export_unlink(const NfsExport *e, const char *name, char **ret_message);
 

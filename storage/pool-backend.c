@@ -1,19 +1,18 @@
 /* What each pool type does on the host: the blocking half of storage pools */
 #include "pool-backend.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include "bus-text.h"
 #include "command.h"
 #include "fs-util.h"
 #include "lvm.h"
 #include "macro.h"
 #include "nfs-client.h"
+#include "pool-files.h"
 #include "qemu-img.h"
 
 static int failf(char **ret_message, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
@@ -328,64 +327,25 @@ char *pool_backend_volume_location(const PoolSpec *spec, const PoolEnv *env, con
         }
 }
 
-static int list_file_names(const PoolSpec *spec, const PoolEnv *env, char ***ret_names, char **ret_message) {
+/* The files of a file-based pool that pool_file_wanted(PREFIX), with their sizes. */
+static int pool_files(const PoolSpec *spec, const PoolEnv *env, const char *prefix, VolumeUsage **ret,
+                      size_t *ret_n, char **ret_message) {
         _cleanup_(freep) char *dir = NULL;
-        char **names;
-        size_t n = 0;
-        DIR *d;
-        struct dirent *de;
         NfsExport e;
 
         if (is_libnfs(spec)) {
                 e = nfs_export(spec, env);
-                return nfs_export_list(&e, ret_names, ret_message);
+                return nfs_export_files(&e, prefix, ret, ret_n, ret_message);
         }
         dir = pool_directory(spec, env);
         if (!dir)
                 return -ENOMEM;
-        d = opendir(dir);
-        if (!d)
-                return failf(ret_message, -EHOSTUNREACH, "%s: %s", dir, strerror(errno));
-        names = calloc(1, sizeof(char *));
-        while (names && (de = readdir(d))) {
-                char **grown;
-                struct stat st;
-
-                /* Hidden files are temporaries (ours and qemu-img's), not volumes;
-                 * a name no D-Bus string can carry could not be named in a call. */
-                if (de->d_name[0] == '.' || !bus_text_valid(de->d_name) || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    !S_ISREG(st.st_mode))
-                        continue;
-                grown = realloc(names, (n + 2) * sizeof(char *));
-                if (!grown) {
-                        for (size_t i = 0; i < n; i++)
-                                free(names[i]);
-                        free(names);
-                        names = NULL;
-                        break;
-                }
-                names = grown;
-                names[n] = strdup(de->d_name);
-                names[n + 1] = NULL;
-                if (names[n])
-                        n++;
-        }
-        closedir(d);
-        if (!names)
-                return -ENOMEM;
-        *ret_names = names;
-        return 0;
-}
-
-static void strv_free(char **v) {
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
+        return dir_files(dir, prefix, ret, ret_n, ret_message);
 }
 
 int pool_backend_list(const PoolSpec *spec, const PoolEnv *env, VolumeInfo **ret, size_t *ret_n,
                       char **ret_message) {
-        char **names = NULL;
+        VolumeUsage *files = NULL;
         VolumeInfo *v;
         size_t n = 0, count = 0;
         int r;
@@ -394,27 +354,58 @@ int pool_backend_list(const PoolSpec *spec, const PoolEnv *env, VolumeInfo **ret
                 r = lvm_lv_list(spec->name, env->timeout_usec, ret, ret_n, ret_message);
                 return r == -EIO ? -EHOSTUNREACH : r;
         }
-        r = list_file_names(spec, env, &names, ret_message);
+        r = pool_files(spec, env, NULL, &files, &count, ret_message);
         if (r < 0)
                 return r;
-        while (names[count])
-                count++;
         v = calloc(count ?: 1, sizeof *v);
         if (!v) {
-                strv_free(names);
+                volume_usage_array_free(files, count);
                 return -ENOMEM;
         }
         for (size_t i = 0; i < count; i++) {
-                _cleanup_(freep) char *location = pool_backend_volume_location(spec, env, names[i]);
+                _cleanup_(freep) char *location = pool_backend_volume_location(spec, env, files[i].name);
 
                 /* A file qemu-img cannot read is not a volume: leave it out. */
                 if (!location || qemu_img_info(location, env->timeout_usec, &v[n], NULL) < 0) {
                         volume_info_done(&v[n]);
                         continue;
                 }
-                v[n++].name = TAKE_PTR(names[i]);
+                v[n++].name = TAKE_PTR(files[i].name);
         }
-        strv_free(names);
+        volume_usage_array_free(files, count);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int pool_backend_usage(const PoolSpec *spec, const PoolEnv *env, VolumeUsage **ret, size_t *ret_n,
+                       char **ret_message) {
+        _cleanup_(freep) char *where = NULL;
+        VolumeInfo *lvs = NULL;
+        VolumeUsage *v;
+        size_t n = 0;
+        int r;
+
+        if (is_mounted_nfs(spec)) {
+                where = mount_point(spec, env);
+                if (!where)
+                        return -ENOMEM;
+                return dir_files_in_child(where, env->check_timeout_usec, ret, ret_n, ret_message);
+        }
+        if (spec->type != POOL_LVM)
+                return pool_files(spec, env, NULL, ret, ret_n, ret_message);
+        r = lvm_lv_list(spec->name, env->timeout_usec, &lvs, &n, ret_message);
+        if (r < 0)
+                return r;
+        v = calloc(n ?: 1, sizeof *v);
+        if (!v) {
+                volume_info_array_free(lvs, n);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                v[i] = (VolumeUsage) { .name = TAKE_PTR(lvs[i].name), .size = lvs[i].capacity,
+                                       .allocation = lvs[i].allocation };
+        volume_info_array_free(lvs, n);
         *ret = v;
         *ret_n = n;
         return 0;
@@ -487,26 +478,59 @@ static int file_volume_remove(const PoolSpec *spec, const PoolEnv *env, const ch
         return 0;
 }
 
+/* Gives the whole file PARTIAL its name NAME, or removes it. FIELD names
+ * the argument that asked for NAME. */
+static int file_volume_publish(const PoolSpec *spec, const PoolEnv *env, const char *partial, const char *name,
+                               const char *field, char **ret_message) {
+        _cleanup_(freep) char *dir = NULL, *message = NULL;
+        NfsExport e;
+        int r;
+
+        if (is_libnfs(spec)) {
+                e = nfs_export(spec, env);
+                r = nfs_export_publish(&e, partial, name, &message);
+        } else {
+                dir = pool_directory(spec, env);
+                if (!dir)
+                        return -ENOMEM;
+                r = dir_publish(dir, partial, name, &message);
+        }
+        if (r >= 0)
+                return 0;
+        (void) file_volume_remove(spec, env, partial, NULL);
+        if (r == -EEXIST)
+                return failf(ret_message, r, "%s: a file %s exists in the pool already", field, name);
+        return failf(ret_message, r, "%s", strempty(message));
+}
+
+static int lv_volume_create(const PoolSpec *spec, const PoolEnv *env, const char *name, uint64_t size,
+                            const char *format, const char *backing, const char *preallocation, VolumeInfo *ret,
+                            char **ret_message) {
+        _cleanup_(freep) char *message = NULL;
+        int r;
+
+        if (!streq(format, "raw"))
+                return failf(ret_message, -EOPNOTSUPP, "format: volumes of an lvm pool are raw");
+        if (backing)
+                return failf(ret_message, -EOPNOTSUPP, "backing_volume: needs a qcow2 volume; lvm pools are raw");
+        if (preallocation && !streq(preallocation, "full"))
+                return failf(ret_message, -EOPNOTSUPP, "preallocation: a logical volume is always fully allocated");
+        /* One metadata commit: the LV is whole, or not there. */
+        r = lvm_lv_create(spec->name, name, size, lvm_have_device_mapper(), env->timeout_usec, &message);
+        if (r < 0)
+                return failf(ret_message, r, "lvcreate: %s", strempty(message));
+        return pool_backend_volume_info(spec, env, name, ret, ret_message);
+}
+
 int pool_backend_volume_create(const PoolSpec *spec, const PoolEnv *env, const char *name, uint64_t size,
                                const char *format, const char *backing, const char *preallocation,
                                VolumeInfo *ret, char **ret_message) {
-        _cleanup_(freep) char *location = NULL, *backing_location = NULL, *message = NULL;
+        _cleanup_(freep) char *partial = NULL, *location = NULL, *backing_location = NULL, *message = NULL;
         _cleanup_(volume_info_done) VolumeInfo backing_info = {};
         int r;
 
-        if (spec->type == POOL_LVM) {
-                if (!streq(format, "raw"))
-                        return failf(ret_message, -EOPNOTSUPP, "format: volumes of an lvm pool are raw");
-                if (backing)
-                        return failf(ret_message, -EOPNOTSUPP, "backing_volume: needs a qcow2 volume; lvm pools are raw");
-                if (preallocation && !streq(preallocation, "full"))
-                        return failf(ret_message, -EOPNOTSUPP, "preallocation: a logical volume is always fully allocated");
-                r = lvm_lv_create(spec->name, name, size, lvm_have_device_mapper(), env->timeout_usec, &message);
-                if (r < 0)
-                        return failf(ret_message, r, "lvcreate: %s", strempty(message));
-                return pool_backend_volume_info(spec, env, name, ret, ret_message);
-        }
-
+        if (spec->type == POOL_LVM)
+                return lv_volume_create(spec, env, name, size, format, backing, preallocation, ret, ret_message);
         r = file_volume_exists(spec, env, name, ret_message);
         if (r < 0)
                 return r;
@@ -521,15 +545,20 @@ int pool_backend_volume_create(const PoolSpec *spec, const PoolEnv *env, const c
                 if (!backing_location)
                         return -ENOMEM;
         }
-        location = pool_backend_volume_location(spec, env, name);
+        /* Preallocation writes for as long as the size takes: under another name meanwhile. */
+        partial = pool_partial_name(name);
+        location = partial ? pool_backend_volume_location(spec, env, partial) : NULL;
         if (!location)
                 return -ENOMEM;
         r = qemu_img_create(location, format, size, backing_location, backing_info.format, preallocation,
                             env->timeout_usec, &message);
         if (r < 0) {
-                (void) file_volume_remove(spec, env, name, NULL);   /* what qemu-img may have left */
+                (void) file_volume_remove(spec, env, partial, NULL);   /* what qemu-img may have left */
                 return failf(ret_message, r, "qemu-img create: %s", strempty(message));
         }
+        r = file_volume_publish(spec, env, partial, name, "name", ret_message);
+        if (r < 0)
+                return r;
         return pool_backend_volume_info(spec, env, name, ret, ret_message);
 }
 
@@ -557,41 +586,79 @@ int pool_backend_volume_delete(const PoolSpec *spec, const PoolEnv *env, const c
         return file_volume_remove(spec, env, name, ret_message);
 }
 
-int pool_backend_volume_clone(const PoolSpec *spec, const PoolEnv *env, const char *name, const char *format,
-                              const char *new_name, volume_progress_fn progress, void *userdata,
-                              const atomic_bool *cancel, char **ret_message) {
+/* A copy is a Job: it may take hours, the command deadline does not apply. */
+#define CLONE_TIMEOUT_USEC (UINT64_MAX / 2)
+
+/* An LV is copied into a new LV marked as being made, and the mark goes once it is whole. */
+static int lv_volume_clone(const PoolSpec *spec, const PoolEnv *env, const char *name, const char *new_name,
+                           volume_progress_fn progress, void *userdata, const atomic_bool *cancel,
+                           char **ret_message) {
         _cleanup_(freep) char *source = NULL, *dest = NULL, *message = NULL;
         _cleanup_(volume_info_done) VolumeInfo info = {};
-        bool lvm = spec->type == POOL_LVM;
         int r;
 
-        if (lvm) {
-                if (!lvm_have_device_mapper())
-                        return failf(ret_message, -EOPNOTSUPP,
-                                     "copying a logical volume needs device-mapper, which this kernel lacks");
-                r = pool_backend_volume_info(spec, env, name, &info, ret_message);
-                if (r < 0)
-                        return r;
-                r = lvm_lv_create(spec->name, new_name, info.capacity, true, env->timeout_usec, &message);
-                if (r < 0)
-                        return failf(ret_message, r, "lvcreate: %s", strempty(message));
-        } else {
-                r = file_volume_exists(spec, env, new_name, ret_message);
-                if (r < 0)
-                        return r;
-                if (r > 0)
-                        return failf(ret_message, -EEXIST, "new_name: a file %s exists in the pool already", new_name);
-        }
+        if (!lvm_have_device_mapper())
+                return failf(ret_message, -EOPNOTSUPP,
+                             "copying a logical volume needs device-mapper, which this kernel lacks");
+        r = pool_backend_volume_info(spec, env, name, &info, ret_message);
+        if (r < 0)
+                return r;
         source = pool_backend_volume_location(spec, env, name);
         dest = pool_backend_volume_location(spec, env, new_name);
         if (!source || !dest)
                 return -ENOMEM;
-        /* A copy is a Job: it may take hours, the command deadline does not apply. */
-        r = qemu_img_convert(source, format, dest, format, lvm, UINT64_MAX / 2, progress, userdata, cancel,
+        r = lvm_lv_create_partial(spec->name, new_name, info.capacity, pool_partial_tag(), env->timeout_usec,
+                                  &message);
+        if (r < 0)
+                return failf(ret_message, r, "lvcreate: %s", strempty(message));
+        r = qemu_img_convert(source, "raw", dest, "raw", true, CLONE_TIMEOUT_USEC, progress, userdata, cancel,
                              &message);
+        if (r >= 0)
+                r = lvm_lv_finish_partial(spec->name, new_name, pool_partial_tag(), env->timeout_usec, &message);
         if (r < 0) {
-                (void) pool_backend_volume_delete(spec, env, new_name, NULL);
+                (void) lvm_lv_remove_partials(spec->name, pool_partial_tag(), new_name, env->timeout_usec, NULL);
                 return failf(ret_message, r, "copying %s to %s: %s", name, new_name, strempty(message));
         }
         return 0;
+}
+
+int pool_backend_volume_clone(const PoolSpec *spec, const PoolEnv *env, const char *name, const char *format,
+                              const char *new_name, volume_progress_fn progress, void *userdata,
+                              const atomic_bool *cancel, char **ret_message) {
+        _cleanup_(freep) char *partial = NULL, *source = NULL, *dest = NULL, *message = NULL;
+        int r;
+
+        if (spec->type == POOL_LVM)
+                return lv_volume_clone(spec, env, name, new_name, progress, userdata, cancel, ret_message);
+        r = file_volume_exists(spec, env, new_name, ret_message);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return failf(ret_message, -EEXIST, "new_name: a file %s exists in the pool already", new_name);
+        partial = pool_partial_name(new_name);
+        source = pool_backend_volume_location(spec, env, name);
+        dest = partial ? pool_backend_volume_location(spec, env, partial) : NULL;
+        if (!source || !dest)
+                return -ENOMEM;
+        r = qemu_img_convert(source, format, dest, format, false, CLONE_TIMEOUT_USEC, progress, userdata, cancel,
+                             &message);
+        if (r < 0) {
+                (void) file_volume_remove(spec, env, partial, NULL);
+                return failf(ret_message, r, "copying %s to %s: %s", name, new_name, strempty(message));
+        }
+        return file_volume_publish(spec, env, partial, new_name, "new_name", ret_message);
+}
+
+int pool_backend_remove_partials(const PoolSpec *spec, const PoolEnv *env, char **ret_message) {
+        VolumeUsage *files = NULL;
+        size_t n = 0;
+        int r;
+
+        if (spec->type == POOL_LVM)
+                return lvm_lv_remove_partials(spec->name, pool_partial_tag(), NULL, env->timeout_usec, ret_message);
+        r = pool_files(spec, env, pool_partial_prefix(), &files, &n, ret_message);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = file_volume_remove(spec, env, files[i].name, ret_message);
+        volume_usage_array_free(files, n);
+        return r;
 }

@@ -44,13 +44,26 @@ int pool_backend_status(const PoolSpec *spec, const PoolEnv *env, PoolStatus *re
 int pool_backend_list(const PoolSpec *spec, const PoolEnv *env, VolumeInfo **ret, size_t *ret_n,
                       char **ret_message);
 
+/* What the volumes take now, read cheaply enough for every health check:
+ * a stat of each file (in a child with a deadline on a mounted export), one
+ * READDIRPLUS listing over libnfs, one lvs report. No qemu-img: a qcow2's
+ * capacity is not known this way, only a raw one's (its length). */
+int pool_backend_usage(const PoolSpec *spec, const PoolEnv *env, VolumeUsage **ret, size_t *ret_n,
+                       char **ret_message);
+
+/* Removes what this host's agent left half-made in the pool (a copy or a
+ * creation cut short by a crash; see pool-files.h). Only while nothing is
+ * being made in the pool: before it is first used after a start. */
+int pool_backend_remove_partials(const PoolSpec *spec, const PoolEnv *env, char **ret_message);
+
 /* Where a volume lives: a path (dir, NFS mount, LV) or an nfs:// URI. */
 char *pool_backend_volume_location(const PoolSpec *spec, const PoolEnv *env, const char *name);
 
 int pool_backend_volume_info(const PoolSpec *spec, const PoolEnv *env, const char *name, VolumeInfo *ret,
                              char **ret_message);
 
-/* BACKING names a volume of the same pool (qcow2 overlays), or NULL. */
+/* BACKING names a volume of the same pool (qcow2 overlays), or NULL. The
+ * file is made under another name and renamed into place once whole. */
 int pool_backend_volume_create(const PoolSpec *spec, const PoolEnv *env, const char *name, uint64_t size,
                                const char *format, const char *backing, const char *preallocation,
                                VolumeInfo *ret, char **ret_message);
@@ -61,7 +74,8 @@ int pool_backend_volume_resize(const PoolSpec *spec, const PoolEnv *env, const c
 int pool_backend_volume_delete(const PoolSpec *spec, const PoolEnv *env, const char *name, char **ret_message);
 
 /* Copies NAME into a new volume NEW_NAME of the same format; setting
- * CANCEL stops it (-ECANCELED) and removes the partial copy. */
+ * CANCEL stops it (-ECANCELED) and removes the partial copy. The copy is
+ * no volume (not listed) until it is whole. */
 int pool_backend_volume_clone(const PoolSpec *spec, const PoolEnv *env, const char *name, const char *format,
                               const char *new_name, volume_progress_fn progress, void *userdata,
                               const atomic_bool *cancel, char **ret_message);

@@ -55,12 +55,19 @@ int qemu_img_create(const char *location, const char *format, uint64_t size, con
         return command_run_simple(argv, timeout_usec, NULL, ret_message);
 }
 
-static uint64_t get_u64(json_object *o, const char *key) {
+/* A size in the report: 0 when left out (actual-size, when the protocol
+ * cannot tell), else a byte count qemu could hold (an int64). */
+static int get_u64(json_object *o, const char *key, uint64_t *ret) {
         json_object *v;
 
+        *ret = 0;
         if (!json_object_object_get_ex(o, key, &v))
                 return 0;
-        return (uint64_t) json_object_get_int64(v);
+        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+            json_object_get_uint64(v) > INT64_MAX)
+                return -EBADMSG;
+        *ret = json_object_get_uint64(v);
+        return 0;
 }
 
 int qemu_img_info(const char *location, uint64_t timeout_usec, VolumeInfo *ret, char **ret_message) {
@@ -69,21 +76,23 @@ int qemu_img_info(const char *location, uint64_t timeout_usec, VolumeInfo *ret, 
         _cleanup_(freep) char *out = NULL;
         _cleanup_(json_object_putp) json_object *o = NULL;
         json_object *v;
+        uint64_t capacity, allocation;
         int r;
 
         r = command_run_simple(argv, timeout_usec, &out, ret_message);
         if (r < 0)
                 return r;
         o = json_tokener_parse(out);
-        if (!o || !json_object_object_get_ex(o, "format", &v)) {
+        if (!o || !json_object_object_get_ex(o, "format", &v) || !json_object_is_type(v, json_type_string) ||
+            get_u64(o, "virtual-size", &capacity) < 0 || get_u64(o, "actual-size", &allocation) < 0) {
                 if (ret_message)
                         *ret_message = strdup("qemu-img info printed no report that can be read");
                 return -EIO;
         }
         free(ret->format);
         ret->format = strdup(json_object_get_string(v));
-        ret->capacity = get_u64(o, "virtual-size");
-        ret->allocation = get_u64(o, "actual-size");
+        ret->capacity = capacity;
+        ret->allocation = allocation;
         free(ret->backing);
         ret->backing = NULL;
         if (json_object_object_get_ex(o, "full-backing-filename", &v) ||

@@ -17,3 +17,13 @@ void volume_info_array_free(VolumeInfo *v, size_t n);
 
 /* A volume's progress while it is copied, in percent. */
 typedef void (*volume_progress_fn)(unsigned percent, void *userdata);
+
+/* What a volume takes now, as a cheap look sees it (a stat, one lvs report),
+ * without qemu-img. */
+typedef struct VolumeUsage {
+        char *name;
+        uint64_t size;          /* the file's or LV's length: a raw volume's capacity */
+        uint64_t allocation;    /* what it takes on the pool, bytes */
+} VolumeUsage;
+
+void volume_usage_array_free(VolumeUsage *v, size_t n);

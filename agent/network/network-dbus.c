@@ -63,7 +63,7 @@ static int view_property(sd_bus_message *reply, NetworkObject *o, const char *pr
         NetView v = {};
         int r;
 
-        r = net_view_build(o->config, &o->manager->networks->host, &o->manager->networks->ovs, &v);
+        r = net_view_build(o->config, &o->manager->networks->read.host, &o->manager->networks->read.ovs, &v);
         if (r < 0)
                 return r;
         if (streq(property, "MTU"))
@@ -98,6 +98,18 @@ static int property_get_spec(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "s", o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
                                                                                           JSON_C_TO_STRING_NOSLASHESCAPE)
                                                    : "{}");
+}
+
+void network_bus_announce(Manager *m, const char *path) {
+        int r = sd_bus_emit_object_added(m->bus, path);
+        if (r < 0)
+                log_debug_errno(r, "Cannot emit InterfacesAdded for %s: %m", path);
+}
+
+void network_bus_withdraw(Manager *m, const char *path) {
+        int r = sd_bus_emit_object_removed(m->bus, path);
+        if (r < 0)
+                log_debug_errno(r, "Cannot emit InterfacesRemoved for %s: %m", path);
 }
 
 void network_bus_emit_changed(Manager *m, const NetConfig *c, bool config) {

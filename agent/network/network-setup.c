@@ -27,6 +27,7 @@ typedef struct Transaction {
         char *failpoint;
         char *ovsdb;
         char *ovs_datapath;
+        char *unrestored;       /* the state file's entries the agent cannot read, saved back as they are */
         NetDesired desired;
         NetConfig *current;     /* the managed set before */
         size_t n_current;
@@ -39,6 +40,7 @@ typedef struct Transaction {
         char *message;
         bool input_error;       /* the plan was refused: the caller's desired state cannot be */
         size_t done;
+        NetworksRead after;     /* the links once the change is made: what the bus shows with its reply */
 } Transaction;
 
 static void transaction_free(Transaction *t) {
@@ -49,12 +51,14 @@ static void transaction_free(Transaction *t) {
         free(t->failpoint);
         free(t->ovsdb);
         free(t->ovs_datapath);
+        free(t->unrestored);
         net_desired_done(&t->desired);
         networks_free_configs(t->current, t->n_current);
         networks_free_configs(t->next, t->n_next);
         net_plan_done(&t->plan);
         free(t->plan_text);
         free(t->message);
+        networks_read_done(&t->after);
         free(t);
 }
 
@@ -71,7 +75,10 @@ static Transaction *transaction_new(Manager *m, sd_bus_message *msg) {
         t->ovs_datapath = strdup(m->options->ovs_datapath);
         if (n->failpoint)
                 t->failpoint = strdup(n->failpoint);
+        if (n->unrestored)
+                t->unrestored = strdup(n->unrestored);
         if (!t->state_dir || !t->ovsdb || !t->ovs_datapath || (n->failpoint && !t->failpoint) ||
+            (n->unrestored && !t->unrestored) ||
             networks_copy_configs(n->configs, n->n_configs, &t->current) < 0) {
                 transaction_free(t);
                 return NULL;
@@ -107,6 +114,18 @@ oom:
         return -ENOMEM;
 }
 
+/* The one limit on how many networks the agent keeps, checked when a change is asked for: a
+ * change may not take the set past it. (A start keeps whatever the file holds, even more than
+ * this; changes that do not add to such a set still go through.) */
+static int check_limit(const Transaction *t, sd_bus_error *error) {
+        if (t->n_next <= NET_MAX_NETWORKS || t->n_next <= t->n_current)
+                return 0;
+        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
+                                 "networks: the agent keeps at most %d networks; it has %zu and this change would make "
+                                 "%zu",
+                                 NET_MAX_NETWORKS, t->n_current, t->n_next);
+}
+
 /* How long one OVSDB transaction, and ovs-vswitchd applying it, may take. */
 #define OVS_TIMEOUT_MS 10000
 
@@ -132,6 +151,13 @@ static int plan_against_host(Transaction *t, const NetEnv *env, NetHost *host, O
         read_ovs(t, ovs);
         net_kernel_probe(&kernel);
         return net_plan_build(t->current, t->n_current, &t->desired, host, ovs, &kernel, env, &t->plan, &t->message);
+}
+
+/* The links as the change left them, for the bus to show with the reply (without it, the
+ * agent's last read stays until netlink's events bring the next). */
+static void read_after(Transaction *t) {
+        if (networks_read(t->ovsdb, NETWORKS_OVS_READ_MS, &t->after) < 0)
+                networks_read_done(&t->after);
 }
 
 /* Journal each step before it runs, and honour the test failpoints. */
@@ -176,7 +202,7 @@ static int setup_work(void *userdata) {
         }
         if (t->dry_run || t->plan.n_steps == 0) {
                 if (!t->dry_run)
-                        r = networks_save(t->state_dir, t->next, t->n_next);
+                        r = networks_save(t->state_dir, t->next, t->n_next, t->unrestored);
                 goto out;
         }
         r = net_plan_apply(&env, &t->plan, 0, step_hook, t, &t->done, &t->message);
@@ -199,10 +225,11 @@ static int setup_work(void *userdata) {
         if (t->confirm_sec > 0)
                 r = networks_journal_write(t->state_dir, &t->plan, t->plan.n_steps, "awaiting-confirm");
         else {
-                r = networks_save(t->state_dir, t->next, t->n_next);
+                r = networks_save(t->state_dir, t->next, t->n_next, t->unrestored);
                 if (r >= 0)
                         r = networks_journal_remove(t->state_dir);
         }
+        read_after(t);
 out:
         ovs_state_done(&ovs);
         net_host_done(&host);
@@ -255,8 +282,10 @@ static void setup_done(int result, void *userdata) {
         if (!t->dry_run) {
                 log_info("SetupNetworks applied %zu steps%s", t->plan.n_steps,
                          t->confirm_sec ? ", waiting for ConfirmNetworks()" : "");
-                networks_set_configs(m, TAKE_PTR(t->next), t->n_next);
+                networks_set_configs(m, TAKE_PTR(t->next), t->n_next, &t->after);
                 t->n_next = 0;
+                if (t->confirm_sec == 0 || t->plan.n_steps == 0)
+                        networks_saved(m);
                 if (t->confirm_sec > 0 && t->plan.n_steps > 0) {
                         n->awaiting_confirm = true;
                         n->pending_plan = t->plan;
@@ -280,7 +309,7 @@ static int confirm_work(void *userdata) {
         Transaction *t = userdata;
         int r;
 
-        r = networks_save(t->state_dir, t->current, t->n_current);
+        r = networks_save(t->state_dir, t->current, t->n_current, t->unrestored);
         if (r < 0)
                 return r;
         return networks_journal_remove(t->state_dir);
@@ -302,6 +331,7 @@ static void confirm_done(int result, void *userdata) {
                 networks_free_configs(n->previous, n->n_previous);
                 n->previous = NULL;
                 n->n_previous = 0;
+                networks_saved(t->manager);
                 log_info("Network change confirmed");
                 (void) bus_call_reply_empty(&t->call);
         }
@@ -351,6 +381,7 @@ static int rollback_work(void *userdata) {
         if (r < 0)
                 log_error("Rolling back the unconfirmed network change: %s", strempty(why));
         (void) networks_journal_remove(t->state_dir);
+        read_after(t);
         return r;
 }
 
@@ -359,7 +390,7 @@ static void rollback_done(int result, void *userdata) {
         Manager *m = t->manager;
 
         m->networks->busy = false;
-        networks_set_configs(m, TAKE_PTR(t->current), t->n_current);
+        networks_set_configs(m, TAKE_PTR(t->current), t->n_current, &t->after);
         t->n_current = 0;
         log_warning("The network change was not confirmed in time and was rolled back%s",
                     result < 0 ? ", with errors (see above)" : "");
@@ -446,6 +477,8 @@ int method_setup_networks(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = bus_authorize(msg, "set up networks", error);
         if (r < 0)
                 return r;
+        if (n->unreadable)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_FAILED, "%s", n->unreadable);
         r = sd_bus_message_read(msg, "s", &text);
         if (r < 0)
                 return r;
@@ -461,6 +494,9 @@ int method_setup_networks(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r < 0)
                 goto fail;
         r = compute_next(t);
+        if (r < 0)
+                goto fail;
+        r = check_limit(t, error);
         if (r < 0)
                 goto fail;
         /* Right after a start the recovery runs: the first caller waits for it, not refused. */
@@ -538,6 +574,7 @@ static int recover_work(void *userdata) {
         r = net_plan_apply(&env, &t->plan, 0, NULL, NULL, &t->done, &t->message);
         if (r < 0)
                 (void) net_plan_undo(&env, &t->plan, t->done, false, NULL);
+        read_after(t);
 out:
         ovs_state_done(&ovs);
         net_host_done(&host);
@@ -556,8 +593,7 @@ static void recover_done(int result, void *userdata) {
         n->queued = NULL;
         if (result < 0)
                 log_error("The kept networks could not all be brought back: %s", t->message ?: strerror(-result));
-        for (size_t i = 0; i < m->networks->n_configs; i++)
-                network_bus_emit_changed(m, &m->networks->configs[i], false);
+        networks_take_read(m, &t->after);
         transaction_free(t);
         if (queued) {
                 /* Planned against the set as it was when it came; the recovery kept that set. */
@@ -608,7 +644,7 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
         Networks *n = m->networks;
         json_object *ifaces = json_object_new_array(), *kernel_json = json_object_new_object(),
                     *nets = json_object_new_array();
-        const NetHost *hp = &n->host;
+        const NetHost *hp = &n->read.host;
         NetKernel kernel;
 
         if (!root || !ifaces || !kernel_json || !nets) {
@@ -642,8 +678,8 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
         json_object_object_add(kernel_json, "vlan", json_object_new_boolean(kernel.vlan));
         json_object_object_add(kernel_json, "bonding", json_object_new_boolean(kernel.bonding));
         json_object *ovs_bridges = json_object_new_array();
-        for (size_t i = 0; ovs_bridges && i < n->ovs.n_bridges; i++) {
-                const OvsBridge *b = &n->ovs.bridges[i];
+        for (size_t i = 0; ovs_bridges && i < n->read.ovs.n_bridges; i++) {
+                const OvsBridge *b = &n->read.ovs.bridges[i];
                 json_object *o = json_object_new_object(), *ports = json_object_new_array();
                 json_object_object_add(o, "name", json_object_new_string(b->name));
                 json_object_object_add(o, "datapath_type", json_object_new_string(b->datapath_type));
@@ -658,7 +694,7 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
         }
         json_object_object_add(root, "ovs_bridges", ovs_bridges);
         json_object_object_add(kernel_json, "ovs_datapath", json_object_new_boolean(kernel.ovs_datapath));
-        json_object_object_add(kernel_json, "ovs_running", json_object_new_boolean(n->ovs.reachable));
+        json_object_object_add(kernel_json, "ovs_running", json_object_new_boolean(n->read.ovs.reachable));
         for (size_t i = 0; i < n->n_configs; i++)
                 json_object_array_add(nets, json_object_new_string(n->configs[i].name));
         return sd_bus_reply_method_return(msg, "s",

@@ -5,6 +5,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "atomic-file.h"
@@ -78,41 +79,106 @@ static bool config_equal(const NetConfig *a, const NetConfig *b) {
         return ja && jb && json_object_equal(ja, jb);
 }
 
-void networks_set_configs(Manager *m, NetConfig *configs, size_t n_configs) {
+/* Reads of the links are stamped as they begin, on whichever worker: a read that began later saw
+ * the kernel later, and one that began earlier never replaces it. */
+static atomic_uint_fast64_t read_clock;
+
+int networks_read(const char *ovsdb, int timeout_ms, NetworksRead *ret) {
+        struct nl_sock *sk = NULL;
+        int r;
+
+        r = net_socket_open(&sk);
+        if (r < 0)
+                return r;
+        ret->stamp = atomic_fetch_add(&read_clock, 1) + 1;
+        r = net_host_read(sk, &ret->host);
+        nl_socket_free(sk);
+        if (r < 0)
+                return r;
+        if (ovs_state_read(ovsdb, timeout_ms, &ret->ovs, NULL) < 0)
+                ret->ovs = (OvsState) { .reachable = false };
+        return 0;
+}
+
+void networks_read_done(NetworksRead *r) {
+        net_host_done(&r->host);
+        ovs_state_done(&r->ovs);
+        *r = (NetworksRead) {};
+}
+
+/* Installs READ (taking it) unless it began before the one in place; the one it replaces goes to RET_OLD. */
+static bool install_read(Networks *n, NetworksRead *read, NetworksRead *ret_old) {
+        if (!read || read->stamp <= n->read.stamp)
+                return false;
+        *ret_old = n->read;
+        n->read = *read;
+        *read = (NetworksRead) {};
+        return true;
+}
+
+/* Does what the kernel shows of C differ between two reads? */
+static bool view_changed(const NetConfig *c, const NetworksRead *a, const NetworksRead *b) {
+        NetView va = {}, vb = {};
+        bool same = net_view_build(c, &a->host, &a->ovs, &va) >= 0 && net_view_build(c, &b->host, &b->ovs, &vb) >= 0 &&
+                    net_view_equal(&va, &vb);
+
+        net_view_done(&va);
+        net_view_done(&vb);
+        return !same;
+}
+
+void networks_take_read(Manager *m, NetworksRead *read) {
+        Networks *n = m->networks;
+        NetworksRead old = {};
+
+        if (!install_read(n, read, &old))
+                return;
+        for (size_t i = 0; i < n->n_configs; i++)
+                if (view_changed(&n->configs[i], &old, &n->read))
+                        network_bus_emit_changed(m, &n->configs[i], false);
+        networks_read_done(&old);
+}
+
+/* Every network comes and goes through here, with the read of the links made after the change
+ * (READ, or NULL): withdrawn while the old set still serves it (so InterfacesRemoved names
+ * org.hostagent1.Network), announced once the new set does, with the kernel's state as it is now
+ * (so InterfacesAdded carries it with its properties, as GetManagedObjects shows them). */
+void networks_set_configs(Manager *m, NetConfig *configs, size_t n_configs, NetworksRead *read) {
         Networks *n = m->networks;
         NetworkObject *objects = calloc(n_configs + 1, sizeof *objects);
-        bool *changed = calloc(n_configs + 1, sizeof(bool));
+        NetConfig *old = n->configs;
+        size_t n_old = n->n_configs;
+        NetworksRead old_read = {};
+        bool fresh;
 
-        if (!objects || !changed) {
+        if (!objects) {
                 log_error("Out of memory publishing networks");
                 networks_free_configs(configs, n_configs);
-                free(objects);
-                free(changed);
                 return;
         }
         for (size_t i = 0; i < n_configs; i++) {
                 objects[i] = (NetworkObject) { .manager = m, .config = &configs[i] };
                 (void) network_bus_path(configs[i].name, &objects[i].path);
         }
-        /* Withdraw what went, announce what came, and signal what changed. */
-        for (size_t i = 0; i < n->n_configs; i++)
-                if (!find_in(configs, n_configs, n->configs[i].name) && n->objects[i].path)
-                        (void) sd_bus_emit_object_removed(m->bus, n->objects[i].path);
-        for (size_t j = 0; j < n_configs; j++) {
-                const NetConfig *before = find_in(n->configs, n->n_configs, configs[j].name);
-                if (!before && objects[j].path)
-                        (void) sd_bus_emit_object_added(m->bus, objects[j].path);
-                changed[j] = before && !config_equal(before, &configs[j]);
-        }
-        objects_free(n->objects, n->n_configs);
-        networks_free_configs(n->configs, n->n_configs);
+        for (size_t i = 0; i < n_old; i++)
+                if (!find_in(configs, n_configs, old[i].name) && n->objects[i].path)
+                        network_bus_withdraw(m, n->objects[i].path);
+        fresh = install_read(n, read, &old_read);
+        objects_free(n->objects, n_old);
         n->configs = configs;
         n->n_configs = n_configs;
         n->objects = objects;
-        for (size_t i = 0; i < n_configs; i++)
-                if (changed[i])
-                        network_bus_emit_changed(m, &configs[i], true);
-        free(changed);
+        for (size_t j = 0; j < n_configs; j++) {
+                const NetConfig *before = find_in(old, n_old, configs[j].name);
+                if (!before && objects[j].path)
+                        network_bus_announce(m, objects[j].path);
+                else if (before && !config_equal(before, &configs[j]))
+                        network_bus_emit_changed(m, &configs[j], true);
+                else if (before && fresh && view_changed(&configs[j], &old_read, &n->read))
+                        network_bus_emit_changed(m, &configs[j], false);
+        }
+        networks_free_configs(old, n_old);
+        networks_read_done(&old_read);
 }
 
 /* Files */
@@ -131,16 +197,56 @@ static json_object *configs_to_json(const NetConfig *configs, size_t n) {
         return o;
 }
 
-int networks_save(const char *state_dir, const NetConfig *configs, size_t n) {
+/* Entries of networks.json this agent could not read go back into it as they were, unless a
+ * network of that name is saved now. */
+static int add_unrestored(json_object *networks, const char *unrestored) {
+        _cleanup_(json_object_putp) json_object *kept = unrestored ? json_tokener_parse(unrestored) : NULL;
+
+        if (unrestored && !kept)
+                return -ENOMEM;
+        if (!kept)
+                return 0;
+        json_object_object_foreach(kept, name, o)
+                if (!json_object_object_get_ex(networks, name, NULL) &&
+                    json_object_object_add(networks, name, json_object_get(o)) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+int networks_save(const char *state_dir, const NetConfig *configs, size_t n, const char *unrestored) {
         _cleanup_(json_object_putp) json_object *root = json_object_new_object();
         _cleanup_(freep) char *path = state_path(state_dir, NETWORK_STATE_FILE);
+        json_object *networks = configs_to_json(configs, n);
         const char *text;
+        int r;
 
-        if (!root || !path)
+        if (!root || !path || !networks) {
+                json_object_put(networks);
                 return -ENOMEM;
-        json_object_object_add(root, "networks", configs_to_json(configs, n));
+        }
+        json_object_object_add(root, "networks", networks);
+        r = add_unrestored(networks, unrestored);
+        if (r < 0)
+                return r;
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         return atomic_file_write(path, text, strlen(text), 0600);
+}
+
+void networks_saved(Manager *m) {
+        Networks *n = m->networks;
+        _cleanup_(json_object_putp) json_object *kept = n->unrestored ? json_tokener_parse(n->unrestored) : NULL;
+        json_object *left = json_object_new_object();
+
+        if (!kept || !left) {
+                json_object_put(left);
+                return;
+        }
+        json_object_object_foreach(kept, name, o)
+                if (!network_find(m, name))
+                        json_object_object_add(left, name, json_object_get(o));
+        free(n->unrestored);
+        n->unrestored = json_object_object_length(left) > 0 ? strdup(json_object_to_json_string(left)) : NULL;
+        json_object_put(left);
 }
 
 int networks_journal_write(const char *state_dir, const NetPlan *plan, size_t done, const char *phase) {
@@ -165,16 +271,52 @@ int networks_journal_remove(const char *state_dir) {
         return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-static int load_configs(const char *state_dir, NetConfig **ret, size_t *ret_n) {
-        _cleanup_(freep) char *path = state_path(state_dir, NETWORK_STATE_FILE), *text = NULL;
-        _cleanup_(json_object_putp) json_object *root = NULL;
+/* The networks of ROOT ({"networks": {...}}) into RET; the entries this agent cannot read, as they
+ * are, into RET_UNRESTORED (a JSON object's text, NULL when none), so that saving does not erase them. */
+static int parse_configs(const char *path, json_object *root, NetConfig **ret, size_t *ret_n, char **ret_unrestored) {
+        _cleanup_(json_object_putp) json_object *unrestored = json_object_new_object();
         json_object *networks;
         NetConfig *c;
-        size_t size, n = 0;
+        size_t n = 0;
+
+        if (!root || !json_object_object_get_ex(root, "networks", &networks) ||
+            !json_object_is_type(networks, json_type_object))
+                return -EBADMSG;
+        c = calloc((size_t) json_object_object_length(networks) + 1, sizeof *c);
+        if (!c || !unrestored) {
+                free(c);
+                return -ENOMEM;
+        }
+        json_object_object_foreach(networks, name, o) {
+                _cleanup_(freep) char *why = NULL;
+                if (net_config_from_json(name, o, &c[n], &why) < 0) {
+                        log_error("%s: network %s cannot be restored: %s; it stays in the file as it is", path, name,
+                                  strempty(why));
+                        json_object_object_add(unrestored, name, json_object_get(o));
+                        continue;
+                }
+                n++;
+        }
+        *ret_unrestored = NULL;
+        if (json_object_object_length(unrestored) > 0 &&
+            !(*ret_unrestored = strdup(json_object_to_json_string(unrestored)))) {
+                networks_free_configs(c, n);
+                return -ENOMEM;
+        }
+        *ret = c;
+        *ret_n = n;
+        return 0;
+}
+
+static int load_configs(const char *state_dir, NetConfig **ret, size_t *ret_n, char **ret_unrestored) {
+        _cleanup_(freep) char *path = state_path(state_dir, NETWORK_STATE_FILE), *text = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        size_t size;
         int r;
 
         *ret = NULL;
         *ret_n = 0;
+        *ret_unrestored = NULL;
         if (!path)
                 return -ENOMEM;
         r = atomic_file_read(path, &text, &size);
@@ -183,22 +325,15 @@ static int load_configs(const char *state_dir, NetConfig **ret, size_t *ret_n) {
         if (r < 0)
                 return r;
         root = json_tokener_parse(text);
-        if (!root || !json_object_object_get_ex(root, "networks", &networks) ||
-            !json_object_is_type(networks, json_type_object))
-                return -EBADMSG;
-        c = calloc((size_t) json_object_object_length(networks) + 1, sizeof *c);
-        if (!c)
-                return -ENOMEM;
-        json_object_object_foreach(networks, name, o) {
-                _cleanup_(freep) char *why = NULL;
-                if (n >= NET_MAX_NETWORKS || net_config_from_json(name, o, &c[n], &why) < 0) {
-                        log_error("%s: network %s cannot be restored: %s", path, name, why ?: "too many networks");
-                        continue;
-                }
-                n++;
-        }
-        *ret = c;
-        *ret_n = n;
+        r = parse_configs(path, root, ret, ret_n, ret_unrestored);
+        if (r < 0)
+                return r;
+        /* All are kept: dropping some would erase them from the file at the next change and leave
+         * their bridges unmanaged. Changes that would add to them are refused instead. */
+        if (*ret_n > NET_MAX_NETWORKS)
+                log_warning("%s holds %zu networks, more than the %d SetupNetworks allows: all are kept, and changes "
+                            "that add networks are refused until there are fewer",
+                            path, *ret_n, NET_MAX_NETWORKS);
         return 0;
 }
 
@@ -208,32 +343,19 @@ static int load_configs(const char *state_dir, NetConfig **ret, size_t *ret_n) {
 typedef struct Refresh {
         Manager *manager;
         char *ovsdb;
-        NetHost host;
-        OvsState ovs;
+        NetworksRead read;
 } Refresh;
 
 static void refresh_free(Refresh *f) {
-        net_host_done(&f->host);
-        ovs_state_done(&f->ovs);
+        networks_read_done(&f->read);
         free(f->ovsdb);
         free(f);
 }
 
 static int refresh_work(void *userdata) {
         Refresh *f = userdata;
-        struct nl_sock *sk = NULL;
-        int r;
 
-        r = net_socket_open(&sk);
-        if (r < 0)
-                return r;
-        r = net_host_read(sk, &f->host);
-        nl_socket_free(sk);
-        if (r < 0)
-                return r;
-        if (ovs_state_read(f->ovsdb, 5000, &f->ovs, NULL) < 0)
-                f->ovs = (OvsState) { .reachable = false };
-        return 0;
+        return networks_read(f->ovsdb, NETWORKS_OVS_READ_MS, &f->read);
 }
 
 static void refresh_done(int result, void *userdata) {
@@ -246,26 +368,9 @@ static void refresh_done(int result, void *userdata) {
                 return;
         }
         n->refreshing = false;
-        if (result >= 0) {
-                NetHost old = n->host;
-                OvsState old_ovs = n->ovs;
-                n->host = f->host;
-                n->ovs = f->ovs;
-                f->host = (NetHost) {};
-                f->ovs = (OvsState) {};
-                for (size_t i = 0; i < n->n_configs; i++) {
-                        NetView a = {}, b = {};
-                        bool same = net_view_build(&n->configs[i], &old, &old_ovs, &a) >= 0 &&
-                                    net_view_build(&n->configs[i], &n->host, &n->ovs, &b) >= 0 &&
-                                    net_view_equal(&a, &b);
-                        if (!same)
-                                network_bus_emit_changed(m, &n->configs[i], false);
-                        net_view_done(&a);
-                        net_view_done(&b);
-                }
-                net_host_done(&old);
-                ovs_state_done(&old_ovs);
-        } else if (result != -ECANCELED)
+        if (result >= 0)
+                networks_take_read(m, &f->read);
+        else if (result != -ECANCELED)
                 log_warning_errno(result, "Cannot read the kernel's links: %m");
         refresh_free(f);
         if (n->refresh_again) {
@@ -359,10 +464,17 @@ int networks_start(Manager *m) {
         r = ovs_monitor_start(m, &n->monitor);
         if (r < 0)
                 return r;
-        r = load_configs(m->options->state_dir, &configs, &n_configs);
-        if (r < 0)
-                log_error_errno(r, "Cannot read %s: %m; no networks restored", NETWORK_STATE_FILE);
-        networks_set_configs(m, configs ?: calloc(1, sizeof(NetConfig)), n_configs);
+        r = load_configs(m->options->state_dir, &configs, &n_configs, &n->unrestored);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                /* Overwriting it would lose every network in it: changes are refused until someone looks. */
+                if (asprintf(&n->unreadable, "%s/%s cannot be read (%s); it is not overwritten: repair or remove it, "
+                             "then restart the agent", m->options->state_dir, NETWORK_STATE_FILE, strerror(-r)) < 0)
+                        return -ENOMEM;
+                log_error("%s; no networks restored", n->unreadable);
+        }
+        networks_set_configs(m, configs ?: calloc(1, sizeof(NetConfig)), n_configs, NULL);
         /* A transaction cut short by a crash is rolled back, then what is kept is made true again. */
         return network_recover(m);
 }
@@ -376,14 +488,15 @@ void networks_free(Manager *m) {
         sd_event_source_disable_unref(n->confirm_timer);
         if (n->events)
                 nl_socket_free(n->events);
-        net_host_done(&n->host);
-        ovs_state_done(&n->ovs);
+        networks_read_done(&n->read);
         ovs_monitor_free(n->monitor);
         objects_free(n->objects, n->n_configs);
         networks_free_configs(n->configs, n->n_configs);
         networks_free_configs(n->previous, n->n_previous);
         net_plan_done(&n->pending_plan);
         free(n->failpoint);
+        free(n->unrestored);
+        free(n->unreadable);
         if (n->queued)
                 network_setup_discard(n->queued);
         free(n);

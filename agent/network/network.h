@@ -25,12 +25,21 @@ typedef struct NetworkObject {
         char *path;
 } NetworkObject;
 
+/* One read of the kernel's links and of Open vSwitch, made on a worker; STAMP orders reads by when they began. */
+typedef struct NetworksRead {
+        uint64_t stamp;
+        NetHost host;
+        OvsState ovs;
+} NetworksRead;
+
+/* How long a read of Open vSwitch may take. */
+#define NETWORKS_OVS_READ_MS 5000
+
 typedef struct Networks {
         Manager *manager;
         struct nl_sock *events;      /* subscribed to link and address changes */
         sd_event_source *io;
-        NetHost host;                /* the kernel's links, re-read off the loop after each change */
-        OvsState ovs;                /* Open vSwitch's bridges, likewise */
+        NetworksRead read;           /* the kernel's links and Open vSwitch's bridges, re-read off the loop after each change */
         struct OvsMonitor *monitor;  /* tells when Open vSwitch changed */
         bool refreshing;
         bool refresh_again;          /* changes came while a read ran */
@@ -45,6 +54,8 @@ typedef struct Networks {
         NetConfig *previous;         /* the configuration to return to */
         size_t n_previous;
         sd_event_source *confirm_timer;
+        char *unrestored;            /* networks.json's entries this agent cannot read (JSON): saved back as they are */
+        char *unreadable;            /* why networks.json could not be read at all: then it is never overwritten */
         char *failpoint;             /* tests: "fail:N" or "pause:N" (HOSTAGENT_NET_FAILPOINT) */
 } Networks;
 
@@ -55,15 +66,25 @@ int network_bus_path(const char *name, char **ret);
 const NetConfig *network_find(Manager *m, const char *name);
 NetworkObject *network_find_by_path(Manager *m, const char *path);
 
-/* Replaces the managed set (taking CONFIGS), publishing and withdrawing objects. */
-void networks_set_configs(Manager *m, NetConfig *configs, size_t n);
+/* Replaces the managed set (taking CONFIGS), publishing and withdrawing objects; READ (taken, or
+ * NULL) is the read of the links made after the change, unless a later one is in place. */
+void networks_set_configs(Manager *m, NetConfig *configs, size_t n, NetworksRead *read);
+
+/* On a worker: reads the links and Open vSwitch (at OVSDB, waiting at most TIMEOUT_MS). */
+int networks_read(const char *ovsdb, int timeout_ms, NetworksRead *ret);
+void networks_read_done(NetworksRead *r);
+/* On the loop: READ (taken) becomes the agent's view unless a later one is in place; the networks
+ * whose view changed are signalled. */
+void networks_take_read(Manager *m, NetworksRead *read);
 
 /* Copies of the managed set, for a worker. */
 int networks_copy_configs(const NetConfig *src, size_t n, NetConfig **ret);
 void networks_free_configs(NetConfig *c, size_t n);
 
 /* The state file and the journal: written by workers. */
-int networks_save(const char *state_dir, const NetConfig *configs, size_t n);
+int networks_save(const char *state_dir, const NetConfig *configs, size_t n, const char *unrestored);
+/* On the loop, once the managed set is saved: entries it replaced are no longer kept aside. */
+void networks_saved(Manager *m);
 int networks_journal_write(const char *state_dir, const NetPlan *plan, size_t done, const char *phase);
 int networks_journal_remove(const char *state_dir);
 

@@ -183,6 +183,7 @@ Volume *pool_volume_update(Pool *p, VolumeInfo *info) {
         Volume *v = pool_volume_find(p, info->name);
         bool added = false;
 
+        p->volume_updates++;
         if (!v) {
                 v = volume_new(p, info->name);
                 if (!v)
@@ -250,22 +251,44 @@ void storage_pool_apply_listing(Pool *p, VolumeInfo *list, size_t n) {
         }
 }
 
+void storage_pool_apply_usage(Pool *p, const VolumeUsage *usage, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                Volume *v = pool_volume_find(p, usage[i].name);
+                uint64_t capacity;
+
+                if (!v || v->pending || v->busy)
+                        continue;   /* a listing adds it; its operation says how it ends */
+                /* A raw volume is as large as its file or LV; a qcow2's size is in its header. */
+                capacity = streq_ptr(v->info.format, "raw") ? usage[i].size : v->info.capacity;
+                if (v->info.allocation == usage[i].allocation && v->info.capacity == capacity)
+                        continue;
+                v->info.allocation = usage[i].allocation;
+                v->info.capacity = capacity;
+                volume_bus_emit_changed(v);
+        }
+}
+
 /* The health check: runs on a worker with its own copy of what it needs. */
 typedef struct Check {
         Pool *pool;
         PoolEnv env;
         bool prepare;
         bool list;
+        bool clean;              /* remove what a previous agent left half-made first */
         bool expired;
         int result;
         PoolStatus status;
         VolumeInfo *volumes;
         size_t n_volumes;
+        VolumeUsage *usage;      /* when not listing */
+        size_t n_usage;
+        unsigned volume_updates; /* the pool's when the check started */
         char *message;
 } Check;
 
 static void check_free(Check *c) {
         volume_info_array_free(c->volumes, c->n_volumes);
+        volume_usage_array_free(c->usage, c->n_usage);
         free(c->message);
         pool_unref(c->pool);
         free(c);
@@ -284,9 +307,20 @@ static int check_work(void *userdata) {
         r = pool_backend_status(spec, &c->env, &c->status, &c->message);
         if (r < 0)
                 return r;
+        if (c->clean) {
+                _cleanup_(freep) char *message = NULL;
+
+                r = pool_backend_remove_partials(spec, &c->env, &message);
+                if (r < 0)   /* hidden, never volumes: only space is lost until the next start */
+                        log_warning("Storage pool %s: cannot remove what was left half-made: %s", spec->name,
+                                    message ?: strerror(-r));
+        }
         if (c->list)
-                r = pool_backend_list(spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
-        return r;
+                return pool_backend_list(spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
+        /* The status said the storage answers; a volume that cannot be looked at now keeps its figures. */
+        if (pool_backend_usage(spec, &c->env, &c->usage, &c->n_usage, NULL) < 0)
+                c->n_usage = 0;
+        return 0;
 }
 
 
@@ -317,11 +351,14 @@ static void check_done(int result, void *userdata) {
                                c->message ?: strerror(-result));
         } else {
                 p->prepared = true;
+                p->partials_removed = true;
                 pool_update_status(p, &c->status);
                 if (c->list) {
                         p->refresh_wanted = false;
                         storage_pool_apply_listing(p, c->volumes, c->n_volumes);
-                }
+                } else if (c->volume_updates == p->volume_updates)
+                        /* else an operation or listing since has newer figures than the check's */
+                        storage_pool_apply_usage(p, c->usage, c->n_usage);
                 pool_set_state(p, c->status.degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE,
                                c->status.degraded ? "a device of the volume group is missing" : NULL);
         }
@@ -343,6 +380,9 @@ static void check_start(Pool *p) {
                 .env = storage_env(p->manager),
                 .prepare = !p->prepared,
                 .list = p->refresh_wanted || !p->prepared,
+                /* Only while no call can be making a volume in the pool: before it is usable. */
+                .clean = !p->partials_removed && p->state != POOL_STATE_ACTIVE && p->state != POOL_STATE_DEGRADED,
+                .volume_updates = p->volume_updates,
         };
         /* INTERNAL: health checks are the agent's own and are never refused for load. */
         r = worker_pool_submit_with_deadline(p->manager->pool, WORKER_INTERNAL,
@@ -462,6 +502,7 @@ int storage_pool_add(Manager *m, PoolSpec *spec, const PoolStatus *status, Volum
                 return -ENOMEM;
         p->prepared = true;
         p->refresh_wanted = false;
+        p->partials_removed = true;   /* usable at once: a leftover in it waits for the next start */
         p->status = *status;
         p->state = status->degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE;
         free(p->state_message);

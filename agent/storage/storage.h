@@ -64,6 +64,8 @@ struct Pool {
         unsigned operations;     /* pool-changing operations in flight */
         bool checking;
         bool refresh_wanted;     /* list the volumes again at the next check */
+        bool partials_removed;   /* what a previous agent left half-made is gone (or cannot be any more) */
+        unsigned volume_updates; /* counts pool_volume_update(): a check's older look must not undo one */
         sd_event_source *check_timer;
 };
 
@@ -110,6 +112,9 @@ void pool_update_status(Pool *p, const PoolStatus *status);
 /* A fresh listing: new volumes are announced, vanished ones withdrawn,
  * volumes with an operation in flight left to it. */
 void storage_pool_apply_listing(Pool *p, VolumeInfo *list, size_t n);
+/* What the volumes take now (a health check's cheap look): changes are
+ * signalled. Only listings add or remove volumes. */
+void storage_pool_apply_usage(Pool *p, const VolumeUsage *usage, size_t n);
 
 /* The object paths of the VMs whose disks are VOLUME, NULL-terminated. */
 char **volume_users(Volume *v);

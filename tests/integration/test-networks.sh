@@ -98,6 +98,35 @@ assert_contains "$out" '{"step":1,"action":"create bridge","link":"vmnet"}' "a d
 assert_contains "$out" '"action":"add address","link":"vmnet","value":"2001:db8::10/64"' "with addresses in canonical form"
 assert_same_host "$before" "a dry run touches nothing"
 
+# The ObjectManager signals a client library follows (GLib makes its proxies from them): a
+# network is announced whole, its Network interface and properties (the kernel's state once the
+# change is made) in InterfacesAdded, and withdrawn naming that interface, whether a call removes
+# it or a missed confirmation does.
+stdbuf -oL gdbus monitor --system -d org.hostagent1 > "$T/om-signals" 2>&1 &
+MON=$!; fixture_track $MON; sleep 0.5
+setup '{"networks":{"sig1":{"addresses":["192.0.2.40/24"]}}}' >/dev/null
+# A reply means done: read right after it, the network shows what the kernel has now.
+assert_eq 's "ok"' "$(nprop sig1 State)" "right after SetupNetworks replies, the new network's State is ok"
+assert_eq 'as 1 "192.0.2.40/24"' "$(nprop sig1 Addresses)" "and its Addresses are there"
+setup '{"networks":{"sig1":{"remove":true}}}' >/dev/null
+setup '{"networks":{"sig2":{}}}' "{'confirm_timeout_sec': <uint32 1>}" >/dev/null
+wait_until 15 sh -c "grep -q \"InterfacesRemoved (objectpath '$N/sig2'\" $T/om-signals"
+sleep 0.3; kill $MON; wait $MON 2>/dev/null
+om_signal() { grep "$1 (objectpath '$N/$2'" "$T/om-signals"; }   # MEMBER NETWORK
+added=$(om_signal InterfacesAdded sig1)
+assert_eq 1 "$(echo "$added" | grep -c .)" "SetupNetworks announces a new network once"
+assert_contains "$added" "'org.hostagent1.Network': {'Name': <'sig1'>, 'Bridge': <'sig1'>, 'Switch': <'linux'>" \
+        "InterfacesAdded carries org.hostagent1.Network and its properties"
+assert_contains "$added" "'Spec': <'{\"switch\":\"linux\",\"addresses\":[\"192.0.2.40/24\"]}'>" "its Spec too"
+assert_contains "$added" "'Addresses': <['192.0.2.40/24']>" "with what the kernel has once the change is made"
+assert_contains "$added" "'State': <'ok'>, 'StateMessage': <''>" "down to the last property"
+assert_contains "$(om_signal InterfacesRemoved sig1)" "'org.hostagent1.Network'" \
+        "removing it: InterfacesRemoved names org.hostagent1.Network"
+assert_contains "$(om_signal InterfacesAdded sig2)" "'org.hostagent1.Network': {'Name': <'sig2'>" \
+        "a change waiting for confirmation is announced whole"
+assert_contains "$(om_signal InterfacesRemoved sig2)" "'org.hostagent1.Network'" \
+        "and its rollback names org.hostagent1.Network when withdrawing it"
+
 # A network: a bridge with its uplink, MTU and addresses.
 out=$(setup '{"networks":{"vmnet":{"uplink":"up0","mtu":1400,"addresses":["192.0.2.10/24","2001:DB8::10/64"]}}}')
 assert_contains "$out" '"create bridge"' "SetupNetworks returns the plan it applied"
@@ -232,5 +261,23 @@ assert_contains "$out" '"set mtu","link":"up0","value":"1500"' "removing vmnet p
 assert_contains "$(ip -n "$NETNS" link show up0)" "mtu 1500" "up0 is at 1500 again"
 assert_not_contains "$(ip -n "$NETNS" link show up0)" "master" "and in no bridge"
 
+daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"
+
+# An Open vSwitch database that takes connections and never answers holds every read of the host
+# until it times out: the bus still shows a new Linux network as the change left it, in its
+# InterfacesAdded and to a read right after the reply, not the agent's last read from before.
+/usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(64); held = []
+while True: held.append(s.accept()[0])' "$T/mute-ovsdb.sock" &
+fixture_track $!
+wait_until 10 test -S "$T/mute-ovsdb.sock"
+daemon_start --libvirt-uri=test:///default --ovsdb="unix:$T/mute-ovsdb.sock"
+stdbuf -oL gdbus monitor --system -d org.hostagent1 > "$T/om-signals" 2>&1 &
+MON=$!; fixture_track $MON; sleep 0.5
+setup '{"networks":{"mute1":{"addresses":["192.0.2.50/24"]}}}' >/dev/null
+assert_eq 's "ok"' "$(nprop mute1 State)" "with Open vSwitch not answering, the network's State right after the reply is ok"
+sleep 0.3; kill $MON; wait $MON 2>/dev/null
+assert_contains "$(om_signal InterfacesAdded mute1)" "'Addresses': <['192.0.2.50/24']>, 'OperState': <'unknown'>, 'Carrier': <true>, 'Ports': <@as []>, 'State': <'ok'>" \
+        "and its InterfacesAdded carries the kernel's state once the change is made"
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"
 fixture_finish

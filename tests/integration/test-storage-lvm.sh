@@ -79,6 +79,14 @@ assert_eq "()" "$(vol lv1 Resize 134217728)" "Resize lv1 to 128 MiB"
 assert_eq "134217728" "$(lvsize "$VG/lv1")" "lvs: lv1 is 128 MiB"
 wait_until 10 sh -c "[ \"\$($B get-property org.hostagent1 $P org.hostagent1.StoragePool AvailableBytes | awk '{print \$2}')\" -lt $free_before ]"
 [ "$(pprop AvailableBytes | awk '{print $2}')" -lt "$free_before" ] && ok "AvailableBytes shrank after the resize" || fail "AvailableBytes did not change"
+# Grown by someone else: the next check's one lvs report sees it, without a Refresh.
+lvextend -q -L 192M "$VG/lv1" >/dev/null 2>&1
+lv1_capacity() { $B get-property org.hostagent1 "$P/lv1" org.hostagent1.Volume CapacityBytes | grep -qx 't 201326592'; }
+wait_until 15 lv1_capacity
+assert_eq "t 201326592" "$($B get-property org.hostagent1 "$P/lv1" org.hostagent1.Volume CapacityBytes)" \
+        "CapacityBytes follows an lvextend by another process"
+assert_eq "t 201326592" "$($B get-property org.hostagent1 "$P/lv1" org.hostagent1.Volume AllocationBytes)" \
+        "and so does AllocationBytes"
 assert_contains "$(vol lv1 Clone lv2)" "org.hostagent1.Error.NotSupported" "Clone says this kernel cannot copy LVs"
 assert_eq "" "$(lvs --noheadings -o lv_name "$VG/lv2" 2>/dev/null)" "and made no lv2"
 
@@ -95,11 +103,27 @@ out=$(pool Delete)
 assert_contains "$out" "Cannot delete the pool" "a VG holding an LV that is not ours is not removed"
 assert_eq "intruder" "$(lvs --noheadings -o lv_name "$VG" | tr -d ' ')" "the intruder's LV is still there"
 
+# LVs being made (as a copy is: tagged as the agent's and as half-made by
+# this host) are no volumes; a start removes this host's, and leaves alone
+# one another host sharing the VG is making.
+host=$(tr -cd 'A-Za-z0-9_-' < /etc/machine-id)
+lvcreate -q -an -Zn --addtag org.hostagent1 --addtag "org.hostagent1.partial.$host" -n halfmade -L 4M "$VG" >/dev/null 2>&1
+lvcreate -q -an -Zn --addtag org.hostagent1 --addtag org.hostagent1.partial.otherhost -n elsewhere -L 4M "$VG" >/dev/null 2>&1
+assert_eq "()" "$(pool Refresh)" "Refresh with LVs being made"
+assert_contains "$($B get-property org.hostagent1 "$P/halfmade" org.hostagent1.Volume Name 2>&1)" "nknown object" \
+        "an LV being made is not a volume"
+assert_contains "$($B get-property org.hostagent1 "$P/elsewhere" org.hostagent1.Volume Name 2>&1)" "nknown object" \
+        "nor is one another host is making"
+
 # A restart keeps the pool.
 daemon_stop || fail "hostagentd exited with an error"
 daemon_start "${STARTARGS[@]}"
 wait_until 15 sh -c "$B get-property org.hostagent1 $P org.hostagent1.StoragePool State | grep -q '\"active\"'"
 assert_eq 's "active"' "$(pprop State)" "the pool is back after a restart"
+assert_eq "" "$(lvs --noheadings -o lv_name "$VG/halfmade" 2>/dev/null)" "the start removed the LV this host left half-made"
+assert_eq "elsewhere" "$(lvs --noheadings -o lv_name "$VG/elsewhere" 2>/dev/null | tr -d ' ')" \
+        "and left the other host's alone"
+lvremove -q -y "$VG/elsewhere" >/dev/null 2>&1
 
 lvremove -q -y "$VG/intruder" >/dev/null 2>&1
 

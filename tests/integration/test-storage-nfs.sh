@@ -63,6 +63,16 @@ assert_eq 's "done"' "$($B get-property org.hostagent1 "$job" org.hostagent1.Job
 assert_eq "qcow2" "$(img $U/copy format)" "qemu-img over NFS: the copy is qcow2"
 assert_eq "()" "$(vol copy Delete)" "Delete the copy"
 [ ! -e "$T/nfs/export/copy" ] && ok "its file is gone from the export" || fail "copy still on the export"
+# Written by someone else over NFS (a guest elsewhere): the next check's
+# listing of the export sees what it takes, as qemu-img does.
+assert_contains "$(pool CreateVolume raw1 8388608 raw {})" "'$P/raw1'" "CreateVolume raw1"
+ip netns exec "$NETNS" qemu-io -f raw -c 'write -P 0x5a 0 4M' "$U/raw1" >/dev/null
+raw1_allocation() { [ "$(vprop raw1 AllocationBytes)" = "t $(img $U/raw1 actual-size)" ]; }
+wait_until 15 raw1_allocation
+want=$(img $U/raw1 actual-size)
+[ "$want" -ge 4194304 ] && ok "qemu-img over NFS sees the 4 MiB written ($want)" || fail "qemu-img over NFS: actual-size $want"
+assert_eq "t $want" "$(vprop raw1 AllocationBytes)" "AllocationBytes follows a write by another process"
+assert_eq "()" "$(vol raw1 Delete)" "Delete raw1"
 
 # The server dies: the pool turns unreachable, and the agent keeps answering.
 $B monitor --system org.hostagent1 > "$T/signals" 2>&1 &

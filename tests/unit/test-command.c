@@ -1,10 +1,13 @@
 /* Helper commands: exit status, output, deadlines, cancellation, progress parsing */
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <sys/wait.h>
 
 #include "command.h"
 #include "macro.h"
@@ -79,6 +82,67 @@ static void test_deadline_kills_the_group(void **state) {
         assert_true(process_dead(pid));
 }
 
+static void *run_script(void *userdata) {
+        char *argv[] = { "sh", "-c", userdata, NULL };
+        CommandResult res = {};
+
+        if (command_run(argv, 60 * 1000 * 1000, NULL, NULL, &res) == 0)
+                command_result_done(&res);
+        return NULL;
+}
+
+/* The PID a helper wrote into PIDFILE, once it has: 0 if it never does. */
+static pid_t wait_pidfile(const char *pidfile) {
+        for (int i = 0; i < 500; i++) {
+                FILE *f = fopen(pidfile, "re");
+                int pid = 0;
+
+                if (f) {
+                        if (fscanf(f, "%d", &pid) != 1)
+                                pid = 0;
+                        fclose(f);
+                }
+                if (pid > 0)
+                        return pid;
+                usleep(20 * 1000);
+        }
+        return 0;
+}
+
+static void test_helper_dies_with_the_agent(void **state) {
+        /* An "agent" whose worker thread runs a helper is killed with SIGKILL:
+         * the helper, in a process group of its own, must not outlive it. */
+        char pidfile[] = "/tmp/hostagent-command-XXXXXX", script[256];
+        int fd = mkstemp(pidfile);
+        pid_t agent, helper;
+        bool dead;
+
+        assert_true(fd >= 0);
+        close(fd);
+        snprintf(script, sizeof script, "echo $$ > %s; exec sleep 30", pidfile);
+        agent = fork();
+        assert_true(agent >= 0);
+        if (agent == 0) {
+                pthread_t worker;
+
+                if (pthread_create(&worker, NULL, run_script, script) != 0)
+                        _exit(1);
+                for (;;)
+                        pause();
+        }
+        helper = wait_pidfile(pidfile);
+        unlink(pidfile);
+        kill(agent, SIGKILL);
+        assert_int_equal(waitpid(agent, NULL, 0), agent);
+        assert_true(helper > 0);
+        for (int i = 0; i < 250 && !process_dead(helper); i++)
+                usleep(20 * 1000);
+        dead = process_dead(helper);
+        if (!dead)
+                kill(helper, SIGKILL);   /* ours: not left running when the test fails */
+        assert_true(dead);
+}
+
 static int stop_at_second_tick(const char *chunk, size_t size, void *userdata) {
         unsigned *ticks = userdata;
 
@@ -110,6 +174,7 @@ int main(void) {
                 cmocka_unit_test(test_missing_program),
                 cmocka_unit_test(test_deadline_kills_the_group),
                 cmocka_unit_test(test_cancel_through_callback),
+                cmocka_unit_test(test_helper_dies_with_the_agent),
                 cmocka_unit_test(test_progress_parsing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
