@@ -4,21 +4,7 @@
 #include <stdio.h>
 
 #include "macro.h"
-
-static void strv_free(char **v) {
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
-}
-
-static bool strv_equal(char **a, char **b) {
-        size_t i = 0;
-
-        for (; a && b && a[i] && b[i]; i++)
-                if (!streq(a[i], b[i]))
-                        return false;
-        return (!a || !a[i]) && (!b || !b[i]);
-}
+#include "strv.h"
 
 void net_view_done(NetView *v) {
         strv_free(v->addresses);

@@ -13,6 +13,7 @@
 #include "bus-text.h"
 #include "json-cleanup.h"
 #include "macro.h"
+#include "error-text.h"
 
 #define DB "Open_vSwitch"
 
@@ -141,19 +142,6 @@ static int64_t next_id(void) {
         return id++;
 }
 
-static int failf(char **ret_error, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static int failf(char **ret_error, int r, const char *format, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                va_start(ap, format);
-                if (vasprintf(ret_error, format, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return r;
-}
-
 /* What the server sent may be of any type, and json-c aborts when an array
  * function is handed anything but an array: read replies through these. */
 static size_t array_length(json_object *a) {
@@ -193,19 +181,19 @@ int ovsdb_transact(int fd, json_object *ops, unsigned timeout_ms, json_object **
                 ssize_t n;
 
                 if (now >= deadline) {
-                        r = failf(ret_error, -ETIMEDOUT, "ovsdb-server did not answer within %u ms", timeout_ms);
+                        r = error_textf(ret_error, -ETIMEDOUT, "ovsdb-server did not answer within %u ms", timeout_ms);
                         break;
                 }
                 if (poll(&p, 1, (int) (deadline - now)) <= 0)
                         continue;
                 n = recv(fd, buf, sizeof buf, 0);
                 if (n <= 0) {
-                        r = failf(ret_error, n == 0 ? -ECONNRESET : -errno, "ovsdb-server closed the connection");
+                        r = error_textf(ret_error, n == 0 ? -ECONNRESET : -errno, "ovsdb-server closed the connection");
                         break;
                 }
                 r = ovsdb_reader_feed(&reader, buf, (size_t) n, on_message, &w);
                 if (r < 0)
-                        r = failf(ret_error, r, "ovsdb-server sent a message that is not JSON");
+                        r = error_textf(ret_error, r, "ovsdb-server sent a message that is not JSON");
         }
         ovsdb_reader_done(&reader);
         if (r < 0) {
@@ -213,20 +201,20 @@ int ovsdb_transact(int fd, json_object *ops, unsigned timeout_ms, json_object **
                 return r;
         }
         if (json_object_object_get_ex(w.reply, "error", &error) && error) {
-                r = failf(ret_error, -EIO, "ovsdb-server: %s", json_object_to_json_string(error));
+                r = error_textf(ret_error, -EIO, "ovsdb-server: %s", json_object_to_json_string(error));
                 json_object_put(w.reply);
                 return r;
         }
         if (!json_object_object_get_ex(w.reply, "result", &result) || !json_object_is_type(result, json_type_array)) {
                 json_object_put(w.reply);
-                return failf(ret_error, -EBADMSG, "ovsdb-server sent a reply without results");
+                return error_textf(ret_error, -EBADMSG, "ovsdb-server sent a reply without results");
         }
         /* An operation that failed says so in its own result; the transaction was not committed. */
         for (size_t i = 0; i < json_object_array_length(result); i++) {
                 json_object *op = json_object_array_get_idx(result, i), *e, *details;
                 if (op && json_object_object_get_ex(op, "error", &e) && e) {
                         json_object_object_get_ex(op, "details", &details);
-                        r = failf(ret_error, -EIO, "ovsdb-server refused operation %zu: %s%s%s", i + 1,
+                        r = error_textf(ret_error, -EIO, "ovsdb-server refused operation %zu: %s%s%s", i + 1,
                                   json_object_get_string(e), details ? ": " : "",
                                   details ? json_object_get_string(details) : "");
                         json_object_put(w.reply);
@@ -317,7 +305,7 @@ static int wait_applied(int fd, int64_t target, unsigned timeout_ms, char **ret_
                 if (cur >= target)
                         return 0;
                 if (now_ms() >= deadline)
-                        return failf(ret_error, -ETIMEDOUT, "ovs-vswitchd did not apply the change within %u ms "
+                        return error_textf(ret_error, -ETIMEDOUT, "ovs-vswitchd did not apply the change within %u ms "
                                      "(is it running?)", timeout_ms);
                 struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
                 nanosleep(&ts, NULL);
@@ -334,7 +322,7 @@ static int change(const char *address, json_object *ops, unsigned timeout_ms, ch
         fd = ovsdb_connect(address, false);
         if (fd < 0) {
                 json_object_put(ops);
-                return failf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s: %s", address, strerror(-fd));
+                return error_textf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s: %s", address, strerror(-fd));
         }
         r = ovsdb_transact(fd, ops, timeout_ms, &result, ret_error);
         if (r >= 0) {
@@ -423,7 +411,7 @@ static int row_uuid(const char *address, const char *table, const char *name, un
         json_object_array_add(ops, s);
         if (fd < 0) {
                 json_object_put(ops);
-                return failf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s: %s", address, strerror(-fd));
+                return error_textf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s: %s", address, strerror(-fd));
         }
         r = ovsdb_transact(fd, ops, timeout_ms, &result, ret_error);
         close(fd);
@@ -444,7 +432,7 @@ int ovs_del_bridge(const char *address, const char *name, unsigned timeout_ms, c
         int r = row_uuid(address, "Bridge", name, timeout_ms, &uuid, ret_error);
 
         if (r == -ENODEV)
-                return failf(ret_error, r, "no Open vSwitch bridge %s", name);
+                return error_textf(ret_error, r, "no Open vSwitch bridge %s", name);
         if (r < 0)
                 return r;
         ops = json_object_new_array();
@@ -516,7 +504,7 @@ int ovs_del_port(const char *address, const char *bridge, const char *port, unsi
         int r = row_uuid(address, "Port", port, timeout_ms, &uuid, ret_error);
 
         if (r == -ENODEV)
-                return failf(ret_error, r, "no Open vSwitch port %s", port);
+                return error_textf(ret_error, r, "no Open vSwitch port %s", port);
         if (r < 0)
                 return r;
         ops = json_object_new_array();
@@ -602,7 +590,7 @@ int ovs_state_read(const char *address, unsigned timeout_ms, OvsState *ret, char
         if (fd < 0) {
                 json_object_put(ops);
                 *ret = (OvsState) { .reachable = false };
-                return failf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s: %s", address, strerror(-fd));
+                return error_textf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s: %s", address, strerror(-fd));
         }
         r = ovsdb_transact(fd, ops, timeout_ms, &result, ret_error);
         close(fd);
@@ -614,7 +602,7 @@ int ovs_state_read(const char *address, unsigned timeout_ms, OvsState *ret, char
         if (!json_object_is_type(brows, json_type_array) || !json_object_is_type(prows, json_type_array) ||
             !json_object_is_type(irows, json_type_array)) {
                 json_object_put(result);
-                return failf(ret_error, -EBADMSG, "ovsdb-server sent rows that cannot be read");
+                return error_textf(ret_error, -EBADMSG, "ovsdb-server sent rows that cannot be read");
         }
         s.reachable = true;
         s.bridges = calloc(json_object_array_length(brows) + 1, sizeof *s.bridges);

@@ -14,19 +14,7 @@
 #include "nfs-client.h"
 #include "pool-files.h"
 #include "qemu-img.h"
-
-static int failf(char **ret_message, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static int failf(char **ret_message, int r, const char *format, ...) {
-        va_list ap;
-
-        if (ret_message) {
-                va_start(ap, format);
-                if (vasprintf(ret_message, format, ap) < 0)
-                        *ret_message = NULL;
-                va_end(ap);
-        }
-        return r;
-}
+#include "error-text.h"
 
 static bool is_libnfs(const PoolSpec *spec) {
         return spec->type == POOL_NFS && spec->access == NFS_ACCESS_LIBNFS;
@@ -87,14 +75,14 @@ static int prepare_dir(const PoolSpec *spec, bool create, char **ret_message) {
 
         if (stat(spec->path, &st) == 0) {
                 if (!S_ISDIR(st.st_mode))
-                        return failf(ret_message, -ENOTDIR, "path: %s exists and is not a directory", spec->path);
+                        return error_textf(ret_message, -ENOTDIR, "path: %s exists and is not a directory", spec->path);
                 return 0;
         }
         if (!create)
-                return failf(ret_message, -EHOSTUNREACH, "%s: %s", spec->path, strerror(errno));
+                return error_textf(ret_message, -EHOSTUNREACH, "%s: %s", spec->path, strerror(errno));
         r = mkdir_parents(spec->path, 0755);
         if (r < 0)
-                return failf(ret_message, r, "path: cannot create %s: %s", spec->path, strerror(-r));
+                return error_textf(ret_message, r, "path: cannot create %s: %s", spec->path, strerror(-r));
         return 0;
 }
 
@@ -109,7 +97,7 @@ static int prepare_mount(const PoolSpec *spec, const PoolEnv *env, char **ret_me
         /* QEMU runs as its own user and must reach the disks below it. */
         r = mkdir_parents(where, 0755);
         if (r < 0)
-                return failf(ret_message, r, "cannot create the mount point %s: %s", where, strerror(-r));
+                return error_textf(ret_message, r, "cannot create the mount point %s: %s", where, strerror(-r));
         /* soft + timeo/retrans: a dead server fails calls after about 30 s instead of
          * hanging them for ever; retry=0: one attempt, the health check retries;
          * nosharecache: our options are not another mount's. */
@@ -123,10 +111,10 @@ static int prepare_mount(const PoolSpec *spec, const PoolEnv *env, char **ret_me
                 (void) rmdir(where);
                 if (message && (strstr(message, "No such device") || strstr(message, "unknown filesystem type") ||
                                 strstr(message, "helper program")))
-                        return failf(ret_message, -EOPNOTSUPP,
+                        return error_textf(ret_message, -EOPNOTSUPP,
                                      "access: this host cannot mount NFS with the kernel client (%s); use "
                                      "\"access\": \"libnfs\"", message);
-                return failf(ret_message, r == -EIO ? -EHOSTUNREACH : r, "mounting %s: %s", what,
+                return error_textf(ret_message, r == -EIO ? -EHOSTUNREACH : r, "mounting %s: %s", what,
                              strempty(message));
         }
         return 0;
@@ -139,23 +127,23 @@ static int device_check_free(const PoolSpec *spec, size_t i, const PoolEnv *env,
         int fd, r;
 
         if (stat(dev, &st) < 0)
-                return failf(ret_message, -ENOENT, "devices[%zu]: %s: %s", i, dev, strerror(errno));
+                return error_textf(ret_message, -ENOENT, "devices[%zu]: %s: %s", i, dev, strerror(errno));
         if (!S_ISBLK(st.st_mode))
-                return failf(ret_message, -EINVAL, "devices[%zu]: %s is not a block device", i, dev);
+                return error_textf(ret_message, -EINVAL, "devices[%zu]: %s is not a block device", i, dev);
         /* O_EXCL on a block device fails while it is mounted, a PV of an active VG, or held. */
         fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
         if (fd < 0)
-                return failf(ret_message, errno == EBUSY ? -EBUSY : -errno, "devices[%zu]: %s is in use: %s", i,
+                return error_textf(ret_message, errno == EBUSY ? -EBUSY : -errno, "devices[%zu]: %s is in use: %s", i,
                              dev, strerror(errno));
         close(fd);
         r = lvm_pv_vg(dev, env->timeout_usec, &vg, &message);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return failf(ret_message, r, "devices[%zu]: %s: %s", i, dev, strempty(message));
+                return error_textf(ret_message, r, "devices[%zu]: %s: %s", i, dev, strempty(message));
         if (vg)
-                return failf(ret_message, -EBUSY, "devices[%zu]: %s already belongs to volume group %s", i, dev, vg);
-        return failf(ret_message, -EBUSY, "devices[%zu]: %s is already an LVM physical volume", i, dev);
+                return error_textf(ret_message, -EBUSY, "devices[%zu]: %s already belongs to volume group %s", i, dev, vg);
+        return error_textf(ret_message, -EBUSY, "devices[%zu]: %s is already an LVM physical volume", i, dev);
 }
 
 static int prepare_lvm(const PoolSpec *spec, const PoolEnv *env, bool create, char **ret_message) {
@@ -165,16 +153,16 @@ static int prepare_lvm(const PoolSpec *spec, const PoolEnv *env, bool create, ch
 
         r = lvm_vg_get(spec->name, env->timeout_usec, &vg, &message);
         if (r < 0)
-                return failf(ret_message, -EHOSTUNREACH, "vgs: %s", strempty(message));
+                return error_textf(ret_message, -EHOSTUNREACH, "vgs: %s", strempty(message));
         if (vg.exists && !vg.ours)
-                return failf(ret_message, create ? -EEXIST : -EPERM,
+                return error_textf(ret_message, create ? -EEXIST : -EPERM,
                              "name: a volume group %s exists and is not tagged %s: not the agent's", spec->name,
                              LVM_AGENT_TAG);
         if (!create)
-                return vg.exists ? 0 : failf(ret_message, -EHOSTUNREACH, "volume group %s is not found; are its "
+                return vg.exists ? 0 : error_textf(ret_message, -EHOSTUNREACH, "volume group %s is not found; are its "
                                              "devices there?", spec->name);
         if (vg.exists)
-                return failf(ret_message, -EEXIST, "name: volume group %s exists already", spec->name);
+                return error_textf(ret_message, -EEXIST, "name: volume group %s exists already", spec->name);
         for (size_t i = 0; i < spec->n_devices; i++) {
                 r = device_check_free(spec, i, env, ret_message);
                 if (r < 0)
@@ -182,7 +170,7 @@ static int prepare_lvm(const PoolSpec *spec, const PoolEnv *env, bool create, ch
         }
         r = lvm_vg_create(spec->name, spec->devices, spec->n_devices, env->timeout_usec, &message);
         if (r < 0)
-                return failf(ret_message, r, "creating volume group %s: %s", spec->name, strempty(message));
+                return error_textf(ret_message, r, "creating volume group %s: %s", spec->name, strempty(message));
         return 0;
 }
 
@@ -197,7 +185,7 @@ int pool_backend_prepare(const PoolSpec *spec, const PoolEnv *env, bool create, 
                 if (is_mounted_nfs(spec))
                         return prepare_mount(spec, env, ret_message);
                 if (spec->nfs_version != 3)
-                        return failf(ret_message, -EOPNOTSUPP,
+                        return error_textf(ret_message, -EOPNOTSUPP,
                                      "version: the user-space client (libnfs 4.0) cannot write over NFSv4; use 3");
                 e = nfs_export(spec, env);
                 return nfs_export_space(&e, &space, ret_message);
@@ -251,7 +239,7 @@ static int mounted_space(const char *where, const PoolEnv *env, PoolStatus *ret,
         if (r < 0)
                 return r == -EIO || r == -ETIME ? -EHOSTUNREACH : r;
         if (sscanf(out, "%llu %llu %llu %llu", &bsize, &blocks, &bfree, &bavail) != 4)
-                return failf(ret_message, -EIO, "stat -f printed %s", out);
+                return error_textf(ret_message, -EIO, "stat -f printed %s", out);
         *ret = (PoolStatus) { .capacity = blocks * bsize, .allocation = (blocks - bfree) * bsize,
                               .available = bavail * bsize };
         return 0;
@@ -268,7 +256,7 @@ int pool_backend_status(const PoolSpec *spec, const PoolEnv *env, PoolStatus *re
         switch (spec->type) {
         case POOL_DIR:
                 if (statvfs(spec->path, &st) < 0)
-                        return failf(ret_message, -EHOSTUNREACH, "%s: %s", spec->path, strerror(errno));
+                        return error_textf(ret_message, -EHOSTUNREACH, "%s: %s", spec->path, strerror(errno));
                 *ret = (PoolStatus) {
                         .capacity = (uint64_t) st.f_blocks * st.f_frsize,
                         .allocation = (uint64_t) (st.f_blocks - st.f_bfree) * st.f_frsize,
@@ -281,7 +269,7 @@ int pool_backend_status(const PoolSpec *spec, const PoolEnv *env, PoolStatus *re
                         if (!where)
                                 return -ENOMEM;
                         if (!is_mount_point(where))
-                                return failf(ret_message, -EHOSTUNREACH, "%s is not mounted", where);
+                                return error_textf(ret_message, -EHOSTUNREACH, "%s is not mounted", where);
                         return mounted_space(where, env, ret, ret_message);
                 }
                 e = nfs_export(spec, env);
@@ -294,9 +282,9 @@ int pool_backend_status(const PoolSpec *spec, const PoolEnv *env, PoolStatus *re
         case POOL_LVM:
                 r = lvm_vg_get(spec->name, env->timeout_usec, &vg, &message);
                 if (r < 0)
-                        return failf(ret_message, -EHOSTUNREACH, "vgs: %s", strempty(message));
+                        return error_textf(ret_message, -EHOSTUNREACH, "vgs: %s", strempty(message));
                 if (!vg.exists)
-                        return failf(ret_message, -EHOSTUNREACH, "volume group %s is not found", spec->name);
+                        return error_textf(ret_message, -EHOSTUNREACH, "volume group %s is not found", spec->name);
                 *ret = (PoolStatus) { .capacity = vg.size, .allocation = vg.size - vg.free, .available = vg.free,
                                       .degraded = vg.partial };
                 return 0;
@@ -422,7 +410,7 @@ int pool_backend_volume_info(const PoolSpec *spec, const PoolEnv *env, const cha
                 r = lvm_lv_list(spec->name, env->timeout_usec, &all, &n, ret_message);
                 if (r < 0)
                         return r;
-                r = failf(ret_message, -ENOENT, "no volume %s", name);
+                r = error_textf(ret_message, -ENOENT, "no volume %s", name);
                 for (size_t i = 0; i < n; i++)
                         if (streq(all[i].name, name)) {
                                 *ret = all[i];
@@ -459,7 +447,7 @@ static int file_volume_exists(const PoolSpec *spec, const PoolEnv *env, const ch
                 return -ENOMEM;
         if (lstat(location, &st) == 0)
                 return 1;
-        return errno == ENOENT ? 0 : failf(ret_message, -EHOSTUNREACH, "%s: %s", location, strerror(errno));
+        return errno == ENOENT ? 0 : error_textf(ret_message, -EHOSTUNREACH, "%s: %s", location, strerror(errno));
 }
 
 static int file_volume_remove(const PoolSpec *spec, const PoolEnv *env, const char *name, char **ret_message) {
@@ -474,7 +462,7 @@ static int file_volume_remove(const PoolSpec *spec, const PoolEnv *env, const ch
         if (!location)
                 return -ENOMEM;
         if (unlink(location) < 0)
-                return failf(ret_message, -errno, "removing %s: %s", location, strerror(errno));
+                return error_textf(ret_message, -errno, "removing %s: %s", location, strerror(errno));
         return 0;
 }
 
@@ -499,8 +487,8 @@ static int file_volume_publish(const PoolSpec *spec, const PoolEnv *env, const c
                 return 0;
         (void) file_volume_remove(spec, env, partial, NULL);
         if (r == -EEXIST)
-                return failf(ret_message, r, "%s: a file %s exists in the pool already", field, name);
-        return failf(ret_message, r, "%s", strempty(message));
+                return error_textf(ret_message, r, "%s: a file %s exists in the pool already", field, name);
+        return error_textf(ret_message, r, "%s", strempty(message));
 }
 
 static int lv_volume_create(const PoolSpec *spec, const PoolEnv *env, const char *name, uint64_t size,
@@ -510,15 +498,15 @@ static int lv_volume_create(const PoolSpec *spec, const PoolEnv *env, const char
         int r;
 
         if (!streq(format, "raw"))
-                return failf(ret_message, -EOPNOTSUPP, "format: volumes of an lvm pool are raw");
+                return error_textf(ret_message, -EOPNOTSUPP, "format: volumes of an lvm pool are raw");
         if (backing)
-                return failf(ret_message, -EOPNOTSUPP, "backing_volume: needs a qcow2 volume; lvm pools are raw");
+                return error_textf(ret_message, -EOPNOTSUPP, "backing_volume: needs a qcow2 volume; lvm pools are raw");
         if (preallocation && !streq(preallocation, "full"))
-                return failf(ret_message, -EOPNOTSUPP, "preallocation: a logical volume is always fully allocated");
+                return error_textf(ret_message, -EOPNOTSUPP, "preallocation: a logical volume is always fully allocated");
         /* One metadata commit: the LV is whole, or not there. */
         r = lvm_lv_create(spec->name, name, size, lvm_have_device_mapper(), env->timeout_usec, &message);
         if (r < 0)
-                return failf(ret_message, r, "lvcreate: %s", strempty(message));
+                return error_textf(ret_message, r, "lvcreate: %s", strempty(message));
         return pool_backend_volume_info(spec, env, name, ret, ret_message);
 }
 
@@ -535,11 +523,11 @@ int pool_backend_volume_create(const PoolSpec *spec, const PoolEnv *env, const c
         if (r < 0)
                 return r;
         if (r > 0)
-                return failf(ret_message, -EEXIST, "name: a file %s exists in the pool already", name);
+                return error_textf(ret_message, -EEXIST, "name: a file %s exists in the pool already", name);
         if (backing) {
                 r = pool_backend_volume_info(spec, env, backing, &backing_info, &message);
                 if (r < 0)
-                        return failf(ret_message, r == -EIO ? -ENOENT : r, "backing_volume: %s: %s", backing,
+                        return error_textf(ret_message, r == -EIO ? -ENOENT : r, "backing_volume: %s: %s", backing,
                                      strempty(message));
                 backing_location = pool_backend_volume_location(spec, env, backing);
                 if (!backing_location)
@@ -554,7 +542,7 @@ int pool_backend_volume_create(const PoolSpec *spec, const PoolEnv *env, const c
                             env->timeout_usec, &message);
         if (r < 0) {
                 (void) file_volume_remove(spec, env, partial, NULL);   /* what qemu-img may have left */
-                return failf(ret_message, r, "qemu-img create: %s", strempty(message));
+                return error_textf(ret_message, r, "qemu-img create: %s", strempty(message));
         }
         r = file_volume_publish(spec, env, partial, name, "name", ret_message);
         if (r < 0)
@@ -576,7 +564,7 @@ int pool_backend_volume_resize(const PoolSpec *spec, const PoolEnv *env, const c
                 r = qemu_img_resize(location, format, size, env->timeout_usec, &message);
         }
         if (r < 0)
-                return failf(ret_message, r, "resizing %s: %s", name, strempty(message));
+                return error_textf(ret_message, r, "resizing %s: %s", name, strempty(message));
         return 0;
 }
 
@@ -598,7 +586,7 @@ static int lv_volume_clone(const PoolSpec *spec, const PoolEnv *env, const char 
         int r;
 
         if (!lvm_have_device_mapper())
-                return failf(ret_message, -EOPNOTSUPP,
+                return error_textf(ret_message, -EOPNOTSUPP,
                              "copying a logical volume needs device-mapper, which this kernel lacks");
         r = pool_backend_volume_info(spec, env, name, &info, ret_message);
         if (r < 0)
@@ -610,14 +598,14 @@ static int lv_volume_clone(const PoolSpec *spec, const PoolEnv *env, const char 
         r = lvm_lv_create_partial(spec->name, new_name, info.capacity, pool_partial_tag(), env->timeout_usec,
                                   &message);
         if (r < 0)
-                return failf(ret_message, r, "lvcreate: %s", strempty(message));
+                return error_textf(ret_message, r, "lvcreate: %s", strempty(message));
         r = qemu_img_convert(source, "raw", dest, "raw", true, CLONE_TIMEOUT_USEC, progress, userdata, cancel,
                              &message);
         if (r >= 0)
                 r = lvm_lv_finish_partial(spec->name, new_name, pool_partial_tag(), env->timeout_usec, &message);
         if (r < 0) {
                 (void) lvm_lv_remove_partials(spec->name, pool_partial_tag(), new_name, env->timeout_usec, NULL);
-                return failf(ret_message, r, "copying %s to %s: %s", name, new_name, strempty(message));
+                return error_textf(ret_message, r, "copying %s to %s: %s", name, new_name, strempty(message));
         }
         return 0;
 }
@@ -634,7 +622,7 @@ int pool_backend_volume_clone(const PoolSpec *spec, const PoolEnv *env, const ch
         if (r < 0)
                 return r;
         if (r > 0)
-                return failf(ret_message, -EEXIST, "new_name: a file %s exists in the pool already", new_name);
+                return error_textf(ret_message, -EEXIST, "new_name: a file %s exists in the pool already", new_name);
         partial = pool_partial_name(new_name);
         source = pool_backend_volume_location(spec, env, name);
         dest = partial ? pool_backend_volume_location(spec, env, partial) : NULL;
@@ -644,7 +632,7 @@ int pool_backend_volume_clone(const PoolSpec *spec, const PoolEnv *env, const ch
                              &message);
         if (r < 0) {
                 (void) file_volume_remove(spec, env, partial, NULL);
-                return failf(ret_message, r, "copying %s to %s: %s", name, new_name, strempty(message));
+                return error_textf(ret_message, r, "copying %s to %s: %s", name, new_name, strempty(message));
         }
         return file_volume_publish(spec, env, partial, new_name, "new_name", ret_message);
 }

@@ -8,12 +8,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
-
-static void strv_free(char **v) {
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
-}
+#include "strv.h"
 
 static int network_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                                sd_bus_error *error) {

@@ -12,6 +12,7 @@
 #include "manager.h"
 #include "storage-call.h"
 #include "storage-dbus.h"
+#include "strv.h"
 
 /* How often a copy's progress is carried over to its Job. */
 #define CLONE_PROGRESS_USEC (100ULL * 1000)
@@ -65,12 +66,6 @@ static int property_get_in_use_by(sd_bus *bus, const char *path, const char *int
                 free(*u);
         free(users);
         return r;
-}
-
-static void free_strv(char **v) {
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
 }
 
 /* Common checks: the pool usable, the volume not already being worked on. */
@@ -214,10 +209,10 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 r = sd_bus_error_setf(error, HOSTAGENT_ERROR_IN_USE,
                                       "Volume %s is a disk of VM %s; remove it from the VM first", v->info.name,
                                       users[0]);
-                free_strv(users);
+                strv_free(users);
                 return r;
         }
-        free_strv(users);
+        strv_free(users);
         for (size_t i = 0; i < v->pool->n_volumes; i++)
                 if (streq_ptr(v->pool->volumes[i]->info.backing, v->location))
                         return sd_bus_error_setf(error, HOSTAGENT_ERROR_IN_USE,
