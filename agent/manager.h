@@ -39,6 +39,7 @@ typedef struct Manager {
         size_t n_vms;
         unsigned vm_sync_mark;       /* counts full syncs */
         VmClock vm_clock;            /* events and removals against the reads in flight */
+        const struct VmListener *vm_listener; /* the bus glue's, told of every change */
         bool vm_sync_running;
         bool vm_synced;              /* the first full sync has finished */
         unsigned vm_events_conn;     /* libvirt connection generation the callbacks are on */

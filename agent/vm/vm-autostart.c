@@ -8,7 +8,7 @@
 #include "macro.h"
 #include "virt-cleanup.h"
 #include "bus-work.h"
-#include "vm-dbus.h"
+#include "vm.h"
 
 typedef struct AutostartCall {
         BusCall call;   /* first: the deadline answers through it */
@@ -42,10 +42,8 @@ static void autostart_done(int result, void *userdata) {
         Vm *vm = vm_find(c->manager, c->uuid);
 
         if (result >= 0) {
-                if (vm && vm->info.autostart != c->value) {
-                        vm->info.autostart = c->value;
-                        vm_bus_emit_changed(vm, (const char *[]) { "Autostart" }, 1);
-                }
+                if (vm)
+                        vm_set_autostart(vm, c->value);
                 (void) bus_call_reply_empty(&c->call);
         } else {
                 if (result == -ECANCELED)

@@ -12,7 +12,7 @@
 #include "bus-work.h"
 #include "network.h"
 #include "storage.h"
-#include "vm-dbus.h"
+#include "vm.h"
 #include "vm-spec.h"
 
 typedef struct CreateCall {
@@ -103,7 +103,7 @@ static void create_reply_defined(CreateCall *c, sd_bus_error *error) {
                 log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                            "Created VM %s", strempty(vm->info.name));
                 (void) bus_call_reply_path(&c->call, vm->path);
-        } else if (r == -EAGAIN && vm_bus_path(uuid, &path) >= 0)
+        } else if (r == -EAGAIN && vm_path_from_uuid(uuid, &path) >= 0)
                 (void) bus_call_reply_path(&c->call, path);   /* defined; published once read again */
         else if (r == -ENOENT) {
                 (void) sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_VM,

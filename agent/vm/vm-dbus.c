@@ -15,27 +15,19 @@
 #include "vm-shutdown.h"
 #include "vm-stats-dbus.h"
 
-int vm_bus_path(const char *uuid, char **ret_path) {
-        return sd_bus_path_encode(VM_PATH_PREFIX, uuid, ret_path);
-}
-
-int vm_bus_path_decode(const char *path, char **ret_uuid) {
-        return sd_bus_path_decode(path, VM_PATH_PREFIX, ret_uuid);
-}
-
-void vm_bus_announce(Vm *vm) {
+static void vm_bus_announce(Vm *vm) {
         int r = sd_bus_emit_object_added(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesAdded for %s: %m", vm->path);
 }
 
-void vm_bus_withdraw(Vm *vm) {
+static void vm_bus_withdraw(Vm *vm) {
         int r = sd_bus_emit_object_removed(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesRemoved for %s: %m", vm->path);
 }
 
-void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
+static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
         const char *strv[17];
         int r;
 
@@ -47,7 +39,7 @@ void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
                 log_debug_errno(r, "Cannot emit PropertiesChanged for %s: %m", vm->path);
 }
 
-void vm_bus_emit_state(Vm *vm) {
+static void vm_bus_emit_state(Vm *vm) {
         Manager *m = vm->manager;
         int r;
 
@@ -355,9 +347,17 @@ const sd_bus_vtable vm_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
+static const VmListener vm_bus_listener = {
+        .added = vm_bus_announce,
+        .removed = vm_bus_withdraw,
+        .changed = vm_bus_emit_changed,
+        .state_changed = vm_bus_emit_state,
+};
+
 int vm_bus_register(Manager *m) {
         int r;
 
+        vm_set_listener(m, &vm_bus_listener);
         r = bus_add_collection(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_vtable, vm_object_find,
                                vm_node_enumerator, m);
         if (r < 0)

@@ -9,7 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "bus-work.h"
-#include "vm-dbus.h"
+#include "vm.h"
 
 /* What libvirt collects: everything a manager graphs, in one call. */
 #define VM_STATS_GROUPS (VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON | \
@@ -107,7 +107,7 @@ static int build_all_reply(StatsCall *c, sd_bus_message **ret) {
                 _cleanup_(freep) char *path = NULL;
                 char uuid[VIR_UUID_STRING_BUFLEN];
 
-                if (virDomainGetUUIDString(c->records[i]->dom, uuid) < 0 || vm_bus_path(uuid, &path) < 0)
+                if (virDomainGetUUIDString(c->records[i]->dom, uuid) < 0 || vm_path_from_uuid(uuid, &path) < 0)
                         continue;
                 r = sd_bus_message_open_container(reply, 'r', "oa{sv}");
                 if (r >= 0)

@@ -4,13 +4,61 @@
 #include <libvirt/virterror.h>
 #include <search.h>
 #include <stdio.h>
+#include <systemd/sd-bus.h>
 
 #include "job.h"
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
-#include "vm-dbus.h"
+
+void vm_set_listener(Manager *m, const VmListener *listener) {
+        m->vm_listener = listener;
+}
+
+/* Without a listener (unit tests of the model) changes are kept, not shown. */
+static void vm_notify_added(Vm *vm) {
+        const VmListener *l = vm->manager->vm_listener;
+
+        if (l && l->added)
+                l->added(vm);
+}
+
+static void vm_notify_removed(Vm *vm) {
+        const VmListener *l = vm->manager->vm_listener;
+
+        if (l && l->removed)
+                l->removed(vm);
+}
+
+static void vm_notify_changed(Vm *vm, const char **names, size_t n) {
+        const VmListener *l = vm->manager->vm_listener;
+
+        if (l && l->changed)
+                l->changed(vm, names, n);
+}
+
+static void vm_notify_state(Vm *vm) {
+        const VmListener *l = vm->manager->vm_listener;
+
+        if (l && l->state_changed)
+                l->state_changed(vm);
+}
+
+int vm_path_from_uuid(const char *uuid, char **ret_path) {
+        return sd_bus_path_encode(VM_PATH_PREFIX, uuid, ret_path);
+}
+
+int vm_uuid_from_path(const char *path, char **ret_uuid) {
+        return sd_bus_path_decode(path, VM_PATH_PREFIX, ret_uuid);
+}
+
+void vm_set_autostart(Vm *vm, bool autostart) {
+        if (vm->info.autostart == autostart)
+                return;
+        vm->info.autostart = autostart;
+        vm_notify_changed(vm, (const char *[]) { "Autostart" }, 1);
+}
 
 static int vm_compare(const void *a, const void *b) {
         return strcmp(((const Vm *) a)->info.uuid, ((const Vm *) b)->info.uuid);
@@ -102,7 +150,7 @@ Vm *vm_find_by_name(Manager *m, const char *name) {
 Vm *vm_find_by_path(Manager *m, const char *path) {
         _cleanup_(freep) char *uuid = NULL;
 
-        if (vm_bus_path_decode(path, &uuid) <= 0)
+        if (vm_uuid_from_path(path, &uuid) <= 0)
                 return NULL;
         return vm_find(m, uuid);
 }
@@ -149,7 +197,7 @@ static int vm_new(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
                 info->reason = news.reason;
         }
         vm_info_move(&vm->info, info);
-        if (vm_bus_path(vm->info.uuid, &vm->path) < 0 || !tsearch(vm, &m->vms, vm_compare)) {
+        if (vm_path_from_uuid(vm->info.uuid, &vm->path) < 0 || !tsearch(vm, &m->vms, vm_compare)) {
                 vm_free(vm);
                 return -ENOMEM;
         }
@@ -163,7 +211,7 @@ void vm_remove(Vm *vm) {
 
         log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                    "VM %s is gone", strempty(vm->info.name));
-        vm_bus_withdraw(vm);
+        vm_notify_removed(vm);
         /* A read begun before now must not bring it back. */
         vm_clock_note_removed(&m->vm_clock, vm->info.uuid);
         tdelete(vm, &m->vms, vm_compare);
@@ -182,7 +230,7 @@ void vm_set_state(Vm *vm, VmState state, const char *reason) {
         vm->info.reason = reason;
         log_fields(LOG_DEBUG, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                    "VM %s is %s (%s)", strempty(vm->info.name), vm_state_to_string(state), reason);
-        vm_bus_emit_state(vm);
+        vm_notify_state(vm);
         job_vm_state_changed(vm->manager, vm);
 }
 
@@ -241,7 +289,7 @@ static int vm_publish(Manager *m, VmInfo *info, const VmClockRead *read, Vm **re
         }
         log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                    "VM %s appeared (%s)", strempty(vm->info.name), vm_state_to_string(vm->info.state));
-        vm_bus_announce(vm);
+        vm_notify_added(vm);
         if (ret)
                 *ret = vm;
         return 0;
@@ -260,7 +308,7 @@ int vm_apply_info(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
         if (vm->define_clock <= read->started) {
                 n = vm_merge_fields(vm, info, changed, ELEMENTSOF(changed));
                 if (n > 0)
-                        vm_bus_emit_changed(vm, changed, n);
+                        vm_notify_changed(vm, changed, n);
         }
         /* Events that arrived while this was read are newer than it. */
         if (vm->event_clock <= read->started)
@@ -371,7 +419,7 @@ static int on_balloon_change(virConnectPtr conn, virDomainPtr dom, unsigned long
         if (vm->info.memory_mib == actual_kib / 1024)
                 return 0;
         vm->info.memory_mib = actual_kib / 1024;
-        vm_bus_emit_changed(vm, (const char *[]) { "MemoryMiB" }, 1);
+        vm_notify_changed(vm, (const char *[]) { "MemoryMiB" }, 1);
         return 0;
 }
 

@@ -14,7 +14,18 @@ typedef struct Manager Manager;
 /* A full re-read of every domain catches whatever events were missed. */
 #define VM_RECONCILE_USEC (60ULL * 1000 * 1000)
 
-typedef struct Vm {
+typedef struct Vm Vm;
+
+/* What the model tells whoever shows VMs (the bus glue registers it with
+ * vm_set_listener()): the model never calls up into the glue itself. */
+typedef struct VmListener {
+        void (*added)(Vm *vm);                                 /* fully readable now */
+        void (*removed)(Vm *vm);                               /* still readable */
+        void (*changed)(Vm *vm, const char **names, size_t n); /* properties */
+        void (*state_changed)(Vm *vm);                         /* State and StateReason */
+} VmListener;
+
+struct Vm {
         Manager *manager;
         char *path;
         VmInfo info;
@@ -22,7 +33,16 @@ typedef struct Vm {
         uint64_t define_clock;  /* ... at its last (un)define event: a rename is one */
         unsigned sync_mark;     /* last full sync that saw it */
         bool enospc_pending;    /* an I/O error said ENOSPC; the pause that follows says why */
-} Vm;
+};
+
+void vm_set_listener(Manager *m, const VmListener *listener);
+
+/* /org/hostagent1/vm/<uuid, path-encoded> and back. */
+int vm_path_from_uuid(const char *uuid, char **ret_path);
+int vm_uuid_from_path(const char *path, char **ret_uuid);
+
+/* Autostart as libvirt now has it: PropertiesChanged when it changed. */
+void vm_set_autostart(Vm *vm, bool autostart);
 
 /* Loop thread. Called when libvirt connects: registers for domain events
  * (once per connection) and reads every domain, then keeps reconciling. */
