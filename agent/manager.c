@@ -18,6 +18,7 @@
 #include "job.h"
 #include "manager-dbus.h"
 #include "network.h"
+#include "network-setup.h"
 #include "storage.h"
 #include "vm.h"
 
@@ -209,6 +210,7 @@ Manager *manager_free(Manager *m) {
 
         job_free_all(m);
         storage_stop(m);
+        network_setup_stop(m);
         networks_free(m);
         vm_registry_free(m);
 
@@ -291,6 +293,10 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
         r = networks_start(m);
+        if (r < 0)
+                return r;
+        /* A transaction cut short by a crash is rolled back, then what is kept is made true again. */
+        r = network_recover(m);
         if (r < 0)
                 return r;
 

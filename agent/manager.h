@@ -53,6 +53,7 @@ typedef struct Manager {
 
         /* Networks (network.c) */
         struct Networks *networks;
+        const struct NetworkListener *network_listener; /* the bus glue's */
 
         /* Jobs (job.c) */
         struct Job *jobs;

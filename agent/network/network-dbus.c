@@ -95,19 +95,19 @@ static int property_get_spec(sd_bus *bus, const char *path, const char *interfac
                                                    : "{}");
 }
 
-void network_bus_announce(Manager *m, const char *path) {
+static void network_bus_announce(Manager *m, const char *path) {
         int r = sd_bus_emit_object_added(m->bus, path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesAdded for %s: %m", path);
 }
 
-void network_bus_withdraw(Manager *m, const char *path) {
+static void network_bus_withdraw(Manager *m, const char *path) {
         int r = sd_bus_emit_object_removed(m->bus, path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesRemoved for %s: %m", path);
 }
 
-void network_bus_emit_changed(Manager *m, const NetConfig *c, bool config) {
+static void network_bus_emit_changed(Manager *m, const NetConfig *c, bool config) {
         _cleanup_(freep) char *path = NULL;
         int r;
 
@@ -144,7 +144,14 @@ const sd_bus_vtable network_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+static const NetworkListener network_bus_listener = {
+        .added = network_bus_announce,
+        .removed = network_bus_withdraw,
+        .changed = network_bus_emit_changed,
+};
+
 int network_bus_register(Manager *m) {
+        networks_set_listener(m, &network_bus_listener);
         return bus_add_collection(m->bus, NETWORK_PATH_PREFIX, NETWORK_INTERFACE, network_vtable, network_object_find,
                                   network_node_enumerator, m);
 }

@@ -14,7 +14,6 @@
 #include "macro.h"
 #include "bus-work.h"
 #include "manager.h"
-#include "network-dbus.h"
 #include "network.h"
 
 /* How long a "pause:N" failpoint holds a transaction: a test kills the daemon meanwhile. */
@@ -702,10 +701,12 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
                                                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-void network_setup_discard(void *queued) {
+void network_setup_stop(Manager *m) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        Transaction *t = queued;
+        Transaction *t = m->networks ? TAKE_PTR(m->networks->queued) : NULL;
 
+        if (!t)
+                return;
         (void) bus_error_set_shutting_down(&error);
         (void) bus_call_reply_error(&t->call, &error);
         transaction_free(t);

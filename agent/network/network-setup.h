@@ -15,5 +15,6 @@ int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_
  * reboot, or someone's `ip link del`). Off the loop. */
 int network_recover(Manager *m);
 
-/* At exit: the call that waited for the recovery is answered and dropped. */
-void network_setup_discard(void *queued);
+/* At exit, before networks_free(): the call that waited for the recovery is
+ * answered and dropped. */
+void network_setup_stop(Manager *m);

@@ -14,9 +14,32 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
-#include "network-dbus.h"
-#include "network-setup.h"
 #include "ovs-monitor.h"
+
+void networks_set_listener(Manager *m, const NetworkListener *listener) {
+        m->network_listener = listener;
+}
+
+static void network_notify_added(Manager *m, const char *path) {
+        const NetworkListener *l = m->network_listener;
+
+        if (l && l->added)
+                l->added(m, path);
+}
+
+static void network_notify_removed(Manager *m, const char *path) {
+        const NetworkListener *l = m->network_listener;
+
+        if (l && l->removed)
+                l->removed(m, path);
+}
+
+static void network_notify_changed(Manager *m, const NetConfig *c, bool config) {
+        const NetworkListener *l = m->network_listener;
+
+        if (l && l->changed)
+                l->changed(m, c, config);
+}
 
 int network_bus_path(const char *name, char **ret) {
         return sd_bus_path_encode(NETWORK_PATH_PREFIX, name, ret);
@@ -135,7 +158,7 @@ void networks_take_read(Manager *m, NetworksRead *read) {
                 return;
         for (size_t i = 0; i < n->n_configs; i++)
                 if (view_changed(&n->configs[i], &old, &n->read))
-                        network_bus_emit_changed(m, &n->configs[i], false);
+                        network_notify_changed(m, &n->configs[i], false);
         networks_read_done(&old);
 }
 
@@ -162,7 +185,7 @@ void networks_set_configs(Manager *m, NetConfig *configs, size_t n_configs, Netw
         }
         for (size_t i = 0; i < n_old; i++)
                 if (!find_in(configs, n_configs, old[i].name) && n->objects[i].path)
-                        network_bus_withdraw(m, n->objects[i].path);
+                        network_notify_removed(m, n->objects[i].path);
         fresh = install_read(n, read, &old_read);
         objects_free(n->objects, n_old);
         n->configs = configs;
@@ -171,11 +194,11 @@ void networks_set_configs(Manager *m, NetConfig *configs, size_t n_configs, Netw
         for (size_t j = 0; j < n_configs; j++) {
                 const NetConfig *before = find_in(old, n_old, configs[j].name);
                 if (!before && objects[j].path)
-                        network_bus_announce(m, objects[j].path);
+                        network_notify_added(m, objects[j].path);
                 else if (before && !config_equal(before, &configs[j]))
-                        network_bus_emit_changed(m, &configs[j], true);
+                        network_notify_changed(m, &configs[j], true);
                 else if (before && fresh && view_changed(&configs[j], &old_read, &n->read))
-                        network_bus_emit_changed(m, &configs[j], false);
+                        network_notify_changed(m, &configs[j], false);
         }
         networks_free_configs(old, n_old);
         networks_read_done(&old_read);
@@ -461,7 +484,7 @@ int networks_start(Manager *m) {
         if (r < 0)
                 return r;
         networks_refresh(m);
-        r = ovs_monitor_start(m, &n->monitor);
+        r = ovs_monitor_start(m, networks_refresh, &n->monitor);
         if (r < 0)
                 return r;
         r = load_configs(m->options->state_dir, &configs, &n_configs, &n->unrestored);
@@ -475,8 +498,7 @@ int networks_start(Manager *m) {
                 log_error("%s; no networks restored", n->unreadable);
         }
         networks_set_configs(m, configs ?: calloc(1, sizeof(NetConfig)), n_configs, NULL);
-        /* A transaction cut short by a crash is rolled back, then what is kept is made true again. */
-        return network_recover(m);
+        return 0;
 }
 
 void networks_free(Manager *m) {
@@ -497,8 +519,6 @@ void networks_free(Manager *m) {
         free(n->failpoint);
         free(n->unrestored);
         free(n->unreadable);
-        if (n->queued)
-                network_setup_discard(n->queued);
         free(n);
         m->networks = NULL;
 }

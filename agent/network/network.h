@@ -35,6 +35,15 @@ typedef struct NetworksRead {
 /* How long a read of Open vSwitch may take. */
 #define NETWORKS_OVS_READ_MS 5000
 
+/* What the model tells whoever shows networks (the bus glue registers it
+ * with networks_set_listener()): the model never calls up into the glue. */
+typedef struct NetworkListener {
+        void (*added)(Manager *m, const char *path);    /* served whole now */
+        void (*removed)(Manager *m, const char *path);  /* still served */
+        /* What the kernel decides changed (and, with CONFIG, what the configuration does). */
+        void (*changed)(Manager *m, const NetConfig *c, bool config);
+} NetworkListener;
+
 typedef struct Networks {
         Manager *manager;
         struct nl_sock *events;      /* subscribed to link and address changes */
@@ -60,6 +69,7 @@ typedef struct Networks {
 } Networks;
 
 int networks_start(Manager *m);
+void networks_set_listener(Manager *m, const NetworkListener *listener);
 void networks_free(Manager *m);
 
 int network_bus_path(const char *name, char **ret);

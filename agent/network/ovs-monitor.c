@@ -8,7 +8,6 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
-#include "network.h"
 #include "ovsdb.h"
 
 #define BACKOFF_MIN_SEC 1
@@ -16,6 +15,7 @@
 
 struct OvsMonitor {
         Manager *manager;
+        ovs_monitor_changed_fn changed;
         int fd;
         sd_event_source *io;
         sd_event_source *retry;
@@ -62,7 +62,7 @@ static void on_message(json_object *msg, void *userdata) {
         /* An update, or the reply to our monitor request (the database as it is): read it again. */
         else if (!json_object_object_get_ex(msg, "method", &method) ||
                  streq(json_object_get_string(method), "update"))
-                networks_refresh(o->manager);
+                o->changed(o->manager);
 }
 
 static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -75,7 +75,7 @@ static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userd
         if (n <= 0 || ovsdb_reader_feed(&o->reader, buf, (size_t) n, on_message, o) < 0) {
                 log_warning("Lost the connection to Open vSwitch at %s; reconnecting", o->manager->options->ovsdb);
                 disconnect(o);
-                networks_refresh(o->manager);   /* its networks are now seen degraded */
+                o->changed(o->manager);   /* its networks are now seen degraded */
                 schedule_retry(o);
         }
         return 0;
@@ -148,12 +148,13 @@ static void schedule_retry(OvsMonitor *o) {
         (void) sd_event_source_set_enabled(o->retry, SD_EVENT_ONESHOT);
 }
 
-int ovs_monitor_start(Manager *m, OvsMonitor **ret) {
+int ovs_monitor_start(Manager *m, ovs_monitor_changed_fn changed, OvsMonitor **ret) {
         OvsMonitor *o = calloc(1, sizeof *o);
 
         if (!o)
                 return -ENOMEM;
         o->manager = m;
+        o->changed = changed;
         o->fd = -EBADF;
         o->backoff_sec = BACKOFF_MIN_SEC;
         if (try_connect(o) < 0) {
