@@ -601,8 +601,10 @@ static void sync_done(int result, void *userdata) {
         Manager *m = j->manager;
 
         m->vm_sync_running = false;
-        if (result >= 0 && j->generation == libvirt_conn_generation(m->libvirt))
+        if (result >= 0 && j->generation == libvirt_conn_generation(m->libvirt)) {
                 sync_merge(m, j);
+                job_vms_read(m);
+        }
         if (j->register_events && !j->events_registered)
                 m->vm_events_conn = 0;   /* register on the next sync instead */
         if (result < 0 && result != -ECANCELED) {
