@@ -125,7 +125,8 @@ assert_not_contains "$(busctl --system tree org.hostagent1)" "$CJOB" "nor publis
 $VIRSH start g1 >/dev/null
 wait_until 20 sh -c "busctl --system get-property org.hostagent1 $G1 org.hostagent1.VM State | grep -q running"
 JOB4=$(busctl --system call org.hostagent1 "$G1" org.hostagent1.VM Shutdown u 3600 2>&1 | awk '{print $2}' | tr -d '"')
-daemon_stop
+daemon_stop; rc=$?
+assert_eq 0 "$rc" "SIGTERM during a shutdown job ends the agent with status 0"
 mark=$(signals_mark)
 agent_start
 assert_contains "$(job_signals JobNew "$mark")" "$JOB4" "after SIGTERM too, the next agent publishes the job again"
@@ -147,6 +148,31 @@ wait_until 10 has_job_signal JobRemoved "$mark" "$JOB5 failed" \
         && ok "its job ends failed" || fail "no JobRemoved($JOB5, failed): $(job_signals JobRemoved "$mark")"
 assert_eq "running" "$($VIRSH domstate g1)" "the guest runs on"
 
+# 6. A record from an earlier boot of the host, with entries that make no
+# sense: nothing of it is carried on (the guest is not forced off), its jobs
+# are reported interrupted, the nonsense is skipped, and the agent serves.
+daemon_stop; rc=$?
+assert_eq 0 "$rc" "SIGTERM ends the agent with status 0"
+uuid=$($VIRSH domuuid g1)
+cat > "$T/state/jobs.json" <<JSON
+{"boot_id": "00000000-0000-0000-0000-000000000000", "next_id": 40,
+ "jobs": [{"id": 30, "type": "shutdown", "object": "$G1", "resume": {"uuid": "$uuid", "deadline_usec": 0}},
+          {"id": 31, "type": "clone", "object": "not a path"},
+          {"id": 4294967296, "type": "clone", "object": "/org/hostagent1"},
+          {"id": 32, "type": "Bad Type", "object": "/org/hostagent1"},
+          "not an object", {"id": 30, "type": "clone", "object": "/org/hostagent1"}]}
+JSON
+mark=$(signals_mark)
+agent_start
+wait_until 30 ready_after "$mark" || fail "no Ready signal after the start"
+assert_eq "/org/hostagent1/job/30 interrupted" "$(job_signals JobRemoved "$mark")" \
+        "a job of an earlier boot is reported interrupted, and only the valid entry is"
+assert_contains "$(job_prop /org/hostagent1/job/30 Error)" "the host restarted while the job ran" "its Error says why"
+assert_eq "running" "$($VIRSH domstate g1)" "the guest of its shutdown is not forced off"
+JOB6=$(busctl --system call org.hostagent1 "$G1" org.hostagent1.VM Shutdown u 1 2>&1 | awk '{print $2}' | tr -d '"')
+assert_eq "/org/hostagent1/job/40" "$JOB6" "the next job takes the recorded next id"
+
 daemon_stop; rc=$?
 assert_eq 0 "$rc" "SIGTERM ends it with status 0"
+grep -E "runtime error|ERROR: AddressSanitizer" "$T/daemon.log" && fail "the sanitizers reported errors"
 fixture_finish
