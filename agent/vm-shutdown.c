@@ -271,6 +271,13 @@ int method_vm_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (!vm_state_is_active(vm->info.state))
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE,
                                          "Cannot shut down VM %s: it is not running", strempty(vm->info.name));
+        /* Refused before a job is made, like any call past the cap or during
+         * a stop; one that fills the cap while the job is recorded ends the
+         * job "failed" with the same error. */
+        if (m->stopping)
+                return manager_error_submit(m, -ESHUTDOWN, error);
+        if (worker_pool_in_flight(m->pool) >= worker_pool_max_in_flight(m->pool))
+                return manager_error_submit(m, -EBUSY, error);
         r = sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         if (r < 0)
                 return r;
