@@ -18,6 +18,16 @@ void job_bus_announce(Job *job) {
                 log_debug_errno(r, "Cannot announce %s: %m", job->path);
 }
 
+void job_bus_announce_ended(Job *job) {
+        Manager *m = job->manager;
+        int r;
+
+        r = sd_bus_emit_object_added(m->bus, job->path);
+        if (r < 0)
+                log_debug_errno(r, "Cannot announce %s: %m", job->path);
+        job_bus_emit_removed(job);
+}
+
 void job_bus_withdraw(Job *job) {
         int r = sd_bus_emit_object_removed(job->manager->bus, job->path);
         if (r < 0)

@@ -2,9 +2,12 @@
 #include "job.h"
 
 #include <stdio.h>
+#include <string.h>
 
+#include "bus-error.h"
 #include "bus-text.h"
 #include "job-dbus.h"
+#include "job-record.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -34,30 +37,55 @@ static Job *job_free(Job *job) {
         return NULL;
 }
 
+/* A job object with its names, in the list, not announced yet. */
+static Job *job_alloc(Manager *m, uint32_t id, const char *type, const char *object) {
+        Job *job = calloc(1, sizeof *job);
+
+        if (!job)
+                return NULL;
+        job->manager = m;
+        job->id = id;
+        if (asprintf(&job->path, "%s/%u", JOB_PATH_PREFIX, id) < 0) {
+                job->path = NULL;
+                return job_free(job);
+        }
+        if (!(job->type = strdup(type)) || !(job->object = strdup(object)) || !(job->result = strdup("")) ||
+            !(job->error = strdup("")))
+                return job_free(job);
+        job->next = m->jobs;
+        m->jobs = job;
+        return job;
+}
+
 int job_new(Manager *m, const char *type, const char *object, const JobOps *ops, void *data, Job **ret) {
         Job *job;
 
         if (jobs_running(m) >= JOBS_MAX)
                 return -EBUSY;
-        job = calloc(1, sizeof *job);
+        job = job_alloc(m, m->last_job_id + 1, type, object);
         if (!job)
-                return -ENOMEM;
-        job->manager = m;
-        job->id = ++m->last_job_id;
+                return -ENOMEM;   /* DATA stays the caller's */
+        m->last_job_id = job->id;
         job->ops = ops;
         job->data = data;
-        if (asprintf(&job->path, "%s/%u", JOB_PATH_PREFIX, job->id) < 0 || !(job->type = strdup(type)) ||
-            !(job->object = strdup(object)) || !(job->result = strdup("")) || !(job->error = strdup(""))) {
-                job->data = NULL;   /* the caller still owns it */
-                job_free(job);
-                return -ENOMEM;
-        }
-        job->next = m->jobs;
-        m->jobs = job;
         log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", job->path), "Job %u: %s of %s", job->id, type, object);
         job_bus_announce(job);
         *ret = job;
         return 0;
+}
+
+Job *job_revive(Manager *m, uint32_t id, const char *type, const char *object) {
+        Job *job = job_alloc(m, id, type, object);
+
+        if (job && id > m->last_job_id)
+                m->last_job_id = id;
+        return job;
+}
+
+void job_announce(Job *job) {
+        log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", job->path), "Job %u: %s of %s, resumed after a restart",
+                   job->id, job->type, job->object);
+        job_bus_announce(job);
 }
 
 void job_set_progress(Job *job, unsigned percent) {
@@ -86,11 +114,10 @@ static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-void job_finish(Job *job, const char *result, const char *error_name, const char *error_message) {
+/* The job's fields as finished with RESULT; its own data goes. */
+static void job_end(Job *job, const char *result, const char *error_name, const char *error_message) {
         char *error = NULL;
 
-        if (job->finished)
-                return;
         if (error_name && asprintf(&error, "%s: %s", error_name, strempty(error_message)) >= 0) {
                 char *safe = bus_text_dup(error);   /* often libvirt's or qemu-img's words */
                 free(error);
@@ -112,11 +139,28 @@ void job_finish(Job *job, const char *result, const char *error_name, const char
         if (job->ops && job->ops->free && job->data)
                 job->ops->free(job->data);
         job->data = NULL;
-        job_bus_emit_changed(job, (const char *[]) { "State", "Progress", "Result", "Error", NULL });
-        job_bus_emit_removed(job);
+}
+
+static void job_linger(Job *job) {
         if (sd_event_add_time_relative(job->manager->event, &job->linger, CLOCK_MONOTONIC, JOB_LINGER_USEC,
                                        0, on_linger_end, job) < 0)
                 log_debug("Job %u will stay until exit", job->id);
+}
+
+void job_finish(Job *job, const char *result, const char *error_name, const char *error_message) {
+        if (job->finished)
+                return;
+        job_end(job, result, error_name, error_message);
+        job_bus_emit_changed(job, (const char *[]) { "State", "Progress", "Result", "Error", NULL });
+        job_bus_emit_removed(job);
+        job_linger(job);
+        job_record_save(job->manager, NULL, NULL);   /* no longer a promise to keep */
+}
+
+void job_announce_ended(Job *job, const char *result, const char *error_name, const char *error_message) {
+        job_end(job, result, error_name, error_message);
+        job_bus_announce_ended(job);
+        job_linger(job);
 }
 
 Job *job_find_by_path(Manager *m, const char *path) {
@@ -134,6 +178,85 @@ void job_vm_state_changed(Manager *m, Vm *vm) {
                 if (!j->finished && j->ops && j->ops->vm_state_changed && streq(j->object, vm->path))
                         j->ops->vm_state_changed(j, vm);
         }
+}
+
+void job_vms_read(Manager *m) {
+        Job *next;
+
+        for (Job *j = m->jobs; j; j = next) {
+                next = j->next;   /* the callback may finish J */
+                if (!j->finished && j->ops && j->ops->vms_read)
+                        j->ops->vms_read(j);
+        }
+}
+
+/* A job_start() waiting for the record. */
+typedef struct JobStart {
+        sd_bus_message *msg;
+        char *path;             /* the job may be gone meanwhile: found again by path */
+        job_start_fn start;
+} JobStart;
+
+static void job_start_free(JobStart *s) {
+        sd_bus_message_unref(s->msg);
+        free(s->path);
+        free(s);
+}
+
+/* The work could not start, or its promise could not be made durable. */
+static void job_start_failed(Job *job, bool running, const sd_bus_error *e) {
+        _cleanup_(sd_bus_error_free) sd_bus_error ignored = SD_BUS_ERROR_NULL;
+
+        if (!job || job->finished)
+                return;
+        if (running && job->ops && job->ops->cancel)
+                (void) job->ops->cancel(job, &ignored);
+        if (!job->finished)
+                job_finish(job, "failed", e->name, e->message);
+}
+
+static void job_recorded(Manager *m, int result, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        JobStart *s = userdata;
+        Job *job = job_find_by_path(m, s->path);
+        int r = result;
+
+        if (r < 0) {
+                _cleanup_(freep) char *what = NULL;
+
+                /* Not bus_error_set(): EPERM here is the disk's, not the caller's. */
+                if (asprintf(&what, "Cannot record %s in %s/%s, so that it outlives a restart", s->path,
+                             m->options->state_dir, JOB_RECORD_FILE) < 0)
+                        what = NULL;
+                (void) bus_error_set_text(&e, HOSTAGENT_ERROR_FAILED, strempty(what), strerror(-r));
+        } else if (s->start && job && !job->finished)
+                r = s->start(job, &e);
+        if (r < 0) {
+                if (!sd_bus_error_is_set(&e))
+                        (void) bus_error_set(&e, r, NULL, "Cannot start %s", s->path);
+                job_start_failed(job, !s->start, &e);
+                r = sd_bus_reply_method_error(s->msg, &e);
+        } else
+                r = sd_bus_reply_method_return(s->msg, "o", s->path);
+        if (r < 0)
+                log_debug_errno(r, "Cannot answer the call that started %s: %m", s->path);
+        job_start_free(s);
+}
+
+int job_start(Job *job, sd_bus_message *msg, job_start_fn start) {
+        JobStart *s = calloc(1, sizeof *s);
+
+        if (!s || !(s->path = strdup(job->path))) {
+                const sd_bus_error e = SD_BUS_ERROR_MAKE_CONST(SD_BUS_ERROR_NO_MEMORY, "Out of memory");
+
+                free(s);
+                job_start_failed(job, !start, &e);
+                return -ENOMEM;
+        }
+        s->msg = sd_bus_message_ref(msg);
+        s->start = start;
+        job_record_save(job->manager, job_recorded, s);
+        return 1;   /* handled: sd-bus must not answer it */
 }
 
 void job_free_all(Manager *m) {

@@ -1,6 +1,7 @@
 /* Jobs: long operations as objects with progress, a result and Cancel() */
 #pragma once
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
@@ -22,6 +23,13 @@ typedef struct JobOps {
         int (*cancel)(Job *job, sd_bus_error *error);
         /* The VM this job is about changed state. */
         void (*vm_state_changed)(Job *job, Vm *vm);
+        /* All VMs were read from libvirt again (at start, on reconnect, and
+         * at each periodic re-read): a VM missing now is gone. */
+        void (*vms_read)(Job *job);
+        /* What the next agent needs to carry the job on after a restart
+         * (job-record.c); NULL when the job cannot be resumed: the next agent
+         * then reports it "interrupted". */
+        json_object *(*resume_data)(Job *job);
         /* Releases the job's own data; the job is finished or the agent exits. */
         void (*free)(void *data);
 } JobOps;
@@ -31,11 +39,11 @@ struct Job {
         Job *next;
         uint32_t id;
         char *path;
-        char *type;         /* "shutdown", ... */
+        char *type;         /* "shutdown", "clone" */
         char *object;       /* the object it works on */
         unsigned progress;  /* percent */
         bool finished;
-        char *result;       /* "" while running; "done", "forced", "cancelled", "failed" */
+        char *result;       /* "" while running; "done", "forced", "cancelled", "failed", "interrupted" */
         char *error;        /* "" or the failure, as "org.hostagent1.Error.X: message" */
         const JobOps *ops;
         void *data;
@@ -45,6 +53,19 @@ struct Job {
 /* Creates and announces a job (InterfacesAdded, Manager.JobNew). -EBUSY
  * past JOBS_MAX running jobs. */
 int job_new(Manager *m, const char *type, const char *object, const JobOps *ops, void *data, Job **ret);
+
+/* Loop thread. The job's work as started by a method call: START (may be
+ * NULL) begins the work and may set ERROR. */
+typedef int (*job_start_fn)(Job *job, sd_bus_error *error);
+
+/* Records JOB in the state directory (off the loop), so that the job's
+ * promise outlives this agent; once that is on disk, runs START and answers
+ * MSG with the job's path. When the record cannot be written, or START
+ * fails, the job ends "failed" (cancelled first when its work runs already
+ * and it can be) and MSG gets an error that says why. Returns 1, what a
+ * method handler returns for a call answered later, or -ENOMEM (the job has
+ * ended "failed"). */
+int job_start(Job *job, sd_bus_message *msg, job_start_fn start);
 
 void job_set_progress(Job *job, unsigned percent);
 
@@ -56,5 +77,16 @@ Job *job_find_by_path(Manager *m, const char *path);
 
 /* Tells the running jobs about VM that concern it. */
 void job_vm_state_changed(Manager *m, Vm *vm);
+
+/* Tells the running jobs that every VM was read from libvirt just now. */
+void job_vms_read(Manager *m);
+
+/* job-record.c: a job of the previous agent, found in the record at start. */
+Job *job_revive(Manager *m, uint32_t id, const char *type, const char *object);
+/* Publishes a revived job that its type resumed: InterfacesAdded, JobNew. */
+void job_announce(Job *job);
+/* Publishes a revived job as ended with RESULT, once: InterfacesAdded,
+ * Manager.JobRemoved(job, RESULT), gone after JOB_LINGER_USEC. */
+void job_announce_ended(Job *job, const char *result, const char *error_name, const char *error_message);
 
 void job_free_all(Manager *m);

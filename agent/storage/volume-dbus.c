@@ -393,7 +393,9 @@ static int method_clone(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 log_debug("Cannot follow the progress of job %u", job->id);
         log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", v->path), "Job %u: copying volume %s to %s", job->id,
                    v->info.name, new_name);
-        return sd_bus_reply_method_return(msg, "o", job->path);
+        /* Answered once the job is recorded: after a restart the next agent
+         * reports it "interrupted" (a copy is not carried on). */
+        return job_start(job, msg, NULL);
 fail:
         if (j->job)
                 j->job->data = NULL;

@@ -1,4 +1,9 @@
-/* VM.Shutdown: a graceful shutdown as a Job, forced once its timeout passes */
+/* VM.Shutdown: a graceful shutdown as a Job, forced once its timeout passes.
+ *
+ * The deadline is a promise to the caller, so it outlives the agent: the
+ * job is recorded (job-record.c) with the VM and the deadline on the
+ * monotonic clock before the call is answered, and an agent started after a
+ * crash or a restart carries it on from there (vm_shutdown_resume()). */
 #include "vm-shutdown.h"
 
 #include <libvirt/virterror.h>
@@ -17,11 +22,12 @@ typedef struct ShutdownJob {
         unsigned n_ref;
         Manager *manager;
         Job *job;                  /* NULL once the job has ended */
-        virConnectPtr conn;
+        virConnectPtr conn;        /* set once: workers may be using it */
         char uuid[VIR_UUID_STRING_BUFLEN];
-        uint64_t timeout_usec;
+        uint64_t deadline_usec;    /* CLOCK_MONOTONIC: the same across agents of one boot */
         sd_event_source *timer;
         bool forcing;
+        bool force_pending;        /* the deadline passed before the VMs could be read */
         char *error;               /* from the last worker call */
 } ShutdownJob;
 
@@ -66,6 +72,12 @@ static void shutdown_fail(ShutdownJob *s, int r, const char *what) {
         job_finish(s->job, "failed", e.name, e.message);
 }
 
+/* A worker call cut short by the agent's stop: the job stays recorded, and
+ * the next agent carries it on. */
+static bool shutdown_left_to_next_agent(ShutdownJob *s, int result) {
+        return (result == -ECANCELED || result == -ESHUTDOWN) && s->manager->stopping;
+}
+
 static int domain_call(ShutdownJob *s, int (*call)(virDomainPtr)) {
         virDomainPtr dom = virDomainLookupByUUIDString(s->conn, s->uuid);
         int r;
@@ -88,7 +100,7 @@ static int destroy_work(void *userdata) {
 static void destroy_done(int result, void *userdata) {
         ShutdownJob *s = userdata;
 
-        if (s->job) {
+        if (s->job && !shutdown_left_to_next_agent(s, result)) {
                 if (result >= 0) {
                         Vm *vm = vm_find(s->manager, s->uuid);
                         if (vm)
@@ -102,30 +114,45 @@ static void destroy_done(int result, void *userdata) {
         shutdown_unref(s);
 }
 
-static int on_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
-        ShutdownJob *s = userdata;
+static void shutdown_force(ShutdownJob *s) {
+        Manager *m = s->manager;
         int r;
 
-        if (!s->job)
-                return 0;
+        if (!s->conn)
+                s->conn = libvirt_conn_ref(m->libvirt);
+        if (!m->vm_synced || !s->conn) {
+                /* A job carried on from the previous agent, before the VMs are
+                 * read (a VM off by now is "done", not "forced"), or libvirt
+                 * is away: done at the next full read (job_vms_read()). */
+                s->force_pending = true;
+                return;
+        }
         log_fields(LOG_NOTICE, LOG_FIELDS("OBJECT_PATH", s->job->object),
                    "Job %u: the guest did not shut down in time; forcing it off", s->job->id);
+        s->force_pending = false;
         s->forcing = true;
         job_set_progress(s->job, 50);
         /* INTERNAL: a promise made to the caller is not refused for load. */
-        r = worker_pool_submit(s->manager->pool, WORKER_INTERNAL, destroy_work, destroy_done, shutdown_ref(s));
+        r = worker_pool_submit(m->pool, WORKER_INTERNAL, destroy_work, destroy_done, shutdown_ref(s));
         if (r < 0) {
                 shutdown_unref(s);
-                shutdown_fail(s, r, "Cannot force the VM off");
+                if (!shutdown_left_to_next_agent(s, r))
+                        shutdown_fail(s, r, "Cannot force the VM off");
         }
+}
+
+static int on_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
+        ShutdownJob *s = userdata;
+
+        if (s->job && !s->forcing)
+                shutdown_force(s);
         return 0;
 }
 
 static void acpi_done(int result, void *userdata) {
         ShutdownJob *s = userdata;
-        int r;
 
-        if (!s->job)
+        if (!s->job || shutdown_left_to_next_agent(s, result))
                 goto out;
         if (result < 0) {
                 if (vm_stopped(s))
@@ -134,15 +161,10 @@ static void acpi_done(int result, void *userdata) {
                         shutdown_fail(s, result, "Cannot ask the guest to shut down");
                 goto out;
         }
-        if (vm_stopped(s)) {
+        if (vm_stopped(s))
                 shutdown_finish_stopped(s);
-                goto out;
-        }
-        job_set_progress(s->job, 10);
-        r = sd_event_add_time_relative(s->manager->event, &s->timer, CLOCK_MONOTONIC, s->timeout_usec, 0,
-                                       on_timeout, s);
-        if (r < 0)
-                shutdown_fail(s, r, "Cannot arm the shutdown timeout");
+        else if (!s->forcing)
+                job_set_progress(s->job, 10);
 out:
         shutdown_unref(s);
 }
@@ -152,6 +174,15 @@ static void on_vm_state_changed(Job *job, Vm *vm) {
 
         if (!vm_state_is_active(vm->info.state))
                 shutdown_finish_stopped(s);
+}
+
+static void on_vms_read(Job *job) {
+        ShutdownJob *s = job->data;
+
+        if (vm_stopped(s))
+                shutdown_finish_stopped(s);   /* off, or gone, meanwhile */
+        else if (s->force_pending)
+                shutdown_force(s);
 }
 
 static int on_cancel(Job *job, sd_bus_error *error) {
@@ -165,17 +196,65 @@ static int on_cancel(Job *job, sd_bus_error *error) {
         return 0;
 }
 
+/* {"uuid": "...", "deadline_usec": N}: N on CLOCK_MONOTONIC. */
+static json_object *shutdown_resume_data(Job *job) {
+        ShutdownJob *s = job->data;
+        json_object *data = json_object_new_object();
+
+        if (!data)
+                return NULL;
+        json_object_object_add(data, "uuid", json_object_new_string(s->uuid));
+        json_object_object_add(data, "deadline_usec", json_object_new_int64((int64_t) s->deadline_usec));
+        return data;
+}
+
 static const JobOps shutdown_ops = {
         .cancel = on_cancel,
         .vm_state_changed = on_vm_state_changed,
+        .vms_read = on_vms_read,
+        .resume_data = shutdown_resume_data,
         .free = shutdown_job_free,
 };
+
+static int shutdown_arm(ShutdownJob *s) {
+        return sd_event_add_time(s->manager->event, &s->timer, CLOCK_MONOTONIC, s->deadline_usec, 0, on_timeout, s);
+}
+
+/* The job is on disk: ask the guest, and force it off at the deadline. */
+static int shutdown_start(Job *job, sd_bus_error *error) {
+        ShutdownJob *s = job->data;
+        Manager *m = s->manager;
+        int r;
+
+        r = shutdown_arm(s);
+        if (r < 0)
+                return bus_error_set(error, r, NULL, "Cannot arm the shutdown timeout");
+        r = worker_pool_submit(m->pool, WORKER_NORMAL, acpi_work, acpi_done, shutdown_ref(s));
+        if (r < 0) {
+                s->n_ref--;   /* the worker's, never taken */
+                return bus_work_error_submit(m, r, error);
+        }
+        return 0;
+}
+
+static ShutdownJob *shutdown_new(Manager *m, const char *uuid, uint64_t deadline_usec) {
+        ShutdownJob *s = calloc(1, sizeof *s);
+
+        if (!s)
+                return NULL;
+        s->n_ref = 1;   /* the job's */
+        s->manager = m;
+        s->deadline_usec = deadline_usec;
+        snprintf(s->uuid, sizeof s->uuid, "%s", uuid);
+        return s;
+}
 
 int method_vm_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Vm *vm = userdata;
         Manager *m = vm->manager;
         ShutdownJob *s;
         uint32_t timeout;
+        uint64_t now;
         Job *job;
         int r;
 
@@ -192,33 +271,59 @@ int method_vm_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (!vm_state_is_active(vm->info.state))
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE,
                                          "Cannot shut down VM %s: it is not running", strempty(vm->info.name));
-
-        s = calloc(1, sizeof *s);
+        /* Refused before a job is made, like any call past the cap or during
+         * a stop; one that fills the cap while the job is recorded ends the
+         * job "failed" with the same error. */
+        if (m->stopping)
+                return bus_work_error_submit(m, -ESHUTDOWN, error);
+        if (worker_pool_in_flight(m->pool) >= worker_pool_max_in_flight(m->pool))
+                return bus_work_error_submit(m, -EBUSY, error);
+        r = sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (r < 0)
+                return r;
+        s = shutdown_new(m, vm->info.uuid, now + (uint64_t) timeout * 1000 * 1000);
         if (!s)
                 return -ENOMEM;
-        s->n_ref = 1;   /* the job's */
-        s->manager = m;
-        s->timeout_usec = (uint64_t) timeout * 1000 * 1000;
-        memcpy(s->uuid, vm->info.uuid, sizeof s->uuid);
         s->conn = libvirt_conn_ref(m->libvirt);
         if (!s->conn) {
                 shutdown_unref(s);
                 return bus_work_error_libvirt_unavailable(m, error);
         }
-        r = worker_pool_submit(m->pool, WORKER_NORMAL, acpi_work, acpi_done, shutdown_ref(s));
-        if (r < 0) {
-                s->n_ref--;
-                shutdown_unref(s);
-                return bus_work_error_submit(m, r, error);
-        }
         r = job_new(m, "shutdown", vm->path, &shutdown_ops, s, &job);
         if (r < 0) {
-                shutdown_unref(s);   /* the job's reference; the worker's stays */
+                shutdown_unref(s);
                 if (r == -EBUSY)
                         return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
                                                  "Too many jobs running (limit %d); retry later", JOBS_MAX);
                 return r;
         }
         s->job = job;
-        return sd_bus_reply_method_return(msg, "o", job->path);
+        /* Answered once the job is on disk and the guest is being asked. */
+        return job_start(job, msg, shutdown_start);
+}
+
+int vm_shutdown_resume(Job *job, json_object *data) {
+        json_object *uuid, *deadline;
+        ShutdownJob *s;
+        int r;
+
+        if (!json_object_object_get_ex(data, "uuid", &uuid) || !json_object_is_type(uuid, json_type_string) ||
+            json_object_get_string_len(uuid) != VIR_UUID_STRING_BUFLEN - 1 ||
+            !json_object_object_get_ex(data, "deadline_usec", &deadline) ||
+            !json_object_is_type(deadline, json_type_int) || json_object_get_int64(deadline) < 0)
+                return -EINVAL;
+        s = shutdown_new(job->manager, json_object_get_string(uuid), (uint64_t) json_object_get_int64(deadline));
+        if (!s)
+                return -ENOMEM;
+        s->job = job;
+        /* Past already: forced as soon as the VMs are read, unless it is off by then. */
+        r = shutdown_arm(s);
+        if (r < 0) {
+                shutdown_unref(s);
+                return r;
+        }
+        job->ops = &shutdown_ops;
+        job->data = s;
+        job->progress = 10;   /* the guest was asked before the restart */
+        return 0;
 }

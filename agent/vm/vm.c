@@ -626,11 +626,14 @@ static void sync_merge(Manager *m, SyncJob *j) {
 static void sync_done(int result, void *userdata) {
         SyncJob *j = userdata;
         Manager *m = j->manager;
+        bool current = result >= 0 && j->generation == libvirt_conn_generation(m->libvirt);
 
         m->vm_sync_running = false;
-        if (result >= 0 && j->generation == libvirt_conn_generation(m->libvirt))
+        if (current)
                 sync_merge(m, j);
         vm_read_end(m, &j->read);
+        if (current)
+                job_vms_read(m);   /* jobs that waited for the VMs' states go on */
         if (j->register_events && !j->events_registered)
                 m->vm_events_conn = 0;   /* register on the next sync instead */
         if (result < 0 && result != -ECANCELED) {
