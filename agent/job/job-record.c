@@ -24,16 +24,28 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
-#include "vm-shutdown.h"
 #include "worker-pool.h"
 
-/* The job types that can be carried on by the next agent. */
-static const struct {
+/* The job types that can be carried on by the next agent, as their rooms
+ * registered them. */
+static struct {
         const char *type;
-        int (*resume)(Job *job, json_object *data);
-} resumable[] = {
-        { "shutdown", vm_shutdown_resume },
-};
+        job_resume_fn resume;
+} resumable[JOB_RECORD_TYPES_MAX];
+static size_t n_resumable;
+
+int job_record_register_type(const char *type, job_resume_fn resume) {
+        for (size_t i = 0; i < n_resumable; i++)
+                if (streq(resumable[i].type, type)) {
+                        resumable[i].resume = resume;
+                        return 0;
+                }
+        if (n_resumable >= ELEMENTSOF(resumable))
+                return -E2BIG;
+        resumable[n_resumable].type = type;
+        resumable[n_resumable++].resume = resume;
+        return 0;
+}
 
 typedef struct RecordWaiter {
         job_recorded_fn done;
@@ -217,8 +229,8 @@ static json_object *record_read(Manager *m) {
         return root;
 }
 
-static int (*resumer(const char *type))(Job *, json_object *) {
-        for (size_t i = 0; i < ELEMENTSOF(resumable); i++)
+static job_resume_fn resumer(const char *type) {
+        for (size_t i = 0; i < n_resumable; i++)
                 if (streq(resumable[i].type, type))
                         return resumable[i].resume;
         return NULL;
@@ -237,7 +249,7 @@ static bool type_valid(const char *s) {
 static void resume_entry(Manager *m, json_object *entry, bool same_boot) {
         json_object *v, *data = NULL;
         const char *type = NULL, *object = NULL;
-        int (*resume)(Job *, json_object *);
+        job_resume_fn resume;
         int64_t id = 0;
         Job *job;
 

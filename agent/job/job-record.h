@@ -1,9 +1,22 @@
 /* The jobs record: the promises of running jobs, kept for the next agent */
 #pragma once
 
+#include <json-c/json.h>
+
 typedef struct Manager Manager;
+typedef struct Job Job;
 
 #define JOB_RECORD_FILE "jobs.json"
+#define JOB_RECORD_TYPES_MAX 8
+
+/* Carries JOB (published again, its type's data taken from the record) on.
+ * Returns 0, or -errno: then the job is reported "interrupted". */
+typedef int (*job_resume_fn)(Job *job, json_object *data);
+
+/* A job type whose jobs the next agent carries on, registered by its room
+ * before job_record_resume(); any other type is reported "interrupted".
+ * TYPE is static. -E2BIG past JOB_RECORD_TYPES_MAX types. */
+int job_record_register_type(const char *type, job_resume_fn resume);
 
 typedef void (*job_recorded_fn)(Manager *m, int result, void *userdata);
 

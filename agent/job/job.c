@@ -11,7 +11,6 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
-#include "vm.h"
 
 static unsigned jobs_running(Manager *m) {
         unsigned n = 0;
@@ -170,23 +169,23 @@ Job *job_find_by_path(Manager *m, const char *path) {
         return NULL;
 }
 
-void job_vm_state_changed(Manager *m, Vm *vm) {
+void job_object_changed(Manager *m, const char *path, void *object) {
         Job *next;
 
         for (Job *j = m->jobs; j; j = next) {
                 next = j->next;   /* the callback may finish J */
-                if (!j->finished && j->ops && j->ops->vm_state_changed && streq(j->object, vm->path))
-                        j->ops->vm_state_changed(j, vm);
+                if (!j->finished && j->ops && j->ops->object_changed && streq(j->object, path))
+                        j->ops->object_changed(j, object);
         }
 }
 
-void job_vms_read(Manager *m) {
+void job_objects_read(Manager *m) {
         Job *next;
 
         for (Job *j = m->jobs; j; j = next) {
                 next = j->next;   /* the callback may finish J */
-                if (!j->finished && j->ops && j->ops->vms_read)
-                        j->ops->vms_read(j);
+                if (!j->finished && j->ops && j->ops->objects_read)
+                        j->ops->objects_read(j);
         }
 }
 

@@ -8,7 +8,6 @@
 #include <systemd/sd-event.h>
 
 typedef struct Manager Manager;
-typedef struct Vm Vm;
 typedef struct Job Job;
 
 #define JOB_PATH_PREFIX "/org/hostagent1/job"
@@ -21,11 +20,13 @@ typedef struct JobOps {
         /* Loop thread: Cancel() was called. Returns 0 when the job will
          * finish as "cancelled", or a negative errno (ERROR set) to refuse. */
         int (*cancel)(Job *job, sd_bus_error *error);
-        /* The VM this job is about changed state. */
-        void (*vm_state_changed)(Job *job, Vm *vm);
-        /* All VMs were read from libvirt again (at start, on reconnect, and
-         * at each periodic re-read): a VM missing now is gone. */
-        void (*vms_read)(Job *job);
+        /* The object this job is about (its model's type: a Vm for a VM's
+         * job) changed state. */
+        void (*object_changed)(Job *job, void *object);
+        /* Every object of the kind jobs wait on was read again (the VMs, at
+         * start, on reconnect and at each periodic re-read): one missing now
+         * is gone. */
+        void (*objects_read)(Job *job);
         /* What the next agent needs to carry the job on after a restart
          * (job-record.c); NULL when the job cannot be resumed: the next agent
          * then reports it "interrupted". */
@@ -75,11 +76,11 @@ void job_finish(Job *job, const char *result, const char *error_name, const char
 
 Job *job_find_by_path(Manager *m, const char *path);
 
-/* Tells the running jobs about VM that concern it. */
-void job_vm_state_changed(Manager *m, Vm *vm);
+/* Tells the running jobs about OBJECT (at path PATH) that concern it. */
+void job_object_changed(Manager *m, const char *path, void *object);
 
-/* Tells the running jobs that every VM was read from libvirt just now. */
-void job_vms_read(Manager *m);
+/* Tells the running jobs that their objects were all read just now. */
+void job_objects_read(Manager *m);
 
 /* job-record.c: a job of the previous agent, found in the record at start. */
 Job *job_revive(Manager *m, uint32_t id, const char *type, const char *object);

@@ -123,7 +123,7 @@ static void shutdown_force(ShutdownJob *s) {
         if (!m->vm_synced || !s->conn) {
                 /* A job carried on from the previous agent, before the VMs are
                  * read (a VM off by now is "done", not "forced"), or libvirt
-                 * is away: done at the next full read (job_vms_read()). */
+                 * is away: done at the next full read (job_objects_read()). */
                 s->force_pending = true;
                 return;
         }
@@ -169,8 +169,9 @@ out:
         shutdown_unref(s);
 }
 
-static void on_vm_state_changed(Job *job, Vm *vm) {
+static void on_vm_state_changed(Job *job, void *object) {
         ShutdownJob *s = job->data;
+        Vm *vm = object;
 
         if (!vm_state_is_active(vm->info.state))
                 shutdown_finish_stopped(s);
@@ -210,8 +211,8 @@ static json_object *shutdown_resume_data(Job *job) {
 
 static const JobOps shutdown_ops = {
         .cancel = on_cancel,
-        .vm_state_changed = on_vm_state_changed,
-        .vms_read = on_vms_read,
+        .object_changed = on_vm_state_changed,
+        .objects_read = on_vms_read,
         .resume_data = shutdown_resume_data,
         .free = shutdown_job_free,
 };

@@ -231,7 +231,7 @@ void vm_set_state(Vm *vm, VmState state, const char *reason) {
         log_fields(LOG_DEBUG, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                    "VM %s is %s (%s)", strempty(vm->info.name), vm_state_to_string(state), reason);
         vm_notify_state(vm);
-        job_vm_state_changed(vm->manager, vm);
+        job_object_changed(vm->manager, vm->path, vm);
 }
 
 /* Collects the names of properties whose values differ, moving the new ones in. */
@@ -633,7 +633,7 @@ static void sync_done(int result, void *userdata) {
                 sync_merge(m, j);
         vm_read_end(m, &j->read);
         if (current)
-                job_vms_read(m);   /* jobs that waited for the VMs' states go on */
+                job_objects_read(m);   /* jobs that waited for the VMs' states go on */
         if (j->register_events && !j->events_registered)
                 m->vm_events_conn = 0;   /* register on the next sync instead */
         if (result < 0 && result != -ECANCELED) {
