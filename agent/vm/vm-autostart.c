@@ -3,10 +3,9 @@
 
 #include "bus-auth.h"
 #include "bus-error.h"
-#include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
-#include "virt-cleanup.h"
+#include "domain-ops.h"
 #include "bus-work.h"
 #include "vm.h"
 
@@ -29,11 +28,8 @@ static void autostart_call_free(AutostartCall *c) {
 
 static int autostart_work(void *userdata) {
         AutostartCall *c = userdata;
-        _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByUUIDString(c->conn, c->uuid);
 
-        if (!dom)
-                return libvirt_error_take(&c->error);
-        return virDomainSetAutostart(dom, c->value) < 0 ? libvirt_error_take(&c->error) : 0;
+        return domain_set_autostart(c->conn, c->uuid, c->value, &c->error);
 }
 
 static void autostart_done(int result, void *userdata) {

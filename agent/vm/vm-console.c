@@ -1,54 +1,15 @@
 /* VM.SetConsoleTicket: a console password that expires, as vdsm's setTicket */
 #include "vm-console.h"
 
-#include <libvirt/virterror.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <time.h>
 
 #include "bus-auth.h"
 #include "bus-error.h"
-#include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
-#include "virt-cleanup.h"
 #include "bus-work.h"
+#include "domain-ops.h"
 #include "vm.h"
-
-int vm_console_ticket_xml(const char *domain_xml, const char *password, const char *valid_to,
-                          char **ret_type, char **ret_device_xml) {
-        xmlDocPtr doc = xmlReadMemory(domain_xml, (int) strlen(domain_xml), "domain.xml", NULL,
-                                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL, devices = NULL, g = NULL;
-        xmlBufferPtr buf;
-        xmlChar *type;
-        int r = -ENOENT;
-
-        for (xmlNodePtr n = root ? root->children : NULL; n && !devices; n = n->next)
-                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "devices"))
-                        devices = n;
-        for (xmlNodePtr n = devices ? devices->children : NULL; n && !g; n = n->next)
-                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "graphics"))
-                        g = n;
-        if (!g)
-                goto out;
-        type = xmlGetProp(g, BAD_CAST "type");
-        *ret_type = strdup(type ? (const char *) type : "");
-        /* VNC cannot drop clients on a password change; SPICE can, and should. */
-        xmlSetProp(g, BAD_CAST "connected",
-                   BAD_CAST (type && xmlStrEqual(type, BAD_CAST "vnc") ? "keep" : "disconnect"));
-        xmlFree(type);
-        xmlSetProp(g, BAD_CAST "passwd", BAD_CAST password);
-        xmlSetProp(g, BAD_CAST "passwdValidTo", BAD_CAST valid_to);
-        buf = xmlBufferCreate();
-        xmlNodeDump(buf, doc, g, 0, 0);
-        *ret_device_xml = strdup((const char *) xmlBufferContent(buf));
-        xmlBufferFree(buf);
-        r = *ret_device_xml && *ret_type ? 0 : -ENOMEM;
-out:
-        xmlFreeDoc(doc);
-        return r;
-}
 
 typedef struct TicketCall {
         BusCall call;   /* first: the deadline answers through it */
@@ -59,7 +20,6 @@ typedef struct TicketCall {
         char *password;
         char valid_to[32];
         char *error;
-        bool no_console, too_long;
 } TicketCall;
 
 static void ticket_call_free(TicketCall *c) {
@@ -72,36 +32,10 @@ static void ticket_call_free(TicketCall *c) {
         free(c);
 }
 
-/* The device XML carries the password: it is wiped before it is freed. */
-static int ticket_apply(TicketCall *c, virDomainPtr dom) {
-        _cleanup_(freep) char *xml = NULL, *type = NULL;
-        _cleanup_(erase_and_freep) char *device = NULL;
-        int r;
-
-        xml = virDomainGetXMLDesc(dom, 0);
-        if (!xml)
-                return libvirt_error_take(&c->error);
-        r = vm_console_ticket_xml(xml, c->password, c->valid_to, &type, &device);
-        if (r == -ENOENT)
-                c->no_console = true;
-        if (r < 0)
-                return r;
-        if (streq(type, "vnc") && strlen(c->password) > VM_TICKET_VNC_MAX) {
-                c->too_long = true;
-                return -EINVAL;
-        }
-        if (virDomainUpdateDeviceFlags(dom, device, VIR_DOMAIN_AFFECT_LIVE) < 0)
-                return libvirt_error_take(&c->error);
-        return 0;
-}
-
 static int ticket_work(void *userdata) {
         TicketCall *c = userdata;
-        _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByUUIDString(c->conn, c->uuid);
 
-        if (!dom)
-                return libvirt_error_take(&c->error);
-        return ticket_apply(c, dom);
+        return domain_set_console_ticket(c->conn, c->uuid, c->password, c->valid_to, VM_TICKET_VNC_MAX, &c->error);
 }
 
 static void ticket_done(int result, void *userdata) {
@@ -116,7 +50,7 @@ static void ticket_done(int result, void *userdata) {
         }
         if (result == -ECANCELED)
                 (void) bus_error_set_shutting_down(&error);
-        else if (c->no_console)
+        else if (result == -ENODEV)
                 (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_INVALID_STATE,
                                          "VM %s has no graphics console", c->name);
         else if (c->error && strstr(c->error, "set_password"))
@@ -125,7 +59,7 @@ static void ticket_done(int result, void *userdata) {
                                          "VM %s's console was started without password support; give its "
                                          "<graphics> a passwd attribute (VMs created from a spec have one)",
                                          c->name);
-        else if (c->too_long)
+        else if (result == -E2BIG)
                 (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_INVALID_ARGS,
                                          "password: a VNC console takes at most %d characters", VM_TICKET_VNC_MAX);
         else

@@ -8,9 +8,3 @@
 #define VM_TICKET_MAX 64
 
 int method_vm_set_console_ticket(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-
-/* Sets PASSWORD, valid until VALID_TO (UTC, "YYYY-MM-DDTHH:MM:SS"), on the
- * first <graphics> of DOMAIN_XML and returns that element alone, ready for
- * virDomainUpdateDeviceFlags(). -ENOENT when there is no console. */
-int vm_console_ticket_xml(const char *domain_xml, const char *password, const char *valid_to,
-                          char **ret_type, char **ret_device_xml);

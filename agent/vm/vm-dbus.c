@@ -1,15 +1,14 @@
 /* org.hostagent1.VM on the bus */
 #include "vm-dbus.h"
 
-#include <libvirt/virterror.h>
 
 #include "bus-auth.h"
 #include "bus-collection.h"
 #include "bus-error.h"
-#include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
 #include "bus-work.h"
+#include "domain-ops.h"
 #include "job-record.h"
 #include "vm-autostart.h"
 #include "vm-console.h"
@@ -118,16 +117,7 @@ static int property_get_graphics(sd_bus *bus, const char *path, const char *inte
 /* Lifecycle methods: checked against the state we know, run on a worker,
  * answered when libvirt has done it. */
 
-typedef enum VmAction {
-        VM_ACTION_START,
-        VM_ACTION_DESTROY,
-        VM_ACTION_PAUSE,
-        VM_ACTION_RESUME,
-        VM_ACTION_REBOOT,
-        VM_ACTION_RESET,
-        VM_ACTION_UNDEFINE,
-        _VM_ACTION_MAX,
-} VmAction;
+typedef DomainAction VmAction;
 
 typedef struct VmActionInfo {
         const char *verb;
@@ -135,14 +125,14 @@ typedef struct VmActionInfo {
         const char *result_reason;
 } VmActionInfo;
 
-static const VmActionInfo vm_actions[_VM_ACTION_MAX] = {
-        [VM_ACTION_START]    = { "start",    VM_STATE_RUNNING, "booted" },
-        [VM_ACTION_DESTROY]  = { "destroy",  VM_STATE_SHUTOFF, "destroyed" },
-        [VM_ACTION_PAUSE]    = { "pause",    VM_STATE_PAUSED,  "user" },
-        [VM_ACTION_RESUME]   = { "resume",   VM_STATE_RUNNING, "unpaused" },
-        [VM_ACTION_REBOOT]   = { "reboot",   _VM_STATE_INVALID, NULL },
-        [VM_ACTION_RESET]    = { "reset",    _VM_STATE_INVALID, NULL },
-        [VM_ACTION_UNDEFINE] = { "undefine", _VM_STATE_INVALID, NULL },
+static const VmActionInfo vm_actions[_DOMAIN_ACTION_MAX] = {
+        [DOMAIN_ACTION_START]    = { "start",    VM_STATE_RUNNING, "booted" },
+        [DOMAIN_ACTION_DESTROY]  = { "destroy",  VM_STATE_SHUTOFF, "destroyed" },
+        [DOMAIN_ACTION_PAUSE]    = { "pause",    VM_STATE_PAUSED,  "user" },
+        [DOMAIN_ACTION_RESUME]   = { "resume",   VM_STATE_RUNNING, "unpaused" },
+        [DOMAIN_ACTION_REBOOT]   = { "reboot",   _VM_STATE_INVALID, NULL },
+        [DOMAIN_ACTION_RESET]    = { "reset",    _VM_STATE_INVALID, NULL },
+        [DOMAIN_ACTION_UNDEFINE] = { "undefine", _VM_STATE_INVALID, NULL },
 };
 
 /* NULL when ACTION makes sense in the VM's state, else why not. */
@@ -150,20 +140,20 @@ static const char *vm_action_refusal(Vm *vm, VmAction action) {
         VmState s = vm->info.state;
 
         switch (action) {
-        case VM_ACTION_START:
+        case DOMAIN_ACTION_START:
                 return vm_state_is_active(s) ? "it is already running" : NULL;
-        case VM_ACTION_DESTROY:
+        case DOMAIN_ACTION_DESTROY:
                 return vm_state_is_active(s) ? NULL : "it is not running";
-        case VM_ACTION_PAUSE:
+        case DOMAIN_ACTION_PAUSE:
                 return s == VM_STATE_RUNNING || s == VM_STATE_BLOCKED ? NULL
                        : s == VM_STATE_PAUSED ? "it is already paused" : "it is not running";
-        case VM_ACTION_RESUME:
+        case DOMAIN_ACTION_RESUME:
                 return s == VM_STATE_PAUSED ? NULL : "it is not paused";
-        case VM_ACTION_REBOOT:
+        case DOMAIN_ACTION_REBOOT:
                 return s == VM_STATE_RUNNING || s == VM_STATE_BLOCKED ? NULL : "it is not running";
-        case VM_ACTION_RESET:
+        case DOMAIN_ACTION_RESET:
                 return vm_state_is_active(s) ? NULL : "it is not running";
-        case VM_ACTION_UNDEFINE:
+        case DOMAIN_ACTION_UNDEFINE:
                 return vm->info.persistent ? NULL : "it is transient and goes away when it stops";
         default:
                 return "unknown action";
@@ -191,40 +181,10 @@ static void vm_call_free(VmCall *c) {
         free(c);
 }
 
-static int vm_undefine(virDomainPtr dom) {
-        /* Leave nothing behind that would block defining the name again. */
-        unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
-                         VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA | VIR_DOMAIN_UNDEFINE_NVRAM;
-
-        if (virDomainUndefineFlags(dom, flags) == 0)
-                return 0;
-        /* Drivers without those flags (the test driver) take the plain call. */
-        if (virGetLastErrorCode() != VIR_ERR_NO_SUPPORT && virGetLastErrorCode() != VIR_ERR_INVALID_ARG)
-                return -1;
-        return virDomainUndefine(dom);
-}
-
 static int vm_call_work(void *userdata) {
         VmCall *c = userdata;
-        virDomainPtr dom;
-        int r;
 
-        dom = virDomainLookupByUUIDString(c->conn, c->uuid);
-        if (!dom)
-                return libvirt_error_take(&c->error);
-        switch (c->action) {
-        case VM_ACTION_START:    r = virDomainCreate(dom); break;
-        case VM_ACTION_DESTROY:  r = virDomainDestroy(dom); break;
-        case VM_ACTION_PAUSE:    r = virDomainSuspend(dom); break;
-        case VM_ACTION_RESUME:   r = virDomainResume(dom); break;
-        case VM_ACTION_REBOOT:   r = virDomainReboot(dom, 0); break;
-        case VM_ACTION_RESET:    r = virDomainReset(dom, 0); break;
-        case VM_ACTION_UNDEFINE: r = vm_undefine(dom); break;
-        default:                 r = -1; break;
-        }
-        r = r < 0 ? libvirt_error_take(&c->error) : 0;
-        virDomainFree(dom);
-        return r;
+        return domain_action(c->conn, c->uuid, c->action, &c->error);
 }
 
 static void vm_call_done(int result, void *userdata) {
@@ -245,7 +205,7 @@ static void vm_call_done(int result, void *userdata) {
                  * that follows finds nothing left to change. */
                 if (vm && a->result_state >= 0)
                         vm_set_state(vm, a->result_state, a->result_reason);
-                if (vm && c->action == VM_ACTION_UNDEFINE) {
+                if (vm && c->action == DOMAIN_ACTION_UNDEFINE) {
                         if (vm_state_is_active(vm->info.state))
                                 (void) vm_refresh(c->manager, c->uuid);
                         else
@@ -300,13 +260,13 @@ static int vm_call_start(sd_bus_message *msg, Vm *vm, VmAction action, sd_bus_er
                 return vm_call_start(msg, userdata, action, error);                          \
         }
 
-VM_METHOD(start, VM_ACTION_START)
-VM_METHOD(destroy, VM_ACTION_DESTROY)
-VM_METHOD(pause, VM_ACTION_PAUSE)
-VM_METHOD(resume, VM_ACTION_RESUME)
-VM_METHOD(reboot, VM_ACTION_REBOOT)
-VM_METHOD(reset, VM_ACTION_RESET)
-VM_METHOD(undefine, VM_ACTION_UNDEFINE)
+VM_METHOD(start, DOMAIN_ACTION_START)
+VM_METHOD(destroy, DOMAIN_ACTION_DESTROY)
+VM_METHOD(pause, DOMAIN_ACTION_PAUSE)
+VM_METHOD(resume, DOMAIN_ACTION_RESUME)
+VM_METHOD(reboot, DOMAIN_ACTION_REBOOT)
+VM_METHOD(reset, DOMAIN_ACTION_RESET)
+VM_METHOD(undefine, DOMAIN_ACTION_UNDEFINE)
 
 #define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
 

@@ -32,6 +32,10 @@ busctl --system introspect --xml-interface org.hostagent1 "$TESTVM" > "$T/vm.xml
 "$INTROSPECT_COMPARE" "$HOSTAGENT_SOURCE_DIR/bus-interfaces/org.hostagent1.VM.xml" "$T/vm.xml" \
         && ok "live introspection of a VM matches bus-interfaces/org.hostagent1.VM.xml" || fail "VM interface differs"
 
+# The test driver's domain has no graphics console: no ticket to set, and the caller is told why.
+assert_contains "$(vm_call "$TESTVM" SetConsoleTicket s3cret 60)" \
+        "org.hostagent1.Error.InvalidState: VM test has no graphics console" "SetConsoleTicket without a console is refused by name"
+
 # Another tool defines a domain: it appears.
 cat > "$T/vm1.xml" <<XML
 <domain type='test'><name>vm1</name><uuid>11111111-2222-3333-4444-555555555555</uuid>
