@@ -4,6 +4,8 @@
 #include <libvirt/libvirt.h>
 #include <stdbool.h>
 
+#include "vm-info.h"
+
 typedef enum DomainAction {
         DOMAIN_ACTION_START,
         DOMAIN_ACTION_DESTROY,
@@ -12,6 +14,7 @@ typedef enum DomainAction {
         DOMAIN_ACTION_REBOOT,
         DOMAIN_ACTION_RESET,
         DOMAIN_ACTION_UNDEFINE,
+        DOMAIN_ACTION_SHUTDOWN,      /* asks the guest (ACPI) */
         _DOMAIN_ACTION_MAX,
         _DOMAIN_ACTION_INVALID = -22,
 } DomainAction;
@@ -20,6 +23,14 @@ typedef enum DomainAction {
  * (may be NULL) set to libvirt's own text. */
 int domain_action(virConnectPtr conn, const char *uuid, DomainAction action, char **ret_error);
 int domain_set_autostart(virConnectPtr conn, const char *uuid, bool autostart, char **ret_error);
+
+/* Defines the domain XML (checked against libvirt's schema where the driver
+ * can), then marks it to start with the host and starts it, as asked: all
+ * or nothing, a step that fails undefines it again. RET_INFO gets the
+ * domain as defined. RET_INPUT_ERROR (set on failure) tells that libvirt
+ * refused the definition itself: the caller's input is wrong. */
+int domain_define(virConnectPtr conn, const char *xml, bool autostart, bool start, VmInfo *ret_info,
+                  bool *ret_input_error, char **ret_error);
 
 /* Sets PASSWORD, refused by the console after VALID_TO (UTC,
  * "YYYY-MM-DDTHH:MM:SS"), on the domain's first graphics console, live.

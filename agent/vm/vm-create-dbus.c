@@ -1,14 +1,12 @@
 /* Manager.CreateVM and CreateVMFromXML: define (and start) a VM off the loop */
 #include "vm-create-dbus.h"
 
-#include <libvirt/virterror.h>
 
 #include "bus-auth.h"
 #include "bus-error.h"
-#include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
-#include "virt-cleanup.h"
+#include "domain-ops.h"
 #include "bus-work.h"
 #include "network.h"
 #include "storage.h"
@@ -43,20 +41,10 @@ static void create_call_free(CreateCall *c) {
         free(c);
 }
 
-static virDomainPtr define_xml(virConnectPtr conn, const char *xml) {
-        virDomainPtr dom = virDomainDefineXMLFlags(conn, xml, VIR_DOMAIN_DEFINE_VALIDATE);
-
-        /* Drivers without schema validation (the test driver) take it plain. */
-        if (!dom && virGetLastErrorCode() == VIR_ERR_NO_SUPPORT)
-                dom = virDomainDefineXML(conn, xml);
-        return dom;
-}
-
 /* All or nothing: a VM that cannot be set up as asked is undefined again. */
 static int create_work(void *userdata) {
         CreateCall *c = userdata;
-        _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
-        int r, code;
+        int r;
 
         if (c->from_spec) {
                 r = vm_spec_check_paths(&c->spec, &c->error);
@@ -68,26 +56,8 @@ static int create_work(void *userdata) {
                 if (r < 0)
                         return r;
         }
-        dom = define_xml(c->conn, c->xml);
-        if (!dom) {
-                code = virGetLastErrorCode();
-                r = libvirt_error_take(&c->error);
-                /* libvirt's own parser or schema refused the definition. */
-                c->spec_error = code == VIR_ERR_XML_ERROR || code == VIR_ERR_XML_DETAIL ||
-                                code == VIR_ERR_CONFIG_UNSUPPORTED || code == VIR_ERR_XML_INVALID_SCHEMA ||
-                                code == VIR_ERR_INVALID_ARG;
-                return r;
-        }
-        if (c->from_spec && c->spec.autostart && virDomainSetAutostart(dom, 1) < 0)
-                goto undo;
-        if (c->from_spec && c->spec.start && virDomainCreate(dom) < 0)
-                goto undo;
-        return vm_info_read(dom, &c->info, &c->error);
-undo:
-        r = libvirt_error_take(&c->error);
-        (void) virDomainUndefine(dom);
-        virResetLastError();
-        return r;
+        return domain_define(c->conn, c->xml, c->from_spec && c->spec.autostart, c->from_spec && c->spec.start,
+                             &c->info, &c->spec_error, &c->error);
 }
 
 /* The domain is defined: publish it and answer with its path. */

@@ -6,15 +6,14 @@
  * crash or a restart carries it on from there (vm_shutdown_resume()). */
 #include "vm-shutdown.h"
 
-#include <libvirt/virterror.h>
 
 #include "bus-auth.h"
 #include "bus-error.h"
 #include "job.h"
-#include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
 #include "bus-work.h"
+#include "domain-ops.h"
 #include "vm.h"
 
 /* Shared by the job and the worker calls in flight, hence counted. */
@@ -78,23 +77,16 @@ static bool shutdown_left_to_next_agent(ShutdownJob *s, int result) {
         return (result == -ECANCELED || result == -ESHUTDOWN) && s->manager->stopping;
 }
 
-static int domain_call(ShutdownJob *s, int (*call)(virDomainPtr)) {
-        virDomainPtr dom = virDomainLookupByUUIDString(s->conn, s->uuid);
-        int r;
-
-        if (!dom)
-                return libvirt_error_take(&s->error);
-        r = call(dom) < 0 ? libvirt_error_take(&s->error) : 0;
-        virDomainFree(dom);
-        return r;
-}
-
 static int acpi_work(void *userdata) {
-        return domain_call(userdata, virDomainShutdown);
+        ShutdownJob *s = userdata;
+
+        return domain_action(s->conn, s->uuid, DOMAIN_ACTION_SHUTDOWN, &s->error);
 }
 
 static int destroy_work(void *userdata) {
-        return domain_call(userdata, virDomainDestroy);
+        ShutdownJob *s = userdata;
+
+        return domain_action(s->conn, s->uuid, DOMAIN_ACTION_DESTROY, &s->error);
 }
 
 static void destroy_done(int result, void *userdata) {
