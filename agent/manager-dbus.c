@@ -12,6 +12,7 @@
 
 #include "bus-auth.h"
 #include "bus-work.h"
+#include "host-stats.h"
 #include "bus-error.h"
 #include "bus-text.h"
 #include "libvirt-error.h"
@@ -192,9 +193,7 @@ typedef struct HostStatsCall {
         Manager *manager;
         virConnectPtr conn;
         char *error;
-        uint64_t cpu_kernel, cpu_user, cpu_idle, cpu_iowait;
-        bool have_cpu;
-        uint64_t memory_free;
+        HostStats stats;
         uint64_t memory_total;
 } HostStatsCall;
 
@@ -211,46 +210,8 @@ static HostStatsCall *host_stats_call_free(HostStatsCall *c) {
 
 static int host_stats_work(void *userdata) {
         HostStatsCall *c = userdata;
-        virNodeCPUStatsPtr params = NULL;
-        int n = 0, r;
 
-        if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, NULL, &n, 0) < 0 || n <= 0)
-                goto cpu_failed;
-        params = calloc((size_t) n, sizeof *params);
-        if (!params)
-                return -ENOMEM;
-        if (virNodeGetCPUStats(c->conn, VIR_NODE_CPU_STATS_ALL_CPUS, params, &n, 0) < 0) {
-                free(params);
-                goto cpu_failed;
-        }
-        for (int i = 0; i < n; i++) {
-                if (streq(params[i].field, VIR_NODE_CPU_STATS_KERNEL))
-                        c->cpu_kernel = params[i].value;
-                else if (streq(params[i].field, VIR_NODE_CPU_STATS_USER))
-                        c->cpu_user = params[i].value;
-                else if (streq(params[i].field, VIR_NODE_CPU_STATS_IDLE))
-                        c->cpu_idle = params[i].value;
-                else if (streq(params[i].field, VIR_NODE_CPU_STATS_IOWAIT))
-                        c->cpu_iowait = params[i].value;
-        }
-        free(params);
-        c->have_cpu = true;
-        goto memory;
-
-cpu_failed:
-        r = libvirt_error_take(&c->error);
-        if (r != -EOPNOTSUPP)   /* a driver without CPU stats still has the rest */
-                return r;
-        c->error = mfree(c->error);
-memory:
-        c->memory_free = virNodeGetFreeMemory(c->conn);
-        if (c->memory_free == 0) {
-                r = libvirt_error_take(&c->error);
-                if (r != -EOPNOTSUPP)
-                        return r;
-                c->error = mfree(c->error);
-        }
-        return 0;
+        return host_stats_read(c->conn, &c->stats, &c->error);
 }
 
 static void host_stats_done(int result, void *userdata) {
@@ -270,17 +231,17 @@ static void host_stats_done(int result, void *userdata) {
         r = sd_bus_message_new_method_return(c->call.request, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        if (r >= 0 && c->have_cpu) {
-                r = append_dict_u64(reply, "cpu_kernel_ns", c->cpu_kernel);
+        if (r >= 0 && c->stats.have_cpu) {
+                r = append_dict_u64(reply, "cpu_kernel_ns", c->stats.cpu_kernel_ns);
                 if (r >= 0)
-                        r = append_dict_u64(reply, "cpu_user_ns", c->cpu_user);
+                        r = append_dict_u64(reply, "cpu_user_ns", c->stats.cpu_user_ns);
                 if (r >= 0)
-                        r = append_dict_u64(reply, "cpu_idle_ns", c->cpu_idle);
+                        r = append_dict_u64(reply, "cpu_idle_ns", c->stats.cpu_idle_ns);
                 if (r >= 0)
-                        r = append_dict_u64(reply, "cpu_iowait_ns", c->cpu_iowait);
+                        r = append_dict_u64(reply, "cpu_iowait_ns", c->stats.cpu_iowait_ns);
         }
-        if (r >= 0 && c->memory_free > 0)
-                r = append_dict_u64(reply, "memory_free_bytes", c->memory_free);
+        if (r >= 0 && c->stats.memory_free > 0)
+                r = append_dict_u64(reply, "memory_free_bytes", c->stats.memory_free);
         if (r >= 0 && c->memory_total > 0)
                 r = append_dict_u64(reply, "memory_total_bytes", c->memory_total);
         if (r >= 0)

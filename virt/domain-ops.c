@@ -93,6 +93,28 @@ out:
         return r;
 }
 
+/* What libvirt collects: everything a manager graphs, in one call. */
+#define DOMAIN_STATS_GROUPS (VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON | \
+                             VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
+
+int domain_stats_read(virConnectPtr conn, const char *uuid, virDomainStatsRecordPtr **ret_records, char **ret_error) {
+        virDomainPtr doms[2] = {};
+        int n;
+
+        if (!uuid)
+                n = virConnectGetAllDomainStats(conn, DOMAIN_STATS_GROUPS, ret_records,
+                                                VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+        else {
+                doms[0] = virDomainLookupByUUIDString(conn, uuid);
+                if (!doms[0])
+                        return libvirt_error_take(ret_error);
+                n = virDomainListGetStats(doms, DOMAIN_STATS_GROUPS, ret_records,
+                                          VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+                virDomainFreep(&doms[0]);
+        }
+        return n < 0 ? libvirt_error_take(ret_error) : n;
+}
+
 static virDomainPtr define_xml(virConnectPtr conn, const char *xml) {
         virDomainPtr dom = virDomainDefineXMLFlags(conn, xml, VIR_DOMAIN_DEFINE_VALIDATE);
 

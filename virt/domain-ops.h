@@ -32,6 +32,12 @@ int domain_set_autostart(virConnectPtr conn, const char *uuid, bool autostart, c
 int domain_define(virConnectPtr conn, const char *xml, bool autostart, bool start, VmInfo *ret_info,
                   bool *ret_input_error, char **ret_error);
 
+/* libvirt's statistics of the domain UUID, or of every domain when UUID is
+ * NULL, in one call that does not wait for a VM whose QEMU is busy (a hung
+ * NFS disk must not stall the rest). Returns the number of records (free
+ * them with virDomainStatsRecordListFree()), or -errno. */
+int domain_stats_read(virConnectPtr conn, const char *uuid, virDomainStatsRecordPtr **ret_records, char **ret_error);
+
 /* Sets PASSWORD, refused by the console after VALID_TO (UTC,
  * "YYYY-MM-DDTHH:MM:SS"), on the domain's first graphics console, live.
  * -ENODEV when it has no console; -E2BIG when it is VNC and PASSWORD is

@@ -1,21 +1,13 @@
 /* VM statistics on the bus: Manager.GetAllVMStats and VM.GetStats */
 #include "vm-stats-dbus.h"
 
-#include <libvirt/virterror.h>
-
 #include "bus-error.h"
 #include "bus-text.h"
-#include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
 #include "bus-work.h"
+#include "domain-ops.h"
 #include "vm.h"
-
-/* What libvirt collects: everything a manager graphs, in one call. */
-#define VM_STATS_GROUPS (VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON | \
-                         VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
-/* A VM whose QEMU is stuck (a hung NFS disk) must not stall the rest. */
-#define VM_STATS_FLAGS VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
 
 typedef struct StatsCall {
         BusCall call;   /* first: the deadline answers through it */
@@ -41,18 +33,9 @@ static void stats_call_free(StatsCall *c) {
 
 static int stats_work(void *userdata) {
         StatsCall *c = userdata;
-        virDomainPtr doms[2] = {};
 
-        if (!c->uuid[0]) {
-                c->n_records = virConnectGetAllDomainStats(c->conn, VM_STATS_GROUPS, &c->records, VM_STATS_FLAGS);
-                return c->n_records < 0 ? libvirt_error_take(&c->error) : 0;
-        }
-        doms[0] = virDomainLookupByUUIDString(c->conn, c->uuid);
-        if (!doms[0])
-                return libvirt_error_take(&c->error);
-        c->n_records = virDomainListGetStats(doms, VM_STATS_GROUPS, &c->records, VM_STATS_FLAGS);
-        virDomainFree(doms[0]);
-        return c->n_records < 0 ? libvirt_error_take(&c->error) : 0;
+        c->n_records = domain_stats_read(c->conn, c->uuid[0] ? c->uuid : NULL, &c->records, &c->error);
+        return c->n_records < 0 ? c->n_records : 0;
 }
 
 /* libvirt's typed parameters as they are: its names ("cpu.time",
