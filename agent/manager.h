@@ -6,6 +6,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "domain-events.h"
 #include "libvirt-conn.h"
 #include "mailbox.h"
 #include "options.h"
@@ -43,6 +44,7 @@ typedef struct Manager {
         bool vm_sync_running;
         bool vm_synced;              /* the first full sync has finished */
         unsigned vm_events_conn;     /* libvirt connection generation the callbacks are on */
+        DomainEventSubscriber vm_events; /* what libvirt's domain events are told to */
         sd_event_source *vm_reconcile;
 
         /* Storage (storage.c) */

@@ -11,6 +11,7 @@
 #include "bus-text.h"
 #include "libvirt-error.h"
 #include "macro.h"
+#include "virt-cleanup.h"
 
 void vm_info_done(VmInfo *info) {
         free(info->name);
@@ -308,4 +309,49 @@ void vm_info_hints_read(virConnectPtr conn, virDomainPtr *doms, size_t n, VmInfo
             mark_listed(conn, VIR_CONNECT_LIST_DOMAINS_PERSISTENT, by_uuid, valid, hints, false))
                 for (size_t i = 0; i < n; i++)
                         hints[i].have_flags = true;
+}
+
+int vm_info_read_uuid(virConnectPtr conn, const char *uuid, VmInfo *ret, char **ret_error) {
+        _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
+
+        if (!dom)
+                return libvirt_error_take(ret_error);
+        return vm_info_read(dom, ret, ret_error);
+}
+
+static void domains_free(virDomainPtr *doms, int n) {
+        for (int i = 0; i < n; i++)
+                virDomainFree(doms[i]);
+        free(doms);
+}
+
+int vm_info_read_all(virConnectPtr conn, VmInfo **ret, size_t *ret_n, char **ret_error) {
+        _cleanup_(freep) VmInfoHint *hints = NULL;
+        virDomainPtr *doms = NULL;
+        VmInfo *infos;
+        int n, r = 0;
+
+        *ret = NULL;
+        *ret_n = 0;
+        n = virConnectListAllDomains(conn, &doms, 0);
+        if (n < 0)
+                return libvirt_error_take(ret_error);
+        infos = calloc((size_t) n + 1, sizeof *infos);
+        hints = calloc((size_t) n + 1, sizeof *hints);
+        if (!infos || !hints) {
+                free(infos);
+                domains_free(doms, n);
+                return -ENOMEM;
+        }
+        *ret = infos;
+        vm_info_hints_read(conn, doms, (size_t) n, hints);
+        for (int i = 0; i < n && r >= 0; i++) {
+                int k = vm_info_read_hinted(doms[i], &hints[i], &infos[*ret_n], NULL);
+                if (k >= 0)
+                        (*ret_n)++;
+                else if (k != -ENOENT)   /* undefined meanwhile: not an error */
+                        r = k;
+        }
+        domains_free(doms, n);
+        return r;
 }

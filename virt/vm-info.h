@@ -53,5 +53,14 @@ void vm_info_hints_read(virConnectPtr conn, virDomainPtr *doms, size_t n, VmInfo
 /* vm_info_read(), taking what HINT has instead of asking for it. */
 int vm_info_read_hinted(virDomainPtr dom, const VmInfoHint *hint, VmInfo *ret, char **ret_error);
 
+/* Worker thread: the domain UUID, read now. -ENOENT when there is none. */
+int vm_info_read_uuid(virConnectPtr conn, const char *uuid, VmInfo *ret, char **ret_error);
+
+/* Worker thread: every domain, in a few calls more than one per domain (see
+ * vm_info_hints_read()). A domain undefined meanwhile is left out. RET
+ * (free each with vm_info_done(), then the array) and RET_N are set even on
+ * failure, with what was read. */
+int vm_info_read_all(virConnectPtr conn, VmInfo **ret, size_t *ret_n, char **ret_error);
+
 /* Fills name, vcpus, memory, graphics, disks and spec from domain XML. Exposed for tests. */
 int vm_info_parse_xml(const char *xml, VmInfo *info);

@@ -1,13 +1,12 @@
 /* VMs: every libvirt domain as an object, kept current by events */
 #include "vm.h"
 
-#include <libvirt/virterror.h>
 #include <search.h>
 #include <stdio.h>
 #include <systemd/sd-bus.h>
 
 #include "job.h"
-#include "libvirt-error.h"
+#include "domain-events.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -383,73 +382,55 @@ void vm_lifecycle_event(Manager *m, const char *uuid, int event, int detail) {
                 (void) vm_refresh(m, uuid);
 }
 
-static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque) {
-        char uuid[VIR_UUID_STRING_BUFLEN];
-
-        if (virDomainGetUUIDString(dom, uuid) >= 0)
-                vm_lifecycle_event(opaque, uuid, event, detail);
-        return 0;
+static void on_lifecycle(const char *uuid, int event, int detail, void *userdata) {
+        vm_lifecycle_event(userdata, uuid, event, detail);
 }
 
-static int on_io_error_reason(virConnectPtr conn, virDomainPtr dom, const char *src_path,
-                              const char *dev_alias, int action, const char *reason, void *opaque) {
-        char uuid[VIR_UUID_STRING_BUFLEN];
-        Vm *vm;
+static void on_io_error(const char *uuid, const char *src_path, const char *dev_alias, const char *reason,
+                        void *userdata) {
+        Vm *vm = vm_find(userdata, uuid);
 
-        if (virDomainGetUUIDString(dom, uuid) < 0 || !(vm = vm_find(opaque, uuid)))
-                return 0;
+        if (!vm)
+                return;
         log_fields(LOG_WARNING, LOG_FIELDS("VM_UUID", uuid, "OBJECT_PATH", vm->path),
                    "VM %s: I/O error on %s (%s): %s", strempty(vm->info.name), strempty(dev_alias),
                    strempty(src_path), strempty(reason));
         if (!streq_ptr(reason, "enospc"))
-                return 0;
+                return;
         vm->enospc_pending = true;
         if (vm->info.state == VM_STATE_PAUSED && streq_ptr(vm->info.reason, "io-error"))
                 vm_set_state(vm, VM_STATE_PAUSED, "enospc");
-        return 0;
 }
 
-static int on_balloon_change(virConnectPtr conn, virDomainPtr dom, unsigned long long actual_kib,
-                             void *opaque) {
-        char uuid[VIR_UUID_STRING_BUFLEN];
-        Vm *vm;
+static void on_balloon(const char *uuid, unsigned long long actual_kib, void *userdata) {
+        Vm *vm = vm_find(userdata, uuid);
 
-        if (virDomainGetUUIDString(dom, uuid) < 0 || !(vm = vm_find(opaque, uuid)))
-                return 0;
-        if (vm->info.memory_mib == actual_kib / 1024)
-                return 0;
+        if (!vm || vm->info.memory_mib == actual_kib / 1024)
+                return;
         vm->info.memory_mib = actual_kib / 1024;
         vm_notify_changed(vm, (const char *[]) { "MemoryMiB" }, 1);
-        return 0;
 }
 
-static int on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque) {
-        char uuid[VIR_UUID_STRING_BUFLEN];
-        Vm *vm;
+static void on_reboot(const char *uuid, void *userdata) {
+        Vm *vm = vm_find(userdata, uuid);
 
-        if (virDomainGetUUIDString(dom, uuid) >= 0 && (vm = vm_find(opaque, uuid)))
+        if (vm)
                 log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", uuid, "OBJECT_PATH", vm->path), "VM %s rebooted",
                            strempty(vm->info.name));
-        return 0;
 }
 
-/* A device came or went (hot-plug, a vCPU or memory change): re-read. */
-static int on_device_change(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque) {
-        char uuid[VIR_UUID_STRING_BUFLEN];
-
-        if (virDomainGetUUIDString(dom, uuid) >= 0)
-                (void) vm_refresh(opaque, uuid);
-        return 0;
+/* A device came or went (hot-plug, a vCPU or memory change), or the metadata changed: re-read. */
+static void on_changed(const char *uuid, void *userdata) {
+        (void) vm_refresh(userdata, uuid);
 }
 
-static int on_metadata_change(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri,
-                              void *opaque) {
-        char uuid[VIR_UUID_STRING_BUFLEN];
-
-        if (virDomainGetUUIDString(dom, uuid) >= 0)
-                (void) vm_refresh(opaque, uuid);
-        return 0;
-}
+static const DomainEventOps vm_event_ops = {
+        .lifecycle = on_lifecycle,
+        .io_error = on_io_error,
+        .balloon = on_balloon,
+        .reboot = on_reboot,
+        .changed = on_changed,
+};
 
 /* Refresh of one domain. */
 
@@ -464,14 +445,8 @@ typedef struct RefreshJob {
 
 static int refresh_work(void *userdata) {
         RefreshJob *j = userdata;
-        virDomainPtr dom = virDomainLookupByUUIDString(j->conn, j->uuid);
-        int r;
 
-        if (!dom)
-                return libvirt_error_take(&j->error);
-        r = vm_info_read(dom, &j->info, &j->error);
-        virDomainFree(dom);
-        return r;
+        return vm_info_read_uuid(j->conn, j->uuid, &j->info, &j->error);
 }
 
 static void refresh_done(int result, void *userdata) {
@@ -531,62 +506,17 @@ typedef struct SyncJob {
         char *error;
 } SyncJob;
 
-static int register_events(virConnectPtr conn, Manager *m) {
-        if (virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                                             VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), m, NULL) < 0 ||
-            virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON,
-                                             VIR_DOMAIN_EVENT_CALLBACK(on_io_error_reason), m, NULL) < 0)
-                return -1;
-        /* Drivers may lack some of these (the test driver does); the
-         * reconcile catches what they would have told. */
-        static const struct {
-                int id;
-                virConnectDomainEventGenericCallback cb;
-        } optional[] = {
-                { VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change) },
-                { VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change) },
-                { VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK(on_reboot) },
-                { VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(on_device_change) },
-                { VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_device_change) },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(optional); i++)
-                if (virConnectDomainEventRegisterAny(conn, NULL, optional[i].id, optional[i].cb, m, NULL) < 0)
-                        virResetLastError();
-        return 0;
-}
-
 static int sync_work(void *userdata) {
         SyncJob *j = userdata;
-        _cleanup_(freep) VmInfoHint *hints = NULL;
-        virDomainPtr *doms = NULL;
-        int n, r = 0;
+        int r;
 
         if (j->register_events) {
-                if (register_events(j->conn, j->manager) < 0)
-                        return libvirt_error_take(&j->error);
+                r = domain_events_register(j->conn, &j->manager->vm_events, &j->error);
+                if (r < 0)
+                        return r;
                 j->events_registered = true;
         }
-        n = virConnectListAllDomains(j->conn, &doms, 0);
-        if (n < 0)
-                return libvirt_error_take(&j->error);
-        j->infos = calloc((size_t) n + 1, sizeof *j->infos);
-        hints = calloc((size_t) n + 1, sizeof *hints);
-        if (!j->infos || !hints)
-                r = -ENOMEM;
-        else
-                vm_info_hints_read(j->conn, doms, (size_t) n, hints);
-        for (int i = 0; i < n; i++) {
-                if (r >= 0) {
-                        int k = vm_info_read_hinted(doms[i], &hints[i], &j->infos[j->n_infos], NULL);
-                        if (k >= 0)
-                                j->n_infos++;
-                        else if (k != -ENOENT)   /* undefined meanwhile: not an error */
-                                r = k;
-                }
-                virDomainFree(doms[i]);
-        }
-        free(doms);
-        return r;
+        return vm_info_read_all(j->conn, &j->infos, &j->n_infos, &j->error);
 }
 
 typedef struct Sweep {
@@ -694,6 +624,7 @@ static int on_reconcile(sd_event_source *s, uint64_t usec, void *userdata) {
 int vm_registry_connected(Manager *m) {
         int r;
 
+        m->vm_events = (DomainEventSubscriber) { .ops = &vm_event_ops, .userdata = m };
         if (!m->vm_reconcile) {
                 r = sd_event_add_time_relative(m->event, &m->vm_reconcile, CLOCK_MONOTONIC,
                                                VM_RECONCILE_USEC, 0, on_reconcile, m);
