@@ -189,10 +189,7 @@ static int method_get_host_info(sd_bus_message *msg, void *userdata, sd_bus_erro
 
 /* GetHostStats: libvirt is asked on a worker thread; the reply leaves later. */
 typedef struct HostStatsCall {
-        BusCall call;   /* first: the deadline answers through it */
-        Manager *manager;
-        virConnectPtr conn;
-        char *error;
+        LibvirtCall base;   /* first: answered and submitted through it */
         HostStats stats;
         uint64_t memory_total;
 } HostStatsCall;
@@ -200,10 +197,7 @@ typedef struct HostStatsCall {
 static HostStatsCall *host_stats_call_free(HostStatsCall *c) {
         if (!c)
                 return NULL;
-        if (c->conn)
-                virConnectClose(c->conn);
-        bus_call_done(&c->call);
-        free(c->error);
+        libvirt_call_done(&c->base);
         free(c);
         return NULL;
 }
@@ -211,7 +205,7 @@ static HostStatsCall *host_stats_call_free(HostStatsCall *c) {
 static int host_stats_work(void *userdata) {
         HostStatsCall *c = userdata;
 
-        return host_stats_read(c->conn, &c->stats, &c->error);
+        return host_stats_read(c->base.conn, &c->stats, &c->base.error);
 }
 
 static void host_stats_done(int result, void *userdata) {
@@ -225,10 +219,10 @@ static void host_stats_done(int result, void *userdata) {
                 goto fail;
         }
         if (r < 0) {
-                (void) bus_error_set(&error, r, c->error, "Cannot read host statistics from libvirt");
+                (void) bus_error_set(&error, r, c->base.error, "Cannot read host statistics from libvirt");
                 goto fail;
         }
-        r = sd_bus_message_new_method_return(c->call.request, &reply);
+        r = sd_bus_message_new_method_return(c->base.call.request, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r >= 0 && c->stats.have_cpu) {
@@ -247,13 +241,13 @@ static void host_stats_done(int result, void *userdata) {
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0) {
-                (void) bus_call_reply(&c->call, reply);
+                (void) bus_call_reply(&c->base.call, reply);
                 host_stats_call_free(c);
                 return;
         }
         (void) bus_error_set(&error, r, NULL, "Cannot build the GetHostStats reply");
 fail:
-        (void) bus_call_reply_error(&c->call, &error);
+        (void) bus_call_reply_error(&c->base.call, &error);
         host_stats_call_free(c);
 }
 
@@ -266,12 +260,11 @@ static int method_get_host_stats(sd_bus_message *msg, void *userdata, sd_bus_err
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        c->manager = m;
-        bus_call_init(&c->call, msg);
+        libvirt_call_init(&c->base, m, msg);
         info = libvirt_conn_host_info(m->libvirt);
         c->memory_total = info ? info->memory_kib * 1024 : 0;
 
-        r = bus_work_submit_libvirt(m, &c->call, &c->conn, host_stats_work, host_stats_done, c, error);
+        r = libvirt_call_submit(&c->base, host_stats_work, host_stats_done, error);
         if (r < 0)
                 host_stats_call_free(c);
         return r;   /* 1: the reply is sent later */

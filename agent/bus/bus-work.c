@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bus-error.h"
+#include "macro.h"
 
 int bus_work_error_libvirt_unavailable(Manager *m, sd_bus_error *error) {
         return sd_bus_error_setf(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE,
@@ -14,8 +15,8 @@ int bus_work_error_libvirt_unavailable(Manager *m, sd_bus_error *error) {
                                  libvirt_conn_last_error(m->libvirt) ?: "connecting");
 }
 
-int bus_work_submit_libvirt(Manager *m, BusCall *call, virConnectPtr *ret_conn, worker_work_fn work,
-                            worker_done_fn done, void *userdata, sd_bus_error *error) {
+static int bus_work_submit_libvirt(Manager *m, BusCall *call, virConnectPtr *ret_conn, worker_work_fn work,
+                                   worker_done_fn done, void *userdata, sd_bus_error *error) {
         unsigned sec = m->options->call_timeout_sec;
         int r;
 
@@ -44,4 +45,21 @@ int bus_work_error_submit(Manager *m, int r, sd_bus_error *error) {
         if (r == -ESHUTDOWN)
                 return bus_error_set_shutting_down(error);
         return r;
+}
+
+void libvirt_call_init(LibvirtCall *c, Manager *m, sd_bus_message *msg) {
+        c->manager = m;
+        bus_call_init(&c->call, msg);
+}
+
+void libvirt_call_done(LibvirtCall *c) {
+        if (c->conn)
+                (void) virConnectClose(c->conn);
+        c->conn = NULL;
+        bus_call_done(&c->call);
+        c->error = mfree(c->error);
+}
+
+int libvirt_call_submit(LibvirtCall *c, worker_work_fn work, worker_done_fn done, sd_bus_error *error) {
+        return bus_work_submit_libvirt(c->manager, &c->call, &c->conn, work, done, c, error);
 }

@@ -8,17 +8,30 @@
 #include "manager.h"
 #include "worker-pool.h"
 
+/* What every method that calls libvirt keeps, as the first member of its
+ * own state: the call, and the worker's libvirt reference and error text. */
+typedef struct LibvirtCall {
+        BusCall call;          /* first: a deadline answers through it */
+        Manager *manager;
+        virConnectPtr conn;    /* the worker's own reference, taken at submit */
+        char *error;           /* libvirt's text, when the work failed */
+} LibvirtCall;
+
+/* Starts C for the method call MSG. */
+void libvirt_call_init(LibvirtCall *c, Manager *m, sd_bus_message *msg);
+/* Releases what C holds (C itself is the caller's). */
+void libvirt_call_done(LibvirtCall *c);
+
+/* Takes a libvirt connection reference for the worker and submits WORK for
+ * C (its USERDATA: the state C is first in) with the configured call
+ * timeout: past it, the call is answered LibvirtUnavailable (the work goes
+ * on and DONE still runs, but answers nobody). Returns 1, or a negative
+ * errno with ERROR set (LibvirtUnavailable, Busy, ShuttingDown); the caller
+ * then frees its state. */
+int libvirt_call_submit(LibvirtCall *c, worker_work_fn work, worker_done_fn done, sd_bus_error *error);
+
 /* What every call that needs libvirt answers while it is down. */
 int bus_work_error_libvirt_unavailable(Manager *m, sd_bus_error *error);
 
 /* Turns worker_pool_submit()'s refusal into the error a caller can act on. */
 int bus_work_error_submit(Manager *m, int r, sd_bus_error *error);
-
-/* Takes a libvirt connection reference into RET_CONN for the worker and
- * submits blocking work for the bus call CALL with the configured call
- * timeout: past it, CALL is answered LibvirtUnavailable (the work goes on
- * and its DONE still runs, but answers nobody). Returns 1, or a negative
- * errno with ERROR set (LibvirtUnavailable, Busy, ShuttingDown); the caller
- * then frees its state, RET_CONN included. */
-int bus_work_submit_libvirt(Manager *m, BusCall *call, virConnectPtr *ret_conn, worker_work_fn work,
-                            worker_done_fn done, void *userdata, sd_bus_error *error);

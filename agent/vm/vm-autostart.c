@@ -10,43 +10,37 @@
 #include "vm.h"
 
 typedef struct AutostartCall {
-        BusCall call;   /* first: the deadline answers through it */
-        Manager *manager;
-        virConnectPtr conn;
+        LibvirtCall base;   /* first: answered and submitted through it */
         char uuid[VIR_UUID_STRING_BUFLEN];
         bool value;
-        char *error;
 } AutostartCall;
 
 static void autostart_call_free(AutostartCall *c) {
-        if (c->conn)
-                virConnectClose(c->conn);
-        bus_call_done(&c->call);
-        free(c->error);
+        libvirt_call_done(&c->base);
         free(c);
 }
 
 static int autostart_work(void *userdata) {
         AutostartCall *c = userdata;
 
-        return domain_set_autostart(c->conn, c->uuid, c->value, &c->error);
+        return domain_set_autostart(c->base.conn, c->uuid, c->value, &c->base.error);
 }
 
 static void autostart_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         AutostartCall *c = userdata;
-        Vm *vm = vm_find(c->manager, c->uuid);
+        Vm *vm = vm_find(c->base.manager, c->uuid);
 
         if (result >= 0) {
                 if (vm)
                         vm_set_autostart(vm, c->value);
-                (void) bus_call_reply_empty(&c->call);
+                (void) bus_call_reply_empty(&c->base.call);
         } else {
                 if (result == -ECANCELED)
                         (void) bus_error_set_shutting_down(&error);
                 else
-                        (void) bus_error_set(&error, result, c->error, "Cannot set Autostart");
-                (void) bus_call_reply_error(&c->call, &error);
+                        (void) bus_error_set(&error, result, c->base.error, "Cannot set Autostart");
+                (void) bus_call_reply_error(&c->base.call, &error);
         }
         autostart_call_free(c);
 }
@@ -91,11 +85,10 @@ static int autostart_set(sd_bus_message *m, Manager *mgr, sd_bus_error *error) {
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        c->manager = mgr;
         c->value = value;
         memcpy(c->uuid, vm->info.uuid, sizeof c->uuid);
-        bus_call_init(&c->call, m);
-        r = bus_work_submit_libvirt(mgr, &c->call, &c->conn, autostart_work, autostart_done, c, error);
+        libvirt_call_init(&c->base, mgr, m);
+        r = libvirt_call_submit(&c->base, autostart_work, autostart_done, error);
         if (r < 0)
                 autostart_call_free(c);
         return r;

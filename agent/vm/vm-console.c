@@ -12,30 +12,24 @@
 #include "vm.h"
 
 typedef struct TicketCall {
-        BusCall call;   /* first: the deadline answers through it */
-        Manager *manager;
-        virConnectPtr conn;
+        LibvirtCall base;   /* first: answered and submitted through it */
         char uuid[VIR_UUID_STRING_BUFLEN];
         char *name;
         char *password;
         char valid_to[32];
-        char *error;
 } TicketCall;
 
 static void ticket_call_free(TicketCall *c) {
-        if (c->conn)
-                virConnectClose(c->conn);
-        bus_call_done(&c->call);
+        libvirt_call_done(&c->base);
         erase_and_freep(&c->password);
         free(c->name);
-        free(c->error);
         free(c);
 }
 
 static int ticket_work(void *userdata) {
         TicketCall *c = userdata;
 
-        return domain_set_console_ticket(c->conn, c->uuid, c->password, c->valid_to, VM_TICKET_VNC_MAX, &c->error);
+        return domain_set_console_ticket(c->base.conn, c->uuid, c->password, c->valid_to, VM_TICKET_VNC_MAX, &c->base.error);
 }
 
 static void ticket_done(int result, void *userdata) {
@@ -44,7 +38,7 @@ static void ticket_done(int result, void *userdata) {
 
         if (result >= 0) {
                 log_notice("Console ticket set on VM %s, valid until %s UTC", c->name, c->valid_to);
-                (void) bus_call_reply_empty(&c->call);
+                (void) bus_call_reply_empty(&c->base.call);
                 ticket_call_free(c);
                 return;
         }
@@ -53,7 +47,7 @@ static void ticket_done(int result, void *userdata) {
         else if (result == -ENODEV)
                 (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_INVALID_STATE,
                                          "VM %s has no graphics console", c->name);
-        else if (c->error && strstr(c->error, "set_password"))
+        else if (c->base.error && strstr(c->base.error, "set_password"))
                 /* QEMU started the console without password support. */
                 (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_NOT_SUPPORTED,
                                          "VM %s's console was started without password support; give its "
@@ -63,8 +57,8 @@ static void ticket_done(int result, void *userdata) {
                 (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_INVALID_ARGS,
                                          "password: a VNC console takes at most %d characters", VM_TICKET_VNC_MAX);
         else
-                (void) bus_error_set(&error, result, c->error, "Cannot set the console ticket of VM %s", c->name);
-        (void) bus_call_reply_error(&c->call, &error);
+                (void) bus_error_set(&error, result, c->base.error, "Cannot set the console ticket of VM %s", c->name);
+        (void) bus_call_reply_error(&c->base.call, &error);
         ticket_call_free(c);
 }
 
@@ -107,9 +101,8 @@ int method_vm_set_console_ticket(sd_bus_message *msg, void *userdata, sd_bus_err
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        c->manager = m;
         memcpy(c->uuid, vm->info.uuid, sizeof c->uuid);
-        bus_call_init(&c->call, msg);
+        libvirt_call_init(&c->base, m, msg);
         c->name = strdup(strempty(vm->info.name));
         c->password = strdup(password);
         until = time(NULL) + ttl;
@@ -118,7 +111,7 @@ int method_vm_set_console_ticket(sd_bus_message *msg, void *userdata, sd_bus_err
                 ticket_call_free(c);
                 return -ENOMEM;
         }
-        r = bus_work_submit_libvirt(m, &c->call, &c->conn, ticket_work, ticket_done, c, error);
+        r = libvirt_call_submit(&c->base, ticket_work, ticket_done, error);
         if (r < 0)
                 ticket_call_free(c);
         return r;

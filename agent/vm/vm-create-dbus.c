@@ -14,30 +14,24 @@
 #include "vm-spec.h"
 
 typedef struct CreateCall {
-        BusCall call;   /* first: the deadline answers through it */
-        Manager *manager;
-        virConnectPtr conn;
+        LibvirtCall base;   /* first: answered and submitted through it */
         bool from_spec;
         VmSpec spec;
         char *xml;
         VmClockRead read;
         VmInfo info;
-        char *error;
         bool spec_error;   /* ERROR names a field of the caller's input */
 } CreateCall;
 
 static void create_call_free(CreateCall *c) {
         if (!c)
                 return;
-        if (c->conn)
-                virConnectClose(c->conn);
-        if (c->manager)
-                vm_read_end(c->manager, &c->read);
-        bus_call_done(&c->call);
+        if (c->base.manager)
+                vm_read_end(c->base.manager, &c->read);
+        libvirt_call_done(&c->base);
         vm_spec_done(&c->spec);
         vm_info_done(&c->info);
         free(c->xml);
-        free(c->error);
         free(c);
 }
 
@@ -47,7 +41,7 @@ static int create_work(void *userdata) {
         int r;
 
         if (c->from_spec) {
-                r = vm_spec_check_paths(&c->spec, &c->error);
+                r = vm_spec_check_paths(&c->spec, &c->base.error);
                 if (r < 0) {
                         c->spec_error = true;
                         return r;
@@ -56,8 +50,8 @@ static int create_work(void *userdata) {
                 if (r < 0)
                         return r;
         }
-        return domain_define(c->conn, c->xml, c->from_spec && c->spec.autostart, c->from_spec && c->spec.start,
-                             &c->info, &c->spec_error, &c->error);
+        return domain_define(c->base.conn, c->xml, c->from_spec && c->spec.autostart, c->from_spec && c->spec.start,
+                             &c->info, &c->spec_error, &c->base.error);
 }
 
 /* The domain is defined: publish it and answer with its path. */
@@ -68,21 +62,21 @@ static void create_reply_defined(CreateCall *c, sd_bus_error *error) {
         int r;
 
         memcpy(uuid, c->info.uuid, sizeof uuid);
-        r = vm_apply_info(c->manager, &c->info, &c->read, &vm);
+        r = vm_apply_info(c->base.manager, &c->info, &c->read, &vm);
         if (r >= 0) {
                 log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                            "Created VM %s", strempty(vm->info.name));
-                (void) bus_call_reply_path(&c->call, vm->path);
+                (void) bus_call_reply_path(&c->base.call, vm->path);
         } else if (r == -EAGAIN && vm_path_from_uuid(uuid, &path) >= 0)
-                (void) bus_call_reply_path(&c->call, path);   /* defined; published once read again */
+                (void) bus_call_reply_path(&c->base.call, path);   /* defined; published once read again */
         else if (r == -ENOENT) {
                 (void) sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_VM,
                                          "VM %s was defined, then undefined by another client before it was published",
                                          uuid);
-                (void) bus_call_reply_error(&c->call, error);
+                (void) bus_call_reply_error(&c->base.call, error);
         } else {
                 (void) sd_bus_error_set(error, SD_BUS_ERROR_NO_MEMORY, "Out of memory");
-                (void) bus_call_reply_error(&c->call, error);
+                (void) bus_call_reply_error(&c->base.call, error);
         }
 }
 
@@ -94,25 +88,24 @@ static void create_done(int result, void *userdata) {
                 (void) bus_error_set_shutting_down(&error);
         else if (result < 0 && c->spec_error)
                 (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_INVALID_SPEC, "%s%s",
-                                         c->from_spec ? "" : "domain_xml: ", strempty(c->error));
+                                         c->from_spec ? "" : "domain_xml: ", strempty(c->base.error));
         else if (result < 0)
-                (void) bus_error_set(&error, result, c->error, "Cannot create the VM");
+                (void) bus_error_set(&error, result, c->base.error, "Cannot create the VM");
         else {
                 create_reply_defined(c, &error);
                 create_call_free(c);
                 return;
         }
-        (void) bus_call_reply_error(&c->call, &error);
+        (void) bus_call_reply_error(&c->base.call, &error);
         create_call_free(c);
 }
 
 static int create_submit(Manager *m, CreateCall *c, sd_bus_message *msg, sd_bus_error *error) {
         int r;
 
-        c->manager = m;
-        bus_call_init(&c->call, msg);
+        libvirt_call_init(&c->base, m, msg);
         vm_read_begin(m, &c->read);
-        r = bus_work_submit_libvirt(m, &c->call, &c->conn, create_work, create_done, c, error);
+        r = libvirt_call_submit(&c->base, create_work, create_done, error);
         if (r < 0)
                 create_call_free(c);
         return r;

@@ -161,44 +161,38 @@ static const char *vm_action_refusal(Vm *vm, VmAction action) {
 }
 
 typedef struct VmCall {
-        BusCall call;   /* first: the deadline answers through it */
-        Manager *manager;
-        virConnectPtr conn;
+        LibvirtCall base;   /* first: answered and submitted through it */
         VmAction action;
         char uuid[VIR_UUID_STRING_BUFLEN];
         char *name;
-        char *error;
 } VmCall;
 
 static void vm_call_free(VmCall *c) {
         if (!c)
                 return;
-        if (c->conn)
-                virConnectClose(c->conn);
-        bus_call_done(&c->call);
+        libvirt_call_done(&c->base);
         free(c->name);
-        free(c->error);
         free(c);
 }
 
 static int vm_call_work(void *userdata) {
         VmCall *c = userdata;
 
-        return domain_action(c->conn, c->uuid, c->action, &c->error);
+        return domain_action(c->base.conn, c->uuid, c->action, &c->base.error);
 }
 
 static void vm_call_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         VmCall *c = userdata;
         const VmActionInfo *a = &vm_actions[c->action];
-        Vm *vm = vm_find(c->manager, c->uuid);
+        Vm *vm = vm_find(c->base.manager, c->uuid);
 
         if (result == -ECANCELED) {
                 (void) bus_error_set_shutting_down(&error);
-                (void) bus_call_reply_error(&c->call, &error);
+                (void) bus_call_reply_error(&c->base.call, &error);
         } else if (result < 0) {
-                (void) bus_error_set(&error, result, c->error, "Cannot %s VM %s", a->verb, c->name);
-                (void) bus_call_reply_error(&c->call, &error);
+                (void) bus_error_set(&error, result, c->base.error, "Cannot %s VM %s", a->verb, c->name);
+                (void) bus_call_reply_error(&c->base.call, &error);
         } else {
                 /* Answer with the state already in place: a client that reads
                  * State right after the reply sees the result, and the event
@@ -207,11 +201,11 @@ static void vm_call_done(int result, void *userdata) {
                         vm_set_state(vm, a->result_state, a->result_reason);
                 if (vm && c->action == DOMAIN_ACTION_UNDEFINE) {
                         if (vm_state_is_active(vm->info.state))
-                                (void) vm_refresh(c->manager, c->uuid);
+                                (void) vm_refresh(c->base.manager, c->uuid);
                         else
                                 vm_remove(vm);
                 }
-                (void) bus_call_reply_empty(&c->call);
+                (void) bus_call_reply_empty(&c->base.call);
         }
         vm_call_free(c);
 }
@@ -236,16 +230,15 @@ static int vm_call_start(sd_bus_message *msg, Vm *vm, VmAction action, sd_bus_er
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        c->manager = m;
         c->action = action;
         memcpy(c->uuid, vm->info.uuid, sizeof c->uuid);
         c->name = strdup(strempty(vm->info.name));
-        bus_call_init(&c->call, msg);
+        libvirt_call_init(&c->base, m, msg);
         if (!c->name) {
                 vm_call_free(c);
                 return -ENOMEM;
         }
-        r = bus_work_submit_libvirt(m, &c->call, &c->conn, vm_call_work, vm_call_done, c, error);
+        r = libvirt_call_submit(&c->base, vm_call_work, vm_call_done, error);
         if (r < 0) {
                 vm_call_free(c);
                 return r;

@@ -10,13 +10,10 @@
 #include "vm.h"
 
 typedef struct StatsCall {
-        BusCall call;   /* first: the deadline answers through it */
-        Manager *manager;
-        virConnectPtr conn;
+        LibvirtCall base;   /* first: answered and submitted through it */
         char uuid[VIR_UUID_STRING_BUFLEN];   /* "" for all VMs */
         virDomainStatsRecordPtr *records;
         int n_records;
-        char *error;
 } StatsCall;
 
 static void stats_call_free(StatsCall *c) {
@@ -24,17 +21,14 @@ static void stats_call_free(StatsCall *c) {
                 return;
         if (c->records)
                 virDomainStatsRecordListFree(c->records);
-        if (c->conn)
-                virConnectClose(c->conn);
-        bus_call_done(&c->call);
-        free(c->error);
+        libvirt_call_done(&c->base);
         free(c);
 }
 
 static int stats_work(void *userdata) {
         StatsCall *c = userdata;
 
-        c->n_records = domain_stats_read(c->conn, c->uuid[0] ? c->uuid : NULL, &c->records, &c->error);
+        c->n_records = domain_stats_read(c->base.conn, c->uuid[0] ? c->uuid : NULL, &c->records, &c->base.error);
         return c->n_records < 0 ? c->n_records : 0;
 }
 
@@ -83,7 +77,7 @@ static int build_all_reply(StatsCall *c, sd_bus_message **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_message_new_method_return(c->call.request, &reply);
+        r = sd_bus_message_new_method_return(c->base.call.request, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(oa{sv})");
         for (int i = 0; r >= 0 && i < c->n_records; i++) {
@@ -111,7 +105,7 @@ static int build_one_reply(StatsCall *c, sd_bus_message **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_message_new_method_return(c->call.request, &reply);
+        r = sd_bus_message_new_method_return(c->base.call.request, &reply);
         if (r >= 0)
                 r = c->n_records > 0 ? append_params(reply, c->records[0]->params, c->records[0]->nparams)
                                      : append_params(reply, NULL, 0);
@@ -129,16 +123,16 @@ static void stats_done(int result, void *userdata) {
         if (result == -ECANCELED)
                 (void) bus_error_set_shutting_down(&error);
         else if (result < 0)
-                (void) bus_error_set(&error, result, c->error, "Cannot read VM statistics from libvirt");
+                (void) bus_error_set(&error, result, c->base.error, "Cannot read VM statistics from libvirt");
         else {
                 r = c->uuid[0] ? build_one_reply(c, &reply) : build_all_reply(c, &reply);
                 if (r < 0)
                         (void) bus_error_set(&error, r, NULL, "Cannot build the statistics reply");
         }
         if (reply)
-                (void) bus_call_reply(&c->call, reply);
+                (void) bus_call_reply(&c->base.call, reply);
         else
-                (void) bus_call_reply_error(&c->call, &error);
+                (void) bus_call_reply_error(&c->base.call, &error);
         stats_call_free(c);
 }
 
@@ -149,11 +143,10 @@ static int stats_start(Manager *m, sd_bus_message *msg, const char *uuid, sd_bus
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        c->manager = m;
-        bus_call_init(&c->call, msg);
+        libvirt_call_init(&c->base, m, msg);
         if (uuid)
                 snprintf(c->uuid, sizeof c->uuid, "%s", uuid);
-        r = bus_work_submit_libvirt(m, &c->call, &c->conn, stats_work, stats_done, c, error);
+        r = libvirt_call_submit(&c->base, stats_work, stats_done, error);
         if (r < 0)
                 stats_call_free(c);
         return r;
