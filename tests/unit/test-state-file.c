@@ -39,6 +39,8 @@ struct Fixture {
         char dir[64], path[96];
         StateFile *file;
         unsigned snapshots;         /* the state is "state N" at the Nth */
+        unsigned answers_at_snapshot[ANSWERS_MAX];
+        Call *resave;               /* saved again by resave() */
         bool snapshot_fails;
         bool stopped;
         int written[ANSWERS_MAX];
@@ -53,6 +55,8 @@ static char *snapshot(void *userdata) {
 
         if (f->snapshot_fails)
                 return NULL;
+        assert_true(f->snapshots < ANSWERS_MAX);
+        f->answers_at_snapshot[f->snapshots] = f->n_answers;
         assert_true(asprintf(&text, "state %u", ++f->snapshots) > 0);
         return text;
 }
@@ -199,6 +203,32 @@ static void test_save_without_waiter(void **state) {
         assert_string_equal(content, "state 2");
 }
 
+static void resave(Fixture *f) {
+        state_file_save(f->file, saved, f->resave);
+}
+
+/* B, told first of its write, asks again: the write for it starts once C,
+ * told after B, was told too, so it keeps what C undid on a failure. */
+static void test_next_write_after_all_waiters(void **state) {
+        Fixture *f = *state;
+        Call a = { .fixture = f, .name = "A" };
+        Call b = { .fixture = f, .name = "B", .then = resave };
+        Call c = { .fixture = f, .name = "C" };
+        Call x = { .fixture = f, .name = "X" };
+
+        f->resave = &x;
+        hold_worker(f);
+        state_file_save(f->file, saved, &a);
+        state_file_save(f->file, saved, &b);
+        state_file_save(f->file, saved, &c);
+        sem_post(&f->release);
+        run_until_answers(f, 4);
+        assert_answer(f, 1, "B", 0, "state 2");
+        assert_answer(f, 2, "C", 0, "state 2");
+        assert_answer(f, 3, "X", 0, "state 3");
+        assert_int_equal(f->answers_at_snapshot[2], 3);
+}
+
 static void remove_dir(Fixture *f) {
         char *dir = strndup(f->path, strrchr(f->path, '/') - f->path);
 
@@ -312,6 +342,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_group_commit_in_order, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_save_without_waiter, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_next_write_after_all_waiters, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failure_told_to_every_waiter, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_snapshot_failure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_inline_when_stopping, setup, teardown),
