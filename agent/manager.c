@@ -16,7 +16,6 @@
 #include "log.h"
 #include "macro.h"
 #include "job.h"
-#include "job-record.h"
 #include "manager-dbus.h"
 #include "network.h"
 #include "network-setup.h"
@@ -309,7 +308,7 @@ int manager_startup(Manager *m) {
                 return log_error_errno(r, "Cannot own %s (is the bus policy installed?): %m",
                                        HOSTAGENT_BUS_NAME);
         /* Once the name is owned: clients following it see the jobs come back. */
-        job_record_resume(m);
+        job_resume_recorded(m);
 
         r = libvirt_conn_start(m->libvirt);
         if (r < 0)

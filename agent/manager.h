@@ -61,9 +61,7 @@ typedef struct Manager {
         struct Job *jobs;
         uint32_t last_job_id;
         char boot_id[40];            /* the host's boot, as the jobs record names it */
-        bool jobs_writing;           /* job-record.c: the record is being written */
-        bool jobs_write_wanted;      /* and must be written again after that */
-        struct RecordWaiter *jobs_write_waiting; /* served by the next write */
+        struct StateFile *jobs_record; /* <state-dir>/jobs.json */
 } Manager;
 
 /* Returns freed heap to the kernel once the daemon has been quiet a while. */

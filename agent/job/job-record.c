@@ -1,81 +1,50 @@
-/* The jobs record: the promises of running jobs, kept for the next agent.
+/* The jobs record: the format of the file that keeps running jobs for the next agent.
  *
  * <state-dir>/jobs.json holds {"boot_id": "...", "next_id": N, "jobs":
  * [{"id": 5, "type": "shutdown", "object": "/org/hostagent1/vm/...",
  * "resume": {...}}]}: every running job, with what its type needs to carry
- * it on. A job is recorded before its method replies (job_start()) and
- * dropped when it ends. Written like storage-pools.json (storage-save.c):
- * atomically and off the loop, since fsync() can take long; one write at a
- * time, each of the whole state as it is when it starts, so an older state
- * never lands after a newer one, and whoever asks meanwhile shares the next
- * write. */
+ * it on. What goes in and what comes out of it is the job model's
+ * (job.c), which writes it through a StateFile. */
 #include "job-record.h"
 
-#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-bus.h>
 
 #include "atomic-file.h"
-#include "bus-error.h"
-#include "job.h"
 #include "json-cleanup.h"
 #include "log.h"
 #include "macro.h"
-#include "manager.h"
-#include "worker-pool.h"
 
-/* The job types that can be carried on by the next agent, as their rooms
- * registered them. */
-static struct {
-        const char *type;
-        job_resume_fn resume;
-} resumable[JOB_RECORD_TYPES_MAX];
-static size_t n_resumable;
+/* A job recorded in another boot of the host is not carried on (its guests
+ * and copies stopped with the host; a deadline on the monotonic clock means
+ * nothing now). */
+void job_record_boot_id(char *buf, size_t size) {
+        _cleanup_(freep) char *text = NULL;
 
-int job_record_register_type(const char *type, job_resume_fn resume) {
-        for (size_t i = 0; i < n_resumable; i++)
-                if (streq(resumable[i].type, type)) {
-                        resumable[i].resume = resume;
-                        return 0;
-                }
-        if (n_resumable >= ELEMENTSOF(resumable))
-                return -E2BIG;
-        resumable[n_resumable].type = type;
-        resumable[n_resumable++].resume = resume;
-        return 0;
+        buf[0] = '\0';
+        if (atomic_file_read("/proc/sys/kernel/random/boot_id", &text, NULL) < 0)
+                return;
+        text[strcspn(text, "\n")] = '\0';
+        snprintf(buf, size, "%s", text);
 }
 
-typedef struct RecordWaiter {
-        job_recorded_fn done;
-        void *userdata;
-        struct RecordWaiter *next;
-} RecordWaiter;
-
-typedef struct RecordWrite {
-        Manager *manager;
-        char *path;
-        char *text;
-        RecordWaiter *waiters;    /* newest first */
-} RecordWrite;
-
-static json_object *record_entry(Job *j) {
+static json_object *entry_format(const JobRecordEntry *e) {
         json_object *entry = json_object_new_object();
-        json_object *data;
 
         if (!entry)
                 return NULL;
-        json_object_object_add(entry, "id", json_object_new_int64(j->id));
-        json_object_object_add(entry, "type", json_object_new_string(j->type));
-        json_object_object_add(entry, "object", json_object_new_string(j->object));
-        data = j->ops && j->ops->resume_data ? j->ops->resume_data(j) : NULL;
-        if (data)
-                json_object_object_add(entry, "resume", data);
+        json_object_object_add(entry, "id", json_object_new_int64(e->id));
+        json_object_object_add(entry, "type", json_object_new_string(e->type));
+        json_object_object_add(entry, "object", json_object_new_string(e->object));
+        if (e->resume)
+                json_object_object_add(entry, "resume", json_object_get(e->resume));
         return entry;
 }
 
-static char *record_text(Manager *m) {
+char *job_record_format(const char *boot_id, int64_t next_id, const JobRecordEntry *entries, size_t n) {
         _cleanup_(json_object_putp) json_object *root = json_object_new_object();
         json_object *jobs = json_object_new_array();
         const char *text;
@@ -84,156 +53,18 @@ static char *record_text(Manager *m) {
                 json_object_put(jobs);
                 return NULL;
         }
-        json_object_object_add(root, "boot_id", json_object_new_string(m->boot_id));
-        json_object_object_add(root, "next_id", json_object_new_int64((int64_t) m->last_job_id + 1));
+        json_object_object_add(root, "boot_id", json_object_new_string(boot_id));
+        json_object_object_add(root, "next_id", json_object_new_int64(next_id));
         json_object_object_add(root, "jobs", jobs);
-        for (Job *j = m->jobs; j; j = j->next) {
-                json_object *entry;
+        for (size_t i = 0; i < n; i++) {
+                json_object *entry = entry_format(&entries[i]);
 
-                if (j->finished)
-                        continue;
-                entry = record_entry(j);
                 if (!entry)
                         return NULL;
                 json_object_array_add(jobs, entry);
         }
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         return text ? strdup(text) : NULL;
-}
-
-static int write_work(void *userdata) {
-        RecordWrite *w = userdata;
-
-        return atomic_file_write(w->path, w->text, strlen(w->text), 0600);
-}
-
-static void write_start(Manager *m);
-
-/* Runs the waiters, oldest first. */
-static void write_finish(Manager *m, RecordWaiter *waiters, int result) {
-        RecordWaiter *in_order = NULL;
-
-        while (waiters) {
-                RecordWaiter *w = waiters;
-                waiters = w->next;
-                w->next = in_order;
-                in_order = w;
-        }
-        while (in_order) {
-                RecordWaiter *w = in_order;
-                in_order = w->next;
-                if (w->done)
-                        w->done(m, result, w->userdata);
-                free(w);
-        }
-}
-
-static void write_done(int result, void *userdata) {
-        RecordWrite *w = userdata;
-        Manager *m = w->manager;
-
-        /* Cancelled: the daemon is stopping and the workers with it. The
-         * replies still wait for the file, so write it here, once. */
-        if (result == -ECANCELED && w->path)
-                result = write_work(w);
-        if (result < 0)
-                log_error_errno(result, "Cannot write %s: %m; running jobs would not be carried on after a "
-                                "restart", JOB_RECORD_FILE);
-        m->jobs_writing = false;
-        write_finish(m, w->waiters, result);
-        free(w->path);
-        free(w->text);
-        free(w);
-        if (m->jobs_write_wanted)
-                write_start(m);
-}
-
-static void write_start(Manager *m) {
-        RecordWrite *w = calloc(1, sizeof *w);
-        int r;
-
-        if (!w) {
-                RecordWaiter *waiters = m->jobs_write_waiting;
-
-                /* Answer the waiters rather than leave them hanging. */
-                m->jobs_write_waiting = NULL;
-                m->jobs_write_wanted = false;
-                log_error_errno(-ENOMEM, "Cannot write %s: %m", JOB_RECORD_FILE);
-                write_finish(m, waiters, -ENOMEM);
-                return;
-        }
-        w->manager = m;
-        w->waiters = m->jobs_write_waiting;
-        m->jobs_write_waiting = NULL;
-        m->jobs_write_wanted = false;
-        m->jobs_writing = true;
-        w->text = record_text(m);
-        if (!w->text || asprintf(&w->path, "%s/%s", m->options->state_dir, JOB_RECORD_FILE) < 0) {
-                w->path = NULL;
-                write_done(-ENOMEM, w);
-                return;
-        }
-        r = worker_pool_submit(m->pool, WORKER_INTERNAL, write_work, write_done, w);
-        if (r < 0)
-                write_done(-ECANCELED, w);   /* stopping: written here instead */
-}
-
-void job_record_save(Manager *m, job_recorded_fn done, void *userdata) {
-        if (done) {
-                RecordWaiter *w = calloc(1, sizeof *w);
-
-                if (!w) {
-                        done(m, -ENOMEM, userdata);
-                        return;
-                }
-                *w = (RecordWaiter) { .done = done, .userdata = userdata, .next = m->jobs_write_waiting };
-                m->jobs_write_waiting = w;
-        }
-        m->jobs_write_wanted = true;
-        if (!m->jobs_writing)
-                write_start(m);
-}
-
-/* This boot of the host: a job recorded in another one is not carried on
- * (its guests and copies stopped with the host; a deadline on the monotonic
- * clock means nothing now). */
-static void read_boot_id(Manager *m) {
-        _cleanup_(freep) char *text = NULL;
-
-        m->boot_id[0] = '\0';
-        if (atomic_file_read("/proc/sys/kernel/random/boot_id", &text, NULL) < 0)
-                return;
-        text[strcspn(text, "\n")] = '\0';
-        snprintf(m->boot_id, sizeof m->boot_id, "%s", text);
-}
-
-static json_object *record_read(Manager *m) {
-        _cleanup_(freep) char *path = NULL, *text = NULL;
-        json_object *root;
-        int r;
-
-        if (asprintf(&path, "%s/%s", m->options->state_dir, JOB_RECORD_FILE) < 0)
-                return NULL;
-        r = atomic_file_read(path, &text, NULL);
-        if (r < 0) {
-                if (r != -ENOENT)
-                        log_error_errno(r, "Cannot read %s: %m; the previous agent's jobs are not carried on", path);
-                return NULL;
-        }
-        root = json_tokener_parse(text);
-        if (!json_object_is_type(root, json_type_object)) {
-                log_error("%s is not a JSON object; the previous agent's jobs are not carried on", path);
-                json_object_put(root);
-                return NULL;
-        }
-        return root;
-}
-
-static job_resume_fn resumer(const char *type) {
-        for (size_t i = 0; i < n_resumable; i++)
-                if (streq(resumable[i].type, type))
-                        return resumable[i].resume;
-        return NULL;
 }
 
 static bool type_valid(const char *s) {
@@ -245,13 +76,11 @@ static bool type_valid(const char *s) {
         return true;
 }
 
-/* One recorded job: published again, carried on or reported interrupted. */
-static void resume_entry(Manager *m, json_object *entry, bool same_boot) {
+/* One recorded job; false when it lacks a valid id, type or object. */
+static bool entry_parse(json_object *entry, JobRecordEntry *ret) {
         json_object *v, *data = NULL;
         const char *type = NULL, *object = NULL;
-        job_resume_fn resume;
         int64_t id = 0;
-        Job *job;
 
         if (json_object_object_get_ex(entry, "id", &v) && json_object_is_type(v, json_type_int))
                 id = json_object_get_int64(v);
@@ -260,51 +89,64 @@ static void resume_entry(Manager *m, json_object *entry, bool same_boot) {
         if (json_object_object_get_ex(entry, "object", &v) && json_object_is_type(v, json_type_string))
                 object = json_object_get_string(v);
         (void) json_object_object_get_ex(entry, "resume", &data);
-        if (id < 1 || id > UINT32_MAX || !type_valid(type) || !object || !sd_bus_object_path_is_valid(object)) {
-                log_warning("%s: a job entry without a valid id, type and object is skipped", JOB_RECORD_FILE);
-                return;
-        }
-        for (Job *j = m->jobs; j; j = j->next)
-                if (j->id == id)
-                        return;   /* twice in the file: once is enough */
-        job = job_revive(m, (uint32_t) id, type, object);
-        if (!job) {
-                log_error("Out of memory carrying job %" PRIi64 " on", id);
-                return;
-        }
-        resume = resumer(type);
-        if (!same_boot)
-                job_announce_ended(job, "interrupted", HOSTAGENT_ERROR_FAILED,
-                                   "the host restarted while the job ran");
-        else if (!resume || !data)
-                job_announce_ended(job, "interrupted", HOSTAGENT_ERROR_FAILED,
-                                   "the agent stopped while the job ran, and it cannot be resumed");
-        else if (resume(job, data) < 0)
-                job_announce_ended(job, "interrupted", HOSTAGENT_ERROR_FAILED,
-                                   "the agent stopped while the job ran, and could not carry it on");
-        else
-                job_announce(job);
+        if (id < 1 || id > UINT32_MAX || !type_valid(type) || !object || !sd_bus_object_path_is_valid(object))
+                return false;
+        *ret = (JobRecordEntry) { .id = (uint32_t) id, .type = type, .object = object, .resume = data };
+        return true;
 }
 
-void job_record_resume(Manager *m) {
-        _cleanup_(json_object_putp) json_object *root = NULL;
-        json_object *v, *jobs;
-        bool same_boot;
+static int entries_parse(json_object *root, JobRecord *record) {
+        json_object *jobs;
+        size_t n;
 
-        read_boot_id(m);
-        root = record_read(m);
-        if (!root)
-                return;
-        if (json_object_object_get_ex(root, "next_id", &v) && json_object_is_type(v, json_type_int)) {
+        if (!json_object_object_get_ex(root, "jobs", &jobs) || !json_object_is_type(jobs, json_type_array))
+                return 0;
+        n = json_object_array_length(jobs);
+        record->entries = calloc(n ?: 1, sizeof *record->entries);
+        if (!record->entries)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (entry_parse(json_object_array_get_idx(jobs, i), &record->entries[record->n_entries]))
+                        record->n_entries++;
+                else
+                        log_warning("%s: a job entry without a valid id, type and object is skipped",
+                                    JOB_RECORD_FILE);
+        }
+        return 0;
+}
+
+int job_record_read(const char *path, JobRecord *ret) {
+        _cleanup_(freep) char *text = NULL;
+        JobRecord record = {};
+        json_object *v;
+        int r;
+
+        r = atomic_file_read(path, &text, NULL);
+        if (r < 0)
+                return r;
+        record.root = json_tokener_parse(text);
+        if (!json_object_is_type(record.root, json_type_object)) {
+                json_object_put(record.root);
+                return -EBADMSG;
+        }
+        if (json_object_object_get_ex(record.root, "next_id", &v) && json_object_is_type(v, json_type_int)) {
                 int64_t next = json_object_get_int64(v);
                 if (next > 1 && next <= UINT32_MAX)
-                        m->last_job_id = (uint32_t) (next - 1);
+                        record.next_id = next;
         }
-        same_boot = m->boot_id[0] && json_object_object_get_ex(root, "boot_id", &v) &&
-                    streq(json_object_get_string(v), m->boot_id);
-        if (json_object_object_get_ex(root, "jobs", &jobs) && json_object_is_type(jobs, json_type_array))
-                for (size_t i = 0; i < json_object_array_length(jobs); i++)
-                        resume_entry(m, json_object_array_get_idx(jobs, i), same_boot);
-        /* The interrupted ones are reported now: not again at the next start. */
-        job_record_save(m, NULL, NULL);
+        if (json_object_object_get_ex(record.root, "boot_id", &v))
+                record.boot_id = json_object_get_string(v);
+        r = entries_parse(record.root, &record);
+        if (r < 0) {
+                job_record_done(&record);
+                return r;
+        }
+        *ret = record;
+        return 0;
+}
+
+void job_record_done(JobRecord *record) {
+        free(record->entries);
+        json_object_put(record->root);
+        *record = (JobRecord) {};
 }

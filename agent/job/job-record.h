@@ -1,35 +1,39 @@
-/* The jobs record: the promises of running jobs, kept for the next agent */
+/* The jobs record: the format of the file that keeps running jobs for the next agent */
 #pragma once
 
 #include <json-c/json.h>
-
-typedef struct Manager Manager;
-typedef struct Job Job;
+#include <stddef.h>
+#include <stdint.h>
 
 #define JOB_RECORD_FILE "jobs.json"
-#define JOB_RECORD_TYPES_MAX 8
 
-/* Carries JOB (published again, its type's data taken from the record) on.
- * Returns 0, or -errno: then the job is reported "interrupted". */
-typedef int (*job_resume_fn)(Job *job, json_object *data);
+/* One running job as recorded. */
+typedef struct JobRecordEntry {
+        uint32_t id;
+        const char *type;
+        const char *object;     /* its object's path */
+        json_object *resume;    /* what its type needs to carry it on, or NULL */
+} JobRecordEntry;
 
-/* A job type whose jobs the next agent carries on, registered by its room
- * before job_record_resume(); any other type is reported "interrupted".
- * TYPE is static. -E2BIG past JOB_RECORD_TYPES_MAX types. */
-int job_record_register_type(const char *type, job_resume_fn resume);
+/* A record as read; everything in it points into ROOT. */
+typedef struct JobRecord {
+        json_object *root;
+        const char *boot_id;    /* the host's boot it was written in, or NULL */
+        int64_t next_id;        /* the next job id, or 0 when it does not say */
+        JobRecordEntry *entries;
+        size_t n_entries;
+} JobRecord;
 
-typedef void (*job_recorded_fn)(Manager *m, int result, void *userdata);
+/* This boot of the host, as the record names it; "" when it cannot be read. */
+void job_record_boot_id(char *buf, size_t size);
 
-/* Loop thread. Writes the running jobs as they are now (and the next job id)
- * to <state-dir>/jobs.json, atomically, on a worker. DONE (may be NULL) runs
- * on the loop once a write that includes this moment's state has finished,
- * with 0 or the -errno why it failed. Writes never overlap: requests made
- * while one runs share the next. */
-void job_record_save(Manager *m, job_recorded_fn done, void *userdata);
+/* The record's text: BOOT_ID, NEXT_ID and the N ENTRIES (their RESUME data
+ * referenced, not taken). malloc()ed, NULL when out of memory. */
+char *job_record_format(const char *boot_id, int64_t next_id, const JobRecordEntry *entries, size_t n);
 
-/* At start, once the name is owned (so clients see the signals): the jobs
- * the previous agent recorded are published again, with their ids. A type
- * that can resume carries its job on (JobNew); any other job, or any job of
- * an earlier boot of the host, is reported once, JobRemoved(job,
- * "interrupted"). Job ids go on from where the previous agent stopped. */
-void job_record_resume(Manager *m);
+/* Reads the record at PATH into RET: 0, -ENOENT when there is none,
+ * -EBADMSG when it is not a JSON object, or another -errno. An entry without
+ * a valid id, type and object is left out, with a warning. */
+int job_record_read(const char *path, JobRecord *ret);
+
+void job_record_done(JobRecord *record);

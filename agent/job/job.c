@@ -1,6 +1,13 @@
-/* Jobs: long operations as objects with progress, a result and Cancel() */
+/* Jobs: long operations as objects with progress, a result and Cancel().
+ *
+ * A job's promise outlives the agent: every running job is in the jobs
+ * record (job-record.c), written before the method that started it replies
+ * (job_start()) and again when it ends, through a StateFile (atomically, off
+ * the loop, one write at a time). The next agent publishes the recorded jobs
+ * again and carries on those whose type can resume. */
 #include "job.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +18,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "state-file.h"
 
 static unsigned jobs_running(Manager *m) {
         unsigned n = 0;
@@ -56,6 +64,67 @@ static Job *job_alloc(Manager *m, uint32_t id, const char *type, const char *obj
         return job;
 }
 
+/* The record's text: the running jobs as they are now. */
+static char *jobs_record_snapshot(void *userdata) {
+        Manager *m = userdata;
+        _cleanup_(freep) JobRecordEntry *entries = calloc(jobs_running(m) ?: 1, sizeof *entries);
+        size_t n = 0;
+        char *text;
+
+        if (!entries)
+                return NULL;
+        for (Job *j = m->jobs; j; j = j->next)
+                if (!j->finished)
+                        entries[n++] = (JobRecordEntry) {
+                                .id = j->id,
+                                .type = j->type,
+                                .object = j->object,
+                                .resume = j->ops && j->ops->resume_data ? j->ops->resume_data(j) : NULL,
+                        };
+        text = job_record_format(m->boot_id, (int64_t) m->last_job_id + 1, entries, n);
+        for (size_t i = 0; i < n; i++)
+                json_object_put(entries[i].resume);
+        return text;
+}
+
+static void jobs_record_written(int result, void *userdata) {
+        if (result < 0)
+                log_error_errno(result, "Cannot write %s: %m; running jobs would not be carried on after a "
+                                "restart", JOB_RECORD_FILE);
+}
+
+static const StateFileOps jobs_record_ops = {
+        .snapshot = jobs_record_snapshot,
+        .written = jobs_record_written,
+};
+
+/* <state-dir>/jobs.json, made at first use. */
+static StateFile *jobs_record(Manager *m) {
+        _cleanup_(freep) char *path = NULL;
+
+        if (m->jobs_record)
+                return m->jobs_record;
+        if (asprintf(&path, "%s/%s", m->options->state_dir, JOB_RECORD_FILE) < 0)
+                return NULL;
+        if (state_file_new(m->pool, path, &jobs_record_ops, m, &m->jobs_record) < 0)
+                return NULL;
+        return m->jobs_record;
+}
+
+/* Writes the running jobs as they are now; DONE (may be NULL) as
+ * state_file_save() says. */
+static void jobs_record_save(Manager *m, state_file_saved_fn done, void *userdata) {
+        StateFile *f = jobs_record(m);
+
+        if (!f) {
+                log_error_errno(-ENOMEM, "Cannot write %s: %m", JOB_RECORD_FILE);
+                if (done)
+                        done(-ENOMEM, userdata);
+                return;
+        }
+        state_file_save(f, done, userdata);
+}
+
 int job_new(Manager *m, const char *type, const char *object, const JobOps *ops, void *data, Job **ret) {
         Job *job;
 
@@ -71,20 +140,6 @@ int job_new(Manager *m, const char *type, const char *object, const JobOps *ops,
         job_bus_announce(job);
         *ret = job;
         return 0;
-}
-
-Job *job_revive(Manager *m, uint32_t id, const char *type, const char *object) {
-        Job *job = job_alloc(m, id, type, object);
-
-        if (job && id > m->last_job_id)
-                m->last_job_id = id;
-        return job;
-}
-
-void job_announce(Job *job) {
-        log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", job->path), "Job %u: %s of %s, resumed after a restart",
-                   job->id, job->type, job->object);
-        job_bus_announce(job);
 }
 
 void job_set_progress(Job *job, unsigned percent) {
@@ -153,13 +208,7 @@ void job_finish(Job *job, const char *result, const char *error_name, const char
         job_bus_emit_changed(job, (const char *[]) { "State", "Progress", "Result", "Error", NULL });
         job_bus_emit_removed(job);
         job_linger(job);
-        job_record_save(job->manager, NULL, NULL);   /* no longer a promise to keep */
-}
-
-void job_announce_ended(Job *job, const char *result, const char *error_name, const char *error_message) {
-        job_end(job, result, error_name, error_message);
-        job_bus_announce_ended(job);
-        job_linger(job);
+        jobs_record_save(job->manager, NULL, NULL);   /* no longer a promise to keep */
 }
 
 Job *job_find_by_path(Manager *m, const char *path) {
@@ -191,6 +240,7 @@ void job_objects_read(Manager *m) {
 
 /* A job_start() waiting for the record. */
 typedef struct JobStart {
+        Manager *manager;
         sd_bus_message *msg;
         char *path;             /* the job may be gone meanwhile: found again by path */
         job_start_fn start;
@@ -214,9 +264,10 @@ static void job_start_failed(Job *job, bool running, const sd_bus_error *e) {
                 job_finish(job, "failed", e->name, e->message);
 }
 
-static void job_recorded(Manager *m, int result, void *userdata) {
+static void job_recorded(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         JobStart *s = userdata;
+        Manager *m = s->manager;
         Job *job = job_find_by_path(m, s->path);
         int r = result;
 
@@ -252,13 +303,133 @@ int job_start(Job *job, sd_bus_message *msg, job_start_fn start) {
                 job_start_failed(job, !start, &e);
                 return -ENOMEM;
         }
+        s->manager = job->manager;
         s->msg = sd_bus_message_ref(msg);
         s->start = start;
-        job_record_save(job->manager, job_recorded, s);
+        jobs_record_save(job->manager, job_recorded, s);
         return 1;   /* handled: sd-bus must not answer it */
 }
 
+/* The job types the next agent carries on, as their rooms registered them. */
+static struct {
+        const char *type;
+        job_resume_fn resume;
+} resumable[JOB_RESUMABLE_TYPES_MAX];
+static size_t n_resumable;
+
+int job_register_resumable(const char *type, job_resume_fn resume) {
+        for (size_t i = 0; i < n_resumable; i++)
+                if (streq(resumable[i].type, type)) {
+                        resumable[i].resume = resume;
+                        return 0;
+                }
+        if (n_resumable >= ELEMENTSOF(resumable))
+                return -E2BIG;
+        resumable[n_resumable].type = type;
+        resumable[n_resumable++].resume = resume;
+        return 0;
+}
+
+static job_resume_fn resumer(const char *type) {
+        for (size_t i = 0; i < n_resumable; i++)
+                if (streq(resumable[i].type, type))
+                        return resumable[i].resume;
+        return NULL;
+}
+
+/* A job of the previous agent, found in the record at start. */
+static Job *job_revive(Manager *m, uint32_t id, const char *type, const char *object) {
+        Job *job = job_alloc(m, id, type, object);
+
+        if (job && id > m->last_job_id)
+                m->last_job_id = id;
+        return job;
+}
+
+/* Publishes a revived job that its type resumed: InterfacesAdded, JobNew. */
+static void job_announce(Job *job) {
+        log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", job->path), "Job %u: %s of %s, resumed after a restart",
+                   job->id, job->type, job->object);
+        job_bus_announce(job);
+}
+
+/* Publishes a revived job as ended with RESULT, once: InterfacesAdded,
+ * Manager.JobRemoved(job, RESULT), gone after JOB_LINGER_USEC. */
+static void job_announce_ended(Job *job, const char *result, const char *error_name,
+                               const char *error_message) {
+        job_end(job, result, error_name, error_message);
+        job_bus_announce_ended(job);
+        job_linger(job);
+}
+
+static Job *job_find_by_id(Manager *m, uint32_t id) {
+        for (Job *j = m->jobs; j; j = j->next)
+                if (j->id == id)
+                        return j;
+        return NULL;
+}
+
+/* One recorded job: published again, carried on or reported interrupted. */
+static void job_resume_entry(Manager *m, const JobRecordEntry *e, bool same_boot) {
+        job_resume_fn resume;
+        Job *job;
+
+        if (job_find_by_id(m, e->id))
+                return;   /* twice in the file: once is enough */
+        job = job_revive(m, e->id, e->type, e->object);
+        if (!job) {
+                log_error("Out of memory carrying job %" PRIu32 " on", e->id);
+                return;
+        }
+        resume = resumer(e->type);
+        if (!same_boot)
+                job_announce_ended(job, "interrupted", HOSTAGENT_ERROR_FAILED,
+                                   "the host restarted while the job ran");
+        else if (!resume || !e->resume)
+                job_announce_ended(job, "interrupted", HOSTAGENT_ERROR_FAILED,
+                                   "the agent stopped while the job ran, and it cannot be resumed");
+        else if (resume(job, e->resume) < 0)
+                job_announce_ended(job, "interrupted", HOSTAGENT_ERROR_FAILED,
+                                   "the agent stopped while the job ran, and could not carry it on");
+        else
+                job_announce(job);
+}
+
+/* The record the previous agent left: 0, or -errno (logged; -ENOENT: none). */
+static int jobs_record_read(Manager *m, JobRecord *ret) {
+        StateFile *f = jobs_record(m);
+        int r;
+
+        if (!f)
+                return log_error_errno(-ENOMEM, "Cannot read %s: %m", JOB_RECORD_FILE);
+        r = job_record_read(state_file_path(f), ret);
+        if (r == -EBADMSG)
+                log_error("%s is not a JSON object; the previous agent's jobs are not carried on",
+                          state_file_path(f));
+        else if (r < 0 && r != -ENOENT)
+                log_error_errno(r, "Cannot read %s: %m; the previous agent's jobs are not carried on",
+                                state_file_path(f));
+        return r;
+}
+
+void job_resume_recorded(Manager *m) {
+        _cleanup_(job_record_done) JobRecord record = {};
+        bool same_boot;
+
+        job_record_boot_id(m->boot_id, sizeof m->boot_id);
+        if (jobs_record_read(m, &record) < 0)
+                return;
+        if (record.next_id > 0)
+                m->last_job_id = (uint32_t) (record.next_id - 1);
+        same_boot = m->boot_id[0] && record.boot_id && streq(record.boot_id, m->boot_id);
+        for (size_t i = 0; i < record.n_entries; i++)
+                job_resume_entry(m, &record.entries[i], same_boot);
+        /* The interrupted ones are reported now: not again at the next start. */
+        jobs_record_save(m, NULL, NULL);
+}
+
 void job_free_all(Manager *m) {
+        m->jobs_record = state_file_free(m->jobs_record);
         while (m->jobs) {
                 Job *j = m->jobs;
 

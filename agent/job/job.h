@@ -28,7 +28,7 @@ typedef struct JobOps {
          * is gone. */
         void (*objects_read)(Job *job);
         /* What the next agent needs to carry the job on after a restart
-         * (job-record.c); NULL when the job cannot be resumed: the next agent
+         * (the jobs record); NULL when the job cannot be resumed: the next agent
          * then reports it "interrupted". */
         json_object *(*resume_data)(Job *job);
         /* Releases the job's own data; the job is finished or the agent exits. */
@@ -82,12 +82,23 @@ void job_object_changed(Manager *m, const char *path, void *object);
 /* Tells the running jobs that their objects were all read just now. */
 void job_objects_read(Manager *m);
 
-/* job-record.c: a job of the previous agent, found in the record at start. */
-Job *job_revive(Manager *m, uint32_t id, const char *type, const char *object);
-/* Publishes a revived job that its type resumed: InterfacesAdded, JobNew. */
-void job_announce(Job *job);
-/* Publishes a revived job as ended with RESULT, once: InterfacesAdded,
- * Manager.JobRemoved(job, RESULT), gone after JOB_LINGER_USEC. */
-void job_announce_ended(Job *job, const char *result, const char *error_name, const char *error_message);
+#define JOB_RESUMABLE_TYPES_MAX 8
 
+/* Carries JOB (published again, its type's data taken from the record) on.
+ * Returns 0, or -errno: then the job is reported "interrupted". */
+typedef int (*job_resume_fn)(Job *job, json_object *data);
+
+/* A job type whose jobs the next agent carries on, registered by its room
+ * before job_resume_recorded(); any other type is reported "interrupted".
+ * TYPE is static. -E2BIG past JOB_RESUMABLE_TYPES_MAX types. */
+int job_register_resumable(const char *type, job_resume_fn resume);
+
+/* At start, once the name is owned (so clients see the signals): the jobs
+ * the previous agent recorded (job-record.c) are published again, with their
+ * ids. A type that can resume carries its job on (JobNew); any other job, or
+ * any job of an earlier boot of the host, is reported once, JobRemoved(job,
+ * "interrupted"). Job ids go on from where the previous agent stopped. */
+void job_resume_recorded(Manager *m);
+
+/* After the worker pool is stopped: the jobs and their record go. */
 void job_free_all(Manager *m);

@@ -9,7 +9,7 @@
 #include "macro.h"
 #include "bus-work.h"
 #include "domain-ops.h"
-#include "job-record.h"
+#include "job.h"
 #include "vm-autostart.h"
 #include "vm-console.h"
 #include "vm-shutdown.h"
@@ -312,7 +312,7 @@ int vm_bus_register(Manager *m) {
         int r;
 
         vm_set_listener(m, &vm_bus_listener);
-        r = job_record_register_type("shutdown", vm_shutdown_resume);
+        r = job_register_resumable("shutdown", vm_shutdown_resume);
         if (r < 0)
                 return r;
         r = bus_add_collection(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_vtable, vm_object_find,

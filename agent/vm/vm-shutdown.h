@@ -10,7 +10,7 @@ typedef struct Job Job;
 
 int method_vm_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 
-/* job-record.c: carries on a shutdown job of the previous agent from DATA
+/* A job_resume_fn (job.h): carries on a shutdown job of the previous agent from DATA
  * (what it recorded): the guest is forced off at the same deadline, unless
  * it is off by the time the VMs are read. Returns 0 or -errno. */
 int vm_shutdown_resume(Job *job, json_object *data);
