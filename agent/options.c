@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "bus-text.h"
@@ -89,86 +90,94 @@ static int parse_unsigned(const char *value, unsigned min, unsigned max, unsigne
         return 0;
 }
 
+/* One setting: its long option name, where it lands, and how it is checked. */
+typedef struct OptionSpec OptionSpec;
+struct OptionSpec {
+        const char *key;
+        int (*set)(Options *o, const OptionSpec *spec, const char *value, const char *origin);
+        size_t offset;           /* of the field in Options */
+        unsigned min, max;       /* numbers */
+        const char *unit;        /* numbers: "a number", "a number of seconds" */
+};
+
+#define OPTION_FIELD(o, spec, type) ((type *) ((char *) (o) + (spec)->offset))
+
+static int set_text(Options *o, const OptionSpec *spec, const char *value, const char *origin) {
+        return set_string(OPTION_FIELD(o, spec, char *), value);
+}
+
+static int set_absolute_path(Options *o, const OptionSpec *spec, const char *value, const char *origin) {
+        if (value[0] != '/') {
+                fprintf(stderr, "%s: %s must be an absolute path, got '%s'\n", origin, spec->key, value);
+                return -EINVAL;
+        }
+        return set_text(o, spec, value, origin);
+}
+
+static int set_number(Options *o, const OptionSpec *spec, const char *value, const char *origin) {
+        if (parse_unsigned(value, spec->min, spec->max, OPTION_FIELD(o, spec, unsigned)) < 0) {
+                fprintf(stderr, "%s: %s must be %s from %u to %u, got '%s'\n", origin, spec->key, spec->unit,
+                        spec->min, spec->max, value);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int set_ovs_datapath(Options *o, const OptionSpec *spec, const char *value, const char *origin) {
+        if (!streq(value, "system") && !streq(value, "netdev")) {
+                fprintf(stderr, "%s: ovs-datapath must be system or netdev, got '%s'\n", origin, value);
+                return -EINVAL;
+        }
+        return set_text(o, spec, value, origin);
+}
+
+static int set_ovsdb(Options *o, const OptionSpec *spec, const char *value, const char *origin) {
+        if (strncmp(value, "unix:", 5) != 0 || value[5] != '/') {
+                fprintf(stderr, "%s: ovsdb must be unix:/absolute/path, got '%s'\n", origin, value);
+                return -EINVAL;
+        }
+        return set_text(o, spec, value, origin);
+}
+
+static int set_log_level(Options *o, const OptionSpec *spec, const char *value, const char *origin) {
+        int r = log_level_from_string(value);
+
+        if (r < 0) {
+                fprintf(stderr, "%s: log-level must be one of emerg, alert, crit, err, "
+                        "warning, notice, info, debug; got '%s'\n", origin, value);
+                return r;
+        }
+        o->log_level = r;
+        return 0;
+}
+
+static const OptionSpec option_specs[] = {
+        { .key = "libvirt-uri", .set = set_text, .offset = offsetof(Options, libvirt_uri) },
+        { .key = "state-dir", .set = set_absolute_path, .offset = offsetof(Options, state_dir) },
+        { .key = "run-dir", .set = set_absolute_path, .offset = offsetof(Options, run_dir) },
+        { .key = "storage-check-interval", .set = set_number, .offset = offsetof(Options, storage_check_interval_sec),
+          .min = 1, .max = 3600, .unit = "a number of seconds" },
+        { .key = "ovs-datapath", .set = set_ovs_datapath, .offset = offsetof(Options, ovs_datapath) },
+        { .key = "ovsdb", .set = set_ovsdb, .offset = offsetof(Options, ovsdb) },
+        { .key = "log-level", .set = set_log_level },
+        { .key = "workers", .set = set_number, .offset = offsetof(Options, workers),
+          .min = 1, .max = 256, .unit = "a number" },
+        { .key = "max-operations", .set = set_number, .offset = offsetof(Options, max_operations),
+          .min = 1, .max = 65536, .unit = "a number" },
+        { .key = "call-timeout", .set = set_number, .offset = offsetof(Options, call_timeout_sec),
+          .min = 1, .max = 3600, .unit = "a number of seconds" },
+};
+
 /* One setting by its long option name; shared by argv and the config file. */
 static int options_set(Options *o, const char *key, const char *value, const char *origin) {
-        int r;
-
         /* Settings are shown on the bus (LibvirtURI, StateDirectory): text it can carry. */
         if (!bus_text_valid(value)) {
                 fprintf(stderr, "%s: %s must be UTF-8 text without Unicode noncharacters\n", origin, key);
                 return -EINVAL;
         }
-        if (streq(key, "libvirt-uri"))
-                return set_string(&o->libvirt_uri, value);
-        if (streq(key, "state-dir")) {
-                if (value[0] != '/') {
-                        fprintf(stderr, "%s: state-dir must be an absolute path, got '%s'\n", origin, value);
-                        return -EINVAL;
-                }
-                return set_string(&o->state_dir, value);
-        }
-        if (streq(key, "run-dir")) {
-                if (value[0] != '/') {
-                        fprintf(stderr, "%s: run-dir must be an absolute path, got '%s'\n", origin, value);
-                        return -EINVAL;
-                }
-                return set_string(&o->run_dir, value);
-        }
-        if (streq(key, "storage-check-interval")) {
-                if (parse_unsigned(value, 1, 3600, &o->storage_check_interval_sec) < 0) {
-                        fprintf(stderr, "%s: storage-check-interval must be a number of seconds from 1 to 3600, "
-                                "got '%s'\n", origin, value);
-                        return -EINVAL;
-                }
-                return 0;
-        }
-        if (streq(key, "ovs-datapath")) {
-                if (!streq(value, "system") && !streq(value, "netdev")) {
-                        fprintf(stderr, "%s: ovs-datapath must be system or netdev, got '%s'\n", origin, value);
-                        return -EINVAL;
-                }
-                return set_string(&o->ovs_datapath, value);
-        }
-        if (streq(key, "ovsdb")) {
-                if (strncmp(value, "unix:", 5) != 0 || value[5] != '/') {
-                        fprintf(stderr, "%s: ovsdb must be unix:/absolute/path, got '%s'\n", origin, value);
-                        return -EINVAL;
-                }
-                return set_string(&o->ovsdb, value);
-        }
-        if (streq(key, "log-level")) {
-                r = log_level_from_string(value);
-                if (r < 0) {
-                        fprintf(stderr, "%s: log-level must be one of emerg, alert, crit, err, "
-                                "warning, notice, info, debug; got '%s'\n", origin, value);
-                        return r;
-                }
-                o->log_level = r;
-                return 0;
-        }
-        if (streq(key, "workers")) {
-                if (parse_unsigned(value, 1, 256, &o->workers) < 0) {
-                        fprintf(stderr, "%s: workers must be a number from 1 to 256, got '%s'\n", origin, value);
-                        return -EINVAL;
-                }
-                return 0;
-        }
-        if (streq(key, "max-operations")) {
-                if (parse_unsigned(value, 1, 65536, &o->max_operations) < 0) {
-                        fprintf(stderr, "%s: max-operations must be a number from 1 to 65536, got '%s'\n",
-                                origin, value);
-                        return -EINVAL;
-                }
-                return 0;
-        }
-        if (streq(key, "call-timeout")) {
-                if (parse_unsigned(value, 1, 3600, &o->call_timeout_sec) < 0) {
-                        fprintf(stderr, "%s: call-timeout must be a number of seconds from 1 to 3600, got '%s'\n",
-                                origin, value);
-                        return -EINVAL;
-                }
-                return 0;
-        }
+        for (size_t i = 0; i < ELEMENTSOF(option_specs); i++)
+                if (streq(key, option_specs[i].key))
+                        return option_specs[i].set(o, &option_specs[i], value, origin);
         fprintf(stderr, "%s: unknown setting '%s'\n", origin, key);
         return -EINVAL;
 }
