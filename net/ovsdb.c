@@ -152,19 +152,15 @@ static json_object *array_get(json_object *a, size_t i) {
         return i < array_length(a) ? json_object_array_get_idx(a, i) : NULL;
 }
 
-int ovsdb_transact(int fd, json_object *ops, unsigned timeout_ms, json_object **ret_result, char **ret_error) {
+/* ["Open_vSwitch", op...] as a "transact" request with ID; takes OPS. */
+static json_object *transact_message(json_object *ops, int64_t id) {
         _cleanup_(json_object_putp) json_object *msg = json_object_new_object();
-        json_object *params = json_object_new_array(), *result, *error;
-        OvsdbReader reader = {};
-        Waiter w = { .fd = fd, .id = next_id() };
-        uint64_t deadline = now_ms() + timeout_ms;
-        int r;
+        json_object *params = json_object_new_array();
 
-        if (!msg || !params || ovsdb_reader_init(&reader) < 0) {
+        if (!msg || !params) {
                 json_object_put(params);
                 json_object_put(ops);
-                ovsdb_reader_done(&reader);
-                return -ENOMEM;
+                return NULL;
         }
         json_object_array_add(params, json_object_new_string(DB));
         for (size_t i = 0; i < json_object_array_length(ops); i++)
@@ -172,10 +168,19 @@ int ovsdb_transact(int fd, json_object *ops, unsigned timeout_ms, json_object **
         json_object_put(ops);
         json_object_object_add(msg, "method", json_object_new_string("transact"));
         json_object_object_add(msg, "params", params);
-        json_object_object_add(msg, "id", json_object_new_int64(w.id));
-        r = send_json(fd, msg);
-        while (r >= 0 && !w.reply) {
-                struct pollfd p = { .fd = fd, .events = POLLIN };
+        json_object_object_add(msg, "id", json_object_new_int64(id));
+        return TAKE_PTR(msg);
+}
+
+/* Reads until W's reply came, the server went away or the DEADLINE passed. */
+static int wait_reply(Waiter *w, uint64_t deadline, unsigned timeout_ms, char **ret_error) {
+        OvsdbReader reader = {};
+        int r = 0;
+
+        if (ovsdb_reader_init(&reader) < 0)
+                return -ENOMEM;
+        while (r >= 0 && !w->reply) {
+                struct pollfd p = { .fd = w->fd, .events = POLLIN };
                 uint64_t now = now_ms();
                 char buf[16384];
                 ssize_t n;
@@ -186,44 +191,56 @@ int ovsdb_transact(int fd, json_object *ops, unsigned timeout_ms, json_object **
                 }
                 if (poll(&p, 1, (int) (deadline - now)) <= 0)
                         continue;
-                n = recv(fd, buf, sizeof buf, 0);
+                n = recv(w->fd, buf, sizeof buf, 0);
                 if (n <= 0) {
                         r = error_textf(ret_error, n == 0 ? -ECONNRESET : -errno, "ovsdb-server closed the connection");
                         break;
                 }
-                r = ovsdb_reader_feed(&reader, buf, (size_t) n, on_message, &w);
+                r = ovsdb_reader_feed(&reader, buf, (size_t) n, on_message, w);
                 if (r < 0)
                         r = error_textf(ret_error, r, "ovsdb-server sent a message that is not JSON");
         }
         ovsdb_reader_done(&reader);
-        if (r < 0) {
-                json_object_put(w.reply);
-                return r;
-        }
-        if (json_object_object_get_ex(w.reply, "error", &error) && error) {
-                r = error_textf(ret_error, -EIO, "ovsdb-server: %s", json_object_to_json_string(error));
-                json_object_put(w.reply);
-                return r;
-        }
-        if (!json_object_object_get_ex(w.reply, "result", &result) || !json_object_is_type(result, json_type_array)) {
-                json_object_put(w.reply);
+        return r;
+}
+
+/* The results of a reply; an operation that failed says so in its own
+ * result, and then the transaction was not committed. */
+static int reply_results(json_object *reply, json_object **ret_result, char **ret_error) {
+        json_object *result, *error;
+
+        if (json_object_object_get_ex(reply, "error", &error) && error)
+                return error_textf(ret_error, -EIO, "ovsdb-server: %s", json_object_to_json_string(error));
+        if (!json_object_object_get_ex(reply, "result", &result) || !json_object_is_type(result, json_type_array))
                 return error_textf(ret_error, -EBADMSG, "ovsdb-server sent a reply without results");
-        }
-        /* An operation that failed says so in its own result; the transaction was not committed. */
         for (size_t i = 0; i < json_object_array_length(result); i++) {
                 json_object *op = json_object_array_get_idx(result, i), *e, *details;
                 if (op && json_object_object_get_ex(op, "error", &e) && e) {
                         json_object_object_get_ex(op, "details", &details);
-                        r = error_textf(ret_error, -EIO, "ovsdb-server refused operation %zu: %s%s%s", i + 1,
-                                  json_object_get_string(e), details ? ": " : "",
-                                  details ? json_object_get_string(details) : "");
-                        json_object_put(w.reply);
-                        return r;
+                        return error_textf(ret_error, -EIO, "ovsdb-server refused operation %zu: %s%s%s", i + 1,
+                                           json_object_get_string(e), details ? ": " : "",
+                                           details ? json_object_get_string(details) : "");
                 }
         }
         *ret_result = json_object_get(result);
-        json_object_put(w.reply);
         return 0;
+}
+
+int ovsdb_transact(int fd, json_object *ops, unsigned timeout_ms, json_object **ret_result, char **ret_error) {
+        Waiter w = { .fd = fd, .id = next_id() };
+        uint64_t deadline = now_ms() + timeout_ms;
+        _cleanup_(json_object_putp) json_object *msg = transact_message(ops, w.id);
+        int r;
+
+        if (!msg)
+                return -ENOMEM;
+        r = send_json(fd, msg);
+        if (r >= 0)
+                r = wait_reply(&w, deadline, timeout_ms, ret_error);
+        if (r >= 0)
+                r = reply_results(w.reply, ret_result, ret_error);
+        json_object_put(w.reply);
+        return r;
 }
 
 /* Building operations. */
@@ -575,12 +592,67 @@ static json_object *select_all(const char *table, const char *const *columns) {
         return s;
 }
 
+/* A bridge's port, from its row in PROWS and its first interface's in IROWS. */
+static void port_from_rows(OvsPort *p, json_object *prows, json_object *irows, const char *uuid) {
+        json_object *prow = find_row(prows, uuid), *tag, *ifaces;
+        const char *iface_uuid[1];
+
+        snprintf(p->name, sizeof p->name, "%s", row_string(prow, "name"));
+        /* UTF-8 for OVSDB, but maybe not a string sd-bus takes: foreign
+         * ports are listed in Network.Ports. */
+        bus_text_make_valid(p->name);
+        if (prow && json_object_object_get_ex(prow, "tag", &tag) && json_object_is_type(tag, json_type_int))
+                p->tag = (unsigned) json_object_get_int(tag);
+        if (prow && json_object_object_get_ex(prow, "interfaces", &ifaces) && uuids_of(ifaces, iface_uuid, 1) == 1)
+                snprintf(p->type, sizeof p->type, "%s", row_string(find_row(irows, iface_uuid[0]), "type"));
+}
+
+static int bridge_from_rows(OvsBridge *b, json_object *brow, json_object *prows, json_object *irows) {
+        const char *uuids[1024];
+        json_object *ports;
+        size_t n = 0;
+
+        snprintf(b->name, sizeof b->name, "%s", row_string(brow, "name"));
+        snprintf(b->datapath_type, sizeof b->datapath_type, "%s", row_string(brow, "datapath_type"));
+        if (json_object_object_get_ex(brow, "ports", &ports))
+                n = uuids_of(ports, uuids, ELEMENTSOF(uuids));
+        b->ports = calloc(n + 1, sizeof *b->ports);
+        if (!b->ports)
+                return -ENOMEM;
+        for (size_t j = 0; j < n; j++)
+                port_from_rows(&b->ports[b->n_ports++], prows, irows, uuids[j]);
+        return 0;
+}
+
+/* The state from the results of the three selects (bridges, ports, interfaces). */
+static int state_from_results(json_object *result, OvsState *ret, char **ret_error) {
+        json_object *brows = NULL, *prows = NULL, *irows = NULL;
+        OvsState s = { .reachable = true };
+
+        json_object_object_get_ex(array_get(result, 0), "rows", &brows);
+        json_object_object_get_ex(array_get(result, 1), "rows", &prows);
+        json_object_object_get_ex(array_get(result, 2), "rows", &irows);
+        if (!json_object_is_type(brows, json_type_array) || !json_object_is_type(prows, json_type_array) ||
+            !json_object_is_type(irows, json_type_array))
+                return error_textf(ret_error, -EBADMSG, "ovsdb-server sent rows that cannot be read");
+        s.bridges = calloc(json_object_array_length(brows) + 1, sizeof *s.bridges);
+        if (!s.bridges)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(brows); i++)
+                if (bridge_from_rows(&s.bridges[s.n_bridges++], json_object_array_get_idx(brows, i), prows, irows) < 0) {
+                        ovs_state_done(&s);
+                        return -ENOMEM;
+                }
+        *ret = s;
+        return 0;
+}
+
 int ovs_state_read(const char *address, unsigned timeout_ms, OvsState *ret, char **ret_error) {
         static const char *const bridge_cols[] = { "_uuid", "name", "datapath_type", "ports", NULL };
         static const char *const port_cols[] = { "_uuid", "name", "tag", "interfaces", NULL };
         static const char *const iface_cols[] = { "_uuid", "name", "type", NULL };
-        json_object *ops = json_object_new_array(), *result = NULL, *brows = NULL, *prows = NULL, *irows = NULL;
-        OvsState s = {};
+        _cleanup_(json_object_putp) json_object *result = NULL;
+        json_object *ops = json_object_new_array();
         int fd, r;
 
         json_object_array_add(ops, select_all("Bridge", bridge_cols));
@@ -590,61 +662,14 @@ int ovs_state_read(const char *address, unsigned timeout_ms, OvsState *ret, char
         if (fd < 0) {
                 json_object_put(ops);
                 *ret = (OvsState) { .reachable = false };
-                return error_textf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s: %s", address, strerror(-fd));
+                return error_textf(ret_error, -EHOSTUNREACH, "cannot reach ovsdb-server at %s: %s", address,
+                                   strerror(-fd));
         }
         r = ovsdb_transact(fd, ops, timeout_ms, &result, ret_error);
         close(fd);
         if (r < 0)
                 return r;
-        json_object_object_get_ex(array_get(result, 0), "rows", &brows);
-        json_object_object_get_ex(array_get(result, 1), "rows", &prows);
-        json_object_object_get_ex(array_get(result, 2), "rows", &irows);
-        if (!json_object_is_type(brows, json_type_array) || !json_object_is_type(prows, json_type_array) ||
-            !json_object_is_type(irows, json_type_array)) {
-                json_object_put(result);
-                return error_textf(ret_error, -EBADMSG, "ovsdb-server sent rows that cannot be read");
-        }
-        s.reachable = true;
-        s.bridges = calloc(json_object_array_length(brows) + 1, sizeof *s.bridges);
-        if (!s.bridges) {
-                json_object_put(result);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < json_object_array_length(brows); i++) {
-                json_object *brow = json_object_array_get_idx(brows, i), *ports;
-                OvsBridge *b = &s.bridges[s.n_bridges++];
-                const char *uuids[1024];
-                size_t n = 0;
-
-                snprintf(b->name, sizeof b->name, "%s", row_string(brow, "name"));
-                snprintf(b->datapath_type, sizeof b->datapath_type, "%s", row_string(brow, "datapath_type"));
-                if (json_object_object_get_ex(brow, "ports", &ports))
-                        n = uuids_of(ports, uuids, ELEMENTSOF(uuids));
-                b->ports = calloc(n + 1, sizeof *b->ports);
-                if (!b->ports) {
-                        json_object_put(result);
-                        ovs_state_done(&s);
-                        return -ENOMEM;
-                }
-                for (size_t j = 0; j < n; j++) {
-                        json_object *prow = find_row(prows, uuids[j]), *tag, *ifaces;
-                        OvsPort *p = &b->ports[b->n_ports++];
-                        const char *iface_uuid[1];
-
-                        snprintf(p->name, sizeof p->name, "%s", row_string(prow, "name"));
-                        /* UTF-8 for OVSDB, but maybe not a string sd-bus takes: foreign
-                         * ports are listed in Network.Ports. */
-                        bus_text_make_valid(p->name);
-                        if (prow && json_object_object_get_ex(prow, "tag", &tag) && json_object_is_type(tag, json_type_int))
-                                p->tag = (unsigned) json_object_get_int(tag);
-                        if (prow && json_object_object_get_ex(prow, "interfaces", &ifaces) &&
-                            uuids_of(ifaces, iface_uuid, 1) == 1)
-                                snprintf(p->type, sizeof p->type, "%s", row_string(find_row(irows, iface_uuid[0]), "type"));
-                }
-        }
-        json_object_put(result);
-        *ret = s;
-        return 0;
+        return state_from_results(result, ret, ret_error);
 }
 
 const OvsBridge *ovs_state_bridge(const OvsState *s, const char *name) {
