@@ -138,6 +138,13 @@ class Follower:
             GLib.source_remove(source)
         self.drain()
 
+    def wait_for_owner(self, owned):
+        """Runs the main loop until the client sees the name owned (or not)."""
+        deadline = time.monotonic() + CAP_SECONDS
+        while (self.om.get_name_owner() is not None) != owned and time.monotonic() < deadline:
+            self.pump(0.1)
+        return (self.om.get_name_owner() is not None) == owned
+
     # --- the two views -----------------------------------------------------
     def client_view(self):
         """{path: {interface: {property: GVariant}}} as the client holds it."""

@@ -24,12 +24,21 @@ networks)
         ;;
 esac
 bus_start
-daemon_start --libvirt-uri="$LIBVIRT_URI" --run-dir="$T/run" --storage-check-interval=1 \
-        --ovsdb="unix:$T/no-ovsdb.sock" || exit 1
+DAEMON_ARGS=(--libvirt-uri="$LIBVIRT_URI" --run-dir="$T/run" --storage-check-interval=1
+             --ovsdb="unix:$T/no-ovsdb.sock")
+daemon_start "${DAEMON_ARGS[@]}" || exit 1
 wait_until 30 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
 
-export T LIBVIRT_URI NETNS="${NETNS:-}"
-/usr/bin/python3 -B -u "$HOSTAGENT_SOURCE_DIR/tests/client/scenarios.py" "$section"
+# A scenario that restarts the agent (kill -9, then a new one with the same
+# arguments) stops the new one itself; its PID is in daemon-restarted.pid.
+fixture_on_exit '[ -f "$T/daemon-restarted.pid" ] && kill -KILL "$(cat "$T/daemon-restarted.pid")" 2>/dev/null'
+export T LIBVIRT_URI NETNS="${NETNS:-}" DAEMON_PID HOSTAGENTD
+DAEMON_ARGS=$(printf '%s\n' "${DAEMON_ARGS[@]}") DAEMON_ARGS=${DAEMON_ARGS%$'\n'} \
+        /usr/bin/python3 -B -u "$HOSTAGENT_SOURCE_DIR/tests/client/scenarios.py" "$section"
 rc=$?
-daemon_stop || { echo "not ok - hostagentd did not exit cleanly"; rc=1; }
+if [ -f "$T/daemon-restarted.pid" ]; then
+        wait "$DAEMON_PID" 2>/dev/null   # the agent the scenario killed
+else
+        daemon_stop || { echo "not ok - hostagentd did not exit cleanly"; rc=1; }
+fi
 exit $rc
