@@ -33,8 +33,8 @@ wait_until 30 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1
 # arguments) stops the new one itself; its PID is in daemon-restarted.pid.
 fixture_on_exit '[ -f "$T/daemon-restarted.pid" ] && kill -KILL "$(cat "$T/daemon-restarted.pid")" 2>/dev/null'
 export T LIBVIRT_URI NETNS="${NETNS:-}" DAEMON_PID HOSTAGENTD
-DAEMON_ARGS=$(printf '%s\n' "${DAEMON_ARGS[@]}") DAEMON_ARGS=${DAEMON_ARGS%$'\n'} \
-        /usr/bin/python3 -B -u "$HOSTAGENT_SOURCE_DIR/tests/client/scenarios.py" "$section"
+export DAEMON_ARG_LINES="$(printf '%s\n' "${DAEMON_ARGS[@]}")"
+/usr/bin/python3 -B -u "$HOSTAGENT_SOURCE_DIR/tests/client/scenarios.py" "$section"
 rc=$?
 if [ -f "$T/daemon-restarted.pid" ]; then
         wait "$DAEMON_PID" 2>/dev/null   # the agent the scenario killed

@@ -7,8 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
-from follower import GLib, find, gone, has, prop, run
+from follower import CAP_SECONDS, GLib, find, gone, has, prop, run
 
 NS = 'org.hostagent1'
 VM, JOB, NET = f'{NS}.VM', f'{NS}.Job', f'{NS}.Network'
@@ -250,15 +251,50 @@ def jobs(f, tap):
         tap.check(agent.wait(timeout=60) == 0, 'the restarted agent exits cleanly on SIGTERM')
 
 
+def child_pids(pid):
+    out = []
+    for task in os.listdir(f'/proc/{pid}/task'):
+        with open(f'/proc/{pid}/task/{task}/children') as f:
+            out += [int(c) for c in f.read().split()]
+    return sorted(out)
+
+
+def cmdline(pid):
+    try:
+        with open(f'/proc/{pid}/cmdline', 'rb') as f:
+            return f.read().replace(b'\0', b' ').decode(errors='replace').strip()
+    except OSError:
+        return '(gone)'
+
+
+def wait_gone(pids, cap=CAP_SECONDS):
+    """The PIDs still alive (and not zombies) after up to CAP seconds."""
+    deadline = time.monotonic() + cap
+    while True:
+        alive = [p for p in pids if os.path.exists(f'/proc/{p}') and ') Z ' not in open(f'/proc/{p}/stat').read()]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
+
+
 def restart_agent(f, tap):
     """kill -9 of the agent, and a new one with the same arguments, as systemd
     would restart it. The new agent is stopped by the caller (and by
     run-client.sh, by the PID in $T/daemon-restarted.pid, if the caller fails)."""
-    os.kill(int(os.environ['DAEMON_PID']), signal.SIGKILL)
+    pid = int(os.environ['DAEMON_PID'])
+    children = child_pids(pid)
+    names = ', '.join(cmdline(p).split(' ')[0] for p in children) or 'none'
+    os.kill(pid, signal.SIGKILL)
     f.wait_for_owner(False)
+    # Its children (the copy's qemu-img) must not outlive it (issue 11, item 8).
+    survivors = wait_gone(children)
+    tap.check(not survivors, f'the killed agent\'s children ({names}) died with it',
+              [f'{p}: {cmdline(p)}' for p in survivors])
+    for p in survivors:
+        os.kill(p, signal.SIGKILL)
     with open(f'{T}/daemon.log', 'a') as log:
         agent = subprocess.Popen([os.environ['HOSTAGENTD'], '--config=/dev/null', f'--state-dir={T}/state',
-                                  *os.environ['DAEMON_ARGS'].split('\n')], cwd=T, stdout=log, stderr=log)
+                                  *os.environ['DAEMON_ARG_LINES'].splitlines()], cwd=T, stdout=log, stderr=log)
     with open(f'{T}/daemon-restarted.pid', 'w') as out:
         out.write(f'{agent.pid}\n')
     tap.check(f.wait_for_owner(True), 'a new agent owns org.hostagent1 again')
