@@ -604,8 +604,8 @@ static int load_entry(Manager *m, const char *path, size_t i, json_object *entry
                 return json_object_array_add(unrestored, json_object_get(entry)) < 0 ? -ENOMEM : 0;
         }
         if (storage_pool_find(m, spec.name)) {
-                log_error("%s: pool %zu is a second entry for pool %s; the first is restored and kept", path, i,
-                          spec.name);
+                log_error("%s: pool %zu is a second entry for pool %s: only the first is restored and written back",
+                          path, i, spec.name);
                 return 0;
         }
         p = pool_new(m, &spec, enabled);
