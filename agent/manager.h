@@ -52,6 +52,7 @@ typedef struct Manager {
         struct json_object *storage_unrestored;  /* entries of the state file this agent cannot read (an
                                                   * array, or NULL): written back as they are */
         char *storage_unreadable;    /* why the state file could not be read at all: it is never overwritten */
+        size_t storage_volumes_max;  /* STORAGE_VOLUMES_MAX, or lower for tests (HOSTAGENT_STORAGE_VOLUMES_MAX) */
 
         /* Networks (network.c) */
         struct Networks *networks;
