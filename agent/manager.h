@@ -52,6 +52,10 @@ typedef struct Manager {
         bool pool_creating;          /* one CreateStoragePool at a time */
         bool storage_writing;        /* storage-save.c: the state file is being written */
         struct SaveWaiter *storage_save_waiting; /* served by the next write */
+        struct json_object *storage_unrestored;  /* entries of the state file this agent cannot read (an
+                                                  * array, or NULL): written back as they are */
+        char *storage_unreadable;    /* why the state file could not be read at all: it is never overwritten */
+        size_t storage_volumes_max;  /* STORAGE_VOLUMES_MAX, or lower for tests (HOSTAGENT_STORAGE_VOLUMES_MAX) */
 
         /* Networks (network.c) */
         struct Networks *networks;

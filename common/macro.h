@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,6 +51,11 @@ static inline void freep(void *p) {
 static inline void closep(int *fd) {
         if (*fd >= 0)
                 (void) close(*fd);
+}
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                (void) fclose(*f);
 }
 
 static inline bool streq(const char *a, const char *b) {

@@ -2,6 +2,7 @@
 #include "net-plan.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netlink/errno.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -962,16 +963,35 @@ json_object *net_plan_to_json(const NetPlan *p) {
         return a;
 }
 
-static const char *get_str(json_object *o, const char *key) {
+/* A journaled string that fits SIZE: anything else is refused (a null printed as "(null)", or a
+ * name cut to fit, would have a rollback touch another link). */
+static int get_str(json_object *o, const char *key, char *buf, size_t size) {
         json_object *v;
-        return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+        size_t n;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return -EBADMSG;
+        n = (size_t) json_object_get_string_len(v);
+        if (n >= size || strlen(json_object_get_string(v)) != n)
+                return -EBADMSG;
+        memcpy(buf, json_object_get_string(v), n + 1);
+        return 0;
 }
 
-static unsigned get_uint(json_object *o, const char *key) {
+static int get_uint(json_object *o, const char *key, unsigned *ret) {
         json_object *v;
-        return json_object_object_get_ex(o, key, &v) ? (unsigned) json_object_get_int64(v) : 0;
+        int64_t i;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+                return -EBADMSG;
+        i = json_object_get_int64(v);
+        if (i < 0 || i > UINT_MAX)
+                return -EBADMSG;
+        *ret = (unsigned) i;
+        return 0;
 }
 
+/* Only what net_plan_to_json() writes: every key, of its type; else -EBADMSG. */
 int net_plan_from_json(json_object *a, NetPlan *ret) {
         NetPlan p = {};
         size_t n;
@@ -984,19 +1004,17 @@ int net_plan_from_json(json_object *a, NetPlan *ret) {
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 json_object *o = json_object_array_get_idx(a, i);
-                unsigned kind = get_uint(o, "kind");
                 NetStep *s = &p.steps[i];
+                unsigned kind;
 
-                if (kind >= _NET_STEP_MAX) {
+                if (get_uint(o, "kind", &kind) < 0 || kind >= _NET_STEP_MAX ||
+                    get_str(o, "link", s->link, sizeof s->link) < 0 || get_str(o, "arg", s->arg, sizeof s->arg) < 0 ||
+                    get_str(o, "old_arg", s->old_arg, sizeof s->old_arg) < 0 || get_uint(o, "value", &s->value) < 0 ||
+                    get_uint(o, "old_value", &s->old_value) < 0) {
                         net_plan_done(&p);
                         return -EBADMSG;
                 }
                 s->kind = (NetStepKind) kind;
-                snprintf(s->link, sizeof s->link, "%s", get_str(o, "link"));
-                snprintf(s->arg, sizeof s->arg, "%s", get_str(o, "arg"));
-                snprintf(s->old_arg, sizeof s->old_arg, "%s", get_str(o, "old_arg"));
-                s->value = get_uint(o, "value");
-                s->old_value = get_uint(o, "old_value");
         }
         p.n_steps = n;
         *ret = p;

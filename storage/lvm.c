@@ -1,10 +1,9 @@
 /* LVM through the lvm2 commands and their JSON reports */
 #include "lvm.h"
 
-#include <fcntl.h>
 #include <json-c/json.h>
-#include <pthread.h>
 #include <stdio.h>
+#include <sys/utsname.h>
 
 #include "command.h"
 #include "json-cleanup.h"
@@ -13,22 +12,38 @@
 /* Reports in bytes, as JSON: "--units b --nosuffix --reportformat json". */
 #define REPORT_ARGS "--units", "b", "--nosuffix", "--reportformat", "json"
 
-static bool have_device_mapper;
-static pthread_once_t device_mapper_once = PTHREAD_ONCE_INIT;
+/* Whether NAME is a line of /proc/misc: a driver the kernel has now. */
+static bool misc_driver_loaded(const char *name) {
+        _cleanup_(fclosep) FILE *f = fopen("/proc/misc", "re");
+        char line[128], found[64];
+        unsigned minor;
 
-static void device_mapper_probe(void) {
-        /* The node alone proves nothing: a tool may have made it on a kernel without
-         * the driver. Opening it loads a modular driver, and fails (ENODEV) without one. */
-        int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
-
-        have_device_mapper = fd >= 0;
-        if (fd >= 0)
-                close(fd);
+        while (f && fgets(line, sizeof line, f))
+                if (sscanf(line, "%u %63s", &minor, found) == 2 && streq(found, name))
+                        return true;
+        return false;
 }
 
+/* The node /dev/mapper/control proves nothing (installing dmsetup makes it
+ * on a kernel without the driver), and opening it could load a module: the
+ * loop thread asks this, so it reads what the kernel has loaded, or could
+ * load, without touching the device. */
 bool lvm_have_device_mapper(void) {
-        (void) pthread_once(&device_mapper_once, device_mapper_probe);
-        return have_device_mapper;
+        struct utsname u;
+        char path[256];
+
+        if (misc_driver_loaded("device-mapper"))
+                return true;
+        if (uname(&u) < 0)
+                return false;
+        /* A module not loaded yet: lvm2 has the kernel load it when it needs it. */
+        for (size_t i = 0; i < 2; i++) {
+                snprintf(path, sizeof path, "/lib/modules/%s/kernel/drivers/md/dm-mod.ko%s", u.release,
+                         i ? ".xz" : "");
+                if (access(path, F_OK) == 0)
+                        return true;
+        }
+        return false;
 }
 
 /* The rows of the report's first KIND ("pv", "vg", "lv") list. */

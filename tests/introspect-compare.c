@@ -80,6 +80,17 @@ static int check_docs(xmlNodePtr iface, const char *iface_name) {
         return missing;
 }
 
+/* org.gtk.GDBus.* annotations (C.Name, ...) tell gdbus-codegen how to name
+ * things in C: they are for the contract's readers, and sd-bus cannot serve
+ * them, so they are not compared. Every other annotation is. */
+static bool is_codegen_annotation(xmlNodePtr a) {
+        xmlChar *name = xmlGetProp(a, BAD_CAST "name");
+        bool codegen = name && xmlStrncmp(name, BAD_CAST "org.gtk.GDBus.", strlen("org.gtk.GDBus.")) == 0;
+
+        xmlFree(name);
+        return codegen;
+}
+
 static void describe_interface(xmlNodePtr iface, Lines *out) {
         for (xmlNodePtr m = iface->children; m; m = m->next) {
                 xmlChar *kind_name = NULL, *k2 = NULL, *k3 = NULL, *k4 = NULL;
@@ -103,7 +114,7 @@ static void describe_interface(xmlNodePtr iface, Lines *out) {
                                 lines_add(out, "%s %s arg%d %s %s name=%s", kind, name, argi++,
                                           *dir ? dir : (is_element(m, "signal") ? "out" : "in"),
                                           prop(a, "type", &k2), prop(a, "name", &k3));
-                        } else if (is_element(a, "annotation"))
+                        } else if (is_element(a, "annotation") && !is_codegen_annotation(a))
                                 lines_add(out, "%s %s annotation %s=%s", kind, name,
                                           prop(a, "name", &k2), prop(a, "value", &k3));
                         xmlFree(k2);

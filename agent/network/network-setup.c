@@ -527,41 +527,28 @@ fail:
 
 static int recover_work(void *userdata) {
         Transaction *t = userdata;
-        _cleanup_(freep) char *path = NULL, *text = NULL, *why = NULL;
-        _cleanup_(json_object_putp) json_object *root = NULL;
-        json_object *plan_json, *done_json, *phase_json;
+        _cleanup_(freep) char *why = NULL;
         struct nl_sock *sk = NULL;
         NetPlan plan = {};
         NetHost host = {};
         OvsState ovs = {};
         NetEnv env;
-        size_t size;
+        size_t done;
         int r;
 
         r = net_socket_open(&sk);
         if (r < 0)
                 return r;
         env = transaction_env(t, sk);
-        if (asprintf(&path, "%s/%s", t->state_dir, NETWORK_JOURNAL_FILE) < 0) {
-                r = -ENOMEM;
+        r = networks_journal_read(t->state_dir, &plan, &done);
+        if (r == -ENOMEM)
                 goto out;
-        }
-        if (atomic_file_read(path, &text, &size) >= 0) {
-                root = json_tokener_parse(text);
-                if (root && json_object_object_get_ex(root, "plan", &plan_json) &&
-                    json_object_object_get_ex(root, "done", &done_json) &&
-                    json_object_object_get_ex(root, "phase", &phase_json) && net_plan_from_json(plan_json, &plan) >= 0) {
-                        size_t done = (size_t) json_object_get_int64(done_json);
-                        /* While applying, the step after the last one journaled may have half happened. */
-                        if (streq(json_object_get_string(phase_json), "applying") && done < plan.n_steps)
-                                done++;
-                        log_notice("A network change was cut short (%s, %zu of %zu steps); rolling it back",
-                                   json_object_get_string(phase_json), done, plan.n_steps);
-                        if (net_plan_undo(&env, &plan, done, true, &why) < 0)
-                                log_error("Rolling back the interrupted network change: %s", strempty(why));
-                        net_plan_done(&plan);
-                } else
-                        log_error("%s is damaged; nothing is rolled back", path);
+        if (r > 0) {
+                log_notice("A network change was cut short (%zu of %zu steps done); rolling it back", done,
+                           plan.n_steps);
+                if (net_plan_undo(&env, &plan, done, true, &why) < 0)
+                        log_error("Rolling back the interrupted network change: %s", strempty(why));
+                net_plan_done(&plan);
                 (void) networks_journal_remove(t->state_dir);
         }
 

@@ -294,6 +294,65 @@ int networks_journal_remove(const char *state_dir) {
         return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
+/* A journal as networks_journal_write() wrote it, or -EBADMSG and why not. */
+static int journal_parse(const char *text, NetPlan *ret_plan, size_t *ret_done, const char **ret_why) {
+        _cleanup_(json_object_putp) json_object *root = json_tokener_parse(text);
+        json_object *plan_json, *done_json, *phase_json;
+        const char *phase;
+        NetPlan plan = {};
+        int64_t done;
+        int r;
+
+        if (!json_object_is_type(root, json_type_object))
+                return *ret_why = "not a JSON object", -EBADMSG;
+        if (!json_object_object_get_ex(root, "phase", &phase_json) || !json_object_is_type(phase_json, json_type_string) ||
+            (!streq(phase = json_object_get_string(phase_json), "applying") && !streq(phase, "awaiting-confirm")))
+                return *ret_why = "phase: must be \"applying\" or \"awaiting-confirm\"", -EBADMSG;
+        r = json_object_object_get_ex(root, "plan", &plan_json) ? net_plan_from_json(plan_json, &plan) : -EBADMSG;
+        if (r < 0)
+                return *ret_why = r == -ENOMEM ? "out of memory" : "plan: not steps this agent writes", r;
+        if (!json_object_object_get_ex(root, "done", &done_json) || !json_object_is_type(done_json, json_type_int) ||
+            (done = json_object_get_int64(done_json)) < 0 || (uint64_t) done > plan.n_steps) {
+                net_plan_done(&plan);
+                return *ret_why = "done: must count steps of the plan", -EBADMSG;
+        }
+        /* While applying, the step after the last one journaled may have half happened. */
+        if (streq(phase, "applying") && (size_t) done < plan.n_steps)
+                done++;
+        *ret_plan = plan;
+        *ret_done = (size_t) done;
+        return 0;
+}
+
+int networks_journal_read(const char *state_dir, NetPlan *ret_plan, size_t *ret_done) {
+        _cleanup_(freep) char *path = state_path(state_dir, NETWORK_JOURNAL_FILE), *text = NULL, *aside = NULL;
+        const char *why = NULL;
+        size_t size;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = atomic_file_read(path, &text, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "Cannot read %s: %m; nothing is rolled back", path);
+        r = journal_parse(text, ret_plan, ret_done, &why);
+        if (r >= 0)
+                return 1;
+        if (r == -ENOMEM)
+                return r;
+        /* Undoing steps it cannot trust could delete links the change never made (a null name, a
+         * count past the plan): nothing is undone, and the journal is kept for a person to read. */
+        if (asprintf(&aside, "%s.damaged", path) < 0)
+                return -ENOMEM;
+        if (rename(path, aside) < 0)
+                return log_error_errno(-errno, "%s is damaged (%s); nothing is rolled back, and it cannot be moved "
+                                       "aside: %m", path, why);
+        log_error("%s is damaged (%s); nothing is rolled back, and it is kept as %s", path, why, aside);
+        return -EBADMSG;
+}
+
 /* The networks of ROOT ({"networks": {...}}) into RET; the entries this agent cannot read, as they
  * are, into RET_UNRESTORED (a JSON object's text, NULL when none), so that saving does not erase them. */
 static int parse_configs(const char *path, json_object *root, NetConfig **ret, size_t *ret_n, char **ret_unrestored) {

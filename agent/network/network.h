@@ -97,6 +97,10 @@ int networks_save(const char *state_dir, const NetConfig *configs, size_t n, con
 void networks_saved(Manager *m);
 int networks_journal_write(const char *state_dir, const NetPlan *plan, size_t done, const char *phase);
 int networks_journal_remove(const char *state_dir);
+/* The journal of a change cut short, for recovery: 1 with its plan and how many of its steps to
+ * undo, 0 when there is none, < 0 when it cannot be trusted (logged: then nothing is to be undone,
+ * and a damaged journal is moved aside to <journal>.damaged). */
+int networks_journal_read(const char *state_dir, NetPlan *ret_plan, size_t *ret_done);
 
 /* Reads the kernel's links again, off the loop; properties that changed are signalled. */
 void networks_refresh(Manager *m);

@@ -59,9 +59,10 @@ static void on_message(json_object *msg, void *userdata) {
 
         if (echo)
                 (void) send_text(o, echo);
-        /* An update, or the reply to our monitor request (the database as it is): read it again. */
+        /* An update, or the reply to our monitor request (the database as it is): read it again.
+         * A null method ({"method":null} from a broken peer) has no string: streq_ptr. */
         else if (!json_object_object_get_ex(msg, "method", &method) ||
-                 streq(json_object_get_string(method), "update"))
+                 streq_ptr(json_object_get_string(method), "update"))
                 o->changed(o->manager);
 }
 

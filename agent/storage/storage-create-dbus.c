@@ -152,6 +152,18 @@ static int check_conflicts(Manager *m, const PoolSpec *spec, sd_bus_error *error
         return 0;
 }
 
+/* The one limit on how many pools the agent keeps, checked when one is asked for. (A start keeps
+ * whatever the state file holds, even more than this.) */
+static int check_limit(Manager *m, sd_bus_error *error) {
+        size_t n = storage_pool_count(m);
+
+        if (n < STORAGE_POOLS_MAX)
+                return 0;
+        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
+                                 "the agent keeps at most %d storage pools and has %zu; delete one first",
+                                 STORAGE_POOLS_MAX, n);
+}
+
 int method_create_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *why = NULL;
         Manager *m = userdata;
@@ -162,6 +174,8 @@ int method_create_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error
         r = bus_authorize(msg, "create storage pools", error);
         if (r < 0)
                 return r;
+        if (m->storage_unreadable)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_FAILED, "%s", m->storage_unreadable);
         r = sd_bus_message_read(msg, "s", &text);
         if (r < 0)
                 return r;
@@ -179,11 +193,9 @@ int method_create_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error
         r = check_conflicts(m, &c->spec, error);
         if (r < 0)
                 goto fail;
-        if (storage_pool_count(m) >= STORAGE_POOLS_MAX) {
-                r = sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "This host keeps at most %d storage pools",
-                                      STORAGE_POOLS_MAX);
+        r = check_limit(m, error);
+        if (r < 0)
                 goto fail;
-        }
         if (m->pool_creating) {
                 r = sd_bus_error_set(error, HOSTAGENT_ERROR_BUSY,
                                      "Another storage pool is being created; retry when it is done");

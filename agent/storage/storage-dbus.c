@@ -134,6 +134,12 @@ int storage_error_unsaved(sd_bus_error *error, int r, const char *what) {
         return r;
 }
 
+int storage_error_volumes_max(sd_bus_error *error, Pool *p) {
+        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                 "pool %s has %zu volumes, the most the agent keeps in one pool (%zu); delete one first",
+                                 p->spec.name, p->n_volumes, p->manager->storage_volumes_max);
+}
+
 int storage_submit(Manager *m, worker_work_fn work, worker_done_fn done, void *userdata, sd_bus_error *error) {
         int r = worker_pool_submit(m->pool, WORKER_NORMAL, work, done, userdata);
 

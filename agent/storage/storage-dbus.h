@@ -29,6 +29,10 @@ int storage_error(sd_bus_error *error, int r, const char *input_error, const cha
  * storage_save()) and that was undone: Failed, naming the file and why. */
 int storage_error_unsaved(sd_bus_error *error, int r, const char *what);
 
+/* Fills ERROR for a volume that would take pool P past the volumes the agent keeps in one pool:
+ * InvalidArgs, naming the limit. */
+int storage_error_volumes_max(sd_bus_error *error, Pool *p);
+
 /* Submits storage work for the call CALL: Busy past the cap, ShuttingDown once stopping. */
 int storage_submit(Manager *m, worker_work_fn work, worker_done_fn done, void *userdata, sd_bus_error *error);
 

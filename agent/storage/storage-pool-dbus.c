@@ -200,11 +200,8 @@ static int method_create_volume(sd_bus_message *msg, void *userdata, sd_bus_erro
                 r = reserve_error == -EEXIST
                             ? sd_bus_error_setf(error, HOSTAGENT_ERROR_EXISTS, "name: pool %s has a volume '%s' already",
                                                 p->spec.name, name)
-                    : reserve_error == -ENOSPC
-                            ? sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                                "pool %s has %d volumes, the most it keeps", p->spec.name,
-                                                STORAGE_VOLUMES_MAX)
-                            : reserve_error;
+                    : reserve_error == -ENOSPC ? storage_error_volumes_max(error, p)
+                                               : reserve_error;
                 goto fail;
         }
         c->name = strdup(name);

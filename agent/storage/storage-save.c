@@ -33,11 +33,34 @@ typedef struct SaveJob {
         Manager *manager;
         char *path;
         char *text;
+        json_object *unrestored; /* the entries this agent cannot read that the write keeps */
         SaveWaiter *waiters;    /* newest first */
 } SaveJob;
 
+/* The entries of the state file this agent could not read go back into it as they were, unless a
+ * pool of that name is there now (created since): into POOLS, and into RET_KEPT. */
+static int add_unrestored(Manager *m, json_object *pools, json_object **ret_kept) {
+        _cleanup_(json_object_putp) json_object *kept = json_object_new_array();
+        json_object *all = m->storage_unrestored;
+
+        if (!kept)
+                return -ENOMEM;
+        for (size_t i = 0; all && i < json_object_array_length(all); i++) {
+                json_object *entry = json_object_array_get_idx(all, i);
+                const char *name = storage_entry_name(entry);
+
+                if (name && storage_pool_find(m, name))
+                        continue;
+                if (json_object_array_add(pools, json_object_get(entry)) < 0 ||
+                    json_object_array_add(kept, json_object_get(entry)) < 0)
+                        return -ENOMEM;
+        }
+        *ret_kept = TAKE_PTR(kept);
+        return 0;
+}
+
 /* {"pools":[{"spec":{...},"enabled":true}, ...]} */
-static char *state_text(Manager *m) {
+static char *state_text(Manager *m, json_object **ret_kept) {
         _cleanup_(json_object_putp) json_object *root = json_object_new_object();
         json_object *pools = json_object_new_array();
         const char *text;
@@ -55,6 +78,8 @@ static char *state_text(Manager *m) {
                 json_object_object_add(entry, "enabled", json_object_new_boolean(p->enabled));
                 json_object_array_add(pools, entry);
         }
+        if (add_unrestored(m, pools, ret_kept) < 0)
+                return NULL;
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         return text ? strdup(text) : NULL;
 }
@@ -96,7 +121,12 @@ static void save_done(int result, void *userdata) {
         if (result == -ECANCELED && j->path)
                 result = save_work(j);
         m->storage_writing = false;
+        if (result >= 0) {   /* what the file now keeps besides the pools */
+                json_object_put(m->storage_unrestored);
+                m->storage_unrestored = json_object_array_length(j->unrestored) > 0 ? TAKE_PTR(j->unrestored) : NULL;
+        }
         save_finish(j, result);
+        json_object_put(j->unrestored);
         free(j->path);
         free(j->text);
         free(j);
@@ -120,7 +150,13 @@ static void save_start(Manager *m) {
         j->waiters = m->storage_save_waiting;
         m->storage_save_waiting = NULL;
         m->storage_writing = true;
-        j->text = state_text(m);
+        /* A file the agent could not read is never overwritten: every pool in it would be lost.
+         * (Callers refuse changes before this; here nothing can slip through.) */
+        if (m->storage_unreadable) {
+                save_done(-EBADMSG, j);
+                return;
+        }
+        j->text = state_text(m, &j->unrestored);
         if (!j->text || asprintf(&j->path, "%s/%s", m->options->state_dir, STORAGE_STATE_FILE) < 0) {
                 j->path = NULL;
                 save_done(-ENOMEM, j);

@@ -140,7 +140,7 @@ Volume *pool_volume_reserve(Pool *p, const char *name, int *ret_error) {
                 *ret_error = -EEXIST;
                 return NULL;
         }
-        if (p->n_volumes >= STORAGE_VOLUMES_MAX) {
+        if (p->n_volumes >= p->manager->storage_volumes_max) {
                 *ret_error = -ENOSPC;
                 return NULL;
         }
@@ -230,8 +230,25 @@ void pool_set_state(Pool *p, PoolState state, const char *message) {
         pool_bus_emit_state_changed(p);
 }
 
-/* The volumes a listing found: new ones are announced, gone ones withdrawn. */
+/* A pool holding more volumes than the agent shows says so once, not at every listing. */
+static void note_left_out(Pool *p, size_t left_out) {
+        if ((left_out > 0) == p->listing_cut)
+                return;
+        p->listing_cut = left_out > 0;
+        if (left_out > 0)
+                log_fields(LOG_WARNING, LOG_FIELDS("OBJECT_PATH", p->path),
+                           "Storage pool %s holds more volumes than the %zu the agent shows: %zu are not shown",
+                           p->spec.name, p->manager->storage_volumes_max, left_out);
+        else
+                log_fields(LOG_NOTICE, LOG_FIELDS("OBJECT_PATH", p->path),
+                           "Storage pool %s: every volume is shown again", p->spec.name);
+}
+
+/* The volumes a listing found: new ones are announced, gone ones withdrawn; past the limit of
+ * volumes per pool, new ones are left out (and the log says so). */
 void storage_pool_apply_listing(Pool *p, VolumeInfo *list, size_t n) {
+        size_t left_out = 0;
+
         for (size_t i = 0; i < p->n_volumes;) {
                 Volume *v = p->volumes[i];
                 bool found = v->pending || v->busy;
@@ -243,12 +260,17 @@ void storage_pool_apply_listing(Pool *p, VolumeInfo *list, size_t n) {
                 else
                         pool_volume_remove(v);   /* swaps the last one into slot i */
         }
-        for (size_t j = 0; j < n && p->n_volumes < STORAGE_VOLUMES_MAX; j++) {
+        for (size_t j = 0; j < n; j++) {
                 Volume *v = pool_volume_find(p, list[j].name);
                 if (v && (v->pending || v->busy))
                         continue;   /* its operation will say how it ends */
+                if (!v && p->n_volumes >= p->manager->storage_volumes_max) {
+                        left_out++;
+                        continue;
+                }
                 (void) pool_volume_update(p, &list[j]);
         }
+        note_left_out(p, left_out);
 }
 
 void storage_pool_apply_usage(Pool *p, const VolumeUsage *usage, size_t n) {
@@ -529,10 +551,101 @@ void storage_pool_restore(Pool *p) {
         pool_publish(p);
 }
 
-static int storage_load(Manager *m) {
-        _cleanup_(json_object_putp) json_object *root = NULL;
-        _cleanup_(freep) char *path = NULL, *text = NULL;
+/* The name an entry of the state file gives its pool, or NULL. */
+const char *storage_entry_name(json_object *entry) {
+        json_object *spec, *name;
+
+        if (json_object_object_get_ex(entry, "spec", &spec) && json_object_object_get_ex(spec, "name", &name) &&
+            json_object_is_type(name, json_type_string))
+                return json_object_get_string(name);
+        return NULL;
+}
+
+/* What entry ENTRY of the state file says, or why this agent cannot read it (-EINVAL, RET_WHY). */
+static int entry_parse(json_object *entry, PoolSpec *ret_spec, bool *ret_enabled, char **ret_why) {
+        json_object *spec, *enabled;
+        int r;
+
+        if (!json_object_object_get_ex(entry, "spec", &spec)) {
+                *ret_why = strdup("spec: missing");
+                return *ret_why ? -EINVAL : -ENOMEM;
+        }
+        r = pool_spec_from_json(spec, ret_spec, ret_why);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(entry, "enabled", &enabled)) {
+                *ret_enabled = true;
+                return 0;
+        }
+        if (!json_object_is_type(enabled, json_type_boolean)) {
+                *ret_why = strdup("enabled: must be true or false");
+                return *ret_why ? -EINVAL : -ENOMEM;
+        }
+        *ret_enabled = json_object_get_boolean(enabled);
+        return 0;
+}
+
+/* Entry I of the state file: published, or kept aside in UNRESTORED as it is when this agent cannot
+ * read it (a newer agent's key, a hand edit), so that the next write does not erase it. */
+static int load_entry(Manager *m, const char *path, size_t i, json_object *entry, json_object *unrestored) {
+        _cleanup_(pool_spec_done) PoolSpec spec = {};
+        _cleanup_(freep) char *why = NULL;
+        const char *name = storage_entry_name(entry);
+        bool enabled;
+        Pool *p;
+        int r;
+
+        r = entry_parse(entry, &spec, &enabled, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_error("%s: pool %zu%s%s cannot be restored: %s; it stays in the file as it is", path, i,
+                          name ? " " : "", strempty(name), why ?: strerror(-r));
+                return json_object_array_add(unrestored, json_object_get(entry)) < 0 ? -ENOMEM : 0;
+        }
+        if (storage_pool_find(m, spec.name)) {
+                log_error("%s: pool %zu is a second entry for pool %s: only the first is restored and written back",
+                          path, i, spec.name);
+                return 0;
+        }
+        p = pool_new(m, &spec, enabled);
+        if (!p)
+                return -ENOMEM;
+        p->on_disk = true;
+        pool_publish(p);
+        log_info("Restored storage pool %s (%s)", p->spec.name, pool_type_to_string(p->spec.type));
+        return 0;
+}
+
+static int storage_parse(Manager *m, const char *path, const char *text) {
+        _cleanup_(json_object_putp) json_object *root = json_tokener_parse(text), *unrestored = json_object_new_array();
         json_object *pools;
+        size_t n;
+        int r;
+
+        if (!unrestored)
+                return -ENOMEM;
+        if (!root || !json_object_object_get_ex(root, "pools", &pools) || !json_object_is_type(pools, json_type_array))
+                return -EBADMSG;
+        for (size_t i = 0; i < json_object_array_length(pools); i++) {
+                r = load_entry(m, path, i, json_object_array_get_idx(pools, i), unrestored);
+                if (r < 0)
+                        return r;
+        }
+        if (json_object_array_length(unrestored) > 0)
+                m->storage_unrestored = TAKE_PTR(unrestored);
+        /* All are kept: dropping some would erase them from the file at the next write. New pools are
+         * refused instead. */
+        n = storage_pool_count(m);
+        if (n > STORAGE_POOLS_MAX)
+                log_warning("%s holds %zu pools, more than the %d CreateStoragePool allows: all are kept, and new "
+                            "pools are refused until there are fewer",
+                            path, n, STORAGE_POOLS_MAX);
+        return 0;
+}
+
+static int storage_load(Manager *m) {
+        _cleanup_(freep) char *path = NULL, *text = NULL;
         size_t size;
         int r;
 
@@ -541,39 +654,42 @@ static int storage_load(Manager *m) {
         r = atomic_file_read(path, &text, &size);
         if (r == -ENOENT)
                 return 0;
-        if (r < 0)
-                return log_error_errno(r, "Cannot read %s: %m", path);
-        root = json_tokener_parse(text);
-        if (!root || !json_object_object_get_ex(root, "pools", &pools) ||
-            !json_object_is_type(pools, json_type_array))
-                return log_error_errno(-EBADMSG, "%s is damaged; the pools in it are not restored", path);
-        for (size_t i = 0; i < json_object_array_length(pools) && i < STORAGE_POOLS_MAX; i++) {
-                json_object *entry = json_object_array_get_idx(pools, i), *spec_json, *enabled;
-                _cleanup_(pool_spec_done) PoolSpec spec = {};
-                _cleanup_(freep) char *why = NULL;
-                Pool *p;
-
-                if (!json_object_object_get_ex(entry, "spec", &spec_json) ||
-                    pool_spec_from_json(spec_json, &spec, &why) < 0 || storage_pool_find(m, spec.name)) {
-                        log_error("%s: pool %zu cannot be restored: %s", path, i, why ?: "duplicate or damaged");
-                        continue;
-                }
-                p = pool_new(m, &spec, !json_object_object_get_ex(entry, "enabled", &enabled) ||
-                                               json_object_get_boolean(enabled));
-                if (!p)
-                        return -ENOMEM;
-                p->on_disk = true;
-                pool_publish(p);
-                log_info("Restored storage pool %s (%s)", p->spec.name, pool_type_to_string(p->spec.type));
+        if (r >= 0)
+                r = storage_parse(m, path, text);
+        if (r == -ENOMEM || r >= 0)
+                return r;
+        /* Overwriting it would lose every pool in it: pool changes are refused until someone looks. */
+        if (asprintf(&m->storage_unreadable, "%s cannot be read (%s); it is not overwritten: repair or remove it, "
+                     "then restart the agent", path, strerror(-r)) < 0) {
+                m->storage_unreadable = NULL;
+                return -ENOMEM;
         }
+        log_error("%s; no storage pools restored", m->storage_unreadable);
         return 0;
+}
+
+/* The most volumes a pool shows: STORAGE_VOLUMES_MAX, or fewer where a test asks (a pool past
+ * the limit without thousands of files to list). */
+static size_t volumes_max(void) {
+        const char *e = getenv("HOSTAGENT_STORAGE_VOLUMES_MAX");
+        unsigned long n;
+        char *end;
+
+        if (!e || !*e)
+                return STORAGE_VOLUMES_MAX;
+        errno = 0;
+        n = strtoul(e, &end, 10);
+        if (errno != 0 || *end || n == 0 || n > STORAGE_VOLUMES_MAX)
+                return STORAGE_VOLUMES_MAX;
+        return n;
 }
 
 int storage_start(Manager *m) {
         int r;
 
+        m->storage_volumes_max = volumes_max();
         r = storage_load(m);
-        if (r < 0 && r != -EBADMSG)
+        if (r < 0)
                 return r;
         for (Pool *p = m->pools; p; p = p->next)
                 if (p->enabled)
@@ -582,6 +698,9 @@ int storage_start(Manager *m) {
 }
 
 void storage_stop(Manager *m) {
+        json_object_put(m->storage_unrestored);
+        m->storage_unrestored = NULL;
+        m->storage_unreadable = mfree(m->storage_unreadable);
         while (m->pools) {
                 Pool *p = m->pools;
                 m->pools = p->next;

@@ -65,12 +65,16 @@ struct Pool {
         bool checking;
         bool refresh_wanted;     /* list the volumes again at the next check */
         bool partials_removed;   /* what a previous agent left half-made is gone (or cannot be any more) */
+        bool listing_cut;        /* the last listing found more volumes than STORAGE_VOLUMES_MAX: logged once */
         unsigned volume_updates; /* counts pool_volume_update(): a check's older look must not undo one */
         sd_event_source *check_timer;
 };
 
 Pool *pool_ref(Pool *p);
 Pool *pool_unref(Pool *p);
+
+/* The name an entry of the state file gives its pool ({"spec":{"name":...}}), or NULL. */
+const char *storage_entry_name(struct json_object *entry);
 
 /* Loads the kept pools and starts checking them. */
 int storage_start(Manager *m);

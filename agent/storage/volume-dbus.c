@@ -369,8 +369,8 @@ static int method_clone(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 r = reserve_error == -EEXIST
                             ? sd_bus_error_setf(error, HOSTAGENT_ERROR_EXISTS, "new_name: pool %s has a volume '%s' "
                                                 "already", p->spec.name, new_name)
-                            : sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED, "pool %s is full of volumes",
-                                                p->spec.name);
+                    : reserve_error == -ENOSPC ? storage_error_volumes_max(error, p)
+                                               : reserve_error;
                 goto fail;
         }
         r = job_new(m, "clone", v->path, &clone_job_ops, j, &job);

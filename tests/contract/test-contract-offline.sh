@@ -29,6 +29,25 @@ for xml in "$HOSTAGENT_SOURCE_DIR"/bus-interfaces/*.xml; do
                 failed=$((failed + 1))
         fi
 done
+# The comparison skips only gdbus-codegen's own annotations (org.gtk.GDBus.*,
+# which sd-bus cannot serve): any other annotation still has to match.
+vm_xml="$HOSTAGENT_SOURCE_DIR/bus-interfaces/org.hostagent1.VM.xml"
+rendered=$(mktemp); mutated=$(mktemp)
+"$HOSTAGENTD" --bus-introspect=org.hostagent1.VM > "$rendered"
+grep -q 'org.gtk.GDBus.C.Name' "$vm_xml" || { echo "not ok - VM.xml has no C.Name annotation to try"; failed=$((failed + 1)); }
+sed 's/org\.gtk\.GDBus\.C\.Name/org.example.C.Name/' "$vm_xml" > "$mutated"
+if "$INTROSPECT_COMPARE" "$mutated" "$rendered" >/dev/null 2>&1; then
+        echo "not ok - an annotation the daemon does not serve (org.example.*) went unnoticed"; failed=$((failed + 1))
+else
+        echo "ok - an annotation outside org.gtk.GDBus.* the daemon does not serve is a difference"
+fi
+sed '0,/<annotation name="org.freedesktop.DBus.Property.EmitsChangedSignal"[^>]*>/s///' "$vm_xml" > "$mutated"
+if cmp -s "$vm_xml" "$mutated" || "$INTROSPECT_COMPARE" "$mutated" "$rendered" >/dev/null 2>&1; then
+        echo "not ok - a missing EmitsChangedSignal annotation went unnoticed"; failed=$((failed + 1))
+else
+        echo "ok - a missing EmitsChangedSignal annotation is a difference"
+fi
+rm -f "$rendered" "$mutated"
 if "$HOSTAGENTD" --bus-introspect=org.example.Nope >/dev/null 2>&1; then
         echo "not ok - an unknown interface was not refused"; failed=$((failed + 1))
 else

@@ -102,5 +102,38 @@ assert_contains "$out" "Error.Failed: $T/state/networks.json cannot be read (Bad
 cmp -s "$T/kept.json" "$T/state/networks.json" && ok "and the file is as it was" || fail "networks.json was overwritten"
 assert_not_contains "$(bridges)" "k3" "nothing was made"
 
+# A journal of a change cut short that the agent cannot trust is not acted on: undoing steps read
+# wrong could delete links the change never made. It is logged, kept aside for a person to read,
+# and the kept networks come back as at every start. A link named "(null)", which a null read as
+# "(null)" would have the rollback delete, stays.
+daemon_stop || fail "hostagentd exited with an error"
+echo '{"networks":{"k1":{}}}' > "$T/state/networks.json"
+ip -n "$NETNS" link add "(null)" type bridge
+J=$T/state/networks-journal.json
+step() { echo "{\"kind\":0,\"link\":$1,\"arg\":\"\",\"old_arg\":\"\",\"value\":0,\"old_value\":0}"; }
+step_named() { step "\"$1\""; }
+while IFS='|' read -r why journal; do
+        [ -n "$why" ] || continue
+        eval "journal=\"$journal\""
+        echo "$journal" > "$J"
+        rm -f "$J.damaged"
+        : > "$T/daemon.log"
+        start
+        wait_until 20 grep -q "is damaged" "$T/daemon.log"
+        kill -0 "$DAEMON_PID" 2>/dev/null && ok "a journal with $why: the agent runs" || fail "a journal with $why: the agent died"
+        assert_contains "$(cat "$T/daemon.log")" "$J is damaged ($why); nothing is rolled back, and it is kept as $J.damaged" \
+                "the log says what is wrong with it"
+        assert_eq "$journal" "$(cat "$J.damaged" 2>&1)" "it is kept aside as it was"
+        [ ! -e "$J" ] && ok "and a new change can journal again" || fail "the damaged journal is still in place"
+        assert_eq "k1" "$(bus_networks)" "the kept network is restored"
+        assert_contains "$(ip -n "$NETNS" -o link show)" "(null)" "the link named (null) is untouched"
+        daemon_stop || fail "hostagentd exited with an error"
+done <<'JOURNALS'
+phase: must be "applying" or "awaiting-confirm"|{\"phase\":null,\"done\":0,\"plan\":[]}
+plan: not steps this agent writes|{\"phase\":\"awaiting-confirm\",\"done\":1,\"plan\":[$(step null)]}
+done: must count steps of the plan|{\"phase\":\"applying\",\"done\":100000,\"plan\":[$(step_named zz)]}
+JOURNALS
+start
+
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"
 fixture_finish

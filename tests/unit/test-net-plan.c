@@ -137,6 +137,41 @@ static void test_plan_survives_the_journal(void **state) {
         net_host_done(&h);
 }
 
+/* A journal's steps are read only as net_plan_to_json() writes them: a null or over-long name, a
+ * number that is not one, or a missing key refuses the whole plan (a rollback would otherwise act
+ * on "(null)", or on a name cut to fit: another link). */
+static void test_plan_from_a_damaged_journal_is_refused(void **state) {
+        static const char *const damaged[] = {
+                "[{\"kind\":0,\"link\":null,\"arg\":\"\",\"old_arg\":\"\",\"value\":0,\"old_value\":0}]",
+                "[{\"kind\":0,\"link\":\"br0\",\"arg\":null,\"old_arg\":\"\",\"value\":0,\"old_value\":0}]",
+                "[{\"kind\":0,\"link\":\"a-name-longer-than-ifnamsiz\",\"arg\":\"\",\"old_arg\":\"\",\"value\":0,"
+                "\"old_value\":0}]",
+                "[{\"kind\":0,\"link\":\"br\\u0000x\",\"arg\":\"\",\"old_arg\":\"\",\"value\":0,\"old_value\":0}]",
+                "[{\"kind\":\"0\",\"link\":\"br0\",\"arg\":\"\",\"old_arg\":\"\",\"value\":0,\"old_value\":0}]",
+                "[{\"kind\":0,\"link\":\"br0\",\"arg\":\"\",\"old_arg\":\"\",\"value\":-1,\"old_value\":0}]",
+                "[{\"kind\":0,\"link\":\"br0\",\"arg\":\"\",\"old_arg\":\"\",\"value\":0}]",
+                "[{\"kind\":99,\"link\":\"br0\",\"arg\":\"\",\"old_arg\":\"\",\"value\":0,\"old_value\":0}]",
+                "[null]",
+                "{}",
+        };
+        NetPlan p = {};
+
+        for (size_t i = 0; i < ELEMENTSOF(damaged); i++) {
+                json_object *j = json_tokener_parse(damaged[i]);
+
+                assert_non_null(j);
+                assert_int_equal(net_plan_from_json(j, &p), -EBADMSG);
+                json_object_put(j);
+        }
+        json_object *j = json_tokener_parse(
+                "[{\"kind\":0,\"link\":\"br0\",\"arg\":\"\",\"old_arg\":\"\",\"value\":0,\"old_value\":0}]");
+        assert_int_equal(net_plan_from_json(j, &p), 0);
+        assert_int_equal(p.n_steps, 1);
+        assert_string_equal(p.steps[0].link, "br0");
+        net_plan_done(&p);
+        json_object_put(j);
+}
+
 /* eth0 at MTU 9000 under the VLAN network big (VLAN 100, 9000), and with
  * WITH_SMALL the VLAN network small (VLAN 200, 1500) too. */
 static NetHost vlan_host(bool with_small) {
@@ -205,6 +240,7 @@ int main(void) {
                 cmocka_unit_test(test_refusals_before_any_step),
                 cmocka_unit_test(test_vlan_and_bond_where_the_kernel_has_them),
                 cmocka_unit_test(test_plan_survives_the_journal),
+                cmocka_unit_test(test_plan_from_a_damaged_journal_is_refused),
                 cmocka_unit_test(test_uplink_mtu_follows_the_networks_on_it),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
