@@ -1,18 +1,10 @@
-/* A network change as an ordered list of steps, each with its undo */
+/* A network change as an ordered list of steps, each with its undo: the plan builder */
 #include "net-plan.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
-#include <netlink/errno.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
-#include <netlink/route/link/bonding.h>
-#include <netlink/route/link/bridge.h>
-#include <netlink/route/link/vlan.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
 
 #include "json-cleanup.h"
 #include "json-field.h"
@@ -36,33 +28,13 @@ static const char *const step_names[_NET_STEP_MAX] = {
         [NET_STEP_OVS_BOND_DEL] = "remove ovs bond",
 };
 
+const char *net_step_kind_to_string(NetStepKind kind) {
+        return kind >= 0 && kind < _NET_STEP_MAX ? step_names[kind] : NULL;
+}
+
 void net_plan_done(NetPlan *p) {
         free(p->steps);
         *p = (NetPlan) {};
-}
-
-static bool module_present(const char *name, const char *sysfs) {
-        char path[512];
-        struct stat st;
-        struct utsname u;
-
-        if (access(sysfs, F_OK) == 0)
-                return true;
-        if (uname(&u) < 0)
-                return false;
-        /* Loadable on demand: the kernel asks modprobe when the first device is made. */
-        snprintf(path, sizeof path, "/lib/modules/%s/kernel/%s", u.release, name);
-        return stat(path, &st) == 0;
-}
-
-void net_kernel_probe(NetKernel *ret) {
-        ret->vlan = module_present("net/8021q", "/proc/net/vlan/config") ||
-                    module_present("net/8021q/8021q.ko", "/sys/module/8021q") ||
-                    module_present("net/8021q/8021q.ko.xz", "/sys/module/8021q");
-        ret->bonding = module_present("drivers/net/bonding/bonding.ko", "/sys/class/net/bonding_masters") ||
-                       module_present("drivers/net/bonding/bonding.ko.xz", "/sys/module/bonding");
-        ret->ovs_datapath = module_present("net/openvswitch/openvswitch.ko", "/sys/module/openvswitch") ||
-                            module_present("net/openvswitch/openvswitch.ko.xz", "/sys/module/openvswitch");
 }
 
 typedef struct Builder {
@@ -432,6 +404,10 @@ static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const 
 static const char *const bond_modes_ovs[] = { "balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad",
                                               "balance-tlb", "balance-alb", NULL };
 
+const char *net_ovs_bond_mode_name(unsigned index) {
+        return index < ELEMENTSOF(bond_modes_ovs) - 1 ? bond_modes_ovs[index] : "active-backup";
+}
+
 /* The OVS bridge, if any, that has PORT (a bond's port also has its slaves' interfaces, not as ports). */
 static const OvsBridge *ovs_owner(const OvsState *ovs, const char *port) {
         for (size_t i = 0; i < ovs->n_bridges; i++)
@@ -666,7 +642,7 @@ char *net_plan_describe(const NetPlan *p) {
                         break;
                 }
                 json_object_object_add(o, "step", json_object_new_int((int) i + 1));
-                json_object_object_add(o, "action", json_object_new_string(step_names[s->kind]));
+                json_object_object_add(o, "action", json_object_new_string(net_step_kind_to_string(s->kind)));
                 json_object_object_add(o, "link", json_object_new_string(s->link));
                 if (*detail)
                         json_object_object_add(o, "value", json_object_new_string(detail));
@@ -674,349 +650,4 @@ char *net_plan_describe(const NetPlan *p) {
         }
         text = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         return text;
-}
-
-/* The kernel side of each step. */
-
-static int link_index(struct nl_sock *sk, const char *name, struct rtnl_link **ret) {
-        struct rtnl_link *l = NULL;
-        int r = rtnl_link_get_kernel(sk, 0, name, &l);
-
-        if (r < 0)
-                return net_errno(r);
-        if (ret)
-                *ret = l;
-        else
-                rtnl_link_put(l);
-        return 0;
-}
-
-static int do_link_add(struct nl_sock *sk, const char *name, const char *kind, const char *arg, unsigned id,
-                       unsigned mtu) {
-        struct rtnl_link *l = NULL, *parent = NULL;
-        int r;
-
-        if (streq(kind, "bridge"))
-                l = rtnl_link_bridge_alloc();
-        else if (streq(kind, "bond"))
-                l = rtnl_link_bond_alloc();
-        else if (streq(kind, "vlan")) {
-                r = link_index(sk, arg, &parent);
-                if (r < 0)
-                        return r;
-                l = rtnl_link_vlan_alloc();
-                if (l) {
-                        rtnl_link_set_link(l, rtnl_link_get_ifindex(parent));
-                        rtnl_link_vlan_set_id(l, (uint16_t) id);
-                }
-                rtnl_link_put(parent);
-        } else
-                return -EINVAL;
-        if (!l)
-                return -ENOMEM;
-        rtnl_link_set_name(l, name);
-        if (mtu)
-                rtnl_link_set_mtu(l, mtu);
-        r = net_errno(rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL));
-        rtnl_link_put(l);
-        return r;
-}
-
-static int do_link_del(struct nl_sock *sk, const char *name) {
-        struct rtnl_link *l = NULL;
-        int r;
-
-        r = link_index(sk, name, &l);
-        if (r < 0)
-                return r;
-        r = net_errno(rtnl_link_delete(sk, l));
-        rtnl_link_put(l);
-        return r;
-}
-
-/* The bonding mode is set through sysfs while the bond has no slaves. */
-static int set_bond_mode(const char *bond, const char *mode) {
-        char path[128];
-        FILE *f;
-        int r = 0;
-
-        snprintf(path, sizeof path, "/sys/class/net/%s/bonding/mode", bond);
-        f = fopen(path, "we");
-        if (!f)
-                return -errno;
-        if (fputs(mode, f) < 0)
-                r = -EIO;
-        if (fclose(f) != 0 && r == 0)
-                r = -errno;
-        return r;
-}
-
-static int do_link_change(struct nl_sock *sk, const char *name, void (*edit)(struct rtnl_link *, unsigned),
-                          unsigned value) {
-        struct rtnl_link *orig = NULL, *change;
-        int r;
-
-        r = link_index(sk, name, &orig);
-        if (r < 0)
-                return r;
-        change = rtnl_link_alloc();
-        if (!change) {
-                rtnl_link_put(orig);
-                return -ENOMEM;
-        }
-        edit(change, value);
-        r = net_errno(rtnl_link_change(sk, orig, change, 0));
-        rtnl_link_put(change);
-        rtnl_link_put(orig);
-        return r;
-}
-
-static void edit_mtu(struct rtnl_link *l, unsigned mtu) {
-        rtnl_link_set_mtu(l, mtu);
-}
-
-static void edit_up(struct rtnl_link *l, unsigned up) {
-        if (up)
-                rtnl_link_set_flags(l, IFF_UP);
-        else
-                rtnl_link_unset_flags(l, IFF_UP);
-}
-
-static int do_set_master(struct nl_sock *sk, const char *name, const char *master) {
-        struct rtnl_link *l = NULL, *m = NULL;
-        int r;
-
-        r = link_index(sk, name, &l);
-        if (r < 0)
-                return r;
-        if (*master) {
-                r = link_index(sk, master, &m);
-                if (r >= 0)
-                        r = net_errno(rtnl_link_enslave_ifindex(sk, rtnl_link_get_ifindex(m), rtnl_link_get_ifindex(l)));
-                rtnl_link_put(m);
-        } else
-                r = net_errno(rtnl_link_release_ifindex(sk, rtnl_link_get_ifindex(l)));
-        rtnl_link_put(l);
-        return r;
-}
-
-static int do_addr(struct nl_sock *sk, const char *name, const char *cidr, bool add) {
-        struct rtnl_link *l = NULL;
-        struct rtnl_addr *a;
-        struct nl_addr *local = NULL;
-        int r;
-
-        r = link_index(sk, name, &l);
-        if (r < 0)
-                return r;
-        r = net_errno(nl_addr_parse(cidr, AF_UNSPEC, &local));
-        a = rtnl_addr_alloc();
-        if (r >= 0 && a) {
-                rtnl_addr_set_ifindex(a, rtnl_link_get_ifindex(l));
-                rtnl_addr_set_local(a, local);
-                rtnl_addr_set_prefixlen(a, nl_addr_get_prefixlen(local));
-                if (add)
-                        r = net_errno(rtnl_addr_add(sk, a, NLM_F_CREATE | NLM_F_EXCL));
-                else
-                        r = net_errno(rtnl_addr_delete(sk, a, 0));
-        } else if (r >= 0)
-                r = -ENOMEM;
-        if (a)
-                rtnl_addr_put(a);
-        if (local)
-                nl_addr_put(local);
-        rtnl_link_put(l);
-        return r;
-}
-
-/* RET_WHY (may stay NULL) gets what the other side said, beyond the errno: OVSDB's reason. */
-static int run_step(const NetEnv *env, const NetStep *s, bool undo, char **ret_why) {
-        struct nl_sock *sk = env->sk;
-        int r;
-
-        switch (s->kind) {
-        case NET_STEP_OVS_BRIDGE_ADD:
-        case NET_STEP_OVS_BRIDGE_DEL:
-                if (undo == (s->kind == NET_STEP_OVS_BRIDGE_ADD))
-                        return ovs_del_bridge(env->ovsdb, s->link, env->ovs_timeout_ms, ret_why);
-                return ovs_add_bridge(env->ovsdb, s->link, s->arg, s->value, env->ovs_timeout_ms, ret_why);
-        case NET_STEP_OVS_PORT_ADD:
-        case NET_STEP_OVS_PORT_DEL:
-                if (undo == (s->kind == NET_STEP_OVS_PORT_ADD))
-                        return ovs_del_port(env->ovsdb, s->arg, s->link, env->ovs_timeout_ms, ret_why);
-                return ovs_add_port(env->ovsdb, s->arg, s->link, s->value, env->ovs_timeout_ms, ret_why);
-        case NET_STEP_OVS_BOND_ADD:
-        case NET_STEP_OVS_BOND_DEL: {
-                char slaves_text[sizeof s->arg], *slaves[NET_MAX_BOND_SLAVES], *save = NULL;
-                size_t n = 0;
-
-                if (undo == (s->kind == NET_STEP_OVS_BOND_ADD))
-                        return ovs_del_port(env->ovsdb, s->old_arg, s->link, env->ovs_timeout_ms, ret_why);
-                snprintf(slaves_text, sizeof slaves_text, "%s", s->arg);
-                for (char *t = strtok_r(slaves_text, ",", &save); t && n < NET_MAX_BOND_SLAVES;
-                     t = strtok_r(NULL, ",", &save))
-                        slaves[n++] = t;
-                return ovs_add_bond(env->ovsdb, s->old_arg, s->link, slaves, n,
-                                    s->value < ELEMENTSOF(bond_modes_ovs) - 1 ? bond_modes_ovs[s->value] : "active-backup",
-                                    env->ovs_timeout_ms, ret_why);
-        }
-        case NET_STEP_BRIDGE_ADD:
-        case NET_STEP_VLAN_ADD:
-        case NET_STEP_BOND_ADD:
-                if (undo)
-                        return do_link_del(sk, s->link);
-                r = do_link_add(sk, s->link,
-                                s->kind == NET_STEP_BRIDGE_ADD ? "bridge" : s->kind == NET_STEP_VLAN_ADD ? "vlan" : "bond",
-                                s->arg, s->value, 0);
-                if (r >= 0 && s->kind == NET_STEP_BOND_ADD)
-                        r = set_bond_mode(s->link, s->arg);
-                return r;
-        case NET_STEP_LINK_DEL:
-                if (undo) {
-                        r = do_link_add(sk, s->link, s->old_arg, s->arg, s->value, s->old_value);
-                        if (r >= 0 && streq(s->old_arg, "bond"))
-                                r = set_bond_mode(s->link, s->arg);
-                        return r;
-                }
-                return do_link_del(sk, s->link);
-        case NET_STEP_SET_MASTER:
-                return do_set_master(sk, s->link, undo ? s->old_arg : s->arg);
-        case NET_STEP_SET_MTU:
-                /* A link this plan creates had no MTU before: its removal undoes it. */
-                if (undo && s->old_value == 0)
-                        return 0;
-                return do_link_change(sk, s->link, edit_mtu, undo ? s->old_value : s->value);
-        case NET_STEP_SET_UP:
-                return do_link_change(sk, s->link, edit_up, undo ? s->old_value : s->value);
-        case NET_STEP_ADDR_ADD:
-                return do_addr(sk, s->link, s->arg, !undo);
-        case NET_STEP_ADDR_DEL:
-                return do_addr(sk, s->link, s->arg, undo);
-        default:
-                return -EINVAL;
-        }
-}
-
-static void describe_failure(char **ret_error, size_t index, const NetStep *s, bool undo, int r, const char *why) {
-        if (ret_error && asprintf(ret_error, "step %zu (%s%s %s%s%s): %s", index + 1, undo ? "undo " : "",
-                                  step_names[s->kind], s->link, *s->arg ? " " : "", s->arg, why ?: strerror(-r)) < 0)
-                *ret_error = NULL;
-}
-
-int net_plan_apply(const NetEnv *env, const NetPlan *p, size_t from, net_step_hook hook, void *userdata,
-                   size_t *ret_done, char **ret_error) {
-        int r;
-
-        *ret_done = from;
-        for (size_t i = from; i < p->n_steps; i++) {
-                if (hook) {
-                        r = hook(i, userdata);
-                        if (r < 0) {
-                                describe_failure(ret_error, i, &p->steps[i], false, r, NULL);
-                                return r;
-                        }
-                }
-                _cleanup_(freep) char *why = NULL;
-                r = run_step(env, &p->steps[i], false, &why);
-                if (r < 0) {
-                        describe_failure(ret_error, i, &p->steps[i], false, r, why);
-                        return r;
-                }
-                *ret_done = i + 1;
-        }
-        return 0;
-}
-
-int net_plan_undo(const NetEnv *env, const NetPlan *p, size_t done, bool best_effort, char **ret_error) {
-        int first = 0;
-
-        for (size_t i = done; i > 0; i--) {
-                _cleanup_(freep) char *why = NULL;
-                int r = run_step(env, &p->steps[i - 1], true, &why);
-                /* In recovery a step may never have happened: nothing there to undo. */
-                if (r < 0 && best_effort && (r == -ENODEV || r == -EEXIST || r == -EADDRNOTAVAIL))
-                        continue;
-                if (r < 0 && first == 0) {
-                        first = r;
-                        describe_failure(ret_error, i - 1, &p->steps[i - 1], true, r, why);
-                }
-                if (r < 0 && !best_effort)
-                        break;
-        }
-        return first;
-}
-
-json_object *net_plan_to_json(const NetPlan *p) {
-        json_object *a = json_object_new_array();
-
-        for (size_t i = 0; a && i < p->n_steps; i++) {
-                const NetStep *s = &p->steps[i];
-                json_object *o = json_object_new_object();
-                json_object_object_add(o, "kind", json_object_new_int(s->kind));
-                json_object_object_add(o, "link", json_object_new_string(s->link));
-                json_object_object_add(o, "arg", json_object_new_string(s->arg));
-                json_object_object_add(o, "old_arg", json_object_new_string(s->old_arg));
-                json_object_object_add(o, "value", json_object_new_int64(s->value));
-                json_object_object_add(o, "old_value", json_object_new_int64(s->old_value));
-                json_object_array_add(a, o);
-        }
-        return a;
-}
-
-/* A journaled string that fits SIZE: anything else is refused (a null printed as "(null)", or a
- * name cut to fit, would have a rollback touch another link). */
-static int get_str(json_object *o, const char *key, char *buf, size_t size) {
-        json_object *v;
-        size_t n;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-                return -EBADMSG;
-        n = (size_t) json_object_get_string_len(v);
-        if (n >= size || strlen(json_object_get_string(v)) != n)
-                return -EBADMSG;
-        memcpy(buf, json_object_get_string(v), n + 1);
-        return 0;
-}
-
-static int get_uint(json_object *o, const char *key, unsigned *ret) {
-        json_object *v;
-        int64_t i;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-                return -EBADMSG;
-        i = json_object_get_int64(v);
-        if (i < 0 || i > UINT_MAX)
-                return -EBADMSG;
-        *ret = (unsigned) i;
-        return 0;
-}
-
-/* Only what net_plan_to_json() writes: every key, of its type; else -EBADMSG. */
-int net_plan_from_json(json_object *a, NetPlan *ret) {
-        NetPlan p = {};
-        size_t n;
-
-        if (!json_object_is_type(a, json_type_array))
-                return -EBADMSG;
-        n = json_object_array_length(a);
-        p.steps = calloc(n ?: 1, sizeof *p.steps);
-        if (!p.steps)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                json_object *o = json_object_array_get_idx(a, i);
-                NetStep *s = &p.steps[i];
-                unsigned kind;
-
-                if (get_uint(o, "kind", &kind) < 0 || kind >= _NET_STEP_MAX ||
-                    get_str(o, "link", s->link, sizeof s->link) < 0 || get_str(o, "arg", s->arg, sizeof s->arg) < 0 ||
-                    get_str(o, "old_arg", s->old_arg, sizeof s->old_arg) < 0 || get_uint(o, "value", &s->value) < 0 ||
-                    get_uint(o, "old_value", &s->old_value) < 0) {
-                        net_plan_done(&p);
-                        return -EBADMSG;
-                }
-                s->kind = (NetStepKind) kind;
-        }
-        p.n_steps = n;
-        *ret = p;
-        return 0;
 }

@@ -31,6 +31,12 @@ typedef enum NetStepKind {
         _NET_STEP_MAX,
 } NetStepKind;
 
+/* "create bridge", "add address", ...: how steps are named to people; NULL when out of range. */
+const char *net_step_kind_to_string(NetStepKind kind);
+
+/* An OVS bond step keeps its bond mode by number (NetStep.value): its name, "active-backup" when unknown. */
+const char *net_ovs_bond_mode_name(unsigned index);
+
 typedef struct NetStep {
         NetStepKind kind;
         char link[IFNAMSIZ];
@@ -62,7 +68,7 @@ typedef struct NetEnv {
         unsigned ovs_timeout_ms;
 } NetEnv;
 
-void net_kernel_probe(NetKernel *ret);
+void net_kernel_probe(NetKernel *ret);   /* net-probe.c */
 
 /* The steps that take HOST from the networks CURRENT (the agent's, N_CURRENT
  * of them) to DESIRED. Refuses, before any step, what cannot work: an
