@@ -304,11 +304,13 @@ static void build_remove(Builder *b, const NetHost *h, const NetConfig *old) {
                 del_link(b, h, old->name, "bridge", NULL, 0);
 }
 
-static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const NetConfig *old, const NetConfig *c) {
+/* The network's bridge name, the kernel's support and the uplink's state allow C: checked
+ * before anything is touched. Leaves B failed when not. */
+static void linux_check(Builder *b, const NetHost *h, const NetKernel *k, const NetConfig *old, const NetConfig *c,
+                        const char *port) {
         const NetLink *bridge = net_host_find(h, c->name), *uplink, *portl;
-        char field[96], port[IFNAMSIZ];
+        char field[96];
 
-        net_config_port(c, port);
         snprintf(field, sizeof field, "networks.%s", c->name);
         if (bridge && !old)
                 return fail(b, -EEXIST, field, "an interface named %s exists and is not one of the agent's networks",
@@ -316,8 +318,6 @@ static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const 
         if (bridge && !streq(bridge->kind, "bridge"))
                 return fail(b, -EEXIST, field, "%s exists and is a %s device, not a bridge", c->name,
                             *bridge->kind ? bridge->kind : "hardware");
-
-        /* What the kernel lacks is refused before anything is touched. */
         snprintf(field, sizeof field, "networks.%s.vlan", c->name);
         if (c->vlan && !k->vlan && !net_host_find(h, port))
                 return fail(b, -EOPNOTSUPP, field, "this kernel has no 802.1Q VLAN support");
@@ -327,52 +327,75 @@ static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const 
 
         /* The uplink: there, or a bond we make of slaves that are there and free. */
         uplink = c->uplink[0] ? net_host_find(h, c->uplink) : NULL;
-        if (c->n_bond_slaves) {
-                for (size_t i = 0; i < c->n_bond_slaves; i++) {
-                        const NetLink *s = net_host_find(h, c->bond_slaves[i]);
-                        snprintf(field, sizeof field, "networks.%s.bond.slaves[%zu]", c->name, i);
-                        if (!s)
-                                return fail(b, -EINVAL, field, "there is no interface %s", c->bond_slaves[i]);
-                        if (s->master && !streq(master_name(h, s), c->uplink))
-                                return fail(b, -EINVAL, field, "%s is a port of %s", s->name, master_name(h, s));
-                }
-                snprintf(field, sizeof field, "networks.%s.uplink", c->name);
-                if (uplink && !streq(uplink->kind, "bond"))
-                        return fail(b, -EEXIST, field, "%s exists and is not a bond", c->uplink);
-        } else if (c->uplink[0] && !uplink) {
-                snprintf(field, sizeof field, "networks.%s.uplink", c->name);
-                return fail(b, -EINVAL, field, "there is no interface %s", c->uplink);
+        for (size_t i = 0; i < c->n_bond_slaves; i++) {
+                const NetLink *s = net_host_find(h, c->bond_slaves[i]);
+                snprintf(field, sizeof field, "networks.%s.bond.slaves[%zu]", c->name, i);
+                if (!s)
+                        return fail(b, -EINVAL, field, "there is no interface %s", c->bond_slaves[i]);
+                if (s->master && !streq(master_name(h, s), c->uplink))
+                        return fail(b, -EINVAL, field, "%s is a port of %s", s->name, master_name(h, s));
         }
-        portl = port[0] ? net_host_find(h, port) : NULL;
         snprintf(field, sizeof field, "networks.%s.uplink", c->name);
+        if (c->n_bond_slaves && uplink && !streq(uplink->kind, "bond"))
+                return fail(b, -EEXIST, field, "%s exists and is not a bond", c->uplink);
+        if (!c->n_bond_slaves && c->uplink[0] && !uplink)
+                return fail(b, -EINVAL, field, "there is no interface %s", c->uplink);
+        portl = port[0] ? net_host_find(h, port) : NULL;
         if (portl && portl->master && !streq(master_name(h, portl), c->name))
                 return fail(b, -EINVAL, field, "%s is a port of %s already", port, master_name(h, portl));
+}
 
+/* The bond C's uplink is made of (made now unless UPLINK is there), and its slaves in it. */
+static void linux_bond_steps(Builder *b, const NetHost *h, const NetConfig *c, const NetLink *uplink) {
+        if (!uplink) {
+                NetStep *s = add_step(b, NET_STEP_BOND_ADD, c->uplink);
+                if (s)
+                        snprintf(s->arg, sizeof s->arg, "%s", c->bond_mode);
+        }
+        for (size_t i = 0; i < c->n_bond_slaves; i++) {
+                /* The bonding driver takes slaves that are down; up again once they are in
+                 * (the snapshot still says "up", so this step is not left to set_up()). */
+                if (!streq(master_name(h, net_host_find(h, c->bond_slaves[i])), c->uplink)) {
+                        NetStep *s;
+
+                        set_up(b, h, c->bond_slaves[i], false);
+                        set_master(b, h, c->bond_slaves[i], c->uplink);
+                        s = add_step(b, NET_STEP_SET_UP, c->bond_slaves[i]);
+                        if (s)
+                                s->value = 1;
+                }
+                set_mtu(b, h, c->bond_slaves[i], uplink_mtu(b, c));
+        }
+}
+
+/* Everything C uses, up, once it is wired. */
+static void linux_up_steps(Builder *b, const NetHost *h, const NetConfig *c, const char *port) {
+        /* Slaves already in the bond (a change, a start after a reboot) are brought up too. */
+        for (size_t i = 0; i < c->n_bond_slaves; i++)
+                if (streq(master_name(h, net_host_find(h, c->bond_slaves[i])), c->uplink))
+                        set_up(b, h, c->bond_slaves[i], true);
+        if (c->uplink[0])
+                set_up(b, h, c->uplink, true);
+        if (c->vlan)
+                set_up(b, h, port, true);
+        set_up(b, h, c->name, true);
+}
+
+static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const NetConfig *old, const NetConfig *c) {
+        const NetLink *bridge = net_host_find(h, c->name), *portl;
+        char port[IFNAMSIZ];
+
+        net_config_port(c, port);
+        linux_check(b, h, k, old, c, port);
+        if (b->r < 0)
+                return;
+        portl = port[0] ? net_host_find(h, port) : NULL;
         if (old)
                 release_old_port(b, h, old, c);
         if (!bridge)
                 add_step(b, NET_STEP_BRIDGE_ADD, c->name);
-        if (c->n_bond_slaves) {
-                if (!uplink) {
-                        NetStep *s = add_step(b, NET_STEP_BOND_ADD, c->uplink);
-                        if (s)
-                                snprintf(s->arg, sizeof s->arg, "%s", c->bond_mode);
-                }
-                for (size_t i = 0; i < c->n_bond_slaves; i++) {
-                        /* The bonding driver takes slaves that are down; up again once they are in
-                         * (the snapshot still says "up", so this step is not left to set_up()). */
-                        if (!streq(master_name(h, net_host_find(h, c->bond_slaves[i])), c->uplink)) {
-                                NetStep *s;
-
-                                set_up(b, h, c->bond_slaves[i], false);
-                                set_master(b, h, c->bond_slaves[i], c->uplink);
-                                s = add_step(b, NET_STEP_SET_UP, c->bond_slaves[i]);
-                                if (s)
-                                        s->value = 1;
-                        }
-                        set_mtu(b, h, c->bond_slaves[i], uplink_mtu(b, c));
-                }
-        }
+        if (c->n_bond_slaves)
+                linux_bond_steps(b, h, c, net_host_find(h, c->uplink));
         if (c->uplink[0])
                 set_mtu(b, h, c->uplink, uplink_mtu(b, c));
         if (c->vlan && !portl) {
@@ -388,15 +411,7 @@ static void build_linux(Builder *b, const NetHost *h, const NetKernel *k, const 
                 set_master(b, h, port, c->name);
         set_mtu(b, h, c->name, c->mtu);
         drop_old_addresses(b, old, c, bridge);
-        /* Slaves already in the bond (a change, a start after a reboot) are brought up too. */
-        for (size_t i = 0; i < c->n_bond_slaves; i++)
-                if (streq(master_name(h, net_host_find(h, c->bond_slaves[i])), c->uplink))
-                        set_up(b, h, c->bond_slaves[i], true);
-        if (c->uplink[0])
-                set_up(b, h, c->uplink, true);
-        if (c->vlan)
-                set_up(b, h, port, true);
-        set_up(b, h, c->name, true);
+        linux_up_steps(b, h, c, port);
         add_new_addresses(b, c, bridge);
 }
 
