@@ -164,10 +164,8 @@ static int do_addr(struct nl_sock *sk, const char *name, const char *cidr, bool 
 }
 
 /* RET_WHY (may stay NULL) gets what the other side said, beyond the errno: OVSDB's reason. */
-static int run_step(const NetEnv *env, const NetStep *s, bool undo, char **ret_why) {
-        struct nl_sock *sk = env->sk;
-        int r;
-
+/* The Open vSwitch side of a step, through OVSDB. */
+static int run_ovs_step(const NetEnv *env, const NetStep *s, bool undo, char **ret_why) {
         switch (s->kind) {
         case NET_STEP_OVS_BRIDGE_ADD:
         case NET_STEP_OVS_BRIDGE_DEL:
@@ -190,10 +188,26 @@ static int run_step(const NetEnv *env, const NetStep *s, bool undo, char **ret_w
                 for (char *t = strtok_r(slaves_text, ",", &save); t && n < NET_MAX_BOND_SLAVES;
                      t = strtok_r(NULL, ",", &save))
                         slaves[n++] = t;
-                return ovs_add_bond(env->ovsdb, s->old_arg, s->link, slaves, n,
-                                    net_ovs_bond_mode_name(s->value),
+                return ovs_add_bond(env->ovsdb, s->old_arg, s->link, slaves, n, net_ovs_bond_mode_name(s->value),
                                     env->ovs_timeout_ms, ret_why);
         }
+        default:
+                return -EINVAL;
+        }
+}
+
+static int run_step(const NetEnv *env, const NetStep *s, bool undo, char **ret_why) {
+        struct nl_sock *sk = env->sk;
+        int r;
+
+        switch (s->kind) {
+        case NET_STEP_OVS_BRIDGE_ADD:
+        case NET_STEP_OVS_BRIDGE_DEL:
+        case NET_STEP_OVS_PORT_ADD:
+        case NET_STEP_OVS_PORT_DEL:
+        case NET_STEP_OVS_BOND_ADD:
+        case NET_STEP_OVS_BOND_DEL:
+                return run_ovs_step(env, s, undo, ret_why);
         case NET_STEP_BRIDGE_ADD:
         case NET_STEP_VLAN_ADD:
         case NET_STEP_BOND_ADD:
