@@ -14,6 +14,7 @@
 #include "macro.h"
 #include "bus-work.h"
 #include "manager.h"
+#include "net-capabilities.h"
 #include "network.h"
 
 /* How long a "pause:N" failpoint holds a transaction: a test kills the daemon meanwhile. */
@@ -625,64 +626,15 @@ int network_recover(Manager *m) {
 /* GetNetworkCapabilities: what the host has, from the live caches */
 
 int method_get_network_capabilities(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(json_object_putp) json_object *root = json_object_new_object();
+        _cleanup_(json_object_putp) json_object *root = NULL;
         Manager *m = userdata;
         Networks *n = m->networks;
-        json_object *ifaces = json_object_new_array(), *kernel_json = json_object_new_object(),
-                    *nets = json_object_new_array();
-        const NetHost *hp = &n->read.host;
         NetKernel kernel;
 
-        if (!root || !ifaces || !kernel_json || !nets) {
-                json_object_put(ifaces);
-                json_object_put(kernel_json);
-                json_object_put(nets);
-                return -ENOMEM;
-        }
-        json_object_object_add(root, "interfaces", ifaces);
-        json_object_object_add(root, "kernel", kernel_json);
-        json_object_object_add(root, "networks", nets);
-        for (size_t i = 0; i < hp->n_links; i++) {
-                const NetLink *l = &hp->links[i];
-                const NetLink *master = l->master ? net_host_find_index(hp, l->master) : NULL;
-                json_object *o = json_object_new_object(), *a = json_object_new_array();
-
-                json_object_object_add(o, "name", json_object_new_string(l->name));
-                json_object_object_add(o, "kind", json_object_new_string(*l->kind ? l->kind : "device"));
-                json_object_object_add(o, "mac", json_object_new_string(l->mac));
-                json_object_object_add(o, "mtu", json_object_new_int((int) l->mtu));
-                json_object_object_add(o, "operstate", json_object_new_string(l->operstate));
-                json_object_object_add(o, "carrier", json_object_new_boolean(l->carrier));
-                json_object_object_add(o, "speed_mbps", json_object_new_int(l->speed_mbps));
-                json_object_object_add(o, "master", json_object_new_string(master ? master->name : ""));
-                for (size_t j = 0; j < l->n_addresses; j++)
-                        json_object_array_add(a, json_object_new_string(l->addresses[j]));
-                json_object_object_add(o, "addresses", a);
-                json_object_array_add(ifaces, o);
-        }
         net_kernel_probe(&kernel);
-        json_object_object_add(kernel_json, "vlan", json_object_new_boolean(kernel.vlan));
-        json_object_object_add(kernel_json, "bonding", json_object_new_boolean(kernel.bonding));
-        json_object *ovs_bridges = json_object_new_array();
-        for (size_t i = 0; ovs_bridges && i < n->read.ovs.n_bridges; i++) {
-                const OvsBridge *b = &n->read.ovs.bridges[i];
-                json_object *o = json_object_new_object(), *ports = json_object_new_array();
-                json_object_object_add(o, "name", json_object_new_string(b->name));
-                json_object_object_add(o, "datapath_type", json_object_new_string(b->datapath_type));
-                for (size_t j = 0; j < b->n_ports; j++) {
-                        json_object *p = json_object_new_object();
-                        json_object_object_add(p, "name", json_object_new_string(b->ports[j].name));
-                        json_object_object_add(p, "tag", json_object_new_int((int) b->ports[j].tag));
-                        json_object_array_add(ports, p);
-                }
-                json_object_object_add(o, "ports", ports);
-                json_object_array_add(ovs_bridges, o);
-        }
-        json_object_object_add(root, "ovs_bridges", ovs_bridges);
-        json_object_object_add(kernel_json, "ovs_datapath", json_object_new_boolean(kernel.ovs_datapath));
-        json_object_object_add(kernel_json, "ovs_running", json_object_new_boolean(n->read.ovs.reachable));
-        for (size_t i = 0; i < n->n_configs; i++)
-                json_object_array_add(nets, json_object_new_string(n->configs[i].name));
+        root = net_capabilities_to_json(&n->read.host, &kernel, &n->read.ovs, n->configs, n->n_configs);
+        if (!root)
+                return -ENOMEM;
         return sd_bus_reply_method_return(msg, "s",
                                           json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
                                                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
