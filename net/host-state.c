@@ -11,6 +11,7 @@
 
 #include "bus-text.h"
 #include "macro.h"
+#include "netlink-cleanup.h"
 
 int net_errno(int nle) {
         switch (nle < 0 ? -nle : nle) {
@@ -40,17 +41,15 @@ int net_errno(int nle) {
 }
 
 int net_socket_open(struct nl_sock **ret) {
-        struct nl_sock *sk = nl_socket_alloc();
+        _cleanup_(nl_socket_freep) struct nl_sock *sk = nl_socket_alloc();
         int r;
 
         if (!sk)
                 return -ENOMEM;
         r = nl_connect(sk, NETLINK_ROUTE);
-        if (r < 0) {
-                nl_socket_free(sk);
+        if (r < 0)
                 return net_errno(r);
-        }
-        *ret = sk;
+        *ret = TAKE_PTR(sk);
         return 0;
 }
 
@@ -169,18 +168,13 @@ int net_host_from_caches(struct nl_cache *links, struct nl_cache *addrs, NetHost
 }
 
 int net_host_read(struct nl_sock *sk, NetHost *ret) {
-        struct nl_cache *links = NULL, *addrs = NULL;
+        _cleanup_(nl_cache_freep) struct nl_cache *links = NULL, *addrs = NULL;
         int r;
 
         r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
         if (r >= 0)
                 r = rtnl_addr_alloc_cache(sk, &addrs);
-        r = r < 0 ? net_errno(r) : net_host_from_caches(links, addrs, ret);
-        if (addrs)
-                nl_cache_free(addrs);
-        if (links)
-                nl_cache_free(links);
-        return r;
+        return r < 0 ? net_errno(r) : net_host_from_caches(links, addrs, ret);
 }
 
 const NetLink *net_host_find(const NetHost *h, const char *name) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "macro.h"
+#include "netlink-cleanup.h"
 
 static int link_index(struct nl_sock *sk, const char *name, struct rtnl_link **ret) {
         struct rtnl_link *l = NULL;
@@ -25,47 +26,53 @@ static int link_index(struct nl_sock *sk, const char *name, struct rtnl_link **r
         return 0;
 }
 
+static struct rtnl_link *link_alloc(struct nl_sock *sk, const char *kind, const char *arg, unsigned id, int *ret_r) {
+        _cleanup_(rtnl_link_putp) struct rtnl_link *parent = NULL;
+        struct rtnl_link *l;
+
+        *ret_r = -ENOMEM;
+        if (streq(kind, "bridge"))
+                return rtnl_link_bridge_alloc();
+        if (streq(kind, "bond"))
+                return rtnl_link_bond_alloc();
+        if (!streq(kind, "vlan")) {
+                *ret_r = -EINVAL;
+                return NULL;
+        }
+        *ret_r = link_index(sk, arg, &parent);
+        if (*ret_r < 0)
+                return NULL;
+        *ret_r = -ENOMEM;
+        l = rtnl_link_vlan_alloc();
+        if (l) {
+                rtnl_link_set_link(l, rtnl_link_get_ifindex(parent));
+                rtnl_link_vlan_set_id(l, (uint16_t) id);
+        }
+        return l;
+}
+
 static int do_link_add(struct nl_sock *sk, const char *name, const char *kind, const char *arg, unsigned id,
                        unsigned mtu) {
-        struct rtnl_link *l = NULL, *parent = NULL;
+        _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
         int r;
 
-        if (streq(kind, "bridge"))
-                l = rtnl_link_bridge_alloc();
-        else if (streq(kind, "bond"))
-                l = rtnl_link_bond_alloc();
-        else if (streq(kind, "vlan")) {
-                r = link_index(sk, arg, &parent);
-                if (r < 0)
-                        return r;
-                l = rtnl_link_vlan_alloc();
-                if (l) {
-                        rtnl_link_set_link(l, rtnl_link_get_ifindex(parent));
-                        rtnl_link_vlan_set_id(l, (uint16_t) id);
-                }
-                rtnl_link_put(parent);
-        } else
-                return -EINVAL;
+        l = link_alloc(sk, kind, arg, id, &r);
         if (!l)
-                return -ENOMEM;
+                return r;
         rtnl_link_set_name(l, name);
         if (mtu)
                 rtnl_link_set_mtu(l, mtu);
-        r = net_errno(rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL));
-        rtnl_link_put(l);
-        return r;
+        return net_errno(rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL));
 }
 
 static int do_link_del(struct nl_sock *sk, const char *name) {
-        struct rtnl_link *l = NULL;
+        _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
         int r;
 
         r = link_index(sk, name, &l);
         if (r < 0)
                 return r;
-        r = net_errno(rtnl_link_delete(sk, l));
-        rtnl_link_put(l);
-        return r;
+        return net_errno(rtnl_link_delete(sk, l));
 }
 
 /* The bonding mode is set through sysfs while the bond has no slaves. */
@@ -87,22 +94,17 @@ static int set_bond_mode(const char *bond, const char *mode) {
 
 static int do_link_change(struct nl_sock *sk, const char *name, void (*edit)(struct rtnl_link *, unsigned),
                           unsigned value) {
-        struct rtnl_link *orig = NULL, *change;
+        _cleanup_(rtnl_link_putp) struct rtnl_link *orig = NULL, *change = NULL;
         int r;
 
         r = link_index(sk, name, &orig);
         if (r < 0)
                 return r;
         change = rtnl_link_alloc();
-        if (!change) {
-                rtnl_link_put(orig);
+        if (!change)
                 return -ENOMEM;
-        }
         edit(change, value);
-        r = net_errno(rtnl_link_change(sk, orig, change, 0));
-        rtnl_link_put(change);
-        rtnl_link_put(orig);
-        return r;
+        return net_errno(rtnl_link_change(sk, orig, change, 0));
 }
 
 static void edit_mtu(struct rtnl_link *l, unsigned mtu) {
@@ -117,53 +119,43 @@ static void edit_up(struct rtnl_link *l, unsigned up) {
 }
 
 static int do_set_master(struct nl_sock *sk, const char *name, const char *master) {
-        struct rtnl_link *l = NULL, *m = NULL;
+        _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL, *m = NULL;
         int r;
 
         r = link_index(sk, name, &l);
         if (r < 0)
                 return r;
-        if (*master) {
-                r = link_index(sk, master, &m);
-                if (r >= 0)
-                        r = net_errno(rtnl_link_enslave_ifindex(sk, rtnl_link_get_ifindex(m), rtnl_link_get_ifindex(l)));
-                rtnl_link_put(m);
-        } else
-                r = net_errno(rtnl_link_release_ifindex(sk, rtnl_link_get_ifindex(l)));
-        rtnl_link_put(l);
-        return r;
+        if (!*master)
+                return net_errno(rtnl_link_release_ifindex(sk, rtnl_link_get_ifindex(l)));
+        r = link_index(sk, master, &m);
+        if (r < 0)
+                return r;
+        return net_errno(rtnl_link_enslave_ifindex(sk, rtnl_link_get_ifindex(m), rtnl_link_get_ifindex(l)));
 }
 
 static int do_addr(struct nl_sock *sk, const char *name, const char *cidr, bool add) {
-        struct rtnl_link *l = NULL;
-        struct rtnl_addr *a;
-        struct nl_addr *local = NULL;
+        _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
+        _cleanup_(rtnl_addr_putp) struct rtnl_addr *a = NULL;
+        _cleanup_(nl_addr_putp) struct nl_addr *local = NULL;
         int r;
 
         r = link_index(sk, name, &l);
         if (r < 0)
                 return r;
         r = net_errno(nl_addr_parse(cidr, AF_UNSPEC, &local));
+        if (r < 0)
+                return r;
         a = rtnl_addr_alloc();
-        if (r >= 0 && a) {
-                rtnl_addr_set_ifindex(a, rtnl_link_get_ifindex(l));
-                rtnl_addr_set_local(a, local);
-                rtnl_addr_set_prefixlen(a, nl_addr_get_prefixlen(local));
-                if (add)
-                        r = net_errno(rtnl_addr_add(sk, a, NLM_F_CREATE | NLM_F_EXCL));
-                else
-                        r = net_errno(rtnl_addr_delete(sk, a, 0));
-        } else if (r >= 0)
-                r = -ENOMEM;
-        if (a)
-                rtnl_addr_put(a);
-        if (local)
-                nl_addr_put(local);
-        rtnl_link_put(l);
-        return r;
+        if (!a)
+                return -ENOMEM;
+        rtnl_addr_set_ifindex(a, rtnl_link_get_ifindex(l));
+        rtnl_addr_set_local(a, local);
+        rtnl_addr_set_prefixlen(a, nl_addr_get_prefixlen(local));
+        if (add)
+                return net_errno(rtnl_addr_add(sk, a, NLM_F_CREATE | NLM_F_EXCL));
+        return net_errno(rtnl_addr_delete(sk, a, 0));
 }
 
-/* RET_WHY (may stay NULL) gets what the other side said, beyond the errno: OVSDB's reason. */
 /* The Open vSwitch side of a step, through OVSDB. */
 static int run_ovs_step(const NetEnv *env, const NetStep *s, bool undo, char **ret_why) {
         switch (s->kind) {
@@ -196,6 +188,7 @@ static int run_ovs_step(const NetEnv *env, const NetStep *s, bool undo, char **r
         }
 }
 
+/* RET_WHY (may stay NULL) gets what the other side said, beyond the errno: OVSDB's reason. */
 static int run_step(const NetEnv *env, const NetStep *s, bool undo, char **ret_why) {
         struct nl_sock *sk = env->sk;
         int r;

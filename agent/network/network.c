@@ -12,6 +12,7 @@
 #include "failpoint.h"
 #include "json-cleanup.h"
 #include "log.h"
+#include "netlink-cleanup.h"
 #include "macro.h"
 #include "manager.h"
 #include "ovs-monitor.h"
@@ -107,7 +108,7 @@ static bool config_equal(const NetConfig *a, const NetConfig *b) {
 static atomic_uint_fast64_t read_clock;
 
 int networks_read(const char *ovsdb, int timeout_ms, NetworksRead *ret) {
-        struct nl_sock *sk = NULL;
+        _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
         int r;
 
         r = net_socket_open(&sk);
@@ -115,7 +116,6 @@ int networks_read(const char *ovsdb, int timeout_ms, NetworksRead *ret) {
                 return r;
         ret->stamp = atomic_fetch_add(&read_clock, 1) + 1;
         r = net_host_read(sk, &ret->host);
-        nl_socket_free(sk);
         if (r < 0)
                 return r;
         if (ovs_state_read(ovsdb, timeout_ms, &ret->ovs, NULL) < 0)
