@@ -1,6 +1,7 @@
 /* org.hostagent1.StoragePool: properties from the model, methods off the loop */
 #include "bus-auth.h"
 #include "bus-error.h"
+#include "failpoint.h"
 #include "json-field.h"
 #include "log.h"
 #include "macro.h"
@@ -394,6 +395,7 @@ static int release_undo_work(void *userdata) {
         bool delete = c->format != NULL;
         int r;
 
+        failpoint_hold("HOSTAGENT_STORAGE_UNDO_HOLD");   /* a test's: other calls meanwhile */
         r = pool_backend_prepare(&c->pool->spec, &c->env, delete, &c->message);
         if (r < 0)
                 return r;
@@ -410,7 +412,6 @@ static void release_undone(int result, void *userdata) {
         Pool *p = c->pool;
 
         if (!p->removed && c->enabled) {
-                p->enabled = true;
                 if (result >= 0)
                         pool_apply_prepared(p, c);
                 else if (result != -ECANCELED)
@@ -438,7 +439,9 @@ static void released_saved(int result, void *userdata) {
                 c->enabled = p->enabled;
                 storage_pool_restore(p);
         } else if (!delete && !p->removed && !p->enabled) {
-                c->enabled = true;
+                /* To be active, now: a write that starts before the undo ends (another call's) must
+                 * keep it so. Inactive, and unchecked, until its storage is there again. */
+                c->enabled = p->enabled = true;
                 pool_set_state(p, POOL_STATE_INACTIVE, "its storage is being prepared again");
         } else {
                 reply_unsaved(c, delete ? "Cannot delete the pool" : "Cannot deactivate the pool");

@@ -92,5 +92,30 @@ assert_eq "()" "$(pool gone Delete)" "and Delete"
 assert_contains "$(cat "$T/state/storage-pools.json")" '"new"' "the file keeps the new pool"
 assert_not_contains "$(cat "$T/state/storage-pools.json")" '"gone"' "and forgets the deleted one"
 
+# A Deactivate the file could not keep is undone at once in what the file is to say, not only once
+# its storage is mounted again: another call's write meanwhile (the directory writable again) keeps
+# the pool active. The undo is held half-way (a test failpoint) until that write is done.
+daemon_stop || fail "hostagentd exited with an error"
+HOSTAGENT_STORAGE_UNDO_HOLD="$T/undo-go" daemon_start "${STARTARGS[@]}"
+wait_until 15 sh -c "$B get-property org.hostagent1 $S/kept org.hostagent1.StoragePool State | grep -q '\"active\"'"
+chattr +i "$T/state"
+pool kept Deactivate > "$T/deactivate.out" &
+DEACT=$!
+wait_until 15 sh -c "$B get-property org.hostagent1 $S/kept org.hostagent1.StoragePool StateMessage |
+        grep -q 'prepared again'" || fail "the undo of the Deactivate did not start"
+chattr -i "$T/state"
+assert_eq "()" "$(pool off Activate)" "another pool is activated while the undo runs"
+touch "$T/undo-go"
+wait $DEACT
+assert_contains "$(cat "$T/deactivate.out")" "org.hostagent1.Error.Failed" "the Deactivate fails"
+kept=$(python3 -c 'import json, sys
+print([p["enabled"] for p in json.load(open(sys.argv[1]))["pools"] if p["spec"]["name"] == "kept"])' \
+        "$T/state/storage-pools.json")
+assert_eq "[True]" "$kept" "the file the Activate wrote keeps the pool whose Deactivate failed active"
+daemon_stop || fail "hostagentd exited with an error"
+daemon_start "${STARTARGS[@]}"
+wait_until 15 sh -c "$B get-property org.hostagent1 $S/kept org.hostagent1.StoragePool State | grep -q '\"active\"'"
+assert_eq 's "active"' "$(state kept)" "and a restart finds it active"
+
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"
 fixture_finish
