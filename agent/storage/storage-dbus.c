@@ -134,6 +134,12 @@ int storage_error_unsaved(sd_bus_error *error, int r, const char *what) {
         return r;
 }
 
+int storage_error_leftovers(sd_bus_error *error, Pool *p) {
+        return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
+                                 "Storage pool %s: what a previous agent left half-made in it is being removed; "
+                                 "retry when that is done", p->spec.name);
+}
+
 int storage_error_volumes_max(sd_bus_error *error, Pool *p) {
         return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
                                  "pool %s has %zu volumes, the most the agent keeps in one pool (%zu); delete one first",

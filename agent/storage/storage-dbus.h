@@ -29,6 +29,10 @@ int storage_error(sd_bus_error *error, int r, const char *input_error, const cha
  * storage_save()) and that was undone: Failed, naming the file and why. */
 int storage_error_unsaved(sd_bus_error *error, int r, const char *what);
 
+/* Fills ERROR for a call that would make a volume in pool P while what a previous agent left
+ * half-made may still be removed: Busy. */
+int storage_error_leftovers(sd_bus_error *error, Pool *p);
+
 /* Fills ERROR for a volume that would take pool P past the volumes the agent keeps in one pool:
  * InvalidArgs, naming the limit. */
 int storage_error_volumes_max(sd_bus_error *error, Pool *p);

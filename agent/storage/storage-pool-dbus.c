@@ -32,10 +32,12 @@ POOL_PROPERTY_GETTER(source, "s", p->source)
 POOL_PROPERTY_GETTER(spec, "s", json_object_to_json_string_ext(p->spec.normalized, JSON_C_TO_STRING_NOSLASHESCAPE))
 
 static bool pool_usable(Pool *p) {
-        return p->state == POOL_STATE_ACTIVE || p->state == POOL_STATE_DEGRADED;
+        return (p->state == POOL_STATE_ACTIVE || p->state == POOL_STATE_DEGRADED) && !pool_leftovers_pending(p);
 }
 
 static int error_not_usable(Pool *p, sd_bus_error *error) {
+        if (pool_leftovers_pending(p) && (p->state == POOL_STATE_ACTIVE || p->state == POOL_STATE_DEGRADED))
+                return storage_error_leftovers(error, p);
         return sd_bus_error_setf(error,
                                  p->state == POOL_STATE_UNREACHABLE ? HOSTAGENT_ERROR_STORAGE_UNREACHABLE
                                                                     : HOSTAGENT_ERROR_INVALID_STATE,
@@ -235,6 +237,10 @@ static int refresh_work(void *userdata) {
         r = pool_backend_status(&c->pool->spec, &c->env, &c->status, &c->message);
         if (r < 0)
                 return r;
+        if (c->clean) {   /* the storage answers: what a previous agent left half-made goes first */
+                pool_leftovers_remove(&c->pool->spec, &c->env);
+                c->cleaned = true;
+        }
         return pool_backend_list(&c->pool->spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
 }
 
@@ -323,6 +329,7 @@ static int refresh_submit(sd_bus_message *msg, Pool *p, bool activate, sd_bus_er
                 storage_call_free(c);
                 return -ENOMEM;
         }
+        c->clean = pool_clean_begin(p);   /* an Activate's is the first look at a pool inactive since start */
         r = storage_submit(p->manager, refresh_work, refresh_done, c, error);
         if (r < 0)
                 storage_call_free(c);

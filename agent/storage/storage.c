@@ -292,6 +292,34 @@ void storage_pool_apply_usage(Pool *p, const VolumeUsage *usage, size_t n) {
         }
 }
 
+/* One removal at a time: another waits for the pool's next look if this one never gets to it. */
+bool pool_clean_begin(Pool *p) {
+        if (p->partials_removed || p->cleaning)
+                return false;
+        p->cleaning = true;
+        return true;
+}
+
+void pool_clean_end(Pool *p, bool removed) {
+        p->cleaning = false;
+        if (removed)
+                p->partials_removed = true;
+}
+
+bool pool_leftovers_pending(Pool *p) {
+        return !p->partials_removed || p->cleaning;
+}
+
+void pool_leftovers_remove(const PoolSpec *spec, const PoolEnv *env) {
+        _cleanup_(freep) char *message = NULL;
+        int r;
+
+        r = pool_backend_remove_partials(spec, env, &message);
+        if (r < 0)   /* hidden, never volumes: only space is lost until the next start */
+                log_warning("Storage pool %s: cannot remove what was left half-made: %s", spec->name,
+                            message ?: strerror(-r));
+}
+
 /* The health check: runs on a worker with its own copy of what it needs. */
 typedef struct Check {
         Pool *pool;
@@ -299,6 +327,7 @@ typedef struct Check {
         bool prepare;
         bool list;
         bool clean;              /* remove what a previous agent left half-made first */
+        bool cleaned;            /* the worker got to it */
         bool expired;
         int result;
         PoolStatus status;
@@ -311,6 +340,8 @@ typedef struct Check {
 } Check;
 
 static void check_free(Check *c) {
+        if (c->clean)
+                pool_clean_end(c->pool, c->cleaned);
         volume_info_array_free(c->volumes, c->n_volumes);
         volume_usage_array_free(c->usage, c->n_usage);
         free(c->message);
@@ -332,12 +363,9 @@ static int check_work(void *userdata) {
         if (r < 0)
                 return r;
         if (c->clean) {
-                _cleanup_(freep) char *message = NULL;
-
-                r = pool_backend_remove_partials(spec, &c->env, &message);
-                if (r < 0)   /* hidden, never volumes: only space is lost until the next start */
-                        log_warning("Storage pool %s: cannot remove what was left half-made: %s", spec->name,
-                                    message ?: strerror(-r));
+                failpoint_hold("HOSTAGENT_STORAGE_CHECK_CLEAN_HOLD");   /* a test's: calls meanwhile */
+                pool_leftovers_remove(spec, &c->env);
+                c->cleaned = true;
         }
         if (c->list)
                 return pool_backend_list(spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
@@ -375,7 +403,6 @@ static void check_done(int result, void *userdata) {
                                c->message ?: strerror(-result));
         } else {
                 p->prepared = true;
-                p->partials_removed = true;
                 pool_update_status(p, &c->status);
                 if (c->list) {
                         p->refresh_wanted = false;
@@ -404,8 +431,8 @@ static void check_start(Pool *p) {
                 .env = storage_env(p->manager),
                 .prepare = !p->prepared,
                 .list = p->refresh_wanted || !p->prepared,
-                /* Only while no call can be making a volume in the pool: before it is usable. */
-                .clean = !p->partials_removed && p->state != POOL_STATE_ACTIVE && p->state != POOL_STATE_DEGRADED,
+                /* No call makes a volume in the pool meanwhile (pool_leftovers_pending()). */
+                .clean = pool_clean_begin(p),
                 .volume_updates = p->volume_updates,
         };
         /* INTERNAL: health checks are the agent's own and are never refused for load. */
