@@ -64,18 +64,19 @@ static void reply_empty(void *userdata) {
         storage_call_free(c);
 }
 
-/* A pool change the state file could not keep, undone: the caller hears why. */
-static void reply_unsaved(StorageCall *c, const char *what) {
+/* A pool change the state file could not keep: the caller hears why, and whether it was undone
+ * (UNDO 0) or undoing it failed too (-errno; the undo's own words in c->message). */
+static void reply_unsaved(StorageCall *c, const char *what, int undo) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
-        (void) storage_error_unsaved(&error, c->save_result, what);
+        (void) storage_error_unsaved(&error, c->save_result, undo, undo < 0 ? c->message : NULL, what);
         (void) bus_call_reply_error(&c->call, &error);
         storage_call_free(c);
 }
 
 static void log_unsaved(StorageCall *c, const char *change) {
         log_fields(LOG_ERR, LOG_FIELDS("OBJECT_PATH", c->pool->path), "Cannot keep in %s that storage pool %s is %s: %s; "
-                   "undone", STORAGE_STATE_FILE, c->pool->spec.name, change, strerror(-c->save_result));
+                   "undoing it", STORAGE_STATE_FILE, c->pool->spec.name, change, strerror(-c->save_result));
 }
 
 static void create_volume_done(int result, void *userdata) {
@@ -264,7 +265,7 @@ static void activate_undone(int result, void *userdata) {
 
         if (result < 0 && result != -ECANCELED)
                 log_warning("Storage pool %s stays mounted: %s", c->pool->spec.name, c->message ?: strerror(-result));
-        reply_unsaved(c, "Cannot activate the pool");
+        reply_unsaved(c, "Cannot activate the pool", result);
 }
 
 /* Activate kept: answered. Not kept: inactive again, as a restart would
@@ -272,6 +273,7 @@ static void activate_undone(int result, void *userdata) {
 static void activate_saved(int result, void *userdata) {
         StorageCall *c = userdata;
         Pool *p = c->pool;
+        int r;
 
         if (result >= 0) {
                 reply_empty(c);
@@ -279,14 +281,15 @@ static void activate_saved(int result, void *userdata) {
         }
         c->save_result = result;
         log_unsaved(c, "active");
-        if (p->removed || !p->enabled) {
-                reply_unsaved(c, "Cannot activate the pool");
+        if (p->removed || !p->enabled) {   /* deactivated or deleted meanwhile: nothing is left to undo */
+                reply_unsaved(c, "Cannot activate the pool", 0);
                 return;
         }
         pool_set_enabled(p, false);
         c->message = mfree(c->message);
-        if (worker_pool_submit(p->manager->pool, WORKER_INTERNAL, activate_undo_work, activate_undone, c) < 0)
-                reply_unsaved(c, "Cannot activate the pool");
+        r = worker_pool_submit(p->manager->pool, WORKER_INTERNAL, activate_undo_work, activate_undone, c);
+        if (r < 0)
+                reply_unsaved(c, "Cannot activate the pool", r);
 }
 
 static void refresh_done(int result, void *userdata) {
@@ -425,7 +428,7 @@ static void release_undone(int result, void *userdata) {
                         pool_set_state(p, POOL_STATE_UNREACHABLE, c->message ?: strerror(-result));
                 storage_pool_arm_checks(p);
         }
-        reply_unsaved(c, c->format ? "Cannot delete the pool" : "Cannot deactivate the pool");
+        reply_unsaved(c, c->format ? "Cannot delete the pool" : "Cannot deactivate the pool", result);
 }
 
 /* Deactivate or Delete kept: answered. Not kept: undone, as a restart would
@@ -451,7 +454,7 @@ static void released_saved(int result, void *userdata) {
                 c->enabled = p->enabled = true;
                 pool_set_state(p, POOL_STATE_INACTIVE, "its storage is being prepared again");
         } else {
-                reply_unsaved(c, delete ? "Cannot delete the pool" : "Cannot deactivate the pool");
+                reply_unsaved(c, delete ? "Cannot delete the pool" : "Cannot deactivate the pool", 0);
                 return;
         }
         c->message = mfree(c->message);
