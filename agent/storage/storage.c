@@ -11,7 +11,6 @@
 #include "macro.h"
 #include "manager.h"
 #include "storage-dbus.h"
-#include "storage-save.h"
 #include "vm.h"
 
 static const char *const pool_state_table[_POOL_STATE_MAX] = {
@@ -727,7 +726,6 @@ int storage_start(Manager *m) {
 }
 
 void storage_stop(Manager *m) {
-        storage_save_free(m);
         json_object_put(m->storage_unrestored);
         m->storage_unrestored = NULL;
         m->storage_unreadable = mfree(m->storage_unreadable);
