@@ -11,6 +11,9 @@
 
 /* A check that has not answered in this time means the storage does not. */
 #define CHECK_DEADLINE_USEC (3ULL * STORAGE_NFS_TIMEOUT_MS * 1000)
+/* What the volumes take, read after a check: a read that takes longer (many files, a busy host)
+ * is not applied, and the figures stay as they were; it says nothing about the storage's health. */
+#define USAGE_DEADLINE_USEC (3ULL * STORAGE_NFS_TIMEOUT_MS * 1000)
 
 /* One removal at a time: another waits for the pool's next look if this one never gets to it. */
 bool pool_clean_begin(Pool *p) {
@@ -53,17 +56,78 @@ typedef struct Check {
         PoolStatus status;
         VolumeInfo *volumes;
         size_t n_volumes;
-        VolumeUsage *usage;      /* when not listing */
-        size_t n_usage;
-        unsigned volume_updates; /* the pool's when the check started */
         char *message;
 } Check;
+
+/* What the volumes take now, read on a worker after a check found the storage answering (the
+ * volumes are not listed again), under a deadline of its own. */
+typedef struct UsageRead {
+        Pool *pool;
+        PoolEnv env;
+        bool expired;
+        VolumeUsage *usage;
+        size_t n_usage;
+        unsigned volume_updates; /* the pool's when the read started */
+} UsageRead;
+
+static void usage_read_free(UsageRead *u) {
+        volume_usage_array_free(u->usage, u->n_usage);
+        pool_unref(u->pool);
+        free(u);
+}
+
+static int usage_read_work(void *userdata) {
+        UsageRead *u = userdata;
+
+        failpoint_hold("HOSTAGENT_STORAGE_USAGE_HOLD");   /* a test's: a read that takes long */
+        return pool_backend_usage(&u->pool->spec, &u->env, &u->usage, &u->n_usage, NULL);
+}
+
+static void usage_read_expired(void *userdata) {
+        UsageRead *u = userdata;
+
+        u->expired = true;
+        log_debug("Storage pool %s: reading what its volumes take did not end in time; their figures stay as "
+                  "they were", u->pool->spec.name);
+}
+
+static void usage_read_done(int result, void *userdata) {
+        UsageRead *u = userdata;
+        Pool *p = u->pool;
+
+        p->reading_usage = false;
+        /* A volume that could not be looked at keeps its figures; an operation or listing since
+         * the read started has newer ones. */
+        if (result >= 0 && !u->expired && !p->removed && p->enabled && u->volume_updates == p->volume_updates)
+                storage_pool_apply_usage(p, u->usage, u->n_usage);
+        usage_read_free(u);
+}
+
+static void usage_read_start(Pool *p) {
+        UsageRead *u;
+
+        if (p->reading_usage)   /* one still runs (late): not a second beside it */
+                return;
+        u = calloc(1, sizeof *u);
+        if (!u)
+                return;
+        *u = (UsageRead) {
+                .pool = pool_ref(p),
+                .env = storage_env(p->manager),
+                .volume_updates = p->volume_updates,
+        };
+        if (worker_pool_submit_with_deadline(p->manager->pool, WORKER_INTERNAL, USAGE_DEADLINE_USEC,
+                                             usage_read_work, usage_read_done, usage_read_expired, u) < 0) {
+                usage_read_free(u);
+                return;
+        }
+        p->reading_usage = true;
+}
 
 static void check_free(Check *c) {
         if (c->clean)
                 pool_clean_end(c->pool, c->cleaned);
         volume_info_array_free(c->volumes, c->n_volumes);
-        volume_usage_array_free(c->usage, c->n_usage);
         free(c->message);
         pool_unref(c->pool);
         free(c);
@@ -89,9 +153,6 @@ static int check_work(void *userdata) {
         }
         if (c->list)
                 return pool_backend_list(spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
-        /* The status said the storage answers; a volume that cannot be looked at now keeps its figures. */
-        if (pool_backend_usage(spec, &c->env, &c->usage, &c->n_usage, NULL) < 0)
-                c->n_usage = 0;
         return 0;
 }
 
@@ -127,9 +188,8 @@ static void check_done(int result, void *userdata) {
                 if (c->list) {
                         p->refresh_wanted = false;
                         storage_pool_apply_listing(p, c->volumes, c->n_volumes);
-                } else if (c->volume_updates == p->volume_updates)
-                        /* else an operation or listing since has newer figures than the check's */
-                        storage_pool_apply_usage(p, c->usage, c->n_usage);
+                } else
+                        usage_read_start(p);
                 pool_set_state(p, c->status.degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE,
                                c->status.degraded ? "a device of the volume group is missing" : NULL);
         }
@@ -153,7 +213,6 @@ static void check_start(Pool *p) {
                 .list = p->refresh_wanted || !p->prepared,
                 /* No call makes a volume in the pool meanwhile (pool_leftovers_pending()). */
                 .clean = pool_clean_begin(p),
-                .volume_updates = p->volume_updates,
         };
         /* INTERNAL: health checks are the agent's own and are never refused for load. */
         r = worker_pool_submit_with_deadline(p->manager->pool, WORKER_INTERNAL,

@@ -63,6 +63,7 @@ struct Pool {
         size_t n_volumes;
         unsigned operations;     /* pool-changing operations in flight */
         bool checking;
+        bool reading_usage;      /* what the volumes take is being read, after a check */
         bool refresh_wanted;     /* list the volumes again at the next check */
         bool partials_removed;   /* what a previous agent left half-made is gone (or cannot be any more) */
         bool cleaning;           /* a removal of those leftovers runs (a check's, a Refresh's, an Activate's) */
