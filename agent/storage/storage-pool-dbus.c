@@ -154,19 +154,8 @@ static int read_create_options(sd_bus_message *msg, Pool *p, StorageCall *c, sd_
         return sd_bus_message_exit_container(msg);
 }
 
-static int method_create_volume(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Pool *p = userdata;
-        const char *name, *format;
-        StorageCall *c;
-        uint64_t size;
-        int r, reserve_error;
-
-        r = bus_authorize(msg, "create volumes", error);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(msg, "sts", &name, &size, &format);
-        if (r < 0)
-                return r;
+/* The arguments a CreateVolume names, each as the caller got it wrong, if so. */
+static int create_volume_check_args(const char *name, uint64_t size, const char *format, sd_bus_error *error) {
         if (!json_name_valid(name))
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
                                          "name: must be 1 to %d letters, digits, '.', '_', '+' or '-', starting "
@@ -177,37 +166,63 @@ static int method_create_volume(sd_bus_message *msg, void *userdata, sd_bus_erro
                                          (unsigned long long) STORAGE_VOLUME_SIZE_MAX);
         if (!streq(format, "qcow2") && !streq(format, "raw"))
                 return sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS, "format: must be one of qcow2, raw");
+        return 0;
+}
+
+/* The options read into C that only a qcow2 volume takes. */
+static int create_volume_check_options(const StorageCall *c, const char *format, sd_bus_error *error) {
+        if (c->backing && !streq(format, "qcow2"))
+                return sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                        "options.backing_volume: only a qcow2 volume can have a backing volume");
+        if (c->preallocation && streq(c->preallocation, "metadata") && !streq(format, "qcow2"))
+                return sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                        "options.preallocation: metadata applies to qcow2 only");
+        return 0;
+}
+
+/* NAME taken in pool P for the call C, which makes it: no other call can take it meanwhile. */
+static int create_volume_reserve(Pool *p, StorageCall *c, const char *name, sd_bus_error *error) {
+        int r;
+
+        if (!pool_usable(p))
+                return error_not_usable(p, error);
+        c->volume = pool_volume_reserve(p, name, &r);
+        if (c->volume)
+                return 0;
+        if (r == -EEXIST)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_EXISTS, "name: pool %s has a volume '%s' already",
+                                         p->spec.name, name);
+        return r == -ENOSPC ? storage_error_volumes_max(error, p) : r;
+}
+
+static int method_create_volume(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Pool *p = userdata;
+        const char *name, *format;
+        StorageCall *c;
+        uint64_t size;
+        int r;
+
+        r = bus_authorize(msg, "create volumes", error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "sts", &name, &size, &format);
+        if (r < 0)
+                return r;
+        r = create_volume_check_args(name, size, format, error);
+        if (r < 0)
+                return r;
         format = streq(format, "qcow2") ? volume_formats[0] : volume_formats[1];
 
         c = storage_call_new(p, msg);
         if (!c)
                 return -ENOMEM;
         r = read_create_options(msg, p, c, error);
+        if (r >= 0)
+                r = create_volume_check_options(c, format, error);
+        if (r >= 0)
+                r = create_volume_reserve(p, c, name, error);
         if (r < 0)
                 goto fail;
-        if (c->backing && !streq(format, "qcow2")) {
-                r = sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                     "options.backing_volume: only a qcow2 volume can have a backing volume");
-                goto fail;
-        }
-        if (c->preallocation && streq(c->preallocation, "metadata") && !streq(format, "qcow2")) {
-                r = sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                     "options.preallocation: metadata applies to qcow2 only");
-                goto fail;
-        }
-        if (!pool_usable(p)) {
-                r = error_not_usable(p, error);
-                goto fail;
-        }
-        c->volume = pool_volume_reserve(p, name, &reserve_error);
-        if (!c->volume) {
-                r = reserve_error == -EEXIST
-                            ? sd_bus_error_setf(error, HOSTAGENT_ERROR_EXISTS, "name: pool %s has a volume '%s' already",
-                                                p->spec.name, name)
-                    : reserve_error == -ENOSPC ? storage_error_volumes_max(error, p)
-                                               : reserve_error;
-                goto fail;
-        }
         c->name = strdup(name);
         c->format = strdup(format);
         c->size = size;
