@@ -20,6 +20,7 @@
 #include "network.h"
 #include "network-setup.h"
 #include "storage.h"
+#include "storage-save.h"
 #include "vm.h"
 
 static struct {
@@ -209,6 +210,7 @@ Manager *manager_free(Manager *m) {
                 mailbox_dispatch(m->mailbox);
 
         job_free_all(m);
+        storage_save_free(m);
         storage_stop(m);
         network_setup_stop(m);
         networks_free(m);

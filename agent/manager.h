@@ -50,8 +50,8 @@ typedef struct Manager {
         /* Storage (storage.c) */
         struct Pool *pools;
         bool pool_creating;          /* one CreateStoragePool at a time */
-        bool storage_writing;        /* storage-save.c: the state file is being written */
-        struct SaveWaiter *storage_save_waiting; /* served by the next write */
+        struct StateFile *storage_file; /* storage-save.c: <state-dir>/storage-pools.json */
+        struct json_object *storage_unrestored_writing; /* what the write in flight keeps of storage_unrestored */
         struct json_object *storage_unrestored;  /* entries of the state file this agent cannot read (an
                                                   * array, or NULL): written back as they are */
         char *storage_unreadable;    /* why the state file could not be read at all: it is never overwritten */

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdlib.h>
+#include <unistd.h>
 
 /* A failpoint is an environment variable a test sets (HOSTAGENT_NET_FAILPOINT=
  * "pause:3"). Only a build configured with -DHOSTAGENT_FAILPOINTS=ON (what
@@ -15,5 +16,19 @@ static inline const char *failpoint_get(const char *variable) {
 #else
         (void) variable;
         return NULL;
+#endif
+}
+
+/* Holds the calling worker thread while the file that VARIABLE names does not
+ * exist (at most a minute): a test acts while an operation is half-way and
+ * then lets it go on, without guessing how long anything takes. */
+static inline void failpoint_hold(const char *variable) {
+#if HOSTAGENT_FAILPOINTS
+        const char *path = failpoint_get(variable);
+
+        for (unsigned i = 0; path && i < 600 && access(path, F_OK) < 0; i++)
+                usleep(100 * 1000);
+#else
+        (void) variable;
 #endif
 }

@@ -25,6 +25,8 @@ void storage_call_free(StorageCall *c) {
                 else
                         c->volume->busy = false;
         }
+        if (c->clean)
+                pool_clean_end(c->pool, c->cleaned);
         c->pool->operations--;
         pool_unref(c->pool);
         bus_call_done(&c->call);

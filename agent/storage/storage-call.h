@@ -16,6 +16,8 @@ typedef struct StorageCall {
         char *preallocation;
         uint64_t size;
         bool enabled;            /* the pool is to be active (the worker's copy, for an undo) */
+        bool clean;              /* remove what a previous agent left half-made (pool_clean_begin()) */
+        bool cleaned;            /* the worker got to it */
         /* results */
         char *message;
         PoolStatus status;

@@ -50,10 +50,12 @@ static int create_pool_work(void *userdata) {
         return r;
 }
 
-static void create_pool_reply_unsaved(CreatePoolCall *c) {
+/* UNDO: 0 when the pool was taken down again, -errno when it could not be (c->message says why). */
+static void create_pool_reply_unsaved(CreatePoolCall *c, int undo) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
-        (void) storage_error_unsaved(&error, c->save_result, "Cannot create the pool");
+        (void) storage_error_unsaved(&error, c->save_result, undo, undo < 0 ? c->message : NULL,
+                                     "Cannot create the pool");
         (void) bus_call_reply_error(&c->call, &error);
         create_pool_call_free(c);
 }
@@ -70,7 +72,7 @@ static void create_pool_undone(int result, void *userdata) {
         if (result < 0 && result != -ECANCELED)
                 log_warning("Storage of pool %s, which was not kept, stays prepared: %s", c->pool->spec.name,
                             c->message ?: strerror(-result));
-        create_pool_reply_unsaved(c);
+        create_pool_reply_unsaved(c, result);
 }
 
 /* The pool is in the state file: it comes back after a restart. Or it is
@@ -80,6 +82,7 @@ static void create_pool_undone(int result, void *userdata) {
 static void create_pool_saved(int result, void *userdata) {
         CreatePoolCall *c = userdata;
         Pool *p = c->pool;
+        int r;
 
         if (result >= 0) {
                 p->on_disk = true;
@@ -93,13 +96,14 @@ static void create_pool_saved(int result, void *userdata) {
         log_fields(LOG_ERR, LOG_FIELDS("OBJECT_PATH", p->path), "Cannot keep storage pool %s in %s: %s; not created",
                    p->spec.name, STORAGE_STATE_FILE, strerror(-result));
         if (p->removed) {   /* deleted meanwhile: nothing is left to undo */
-                create_pool_reply_unsaved(c);
+                create_pool_reply_unsaved(c, 0);
                 return;
         }
         storage_pool_remove(p);
         c->message = mfree(c->message);
-        if (worker_pool_submit(c->manager->pool, WORKER_INTERNAL, create_pool_undo_work, create_pool_undone, c) < 0)
-                create_pool_reply_unsaved(c);
+        r = worker_pool_submit(c->manager->pool, WORKER_INTERNAL, create_pool_undo_work, create_pool_undone, c);
+        if (r < 0)
+                create_pool_reply_unsaved(c, r);
 }
 
 static void create_pool_done(int result, void *userdata) {

@@ -123,15 +123,29 @@ int storage_error(sd_bus_error *error, int r, const char *input_error, const cha
         return r;
 }
 
-int storage_error_unsaved(sd_bus_error *error, int r, const char *what) {
+int storage_error_unsaved(sd_bus_error *error, int r, int undo, const char *undo_message, const char *what) {
         _cleanup_(freep) char *why = NULL;
+        int k;
 
         if (r == -ENOMEM)
                 return sd_bus_error_set(error, SD_BUS_ERROR_NO_MEMORY, "Out of memory");
-        if (asprintf(&why, "%s: %s; the change was undone", STORAGE_STATE_FILE, strerror(-r)) < 0)
+        if (!undo_message)
+                undo_message = undo == -ECANCELED || undo == -ESHUTDOWN ? "the agent is stopping" : strerror(-undo);
+        if (undo >= 0)
+                k = asprintf(&why, "%s: %s; the change was undone", STORAGE_STATE_FILE, strerror(-r));
+        else
+                k = asprintf(&why, "%s: %s; undoing it failed too: %s", STORAGE_STATE_FILE, strerror(-r),
+                             undo_message);
+        if (k < 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_NO_MEMORY, "Out of memory");
         (void) bus_error_set_text(error, HOSTAGENT_ERROR_FAILED, what, why);
         return r;
+}
+
+int storage_error_leftovers(sd_bus_error *error, Pool *p) {
+        return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
+                                 "Storage pool %s: what a previous agent left half-made in it is being removed; "
+                                 "retry when that is done", p->spec.name);
 }
 
 int storage_error_volumes_max(sd_bus_error *error, Pool *p) {

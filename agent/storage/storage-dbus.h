@@ -26,8 +26,14 @@ void volume_bus_emit_changed(Volume *v);
 int storage_error(sd_bus_error *error, int r, const char *input_error, const char *message, const char *what);
 
 /* Fills ERROR for a change that the state file could not keep (R from
- * storage_save()) and that was undone: Failed, naming the file and why. */
-int storage_error_unsaved(sd_bus_error *error, int r, const char *what);
+ * storage_save()): Failed, naming the file and why, and whether the change
+ * was undone (UNDO 0) or undoing it failed too (-errno, UNDO_MESSAGE may say
+ * why). */
+int storage_error_unsaved(sd_bus_error *error, int r, int undo, const char *undo_message, const char *what);
+
+/* Fills ERROR for a call that would make a volume in pool P while what a previous agent left
+ * half-made may still be removed: Busy. */
+int storage_error_leftovers(sd_bus_error *error, Pool *p);
 
 /* Fills ERROR for a volume that would take pool P past the volumes the agent keeps in one pool:
  * InvalidArgs, naming the limit. */

@@ -1,6 +1,7 @@
 /* org.hostagent1.StoragePool: properties from the model, methods off the loop */
 #include "bus-auth.h"
 #include "bus-error.h"
+#include "failpoint.h"
 #include "json-field.h"
 #include "log.h"
 #include "macro.h"
@@ -31,10 +32,12 @@ POOL_PROPERTY_GETTER(source, "s", p->source)
 POOL_PROPERTY_GETTER(spec, "s", json_object_to_json_string_ext(p->spec.normalized, JSON_C_TO_STRING_NOSLASHESCAPE))
 
 static bool pool_usable(Pool *p) {
-        return p->state == POOL_STATE_ACTIVE || p->state == POOL_STATE_DEGRADED;
+        return (p->state == POOL_STATE_ACTIVE || p->state == POOL_STATE_DEGRADED) && !pool_leftovers_pending(p);
 }
 
 static int error_not_usable(Pool *p, sd_bus_error *error) {
+        if (pool_leftovers_pending(p) && (p->state == POOL_STATE_ACTIVE || p->state == POOL_STATE_DEGRADED))
+                return storage_error_leftovers(error, p);
         return sd_bus_error_setf(error,
                                  p->state == POOL_STATE_UNREACHABLE ? HOSTAGENT_ERROR_STORAGE_UNREACHABLE
                                                                     : HOSTAGENT_ERROR_INVALID_STATE,
@@ -61,18 +64,19 @@ static void reply_empty(void *userdata) {
         storage_call_free(c);
 }
 
-/* A pool change the state file could not keep, undone: the caller hears why. */
-static void reply_unsaved(StorageCall *c, const char *what) {
+/* A pool change the state file could not keep: the caller hears why, and whether it was undone
+ * (UNDO 0) or undoing it failed too (-errno; the undo's own words in c->message). */
+static void reply_unsaved(StorageCall *c, const char *what, int undo) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
-        (void) storage_error_unsaved(&error, c->save_result, what);
+        (void) storage_error_unsaved(&error, c->save_result, undo, undo < 0 ? c->message : NULL, what);
         (void) bus_call_reply_error(&c->call, &error);
         storage_call_free(c);
 }
 
 static void log_unsaved(StorageCall *c, const char *change) {
         log_fields(LOG_ERR, LOG_FIELDS("OBJECT_PATH", c->pool->path), "Cannot keep in %s that storage pool %s is %s: %s; "
-                   "undone", STORAGE_STATE_FILE, c->pool->spec.name, change, strerror(-c->save_result));
+                   "undoing it", STORAGE_STATE_FILE, c->pool->spec.name, change, strerror(-c->save_result));
 }
 
 static void create_volume_done(int result, void *userdata) {
@@ -150,19 +154,8 @@ static int read_create_options(sd_bus_message *msg, Pool *p, StorageCall *c, sd_
         return sd_bus_message_exit_container(msg);
 }
 
-static int method_create_volume(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Pool *p = userdata;
-        const char *name, *format;
-        StorageCall *c;
-        uint64_t size;
-        int r, reserve_error;
-
-        r = bus_authorize(msg, "create volumes", error);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(msg, "sts", &name, &size, &format);
-        if (r < 0)
-                return r;
+/* The arguments a CreateVolume names, each as the caller got it wrong, if so. */
+static int create_volume_check_args(const char *name, uint64_t size, const char *format, sd_bus_error *error) {
         if (!json_name_valid(name))
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
                                          "name: must be 1 to %d letters, digits, '.', '_', '+' or '-', starting "
@@ -173,37 +166,63 @@ static int method_create_volume(sd_bus_message *msg, void *userdata, sd_bus_erro
                                          (unsigned long long) STORAGE_VOLUME_SIZE_MAX);
         if (!streq(format, "qcow2") && !streq(format, "raw"))
                 return sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS, "format: must be one of qcow2, raw");
+        return 0;
+}
+
+/* The options read into C that only a qcow2 volume takes. */
+static int create_volume_check_options(const StorageCall *c, const char *format, sd_bus_error *error) {
+        if (c->backing && !streq(format, "qcow2"))
+                return sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                        "options.backing_volume: only a qcow2 volume can have a backing volume");
+        if (c->preallocation && streq(c->preallocation, "metadata") && !streq(format, "qcow2"))
+                return sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                        "options.preallocation: metadata applies to qcow2 only");
+        return 0;
+}
+
+/* NAME taken in pool P for the call C, which makes it: no other call can take it meanwhile. */
+static int create_volume_reserve(Pool *p, StorageCall *c, const char *name, sd_bus_error *error) {
+        int r;
+
+        if (!pool_usable(p))
+                return error_not_usable(p, error);
+        c->volume = pool_volume_reserve(p, name, &r);
+        if (c->volume)
+                return 0;
+        if (r == -EEXIST)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_EXISTS, "name: pool %s has a volume '%s' already",
+                                         p->spec.name, name);
+        return r == -ENOSPC ? storage_error_volumes_max(error, p) : r;
+}
+
+static int method_create_volume(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Pool *p = userdata;
+        const char *name, *format;
+        StorageCall *c;
+        uint64_t size;
+        int r;
+
+        r = bus_authorize(msg, "create volumes", error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "sts", &name, &size, &format);
+        if (r < 0)
+                return r;
+        r = create_volume_check_args(name, size, format, error);
+        if (r < 0)
+                return r;
         format = streq(format, "qcow2") ? volume_formats[0] : volume_formats[1];
 
         c = storage_call_new(p, msg);
         if (!c)
                 return -ENOMEM;
         r = read_create_options(msg, p, c, error);
+        if (r >= 0)
+                r = create_volume_check_options(c, format, error);
+        if (r >= 0)
+                r = create_volume_reserve(p, c, name, error);
         if (r < 0)
                 goto fail;
-        if (c->backing && !streq(format, "qcow2")) {
-                r = sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                     "options.backing_volume: only a qcow2 volume can have a backing volume");
-                goto fail;
-        }
-        if (c->preallocation && streq(c->preallocation, "metadata") && !streq(format, "qcow2")) {
-                r = sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                     "options.preallocation: metadata applies to qcow2 only");
-                goto fail;
-        }
-        if (!pool_usable(p)) {
-                r = error_not_usable(p, error);
-                goto fail;
-        }
-        c->volume = pool_volume_reserve(p, name, &reserve_error);
-        if (!c->volume) {
-                r = reserve_error == -EEXIST
-                            ? sd_bus_error_setf(error, HOSTAGENT_ERROR_EXISTS, "name: pool %s has a volume '%s' already",
-                                                p->spec.name, name)
-                    : reserve_error == -ENOSPC ? storage_error_volumes_max(error, p)
-                                               : reserve_error;
-                goto fail;
-        }
         c->name = strdup(name);
         c->format = strdup(format);
         c->size = size;
@@ -234,6 +253,10 @@ static int refresh_work(void *userdata) {
         r = pool_backend_status(&c->pool->spec, &c->env, &c->status, &c->message);
         if (r < 0)
                 return r;
+        if (c->clean) {   /* the storage answers: what a previous agent left half-made goes first */
+                pool_leftovers_remove(&c->pool->spec, &c->env);
+                c->cleaned = true;
+        }
         return pool_backend_list(&c->pool->spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
 }
 
@@ -257,7 +280,7 @@ static void activate_undone(int result, void *userdata) {
 
         if (result < 0 && result != -ECANCELED)
                 log_warning("Storage pool %s stays mounted: %s", c->pool->spec.name, c->message ?: strerror(-result));
-        reply_unsaved(c, "Cannot activate the pool");
+        reply_unsaved(c, "Cannot activate the pool", result);
 }
 
 /* Activate kept: answered. Not kept: inactive again, as a restart would
@@ -265,6 +288,7 @@ static void activate_undone(int result, void *userdata) {
 static void activate_saved(int result, void *userdata) {
         StorageCall *c = userdata;
         Pool *p = c->pool;
+        int r;
 
         if (result >= 0) {
                 reply_empty(c);
@@ -272,14 +296,15 @@ static void activate_saved(int result, void *userdata) {
         }
         c->save_result = result;
         log_unsaved(c, "active");
-        if (p->removed || !p->enabled) {
-                reply_unsaved(c, "Cannot activate the pool");
+        if (p->removed || !p->enabled) {   /* deactivated or deleted meanwhile: nothing is left to undo */
+                reply_unsaved(c, "Cannot activate the pool", 0);
                 return;
         }
         pool_set_enabled(p, false);
         c->message = mfree(c->message);
-        if (worker_pool_submit(p->manager->pool, WORKER_INTERNAL, activate_undo_work, activate_undone, c) < 0)
-                reply_unsaved(c, "Cannot activate the pool");
+        r = worker_pool_submit(p->manager->pool, WORKER_INTERNAL, activate_undo_work, activate_undone, c);
+        if (r < 0)
+                reply_unsaved(c, "Cannot activate the pool", r);
 }
 
 static void refresh_done(int result, void *userdata) {
@@ -322,6 +347,7 @@ static int refresh_submit(sd_bus_message *msg, Pool *p, bool activate, sd_bus_er
                 storage_call_free(c);
                 return -ENOMEM;
         }
+        c->clean = pool_clean_begin(p);   /* an Activate's is the first look at a pool inactive since start */
         r = storage_submit(p->manager, refresh_work, refresh_done, c, error);
         if (r < 0)
                 storage_call_free(c);
@@ -394,6 +420,7 @@ static int release_undo_work(void *userdata) {
         bool delete = c->format != NULL;
         int r;
 
+        failpoint_hold("HOSTAGENT_STORAGE_UNDO_HOLD");   /* a test's: other calls meanwhile */
         r = pool_backend_prepare(&c->pool->spec, &c->env, delete, &c->message);
         if (r < 0)
                 return r;
@@ -410,14 +437,13 @@ static void release_undone(int result, void *userdata) {
         Pool *p = c->pool;
 
         if (!p->removed && c->enabled) {
-                p->enabled = true;
                 if (result >= 0)
                         pool_apply_prepared(p, c);
                 else if (result != -ECANCELED)
                         pool_set_state(p, POOL_STATE_UNREACHABLE, c->message ?: strerror(-result));
                 storage_pool_arm_checks(p);
         }
-        reply_unsaved(c, c->format ? "Cannot delete the pool" : "Cannot deactivate the pool");
+        reply_unsaved(c, c->format ? "Cannot delete the pool" : "Cannot deactivate the pool", result);
 }
 
 /* Deactivate or Delete kept: answered. Not kept: undone, as a restart would
@@ -438,10 +464,12 @@ static void released_saved(int result, void *userdata) {
                 c->enabled = p->enabled;
                 storage_pool_restore(p);
         } else if (!delete && !p->removed && !p->enabled) {
-                c->enabled = true;
+                /* To be active, now: a write that starts before the undo ends (another call's) must
+                 * keep it so. Inactive, and unchecked, until its storage is there again. */
+                c->enabled = p->enabled = true;
                 pool_set_state(p, POOL_STATE_INACTIVE, "its storage is being prepared again");
         } else {
-                reply_unsaved(c, delete ? "Cannot delete the pool" : "Cannot deactivate the pool");
+                reply_unsaved(c, delete ? "Cannot delete the pool" : "Cannot deactivate the pool", 0);
                 return;
         }
         c->message = mfree(c->message);

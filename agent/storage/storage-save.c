@@ -1,12 +1,11 @@
-/* The pools' state file, written off the loop and in order.
+/* The pools' state file, written through a StateFile.
  *
- * fsync() of a file and its directory can take long on a busy disk, so the
- * write runs on a worker; a reply that depends on it (CreateStoragePool,
- * Delete, Activate, Deactivate) is sent when it is durable, or the change
- * is undone and the reply says why the file could not keep it. One write at a
- * time, each of the whole state as it is when it starts, so an older state
- * never lands after a newer one; whoever asks meanwhile is served by the
- * next write (a group commit). */
+ * A reply that depends on it (CreateStoragePool, Delete, Activate,
+ * Deactivate) is sent when it is durable, or the change is undone and the
+ * reply says why the file could not keep it. The StateFile writes off the
+ * loop, one write at a time of the whole state as it is when it starts, and
+ * tells the waiters of a write, oldest first, before the next one starts: an
+ * undo made by a waiter is what the next write keeps. */
 #include "storage-save.h"
 
 #include <json-c/json.h>
@@ -14,28 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomic-file.h"
 #include "json-cleanup.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "options.h"
+#include "state-file.h"
 #include "storage.h"
-#include "worker-pool.h"
-
-typedef struct SaveWaiter {
-        storage_saved_fn done;
-        void *userdata;
-        struct SaveWaiter *next;
-} SaveWaiter;
-
-typedef struct SaveJob {
-        Manager *manager;
-        char *path;
-        char *text;
-        json_object *unrestored; /* the entries this agent cannot read that the write keeps */
-        SaveWaiter *waiters;    /* newest first */
-} SaveJob;
 
 /* The entries of the state file this agent could not read go back into it as they were, unless a
  * pool of that name is there now (created since): into POOLS, and into RET_KEPT. */
@@ -84,98 +68,71 @@ static char *state_text(Manager *m, json_object **ret_kept) {
         return text ? strdup(text) : NULL;
 }
 
-static int save_work(void *userdata) {
-        SaveJob *j = userdata;
+/* The pools as they are now; what the write keeps of the unread entries waits in
+ * storage_unrestored_writing (writes never overlap) until the write has ended. */
+static char *storage_snapshot(void *userdata) {
+        Manager *m = userdata;
 
-        return atomic_file_write(j->path, j->text, strlen(j->text), 0600);
+        json_object_put(m->storage_unrestored_writing);   /* a snapshot whose write never started */
+        m->storage_unrestored_writing = NULL;
+        if (m->storage_unreadable)   /* never overwritten: storage_save() refuses before this */
+                return NULL;
+        return state_text(m, &m->storage_unrestored_writing);
 }
 
-static void save_start(Manager *m);
+static void storage_written(int result, void *userdata) {
+        Manager *m = userdata;
+        json_object *kept = TAKE_PTR(m->storage_unrestored_writing);
 
-/* Runs the waiters, oldest first, each told how the write went. Those that
- * undo their change do it before the next write starts, so that write never
- * keeps a change whose caller was told it failed. */
-static void save_finish(SaveJob *j, int result) {
-        SaveWaiter *in_order = NULL;
-
-        while (j->waiters) {
-                SaveWaiter *w = j->waiters;
-                j->waiters = w->next;
-                w->next = in_order;
-                in_order = w;
+        if (result < 0) {
+                json_object_put(kept);
+                return;
         }
-        while (in_order) {
-                SaveWaiter *w = in_order;
-                in_order = w->next;
-                w->done(result, w->userdata);
-                free(w);
-        }
+        /* What the file now keeps besides the pools. */
+        json_object_put(m->storage_unrestored);
+        m->storage_unrestored = kept && json_object_array_length(kept) > 0 ? kept : NULL;
+        if (!m->storage_unrestored)
+                json_object_put(kept);
 }
 
-static void save_done(int result, void *userdata) {
-        SaveJob *j = userdata;
-        Manager *m = j->manager;
+static const StateFileOps storage_file_ops = {
+        .snapshot = storage_snapshot,
+        .written = storage_written,
+};
 
-        /* Cancelled: the daemon is stopping and the workers with it. The
-         * replies still wait for the file, so write it here, once. */
-        if (result == -ECANCELED && j->path)
-                result = save_work(j);
-        m->storage_writing = false;
-        if (result >= 0) {   /* what the file now keeps besides the pools */
-                json_object_put(m->storage_unrestored);
-                m->storage_unrestored = json_object_array_length(j->unrestored) > 0 ? TAKE_PTR(j->unrestored) : NULL;
-        }
-        save_finish(j, result);
-        json_object_put(j->unrestored);
-        free(j->path);
-        free(j->text);
-        free(j);
-        if (m->storage_save_waiting)
-                save_start(m);
-}
+/* <state-dir>/storage-pools.json, made at first use. */
+static StateFile *storage_file(Manager *m) {
+        _cleanup_(freep) char *path = NULL;
 
-static void save_start(Manager *m) {
-        SaveJob *j = calloc(1, sizeof *j);
-        int r;
-
-        if (!j) {
-                SaveJob none = { .manager = m, .waiters = m->storage_save_waiting };
-
-                /* Answer the waiters rather than leave them hanging. */
-                m->storage_save_waiting = NULL;
-                save_finish(&none, -ENOMEM);
-                return;
-        }
-        j->manager = m;
-        j->waiters = m->storage_save_waiting;
-        m->storage_save_waiting = NULL;
-        m->storage_writing = true;
-        /* A file the agent could not read is never overwritten: every pool in it would be lost.
-         * (Callers refuse changes before this; here nothing can slip through.) */
-        if (m->storage_unreadable) {
-                save_done(-EBADMSG, j);
-                return;
-        }
-        j->text = state_text(m, &j->unrestored);
-        if (!j->text || asprintf(&j->path, "%s/%s", m->options->state_dir, STORAGE_STATE_FILE) < 0) {
-                j->path = NULL;
-                save_done(-ENOMEM, j);
-                return;
-        }
-        r = worker_pool_submit(m->pool, WORKER_INTERNAL, save_work, save_done, j);
-        if (r < 0)
-                save_done(-ECANCELED, j);   /* stopping: written here instead */
+        if (m->storage_file)
+                return m->storage_file;
+        if (asprintf(&path, "%s/%s", m->options->state_dir, STORAGE_STATE_FILE) < 0)
+                return NULL;
+        if (state_file_new(m->pool, path, &storage_file_ops, m, &m->storage_file) < 0)
+                return NULL;
+        return m->storage_file;
 }
 
 void storage_save(Manager *m, storage_saved_fn done, void *userdata) {
-        SaveWaiter *w = calloc(1, sizeof *w);
+        StateFile *f;
 
-        if (!w) {
+        /* A file the agent could not read is never overwritten: every pool in it would be lost.
+         * (Callers refuse changes before this; here nothing can slip through.) Nothing is ever
+         * written then, so no write can be waiting to tell older waiters first. */
+        if (m->storage_unreadable) {
+                done(-EBADMSG, userdata);
+                return;
+        }
+        f = storage_file(m);
+        if (!f) {
                 done(-ENOMEM, userdata);
                 return;
         }
-        *w = (SaveWaiter) { .done = done, .userdata = userdata, .next = m->storage_save_waiting };
-        m->storage_save_waiting = w;
-        if (!m->storage_writing)
-                save_start(m);
+        state_file_save(f, done, userdata);
+}
+
+void storage_save_free(Manager *m) {
+        m->storage_file = state_file_free(m->storage_file);
+        json_object_put(m->storage_unrestored_writing);
+        m->storage_unrestored_writing = NULL;
 }

@@ -1,4 +1,4 @@
-/* The pools' state file, written off the loop and in order */
+/* The pools' state file (a StateFile), written off the loop and in order */
 #pragma once
 
 typedef struct Manager Manager;
@@ -13,3 +13,6 @@ typedef void (*storage_saved_fn)(int result, void *userdata);
  * undoes it, so the agent says what a restart would find. Writes never
  * overlap: requests made while one runs share the next. */
 void storage_save(Manager *m, storage_saved_fn done, void *userdata);
+
+/* At stop, after the workers: waiters still there are dropped unanswered. */
+void storage_save_free(Manager *m);

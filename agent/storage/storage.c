@@ -29,8 +29,6 @@ const char *pool_state_to_string(PoolState s) {
 /* A look at a mounted file system that takes longer means it is dead; the
  * process doing it is killed (NFS waits are killable on soft mounts). */
 #define CHECK_COMMAND_TIMEOUT_USEC (2ULL * STORAGE_NFS_TIMEOUT_MS * 1000)
-/* A check that has not answered in this time means the storage does not. */
-#define CHECK_DEADLINE_USEC (3ULL * STORAGE_NFS_TIMEOUT_MS * 1000)
 
 PoolEnv storage_env(Manager *m) {
         return (PoolEnv) {
@@ -291,163 +289,6 @@ void storage_pool_apply_usage(Pool *p, const VolumeUsage *usage, size_t n) {
         }
 }
 
-/* The health check: runs on a worker with its own copy of what it needs. */
-typedef struct Check {
-        Pool *pool;
-        PoolEnv env;
-        bool prepare;
-        bool list;
-        bool clean;              /* remove what a previous agent left half-made first */
-        bool expired;
-        int result;
-        PoolStatus status;
-        VolumeInfo *volumes;
-        size_t n_volumes;
-        VolumeUsage *usage;      /* when not listing */
-        size_t n_usage;
-        unsigned volume_updates; /* the pool's when the check started */
-        char *message;
-} Check;
-
-static void check_free(Check *c) {
-        volume_info_array_free(c->volumes, c->n_volumes);
-        volume_usage_array_free(c->usage, c->n_usage);
-        free(c->message);
-        pool_unref(c->pool);
-        free(c);
-}
-
-static int check_work(void *userdata) {
-        Check *c = userdata;
-        const PoolSpec *spec = &c->pool->spec;   /* never changes once the pool exists */
-        int r;
-
-        if (c->prepare) {
-                r = pool_backend_prepare(spec, &c->env, false, &c->message);
-                if (r < 0)
-                        return r;
-        }
-        r = pool_backend_status(spec, &c->env, &c->status, &c->message);
-        if (r < 0)
-                return r;
-        if (c->clean) {
-                _cleanup_(freep) char *message = NULL;
-
-                r = pool_backend_remove_partials(spec, &c->env, &message);
-                if (r < 0)   /* hidden, never volumes: only space is lost until the next start */
-                        log_warning("Storage pool %s: cannot remove what was left half-made: %s", spec->name,
-                                    message ?: strerror(-r));
-        }
-        if (c->list)
-                return pool_backend_list(spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
-        /* The status said the storage answers; a volume that cannot be looked at now keeps its figures. */
-        if (pool_backend_usage(spec, &c->env, &c->usage, &c->n_usage, NULL) < 0)
-                c->n_usage = 0;
-        return 0;
-}
-
-
-static void check_expired(void *userdata) {
-        Check *c = userdata;
-        Pool *p = c->pool;
-
-        c->expired = true;
-        if (p->removed || !p->enabled)
-                return;
-        p->prepared = false;
-        pool_set_state(p, POOL_STATE_UNREACHABLE, "the storage did not answer the health check in time");
-}
-
-static void check_done(int result, void *userdata) {
-        Check *c = userdata;
-        Pool *p = c->pool;
-
-        p->checking = false;
-        if (p->removed || result == -ECANCELED || !p->enabled) {
-                check_free(c);
-                return;
-        }
-        if (result < 0) {
-                p->prepared = false;
-                p->refresh_wanted = true;
-                pool_set_state(p, result == -EOPNOTSUPP ? POOL_STATE_INACTIVE : POOL_STATE_UNREACHABLE,
-                               c->message ?: strerror(-result));
-        } else {
-                p->prepared = true;
-                p->partials_removed = true;
-                pool_update_status(p, &c->status);
-                if (c->list) {
-                        p->refresh_wanted = false;
-                        storage_pool_apply_listing(p, c->volumes, c->n_volumes);
-                } else if (c->volume_updates == p->volume_updates)
-                        /* else an operation or listing since has newer figures than the check's */
-                        storage_pool_apply_usage(p, c->usage, c->n_usage);
-                pool_set_state(p, c->status.degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE,
-                               c->status.degraded ? "a device of the volume group is missing" : NULL);
-        }
-        check_free(c);
-        storage_pool_arm_checks(p);
-}
-
-static void check_start(Pool *p) {
-        Check *c;
-        int r;
-
-        if (p->checking || p->removed || !p->enabled)
-                return;
-        c = calloc(1, sizeof *c);
-        if (!c)
-                return;
-        *c = (Check) {
-                .pool = pool_ref(p),
-                .env = storage_env(p->manager),
-                .prepare = !p->prepared,
-                .list = p->refresh_wanted || !p->prepared,
-                /* Only while no call can be making a volume in the pool: before it is usable. */
-                .clean = !p->partials_removed && p->state != POOL_STATE_ACTIVE && p->state != POOL_STATE_DEGRADED,
-                .volume_updates = p->volume_updates,
-        };
-        /* INTERNAL: health checks are the agent's own and are never refused for load. */
-        r = worker_pool_submit_with_deadline(p->manager->pool, WORKER_INTERNAL,
-                                             c->list ? STORAGE_COMMAND_TIMEOUT_USEC : CHECK_DEADLINE_USEC,
-                                             check_work, check_done, check_expired, c);
-        if (r < 0) {
-                check_free(c);
-                storage_pool_arm_checks(p);
-                return;
-        }
-        p->checking = true;
-}
-
-static int on_check_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        check_start(userdata);
-        return 0;
-}
-
-void storage_pool_arm_checks(Pool *p) {
-        uint64_t interval = (uint64_t) p->manager->options->storage_check_interval_sec * 1000 * 1000;
-        int r;
-
-        if (p->removed || !p->enabled || p->manager->stopping)
-                return;
-        if (!p->check_timer) {
-                r = sd_event_add_time_relative(p->manager->event, &p->check_timer, CLOCK_MONOTONIC, interval,
-                                               100 * 1000, on_check_timer, p);
-                if (r < 0)
-                        log_warning_errno(r, "Cannot schedule health checks of pool %s: %m", p->spec.name);
-                return;
-        }
-        (void) sd_event_source_set_time_relative(p->check_timer, interval);
-        (void) sd_event_source_set_enabled(p->check_timer, SD_EVENT_ONESHOT);
-}
-
-void pool_check_soon(Pool *p, bool refresh) {
-        if (refresh)
-                p->refresh_wanted = true;
-        if (!p->checking)
-                check_start(p);
-}
-
 void pool_set_enabled(Pool *p, bool enabled) {
         p->enabled = enabled;
         if (enabled) {
@@ -694,7 +535,7 @@ int storage_start(Manager *m) {
                 return r;
         for (Pool *p = m->pools; p; p = p->next)
                 if (p->enabled)
-                        check_start(p);
+                        pool_check_soon(p, false);
         return 0;
 }
 

@@ -63,8 +63,10 @@ struct Pool {
         size_t n_volumes;
         unsigned operations;     /* pool-changing operations in flight */
         bool checking;
+        bool reading_usage;      /* what the volumes take is being read, after a check */
         bool refresh_wanted;     /* list the volumes again at the next check */
         bool partials_removed;   /* what a previous agent left half-made is gone (or cannot be any more) */
+        bool cleaning;           /* a removal of those leftovers runs (a check's, a Refresh's, an Activate's) */
         bool listing_cut;        /* the last listing found more volumes than STORAGE_VOLUMES_MAX: logged once */
         unsigned volume_updates; /* counts pool_volume_update(): a check's older look must not undo one */
         sd_event_source *check_timer;
@@ -97,6 +99,16 @@ void storage_pool_remove(Pool *p);
  * not be kept in the state file): on the bus again, inactive until the
  * caller has prepared its storage again and armed its checks. */
 void storage_pool_restore(Pool *p);
+
+/* Whether work about to start on P first removes what a previous agent left half-made
+ * (pool_leftovers_remove() on the worker); pool_clean_end() follows, with whether it got to it. */
+bool pool_clean_begin(Pool *p);
+void pool_clean_end(Pool *p, bool removed);
+/* Worker thread: removes those leftovers; a failure is only logged (hidden files, never volumes). */
+void pool_leftovers_remove(const PoolSpec *spec, const PoolEnv *env);
+/* No call may make a volume in P (its file is named as those leftovers are) until they are
+ * gone and no removal of them runs any more. */
+bool pool_leftovers_pending(Pool *p);
 
 void pool_set_state(Pool *p, PoolState state, const char *message);
 /* A check now (after an operation, or Refresh()), volumes listed again. */

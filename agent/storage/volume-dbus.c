@@ -77,6 +77,8 @@ static int volume_check_ready(Volume *v, sd_bus_error *error) {
                                          p->state == POOL_STATE_UNREACHABLE ? HOSTAGENT_ERROR_STORAGE_UNREACHABLE
                                                                             : HOSTAGENT_ERROR_INVALID_STATE,
                                          "Storage pool %s is %s", p->spec.name, pool_state_to_string(p->state));
+        if (pool_leftovers_pending(p))
+                return storage_error_leftovers(error, p);
         if (v->busy)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
                                          "Volume %s has an operation in flight; retry when it ends", v->info.name);

@@ -92,5 +92,52 @@ assert_eq "()" "$(pool gone Delete)" "and Delete"
 assert_contains "$(cat "$T/state/storage-pools.json")" '"new"' "the file keeps the new pool"
 assert_not_contains "$(cat "$T/state/storage-pools.json")" '"gone"' "and forgets the deleted one"
 
+# A Deactivate the file could not keep is undone at once in what the file is to say, not only once
+# its storage is mounted again: another call's write meanwhile (the directory writable again) keeps
+# the pool active. The undo is held half-way (a test failpoint) until that write is done.
+daemon_stop || fail "hostagentd exited with an error"
+HOSTAGENT_STORAGE_UNDO_HOLD="$T/undo-go" daemon_start "${STARTARGS[@]}"
+wait_until 15 sh -c "$B get-property org.hostagent1 $S/kept org.hostagent1.StoragePool State | grep -q '\"active\"'"
+chattr +i "$T/state"
+pool kept Deactivate > "$T/deactivate.out" &
+DEACT=$!
+wait_until 15 sh -c "$B get-property org.hostagent1 $S/kept org.hostagent1.StoragePool StateMessage |
+        grep -q 'prepared again'" || fail "the undo of the Deactivate did not start"
+chattr -i "$T/state"
+assert_eq "()" "$(pool off Activate)" "another pool is activated while the undo runs"
+touch "$T/undo-go"
+wait $DEACT
+assert_contains "$(cat "$T/deactivate.out")" "org.hostagent1.Error.Failed" "the Deactivate fails"
+kept=$(python3 -c 'import json, sys
+print([p["enabled"] for p in json.load(open(sys.argv[1]))["pools"] if p["spec"]["name"] == "kept"])' \
+        "$T/state/storage-pools.json")
+assert_eq "[True]" "$kept" "the file the Activate wrote keeps the pool whose Deactivate failed active"
+daemon_stop || fail "hostagentd exited with an error"
+daemon_start "${STARTARGS[@]}"
+wait_until 15 sh -c "$B get-property org.hostagent1 $S/kept org.hostagent1.StoragePool State | grep -q '\"active\"'"
+assert_eq 's "active"' "$(state kept)" "and a restart finds it active"
+
+# An undo that fails is not reported as done: the directory of a pool whose Deactivate is being
+# undone (held half-way) goes away, and the reply says that undoing it failed too, and why.
+daemon_stop || fail "hostagentd exited with an error"
+HOSTAGENT_STORAGE_UNDO_HOLD="$T/undo-go2" daemon_start "${STARTARGS[@]}"
+wait_until 15 sh -c "$B get-property org.hostagent1 $S/kept org.hostagent1.StoragePool State | grep -q '\"active\"'"
+chattr +i "$T/state"
+pool kept Deactivate > "$T/deactivate.out" &
+DEACT=$!
+wait_until 15 sh -c "$B get-property org.hostagent1 $S/kept org.hostagent1.StoragePool StateMessage |
+        grep -q 'prepared again'" || fail "the undo of the Deactivate did not start"
+mv "$T/pools/kept" "$T/pools/kept.away"
+touch "$T/undo-go2"
+wait $DEACT
+out=$(cat "$T/deactivate.out")
+assert_contains "$out" "org.hostagent1.Error.Failed" "a Deactivate whose undo fails fails"
+assert_contains "$out" "storage-pools.json: Operation not permitted; undoing it failed too: " "saying the undo failed"
+assert_contains "$out" "$T/pools/kept" "and why"
+assert_not_contains "$out" "the change was undone" "not that the change was undone"
+assert_eq 's "unreachable"' "$(state kept)" "the pool is unreachable"
+chattr -i "$T/state"
+mv "$T/pools/kept.away" "$T/pools/kept"
+
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"
 fixture_finish

@@ -130,5 +130,28 @@ assert_eq "copy3 src" "$(files)" "with nothing else left in the pool"
 [ -f "$D/.hostagent-partial.otherhost.copy9" ] && ok "what another host is making was left alone" ||
         fail "a restart removed another host's copy in progress"
 
+# A start removes what this host left half-made before any call can make a volume in the pool
+# (its file is named as those leftovers are): while the first check's removal runs (held by a test
+# failpoint), a Refresh finds the pool active, but CreateVolume is refused as Busy until it ends.
+daemon_stop || fail "hostagentd exited with an error"
+id=$(tr -cd 'A-Za-z0-9_-' < /etc/machine-id 2>/dev/null)
+[ -n "$id" ] || id=$(hostname | tr -cd 'A-Za-z0-9_-')
+echo data > "$D/.hostagent-partial.$id.left"
+HOSTAGENT_STORAGE_CHECK_CLEAN_HOLD="$T/clean-go" start
+assert_eq "()" "$(pool Refresh)" "Refresh while the start removes what was left half-made"
+wait_until 10 pool_active || fail "the Refresh did not make the pool active"
+out=$(pool CreateVolume early 1048576 raw {})
+assert_contains "$out" "org.hostagent1.Error.Busy" "CreateVolume meanwhile is refused as Busy"
+assert_contains "$out" "left half-made in it is being removed" "saying why"
+touch "$T/clean-go"
+for i in $(seq 100); do
+        out=$(pool CreateVolume early 1048576 raw {})
+        [[ $out == *"'$P/early'"* ]] && break
+        sleep 0.1
+done
+assert_contains "$out" "'$P/early'" "and succeeds once the removal has ended"
+[ -f "$D/.hostagent-partial.$id.left" ] && fail "the leftover is still there" || ok "the leftover is gone"
+assert_eq "early" "$(vprop early Name | grep -o early)" "the new volume is there"
+
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"
 fixture_finish

@@ -68,5 +68,20 @@ assert_eq "t 16777216" "$(vprop q CapacityBytes)" "its CapacityBytes is still it
 assert_eq "()" "$(pool Refresh)" "Refresh"
 assert_eq "t $want" "$(vprop q AllocationBytes)" "a full re-read finds the same"
 
+# A read of what the volumes take that does not end in time (held by a test failpoint) is not a
+# failed health check: the pool stays active, and the figures stay as they were.
+daemon_stop || fail "hostagentd exited with an error"
+HOSTAGENT_STORAGE_USAGE_HOLD="$T/usage-go" daemon_start --libvirt-uri=test:///default --run-dir="$T/run" \
+        --storage-check-interval=1 --log-level=debug
+pool_active() { $B get-property org.hostagent1 "$P" org.hostagent1.StoragePool State | grep -q '"active"'; }
+wait_until 15 pool_active || fail "the pool is not active after the restart"
+late="reading what its volumes take did not end in time"
+wait_until 60 grep -q "$late" "$T/daemon.log" && ok "a slow read of the volumes' figures runs past its deadline" ||
+        fail "no slow read of the volumes' figures ran past its deadline"
+assert_eq 's "active"' "$($B get-property org.hostagent1 "$P" org.hostagent1.StoragePool State)" \
+        "the pool stays active meanwhile"
+assert_eq "t $want" "$(vprop q AllocationBytes)" "and its volumes keep their figures"
+touch "$T/usage-go"
+
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"
 fixture_finish
