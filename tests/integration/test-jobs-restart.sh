@@ -25,9 +25,10 @@ agent_kill() {
 }
 agent_start || { fail "the agent did not start"; fixture_finish; exit 1; }
 
-# Every Manager signal, whoever owns the name: the monitor outlives the agents.
+# Every Manager and ObjectManager signal, whoever owns the name: the monitor outlives the agents.
 dbus-monitor --system "type='signal',interface='org.hostagent1.Manager'" \
-        "type='signal',interface='org.freedesktop.DBus.Properties',path='/org/hostagent1'" > "$T/signals" 2>&1 &
+        "type='signal',interface='org.freedesktop.DBus.Properties',path='/org/hostagent1'" \
+        "type='signal',interface='org.freedesktop.DBus.ObjectManager'" > "$T/signals" 2>&1 &
 fixture_track $!
 sleep 0.3
 # job_signals MEMBER [FROM_LINE]: "PATH [RESULT]" for each MEMBER signal, from line FROM_LINE of the log.
@@ -147,6 +148,32 @@ JOB5=$(job_signals JobNew "$mark" | tail -1)
 wait_until 10 has_job_signal JobRemoved "$mark" "$JOB5 failed" \
         && ok "its job ends failed" || fail "no JobRemoved($JOB5, failed): $(job_signals JobRemoved "$mark")"
 assert_eq "running" "$($VIRSH domstate g1)" "the guest runs on"
+# Clone too: the copy starts only once its job is recorded, so nothing of it
+# is made, not even for a moment (a watch on the pool's directory).
+out=$(gdbus call --system -d org.hostagent1 -o "$P" -m org.hostagent1.StoragePool.CreateVolume small 1048576 raw {} 2>&1)
+assert_contains "$out" "'$P/small'" "a 1 MiB volume"
+python3 "$HOSTAGENT_SOURCE_DIR/tests/lib/dir-watch.py" "$pool_dir" "$T/made" &
+fixture_track $!
+wait_until 10 test -e "$T/made.ready" || fail "the pool directory is not watched"
+chattr +i "$T/state"
+mark=$(signals_mark)
+out=$(gdbus call --system -d org.hostagent1 -o "$P/small" -m org.hostagent1.Volume.Clone copy2 2>&1)
+chattr -i "$T/state"
+assert_contains "$out" "org.hostagent1.Error.Failed" "Clone with an immutable state directory is Failed"
+assert_contains "$out" "$T/state/jobs.json" "naming the file"
+CJOB5=$(job_signals JobNew "$mark" | tail -1)
+wait_until 10 has_job_signal JobRemoved "$mark" "$CJOB5 failed" \
+        && ok "its job ends failed" || fail "no JobRemoved($CJOB5, failed): $(job_signals JobRemoved "$mark")"
+assert_eq "" "$(ls "$pool_dir" | grep copy2)" "no copy2 is there"
+assert_not_contains "$(busctl --system tree org.hostagent1)" "$P/copy2" "nor published"
+assert_eq 0 "$(tail -n +"$mark" "$T/signals" | grep -c "$P/copy2")" "no InterfacesAdded for it"
+# The same Clone once the state directory can be written: taken (the name is
+# free), and what the watch saw in all is this one copy: its partial file,
+# renamed to copy2. A copy begun by the first call shows as more.
+assert_contains "$(gdbus call --system -d org.hostagent1 -o "$P/small" -m org.hostagent1.Volume.Clone copy2 2>&1)" \
+        "/org/hostagent1/job/" "once the state directory can be written, the same Clone is taken"
+wait_until 30 grep -qx copy2 "$T/made" && ok "and copy2 is made" || fail "copy2 was not made"
+assert_eq 2 "$(grep -c . "$T/made")" "the pool saw one copy made, not two: $(paste -sd' ' "$T/made")"
 
 # 6. A record from an earlier boot of the host, with entries that make no
 # sense: nothing of it is carried on (the guest is not forced off), its jobs
