@@ -175,6 +175,36 @@ assert_contains "$(gdbus call --system -d org.hostagent1 -o "$P/small" -m org.ho
 wait_until 30 grep -qx copy2 "$T/made" && ok "and copy2 is made" || fail "copy2 was not made"
 assert_eq 2 "$(grep -c . "$T/made")" "the pool saw one copy made, not two: $(paste -sd' ' "$T/made")"
 
+# 7. The agent killed after the job is recorded, before the guest is asked:
+# the next agent asks it (a guest with no OS never shows it was asked, so a
+# test-only library preloaded into the agents, tests/hold-domain-read.c,
+# logs each request, and holds the first agent's until it is killed).
+daemon_stop; rc=$?
+assert_eq 0 "$rc" "SIGTERM ends the agent with status 0"
+: "${HOLD_DOMAIN_READ:?HOLD_DOMAIN_READ must name the hold-domain-read library}"
+preload=$HOLD_DOMAIN_READ
+asan=$(ldd "$HOSTAGENTD" | awk '/libasan/ {print $3}')
+[ -n "$asan" ] && preload="$asan $preload"
+GATE=$T/hold-gate
+DAEMON_PREFIX=(env LD_PRELOAD="$preload" HOLD_READ_UUID="$($VIRSH domuuid g1)" HOLD_READ_GATE="$GATE"
+               HOLD_SHUTDOWN_LOG="$T/asked")
+echo shutdown > "$GATE"
+agent_start || fail "the agent did not start with the library preloaded"
+JOB7=$(busctl --system call org.hostagent1 "$G1" org.hostagent1.VM Shutdown u 3600 2>&1 | awk '{print $2}' | tr -d '"')
+assert_contains "$JOB7" "/org/hostagent1/job/" "Shutdown(3600) returns a job"
+wait_until 20 test -e "$GATE.held" && ok "its request to the guest is held" || fail "the request was not held"
+agent_kill
+rm -f "$GATE"
+assert_eq "" "$(cat "$T/asked" 2>/dev/null)" "the killed agent never asked the guest"
+mark=$(signals_mark)
+agent_start
+assert_contains "$(job_signals JobNew "$mark")" "$JOB7" "the next agent publishes the job again"
+wait_until 30 grep -qx "$($VIRSH domuuid g1)" "$T/asked" \
+        && ok "and asks the guest to shut down" || fail "the next agent never asked the guest to shut down"
+assert_eq "()" "$(gdbus call --system -d org.hostagent1 -o "$JOB7" -m org.hostagent1.Job.Cancel 2>&1)" \
+        "the job can be cancelled then"
+DAEMON_PREFIX=()
+
 # 6. A record from an earlier boot of the host, with entries that make no
 # sense: nothing of it is carried on (the guest is not forced off), its jobs
 # are reported interrupted, the nonsense is skipped, and the agent serves.
