@@ -26,11 +26,9 @@ agent_kill() {
 agent_start || { fail "the agent did not start"; fixture_finish; exit 1; }
 
 # Every Manager and ObjectManager signal, whoever owns the name: the monitor outlives the agents.
-dbus-monitor --system "type='signal',interface='org.hostagent1.Manager'" \
+bus_monitor_start "$T/signals" dbus-monitor --system "type='signal',interface='org.hostagent1.Manager'" \
         "type='signal',interface='org.freedesktop.DBus.Properties',path='/org/hostagent1'" \
-        "type='signal',interface='org.freedesktop.DBus.ObjectManager'" > "$T/signals" 2>&1 &
-fixture_track $!
-sleep 0.3
+        "type='signal',interface='org.freedesktop.DBus.ObjectManager'"
 # job_signals MEMBER [FROM_LINE]: "PATH [RESULT]" for each MEMBER signal, from line FROM_LINE of the log.
 job_signals() {
         tail -n +"${2:-1}" "$T/signals" | awk -v member="member=$1" '
