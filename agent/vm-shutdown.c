@@ -29,6 +29,7 @@ typedef struct ShutdownJob {
         sd_event_source *timer;
         bool forcing;
         bool force_pending;        /* the deadline passed before the VMs could be read */
+        bool resumed;              /* carried on from the previous agent */
         bool ask_pending;          /* resumed: the guest is asked again once seen running */
         char *error;               /* from the last worker call */
 } ShutdownJob;
@@ -159,6 +160,10 @@ static void acpi_done(int result, void *userdata) {
         if (result < 0) {
                 if (vm_stopped(s))
                         shutdown_finish_stopped(s);
+                else if (s->resumed)   /* the deadline was promised already: kept */
+                        log_fields(LOG_WARNING, LOG_FIELDS("OBJECT_PATH", s->job->object),
+                                   "Job %u: cannot ask the guest again to shut down (%s); forced off at the "
+                                   "deadline", s->job->id, strempty(s->error));
                 else
                         shutdown_fail(s, result, "Cannot ask the guest to shut down");
                 goto out;
@@ -353,7 +358,7 @@ int vm_shutdown_resume(Job *job, json_object *data) {
                 shutdown_unref(s);
                 return r;
         }
-        s->ask_pending = true;
+        s->resumed = s->ask_pending = true;
         job->ops = &shutdown_ops;
         job->data = s;
         return 0;

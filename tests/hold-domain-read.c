@@ -10,7 +10,9 @@
  * of the agent's read of one domain; "xml": virDomainGetXMLDesc(), the last
  * one for each domain of a full read; "shutdown": virDomainShutdown(), held
  * before libvirt is asked, so that a test can kill the agent between its
- * job being recorded and the guest being asked.
+ * job being recorded and the guest being asked; "shutdown-fails":
+ * virDomainShutdown() fails (-1) without asking libvirt, as it does for a
+ * guest that cannot take the request.
  *
  * HOLD_SHUTDOWN_LOG: a file; each virDomainShutdown() that goes to libvirt
  * appends the domain's UUID to it first (a guest with no OS never shows
@@ -91,6 +93,8 @@ int virDomainShutdown(virDomainPtr dom) {
 
         if (gate_names("shutdown", dom))
                 hold();
+        if (gate_names("shutdown-fails", dom))
+                return -1;
         if (log && virDomainGetUUIDString(dom, uuid) == 0 && (f = fopen(log, "ae"))) {
                 fprintf(f, "%s\n", uuid);
                 fclose(f);

@@ -192,7 +192,7 @@ JOB7=$(busctl --system call org.hostagent1 "$G1" org.hostagent1.VM Shutdown u 36
 assert_contains "$JOB7" "/org/hostagent1/job/" "Shutdown(3600) returns a job"
 wait_until 20 test -e "$GATE.held" && ok "its request to the guest is held" || fail "the request was not held"
 agent_kill
-rm -f "$GATE"
+rm -f "$GATE" "$GATE.held"
 assert_eq "" "$(cat "$T/asked" 2>/dev/null)" "the killed agent never asked the guest"
 mark=$(signals_mark)
 agent_start
@@ -201,6 +201,23 @@ wait_until 30 grep -qx "$($VIRSH domuuid g1)" "$T/asked" \
         && ok "and asks the guest to shut down" || fail "the next agent never asked the guest to shut down"
 assert_eq "()" "$(gdbus call --system -d org.hostagent1 -o "$JOB7" -m org.hostagent1.Job.Cancel 2>&1)" \
         "the job can be cancelled then"
+# Asking again fails there (the guest cannot take the request): the deadline
+# promised before the restart is kept all the same.
+echo shutdown > "$GATE"
+JOB8=$(busctl --system call org.hostagent1 "$G1" org.hostagent1.VM Shutdown u 10 2>&1 | awk '{print $2}' | tr -d '"')
+assert_contains "$JOB8" "/org/hostagent1/job/" "Shutdown(10) returns a job"
+wait_until 20 test -e "$GATE.held" || fail "the request was not held"
+agent_kill
+echo shutdown-fails > "$GATE"
+mark=$(signals_mark)
+agent_start
+wait_until 60 has_job_signal JobRemoved "$mark" "$JOB8 forced" \
+        && ok "the next agent cannot ask the guest, and forces it off at the deadline: JobRemoved($JOB8, forced)" \
+        || fail "no JobRemoved($JOB8, forced): $(job_signals JobRemoved "$mark")"
+assert_eq "shut off" "$($VIRSH domstate g1)" "the guest is off"
+rm -f "$GATE" "$GATE.held"
+$VIRSH start g1 >/dev/null
+wait_until 20 sh -c "busctl --system get-property org.hostagent1 $G1 org.hostagent1.VM State | grep -q running"
 DAEMON_PREFIX=()
 
 # 6. A record from an earlier boot of the host, with entries that make no
