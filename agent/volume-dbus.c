@@ -345,6 +345,10 @@ static int clone_start(Job *job, sd_bus_error *error) {
         Manager *m = job->manager;
         int r;
 
+        if (atomic_load(&j->cancel)) {   /* Cancel() came while the job was being recorded */
+                job_finish(job, "cancelled", NULL, NULL);   /* frees J */
+                return 0;
+        }
         r = worker_pool_submit(m->pool, WORKER_NORMAL, clone_work, clone_done, j);
         if (r < 0)
                 return manager_error_submit(m, r, error);   /* the job ends failed, and frees J */
