@@ -8,7 +8,15 @@
  * until the gate is gone, after creating GATE.held; then it returns what
  * libvirt said before. "persistent": virDomainIsPersistent(), the last call
  * of the agent's read of one domain; "xml": virDomainGetXMLDesc(), the last
- * one for each domain of a full read. */
+ * one for each domain of a full read; "shutdown": virDomainShutdown(), held
+ * before libvirt is asked, so that a test can kill the agent between its
+ * job being recorded and the guest being asked; "shutdown-fails":
+ * virDomainShutdown() fails (-1) without asking libvirt, as it does for a
+ * guest that cannot take the request.
+ *
+ * HOLD_SHUTDOWN_LOG: a file; each virDomainShutdown() that goes to libvirt
+ * appends the domain's UUID to it first (a guest with no OS never shows
+ * that it was asked). */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <libvirt/libvirt.h>
@@ -19,13 +27,16 @@
 
 typedef int (*is_persistent_fn)(virDomainPtr dom);
 typedef char *(*get_xml_fn)(virDomainPtr dom, unsigned int flags);
+typedef int (*shutdown_fn)(virDomainPtr dom);
 
 static is_persistent_fn real_is_persistent;
 static get_xml_fn real_get_xml;
+static shutdown_fn real_shutdown;
 
 __attribute__((constructor)) static void hold_init(void) {
         real_is_persistent = (is_persistent_fn) dlsym(RTLD_NEXT, "virDomainIsPersistent");
         real_get_xml = (get_xml_fn) dlsym(RTLD_NEXT, "virDomainGetXMLDesc");
+        real_shutdown = (shutdown_fn) dlsym(RTLD_NEXT, "virDomainShutdown");
 }
 
 /* Whether the gate is there and names CALL, for the domain held. */
@@ -73,4 +84,20 @@ char *virDomainGetXMLDesc(virDomainPtr dom, unsigned int flags) {
         if (xml && gate_names("xml", dom))
                 hold();
         return xml;
+}
+
+int virDomainShutdown(virDomainPtr dom) {
+        const char *log = getenv("HOLD_SHUTDOWN_LOG");
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        FILE *f;
+
+        if (gate_names("shutdown", dom))
+                hold();
+        if (gate_names("shutdown-fails", dom))
+                return -1;
+        if (log && virDomainGetUUIDString(dom, uuid) == 0 && (f = fopen(log, "ae"))) {
+                fprintf(f, "%s\n", uuid);
+                fclose(f);
+        }
+        return real_shutdown(dom);
 }

@@ -234,12 +234,24 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 typedef struct CloneJob {
         StorageCall *call;      /* its BusCall was answered with the job already */
         Job *job;               /* NULL once the job has ended */
-        Volume *source;
-        Volume *target;         /* reserved */
+        Volume *source;         /* busy from the call on */
+        bool started;           /* the worker has it: clone_done() frees it */
         atomic_uint progress;
         atomic_bool cancel;
         sd_event_source *ticker;
 } CloneJob;
+
+/* Before the copy starts, or when it could not: the reserved name is free
+ * again, the source no longer busy. */
+static void clone_job_free(CloneJob *j) {
+        if (!j)
+                return;
+        j->ticker = sd_event_source_disable_unref(j->ticker);
+        if (j->source)
+                j->source->busy = false;
+        storage_call_free(j->call);
+        free(j);
+}
 
 static void clone_progress(unsigned percent, void *userdata) {
         CloneJob *j = userdata;
@@ -272,15 +284,18 @@ static int on_clone_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 static int clone_cancel(Job *job, sd_bus_error *error) {
         CloneJob *j = job->data;
 
-        atomic_store(&j->cancel, true);
+        atomic_store(&j->cancel, true);   /* a copy not started yet sees it at once */
         return 0;
 }
 
-/* The job object goes (finished, or the agent exits): the copy may still run. */
+/* The job object goes (finished, or the agent exits): a copy that runs
+ * goes on, and clone_done() frees what it uses; one never started goes now. */
 static void clone_job_data_free(void *data) {
         CloneJob *j = data;
 
         j->job = NULL;
+        if (!j->started)
+                clone_job_free(j);
 }
 
 static const JobOps clone_job_ops = {
@@ -294,8 +309,6 @@ static void clone_done(int result, void *userdata) {
         StorageCall *c = j->call;
         Pool *p = c->pool;
 
-        j->ticker = sd_event_source_disable_unref(j->ticker);
-        j->source->busy = false;
         if (p->removed)
                 result = -ECANCELED;
         if (result >= 0) {
@@ -319,26 +332,35 @@ static void clone_done(int result, void *userdata) {
         }
         if (j->job)
                 j->job->data = NULL, j->job = NULL;
-        storage_call_free(c);
-        free(j);
+        clone_job_free(j);
 }
 
-static int method_clone(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Volume *v = userdata;
-        Pool *p = v->pool;
-        Manager *m = p->manager;
-        const char *new_name;
-        CloneJob *j;
-        StorageCall *c;
-        Job *job;
-        int r, reserve_error;
+/* The job is on disk: the copy starts. Were the agent to die from here on,
+ * the next one reports the job "interrupted" (a copy is not carried on). */
+static int clone_start(Job *job, sd_bus_error *error) {
+        CloneJob *j = job->data;
+        Manager *m = job->manager;
+        int r;
 
-        r = bus_authorize(msg, "clone volumes", error);
+        if (atomic_load(&j->cancel)) {   /* Cancel() came while the job was being recorded */
+                job_finish(job, "cancelled", NULL, NULL);   /* frees J */
+                return 0;
+        }
+        r = worker_pool_submit(m->pool, WORKER_NORMAL, clone_work, clone_done, j);
         if (r < 0)
-                return r;
-        r = sd_bus_message_read(msg, "s", &new_name);
-        if (r < 0)
-                return r;
+                return bus_work_error_submit(m, r, error);   /* the job ends failed, and frees J */
+        j->started = true;
+        if (sd_event_add_time_relative(m->event, &j->ticker, CLOCK_MONOTONIC, CLONE_PROGRESS_USEC, 0,
+                                       on_clone_tick, j) < 0)
+                log_debug("Cannot follow the progress of job %u", job->id);
+        log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", j->source->path), "Job %u: copying volume %s to %s",
+                   job->id, j->call->name, j->call->backing);
+        return 0;
+}
+
+static int clone_check(Volume *v, const char *new_name, sd_bus_error *error) {
+        int r;
+
         if (!json_name_valid(new_name))
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
                                          "new_name: must be 1 to %d letters, digits, '.', '_', '+' or '-', "
@@ -346,64 +368,79 @@ static int method_clone(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = volume_check_ready(v, error);
         if (r < 0)
                 return r;
-        if (p->spec.type == POOL_LVM && !lvm_have_device_mapper())
+        if (v->pool->spec.type == POOL_LVM && !lvm_have_device_mapper())
                 return sd_bus_error_set(error, HOSTAGENT_ERROR_NOT_SUPPORTED,
                                         "Copying a logical volume needs device-mapper, which this kernel lacks");
-        j = calloc(1, sizeof *j);
+        return 0;
+}
+
+/* The copy's state, with the target's name reserved and the source busy. */
+static int clone_job_new(Volume *v, sd_bus_message *msg, const char *new_name, CloneJob **ret,
+                         sd_bus_error *error) {
+        Pool *p = v->pool;
+        CloneJob *j = calloc(1, sizeof *j);
+        StorageCall *c;
+        int reserve_error;
+
         if (!j)
                 return -ENOMEM;
-        c = storage_call_new(p, msg);
+        j->call = c = storage_call_new(p, msg);
         if (!c) {
                 free(j);
                 return -ENOMEM;
         }
-        j->call = c;
-        j->source = v;
         c->name = strdup(v->info.name);
         c->format = strdup(strempty(v->info.format));
         c->backing = strdup(new_name);     /* the target's name */
         if (!c->name || !c->format || !c->backing) {
-                r = -ENOMEM;
-                goto fail;
+                clone_job_free(j);
+                return -ENOMEM;
         }
         c->volume = pool_volume_reserve(p, new_name, &reserve_error);
         if (!c->volume) {
-                r = reserve_error == -EEXIST
-                            ? sd_bus_error_setf(error, HOSTAGENT_ERROR_EXISTS, "new_name: pool %s has a volume '%s' "
-                                                "already", p->spec.name, new_name)
-                    : reserve_error == -ENOSPC ? storage_error_volumes_max(error, p)
-                                               : reserve_error;
-                goto fail;
+                clone_job_free(j);
+                if (reserve_error == -EEXIST)
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_EXISTS, "new_name: pool %s has a volume "
+                                                 "'%s' already", p->spec.name, new_name);
+                return reserve_error == -ENOSPC ? storage_error_volumes_max(error, p) : reserve_error;
         }
-        r = job_new(m, "clone", v->path, &clone_job_ops, j, &job);
-        if (r == -EBUSY) {
-                r = sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY, "Too many jobs running (limit %d)", JOBS_MAX);
-                goto fail;
-        }
-        if (r < 0)
-                goto fail;
-        j->job = job;
-        r = worker_pool_submit(m->pool, WORKER_NORMAL, clone_work, clone_done, j);
-        if (r < 0) {
-                job_finish(job, "failed", HOSTAGENT_ERROR_BUSY, "Too many operations in flight");
-                r = bus_work_error_submit(m, r, error);
-                goto fail;
-        }
+        j->source = v;
         v->busy = true;
-        if (sd_event_add_time_relative(m->event, &j->ticker, CLOCK_MONOTONIC, CLONE_PROGRESS_USEC, 0,
-                                       on_clone_tick, j) < 0)
-                log_debug("Cannot follow the progress of job %u", job->id);
-        log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", v->path), "Job %u: copying volume %s to %s", job->id,
-                   v->info.name, new_name);
-        /* Answered once the job is recorded: after a restart the next agent
-         * reports it "interrupted" (a copy is not carried on). */
-        return job_start(job, msg, NULL);
-fail:
-        if (j->job)
-                j->job->data = NULL;
-        storage_call_free(c);
-        free(j);
-        return r;
+        *ret = j;
+        return 0;
+}
+
+static int method_clone(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Volume *v = userdata;
+        Manager *m = v->pool->manager;
+        const char *new_name;
+        CloneJob *j = NULL;
+        Job *job;
+        int r;
+
+        r = bus_authorize(msg, "clone volumes", error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &new_name);
+        if (r < 0)
+                return r;
+        r = clone_check(v, new_name, error);
+        if (r < 0)
+                return r;
+        r = clone_job_new(v, msg, new_name, &j, error);
+        if (r < 0)
+                return r;
+        r = job_new(m, "clone", v->path, &clone_job_ops, j, &job);
+        if (r < 0) {
+                clone_job_free(j);
+                if (r == -EBUSY)
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY, "Too many jobs running (limit %d)",
+                                                 JOBS_MAX);
+                return r;
+        }
+        j->job = job;
+        /* The copy starts once the job is recorded (clone_start()); answered then. */
+        return job_start(job, msg, clone_start);
 }
 
 const sd_bus_vtable volume_vtable[] = {

@@ -3,7 +3,8 @@
  * The deadline is a promise to the caller, so it outlives the agent: the
  * job is recorded (job-record.c) with the VM and the deadline on the
  * monotonic clock before the call is answered, and an agent started after a
- * crash or a restart carries it on from there (vm_shutdown_resume()). */
+ * crash or a restart carries it on from there (vm_shutdown_resume()): it asks
+ * the guest again and forces it off at the deadline. */
 #include "vm-shutdown.h"
 
 
@@ -27,6 +28,8 @@ typedef struct ShutdownJob {
         sd_event_source *timer;
         bool forcing;
         bool force_pending;        /* the deadline passed before the VMs could be read */
+        bool resumed;              /* carried on from the previous agent */
+        bool ask_pending;          /* resumed: the guest is asked again once seen running */
         char *error;               /* from the last worker call */
 } ShutdownJob;
 
@@ -149,6 +152,10 @@ static void acpi_done(int result, void *userdata) {
         if (result < 0) {
                 if (vm_stopped(s))
                         shutdown_finish_stopped(s);
+                else if (s->resumed)   /* the deadline was promised already: kept */
+                        log_fields(LOG_WARNING, LOG_FIELDS("OBJECT_PATH", s->job->object),
+                                   "Job %u: cannot ask the guest again to shut down (%s); forced off at the "
+                                   "deadline", s->job->id, strempty(s->error));
                 else
                         shutdown_fail(s, result, "Cannot ask the guest to shut down");
                 goto out;
@@ -159,6 +166,35 @@ static void acpi_done(int result, void *userdata) {
                 job_set_progress(s->job, 10);
 out:
         shutdown_unref(s);
+}
+
+/* Asks the guest to shut down (ACPI), off the loop; acpi_done() says how it went. */
+static int shutdown_ask(ShutdownJob *s, WorkerPriority prio) {
+        int r;
+
+        r = worker_pool_submit(s->manager->pool, prio, acpi_work, acpi_done, shutdown_ref(s));
+        if (r < 0)
+                s->n_ref--;   /* the worker's, never taken */
+        return r;
+}
+
+/* A job carried on from the previous agent, the VM seen running: whether that
+ * agent asked the guest is not known (its request may have been queued
+ * still, or it died before making it), and asking twice is harmless. */
+static void shutdown_ask_again(ShutdownJob *s) {
+        int r;
+
+        if (!s->conn)
+                s->conn = libvirt_conn_ref(s->manager->libvirt);
+        if (!s->conn)
+                return;   /* libvirt is away: at the next full read */
+        s->ask_pending = false;
+        log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", s->job->object),
+                   "Job %u: asking the guest again to shut down", s->job->id);
+        r = shutdown_ask(s, WORKER_INTERNAL);   /* a promise made already is not refused for load */
+        if (r < 0)
+                log_warning_errno(r, "Job %u: cannot ask the guest to shut down, forced off at the deadline: %m",
+                                  s->job->id);
 }
 
 static void on_vm_state_changed(Job *job, void *object) {
@@ -176,6 +212,8 @@ static void on_vms_read(Job *job) {
                 shutdown_finish_stopped(s);   /* off, or gone, meanwhile */
         else if (s->force_pending)
                 shutdown_force(s);
+        else if (s->ask_pending && !s->forcing)
+                shutdown_ask_again(s);
 }
 
 static int on_cancel(Job *job, sd_bus_error *error) {
@@ -222,11 +260,9 @@ static int shutdown_start(Job *job, sd_bus_error *error) {
         r = shutdown_arm(s);
         if (r < 0)
                 return bus_error_set(error, r, NULL, "Cannot arm the shutdown timeout");
-        r = worker_pool_submit(m->pool, WORKER_NORMAL, acpi_work, acpi_done, shutdown_ref(s));
-        if (r < 0) {
-                s->n_ref--;   /* the worker's, never taken */
+        r = shutdown_ask(s, WORKER_NORMAL);
+        if (r < 0)
                 return bus_work_error_submit(m, r, error);
-        }
         return 0;
 }
 
@@ -315,8 +351,8 @@ int vm_shutdown_resume(Job *job, json_object *data) {
                 shutdown_unref(s);
                 return r;
         }
+        s->resumed = s->ask_pending = true;
         job->ops = &shutdown_ops;
         job->data = s;
-        job->progress = 10;   /* the guest was asked before the restart */
         return 0;
 }

@@ -41,9 +41,7 @@ out=$(nobody busctl --system call org.hostagent1 /org/hostagent1 org.freedesktop
 assert_contains "$out" "a{oa{sa{sv}}}" "an unprivileged caller can list managed objects"
 
 # Only root may change; refusals change nothing, and say why.
-gdbus monitor --system --dest org.hostagent1 --object-path /org/hostagent1 > "$T/monitor.log" 2>&1 &
-MONITOR_PID=$!; fixture_track $MONITOR_PID
-sleep 0.5
+bus_monitor_start "$T/monitor.log" gdbus monitor --system --dest org.hostagent1 --object-path /org/hostagent1
 out=$(nobody gdbus call --system -d org.hostagent1 -o /org/hostagent1 \
         -m org.freedesktop.DBus.Properties.Set org.hostagent1.Manager LogLevel "<'debug'>" 2>&1)
 assert_contains "$out" "org.freedesktop.DBus.Error.AccessDenied" "an unprivileged write is AccessDenied"

@@ -25,11 +25,10 @@ agent_kill() {
 }
 agent_start || { fail "the agent did not start"; fixture_finish; exit 1; }
 
-# Every Manager signal, whoever owns the name: the monitor outlives the agents.
-dbus-monitor --system "type='signal',interface='org.hostagent1.Manager'" \
-        "type='signal',interface='org.freedesktop.DBus.Properties',path='/org/hostagent1'" > "$T/signals" 2>&1 &
-fixture_track $!
-sleep 0.3
+# Every Manager and ObjectManager signal, whoever owns the name: the monitor outlives the agents.
+bus_monitor_start "$T/signals" dbus-monitor --system "type='signal',interface='org.hostagent1.Manager'" \
+        "type='signal',interface='org.freedesktop.DBus.Properties',path='/org/hostagent1'" \
+        "type='signal',interface='org.freedesktop.DBus.ObjectManager'"
 # job_signals MEMBER [FROM_LINE]: "PATH [RESULT]" for each MEMBER signal, from line FROM_LINE of the log.
 job_signals() {
         tail -n +"${2:-1}" "$T/signals" | awk -v member="member=$1" '
@@ -147,6 +146,79 @@ JOB5=$(job_signals JobNew "$mark" | tail -1)
 wait_until 10 has_job_signal JobRemoved "$mark" "$JOB5 failed" \
         && ok "its job ends failed" || fail "no JobRemoved($JOB5, failed): $(job_signals JobRemoved "$mark")"
 assert_eq "running" "$($VIRSH domstate g1)" "the guest runs on"
+# Clone too: the copy starts only once its job is recorded, so nothing of it
+# is made, not even for a moment (a watch on the pool's directory).
+out=$(gdbus call --system -d org.hostagent1 -o "$P" -m org.hostagent1.StoragePool.CreateVolume small 1048576 raw {} 2>&1)
+assert_contains "$out" "'$P/small'" "a 1 MiB volume"
+python3 "$HOSTAGENT_SOURCE_DIR/tests/lib/dir-watch.py" "$pool_dir" "$T/made" &
+fixture_track $!
+wait_until 10 test -e "$T/made.ready" || fail "the pool directory is not watched"
+chattr +i "$T/state"
+mark=$(signals_mark)
+out=$(gdbus call --system -d org.hostagent1 -o "$P/small" -m org.hostagent1.Volume.Clone copy2 2>&1)
+chattr -i "$T/state"
+assert_contains "$out" "org.hostagent1.Error.Failed" "Clone with an immutable state directory is Failed"
+assert_contains "$out" "$T/state/jobs.json" "naming the file"
+CJOB5=$(job_signals JobNew "$mark" | tail -1)
+wait_until 10 has_job_signal JobRemoved "$mark" "$CJOB5 failed" \
+        && ok "its job ends failed" || fail "no JobRemoved($CJOB5, failed): $(job_signals JobRemoved "$mark")"
+assert_eq "" "$(ls "$pool_dir" | grep copy2)" "no copy2 is there"
+assert_not_contains "$(busctl --system tree org.hostagent1)" "$P/copy2" "nor published"
+assert_eq 0 "$(tail -n +"$mark" "$T/signals" | grep -c "$P/copy2")" "no InterfacesAdded for it"
+# The same Clone once the state directory can be written: taken (the name is
+# free), and what the watch saw in all is this one copy: its partial file,
+# renamed to copy2. A copy begun by the first call shows as more.
+assert_contains "$(gdbus call --system -d org.hostagent1 -o "$P/small" -m org.hostagent1.Volume.Clone copy2 2>&1)" \
+        "/org/hostagent1/job/" "once the state directory can be written, the same Clone is taken"
+wait_until 30 grep -qx copy2 "$T/made" && ok "and copy2 is made" || fail "copy2 was not made"
+assert_eq 2 "$(grep -c . "$T/made")" "the pool saw one copy made, not two: $(paste -sd' ' "$T/made")"
+
+# 7. The agent killed after the job is recorded, before the guest is asked:
+# the next agent asks it (a guest with no OS never shows it was asked, so a
+# test-only library preloaded into the agents, tests/hold-domain-read.c,
+# logs each request, and holds the first agent's until it is killed).
+daemon_stop; rc=$?
+assert_eq 0 "$rc" "SIGTERM ends the agent with status 0"
+: "${HOLD_DOMAIN_READ:?HOLD_DOMAIN_READ must name the hold-domain-read library}"
+preload=$HOLD_DOMAIN_READ
+asan=$(ldd "$HOSTAGENTD" | awk '/libasan/ {print $3}')
+[ -n "$asan" ] && preload="$asan $preload"
+GATE=$T/hold-gate
+DAEMON_PREFIX=(env LD_PRELOAD="$preload" HOLD_READ_UUID="$($VIRSH domuuid g1)" HOLD_READ_GATE="$GATE"
+               HOLD_SHUTDOWN_LOG="$T/asked")
+echo shutdown > "$GATE"
+agent_start || fail "the agent did not start with the library preloaded"
+JOB7=$(busctl --system call org.hostagent1 "$G1" org.hostagent1.VM Shutdown u 3600 2>&1 | awk '{print $2}' | tr -d '"')
+assert_contains "$JOB7" "/org/hostagent1/job/" "Shutdown(3600) returns a job"
+wait_until 20 test -e "$GATE.held" && ok "its request to the guest is held" || fail "the request was not held"
+agent_kill
+rm -f "$GATE" "$GATE.held"
+assert_eq "" "$(cat "$T/asked" 2>/dev/null)" "the killed agent never asked the guest"
+mark=$(signals_mark)
+agent_start
+assert_contains "$(job_signals JobNew "$mark")" "$JOB7" "the next agent publishes the job again"
+wait_until 30 grep -qx "$($VIRSH domuuid g1)" "$T/asked" \
+        && ok "and asks the guest to shut down" || fail "the next agent never asked the guest to shut down"
+assert_eq "()" "$(gdbus call --system -d org.hostagent1 -o "$JOB7" -m org.hostagent1.Job.Cancel 2>&1)" \
+        "the job can be cancelled then"
+# Asking again fails there (the guest cannot take the request): the deadline
+# promised before the restart is kept all the same.
+echo shutdown > "$GATE"
+JOB8=$(busctl --system call org.hostagent1 "$G1" org.hostagent1.VM Shutdown u 10 2>&1 | awk '{print $2}' | tr -d '"')
+assert_contains "$JOB8" "/org/hostagent1/job/" "Shutdown(10) returns a job"
+wait_until 20 test -e "$GATE.held" || fail "the request was not held"
+agent_kill
+echo shutdown-fails > "$GATE"
+mark=$(signals_mark)
+agent_start
+wait_until 60 has_job_signal JobRemoved "$mark" "$JOB8 forced" \
+        && ok "the next agent cannot ask the guest, and forces it off at the deadline: JobRemoved($JOB8, forced)" \
+        || fail "no JobRemoved($JOB8, forced): $(job_signals JobRemoved "$mark")"
+assert_eq "shut off" "$($VIRSH domstate g1)" "the guest is off"
+rm -f "$GATE" "$GATE.held"
+$VIRSH start g1 >/dev/null
+wait_until 20 sh -c "busctl --system get-property org.hostagent1 $G1 org.hostagent1.VM State | grep -q running"
+DAEMON_PREFIX=()
 
 # 6. A record from an earlier boot of the host, with entries that make no
 # sense: nothing of it is carried on (the guest is not forced off), its jobs

@@ -22,9 +22,7 @@ out=$(gcall -m org.hostagent1.Manager.GetHostInfo)
 assert_contains "$out" "org.hostagent1.Error.LibvirtUnavailable" "GetHostInfo says libvirt is unavailable"
 assert_contains "$out" "$URI" "and names the URI"
 
-gdbus monitor --system --dest org.hostagent1 --object-path /org/hostagent1 > "$T/monitor.log" 2>&1 &
-fixture_track $!
-sleep 0.5
+bus_monitor_start "$T/monitor.log" gdbus monitor --system --dest org.hostagent1 --object-path /org/hostagent1
 
 libvirtd_start
 wait_until 60 connected_is true && ok "connects once libvirtd appears" || fail "never connected"

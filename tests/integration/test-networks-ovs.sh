@@ -71,10 +71,9 @@ assert_contains "$(call GetNetworkCapabilities)" '"ovs_bridges":[{"name":"ovsnet
         "GetNetworkCapabilities lists the OVS bridges"
 
 # A change: the uplink moves, and subscribers are told.
-$B monitor --system org.hostagent1 > "$T/change-signals" 2>&1 &
-MON=$!; fixture_track $MON; sleep 0.3
+bus_monitor_start "$T/change-signals" $B monitor --system org.hostagent1; MON=$MONITOR_PID
 setup '{"networks":{"ovsnet":{"switch":"ovs","uplink":"up2","vlan":100,"addresses":["192.0.2.50/24"]}}}' >/dev/null
-sleep 0.3; kill $MON
+bus_monitor_stop
 assert_eq 's "up2"' "$(nprop ovsnet Uplink)" "Uplink follows the change"
 assert_contains "$(grep -A12 'Member=PropertiesChanged' "$T/change-signals" | tr '\n' ' ')" '"Uplink"' \
         "PropertiesChanged carried the new Uplink"
@@ -83,12 +82,11 @@ assert_contains "$s" "Port up2 Interface up2" "the new uplink is a port"
 assert_not_contains "$s" "Port up1 " "the old one is not"
 
 # Drift: ovs-vsctl del-br shows on the bus, with a signal; a restart brings it back.
-$B monitor --system org.hostagent1 > "$T/signals" 2>&1 &
-MON=$!; fixture_track $MON; sleep 0.3
+bus_monitor_start "$T/signals" $B monitor --system org.hostagent1; MON=$MONITOR_PID
 ovs-vsctl --db="$OVSDB" del-br ovsnet
 wait_until 10 state_is ovsnet degraded
 assert_eq 's "the Open vSwitch bridge ovsnet is missing"' "$(nprop ovsnet StateMessage)" "ovs-vsctl del-br: the network is degraded"
-sleep 0.3; kill $MON
+bus_monitor_stop
 assert_contains "$(grep -A3 'Path=/org/hostagent1/network/ovsnet' "$T/signals" | tr '\n' ' ')" "PropertiesChanged" \
         "PropertiesChanged came for it"
 daemon_stop >/dev/null

@@ -102,8 +102,7 @@ assert_same_host "$before" "a dry run touches nothing"
 # network is announced whole, its Network interface and properties (the kernel's state once the
 # change is made) in InterfacesAdded, and withdrawn naming that interface, whether a call removes
 # it or a missed confirmation does.
-stdbuf -oL gdbus monitor --system -d org.hostagent1 > "$T/om-signals" 2>&1 &
-MON=$!; fixture_track $MON; sleep 0.5
+bus_monitor_start "$T/om-signals" stdbuf -oL gdbus monitor --system -d org.hostagent1; MON=$MONITOR_PID
 setup '{"networks":{"sig1":{"addresses":["192.0.2.40/24"]}}}' >/dev/null
 # A reply means done: read right after it, the network shows what the kernel has now.
 assert_eq 's "ok"' "$(nprop sig1 State)" "right after SetupNetworks replies, the new network's State is ok"
@@ -163,8 +162,7 @@ ip -n "$NETNS" link del $'odd\xff'
 wait_until 10 sh -c "! $B get-property org.hostagent1 $N/vmnet org.hostagent1.Network Ports | grep -q odd"
 
 # Drift made outside the agent shows on the bus, with signals.
-$B monitor --system org.hostagent1 > "$T/signals" 2>&1 &
-MON=$!; fixture_track $MON; sleep 0.3
+bus_monitor_start "$T/signals" $B monitor --system org.hostagent1; MON=$MONITOR_PID
 ip -n "$NETNS" link set up0peer down
 wait_until 10 sh -c "$B get-property org.hostagent1 $N/vmnet org.hostagent1.Network Carrier | grep -q false"
 assert_eq 'b false' "$(nprop vmnet Carrier)" "the uplink losing its carrier shows"
@@ -177,7 +175,7 @@ assert_eq 's "ok"' "$(nprop vmnet State)" "and ok again when it is up"
 ip -n "$NETNS" link del vmnet
 wait_until 10 sh -c "$B get-property org.hostagent1 $N/vmnet org.hostagent1.Network State | grep -q degraded"
 assert_eq 's "the bridge vmnet is missing"' "$(nprop vmnet StateMessage)" "ip link del: the network is degraded"
-sleep 0.3; kill $MON
+bus_monitor_stop
 assert_contains "$(grep -A3 'Path=/org/hostagent1/network/vmnet' "$T/signals" | tr '\n' ' ')" "PropertiesChanged" \
         "PropertiesChanged signals came for the drift"
 
@@ -272,11 +270,11 @@ while True: held.append(s.accept()[0])' "$T/mute-ovsdb.sock" &
 fixture_track $!
 wait_until 10 test -S "$T/mute-ovsdb.sock"
 daemon_start --libvirt-uri=test:///default --ovsdb="unix:$T/mute-ovsdb.sock"
-stdbuf -oL gdbus monitor --system -d org.hostagent1 > "$T/om-signals" 2>&1 &
-MON=$!; fixture_track $MON; sleep 0.5
+bus_monitor_start "$T/om-signals" stdbuf -oL gdbus monitor --system -d org.hostagent1; MON=$MONITOR_PID
 setup '{"networks":{"mute1":{"addresses":["192.0.2.50/24"]}}}' >/dev/null
 assert_eq 's "ok"' "$(nprop mute1 State)" "with Open vSwitch not answering, the network's State right after the reply is ok"
-sleep 0.3; kill $MON; wait $MON 2>/dev/null
+wait_until 10 grep -q "InterfacesAdded (objectpath '$N/mute1'" "$T/om-signals"
+kill $MON; wait $MON 2>/dev/null
 assert_contains "$(om_signal InterfacesAdded mute1)" "'Addresses': <['192.0.2.50/24']>, 'OperState': <'unknown'>, 'Carrier': <true>, 'Ports': <@as []>, 'State': <'ok'>" \
         "and its InterfacesAdded carries the kernel's state once the change is made"
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"

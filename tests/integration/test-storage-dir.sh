@@ -118,13 +118,12 @@ assert_eq 't 2097152' "$(vprop flat CapacityBytes)" "CapacityBytes follows the r
 # Clone: a Job whose progress moves, then a new volume with the same data.
 assert_contains "$(pool CreateVolume big 1073741824 raw {})" "'$P/big'" "CreateVolume big (1 GiB raw)"
 dd if=/dev/urandom of="$T/pools/one/big" bs=1M count=1024 conv=notrunc status=none
-$B monitor --system org.hostagent1 > "$T/clone-signals" 2>&1 &
-MON=$!; fixture_track $MON; sleep 0.3
+bus_monitor_start "$T/clone-signals" $B monitor --system org.hostagent1; MON=$MONITOR_PID
 job=$(vol big Clone big-copy | grep -o "/org/hostagent1/job/[0-9]*")
 assert_contains "$job" "/org/hostagent1/job/" "Clone returns a job"
 wait_until 120 sh -c "$B get-property org.hostagent1 $job org.hostagent1.Job Result | grep -q done"
 assert_eq 's "done"' "$($B get-property org.hostagent1 "$job" org.hostagent1.Job Result)" "the clone job is done"
-sleep 0.3; kill $MON
+bus_monitor_stop
 progress=$(grep -A3 '"Progress"' "$T/clone-signals" | grep -o 'UINT32 [0-9]*' | awk '{print $2}' | sort -n | uniq | paste -sd' ')
 case " $progress " in *" 100 "*) ;; *) progress="" ;; esac
 [ "$(echo "$progress" | wc -w)" -ge 2 ] && ok "the job's Progress moved: $progress" || fail "Progress seen: '$progress'"
@@ -179,8 +178,7 @@ assert_eq "()" "$(pool Activate)" "Activate"
 assert_eq 's "active"' "$(pprop State)" "the pool is active again"
 
 # Health: the directory vanishes and comes back; signals each way.
-$B monitor --system org.hostagent1 > "$T/health-signals" 2>&1 &
-MON=$!; fixture_track $MON; sleep 0.3
+bus_monitor_start "$T/health-signals" $B monitor --system org.hostagent1; MON=$MONITOR_PID
 mv "$T/pools/one" "$T/pools/moved"
 wait_until 15 sh -c "$B get-property org.hostagent1 $P org.hostagent1.StoragePool State | grep -q unreachable"
 assert_eq 's "unreachable"' "$(pprop State)" "a vanished directory makes the pool unreachable"
@@ -190,7 +188,7 @@ assert_contains "$(pool CreateVolume late 1048576 raw {})" "org.hostagent1.Error
 mv "$T/pools/moved" "$T/pools/one"
 wait_until 15 sh -c "$B get-property org.hostagent1 $P org.hostagent1.StoragePool State | grep -q '\"active\"'"
 assert_eq 's "active"' "$(pprop State)" "the pool is active again once the directory is back"
-sleep 0.3; kill $MON
+bus_monitor_stop
 assert_contains "$(grep -A8 'Member=StateChanged' "$T/health-signals" | tr '\n' ' ')" '"unreachable"' "StateChanged unreachable was signalled"
 assert_contains "$(grep -A8 'Member=StateChanged' "$T/health-signals" | tr '\n' ' ')" '"active"' "StateChanged active was signalled"
 

@@ -35,8 +35,8 @@ before=$(pools)
 # The state directory can no longer be written.
 chattr +i "$T/state" || { fail "chattr +i $T/state is not supported here"; fixture_finish; exit; }
 fixture_on_exit "chattr -i '$T/state'"
-$B monitor --json=short org.hostagent1 > "$T/signals.json" 2>"$T/monitor.log" &
-MON=$!; fixture_track $MON; sleep 0.5
+MONITOR_STDERR="$T/monitor.log" bus_monitor_start "$T/signals.json" $B monitor --json=short org.hostagent1
+MON=$MONITOR_PID
 
 # CreateStoragePool: refused, the pool and its volumes withdrawn again.
 mkdir -p "$T/pools/new"

@@ -75,8 +75,7 @@ assert_eq "t $want" "$(vprop raw1 AllocationBytes)" "AllocationBytes follows a w
 assert_eq "()" "$(vol raw1 Delete)" "Delete raw1"
 
 # The server dies: the pool turns unreachable, and the agent keeps answering.
-$B monitor --system org.hostagent1 > "$T/signals" 2>&1 &
-MON=$!; fixture_track $MON; sleep 0.3
+bus_monitor_start "$T/signals" $B monitor --system org.hostagent1; MON=$MONITOR_PID
 nfs_server_kill
 start=$SECONDS
 wait_until 30 state_is unreachable
@@ -91,7 +90,7 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 nfs_server_start || fail "ganesha did not come back"
 wait_until 30 state_is active
 assert_eq 's "active"' "$(pprop State)" "the pool is active again when the server is back"
-sleep 0.3; kill $MON
+bus_monitor_stop
 signals=$(grep -A8 'Member=StateChanged' "$T/signals" | tr '\n' ' ')
 assert_contains "$signals" '"unreachable"' "StateChanged signalled unreachable"
 assert_contains "$signals" '"active"' "StateChanged signalled active"

@@ -21,9 +21,8 @@ create_pool() { call /org/hostagent1 org.hostagent1.Manager.CreateStoragePool "$
 SIG="$T/signals.json"
 monitor_start() {
         SIG="$T/signals-$1.json"
-        $B monitor --json=short org.hostagent1 > "$SIG" 2>>"$T/monitor.log" &
-        MON=$!; fixture_track $MON
-        sleep 0.5
+        MONITOR_STDERR="$T/monitor.log" bus_monitor_start "$SIG" $B monitor --json=short org.hostagent1
+        MON=$MONITOR_PID
 }
 events() { python3 "$HOSTAGENT_SOURCE_DIR/tests/lib/om-events.py" "$SIG"; }
 # seen PATTERN: wait until an event line matches PATTERN (grep -E).

@@ -32,9 +32,7 @@ assert_contains "$(pool CreateVolume q 16777216 qcow2 {})" "'$P/q'" "CreateVolum
 before=$(allocated data)
 assert_eq "t $before" "$(vprop data AllocationBytes)" "a new sparse raw volume takes what its file takes ($before)"
 used=$(pprop AllocationBytes)
-gdbus monitor --system --dest org.hostagent1 > "$T/signals" 2>&1 &
-fixture_track $!
-sleep 0.3
+bus_monitor_start "$T/signals" gdbus monitor --system --dest org.hostagent1
 
 # Someone else writes 8 MiB into the raw volume.
 dd if=/dev/urandom of="$D/data" bs=1M count=8 conv=notrunc status=none

@@ -46,9 +46,7 @@ $VIRSH define "$T/ghost.xml" >/dev/null
 echo xml > "$GATE"
 DAEMON_PREFIX=(env LD_PRELOAD="$preload" HOLD_READ_UUID="$GHOST_UUID" HOLD_READ_GATE="$GATE")
 daemon_start --libvirt-uri="$LIBVIRT_TEST_URI" --log-level=debug
-gdbus monitor --system --dest org.hostagent1 > "$T/monitor.log" 2>&1 &
-fixture_track $!
-sleep 0.5
+bus_monitor_start "$T/monitor.log" gdbus monitor --system --dest org.hostagent1
 wait_until 20 test -e "$GATE.held" && ok "the first full read is held after reading ghost1" \
         || fail "the first full read was not held"
 $VIRSH undefine ghost1 >/dev/null

@@ -70,9 +70,7 @@ assert_contains "$all" "'$G1'" "with the other guests in it"
 $VIRSH undefine oddisk >/dev/null
 assert_eq "()" "$(vm_call "$G1" Reset)" "Reset it"
 # A guest with no OS ignores ACPI: the shutdown job forces it off.
-gdbus monitor --system --dest org.hostagent1 > "$T/monitor.log" 2>&1 &
-fixture_track $!
-sleep 0.3
+bus_monitor_start "$T/monitor.log" gdbus monitor --system --dest org.hostagent1
 JOB=$(busctl --system call org.hostagent1 "$G1" org.hostagent1.VM Shutdown u 60 | awk '{print $2}' | tr -d '"')
 assert_eq "()" "$(gdbus call --system -d org.hostagent1 -o "$JOB" -m org.hostagent1.Job.Cancel 2>&1)" "Cancel a shutdown"
 assert_eq 's "cancelled"' "$(busctl --system get-property org.hostagent1 "$JOB" org.hostagent1.Job Result)" "its Result is cancelled"

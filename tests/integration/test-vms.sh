@@ -11,9 +11,7 @@ daemon_start --libvirt-uri="$LIBVIRT_TEST_URI"
 wait_until 30 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
 VIRSH="virsh -q -c $LIBVIRT_TEST_URI"
 
-gdbus monitor --system --dest org.hostagent1 > "$T/monitor.log" 2>&1 &
-fixture_track $!
-sleep 0.5
+bus_monitor_start "$T/monitor.log" gdbus monitor --system --dest org.hostagent1
 
 vm_prop() { busctl --system get-property org.hostagent1 "$1" org.hostagent1.VM "$2"; }
 vm_call() { local p=$1 m=$2; shift 2; gdbus call --system -d org.hostagent1 -o "$p" -m "org.hostagent1.VM.$m" "$@" 2>&1; }

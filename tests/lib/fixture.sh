@@ -144,6 +144,59 @@ daemon_stop() {
         return $rc
 }
 
+# bus_monitor_start FILE COMMAND...: runs COMMAND, a bus monitor (gdbus
+# monitor --dest NAME, busctl monitor, dbus-monitor), in the background with
+# its output in FILE (its stderr too, unless MONITOR_STDERR names a file to
+# append that to), tracked, its PID in MONITOR_PID. Returns once the bus
+# delivers it what it asked for, so no signal sent later is missed (a sleep
+# proves nothing on a loaded machine):
+# - busctl monitor and dbus-monitor become monitors, their rules given in the
+#   one call the bus answers; then busctl says so on stderr, and dbus-monitor
+#   prints the NameLost of its own name that the bus sends it then;
+# - gdbus monitor --dest NAME adds a match rule on the signals of NAME's
+#   owner, which the bus lists (tests/lib/bus-monitor-ready.py). Start it once
+#   NAME is owned: gdbus learns of a later owner only when it is there, and
+#   may miss its first signals.
+bus_monitor_start() {
+        local file=$1 err=${MONITOR_STDERR:-$1} seen=0 dest="" prev="" arg
+        shift
+        # A shared stderr log may have the words of an earlier monitor.
+        if [ -n "${MONITOR_STDERR:-}" ] && [ -f "$err" ]; then seen=$(grep -c "Monitoring bus message stream" "$err"); fi
+        if [ -n "${MONITOR_STDERR:-}" ]; then "$@" > "$file" 2>>"$err" &
+        else "$@" > "$file" 2>&1 &
+        fi
+        MONITOR_PID=$!
+        MONITOR_FILE=$file
+        fixture_track "$MONITOR_PID"
+        for arg in "$@"; do
+                case "$prev" in --dest|-d) dest=$arg ;; esac
+                case "$arg" in --dest=*) dest=${arg#--dest=} ;; esac
+                prev=$arg
+        done
+        case " $* " in
+        *" gdbus monitor "*)
+                /usr/bin/python3 "$HOSTAGENT_SOURCE_DIR/tests/lib/bus-monitor-ready.py" "$MONITOR_PID" "$dest" ;;
+        *" busctl "*" monitor "*)
+                wait_until 20 sh -c "[ \$(grep -c 'Monitoring bus message stream' '$err') -gt $seen ]" ;;
+        *dbus-monitor*)
+                wait_until 20 grep -q "member=NameLost" "$file" ;;
+        *)
+                echo "bus_monitor_start: $1 is not a bus monitor it knows" >&2; false ;;
+        esac || { fail "bus monitor $* is not subscribed; its output: $(cat "$file")"; return 1; }
+}
+
+# bus_monitor_stop: stops the busctl monitor of bus_monitor_start once all
+# the agent sent so far is in its file: a Peer.Ping to the agent, sent now,
+# shows there after it (the bus passes messages on in order).
+bus_monitor_stop() {
+        local pings
+        pings=$(grep -cE 'Member=Ping|"member":"Ping"' "$MONITOR_FILE")
+        busctl --system call org.hostagent1 /org/hostagent1 org.freedesktop.DBus.Peer Ping >/dev/null 2>&1
+        wait_until 10 sh -c "[ \$(grep -cE 'Member=Ping|\"member\":\"Ping\"' '$MONITOR_FILE') -gt $pings ]" ||
+                fail "bus monitor: the Ping to the agent never showed in $MONITOR_FILE"
+        kill "$MONITOR_PID"
+}
+
 # gv_string TEXT: TEXT as a GVariant string literal, for gdbus arguments (any bytes pass verbatim).
 gv_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
 
