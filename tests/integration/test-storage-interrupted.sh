@@ -2,33 +2,13 @@
 # killed with SIGKILL in the middle of Volume.Clone or CreateVolume (as
 # systemd's cgroup kill does after a crash or a stop timeout) leave no
 # volume, only a hidden leftover that the next start removes; the agent
-# killed alone takes its qemu-img with it. A qemu-img of the test's own,
-# first in the agent's PATH, reads a copy's source at 1 MiB/s and holds a
-# creation open afterwards, so that the work is still running when the kill
-# comes; everything else is qemu-img itself.
+# killed alone takes its qemu-img with it. The tests' slow qemu-img, first
+# in the agent's PATH, keeps the work running when the kill comes.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 set +e
 
-mkdir -p "$T/bin"
-sed "s|@QEMU_IMG@|$(command -v qemu-img)|" > "$T/bin/qemu-img" <<'EOF'
-#!/bin/bash
-case "$1" in
-convert)
-        shift; opts=(); fmt=raw
-        while [ $# -gt 0 ]; do
-                case $1 in -f) fmt=$2; shift 2 ;; --) shift; break ;; *) opts+=("$1"); shift ;; esac
-        done
-        src=$1; shift
-        exec @QEMU_IMG@ convert "${opts[@]}" --object throttle-group,id=slow,x-bps-read=1048576 \
-                --image-opts "driver=throttle,throttle-group=slow,file.driver=$fmt,file.file.filename=$src" "$@" ;;
-create)
-        case "${*: -2:1}" in
-        *slowcreate) @QEMU_IMG@ "$@" && exec -a "qemu-img create (held)" sleep 600 ;;
-        esac ;;
-esac
-exec @QEMU_IMG@ "$@"
-EOF
-chmod +x "$T/bin/qemu-img"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/slow-qemu-img.sh"
+slow_qemu_img_install "$T/bin"
 
 bus_start
 STARTARGS=(--libvirt-uri=test:///default --run-dir="$T/run" --storage-check-interval=1)
