@@ -1,10 +1,15 @@
 /* Stand-ins for helper programs (lvs, qemu-img): first on PATH, they print what the test recorded and log their arguments */
 #pragma once
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <cmocka.h>
 
 #include "macro.h"
 
@@ -121,3 +126,31 @@ static inline void fake_command_script_body(const FakeCommands *f, const char *n
         if (chmod(path, 0755) < 0)
                 abort();
 }
+
+/* cmocka setup and teardown of a group whose tests each get a fresh FakeCommands as *STATE. */
+static inline int fake_commands_group_setup(void **state) {
+        FakeCommands *f = calloc(1, sizeof *f);
+
+        assert_non_null(f);
+        fake_commands_setup(f);
+        *state = f;
+        return 0;
+}
+
+static inline int fake_commands_group_teardown(void **state) {
+        fake_commands_teardown(*state);
+        free(*state);
+        return 0;
+}
+
+/* The stand-ins ran exactly WANTED ("lvs [--units] [b]\n..."), in order. */
+static inline void assert_fake_ran(const FakeCommands *f, const char *wanted) {
+        _cleanup_(freep) char *log = fake_commands_log(f);
+
+        if (!streq(log, wanted))
+                fail_msg("wanted these commands:\n%s\ngot:\n%s", wanted, log);
+}
+
+/* A cmocka test that runs with fresh stand-ins. */
+#define fake_commands_unit_test(f) \
+        cmocka_unit_test_setup_teardown(f, fake_commands_group_setup, fake_commands_group_teardown)

@@ -64,28 +64,6 @@ static const char *const unreadable[] = {
         "{\"report\": [{\"vg\": null}]}",
 };
 
-static int setup(void **state) {
-        FakeCommands *f = calloc(1, sizeof *f);
-
-        assert_non_null(f);
-        fake_commands_setup(f);
-        *state = f;
-        return 0;
-}
-
-static int teardown(void **state) {
-        fake_commands_teardown(*state);
-        free(*state);
-        return 0;
-}
-
-static void assert_ran(const FakeCommands *f, const char *wanted) {
-        _cleanup_(freep) char *log = fake_commands_log(f);
-
-        if (!streq(log, wanted))
-                fail_msg("wanted these commands:\n%s\ngot:\n%s", wanted, log);
-}
-
 static void test_vg_report(void **state) {
         FakeCommands *f = *state;
         LvmVg vg = {};
@@ -97,7 +75,7 @@ static void test_vg_report(void **state) {
         assert_false(vg.partial);
         assert_int_equal(vg.size, 62914560);
         assert_int_equal(vg.free, 41943040);
-        assert_ran(f, "vgs [-o] [vg_name,vg_tags,vg_attr,vg_size,vg_free] [--units] [b] [--nosuffix] "
+        assert_fake_ran(f, "vgs [-o] [vg_name,vg_tags,vg_attr,vg_size,vg_free] [--units] [b] [--nosuffix] "
                       "[--reportformat] [json] [--] [unitlibsvg]\n");
 }
 
@@ -196,7 +174,7 @@ static void test_lv_list_shows_only_ours(void **state) {
         assert_string_equal(v[1].name, "shared");
         assert_int_equal(v[1].capacity, 4194304);
         volume_info_array_free(v, n);
-        assert_ran(f, "lvs [-o] [lv_name,lv_size,lv_tags] [--units] [b] [--nosuffix] [--reportformat] [json] "
+        assert_fake_ran(f, "lvs [-o] [lv_name,lv_size,lv_tags] [--units] [b] [--nosuffix] [--reportformat] [json] "
                       "[--] [unitlibsvg]\n");
 }
 
@@ -302,7 +280,7 @@ static void test_untagged_lv_is_never_changed(void **state) {
                 assert_string_equal(message, wanted);
                 free(message);
                 /* Only looked at: lvremove and lvextend never ran. */
-                assert_ran(f, "lvs [-o] [lv_name,lv_size,lv_tags] [--units] [b] [--nosuffix] [--reportformat] [json] "
+                assert_fake_ran(f, "lvs [-o] [lv_name,lv_size,lv_tags] [--units] [b] [--nosuffix] [--reportformat] [json] "
                               "[--] [unitlibsvg]\n"
                               "lvs [-o] [lv_name,lv_size,lv_tags] [--units] [b] [--nosuffix] [--reportformat] [json] "
                               "[--] [unitlibsvg]\n");
@@ -317,7 +295,7 @@ static void test_tagged_lv_is_changed(void **state) {
         fake_command(f, "lvextend", NULL, NULL, 0);
         assert_int_equal(lvm_lv_extend("unitlibsvg", "shared", 16777216, TIMEOUT, NULL), 0);
         assert_int_equal(lvm_lv_remove("unitlibsvg", "ours", TIMEOUT, NULL), 0);
-        assert_ran(f, "lvs [-o] [lv_name,lv_size,lv_tags] [--units] [b] [--nosuffix] [--reportformat] [json] "
+        assert_fake_ran(f, "lvs [-o] [lv_name,lv_size,lv_tags] [--units] [b] [--nosuffix] [--reportformat] [json] "
                       "[--] [unitlibsvg]\n"
                       "lvextend [-L] [16777216b] [--] [unitlibsvg/shared]\n"
                       "lvs [-o] [lv_name,lv_size,lv_tags] [--units] [b] [--nosuffix] [--reportformat] [json] "
@@ -331,7 +309,7 @@ static void test_lv_create_tags(void **state) {
         fake_command(f, "lvcreate", NULL, NULL, 0);
         assert_int_equal(lvm_lv_create("vg0", "disk1", 8388608, true, TIMEOUT, NULL), 0);
         assert_int_equal(lvm_lv_create("vg0", "disk2", 4194304, false, TIMEOUT, NULL), 0);
-        assert_ran(f, "lvcreate [--yes] [--addtag] [org.hostagent1] [-n] [disk1] [-L] [8388608b] [--] [vg0]\n"
+        assert_fake_ran(f, "lvcreate [--yes] [--addtag] [org.hostagent1] [-n] [disk1] [-L] [8388608b] [--] [vg0]\n"
                       "lvcreate [--addtag] [org.hostagent1] [-an] [-Zn] [-n] [disk2] [-L] [4194304b] [--] [vg0]\n");
 }
 
@@ -347,14 +325,14 @@ static void test_untagged_vg_is_never_removed(void **state) {
         assert_int_equal(lvm_vg_remove("vg0", devices, 2, TIMEOUT, &message), -EPERM);
         assert_string_equal(message, "volume group vg0 is not tagged org.hostagent1: not the agent's to remove");
         free(message);
-        assert_ran(f, "vgs [-o] [vg_name,vg_tags,vg_attr,vg_size,vg_free] [--units] [b] [--nosuffix] "
+        assert_fake_ran(f, "vgs [-o] [vg_name,vg_tags,vg_attr,vg_size,vg_free] [--units] [b] [--nosuffix] "
                       "[--reportformat] [json] [--] [vg0]\n");
 
         /* Ours: the VG goes, then the labels of its PVs. */
         fake_commands_log_clear(f);
         fake_command(f, "vgs", vgs_ours, NULL, 0);
         assert_int_equal(lvm_vg_remove("unitlibsvg", devices, 2, TIMEOUT, NULL), 0);
-        assert_ran(f, "vgs [-o] [vg_name,vg_tags,vg_attr,vg_size,vg_free] [--units] [b] [--nosuffix] "
+        assert_fake_ran(f, "vgs [-o] [vg_name,vg_tags,vg_attr,vg_size,vg_free] [--units] [b] [--nosuffix] "
                       "[--reportformat] [json] [--] [unitlibsvg]\n"
                       "vgremove [--] [unitlibsvg]\n"
                       "pvremove [--] [/dev/loop0] [/dev/loop1]\n");
@@ -363,7 +341,7 @@ static void test_untagged_vg_is_never_removed(void **state) {
         fake_commands_log_clear(f);
         fake_command(f, "vgs", empty_vg_report, "  Volume group \"vg0\" not found\n", 5);
         assert_int_equal(lvm_vg_remove("vg0", devices, 2, TIMEOUT, NULL), 0);
-        assert_ran(f, "vgs [-o] [vg_name,vg_tags,vg_attr,vg_size,vg_free] [--units] [b] [--nosuffix] "
+        assert_fake_ran(f, "vgs [-o] [vg_name,vg_tags,vg_attr,vg_size,vg_free] [--units] [b] [--nosuffix] "
                       "[--reportformat] [json] [--] [vg0]\n");
 }
 
@@ -376,7 +354,7 @@ static void test_vg_create(void **state) {
         fake_command(f, "vgcreate", NULL, NULL, 0);
         fake_command(f, "pvremove", NULL, NULL, 0);
         assert_int_equal(lvm_vg_create("vg0", devices, 1, TIMEOUT, NULL), 0);
-        assert_ran(f, "pvcreate [--] [/dev/loop0]\n"
+        assert_fake_ran(f, "pvcreate [--] [/dev/loop0]\n"
                       "vgcreate [--addtag] [org.hostagent1] [--] [vg0] [/dev/loop0]\n");
 
         /* vgcreate refused: the device is given back as it was. */
@@ -385,7 +363,7 @@ static void test_vg_create(void **state) {
         assert_int_equal(lvm_vg_create("vg0", devices, 1, TIMEOUT, &message), -EIO);
         assert_non_null(strstr(message, "already exists"));
         free(message);
-        assert_ran(f, "pvcreate [--] [/dev/loop0]\n"
+        assert_fake_ran(f, "pvcreate [--] [/dev/loop0]\n"
                       "vgcreate [--addtag] [org.hostagent1] [--] [vg0] [/dev/loop0]\n"
                       "pvremove [--] [/dev/loop0]\n");
 }
@@ -398,7 +376,7 @@ static void test_pv_vg(void **state) {
         assert_int_equal(lvm_pv_vg("/dev/loop0", TIMEOUT, &vg, NULL), 0);
         assert_string_equal(vg, "unitlibsvg");
         vg = mfree(vg);
-        assert_ran(f, "pvs [-o] [pv_name,vg_name] [--units] [b] [--nosuffix] [--reportformat] [json] [--] "
+        assert_fake_ran(f, "pvs [-o] [pv_name,vg_name] [--units] [b] [--nosuffix] [--reportformat] [json] [--] "
                       "[/dev/loop0]\n");
 
         /* A PV in no VG. */
@@ -428,20 +406,20 @@ static void test_pv_vg(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_vg_report, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_vg_tags_and_attributes, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_vg_missing, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_vg_command_fails, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_vg_unreadable_reports, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_lv_list_shows_only_ours, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_lv_list_empty_and_bad, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_untagged_lv_is_never_changed, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_tagged_lv_is_changed, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_lv_create_tags, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_untagged_vg_is_never_removed, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_vg_create, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_pv_vg, setup, teardown),
+                fake_commands_unit_test(test_vg_report),
+                fake_commands_unit_test(test_vg_tags_and_attributes),
+                fake_commands_unit_test(test_vg_missing),
+                fake_commands_unit_test(test_vg_command_fails),
+                fake_commands_unit_test(test_vg_unreadable_reports),
+                fake_commands_unit_test(test_lv_list_shows_only_ours),
+                fake_commands_unit_test(test_lv_list_empty_and_bad),
+                fake_commands_unit_test(test_sizes),
+                fake_commands_unit_test(test_untagged_lv_is_never_changed),
+                fake_commands_unit_test(test_tagged_lv_is_changed),
+                fake_commands_unit_test(test_lv_create_tags),
+                fake_commands_unit_test(test_untagged_vg_is_never_removed),
+                fake_commands_unit_test(test_vg_create),
+                fake_commands_unit_test(test_pv_vg),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,21 +63,6 @@ static void test_nfs_uri(void **state) {
 
 /* LVM pools, with lvm2 replaced by stand-ins that print recorded reports. */
 
-static int setup(void **state) {
-        FakeCommands *f = calloc(1, sizeof *f);
-
-        assert_non_null(f);
-        fake_commands_setup(f);
-        *state = f;
-        return 0;
-}
-
-static int teardown(void **state) {
-        fake_commands_teardown(*state);
-        free(*state);
-        return 0;
-}
-
 static const char vg1_spec[] = "{\"name\":\"vg1\",\"type\":\"lvm\",\"devices\":[\"/dev/loop0\"]}";
 
 static void vgs_prints(const FakeCommands *f, const char *tags, const char *attr) {
@@ -188,9 +173,9 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_volume_location),
                 cmocka_unit_test(test_nfs_uri),
-                cmocka_unit_test_setup_teardown(test_lvm_status, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_lvm_foreign_vg_is_not_taken, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_lvm_volumes, setup, teardown),
+                fake_commands_unit_test(test_lvm_status),
+                fake_commands_unit_test(test_lvm_foreign_vg_is_not_taken),
+                fake_commands_unit_test(test_lvm_volumes),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

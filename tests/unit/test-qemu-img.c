@@ -62,28 +62,6 @@ static const char info_replaced[] =
 /* What "qemu-img convert -p" printed for a 16 MiB copy. */
 static const char convert_progress[] = "    (0.00/100%)\r    (100.00/100%)\r    (100.00/100%)\r\n";
 
-static int setup(void **state) {
-        FakeCommands *f = calloc(1, sizeof *f);
-
-        assert_non_null(f);
-        fake_commands_setup(f);
-        *state = f;
-        return 0;
-}
-
-static int teardown(void **state) {
-        fake_commands_teardown(*state);
-        free(*state);
-        return 0;
-}
-
-static void assert_ran(const FakeCommands *f, const char *wanted) {
-        _cleanup_(freep) char *log = fake_commands_log(f);
-
-        if (!streq(log, wanted))
-                fail_msg("wanted these commands:\n%s\ngot:\n%s", wanted, log);
-}
-
 static void test_info_overlay(void **state) {
         FakeCommands *f = *state;
         VolumeInfo v = { .name = strdup("over") };
@@ -96,7 +74,7 @@ static void test_info_overlay(void **state) {
         assert_int_equal(v.allocation, 200704);
         assert_string_equal(v.backing, "/tmp/unit-libs-rec/base.img");
         /* -U: a running guest's lock does not stop the read; --: a name is never an option. */
-        assert_ran(f, "qemu-img [info] [--output=json] [-U] [--] [/srv/pool/over.qcow2]\n");
+        assert_fake_ran(f, "qemu-img [info] [--output=json] [-U] [--] [/srv/pool/over.qcow2]\n");
 
         /* The same VolumeInfo read again, now of an image without a backing file. */
         fake_command(f, "qemu-img", info_raw, NULL, 0);
@@ -244,13 +222,13 @@ static void test_convert_progress(void **state) {
                                           seen, NULL, NULL), 0);
         /* All of it came in one read: the latest percentage counts. */
         assert_string_equal(seen, "100 ");
-        assert_ran(f, "qemu-img [convert] [-p] [-f] [raw] [-O] [qcow2] [--] [/srv/a.img] [/srv/b.qcow2]\n");
+        assert_fake_ran(f, "qemu-img [convert] [-p] [-f] [raw] [-O] [qcow2] [--] [/srv/a.img] [/srv/b.qcow2]\n");
 
         /* Into an existing block device: written in place (-n). */
         fake_commands_log_clear(f);
         assert_int_equal(qemu_img_convert("/srv/a.img", "raw", "/dev/vg0/b", "raw", true, TIMEOUT, NULL, NULL, NULL,
                                           NULL), 0);
-        assert_ran(f, "qemu-img [convert] [-p] [-f] [raw] [-O] [raw] [-n] [--] [/srv/a.img] [/dev/vg0/b]\n");
+        assert_fake_ran(f, "qemu-img [convert] [-p] [-f] [raw] [-O] [raw] [-n] [--] [/srv/a.img] [/dev/vg0/b]\n");
 }
 
 static void test_convert_progress_steps(void **state) {
@@ -305,7 +283,7 @@ static void test_create_and_resize_arguments(void **state) {
                                          NULL), 0);
         assert_int_equal(qemu_img_create("/srv/r.img", "raw", 1048576, NULL, NULL, "falloc", TIMEOUT, NULL), 0);
         assert_int_equal(qemu_img_resize("/srv/r.img", "raw", 2097152, TIMEOUT, NULL), 0);
-        assert_ran(f, "qemu-img [create] [-q] [-f] [qcow2] [-b] [/srv/base.img] [-F] [raw] [--] [-odd.qcow2] "
+        assert_fake_ran(f, "qemu-img [create] [-q] [-f] [qcow2] [-b] [/srv/base.img] [-F] [raw] [--] [-odd.qcow2] "
                       "[1073741824]\n"
                       "qemu-img [create] [-q] [-f] [raw] [-o] [preallocation=falloc] [--] [/srv/r.img] [1048576]\n"
                       "qemu-img [resize] [-q] [-f] [raw] [--] [/srv/r.img] [2097152]\n");
@@ -313,17 +291,17 @@ static void test_create_and_resize_arguments(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_info_overlay, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_info_backing_names, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_info_backing_not_utf8, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_info_fails, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_info_unreadable, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_info_sizes, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_convert_progress, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_convert_progress_steps, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_convert_fails, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_convert_cancel, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_create_and_resize_arguments, setup, teardown),
+                fake_commands_unit_test(test_info_overlay),
+                fake_commands_unit_test(test_info_backing_names),
+                fake_commands_unit_test(test_info_backing_not_utf8),
+                fake_commands_unit_test(test_info_fails),
+                fake_commands_unit_test(test_info_unreadable),
+                fake_commands_unit_test(test_info_sizes),
+                fake_commands_unit_test(test_convert_progress),
+                fake_commands_unit_test(test_convert_progress_steps),
+                fake_commands_unit_test(test_convert_fails),
+                fake_commands_unit_test(test_convert_cancel),
+                fake_commands_unit_test(test_create_and_resize_arguments),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
