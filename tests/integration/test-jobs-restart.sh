@@ -4,6 +4,7 @@
 # guest is off already; a copy cut short is reported once as "interrupted".
 # Guests are real QEMU processes with no OS, which never answer ACPI.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
 set +e
 
 libvirtd_start
@@ -43,8 +44,6 @@ has_job_signal() { job_signals "$1" "$2" | grep -qx "$3"; }
 signals_mark() { wc -l < "$T/signals"; }
 # Ready turning true is sent after whatever a start reports about jobs.
 ready_after() { tail -n +"$1" "$T/signals" | grep -q '"Ready"'; }
-job_prop() { busctl --system get-property org.hostagent1 "$1" org.hostagent1.Job "$2" 2>&1; }
-vm_prop() { busctl --system get-property org.hostagent1 "$1" org.hostagent1.VM "$2"; }
 job_id() { echo "${1##*/}"; }
 
 out=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager CreateVM s \

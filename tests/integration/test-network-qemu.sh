@@ -32,15 +32,13 @@ daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI" --ovsdb="$OVSDB" --ovs-datapath=n
 wait_until 60 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
 
 B="busctl --system"
-call() { bus_call "$@"; }
-M() { local m=$1; shift; call /org/hostagent1 "org.hostagent1.Manager.$m" "$@"; }
 ports() { $B get-property org.hostagent1 /org/hostagent1/network/vmnet org.hostagent1.Network Ports; }
 
-assert_contains "$(M SetupNetworks "$(gv_string '{"networks":{"vmnet":{"uplink":"up0"}}}')" '{}')" "create bridge" "a network"
-assert_contains "$(M CreateVM "$(gv_string '{"name":"nonet","type":"qemu","memory_mib":128,"nics":[{"network":"nowhere"}]}')")" \
+assert_contains "$(manager_call SetupNetworks "$(gv_string '{"networks":{"vmnet":{"uplink":"up0"}}}')" '{}')" "create bridge" "a network"
+assert_contains "$(manager_call CreateVM "$(gv_string '{"name":"nonet","type":"qemu","memory_mib":128,"nics":[{"network":"nowhere"}]}')")" \
         "org.hostagent1.Error.InvalidSpec: nics[0].network: no network named 'nowhere'" "a NIC on a missing network is refused"
 
-out=$(M CreateVM "$(gv_string '{"name":"netted","type":"qemu","memory_mib":128,"start":true,"nics":[{"network":"vmnet","mac":"52:54:00:aa:bb:01"}]}')")
+out=$(manager_call CreateVM "$(gv_string '{"name":"netted","type":"qemu","memory_mib":128,"start":true,"nics":[{"network":"vmnet","mac":"52:54:00:aa:bb:01"}]}')")
 VM=$(grep -o "/org/hostagent1/vm/[^']*" <<<"$out")
 assert_contains "$out" "/org/hostagent1/vm/" "a guest with a NIC on the network starts"
 assert_contains "$($VIRSH domiflist netted)" "bridge   vmnet" "libvirt plugs it into the network's bridge"
@@ -50,20 +48,20 @@ assert_contains "$(ip netns exec "$NETNS" bridge link show dev "$tap")" "master 
 wait_until 10 sh -c "busctl --system get-property org.hostagent1 /org/hostagent1/network/vmnet org.hostagent1.Network Ports | grep -q $tap"
 assert_eq "as 2 \"up0\" \"$tap\"" "$(ports)" "Ports shows the uplink and the guest's tap"
 assert_contains "$($VIRSH dumpxml netted)" '"network":"vmnet"' "the spec kept names the network"
-assert_contains "$(M SetupNetworks "$(gv_string '{"networks":{"vmnet":{"remove":true}}}')" '{}')" \
+assert_contains "$(manager_call SetupNetworks "$(gv_string '{"networks":{"vmnet":{"remove":true}}}')" '{}')" \
         "org.hostagent1.Error.InUse: networks.vmnet: $tap is still attached to it" "the network cannot be removed under the guest"
 
-assert_eq "()" "$(call "$VM" org.hostagent1.VM.Destroy)" "Destroy the guest"
+assert_eq "()" "$(bus_call "$VM" org.hostagent1.VM.Destroy)" "Destroy the guest"
 wait_until 10 sh -c "busctl --system get-property org.hostagent1 /org/hostagent1/network/vmnet org.hostagent1.Network Ports | grep -q 'as 1 '"
 assert_eq 'as 1 "up0"' "$(ports)" "its tap left the bridge with it"
-call "$VM" org.hostagent1.VM.Undefine >/dev/null
-assert_contains "$(M SetupNetworks "$(gv_string '{"networks":{"vmnet":{"remove":true}}}')" '{}')" "delete link" \
+bus_call "$VM" org.hostagent1.VM.Undefine >/dev/null
+assert_contains "$(manager_call SetupNetworks "$(gv_string '{"networks":{"vmnet":{"remove":true}}}')" '{}')" "delete link" \
         "now the network can be removed"
 
 # Open vSwitch: the tap joins the bridge as an access port of the network's VLAN.
-assert_contains "$(M SetupNetworks "$(gv_string '{"networks":{"ovsnet":{"switch":"ovs","uplink":"up1","vlan":100}}}')" '{}')" \
+assert_contains "$(manager_call SetupNetworks "$(gv_string '{"networks":{"ovsnet":{"switch":"ovs","uplink":"up1","vlan":100}}}')" '{}')" \
         "create ovs bridge" "an Open vSwitch network"
-out=$(M CreateVM "$(gv_string '{"name":"ovsguest","type":"qemu","memory_mib":128,"start":true,"nics":[{"network":"ovsnet","mac":"52:54:00:aa:bb:02"}]}')")
+out=$(manager_call CreateVM "$(gv_string '{"name":"ovsguest","type":"qemu","memory_mib":128,"start":true,"nics":[{"network":"ovsnet","mac":"52:54:00:aa:bb:02"}]}')")
 VM2=$(grep -o "/org/hostagent1/vm/[^']*" <<<"$out")
 assert_contains "$out" "/org/hostagent1/vm/" "a guest with a NIC on the OVS network starts"
 assert_contains "$($VIRSH dumpxml ovsguest)" "<virtualport type='openvswitch'>" "libvirt has it as an openvswitch virtualport"
@@ -74,11 +72,11 @@ assert_eq "100" "$(ovs-vsctl --db="$OVSDB" get Port "$tap2" tag)" "tagged with t
 wait_until 10 sh -c "busctl --system get-property org.hostagent1 /org/hostagent1/network/ovsnet org.hostagent1.Network Ports | grep -q $tap2"
 assert_contains "$($B get-property org.hostagent1 /org/hostagent1/network/ovsnet org.hostagent1.Network Ports)" "\"$tap2\"" \
         "Ports shows the tap"
-assert_eq "()" "$(call "$VM2" org.hostagent1.VM.Destroy)" "Destroy the OVS guest"
+assert_eq "()" "$(bus_call "$VM2" org.hostagent1.VM.Destroy)" "Destroy the OVS guest"
 wait_until 10 sh -c "! busctl --system get-property org.hostagent1 /org/hostagent1/network/ovsnet org.hostagent1.Network Ports | grep -q $tap2"
 assert_not_contains "$($B get-property org.hostagent1 /org/hostagent1/network/ovsnet org.hostagent1.Network Ports)" "$tap2" \
         "its tap left the OVS bridge with it"
-call "$VM2" org.hostagent1.VM.Undefine >/dev/null
+bus_call "$VM2" org.hostagent1.VM.Undefine >/dev/null
 
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"
 fixture_finish

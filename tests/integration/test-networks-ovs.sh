@@ -19,8 +19,7 @@ start() { daemon_start --libvirt-uri=test:///default --ovsdb="$OVSDB" "$@"; }
 start --ovs-datapath=netdev
 B="busctl --system"
 N=/org/hostagent1/network
-call() { bus_call /org/hostagent1 "org.hostagent1.Manager.$1" "${@:2}"; }
-setup() { call SetupNetworks "$(gv_string "$1")" "${2:-{\}}"; }
+setup() { manager_call SetupNetworks "$(gv_string "$1")" "${2:-{\}}"; }
 nprop() { $B get-property org.hostagent1 "$N/$1" org.hostagent1.Network "$2" 2>&1; }
 show() { ovs-vsctl --db="$OVSDB" show | grep -v '^[0-9a-f-]*$'; }
 state_is() { $B get-property org.hostagent1 "$N/$1" org.hostagent1.Network State 2>/dev/null | grep -q "\"$2\""; }
@@ -67,7 +66,7 @@ assert_contains "$(setup '{"networks":{"other":{"switch":"ovs","uplink":"up1"}}}
         "Error.InvalidSpec: networks.other.uplink: up1 is a port of the Open vSwitch bridge ovsnet already" \
         "an uplink of another OVS bridge is refused"
 
-assert_contains "$(call GetNetworkCapabilities)" '"ovs_bridges":[{"name":"ovsnet","datapath_type":"netdev","ports":[' \
+assert_contains "$(manager_call GetNetworkCapabilities)" '"ovs_bridges":[{"name":"ovsnet","datapath_type":"netdev","ports":[' \
         "GetNetworkCapabilities lists the OVS bridges"
 
 # A change: the uplink moves, and subscribers are told.

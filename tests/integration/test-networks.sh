@@ -22,8 +22,7 @@ start() { daemon_start --libvirt-uri=test:///default --ovsdb="unix:$T/no-ovsdb.s
 start
 B="busctl --system"
 N=/org/hostagent1/network
-call() { bus_call /org/hostagent1 "org.hostagent1.Manager.$1" "${@:2}"; }
-setup() { call SetupNetworks "$(gv_string "$1")" "${2:-{\}}"; }
+setup() { manager_call SetupNetworks "$(gv_string "$1")" "${2:-{\}}"; }
 nprop() { $B get-property org.hostagent1 "$N/$1" org.hostagent1.Network "$2" 2>&1; }
 # The host as the oracles print it, minus the bridge timers that tick by themselves,
 # once it has settled (IPv6 link-local addresses come a moment after a link is up).
@@ -157,7 +156,7 @@ wait_until 10 sh -c "$B get-property org.hostagent1 $N/vmnet org.hostagent1.Netw
 assert_contains "$(nprop vmnet Ports)" '"odd?"' "a port whose name is not UTF-8 is listed, its byte shown as '?'"
 assert_contains "$($B call org.hostagent1 /org/hostagent1 org.freedesktop.DBus.ObjectManager GetManagedObjects 2>&1)" \
         '"odd?"' "and GetManagedObjects still answers"
-assert_contains "$(call GetNetworkCapabilities)" '"name":"odd?"' "and so does GetNetworkCapabilities"
+assert_contains "$(manager_call GetNetworkCapabilities)" '"name":"odd?"' "and so does GetNetworkCapabilities"
 ip -n "$NETNS" link del $'odd\xff'
 wait_until 10 sh -c "! $B get-property org.hostagent1 $N/vmnet org.hostagent1.Network Ports | grep -q odd"
 
@@ -217,9 +216,9 @@ assert_contains "$(setup '{"networks":{"t3":{}}}')" "Error.Busy" "another change
 wait_until 15 sh -c "! ip -n $NETNS link show t1"
 assert_same_host "$before" "unconfirmed, it is rolled back in full"
 assert_contains "$($B get-property org.hostagent1 $N/t1 org.hostagent1.Network Name 2>&1)" "nknown object" "and its object is gone"
-assert_contains "$(call ConfirmNetworks)" "Error.InvalidState" "nothing is left to confirm"
+assert_contains "$(manager_call ConfirmNetworks)" "Error.InvalidState" "nothing is left to confirm"
 setup "$T1" "{'confirm_timeout_sec': <uint32 30>}" >/dev/null
-assert_eq "()" "$(call ConfirmNetworks)" "ConfirmNetworks in time"
+assert_eq "()" "$(manager_call ConfirmNetworks)" "ConfirmNetworks in time"
 assert_contains "$(cat "$T/state/networks.json")" '"t1"' "the confirmed change is kept"
 sleep 1
 assert_contains "$(link_of t1)" "bridge" "and stays"
@@ -246,7 +245,7 @@ assert_same_host "$before" "after kill -9 mid-way the next start rolled it back"
 assert_contains "$(link_of vmnet)" "bridge" "the kept network was not touched"
 
 # Capabilities and access.
-caps=$(call GetNetworkCapabilities)
+caps=$(manager_call GetNetworkCapabilities)
 assert_contains "$caps" '"name":"up2","kind":"veth"' "GetNetworkCapabilities lists the NICs"
 assert_contains "$caps" '"networks":["vmnet"]' "and the agent's networks"
 assert_contains "$(setpriv --reuid=65534 --regid=65534 --clear-groups gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.SetupNetworks '{"networks":{"x":{}}}' '{}' 2>&1)" \

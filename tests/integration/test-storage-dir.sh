@@ -3,6 +3,7 @@
 # cancel), deleted, with qemu-img as the oracle; files made by others picked
 # up; pools deactivated, restored after a restart, watched for health, deleted.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/storage.sh"
 set +e
 
 bus_start
@@ -10,20 +11,12 @@ STARTARGS=(--libvirt-uri=test:///default --run-dir="$T/run" --storage-check-inte
 daemon_start "${STARTARGS[@]}"
 B="busctl --system"
 P=/org/hostagent1/storage/pool1
-# Calls through gdbus, whose failures carry the error name; arguments are GVariant text.
-call() { bus_call "$@"; }
-M() { local m=$1; shift; call /org/hostagent1 "org.hostagent1.Manager.$m" "$@"; }
-pool() { local m=$1; shift; call "$P" "org.hostagent1.StoragePool.$m" "$@"; }
-# Volume object paths escape what D-Bus paths cannot hold ("-" is "_2d"), as sd_bus_path_encode does.
-enc() { local s=$1 out="" c i; for ((i = 0; i < ${#s}; i++)); do c=${s:i:1}
-        case "$c" in [A-Za-z0-9]) out+=$c ;; *) out+=$(printf '_%02x' "'$c") ;; esac; done
-        case "$out" in [0-9]*) out=$(printf '_%02x' "'${out:0:1}")${out:1} ;; esac; echo "$out"; }
-vol() { local v=$1 m=$2; shift 2; call "$P/$(enc "$v")" "org.hostagent1.Volume.$m" "$@"; }
-pprop() { $B get-property org.hostagent1 "$P" org.hostagent1.StoragePool "$1" 2>&1; }
-vprop() { $B get-property org.hostagent1 "$P/$(enc "$1")" org.hostagent1.Volume "$2" 2>&1; }
+pool() { pool_call "$P" "$@"; }
+vol() { vol_call "$P" "$@"; }
+pprop() { pool_prop "$P" "$1"; }
+vprop() { vol_prop "$P" "$@"; }
 # One top-level field of qemu-img's JSON report (indented by four spaces).
 img() { qemu-img info --output=json -U "$1" | sed -n "s/^    \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p"; }
-create_pool() { gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.CreateStoragePool "$(gv_string "$1")" 2>&1; }
 
 # Bad pool specs: each refused with a named error naming the field; nothing made.
 while IFS='|' read -r name want spec; do
@@ -52,7 +45,7 @@ org.hostagent1.Error.InvalidSpec|devices[0]: /dev/hostagent-no-such-disk: No suc
 org.hostagent1.Error.InvalidSpec|devices[0]: /dev/null is not a block device|{"name":"p","type":"lvm","devices":["/dev/null"]}
 CASES
 [ ! -e "$T/x" ] && ok "no directory was made for a refused spec" || fail "a refused spec made $T/x"
-assert_eq "(@a(osss) [],)" "$(M ListStoragePools)" "no pool exists after refused specs"
+assert_eq "(@a(osss) [],)" "$(manager_call ListStoragePools)" "no pool exists after refused specs"
 
 # A dir pool: made (its directory too), active, with space figures.
 out=$(create_pool "{\"name\":\"pool1\",\"type\":\"dir\",\"path\":\"$T/pools/one\"}")
@@ -182,7 +175,7 @@ bus_monitor_start "$T/health-signals" $B monitor --system org.hostagent1; MON=$M
 mv "$T/pools/one" "$T/pools/moved"
 wait_until 15 sh -c "$B get-property org.hostagent1 $P org.hostagent1.StoragePool State | grep -q unreachable"
 assert_eq 's "unreachable"' "$(pprop State)" "a vanished directory makes the pool unreachable"
-assert_contains "$(M ListVMs)" "6695eb01-f6a4-8304-79aa-97f2502e193f" "the agent still answers meanwhile"
+assert_contains "$(manager_call ListVMs)" "6695eb01-f6a4-8304-79aa-97f2502e193f" "the agent still answers meanwhile"
 assert_contains "$(pool CreateVolume late 1048576 raw {})" "org.hostagent1.Error.StorageUnreachable" \
         "CreateVolume on an unreachable pool says so"
 mv "$T/pools/moved" "$T/pools/one"
@@ -201,7 +194,7 @@ done
 at_once() {
         local method=$1 pids=() n; shift
         for n in "$@"; do
-                call /org/hostagent1/storage/$n org.hostagent1.StoragePool.$method > "$T/at-once-$n" &
+                bus_call /org/hostagent1/storage/$n org.hostagent1.StoragePool.$method > "$T/at-once-$n" &
                 pids+=($!)
         done
         wait "${pids[@]}"
@@ -215,13 +208,13 @@ assert_eq 2 "$(tr -d ' \n' < "$T/state/storage-pools.json" | grep -o '"enabled":
 daemon_stop || fail "hostagentd exited with an error"
 daemon_start "${STARTARGS[@]}"
 wait_until 15 sh -c "$B get-property org.hostagent1 $P org.hostagent1.StoragePool State | grep -q '\"active\"'"
-assert_contains "$(M ListStoragePools)" "'pool1', 'dir', 'active'" "the pool is back after a restart"
-assert_eq "(objectpath '$P',)" "$(M GetStoragePool pool1)" "GetStoragePool finds it by name"
-out=$(M GetStoragePool nowhere)
+assert_contains "$(manager_call ListStoragePools)" "'pool1', 'dir', 'active'" "the pool is back after a restart"
+assert_eq "(objectpath '$P',)" "$(manager_call GetStoragePool pool1)" "GetStoragePool finds it by name"
+out=$(manager_call GetStoragePool nowhere)
 assert_contains "$out" "org.hostagent1.Error.NoSuchObject" "GetStoragePool of an unknown pool is NoSuchObject"
 assert_contains "$out" "name: no storage pool is named 'nowhere'" "and names the argument"
-assert_contains "$(M ListStoragePools)" "'two', 'dir', 'inactive'" "a deactivated pool is back, inactive"
-assert_contains "$(M ListStoragePools)" "'three', 'dir', 'inactive'" "and the other one too"
+assert_contains "$(manager_call ListStoragePools)" "'two', 'dir', 'inactive'" "a deactivated pool is back, inactive"
+assert_contains "$(manager_call ListStoragePools)" "'three', 'dir', 'inactive'" "and the other one too"
 assert_eq "() ()" "$(at_once Delete two three)" "two Delete calls at once"
 assert_not_contains "$(cat "$T/state/storage-pools.json")" '"two"' "the state file forgot one"
 assert_not_contains "$(cat "$T/state/storage-pools.json")" '"three"' "and the other"
@@ -238,7 +231,7 @@ assert_eq 's "active"' "$(setpriv --reuid=65534 --regid=65534 --clear-groups $B 
 assert_contains "$(pool Delete)" "org.hostagent1.Error.InvalidState" "a pool with volumes cannot be deleted"
 for v in top base flat big notes; do vol $v Delete >/dev/null; done
 assert_eq "()" "$(pool Delete)" "Delete the empty pool"
-assert_eq "(@a(osss) [],)" "$(M ListStoragePools)" "no pool is left"
+assert_eq "(@a(osss) [],)" "$(manager_call ListStoragePools)" "no pool is left"
 assert_not_contains "$(cat "$T/state/storage-pools.json")" "pool1" "the state file forgot it"
 
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"

@@ -6,6 +6,7 @@
 # the deleted pool comes back, the activation and the deactivation are
 # undone. A restart with the directory writable again shows the same.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/storage.sh"
 set +e
 
 bus_start
@@ -13,20 +14,18 @@ STARTARGS=(--libvirt-uri=test:///default --run-dir="$T/run" --storage-check-inte
 daemon_start "${STARTARGS[@]}"
 B="busctl --system"
 S=/org/hostagent1/storage
-call() { bus_call "$@"; }
-M() { call /org/hostagent1 "org.hostagent1.Manager.$1" "${@:2}"; }
-pool() { call "$S/$1" "org.hostagent1.StoragePool.$2" "${@:3}"; }
+pool() { local name=$1; shift; pool_call "$S/$name" "$@"; }
 state() { $B get-property org.hostagent1 "$S/$1" org.hostagent1.StoragePool State 2>&1; }
-create_pool() { M CreateStoragePool "$(gv_string "{\"name\":\"$1\",\"type\":\"dir\",\"path\":\"$T/pools/$1\"}")"; }
+create_dir_pool() { manager_call CreateStoragePool "$(gv_string "{\"name\":\"$1\",\"type\":\"dir\",\"path\":\"$T/pools/$1\"}")"; }
 # The pools (name, type, state), sorted: a restart lists them in another order.
-pools() { M ListStoragePools | grep -o "'[a-z]*', 'dir', '[a-z]*'" | sort | paste -sd' '; }
+pools() { manager_call ListStoragePools | grep -o "'[a-z]*', 'dir', '[a-z]*'" | sort | paste -sd' '; }
 events() { python3 "$HOSTAGENT_SOURCE_DIR/tests/lib/om-events.py" "$T/signals.json"; }
 ifaces() { events | awk -v k="$1" -v p="$2" '$1 == k && $2 == p { i = $3 } END { print i }'; }
 
 # What the file keeps: "kept" (active, to be deactivated), "gone" (to be
 # deleted), "off" (inactive, to be activated).
 for n in kept gone off; do
-        assert_contains "$(create_pool $n)" "'$S/$n'" "CreateStoragePool $n"
+        assert_contains "$(create_dir_pool $n)" "'$S/$n'" "CreateStoragePool $n"
 done
 assert_eq "()" "$(pool off Deactivate)" "Deactivate off"
 cp "$T/state/storage-pools.json" "$T/before.json"
@@ -41,11 +40,11 @@ MON=$MONITOR_PID
 # CreateStoragePool: refused, the pool and its volumes withdrawn again.
 mkdir -p "$T/pools/new"
 qemu-img create -q -f raw "$T/pools/new/disk" 1M
-out=$(create_pool new)
+out=$(create_dir_pool new)
 assert_contains "$out" "org.hostagent1.Error.Failed" "CreateStoragePool fails when the state file cannot be written"
 assert_contains "$out" "storage-pools.json: Operation not permitted" "and says which file and why"
 assert_not_contains "$(pools)" "'new'" "the pool is not there"
-assert_contains "$(M GetStoragePool new)" "org.hostagent1.Error.NoSuchObject" "GetStoragePool does not find it"
+assert_contains "$(manager_call GetStoragePool new)" "org.hostagent1.Error.NoSuchObject" "GetStoragePool does not find it"
 wait_until 10 sh -c "python3 '$HOSTAGENT_SOURCE_DIR/tests/lib/om-events.py' '$T/signals.json' | grep -q '^removed $S/new '"
 assert_contains ",$(ifaces removed "$S/new/disk")," ",org.hostagent1.Volume," "its volume is withdrawn naming org.hostagent1.Volume"
 assert_contains ",$(ifaces removed "$S/new")," ",org.hostagent1.StoragePool," "the pool is withdrawn naming org.hostagent1.StoragePool"
@@ -69,7 +68,7 @@ assert_eq 's "inactive"' "$(state off)" "the pool is inactive again"
 out=$(pool gone Delete)
 assert_contains "$out" "org.hostagent1.Error.Failed" "Delete fails when the state file cannot be written"
 assert_contains "$out" "storage-pools.json: Operation not permitted" "and says why"
-assert_eq "(objectpath '$S/gone',)" "$(M GetStoragePool gone)" "the pool is back"
+assert_eq "(objectpath '$S/gone',)" "$(manager_call GetStoragePool gone)" "the pool is back"
 wait_until 15 sh -c "$B get-property org.hostagent1 $S/gone org.hostagent1.StoragePool State | grep -q '\"active\"'"
 assert_eq 's "active"' "$(state gone)" "and active"
 
@@ -87,7 +86,7 @@ wait_until 15 sh -c "$B get-property org.hostagent1 $S/kept org.hostagent1.Stora
 assert_eq "$before" "$(pools)" "after a restart the pools are those the file kept"
 
 # Writable again: the same calls succeed.
-assert_contains "$(create_pool new)" "'$S/new'" "CreateStoragePool succeeds once the file can be written"
+assert_contains "$(create_dir_pool new)" "'$S/new'" "CreateStoragePool succeeds once the file can be written"
 assert_eq "()" "$(pool gone Delete)" "and Delete"
 assert_contains "$(cat "$T/state/storage-pools.json")" '"new"' "the file keeps the new pool"
 assert_not_contains "$(cat "$T/state/storage-pools.json")" '"gone"' "and forgets the deleted one"

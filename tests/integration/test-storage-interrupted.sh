@@ -5,6 +5,7 @@
 # killed alone takes its qemu-img with it. The tests' slow qemu-img, first
 # in the agent's PATH, keeps the work running when the kill comes.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/storage.sh"
 set +e
 
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/slow-qemu-img.sh"
@@ -17,10 +18,9 @@ start
 B="busctl --system"
 P=/org/hostagent1/storage/pool1
 D=$T/pool
-call() { bus_call "$@"; }
-pool() { local m=$1; shift; call "$P" "org.hostagent1.StoragePool.$m" "$@"; }
-vol() { local v=$1 m=$2; shift 2; call "$P/$v" "org.hostagent1.Volume.$m" "$@"; }
-vprop() { $B get-property org.hostagent1 "$P/$1" org.hostagent1.Volume "$2" 2>&1; }
+pool() { pool_call "$P" "$@"; }
+vol() { vol_call "$P" "$@"; }
+vprop() { vol_prop "$P" "$@"; }
 pool_active() { $B get-property org.hostagent1 $P org.hostagent1.StoragePool State | grep -q '"active"'; }
 name_free() { ! name_owned; }
 # Gone, or a zombie nobody reaped yet.

@@ -15,10 +15,9 @@ start() { daemon_start --libvirt-uri=test:///default --run-dir="$T/run" "$@"; }
 B="busctl --system"
 S=/org/hostagent1/storage
 STATE=$T/state/storage-pools.json
-M() { bus_call /org/hostagent1 "org.hostagent1.Manager.$1" "${@:2}"; }
-create_pool() { mkdir -p "$T/pools/$1"; M CreateStoragePool "$(gv_string "{\"name\":\"$1\",\"type\":\"dir\",\"path\":\"$T/pools/$1\"}")"; }
+create_dir_pool() { mkdir -p "$T/pools/$1"; manager_call CreateStoragePool "$(gv_string "{\"name\":\"$1\",\"type\":\"dir\",\"path\":\"$T/pools/$1\"}")"; }
 # The names the bus lists, and those the file keeps: one a line, sorted.
-bus_pools() { M ListStoragePools | grep -o "'$S/[^']*'" | sed -e "s|'$S/||" -e "s|'||" | sort; }
+bus_pools() { manager_call ListStoragePools | grep -o "'$S/[^']*'" | sed -e "s|'$S/||" -e "s|'||" | sort; }
 file_pools() {
         /usr/bin/python3 -c 'import json, sys
 for e in json.load(open(sys.argv[1]))["pools"]: print(e.get("spec", {}).get("name", "-"))' "$STATE" | sort
@@ -34,7 +33,7 @@ log_count() { grep -c -- "$1" "$T/daemon.log"; }
 mkdir -p "$T/pools/many"
 (cd "$T/pools/many" && seq -f 'v%04g' 0 "$VOLUMES_MAX" | xargs touch)
 HOSTAGENT_STORAGE_VOLUMES_MAX=$VOLUMES_MAX start
-assert_contains "$(create_pool many)" "'$S/many'" "a pool of $((VOLUMES_MAX + 1)) files is made"
+assert_contains "$(create_dir_pool many)" "'$S/many'" "a pool of $((VOLUMES_MAX + 1)) files is made"
 assert_eq "$VOLUMES_MAX" "$(volumes many)" "it shows $VOLUMES_MAX volumes"
 assert_contains "$(cat "$T/daemon.log")" \
         "Storage pool many holds more volumes than the $VOLUMES_MAX the agent shows: 1 are not shown" \
@@ -82,20 +81,20 @@ assert_contains "$(cat "$T/daemon.log")" "pool 5 cannot be restored: spec: missi
 assert_not_contains "$(bus_pools)" "future" "the entry it cannot read is not published"
 
 # At the limit: refused by name, nothing changed.
-out=$(create_pool extra)
+out=$(create_dir_pool extra)
 assert_contains "$out" "Error.InvalidSpec: the agent keeps at most $POOLS_MAX storage pools and has $((POOLS_MAX + 2))" \
         "CreateStoragePool past the limit is refused, naming it"
 cmp -s "$T/written.json" "$STATE" && ok "storage-pools.json is unchanged" || fail "storage-pools.json changed"
 for i in 0 1 2; do
         assert_eq "()" "$(bus_call "$S/p$i" org.hostagent1.StoragePool.Delete)" "Delete p$i"
 done
-assert_contains "$(create_pool extra)" "'$S/extra'" "below the limit, CreateStoragePool goes through"
+assert_contains "$(create_dir_pool extra)" "'$S/extra'" "below the limit, CreateStoragePool goes through"
 assert_eq "$(names 3 $((POOLS_MAX + 1)) | sort; echo extra)" "$(bus_pools | grep -v extra; echo extra)" \
         "the bus has the $POOLS_MAX pools"
 assert_eq "$(printf '%s\n' - extra future $(names 3 $((POOLS_MAX + 1))) | sort)" "$(file_pools)" \
         "storage-pools.json keeps them and the two entries it cannot read"
 assert_eq "$kept_entries" "$(unreadable "$STATE")" "as they were"
-out=$(create_pool extra2)
+out=$(create_dir_pool extra2)
 assert_contains "$out" "Error.InvalidSpec: the agent keeps at most $POOLS_MAX storage pools and has $POOLS_MAX" \
         "pool $((POOLS_MAX + 1)) is refused by name"
 assert_not_contains "$(bus_pools)" "extra2" "and not made"
@@ -106,7 +105,7 @@ start
 assert_eq "$(names 3 $((POOLS_MAX + 1)) | sort; echo extra)" "$(bus_pools | grep -v extra; echo extra)" \
         "after a restart all $POOLS_MAX are on the bus"
 assert_eq "()" "$(bus_call "$S/p3" org.hostagent1.StoragePool.Delete)" "Delete p3"
-assert_contains "$(create_pool future)" "'$S/future'" "a pool named like the unreadable entry is made"
+assert_contains "$(create_dir_pool future)" "'$S/future'" "a pool named like the unreadable entry is made"
 assert_eq "$(printf '%s\n' - extra future $(names 4 $((POOLS_MAX + 1))) | sort)" "$(file_pools)" \
         "storage-pools.json has it in place of the entry it could not read"
 assert_eq 1 "$(file_pools | grep -cx future)" "once"
@@ -118,7 +117,7 @@ cp "$STATE" "$T/damaged.json"
 start
 assert_contains "$(cat "$T/daemon.log")" "$STATE cannot be read (Bad message); it is not overwritten" \
         "the log says the file cannot be read"
-out=$(create_pool fresh)
+out=$(create_dir_pool fresh)
 assert_contains "$out" "Error.Failed: $STATE cannot be read (Bad message); it is not overwritten" \
         "CreateStoragePool is refused while storage-pools.json cannot be read"
 cmp -s "$T/damaged.json" "$STATE" && ok "and the file is as it was" || fail "storage-pools.json was overwritten"

@@ -3,6 +3,7 @@
 # device-mapper, so an LVM configuration of the test's disables activation);
 # volume groups and volumes it did not create are never touched.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/storage.sh"
 set +e
 
 # Three loop devices of our own, always detached again (the hook is in place
@@ -37,11 +38,9 @@ STARTARGS=(--libvirt-uri=test:///default --run-dir="$T/run" --storage-check-inte
 daemon_start "${STARTARGS[@]}"
 B="busctl --system"
 P=/org/hostagent1/storage/$VG
-call() { bus_call "$@"; }
-create_pool() { call /org/hostagent1 org.hostagent1.Manager.CreateStoragePool "$(gv_string "$1")"; }
-pool() { local m=$1; shift; call "$P" "org.hostagent1.StoragePool.$m" "$@"; }
-vol() { local v=$1 m=$2; shift 2; call "$P/$v" "org.hostagent1.Volume.$m" "$@"; }
-pprop() { $B get-property org.hostagent1 "$P" org.hostagent1.StoragePool "$1" 2>&1; }
+pool() { pool_call "$P" "$@"; }
+vol() { vol_call "$P" "$@"; }
+pprop() { pool_prop "$P" "$1"; }
 lvsize() { lvs --noheadings --units b --nosuffix -o lv_size "$1" 2>/dev/null | tr -d ' '; }
 foreign_state() { { vgs --noheadings -o vg_name,vg_tags,lv_count,vg_seqno "$FOREIGN"; lvs --noheadings -o lv_name,lv_size,lv_tags "$FOREIGN"; } 2>/dev/null | tr -s ' '; }
 before=$(foreign_state)

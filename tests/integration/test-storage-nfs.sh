@@ -3,6 +3,7 @@
 # with qemu-img as the oracle; the server killed and restarted while the agent
 # keeps answering; what this kernel cannot do (mount) refused by name.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/storage.sh"
 set +e
 
 nfs_start || exit 1
@@ -12,13 +13,10 @@ STARTARGS=(--libvirt-uri=test:///default --run-dir="$T/run" --storage-check-inte
 daemon_start "${STARTARGS[@]}"
 B="busctl --system"
 P=/org/hostagent1/storage/nfs1
-call() { bus_call "$@"; }
-M() { local m=$1; shift; call /org/hostagent1 "org.hostagent1.Manager.$m" "$@"; }
-create_pool() { M CreateStoragePool "$(gv_string "$1")"; }
-pool() { local m=$1; shift; call "$P" "org.hostagent1.StoragePool.$m" "$@"; }
-vol() { local v=$1 m=$2; shift 2; call "$P/$v" "org.hostagent1.Volume.$m" "$@"; }
-pprop() { $B get-property org.hostagent1 "$P" org.hostagent1.StoragePool "$1" 2>&1; }
-vprop() { $B get-property org.hostagent1 "$P/$1" org.hostagent1.Volume "$2" 2>&1; }
+pool() { pool_call "$P" "$@"; }
+vol() { vol_call "$P" "$@"; }
+pprop() { pool_prop "$P" "$1"; }
+vprop() { vol_prop "$P" "$@"; }
 img() { ip netns exec "$NETNS" qemu-img info --output=json -U "$1" | sed -n "s/^    \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p"; }
 state_is() { $B get-property org.hostagent1 "$P" org.hostagent1.StoragePool State | grep -q "\"$1\""; }
 
@@ -35,7 +33,7 @@ else
 fi
 assert_contains "$(create_pool '{"name":"nfs1","type":"nfs","server":"127.0.0.1","export":"/nothere","access":"libnfs"}')" \
         "org.hostagent1.Error.StorageUnreachable" "an export the server does not have is unreachable"
-assert_eq "(@a(osss) [],)" "$(M ListStoragePools)" "no pool was kept from the refused specs"
+assert_eq "(@a(osss) [],)" "$(manager_call ListStoragePools)" "no pool was kept from the refused specs"
 
 # The pool: reached without a mount.
 out=$(create_pool '{"name":"nfs1","type":"nfs","server":"127.0.0.1","export":"/export","access":"libnfs"}')
@@ -81,7 +79,7 @@ start=$SECONDS
 wait_until 30 state_is unreachable
 assert_eq 's "unreachable"' "$(pprop State)" "with the server gone the pool is unreachable (after $((SECONDS - start)) s)"
 t0=$(date +%s%N)
-assert_contains "$(M ListVMs)" "6695eb01" "ListVMs answers meanwhile"
+assert_contains "$(manager_call ListVMs)" "6695eb01" "ListVMs answers meanwhile"
 assert_contains "$(vprop root CapacityBytes)" "134217728" "volume properties answer meanwhile"
 assert_contains "$(pool CreateVolume late 1048576 raw {})" "org.hostagent1.Error.StorageUnreachable" \
         "CreateVolume says the storage is unreachable"

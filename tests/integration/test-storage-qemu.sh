@@ -16,18 +16,16 @@ daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI" --run-dir="$T/run" --storage-chec
 wait_until 60 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
 
 B="busctl --system"
-call() { bus_call "$@"; }
-M() { local m=$1; shift; call /org/hostagent1 "org.hostagent1.Manager.$m" "$@"; }
 S=/org/hostagent1/storage
 
-assert_contains "$(M CreateStoragePool "$(gv_string "{\"name\":\"local\",\"type\":\"dir\",\"path\":\"$T/pools/local\"}")")" \
+assert_contains "$(manager_call CreateStoragePool "$(gv_string "{\"name\":\"local\",\"type\":\"dir\",\"path\":\"$T/pools/local\"}")")" \
         "'$S/local'" "a dir pool"
-assert_contains "$(M CreateStoragePool "$(gv_string '{"name":"shared","type":"nfs","server":"127.0.0.1","export":"/export","access":"libnfs"}')")" \
+assert_contains "$(manager_call CreateStoragePool "$(gv_string '{"name":"shared","type":"nfs","server":"127.0.0.1","export":"/export","access":"libnfs"}')")" \
         "'$S/shared'" "an NFS pool (libnfs)"
-assert_contains "$(call $S/local org.hostagent1.StoragePool.CreateVolume root 67108864 qcow2 {})" "'$S/local/root'" "a root volume"
-assert_contains "$(call $S/shared org.hostagent1.StoragePool.CreateVolume data 33554432 qcow2 {})" "'$S/shared/data'" "a data volume on NFS"
+assert_contains "$(bus_call $S/local org.hostagent1.StoragePool.CreateVolume root 67108864 qcow2 {})" "'$S/local/root'" "a root volume"
+assert_contains "$(bus_call $S/shared org.hostagent1.StoragePool.CreateVolume data 33554432 qcow2 {})" "'$S/shared/data'" "a data volume on NFS"
 
-create() { M CreateVM "$(gv_string "$1")"; }
+create() { manager_call CreateVM "$(gv_string "$1")"; }
 GUEST='"type":"qemu","memory_mib":128,"vcpus":1'
 assert_contains "$(create "{\"name\":\"bad1\",$GUEST,\"disks\":[{\"pool\":\"nowhere\",\"volume\":\"root\"}]}")" \
         "org.hostagent1.Error.InvalidSpec: disks[0].pool: no storage pool named 'nowhere'" "a disk from a missing pool is refused"
@@ -48,18 +46,18 @@ assert_contains "$info" "nfs://127.0.0.1/export/data" "QEMU itself has the disk 
 assert_contains "$($VIRSH dumpxml pooled)" '"pool":"shared"' "the spec kept names the pool and volume"
 
 assert_contains "$($B get-property org.hostagent1 $S/shared/data org.hostagent1.Volume InUseBy)" "$VM" "InUseBy names the guest"
-assert_contains "$(call $S/shared/data org.hostagent1.Volume.Delete)" "org.hostagent1.Error.InUse" "a disk in use cannot be deleted"
-assert_contains "$(call $S/shared org.hostagent1.StoragePool.Deactivate)" "org.hostagent1.Error.InUse" "its pool cannot be deactivated"
+assert_contains "$(bus_call $S/shared/data org.hostagent1.Volume.Delete)" "org.hostagent1.Error.InUse" "a disk in use cannot be deleted"
+assert_contains "$(bus_call $S/shared org.hostagent1.StoragePool.Deactivate)" "org.hostagent1.Error.InUse" "its pool cannot be deactivated"
 ip netns exec "$NETNS" qemu-img info -U nfs://127.0.0.1/export/data >/dev/null && ok "the volume is still there" || fail "data is gone"
 
-assert_eq "()" "$(call "$VM" org.hostagent1.VM.Destroy)" "Destroy the guest"
-assert_eq "()" "$(call "$VM" org.hostagent1.VM.Undefine)" "Undefine it"
+assert_eq "()" "$(bus_call "$VM" org.hostagent1.VM.Destroy)" "Destroy the guest"
+assert_eq "()" "$(bus_call "$VM" org.hostagent1.VM.Undefine)" "Undefine it"
 wait_until 10 sh -c "$B get-property org.hostagent1 $S/shared/data org.hostagent1.Volume InUseBy | grep -q 'ao 0'"
 assert_eq "ao 0" "$($B get-property org.hostagent1 $S/shared/data org.hostagent1.Volume InUseBy)" "InUseBy is empty again"
-assert_eq "()" "$(call $S/shared/data org.hostagent1.Volume.Delete)" "now the volume can be deleted"
-assert_eq "()" "$(call $S/local/root org.hostagent1.Volume.Delete)" "and the other one"
-assert_eq "()" "$(call $S/shared org.hostagent1.StoragePool.Delete)" "Delete the NFS pool"
-assert_eq "()" "$(call $S/local org.hostagent1.StoragePool.Delete)" "Delete the dir pool"
+assert_eq "()" "$(bus_call $S/shared/data org.hostagent1.Volume.Delete)" "now the volume can be deleted"
+assert_eq "()" "$(bus_call $S/local/root org.hostagent1.Volume.Delete)" "and the other one"
+assert_eq "()" "$(bus_call $S/shared org.hostagent1.StoragePool.Delete)" "Delete the NFS pool"
+assert_eq "()" "$(bus_call $S/local org.hostagent1.StoragePool.Delete)" "Delete the dir pool"
 
 daemon_stop && ok "hostagentd exits cleanly" || fail "hostagentd exited with an error"
 fixture_finish

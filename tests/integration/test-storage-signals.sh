@@ -5,6 +5,7 @@
 # every path: CreateStoragePool, CreateVolume, Clone, Refresh, the health
 # check, Volume.Delete, StoragePool.Delete, and the pools restored at start.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/storage.sh"
 set +e
 
 bus_start
@@ -12,10 +13,8 @@ STARTARGS=(--libvirt-uri=test:///default --run-dir="$T/run" --storage-check-inte
 B="busctl --system"
 P=/org/hostagent1/storage/sig
 D="$T/pools/sig"
-call() { bus_call "$@"; }
-pool() { call "$P" "org.hostagent1.StoragePool.$1" "${@:2}"; }
-vol() { call "$P/$1" "org.hostagent1.Volume.$2" "${@:3}"; }
-create_pool() { call /org/hostagent1 org.hostagent1.Manager.CreateStoragePool "$(gv_string "$1")"; }
+pool() { pool_call "$P" "$@"; }
+vol() { vol_call "$P" "$@"; }
 
 # The capture: every message to or from the agent, as JSON, from before it starts.
 SIG="$T/signals.json"

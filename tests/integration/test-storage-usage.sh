@@ -4,6 +4,7 @@
 # would see it, with qemu-img as the oracle. The pool sits on a tmpfs of its
 # own, so that its space figures move only with what the test writes.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/storage.sh"
 set +e
 
 mkdir -p "$T/fs"
@@ -15,17 +16,16 @@ daemon_start --libvirt-uri=test:///default --run-dir="$T/run" --storage-check-in
 B="busctl --system"
 P=/org/hostagent1/storage/pool1
 D=$T/fs/pool
-call() { bus_call "$@"; }
-pool() { local m=$1; shift; call "$P" "org.hostagent1.StoragePool.$m" "$@"; }
-pprop() { $B get-property org.hostagent1 "$P" org.hostagent1.StoragePool "$1" 2>&1 | awk '{print $2}'; }
-vprop() { $B get-property org.hostagent1 "$P/$1" org.hostagent1.Volume "$2" 2>&1; }
+pool() { pool_call "$P" "$@"; }
+pprop() { pool_prop "$P" "$1" | awk '{print $2}'; }
+vprop() { vol_prop "$P" "$@"; }
 vprop_is() { [ "$(vprop "$1" "$2")" = "t $3" ]; }
 allocated() { echo $(( $(stat -c %b "$D/$1") * 512 )); }
 img() { qemu-img info --output=json -U "$1" | sed -n "s/^    \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p"; }
 # changed PATH PROPERTY VALUE: a PropertiesChanged of PATH carried PROPERTY with VALUE (a uint64).
 changed() { grep "^$1: org.freedesktop.DBus.Properties.PropertiesChanged" "$T/signals" | grep -q "'$2': <uint64 $3>"; }
 
-call /org/hostagent1 org.hostagent1.Manager.CreateStoragePool \
+bus_call /org/hostagent1 org.hostagent1.Manager.CreateStoragePool \
         "$(gv_string "{\"name\":\"pool1\",\"type\":\"dir\",\"path\":\"$D\"}")" >/dev/null
 assert_contains "$(pool CreateVolume data 16777216 raw {})" "'$P/data'" "CreateVolume data (raw, sparse)"
 assert_contains "$(pool CreateVolume q 16777216 qcow2 {})" "'$P/q'" "CreateVolume q (qcow2)"

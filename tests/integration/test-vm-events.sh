@@ -6,11 +6,12 @@
 # began before the change ends after it, every run: the first full read of
 # all domains, and a re-read of one.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
 set +e
 
 : "${HOLD_DOMAIN_READ:?HOLD_DOMAIN_READ must name the hold-domain-read library}"
 GHOST_UUID=33333333-4444-5555-6666-777777777777
-GHOST=/org/hostagent1/vm/_333333333_2d4444_2d5555_2d6666_2d777777777777
+GHOST=$(vm_path 33333333-4444-5555-6666-777777777777)
 GATE=$T/hold-gate
 
 # A sanitizer build needs its runtime first among the preloaded libraries.
@@ -18,7 +19,6 @@ preload=$HOLD_DOMAIN_READ
 asan=$(ldd "$HOSTAGENTD" | awk '/libasan/ {print $3}')
 [ -n "$asan" ] && preload="$asan $preload"
 
-vm_prop() { busctl --system get-property org.hostagent1 "$1" org.hostagent1.VM "$2"; }
 get_vm() { gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.GetVM "$1" 2>&1; }
 list_vms() { gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.ListVMs 2>&1; }
 managed() {
@@ -72,7 +72,7 @@ cat > "$T/old.xml" <<XML
 <domain type='test'><name>old1</name><uuid>11111111-2222-3333-4444-555555555555</uuid>
 <memory unit='MiB'>256</memory><vcpu>2</vcpu><os><type>hvm</type></os></domain>
 XML
-VM1=/org/hostagent1/vm/_311111111_2d2222_2d3333_2d4444_2d555555555555
+VM1=$(vm_path 11111111-2222-3333-4444-555555555555)
 $VIRSH define "$T/old.xml" >/dev/null
 wait_until 10 grep -q "InterfacesAdded (objectpath '$VM1'" "$T/monitor.log" \
         && ok "a VM defined with virsh is announced" || fail "no InterfacesAdded for old1"

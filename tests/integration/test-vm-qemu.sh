@@ -3,6 +3,7 @@
 # bus, the VNC console listening, a guest started by virsh appearing, and an
 # agent killed with SIGKILL whose successor finds the same guests untouched.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
 set +e
 
 libvirtd_start
@@ -13,8 +14,6 @@ $VIRSH list --all >/dev/null || { fail "libvirtd's QEMU driver does not answer";
 daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI"
 wait_until 60 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
 
-vm_prop() { busctl --system get-property org.hostagent1 "$1" org.hostagent1.VM "$2"; }
-vm_call() { gdbus call --system -d org.hostagent1 -o "$1" -m "org.hostagent1.VM.$2" 2>&1; }
 qemu_pid() { cat "$LV/run/libvirt/qemu/$1.pid" 2>/dev/null; }
 
 out=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager CreateVM s \

@@ -3,6 +3,7 @@
 # signals in order, drives them through its methods, refuses what does not
 # fit with named errors, and resyncs after libvirtd restarts.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
 set +e
 
 libvirtd_start
@@ -13,17 +14,13 @@ VIRSH="virsh -q -c $LIBVIRT_TEST_URI"
 
 bus_monitor_start "$T/monitor.log" gdbus monitor --system --dest org.hostagent1
 
-vm_prop() { busctl --system get-property org.hostagent1 "$1" org.hostagent1.VM "$2"; }
-vm_call() { local p=$1 m=$2; shift 2; gdbus call --system -d org.hostagent1 -o "$p" -m "org.hostagent1.VM.$m" "$@" 2>&1; }
-path_of() { busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetVM s "$1" | awk '{print $2}' | tr -d '"'; }
-state_is() { vm_prop "$1" State | grep -qx "s \"$2\""; }
 
 # The test driver's own domain is there from the start.
 out=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager ListVMs)
 assert_contains "$out" '"6695eb01-f6a4-8304-79aa-97f2502e193f" "test" "running"' "ListVMs shows the existing domain, running"
-TESTVM=$(path_of test)
+TESTVM=$(vm_path_of test)
 assert_eq "/org/hostagent1/vm/_36695eb01_2df6a4_2d8304_2d79aa_2d97f2502e193f" "$TESTVM" "the object path is the path-encoded UUID"
-assert_eq "$TESTVM" "$(path_of 6695eb01-f6a4-8304-79aa-97f2502e193f)" "GetVM finds it by UUID too"
+assert_eq "$TESTVM" "$(vm_path_of 6695eb01-f6a4-8304-79aa-97f2502e193f)" "GetVM finds it by UUID too"
 
 # The live VM interface is the contract.
 busctl --system introspect --xml-interface org.hostagent1 "$TESTVM" > "$T/vm.xml"
@@ -40,7 +37,7 @@ cat > "$T/vm1.xml" <<XML
 <memory unit='MiB'>256</memory><vcpu>2</vcpu><os><type>hvm</type></os></domain>
 XML
 $VIRSH define "$T/vm1.xml" >/dev/null
-VM1=/org/hostagent1/vm/_311111111_2d2222_2d3333_2d4444_2d555555555555
+VM1=$(vm_path 11111111-2222-3333-4444-555555555555)
 wait_until 10 grep -q "InterfacesAdded (objectpath '$VM1'" "$T/monitor.log" \
         && ok "a domain defined with virsh is announced with InterfacesAdded" || fail "no InterfacesAdded for vm1"
 assert_eq 's "vm1"' "$(vm_prop $VM1 Name)" "its Name"
@@ -51,7 +48,7 @@ assert_eq "b true" "$(vm_prop $VM1 Persistent)" "it is persistent"
 
 # virsh starts it: the agent follows.
 $VIRSH start vm1 >/dev/null
-wait_until 10 state_is $VM1 running && ok "virsh start is seen: running" || fail "state did not follow virsh start"
+wait_until 10 vm_state_is $VM1 running && ok "virsh start is seen: running" || fail "state did not follow virsh start"
 assert_eq 's "booted"' "$(vm_prop $VM1 StateReason)" "StateReason booted"
 
 # The agent drives it; the state is in place when the reply arrives.
@@ -60,7 +57,7 @@ assert_eq 's "paused"' "$(vm_prop $VM1 State)" "State is paused as soon as Pause
 assert_eq 's "user"' "$(vm_prop $VM1 StateReason)" "StateReason user"
 assert_eq "paused" "$($VIRSH domstate vm1)" "libvirt agrees"
 $VIRSH resume vm1 >/dev/null
-wait_until 10 state_is $VM1 running && ok "virsh resume is seen" || fail "resume not seen"
+wait_until 10 vm_state_is $VM1 running && ok "virsh resume is seen" || fail "resume not seen"
 assert_eq 's "unpaused"' "$(vm_prop $VM1 StateReason)" "StateReason unpaused"
 
 all=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetAllVMStats 2>&1)
@@ -102,7 +99,7 @@ wait_until 10 grep -q "InterfacesRemoved (objectpath '$TR'" "$T/monitor.log" \
 printf "<domain type='test'><name>odd-\xef\xb7\x90</name><uuid>22222222-3333-4444-5555-666666666666</uuid><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>" \
         > "$T/odd.xml"
 $VIRSH define "$T/odd.xml" >/dev/null
-ODD=/org/hostagent1/vm/_322222222_2d3333_2d4444_2d5555_2d666666666666
+ODD=$(vm_path 22222222-3333-4444-5555-666666666666)
 wait_until 10 grep -q "InterfacesAdded (objectpath '$ODD'" "$T/monitor.log" \
         && ok "a VM whose name sd-bus refuses is announced" || fail "no InterfacesAdded for the odd name"
 out=$(gdbus call --system -d org.hostagent1 -o /org/hostagent1 -m org.hostagent1.Manager.ListVMs 2>&1)
@@ -166,11 +163,10 @@ wait_until 10 grep -q "JobRemoved (objectpath '$JOB', 'done')" "$T/monitor.log" 
 assert_contains "$(cat "$T/monitor.log")" "JobNew (objectpath '$JOB',)" "JobNew announced it"
 assert_eq 's "shutoff"' "$(vm_prop "$TESTVM" State)" "the VM is shut off"
 assert_eq 's "shutdown"' "$(vm_prop "$TESTVM" StateReason)" "because it shut down"
-job_prop() { busctl --system get-property org.hostagent1 "$JOB" org.hostagent1.Job "$1"; }
-assert_eq 's "finished"' "$(job_prop State)" "the finished job stays readable: State"
-assert_eq 's "done"' "$(job_prop Result)" "Result"
-assert_eq "u 100" "$(job_prop Progress)" "Progress"
-assert_eq "o \"$TESTVM\"" "$(job_prop Object)" "Object is the VM"
+assert_eq 's "finished"' "$(job_prop "$JOB" State)" "the finished job stays readable: State"
+assert_eq 's "done"' "$(job_prop "$JOB" Result)" "Result"
+assert_eq "u 100" "$(job_prop "$JOB" Progress)" "Progress"
+assert_eq "o \"$TESTVM\"" "$(job_prop "$JOB" Object)" "Object is the VM"
 out=$(gdbus call --system -d org.hostagent1 -o "$JOB" -m org.hostagent1.Job.Cancel 2>&1)
 assert_contains "$out" "org.hostagent1.Error.InvalidState" "a finished job cannot be cancelled"
 out=$(vm_call "$TESTVM" Shutdown 30)
@@ -182,12 +178,12 @@ assert_eq "()" "$(vm_call "$TESTVM" Start)" "start it again"
 $VIRSH define "$T/vm1.xml" >/dev/null
 wait_until 10 sh -c "busctl --system get-property org.hostagent1 $VM1 org.hostagent1.VM Name >/dev/null 2>&1"
 $VIRSH suspend test >/dev/null
-wait_until 10 state_is "$TESTVM" paused
+wait_until 10 vm_state_is "$TESTVM" paused
 libvirtd_stop
 libvirtd_spawn
 wait_until 60 grep -q "InterfacesRemoved (objectpath '$VM1'" "$T/monitor.log" \
         && ok "after a libvirtd restart, a domain it no longer has is withdrawn" || fail "vm1 not withdrawn"
-wait_until 20 state_is "$TESTVM" running && ok "and a state that changed meanwhile is corrected" \
+wait_until 20 vm_state_is "$TESTVM" running && ok "and a state that changed meanwhile is corrected" \
         || fail "test VM state not resynced"
 
 daemon_stop; rc=$?

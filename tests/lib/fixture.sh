@@ -202,6 +202,20 @@ gv_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
 
 # bus_call PATH INTERFACE.METHOD ARGS...: a call through gdbus, whose failures name the error.
 bus_call() { local path=$1 method=$2; shift 2; gdbus call --system -d org.hostagent1 -o "$path" -m "$method" "$@" 2>&1; }
+# manager_call METHOD ARGS...: a Manager method.
+manager_call() { local m=$1; shift; bus_call /org/hostagent1 "org.hostagent1.Manager.$m" "$@"; }
+
+# bus_path_escape TEXT: one element of an object path as sd_bus_path_encode() makes it: what a
+# path cannot hold as _xx, and a leading digit too ("web-1" is "web_2d1", a UUID "_3...").
+bus_path_escape() {
+        local s=$1 out="" c i
+        for ((i = 0; i < ${#s}; i++)); do
+                c=${s:i:1}
+                case "$c" in [A-Za-z0-9]) out+=$c ;; *) out+=$(printf '_%02x' "'$c") ;; esac
+        done
+        case "$out" in [0-9]*) out=$(printf '_%02x' "'${out:0:1}")${out:1} ;; esac
+        echo "${out:-_}"
+}
 
 # prop NAME: one Manager property, as busctl prints it ("s \"x\"", "b true").
 prop() {
