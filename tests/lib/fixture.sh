@@ -201,7 +201,12 @@ bus_monitor_stop() {
 gv_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
 
 # bus_call PATH INTERFACE.METHOD ARGS...: a call through gdbus, whose failures name the error.
-bus_call() { local path=$1 method=$2; shift 2; gdbus call --system -d org.hostagent1 -o "$path" -m "$method" "$@" 2>&1; }
+# It waits as long as the agent may take (its own deadline is --call-timeout, 60 s), not gdbus's
+# 25 s: a slow machine (a sanitizer build) must not turn a late reply into a missing one.
+bus_call() {
+        local path=$1 method=$2; shift 2
+        gdbus call --system --timeout 120 -d org.hostagent1 -o "$path" -m "$method" "$@" 2>&1
+}
 # manager_call METHOD ARGS...: a Manager method.
 manager_call() { local m=$1; shift; bus_call /org/hostagent1 "org.hostagent1.Manager.$m" "$@"; }
 
