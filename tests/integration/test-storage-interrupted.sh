@@ -33,8 +33,10 @@ helper_running() {
                 tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "qemu-img $1 " && QPID=$pid
         done
         [ -n "$QPID" ] || return 1
+        # Not the source, and not the file another host is writing: that one has data from the start.
         for f in "$D"/* "$D"/.[!.]*; do
-                [ -f "$f" ] && [ "$f" != "$D/src" ] && [ "$(stat -c %b "$f")" -gt 0 ] && return 0
+                case "$f" in "$D/src" | "$D"/.hostagent-partial.otherhost.*) continue ;; esac
+                [ -f "$f" ] && [ "$(stat -c %b "$f")" -gt 0 ] && return 0
         done
         return 1
 }
