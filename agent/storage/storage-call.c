@@ -1,6 +1,7 @@
 /* One storage operation in flight: the call, the pool it holds, and what the worker found */
 #include "storage-call.h"
 
+#include "failpoint.h"
 #include "macro.h"
 #include "manager.h"
 
@@ -38,4 +39,79 @@ void storage_call_free(StorageCall *c) {
         volume_info_done(&c->info);
         volume_info_array_free(c->volumes, c->n_volumes);
         free(c);
+}
+
+/* The blocking halves, on workers: each runs the pool backend for its call. */
+
+int storage_call_create_volume_work(void *userdata) {
+        StorageCall *c = userdata;
+
+        return pool_backend_volume_create(&c->pool->spec, &c->env, c->name, c->size, c->format, c->backing,
+                                          c->preallocation, &c->info, &c->message);
+}
+
+
+int storage_call_refresh_work(void *userdata) {
+        StorageCall *c = userdata;
+        int r;
+
+        if (c->activate) {
+                r = pool_backend_prepare(&c->pool->spec, &c->env, false, &c->message);
+                if (r < 0)
+                        return r;
+        }
+        r = pool_backend_status(&c->pool->spec, &c->env, &c->status, &c->message);
+        if (r < 0)
+                return r;
+        if (c->clean) {   /* the storage answers: what a previous agent left half-made goes first */
+                pool_leftovers_remove(&c->pool->spec, &c->env);
+                c->cleaned = true;
+        }
+        return pool_backend_list(&c->pool->spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
+}
+
+
+
+int storage_call_release_work(void *userdata) {
+        StorageCall *c = userdata;
+
+        if (c->delete)
+                return pool_backend_remove(&c->pool->spec, &c->env, &c->message);
+        return pool_backend_release(&c->pool->spec, &c->env, &c->message);
+}
+
+
+int storage_call_release_undo_work(void *userdata) {
+        StorageCall *c = userdata;
+        bool delete = c->delete;
+        int r;
+
+        failpoint_hold("HOSTAGENT_STORAGE_UNDO_HOLD");   /* a test's: other calls meanwhile */
+        r = pool_backend_prepare(&c->pool->spec, &c->env, delete, &c->message);
+        if (r < 0)
+                return r;
+        if (!c->enabled)   /* an inactive pool: its storage there, not mounted */
+                return pool_backend_release(&c->pool->spec, &c->env, &c->message);
+        r = pool_backend_status(&c->pool->spec, &c->env, &c->status, &c->message);
+        if (r < 0)
+                return r;
+        return pool_backend_list(&c->pool->spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
+}
+
+
+int storage_call_resize_work(void *userdata) {
+        StorageCall *c = userdata;
+        int r;
+
+        r = pool_backend_volume_resize(&c->pool->spec, &c->env, c->name, c->format, c->size, &c->message);
+        if (r < 0)
+                return r;
+        return pool_backend_volume_info(&c->pool->spec, &c->env, c->name, &c->info, &c->message);
+}
+
+
+int storage_call_delete_volume_work(void *userdata) {
+        StorageCall *c = userdata;
+
+        return pool_backend_volume_delete(&c->pool->spec, &c->env, c->name, &c->message);
 }

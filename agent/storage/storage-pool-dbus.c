@@ -1,7 +1,6 @@
 /* org.hostagent1.StoragePool: properties from the model, methods off the loop */
 #include "bus-auth.h"
 #include "bus-error.h"
-#include "failpoint.h"
 #include "json-field.h"
 #include "log.h"
 #include "macro.h"
@@ -46,13 +45,6 @@ static int error_not_usable(Pool *p, sd_bus_error *error) {
 }
 
 /* CreateVolume */
-
-static int create_volume_work(void *userdata) {
-        StorageCall *c = userdata;
-
-        return pool_backend_volume_create(&c->pool->spec, &c->env, c->name, c->size, c->format, c->backing,
-                                          c->preallocation, &c->info, &c->message);
-}
 
 /* The empty reply of a pool operation, and the end of its call. The DONE of
  * storage_save() when the state file keeps the outcome: the reply then
@@ -230,7 +222,7 @@ static int method_create_volume(sd_bus_message *msg, void *userdata, sd_bus_erro
                 r = -ENOMEM;
                 goto fail;
         }
-        r = storage_submit(p->manager, create_volume_work, create_volume_done, c, error);
+        r = storage_submit(p->manager, storage_call_create_volume_work, create_volume_done, c, error);
         if (r < 0)
                 goto fail;
         return 1;
@@ -241,25 +233,6 @@ fail:
 
 /* Refresh and Activate: prepare (Activate only), then status and listing. */
 
-static int refresh_work(void *userdata) {
-        StorageCall *c = userdata;
-        int r;
-
-        if (c->format) {   /* "activate" */
-                r = pool_backend_prepare(&c->pool->spec, &c->env, false, &c->message);
-                if (r < 0)
-                        return r;
-        }
-        r = pool_backend_status(&c->pool->spec, &c->env, &c->status, &c->message);
-        if (r < 0)
-                return r;
-        if (c->clean) {   /* the storage answers: what a previous agent left half-made goes first */
-                pool_leftovers_remove(&c->pool->spec, &c->env);
-                c->cleaned = true;
-        }
-        return pool_backend_list(&c->pool->spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
-}
-
 /* What a worker found on a pool it prepared: its space, state and volumes. */
 static void pool_apply_prepared(Pool *p, StorageCall *c) {
         p->prepared = true;
@@ -267,12 +240,6 @@ static void pool_apply_prepared(Pool *p, StorageCall *c) {
         pool_set_state(p, c->status.degraded ? POOL_STATE_DEGRADED : POOL_STATE_ACTIVE,
                        c->status.degraded ? "a device of the volume group is missing" : NULL);
         storage_pool_apply_listing(p, c->volumes, c->n_volumes);
-}
-
-static int activate_undo_work(void *userdata) {
-        StorageCall *c = userdata;
-
-        return pool_backend_release(&c->pool->spec, &c->env, &c->message);
 }
 
 static void activate_undone(int result, void *userdata) {
@@ -302,7 +269,7 @@ static void activate_saved(int result, void *userdata) {
         }
         pool_set_enabled(p, false);
         c->message = mfree(c->message);
-        r = worker_pool_submit(p->manager->pool, WORKER_INTERNAL, activate_undo_work, activate_undone, c);
+        r = worker_pool_submit(p->manager->pool, WORKER_INTERNAL, storage_call_release_work, activate_undone, c);
         if (r < 0)
                 reply_unsaved(c, "Cannot activate the pool", r);
 }
@@ -311,7 +278,7 @@ static void refresh_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         StorageCall *c = userdata;
         Pool *p = c->pool;
-        bool activate = c->format != NULL, newly_enabled;
+        bool activate = c->activate, newly_enabled;
 
         if (p->removed)
                 result = -ECANCELED;
@@ -343,12 +310,9 @@ static int refresh_submit(sd_bus_message *msg, Pool *p, bool activate, sd_bus_er
         c = storage_call_new(p, msg);
         if (!c)
                 return -ENOMEM;
-        if (activate && !(c->format = strdup("activate"))) {
-                storage_call_free(c);
-                return -ENOMEM;
-        }
+        c->activate = activate;
         c->clean = pool_clean_begin(p);   /* an Activate's is the first look at a pool inactive since start */
-        r = storage_submit(p->manager, refresh_work, refresh_done, c, error);
+        r = storage_submit(p->manager, storage_call_refresh_work, refresh_done, c, error);
         if (r < 0)
                 storage_call_free(c);
         return r;
@@ -403,35 +367,10 @@ static int pool_in_use(Pool *p, sd_bus_error *error) {
         return 0;
 }
 
-static int release_work(void *userdata) {
-        StorageCall *c = userdata;
-
-        if (c->format)   /* "delete" */
-                return pool_backend_remove(&c->pool->spec, &c->env, &c->message);
-        return pool_backend_release(&c->pool->spec, &c->env, &c->message);
-}
-
 /* Deactivate or Delete not kept: the storage as the file has it again
  * (made again where Delete removed it, an LVM volume group; mounted again
  * where the pool is to be active), before the caller hears why, so that no
  * other call meets it half-made. */
-static int release_undo_work(void *userdata) {
-        StorageCall *c = userdata;
-        bool delete = c->format != NULL;
-        int r;
-
-        failpoint_hold("HOSTAGENT_STORAGE_UNDO_HOLD");   /* a test's: other calls meanwhile */
-        r = pool_backend_prepare(&c->pool->spec, &c->env, delete, &c->message);
-        if (r < 0)
-                return r;
-        if (!c->enabled)   /* an inactive pool: its storage there, not mounted */
-                return pool_backend_release(&c->pool->spec, &c->env, &c->message);
-        r = pool_backend_status(&c->pool->spec, &c->env, &c->status, &c->message);
-        if (r < 0)
-                return r;
-        return pool_backend_list(&c->pool->spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
-}
-
 static void release_undone(int result, void *userdata) {
         StorageCall *c = userdata;
         Pool *p = c->pool;
@@ -443,7 +382,7 @@ static void release_undone(int result, void *userdata) {
                         pool_set_state(p, POOL_STATE_UNREACHABLE, c->message ?: strerror(-result));
                 storage_pool_arm_checks(p);
         }
-        reply_unsaved(c, c->format ? "Cannot delete the pool" : "Cannot deactivate the pool", result);
+        reply_unsaved(c, c->delete ? "Cannot delete the pool" : "Cannot deactivate the pool", result);
 }
 
 /* Deactivate or Delete kept: answered. Not kept: undone, as a restart would
@@ -452,7 +391,7 @@ static void release_undone(int result, void *userdata) {
 static void released_saved(int result, void *userdata) {
         StorageCall *c = userdata;
         Pool *p = c->pool;
-        bool delete = c->format != NULL;
+        bool delete = c->delete;
 
         if (result >= 0) {
                 reply_empty(c);
@@ -473,7 +412,7 @@ static void released_saved(int result, void *userdata) {
                 return;
         }
         c->message = mfree(c->message);
-        if (worker_pool_submit(p->manager->pool, WORKER_INTERNAL, release_undo_work, release_undone, c) < 0)
+        if (worker_pool_submit(p->manager->pool, WORKER_INTERNAL, storage_call_release_undo_work, release_undone, c) < 0)
                 release_undone(-ECANCELED, c);
 }
 
@@ -481,7 +420,7 @@ static void release_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         StorageCall *c = userdata;
         Pool *p = c->pool;
-        bool delete = c->format != NULL;
+        bool delete = c->delete;
 
         if (p->removed)
                 result = -ECANCELED;
@@ -510,11 +449,8 @@ static int release_submit(sd_bus_message *msg, Pool *p, bool delete, sd_bus_erro
         c = storage_call_new(p, msg);
         if (!c)
                 return -ENOMEM;
-        if (delete && !(c->format = strdup("delete"))) {
-                storage_call_free(c);
-                return -ENOMEM;
-        }
-        r = storage_submit(p->manager, release_work, release_done, c, error);
+        c->delete = delete;
+        r = storage_submit(p->manager, storage_call_release_work, release_done, c, error);
         if (r < 0)
                 storage_call_free(c);
         return r;

@@ -103,16 +103,6 @@ static StorageCall *volume_call_new(Volume *v, sd_bus_message *msg) {
 
 /* Resize */
 
-static int resize_work(void *userdata) {
-        StorageCall *c = userdata;
-        int r;
-
-        r = pool_backend_volume_resize(&c->pool->spec, &c->env, c->name, c->format, c->size, &c->message);
-        if (r < 0)
-                return r;
-        return pool_backend_volume_info(&c->pool->spec, &c->env, c->name, &c->info, &c->message);
-}
-
 static void resize_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         StorageCall *c = userdata;
@@ -159,19 +149,13 @@ static int method_resize(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (!c)
                 return -ENOMEM;
         c->size = size;
-        r = storage_submit(v->pool->manager, resize_work, resize_done, c, error);
+        r = storage_submit(v->pool->manager, storage_call_resize_work, resize_done, c, error);
         if (r < 0)
                 storage_call_free(c);
         return r;
 }
 
 /* Delete */
-
-static int delete_work(void *userdata) {
-        StorageCall *c = userdata;
-
-        return pool_backend_volume_delete(&c->pool->spec, &c->env, c->name, &c->message);
-}
 
 static void delete_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -223,7 +207,7 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         c = volume_call_new(v, msg);
         if (!c)
                 return -ENOMEM;
-        r = storage_submit(v->pool->manager, delete_work, delete_done, c, error);
+        r = storage_submit(v->pool->manager, storage_call_delete_volume_work, delete_done, c, error);
         if (r < 0)
                 storage_call_free(c);
         return r;
