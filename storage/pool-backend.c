@@ -650,3 +650,18 @@ int pool_backend_remove_partials(const PoolSpec *spec, const PoolEnv *env, char 
         volume_usage_array_free(files, n);
         return r;
 }
+
+int pool_backend_create(const PoolSpec *spec, const PoolEnv *env, PoolStatus *ret_status, VolumeInfo **ret_volumes,
+                        size_t *ret_n, char **ret_message) {
+        int r;
+
+        r = pool_backend_prepare(spec, env, true, ret_message);
+        if (r < 0)
+                return r;
+        r = pool_backend_status(spec, env, ret_status, ret_message);
+        if (r >= 0)
+                r = pool_backend_list(spec, env, ret_volumes, ret_n, ret_message);
+        if (r < 0)
+                (void) pool_backend_remove(spec, env, NULL);
+        return r;
+}

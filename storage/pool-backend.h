@@ -32,6 +32,11 @@ typedef struct PoolStatus {
  * must already be there (a restart); NFS exports are mounted or reached. */
 int pool_backend_prepare(const PoolSpec *spec, const PoolEnv *env, bool create, char **ret_message);
 
+/* A new pool, all or nothing: built (prepare with CREATE), then its status and volumes read;
+ * taken down again (remove) when it cannot be read. */
+int pool_backend_create(const PoolSpec *spec, const PoolEnv *env, PoolStatus *ret_status, VolumeInfo **ret_volumes,
+                        size_t *ret_n, char **ret_message);
+
 /* Undoes prepare without touching data: unmounts NFS. */
 int pool_backend_release(const PoolSpec *spec, const PoolEnv *env, char **ret_message);
 

@@ -34,20 +34,10 @@ static void create_pool_call_free(CreatePoolCall *c) {
         free(c);
 }
 
-/* All or nothing: a pool that cannot be read once made is taken down again. */
 static int create_pool_work(void *userdata) {
         CreatePoolCall *c = userdata;
-        int r;
 
-        r = pool_backend_prepare(&c->spec, &c->env, true, &c->message);
-        if (r < 0)
-                return r;
-        r = pool_backend_status(&c->spec, &c->env, &c->status, &c->message);
-        if (r >= 0)
-                r = pool_backend_list(&c->spec, &c->env, &c->volumes, &c->n_volumes, &c->message);
-        if (r < 0)
-                (void) pool_backend_remove(&c->spec, &c->env, NULL);
-        return r;
+        return pool_backend_create(&c->spec, &c->env, &c->status, &c->volumes, &c->n_volumes, &c->message);
 }
 
 /* UNDO: 0 when the pool was taken down again, -errno when it could not be (c->message says why). */
