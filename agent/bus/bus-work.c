@@ -8,6 +8,7 @@
 
 #include "bus-error.h"
 #include "macro.h"
+#include "virt-cleanup.h"
 
 int bus_work_error_libvirt_unavailable(Manager *m, sd_bus_error *error) {
         return sd_bus_error_setf(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE,
@@ -53,8 +54,7 @@ void libvirt_call_init(LibvirtCall *c, Manager *m, sd_bus_message *msg) {
 }
 
 void libvirt_call_done(LibvirtCall *c) {
-        if (c->conn)
-                (void) virConnectClose(c->conn);
+        virConnectClosep(&c->conn);
         c->conn = NULL;
         bus_call_done(&c->call);
         c->error = mfree(c->error);

@@ -13,6 +13,7 @@
 #include "job.h"
 #include "log.h"
 #include "macro.h"
+#include "virt-cleanup.h"
 #include "bus-work.h"
 #include "domain-ops.h"
 #include "vm.h"
@@ -42,8 +43,7 @@ static void shutdown_unref(ShutdownJob *s) {
         if (!s || --s->n_ref > 0)
                 return;
         sd_event_source_disable_unref(s->timer);
-        if (s->conn)
-                virConnectClose(s->conn);
+        virConnectClosep(&s->conn);
         free(s->error);
         free(s);
 }

@@ -9,6 +9,7 @@
 #include "domain-events.h"
 #include "log.h"
 #include "macro.h"
+#include "virt-cleanup.h"
 #include "manager.h"
 
 void vm_set_listener(Manager *m, const VmListener *listener) {
@@ -462,7 +463,7 @@ static void refresh_done(int result, void *userdata) {
                 log_debug_errno(result, "Cannot re-read VM %s: %s", j->uuid, strempty(j->error));
         vm_read_end(m, &j->read);
         vm_info_done(&j->info);
-        virConnectClose(j->conn);
+        virConnectClosep(&j->conn);
         free(j->error);
         free(j);
 }
@@ -486,7 +487,7 @@ int vm_refresh(Manager *m, const char *uuid) {
         r = worker_pool_submit(m->pool, WORKER_INTERNAL, refresh_work, refresh_done, j);
         if (r < 0) {
                 vm_read_end(m, &j->read);
-                virConnectClose(j->conn);
+                virConnectClosep(&j->conn);
                 free(j);
         }
         return r;
@@ -577,7 +578,7 @@ static void sync_done(int result, void *userdata) {
                 vm_info_done(&j->infos[i]);
         free(j->infos);
         free(j->error);
-        virConnectClose(j->conn);
+        virConnectClosep(&j->conn);
         free(j);
 }
 
@@ -603,7 +604,7 @@ static int vm_sync_start(Manager *m) {
         r = worker_pool_submit(m->pool, WORKER_INTERNAL, sync_work, sync_done, j);
         if (r < 0) {
                 vm_read_end(m, &j->read);
-                virConnectClose(j->conn);
+                virConnectClosep(&j->conn);
                 free(j);
                 return r;
         }
