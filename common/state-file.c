@@ -169,8 +169,10 @@ static void write_start(StateFile *f) {
                 return;
         }
         r = worker_pool_submit(f->pool, WORKER_INTERNAL, write_work, write_done, w);
+        /* Stopping: written here instead, once. Any other refusal (out of memory) is answered as
+         * it is: the loop thread never writes the file otherwise. */
         if (r < 0)
-                write_done(-ECANCELED, w);   /* stopping: written here instead */
+                write_done(r == -ESHUTDOWN ? -ECANCELED : r, w);
 }
 
 void state_file_save(StateFile *f, state_file_saved_fn done, void *userdata) {
