@@ -36,10 +36,11 @@ bool lvm_have_device_mapper(void) {
                 return true;
         if (uname(&u) < 0)
                 return false;
-        /* A module not loaded yet: lvm2 has the kernel load it when it needs it. */
-        for (size_t i = 0; i < 2; i++) {
-                snprintf(path, sizeof path, "/lib/modules/%s/kernel/drivers/md/dm-mod.ko%s", u.release,
-                         i ? ".xz" : "");
+        /* A module not loaded yet: lvm2 has the kernel load it when it needs it. Distributions
+         * compress modules differently. */
+        static const char *const suffixes[] = { "", ".xz", ".zst", ".gz" };
+        for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                snprintf(path, sizeof path, "/lib/modules/%s/kernel/drivers/md/dm-mod.ko%s", u.release, suffixes[i]);
                 if (access(path, F_OK) == 0)
                         return true;
         }
