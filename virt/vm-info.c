@@ -13,6 +13,15 @@
 #include "macro.h"
 #include "virt-cleanup.h"
 
+/* What one bulk read of all domains already says about one of them, so
+ * that reading it costs one call (its XML) instead of four. */
+typedef struct VmInfoHint {
+        bool have_state;
+        int state, reason;           /* libvirt's numbers */
+        bool have_flags;
+        bool autostart, persistent;
+} VmInfoHint;
+
 void vm_info_done(VmInfo *info) {
         free(info->name);
         free(info->spec);
@@ -178,7 +187,8 @@ int vm_info_parse_xml(const char *xml, VmInfo *info) {
         return 0;
 }
 
-int vm_info_read_hinted(virDomainPtr dom, const VmInfoHint *hint, VmInfo *ret, char **ret_error) {
+/* vm_info_read(), taking what HINT has instead of asking for it. */
+static int vm_info_read_hinted(virDomainPtr dom, const VmInfoHint *hint, VmInfo *ret, char **ret_error) {
         VmInfo info = { .graphics_port = -1 };
         _cleanup_(freep) char *xml = NULL;
         int state, reason, autostart = 0, persistent, r;
@@ -270,7 +280,10 @@ static bool mark_listed(virConnectPtr conn, unsigned flags, const UuidIndex *by_
         return true;
 }
 
-void vm_info_hints_read(virConnectPtr conn, virDomainPtr *doms, size_t n, VmInfoHint *hints) {
+/* Worker thread: hints for DOMS[0..N), from three calls in all (the state of
+ * every domain, and the autostart and persistent ones). Best effort: a hint
+ * that could not be had is left unset, and vm_info_read_hinted() asks. */
+static void vm_info_hints_read(virConnectPtr conn, virDomainPtr *doms, size_t n, VmInfoHint *hints) {
         _cleanup_(freep) UuidIndex *by_uuid = calloc(n ?: 1, sizeof *by_uuid);
         virDomainStatsRecordPtr *records = NULL;
         size_t valid = 0;

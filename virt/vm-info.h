@@ -36,28 +36,11 @@ void vm_info_move(VmInfo *dst, VmInfo *src);
  * (-ENOENT when the domain vanished meanwhile); RET_ERROR gets libvirt's text. */
 int vm_info_read(virDomainPtr dom, VmInfo *ret, char **ret_error);
 
-/* What one bulk read of all domains already says about one of them, so
- * that reading it costs one call (its XML) instead of four. */
-typedef struct VmInfoHint {
-        bool have_state;
-        int state, reason;           /* libvirt's numbers */
-        bool have_flags;
-        bool autostart, persistent;
-} VmInfoHint;
-
-/* Worker thread: hints for DOMS[0..N), from three calls in all (the state of
- * every domain, and the autostart and persistent ones). Best effort: a hint
- * that could not be had is left unset, and vm_info_read_hinted() asks. */
-void vm_info_hints_read(virConnectPtr conn, virDomainPtr *doms, size_t n, VmInfoHint *ret_hints);
-
-/* vm_info_read(), taking what HINT has instead of asking for it. */
-int vm_info_read_hinted(virDomainPtr dom, const VmInfoHint *hint, VmInfo *ret, char **ret_error);
-
 /* Worker thread: the domain UUID, read now. -ENOENT when there is none. */
 int vm_info_read_uuid(virConnectPtr conn, const char *uuid, VmInfo *ret, char **ret_error);
 
-/* Worker thread: every domain, in a few calls more than one per domain (see
- * vm_info_hints_read()). A domain undefined meanwhile is left out. RET
+/* Worker thread: every domain, in a few calls more than one per domain (the state
+ * of every domain, and the autostart and persistent ones, in three calls). A domain undefined meanwhile is left out. RET
  * (free each with vm_info_done(), then the array) and RET_N are set even on
  * failure, with what was read. */
 int vm_info_read_all(virConnectPtr conn, VmInfo **ret, size_t *ret_n, char **ret_error);

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "json-cleanup.h"
-#include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "options.h"
