@@ -209,15 +209,53 @@ static char *table_json(CtlTable *t) {
         return text;
 }
 
+/* libsmartcols writes an empty string as null, and an empty list as [null]: the bus has "" and
+ * an empty array, and so does our JSON. */
+static void json_fix_value(json_object *row, const char *key, CtlType type) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(row, key, &v))
+                return;
+        if (type == CTL_STRINGS && json_object_is_type(v, json_type_array) && json_object_array_length(v) == 1 &&
+            !json_object_array_get_idx(v, 0))
+                json_object_array_del_idx(v, 0, 1);
+        else if (!v && (type == CTL_STRING || type == CTL_STATE))
+                json_object_object_add(row, key, json_object_new_string(""));
+}
+
+static void json_fix_row(json_object *row, const CtlColumn *columns, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                json_fix_value(row, columns[i].json, columns[i].type);
+}
+
+static void json_print(json_object *o) {
+        int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
+
+        flags |= arg.json == JSON_SHORT ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED;
+        puts(json_object_to_json_string_ext(o, flags));
+}
+
 int ctl_table_print(CtlTable *t) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
         _cleanup_(freep) char *text = NULL;
+        json_object *rows;
 
         if (arg.json == JSON_OFF)
                 return scols_print_table(t->scols) < 0 ? -EIO : 0;
         text = table_json(t);
         if (!text)
                 return -ENOMEM;
-        return ctl_print_json_text(text);
+        o = json_tokener_parse(text);
+        if (!o)
+                return -EBADMSG;
+        json_object_object_foreach(o, name, list) {
+                (void) name;
+                rows = list;
+                for (size_t i = 0; i < json_object_array_length(rows); i++)
+                        json_fix_row(json_object_array_get_idx(rows, i), t->columns, t->n_columns);
+        }
+        json_print(o);
+        return 0;
 }
 
 /* A block of fields is two tables drawn from one list: "Label: value" rows for people, and one
@@ -322,10 +360,9 @@ static int fields_print_json(CtlFields *f) {
         o = json_tokener_parse(text);
         if (!o || !json_object_object_get_ex(o, "object", &rows) || json_object_array_length(rows) != 1)
                 return -EBADMSG;
-        puts(json_object_to_json_string_ext(json_object_array_get_idx(rows, 0),
-                                            JSON_C_TO_STRING_NOSLASHESCAPE |
-                                            (arg.json == JSON_SHORT ? JSON_C_TO_STRING_PLAIN
-                                                                    : JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED)));
+        for (size_t i = 0; i < f->n; i++)
+                json_fix_value(json_object_array_get_idx(rows, 0), f->fields[i].column.json, f->fields[i].column.type);
+        json_print(json_object_array_get_idx(rows, 0));
         return 0;
 fail:
         scols_unref_table(tb);
