@@ -144,6 +144,9 @@ assert_eq "$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.
         "$(json_py '" ".join(sorted(v["path"] for v in d["stats"])) + " "' <<<"$json")" "stats --json has every VM GetAllVMStats has"
 assert_contains "$(ctl stats web1)" "state.state: 1" "stats VM shows libvirt's statistics by name"
 
+mkdir -p "$T/pool1"
+ctl create-pool - <<<"{\"name\":\"pool1\",\"type\":\"dir\",\"path\":\"$T/pool1\"}" >/dev/null
+
 # Colours on a terminal, plain when piped.
 out=$(script -qec "$HOSTAGENTCTL list" /dev/null)
 assert_contains "$out" $'\e[32mrunning' "on a terminal, running is green"
@@ -152,6 +155,27 @@ out=$(script -qec "$HOSTAGENTCTL list" /dev/null)
 assert_contains "$out" "33mpaused" "and paused yellow"
 ctl_run list; out=$OUT
 assert_not_contains "$out" $'\e[' "piped, no escape sequences"
+
+# Bash completion, installed where bash-completion's pkg-config file says, completing through
+# compgen with the installed hostagentctl: commands, options, and VM names asked of the agent.
+DESTDIR="$T/inst" cmake --install "$HOSTAGENT_BUILD_DIR" >/dev/null
+COMPLETION="$T/inst$(pkg-config --variable=completionsdir bash-completion)/hostagentctl"
+[ -f "$COMPLETION" ] && ok "the completion is installed to bash-completion's completionsdir" || fail "no $COMPLETION"
+complete_words() {   # WORDS...: what the completion offers for the last word, one per line, sorted
+        PATH="$T/inst/usr/local/bin:$PATH" bash -c '
+                source /usr/share/bash-completion/bash_completion 2>/dev/null
+                source "$1"; shift
+                COMP_WORDS=(hostagentctl "$@"); COMP_CWORD=$#
+                _hostagentctl 2>/dev/null; printf "%s\n" "${COMPREPLY[@]}"' _ "$COMPLETION" "$@" | sort | paste -sd' '
+}
+assert_eq "pause" "$(complete_words pa)" "a command"
+assert_eq "test web1 web2" "$(complete_words pause '')" "pause offers the live VM names"
+assert_eq "web1 web2" "$(complete_words start web1 w)" "start offers them for every argument"
+assert_eq "--json=" "$(complete_words --js)" "an option"
+assert_eq "--timeout=" "$(complete_words shutdown web1 --ti)" "shutdown's own option"
+assert_eq "pool1" "$(complete_words volumes '')" "volumes offers the pools"
+helped=$(ctl --help | sed -n '/^Commands:/,/^$/p' | awk 'NF {print $1}' | grep -v Commands: | sort | paste -sd' ')
+assert_eq "$helped" "$(complete_words '')" "every command of --help, and only those, is completed"
 
 daemon_stop && ok "the daemon exits cleanly" || fail "daemon exit status"
 fixture_finish
