@@ -195,8 +195,8 @@ static int read_object(sd_bus_message *m, const char *interface, const CtlProper
         return r < 0 ? r : found;
 }
 
-int ctl_for_each_object(sd_bus *bus, const char *interface, const CtlProperty *map, size_t size, CtlObjectFunc func,
-                        void *userdata) {
+static int for_each_object(sd_bus *bus, const char *interface, const CtlProperty *map, size_t size, CtlObjectFunc func,
+                           void *userdata, bool quiet) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) void *object = calloc(1, size);
@@ -208,7 +208,7 @@ int ctl_for_each_object(sd_bus *bus, const char *interface, const CtlProperty *m
         r = sd_bus_call_method(bus, CTL_SERVICE, CTL_ROOT, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
                                &error, &reply, NULL);
         if (r < 0)
-                return ctl_error_report(NULL, NULL, "list the agent's objects", &error);
+                return quiet ? r : ctl_error_report(NULL, NULL, "list the agent's objects", &error);
         r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
         if (r < 0)
                 return r;
@@ -227,6 +227,16 @@ int ctl_for_each_object(sd_bus *bus, const char *interface, const CtlProperty *m
                         return r;
         }
         return r;
+}
+
+int ctl_for_each_object(sd_bus *bus, const char *interface, const CtlProperty *map, size_t size, CtlObjectFunc func,
+                        void *userdata) {
+        return for_each_object(bus, interface, map, size, func, userdata, false);
+}
+
+int ctl_for_each_object_quiet(sd_bus *bus, const char *interface, const CtlProperty *map, size_t size,
+                              CtlObjectFunc func, void *userdata) {
+        return for_each_object(bus, interface, map, size, func, userdata, true);
 }
 
 static bool is_path(const char *s) {

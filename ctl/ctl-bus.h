@@ -33,6 +33,10 @@ typedef int (*CtlObjectFunc)(const char *path, void *object, void *userdata);
 int ctl_for_each_object(sd_bus *bus, const char *interface, const CtlProperty *map, size_t size, CtlObjectFunc func,
                         void *userdata);
 
+/* The same, saying nothing when the agent does not answer. */
+int ctl_for_each_object_quiet(sd_bus *bus, const char *interface, const CtlProperty *map, size_t size,
+                              CtlObjectFunc func, void *userdata);
+
 /* Names to object paths. The ones that ask the agent report a missing object themselves
  * (and return CTL_NO_SUCH_OBJECT). */
 int ctl_vm_path(sd_bus *bus, const char *vm, char **ret);

@@ -1,5 +1,6 @@
 /* hostagentctl monitor: every signal of the agent as one line, with gaps in `sequence` noted */
 #include <inttypes.h>
+#include <stddef.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,36 @@ typedef struct Monitor {
 } Monitor;
 
 static json_object *read_value(sd_bus_message *m);
+
+/* VM names by path, so that a line says "VM web1" and not its UUID: read at the start, kept by
+ * the signals that add a VM or change its Name. */
+static json_object *vm_names;
+
+typedef struct VmName {
+        char *name;
+} VmName;
+
+static const CtlProperty vm_name_map[] = {
+        { "Name", 's', offsetof(VmName, name) },
+        {}
+};
+
+static int vm_name_add(const char *path, void *object, void *userdata) {
+        VmName *v = object;
+
+        if (!isempty(v->name))
+                json_object_object_add(vm_names, path, json_object_new_string(v->name));
+        return 0;
+}
+
+/* A VM's Name in InterfacesAdded or PropertiesChanged: remembered for its later lines. */
+static void vm_name_learn(const char *path, json_object *props) {
+        json_object *name;
+
+        if (strncmp(path, CTL_ROOT "/vm/", strlen(CTL_ROOT "/vm/")) == 0 && props &&
+            json_object_object_get_ex(props, "Name", &name) && json_object_is_type(name, json_type_string))
+                json_object_object_add(vm_names, path, json_object_get(name));
+}
 
 static json_object *read_container(sd_bus_message *m, char type, const char *contents) {
         _cleanup_(json_object_putp) json_object *o = NULL;
@@ -116,7 +147,11 @@ static char *object_label(const char *path) {
 
                 if (strncmp(path, kinds[i].prefix, strlen(kinds[i].prefix)) != 0)
                         continue;
-                name = ctl_path_name(path);
+                json_object *known;
+                if (vm_names && json_object_object_get_ex(vm_names, path, &known))
+                        name = strdup(json_object_get_string(known));
+                else
+                        name = ctl_path_name(path);
                 if (!name)
                         return NULL;
                 if (strchr(rest, '/')) {     /* a volume: its pool, then its name */
@@ -318,6 +353,12 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
                 note_gap(mon, json_object_get_uint64(v));
         if (json_object_object_get_ex(args, "object", &v))
                 path = json_object_get_string(v);
+        if (json_object_object_get_ex(args, "interfaces", &v) && json_object_is_type(v, json_type_object) &&
+            json_object_object_get_ex(v, CTL_VM, &v))
+                vm_name_learn(path, v);
+        if (sd_bus_message_is_signal(m, "org.freedesktop.DBus.Properties", "PropertiesChanged") &&
+            json_object_object_get_ex(args, "changed", &v))
+                vm_name_learn(path, v);
         timestamp(now, sizeof now, arg.json != JSON_OFF);
         if (arg.json != JSON_OFF) {
                 _cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -363,8 +404,11 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
 }
 
 int verb_monitor(int argc, char **argv, sd_bus *bus) {
+        _cleanup_(json_object_putp) json_object *names = json_object_new_object();
         Monitor mon = {};
         int r;
+
+        vm_names = names;
 
         r = sd_bus_add_match(bus, NULL, "type='signal',sender='" CTL_SERVICE "'", on_signal, &mon);
         if (r >= 0)
@@ -376,6 +420,9 @@ int verb_monitor(int argc, char **argv, sd_bus *bus) {
                 return ctl_fail(NULL, "cannot listen to the agent's signals: %s", strerror(-r));
         /* The matches are in place once added (each waits for the bus's answer): from here on,
          * nothing the agent sends is missed, and a script may go on. */
+        /* Names of the VMs there already (after the matches: a VM added meanwhile is not missed);
+         * an agent not running yet has none. */
+        (void) ctl_for_each_object_quiet(bus, CTL_VM, vm_name_map, sizeof(VmName), vm_name_add, NULL);
         if (!arg.quiet)
                 fprintf(stderr, "Monitoring the signals of %s.\n", CTL_SERVICE);
         for (;;) {

@@ -156,6 +156,17 @@ assert_contains "$out" "33mpaused" "and paused yellow"
 ctl_run list; out=$OUT
 assert_not_contains "$out" $'\e[' "piped, no escape sequences"
 
+# On a terminal calls allow interactive authorization (polkit may ask the person), as
+# systemctl's do; not with --no-ask-password, and not when stdin is no terminal.
+bus_monitor_start "$T/auth.log" busctl --system monitor org.hostagent1
+script -qec "$HOSTAGENTCTL resume web1" /dev/null >/dev/null
+script -qec "$HOSTAGENTCTL --no-ask-password pause web1" /dev/null >/dev/null
+"$HOSTAGENTCTL" resume web1 </dev/null
+bus_monitor_stop
+flags() { grep -B1 "Member=$1\$" "$T/auth.log" | grep -o 'Flags=[0-9]*' | paste -sd' '; }
+assert_eq "Flags=4 Flags=0" "$(flags Resume)" "a call from a terminal allows interactive authorization (flag 4), one from a pipe not"
+assert_eq "Flags=0" "$(flags Pause)" "nor one with --no-ask-password"
+
 # Bash completion, installed where bash-completion's pkg-config file says, completing through
 # compgen with the installed hostagentctl: commands, options, and VM names asked of the agent.
 DESTDIR="$T/inst" cmake --install "$HOSTAGENT_BUILD_DIR" >/dev/null
