@@ -70,9 +70,12 @@ static int vm_fields(CtlFields *f, const char *path, const VmInfo *vm) {
         char console[512];
         int r;
 
-        if (!isempty(vm->graphics.type))
+        if (!isempty(vm->graphics.type) && vm->graphics.port >= 0)
                 snprintf(console, sizeof console, "%s on %s:%d", vm->graphics.type, strempty(vm->graphics.listen),
                          vm->graphics.port);
+        else if (!isempty(vm->graphics.type))
+                snprintf(console, sizeof console, "%s on %s (not listening)", vm->graphics.type,
+                         strempty(vm->graphics.listen));
         else
                 snprintf(console, sizeof console, "none");
         r = ctl_fields_add(f, "Name", "name", CTL_STRING, vm->name);
