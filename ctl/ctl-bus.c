@@ -72,11 +72,18 @@ static int read_graphics(sd_bus_message *m, CtlGraphics *g) {
         return g->type && g->listen ? 0 : -ENOMEM;
 }
 
-/* One variant's value into its field, when the variant has the type the map expects. */
-static int read_value(sd_bus_message *m, const CtlProperty *p, void *userdata) {
+static bool type_matches(char type, const char *contents) {
         static const char *const signatures[128] = {
                 ['s'] = "s", ['o'] = "o", ['b'] = "b", ['u'] = "u", ['t'] = "t", ['i'] = "i", ['G'] = "(ssi)",
         };
+
+        if (type == 'a')
+                return streq(contents, "as") || streq(contents, "ao");
+        return signatures[(int) type] && streq(contents, signatures[(int) type]);
+}
+
+/* One variant's value into its field, when the variant has the type the map expects. */
+static int read_value(sd_bus_message *m, const CtlProperty *p, void *userdata) {
         uint8_t *field = (uint8_t *) userdata + p->offset;
         const char *contents;
         char type;
@@ -85,7 +92,7 @@ static int read_value(sd_bus_message *m, const CtlProperty *p, void *userdata) {
         r = sd_bus_message_peek_type(m, &type, &contents);
         if (r < 0)
                 return r;
-        if (p->type == 'a' ? !(streq(contents, "as") || streq(contents, "ao")) : !streq(contents, signatures[(int) p->type]))
+        if (!type_matches(p->type, contents))
                 return sd_bus_message_skip(m, "v");
         r = sd_bus_message_enter_container(m, 'v', contents);
         if (r < 0)

@@ -110,34 +110,45 @@ static int status_count(CtlFields *f, const char *label, const char *json, const
         return r;
 }
 
-static int status_fields(CtlFields *f, const ManagerInfo *info, Census counts[4]) {
+/* For people: "test:///default (connected)", "3 (2 running, 1 shutoff)", "0 of 64 in flight". */
+static int status_fields_human(CtlFields *f, const ManagerInfo *info, Census counts[4]) {
         char ops[64], jobs[64], libvirt[512];
         int r;
 
         snprintf(libvirt, sizeof libvirt, "%s (%s)", strempty(info->libvirt_uri),
                  info->libvirt_connected ? "connected" : "not connected");
         snprintf(ops, sizeof ops, "%u of %u in flight", info->operations, info->max_operations);
+        snprintf(jobs, sizeof jobs, "%u running", census_count(&counts[3], "running"));
         r = ctl_fields_add(f, "Version", "version", CTL_STRING, info->version);
         if (r >= 0) r = ctl_fields_add(f, "Host", "hostname", CTL_STRING, info->hostname);
-        if (arg.json == JSON_OFF) {
-                if (r >= 0) r = ctl_fields_add(f, "Libvirt", "libvirt", CTL_STRING, libvirt);
-        } else {
-                if (r >= 0) r = ctl_fields_add(f, "Libvirt", "libvirt_uri", CTL_STRING, info->libvirt_uri);
-                if (r >= 0) r = ctl_fields_add(f, "Connected", "libvirt_connected", CTL_BOOLEAN, info->libvirt_connected);
-        }
+        if (r >= 0) r = ctl_fields_add(f, "Libvirt", "libvirt", CTL_STRING, libvirt);
         if (r >= 0) r = ctl_fields_add(f, "Ready", "ready", CTL_BOOLEAN, info->ready);
         if (r >= 0) r = status_count(f, "VMs", "vms", &counts[0]);
         if (r >= 0) r = status_count(f, "Networks", "networks", &counts[1]);
         if (r >= 0) r = status_count(f, "Pools", "pools", &counts[2]);
-        snprintf(jobs, sizeof jobs, "%u running", census_count(&counts[3], "running"));
-        if (r >= 0 && arg.json == JSON_OFF) r = ctl_fields_add(f, "Jobs", "jobs", CTL_STRING, jobs);
-        if (r >= 0 && arg.json != JSON_OFF)
-                r = ctl_fields_add(f, "Jobs", "jobs_running", CTL_NUMBER, (uint64_t) census_count(&counts[3], "running"));
-        if (r >= 0 && arg.json == JSON_OFF) r = ctl_fields_add(f, "Operations", "operations", CTL_STRING, ops);
-        if (r >= 0 && arg.json != JSON_OFF) {
-                r = ctl_fields_add(f, "Operations", "operations_in_flight", CTL_NUMBER, (uint64_t) info->operations);
-                if (r >= 0) r = ctl_fields_add(f, "Max", "max_operations", CTL_NUMBER, (uint64_t) info->max_operations);
-        }
+        if (r >= 0) r = ctl_fields_add(f, "Jobs", "jobs", CTL_STRING, jobs);
+        if (r >= 0) r = ctl_fields_add(f, "Operations", "operations", CTL_STRING, ops);
+        if (r >= 0) r = ctl_fields_add(f, "Log level", "log_level", CTL_STRING, info->log_level);
+        return r;
+}
+
+/* For scripts: every value on its own key, counts as numbers ("vms", "vms_running", ...). */
+static int status_fields_json(CtlFields *f, const ManagerInfo *info, Census counts[4]) {
+        uint64_t jobs = census_count(&counts[3], "running");
+        int r;
+
+        r = ctl_fields_add(f, "Version", "version", CTL_STRING, info->version);
+        if (r >= 0) r = ctl_fields_add(f, "Host", "hostname", CTL_STRING, info->hostname);
+        if (r >= 0) r = ctl_fields_add(f, "Libvirt", "libvirt_uri", CTL_STRING, info->libvirt_uri);
+        if (r >= 0) r = ctl_fields_add(f, "Connected", "libvirt_connected", CTL_BOOLEAN, info->libvirt_connected);
+        if (r >= 0) r = ctl_fields_add(f, "Ready", "ready", CTL_BOOLEAN, info->ready);
+        if (r >= 0) r = status_count(f, "VMs", "vms", &counts[0]);
+        if (r >= 0) r = status_count(f, "Networks", "networks", &counts[1]);
+        if (r >= 0) r = status_count(f, "Pools", "pools", &counts[2]);
+        if (r >= 0) r = ctl_fields_add(f, "Jobs", "jobs_running", CTL_NUMBER, jobs);
+        if (r >= 0) r = ctl_fields_add(f, "Operations", "operations_in_flight", CTL_NUMBER,
+                                       (uint64_t) info->operations);
+        if (r >= 0) r = ctl_fields_add(f, "Max", "max_operations", CTL_NUMBER, (uint64_t) info->max_operations);
         if (r >= 0) r = ctl_fields_add(f, "Log level", "log_level", CTL_STRING, info->log_level);
         return r;
 }
@@ -160,7 +171,7 @@ int verb_status(int argc, char **argv, sd_bus *bus) {
         for (int i = 0; r >= 0 && i < 4; i++)
                 r = ctl_for_each_object(bus, interfaces[i], state_map, sizeof(StateOnly), census_add, &counts[i]);
         if (r >= 0)
-                r = status_fields(f, &info, counts);
+                r = arg.json != JSON_OFF ? status_fields_json(f, &info, counts) : status_fields_human(f, &info, counts);
         if (r >= 0)
                 r = ctl_fields_print(f);
         for (int i = 0; i < 4; i++)

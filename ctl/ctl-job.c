@@ -154,10 +154,15 @@ static int job_row(const char *path, void *object, void *userdata) {
 
 int verb_jobs(int argc, char **argv, sd_bus *bus) {
         static const CtlColumn columns[] = {
-                CTL_COLUMN("JOB", "job", CTL_STRING), CTL_COLUMN("TYPE", "type", CTL_STRING), CTL_COLUMN("STATE", "state", CTL_STATE),
-                CTL_COLUMN("PROGRESS", "progress", CTL_NUMBER), CTL_COLUMN("RESULT", "result", CTL_STRING),
-                CTL_COLUMN("OBJECT", "object", CTL_STRING), CTL_COLUMN("ERROR", "error", CTL_STRING),
-                CTL_JSON_COLUMN("PATH", "path", CTL_STRING), {}
+                CTL_COLUMN("JOB", "job", CTL_STRING),
+                CTL_COLUMN("TYPE", "type", CTL_STRING),
+                CTL_COLUMN("STATE", "state", CTL_STATE),
+                CTL_COLUMN("PROGRESS", "progress", CTL_NUMBER),
+                CTL_COLUMN("RESULT", "result", CTL_STRING),
+                CTL_COLUMN("OBJECT", "object", CTL_STRING),
+                CTL_COLUMN("ERROR", "error", CTL_STRING),
+                CTL_JSON_COLUMN("PATH", "path", CTL_STRING),
+                {}
         };
         _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new("jobs", columns);
         int r;

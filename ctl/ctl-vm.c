@@ -33,9 +33,14 @@ static const CtlProperty vm_map[] = {
 };
 
 static const CtlColumn vm_columns[] = {
-        CTL_COLUMN("NAME", "name", CTL_STRING), CTL_COLUMN("STATE", "state", CTL_STATE), CTL_COLUMN("REASON", "reason", CTL_STRING),
-        CTL_COLUMN("VCPUS", "vcpus", CTL_NUMBER), CTL_COLUMN("MEMORY", "memory_bytes", CTL_SIZE), CTL_COLUMN("UUID", "uuid", CTL_STRING),
-        CTL_JSON_COLUMN("PATH", "path", CTL_STRING), {}
+        CTL_COLUMN("NAME", "name", CTL_STRING),
+        CTL_COLUMN("STATE", "state", CTL_STATE),
+        CTL_COLUMN("REASON", "reason", CTL_STRING),
+        CTL_COLUMN("VCPUS", "vcpus", CTL_NUMBER),
+        CTL_COLUMN("MEMORY", "memory_bytes", CTL_SIZE),
+        CTL_COLUMN("UUID", "uuid", CTL_STRING),
+        CTL_JSON_COLUMN("PATH", "path", CTL_STRING),
+        {}
 };
 
 static int vm_row(const char *path, void *object, void *userdata) {
@@ -323,12 +328,22 @@ static int stats_vm(sd_bus *bus, const char *path, VmInfo *vm) {
 
 static int stats_all(sd_bus *bus) {
         static const CtlColumn human[] = {
-                CTL_COLUMN("NAME", "name", CTL_STRING), CTL_COLUMN("STATE", "state", CTL_STATE), CTL_COLUMN("CPU-TIME", "cpu_time", CTL_STRING),
-                CTL_COLUMN("MEMORY", "memory_bytes", CTL_SIZE), CTL_COLUMN("VCPUS", "vcpus", CTL_NUMBER), CTL_JSON_COLUMN("PATH", "path", CTL_STRING), {}
+                CTL_COLUMN("NAME", "name", CTL_STRING),
+                CTL_COLUMN("STATE", "state", CTL_STATE),
+                CTL_COLUMN("CPU-TIME", "cpu_time", CTL_STRING),
+                CTL_COLUMN("MEMORY", "memory_bytes", CTL_SIZE),
+                CTL_COLUMN("VCPUS", "vcpus", CTL_NUMBER),
+                CTL_JSON_COLUMN("PATH", "path", CTL_STRING),
+                {}
         };
         static const CtlColumn json[] = {
-                CTL_COLUMN("NAME", "name", CTL_STRING), CTL_COLUMN("STATE", "state", CTL_STATE), CTL_COLUMN("CPU", "cpu_time_ns", CTL_NUMBER),
-                CTL_COLUMN("MEMORY", "memory_bytes", CTL_SIZE), CTL_COLUMN("VCPUS", "vcpus", CTL_NUMBER), CTL_JSON_COLUMN("PATH", "path", CTL_STRING), {}
+                CTL_COLUMN("NAME", "name", CTL_STRING),
+                CTL_COLUMN("STATE", "state", CTL_STATE),
+                CTL_COLUMN("CPU", "cpu_time_ns", CTL_NUMBER),
+                CTL_COLUMN("MEMORY", "memory_bytes", CTL_SIZE),
+                CTL_COLUMN("VCPUS", "vcpus", CTL_NUMBER),
+                CTL_JSON_COLUMN("PATH", "path", CTL_STRING),
+                {}
         };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;

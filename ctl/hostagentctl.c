@@ -49,7 +49,7 @@ static const Verb verbs[] = {
         { "shutdown",        1, 1,   verb_shutdown,         "VM [--timeout=SEC]",
           "Ask the guest to shut down, force it off after SEC (60); waits for the job" },
         { "console-ticket",  1, 1,   verb_console_ticket,   "VM [--ttl=SEC] [--password=P]",
-          "Set the console's password for SEC (60); a random one is made and printed if none is given" },
+          "Set the console's password for SEC (60); prints a random one unless given" },
         { "stats",           0, 1,   verb_stats,            "[VM]", "Show VM statistics (all VMs, or one in full)" },
         { "networks",        0, 0,   verb_networks,         "", "List host networks" },
         { "show-network",    1, 1,   verb_show_network,     "NAME", "Show a network's properties" },
@@ -64,7 +64,8 @@ static const Verb verbs[] = {
         { "create-volume",   3, 3,   verb_create_volume,    "POOL NAME SIZE [--format=qcow2|raw] [--backing=VOL]",
           "Create a volume (SIZE takes units: 10G, 512M)" },
         { "resize-volume",   3, 3,   verb_resize_volume,    "POOL VOLUME SIZE", "Grow a volume" },
-        { "clone-volume",    3, 3,   verb_clone_volume,     "POOL VOLUME NEW-NAME", "Copy a volume; waits for the job" },
+        { "clone-volume",    3, 3,   verb_clone_volume,     "POOL VOLUME NEW-NAME",
+          "Copy a volume; waits for the job" },
         { "delete-volume",   2, 2,   verb_delete_volume,    "POOL VOLUME", "Delete a volume" },
         { "activate-pool",   1, 1,   verb_pool_action,      "POOL", "Activate a pool" },
         { "deactivate-pool", 1, 1,   verb_pool_action,      "POOL", "Deactivate a pool" },
@@ -73,7 +74,8 @@ static const Verb verbs[] = {
         { "jobs",            0, 0,   verb_jobs,             "", "List jobs" },
         { "cancel",          1, ANY, verb_cancel,           "JOB...", "Cancel jobs" },
         { "wait",            1, 1,   verb_wait,             "JOB", "Wait for a job, showing its progress" },
-        { "monitor",         0, 0,   verb_monitor,          "[--json=short]", "Print every signal of the agent as one line" },
+        { "monitor",         0, 0,   verb_monitor,          "[--json]",
+          "Print every signal of the agent as one line" },
         {}
 };
 
@@ -88,8 +90,16 @@ static void help(void) {
         printf("hostagentctl [OPTIONS...] COMMAND [ARGS...]\n\n"
                "Drive hostagentd, the virtualization host agent.\n\n"
                "Commands:\n");
-        for (const Verb *v = verbs; v->name; v++)
-                printf("  %-17s %-34s %s\n", v->name, v->usage, v->summary);
+        for (const Verb *v = verbs; v->name; v++) {
+                char synopsis[128];
+
+                /* A synopsis too long for its column puts the summary on a line of its own. */
+                snprintf(synopsis, sizeof synopsis, "%s %s", v->name, v->usage);
+                if (strlen(synopsis) > 38)
+                        printf("  %s\n  %-38s %s\n", synopsis, "", v->summary);
+                else
+                        printf("  %-38s %s\n", synopsis, v->summary);
+        }
         printf("\nOptions:\n"
                "  -h --help              Show this help, or a command's with COMMAND -h\n"
                "     --version           Show the version\n"

@@ -185,7 +185,7 @@ assert_eq "web1 web2" "$(complete_words start web1 w)" "start offers them for ev
 assert_eq "--json=" "$(complete_words --js)" "an option"
 assert_eq "--timeout=" "$(complete_words shutdown web1 --ti)" "shutdown's own option"
 assert_eq "pool1" "$(complete_words volumes '')" "volumes offers the pools"
-helped=$(ctl --help | sed -n '/^Commands:/,/^$/p' | awk 'NF {print $1}' | grep -v Commands: | sort | paste -sd' ')
+helped=$(ctl --help | sed -n '/^Commands:/,/^$/p' | grep -E '^  [a-z]' | awk '{print $1}' | sort | paste -sd' ')
 assert_eq "$helped" "$(complete_words '')" "every command of --help, and only those, is completed"
 
 daemon_stop && ok "the daemon exits cleanly" || fail "daemon exit status"
