@@ -261,7 +261,8 @@ int ctl_table_print(CtlTable *t) {
 /* A block of fields is two tables drawn from one list: "Label: value" rows for people, and one
  * row whose columns are the JSON keys, printed as the object alone. */
 typedef struct CtlField {
-        CtlColumn column;
+        CtlColumn column; /* its label and key are the copies below */
+        char *label, *json;
         char *text;       /* as cell_text() made it for the mode we are in */
 } CtlField;
 
@@ -277,8 +278,11 @@ CtlFields *ctl_fields_new(void) {
 CtlFields *ctl_fields_free(CtlFields *f) {
         if (!f)
                 return NULL;
-        for (size_t i = 0; i < f->n; i++)
+        for (size_t i = 0; i < f->n; i++) {
                 free(f->fields[i].text);
+                free(f->fields[i].label);
+                free(f->fields[i].json);
+        }
         free(f->fields);
         free(f);
         return NULL;
@@ -293,12 +297,12 @@ int ctl_fields_add(CtlFields *f, const char *label, const char *json, CtlType ty
                 return -ENOMEM;
         f->fields = n;
         va_start(ap, type);
-        n[f->n].text = cell_text(type, ap);
+        n[f->n] = (CtlField) { .text = cell_text(type, ap), .label = strdup(label), .json = strdup(json) };
         va_end(ap);
-        if (!n[f->n].text)
+        n[f->n].column = (CtlColumn) CTL_COLUMN(n[f->n].label, n[f->n].json, type);
+        /* Counted even when incomplete, so that ctl_fields_free() frees what was made. */
+        if (!n[f->n++].text || !n[f->n - 1].label || !n[f->n - 1].json)
                 return -ENOMEM;
-        n[f->n].column = (CtlColumn) { label, json, type, false };
-        f->n++;
         return 0;
 }
 
