@@ -2,6 +2,7 @@
 #include "ctl-bus.h"
 
 #include <ctype.h>
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -390,4 +391,62 @@ int ctl_dict_fields(sd_bus_message *m, CtlFields *f) {
         if (r < 0)
                 return r;
         return sd_bus_message_exit_container(m);
+}
+
+typedef struct VmName {
+        char *name;
+} VmName;
+
+static const CtlProperty vm_name_map[] = {
+        { "Name", 's', offsetof(VmName, name) },
+        {}
+};
+
+static int vm_name_add(const char *path, void *object, void *userdata) {
+        VmName *v = object;
+
+        if (!isempty(v->name))
+                json_object_object_add(userdata, path, json_object_new_string(v->name));
+        return 0;
+}
+
+json_object *ctl_vm_names(sd_bus *bus) {
+        json_object *names = json_object_new_object();
+
+        if (names)
+                (void) ctl_for_each_object_quiet(bus, CTL_VM, vm_name_map, sizeof(VmName), vm_name_add, names);
+        return names;
+}
+
+/* "VM web1", "pool local", "volume local/disk1", "job 4", "agent": a path as people name it. */
+char *ctl_object_label(const char *path, json_object *vm_names) {
+        static const struct { const char *prefix, *kind; } kinds[] = {
+                { CTL_ROOT "/vm/", "VM" }, { CTL_ROOT "/job/", "job" }, { CTL_ROOT "/network/", "network" },
+                { CTL_ROOT "/storage/", "pool" },
+        };
+        _cleanup_(freep) char *name = NULL;
+        char *label;
+
+        if (streq(path, CTL_ROOT))
+                return strdup("agent");
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+                const char *rest = path + strlen(kinds[i].prefix);
+
+                if (strncmp(path, kinds[i].prefix, strlen(kinds[i].prefix)) != 0)
+                        continue;
+                json_object *known;
+                if (vm_names && json_object_object_get_ex(vm_names, path, &known))
+                        name = strdup(json_object_get_string(known));
+                else
+                        name = ctl_path_name(path);
+                if (!name)
+                        return NULL;
+                if (strchr(rest, '/')) {     /* a volume: its pool, then its name */
+                        _cleanup_(freep) char *pool_path = strndup(path, strrchr(path, '/') - path);
+                        _cleanup_(freep) char *pool = pool_path ? ctl_path_name(pool_path) : NULL;
+                        return asprintf(&label, "volume %s/%s", strempty(pool), name) < 0 ? NULL : label;
+                }
+                return asprintf(&label, "%s %s", kinds[i].kind, name) < 0 ? NULL : label;
+        }
+        return strdup(path);
 }

@@ -55,3 +55,9 @@ char *ctl_path_name(const char *path);
  * numbers, "*_bytes" keys as sizes. */
 typedef struct CtlFields CtlFields;
 int ctl_dict_fields(sd_bus_message *m, CtlFields *fields);
+
+/* VM names by object path (an empty object when the agent does not answer), and a path as people
+ * name what it is: "VM web1", "pool local", "volume local/disk1", "job 4", "agent". */
+typedef struct json_object json_object;
+json_object *ctl_vm_names(sd_bus *bus);
+char *ctl_object_label(const char *path, json_object *vm_names);

@@ -1,6 +1,7 @@
 /* hostagentctl's jobs: jobs, cancel, wait, and following a job started by another command */
 #include "ctl-job.h"
 
+#include <json-c/json.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -8,6 +9,7 @@
 #include "ctl-error.h"
 #include "ctl-output.h"
 #include "ctl.h"
+#include "json-cleanup.h"
 
 typedef struct JobInfo {
         char *type, *object, *state, *result, *error;
@@ -133,13 +135,19 @@ int ctl_job_follow(sd_bus *bus, const char *job, const char *object, const char 
         return r;
 }
 
+typedef struct JobListing {
+        CtlTable *table;
+        json_object *vm_names;
+} JobListing;
+
 static int job_row(const char *path, void *object, void *userdata) {
         _cleanup_(freep) char *id = ctl_path_name(path), *target = NULL;
+        JobListing *l = userdata;
         JobInfo *info = object;
-        CtlTable *t = userdata;
+        CtlTable *t = l->table;
         int r;
 
-        target = info->object ? ctl_path_name(info->object) : NULL;
+        target = info->object ? ctl_object_label(info->object, l->vm_names) : NULL;
         r = ctl_table_add_row(t);
         if (r >= 0) r = ctl_table_set(t, 0, id);
         if (r >= 0) r = ctl_table_set(t, 1, info->type);
@@ -165,11 +173,16 @@ int verb_jobs(int argc, char **argv, sd_bus *bus) {
                 {}
         };
         _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new("jobs", columns);
+        _cleanup_(json_object_putp) json_object *names = NULL;
         int r;
 
         if (!t)
                 return -ENOMEM;
-        r = ctl_for_each_object(bus, CTL_JOB, job_map, sizeof(JobInfo), job_row, t);
+        /* People read a job's object by name ("VM web1"); JSON has its path. */
+        names = arg.json == JSON_OFF ? ctl_vm_names(bus) : json_object_new_object();
+        if (!names)
+                return -ENOMEM;
+        r = ctl_for_each_object(bus, CTL_JOB, job_map, sizeof(JobInfo), job_row, &(JobListing) { t, names });
         if (r < 0)
                 return r;
         return ctl_table_print(t);

@@ -37,23 +37,6 @@ static json_object *read_value(sd_bus_message *m);
  * the signals that add a VM or change its Name. */
 static json_object *vm_names;
 
-typedef struct VmName {
-        char *name;
-} VmName;
-
-static const CtlProperty vm_name_map[] = {
-        { "Name", 's', offsetof(VmName, name) },
-        {}
-};
-
-static int vm_name_add(const char *path, void *object, void *userdata) {
-        VmName *v = object;
-
-        if (!isempty(v->name))
-                json_object_object_add(vm_names, path, json_object_new_string(v->name));
-        return 0;
-}
-
 /* A VM's Name in InterfacesAdded or PropertiesChanged: remembered for its later lines. */
 static void vm_name_learn(const char *path, json_object *props) {
         json_object *name;
@@ -131,38 +114,6 @@ static json_object *read_value(sd_bus_message *m) {
         }
 }
 
-/* "vm 6695eb01-…", "pool local", "volume local/disk1", "job 4", "agent": a path as people name it. */
-static char *object_label(const char *path) {
-        static const struct { const char *prefix, *kind; } kinds[] = {
-                { CTL_ROOT "/vm/", "VM" }, { CTL_ROOT "/job/", "job" }, { CTL_ROOT "/network/", "network" },
-                { CTL_ROOT "/storage/", "pool" },
-        };
-        _cleanup_(freep) char *name = NULL;
-        char *label;
-
-        if (streq(path, CTL_ROOT))
-                return strdup("agent");
-        for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
-                const char *rest = path + strlen(kinds[i].prefix);
-
-                if (strncmp(path, kinds[i].prefix, strlen(kinds[i].prefix)) != 0)
-                        continue;
-                json_object *known;
-                if (vm_names && json_object_object_get_ex(vm_names, path, &known))
-                        name = strdup(json_object_get_string(known));
-                else
-                        name = ctl_path_name(path);
-                if (!name)
-                        return NULL;
-                if (strchr(rest, '/')) {     /* a volume: its pool, then its name */
-                        _cleanup_(freep) char *pool_path = strndup(path, strrchr(path, '/') - path);
-                        _cleanup_(freep) char *pool = pool_path ? ctl_path_name(pool_path) : NULL;
-                        return asprintf(&label, "volume %s/%s", strempty(pool), name) < 0 ? NULL : label;
-                }
-                return asprintf(&label, "%s %s", kinds[i].kind, name) < 0 ? NULL : label;
-        }
-        return strdup(path);
-}
 
 static void print_value(FILE *f, json_object *v);
 
@@ -170,7 +121,7 @@ static void print_label_or_value(FILE *f, json_object *v) {
         const char *s = json_object_get_string(v);
 
         if (json_object_is_type(v, json_type_string) && strncmp(s, CTL_ROOT "/", strlen(CTL_ROOT) + 1) == 0) {
-                _cleanup_(freep) char *label = object_label(s);
+                _cleanup_(freep) char *label = ctl_object_label(s, vm_names);
                 fputs(label ?: s, f);
         } else
                 print_value(f, v);
@@ -370,7 +321,7 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
                 emit_json(o);
                 return 0;
         }
-        label = object_label(path);
+        label = ctl_object_label(path, vm_names);
         printf("%s %s: ", now, label ?: path);
         print_event(stdout, sd_bus_message_get_member(m), args);
         putchar('\n');
@@ -404,11 +355,9 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
 }
 
 int verb_monitor(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(json_object_putp) json_object *names = json_object_new_object();
+        _cleanup_(json_object_putp) json_object *names = NULL;
         Monitor mon = {};
         int r;
-
-        vm_names = names;
 
         r = sd_bus_add_match(bus, NULL, "type='signal',sender='" CTL_SERVICE "'", on_signal, &mon);
         if (r >= 0)
@@ -422,7 +371,10 @@ int verb_monitor(int argc, char **argv, sd_bus *bus) {
          * nothing the agent sends is missed, and a script may go on. */
         /* Names of the VMs there already (after the matches: a VM added meanwhile is not missed);
          * an agent not running yet has none. */
-        (void) ctl_for_each_object_quiet(bus, CTL_VM, vm_name_map, sizeof(VmName), vm_name_add, NULL);
+        names = ctl_vm_names(bus);
+        if (!names)
+                return -ENOMEM;
+        vm_names = names;
         if (!arg.quiet)
                 fprintf(stderr, "Monitoring the signals of %s.\n", CTL_SERVICE);
         for (;;) {

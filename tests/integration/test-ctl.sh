@@ -121,6 +121,7 @@ ctl_run shutdown web2 --timeout=30; out=$OUT
 assert_eq 0 "$CTL_RC" "shutdown exits 0 once the job is done"
 assert_contains "$out" ": done" "and says the job is done"
 assert_eq 's "shutoff"' "$(vm_prop "$(vm_path_of web2)" State)" "the VM is off"
+assert_contains "$(ctl jobs | tr -s ' ')" "shutdown finished 100 done VM web2" "jobs: the shutdown, done, its VM by name"
 ctl_run shutdown web1 --no-wait; out=$OUT
 assert_contains "$out" "/org/hostagent1/job/" "shutdown --no-wait prints the job's path at once"
 JOB=$out
