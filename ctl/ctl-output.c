@@ -77,6 +77,10 @@ CtlTable *ctl_table_new(const char *name, const CtlColumn *columns) {
         for (int n = 0; columns[t->n_columns].header; t->n_columns++) {
                 const CtlColumn *c = &columns[t->n_columns];
                 int flags = column_json_type(c->type) == SCOLS_JSON_NUMBER ? SCOLS_FL_RIGHT : 0;
+
+                /* A list is a cell of lines, cut into a JSON array where the lines end. */
+                if (c->type == CTL_STRINGS && arg.json != JSON_OFF)
+                        flags |= SCOLS_FL_WRAP;
                 struct libscols_column *cl;
 
                 if (t->n_columns >= ELEMENTSOF(t->cells))
@@ -89,6 +93,9 @@ CtlTable *ctl_table_new(const char *name, const CtlColumn *columns) {
                 if (!cl)
                         return NULL;
                 if (scols_column_set_json_type(cl, column_json_type(c->type)) < 0)
+                        return NULL;
+                if ((flags & SCOLS_FL_WRAP) &&
+                    scols_column_set_wrapfunc(cl, scols_wrapnl_chunksize, scols_wrapnl_nextchunk, NULL) < 0)
                         return NULL;
         }
         return TAKE_PTR(t);
@@ -143,8 +150,9 @@ static char *cell_text(CtlType type, va_list ap) {
                 return strdup(arg.json != JSON_OFF ? buf : ctl_format_size(buf, sizeof buf, bytes));
         }
         case CTL_BOOLEAN: {
+                /* libsmartcols reads a JSON boolean as false only from "", "0" or "N...". */
                 int b = va_arg(ap, int);
-                return strdup(arg.json != JSON_OFF ? (b ? "true" : "false") : (b ? "yes" : "no"));
+                return strdup(arg.json != JSON_OFF ? (b ? "1" : "0") : (b ? "yes" : "no"));
         }
         case CTL_STRINGS:
                 return cell_strings(va_arg(ap, char **));
@@ -419,10 +427,12 @@ const char *ctl_format_size(char *buf, size_t size, uint64_t bytes) {
                 unit *= 1024;
                 i++;
         }
-        if (bytes % unit == 0 || bytes / unit >= 100)
-                snprintf(buf, size, "%" PRIu64 "%c", bytes / unit, suffixes[i]);
+        /* One decimal, cut rather than rounded: 1.99G is "1.9G", never "2.0G". */
+        uint64_t whole = bytes / unit, tenths = (bytes % unit) * 10 / unit;
+        if (tenths == 0 || whole >= 100)
+                snprintf(buf, size, "%" PRIu64 "%c", whole, suffixes[i]);
         else
-                snprintf(buf, size, "%.1f%c", (double) bytes / (double) unit, suffixes[i]);
+                snprintf(buf, size, "%" PRIu64 ".%" PRIu64 "%c", whole, tenths, suffixes[i]);
         return buf;
 }
 

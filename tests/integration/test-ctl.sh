@@ -82,6 +82,8 @@ assert_eq "web1 $W1 running 2" "$(json_py '" ".join(map(str, (d["name"], d["path
         "show --json by UUID: name, path, state, VCPUs"
 assert_eq "$(busctl --system get-property org.hostagent1 "$W1" org.hostagent1.VM Spec | cut -c3-)" \
         "$(json_py 'json.dumps(d["spec"])' <<<"$json")" "show --json: the Spec as the bus has it"
+assert_eq "False True" "$(json_py 'd["autostart"], d["persistent"]' <<<"$json" | tr -d '(),')" \
+        "show --json: Autostart false and Persistent true, as JSON booleans"
 assert_eq "web1" "$(ctl --json=short show "$W1" | json_py 'd["name"]')" "show by object path"
 
 # The actions: exit 0 and the state the bus shows; refusals in one line, exit 1; no such VM, exit 4.
