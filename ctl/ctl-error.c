@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "json-cleanup.h"
 
 /* "org.hostagent1.Error.InvalidState" -> "InvalidState": the name a person reads and can grep
  * the README for; other namespaces than ours and the bus's keep their full name. */
@@ -58,6 +59,17 @@ int ctl_error_report(const char *kind, const char *object, const char *action, c
         print_reason(stderr, kind, error);
         fprintf(stderr, " (%s)\n", short_name(error->name));
         return ctl_error_is_not_found(error) ? CTL_NO_SUCH_OBJECT : -EIO;
+}
+
+int ctl_error_report_spec(const char *kind, const char *spec, const char *file, const char *action,
+                          const sd_bus_error *error) {
+        _cleanup_(json_object_putp) json_object *o = json_tokener_parse(spec);
+        json_object *name;
+
+        if (o && json_object_object_get_ex(o, "name", &name) && json_object_is_type(name, json_type_string) &&
+            json_object_get_string_len(name) > 0)
+                return ctl_error_report(kind, json_object_get_string(name), action, error);
+        return ctl_error_report(kind, file, action, error);
 }
 
 int ctl_not_found(const char *kind, const char *object, const char *error_name) {

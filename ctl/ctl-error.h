@@ -8,6 +8,11 @@
  * NULL. Returns CTL_NO_SUCH_OBJECT when the error says the object does not exist, -EIO otherwise. */
 int ctl_error_report(const char *kind, const char *object, const char *action, const sd_bus_error *error);
 
+/* The same for a spec: the line names what the spec calls "name" when it is JSON that has one,
+ * the file it came from otherwise. */
+int ctl_error_report_spec(const char *kind, const char *spec, const char *file, const char *action,
+                          const sd_bus_error *error);
+
 /* "hostagentctl: OBJECT: no such KIND (NAME)": returns CTL_NO_SUCH_OBJECT. */
 int ctl_not_found(const char *kind, const char *object, const char *error_name);
 

@@ -142,7 +142,7 @@ int verb_create_pool(int argc, char **argv, sd_bus *bus) {
         r = sd_bus_call_method(bus, CTL_SERVICE, CTL_ROOT, CTL_MANAGER, "CreateStoragePool", &error, &reply, "s",
                                text);
         if (r < 0)
-                return ctl_error_report("pool", argv[1], "create the pool", &error);
+                return ctl_error_report_spec("pool", text, argv[1], "create the pool", &error);
         r = sd_bus_message_read(reply, "o", &path);
         if (r >= 0 && !arg.quiet)
                 puts(path);

@@ -138,7 +138,7 @@ static int create_from(sd_bus *bus, const char *method, const char *file) {
                 return r;
         r = sd_bus_call_method(bus, CTL_SERVICE, CTL_ROOT, CTL_MANAGER, method, &error, &reply, "s", text);
         if (r < 0)
-                return ctl_error_report("VM", file, "create the VM", &error);
+                return ctl_error_report_spec("VM", text, file, "create the VM", &error);
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return r;

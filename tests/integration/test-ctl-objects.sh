@@ -46,7 +46,7 @@ ctl_run show-pool nosuch
 assert_eq "4 hostagentctl: nosuch: no such pool (NoSuchObject)" "$CTL_RC $OUT" "show-pool of a pool that does not exist: exit 4"
 ctl_run create-pool - <<<'{"name":"p2","type":"dir"}'
 assert_eq 1 "$CTL_RC" "a bad pool spec exits 1"
-assert_contains "$OUT" "hostagentctl: -: cannot create the pool: path: " "naming the field"
+assert_contains "$OUT" "hostagentctl: p2: cannot create the pool: path: " "naming the field"
 assert_contains "$OUT" "(InvalidSpec)" "and the error"
 
 # Volumes: sizes with units, a backing volume, resize, the JSON against the bus.

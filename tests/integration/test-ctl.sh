@@ -48,8 +48,11 @@ ctl_run create-xml "$T/x1.xml"; out=$OUT
 assert_eq "$(vm_path 11111111-2222-3333-4444-555555555555)" "$out" "create-xml defines the VM and prints its path"
 echo '{"name":"bad","type":"test","memory_mib":512,"disks":[{"path":"/x.img","bus":"usb"}]}' | ctl_run create -; out=$OUT
 assert_eq 1 "$CTL_RC" "a bad spec exits 1"
-assert_eq "hostagentctl: -: cannot create the VM: disks[0].bus: must be one of virtio, sata, scsi, ide (InvalidSpec)" "$out" \
-        "and says which field is wrong in one line"
+assert_eq "hostagentctl: bad: cannot create the VM: disks[0].bus: must be one of virtio, sata, scsi, ide (InvalidSpec)" "$out" \
+        "and says, in one line naming the VM, which field is wrong"
+echo 'not json' > "$T/nj.json"
+ctl_run create "$T/nj.json"
+assert_contains "$OUT" "hostagentctl: $T/nj.json: cannot create the VM: spec: " "a spec that is not JSON: the line names its file"
 ctl_run create "$T/missing.json"; out=$OUT
 assert_eq 1 "$CTL_RC" "a missing spec file exits 1"
 assert_contains "$out" "hostagentctl: $T/missing.json: cannot read it: No such file or directory" "and says so"
