@@ -368,9 +368,9 @@ int verb_monitor(int argc, char **argv, sd_bus *bus) {
         if (r < 0)
                 return ctl_fail(NULL, "cannot listen to the agent's signals: %s", strerror(-r));
         /* The matches are in place once added (each waits for the bus's answer): from here on,
-         * nothing the agent sends is missed, and a script may go on. */
-        /* Names of the VMs there already (after the matches: a VM added meanwhile is not missed);
-         * an agent not running yet has none. */
+         * nothing the agent sends is missed, and a script may go on once we say so. The names of
+         * the VMs there already are read after them, so a VM added meanwhile is not missed; an
+         * agent not running yet has none. */
         names = ctl_vm_names(bus);
         if (!names)
                 return -ENOMEM;

@@ -61,6 +61,30 @@ static int column_json_type(CtlType type) {
         }
 }
 
+/* One of our columns as libsmartcols' (none for a JSON-only column in a table for people). */
+static int table_add_column(CtlTable *t, const CtlColumn *c) {
+        int flags = column_json_type(c->type) == SCOLS_JSON_NUMBER ? SCOLS_FL_RIGHT : 0;
+        struct libscols_column *cl;
+
+        if (t->n_columns >= ELEMENTSOF(t->cells))
+                return -E2BIG;
+        if (c->json_only && arg.json == JSON_OFF) {
+                t->cells[t->n_columns++] = -1;
+                return 0;
+        }
+        /* A list is a cell of lines, cut into a JSON array where the lines end. */
+        if (c->type == CTL_STRINGS && arg.json != JSON_OFF)
+                flags |= SCOLS_FL_WRAP;
+        cl = scols_table_new_column(t->scols, arg.json != JSON_OFF ? c->json : c->header, 0, flags);
+        if (!cl || scols_column_set_json_type(cl, column_json_type(c->type)) < 0)
+                return -ENOMEM;
+        if ((flags & SCOLS_FL_WRAP) &&
+            scols_column_set_wrapfunc(cl, scols_wrapnl_chunksize, scols_wrapnl_nextchunk, NULL) < 0)
+                return -ENOMEM;
+        t->cells[t->n_columns++] = scols_table_get_ncols(t->scols) - 1;
+        return 0;
+}
+
 CtlTable *ctl_table_new(const char *name, const CtlColumn *columns) {
         _cleanup_(ctl_table_freep) CtlTable *t = calloc(1, sizeof *t);
 
@@ -74,30 +98,9 @@ CtlTable *ctl_table_new(const char *name, const CtlColumn *columns) {
                 scols_table_enable_colors(t->scols, ctl_colors());
                 scols_table_enable_noheadings(t->scols, !arg.legend);
         }
-        for (int n = 0; columns[t->n_columns].header; t->n_columns++) {
-                const CtlColumn *c = &columns[t->n_columns];
-                int flags = column_json_type(c->type) == SCOLS_JSON_NUMBER ? SCOLS_FL_RIGHT : 0;
-
-                /* A list is a cell of lines, cut into a JSON array where the lines end. */
-                if (c->type == CTL_STRINGS && arg.json != JSON_OFF)
-                        flags |= SCOLS_FL_WRAP;
-                struct libscols_column *cl;
-
-                if (t->n_columns >= ELEMENTSOF(t->cells))
+        for (const CtlColumn *c = columns; c->header; c++)
+                if (table_add_column(t, c) < 0)
                         return NULL;
-                t->cells[t->n_columns] = c->json_only && arg.json == JSON_OFF ? -1 : n++;
-                if (t->cells[t->n_columns] < 0)
-                        continue;
-
-                cl = scols_table_new_column(t->scols, arg.json != JSON_OFF ? c->json : c->header, 0, flags);
-                if (!cl)
-                        return NULL;
-                if (scols_column_set_json_type(cl, column_json_type(c->type)) < 0)
-                        return NULL;
-                if ((flags & SCOLS_FL_WRAP) &&
-                    scols_column_set_wrapfunc(cl, scols_wrapnl_chunksize, scols_wrapnl_nextchunk, NULL) < 0)
-                        return NULL;
-        }
         return TAKE_PTR(t);
 }
 
@@ -168,12 +171,13 @@ static char *cell_text(CtlType type, va_list ap) {
 }
 
 static int table_vset(CtlTable *t, unsigned column, va_list ap) {
-        const CtlColumn *c = &t->columns[column];
+        const CtlColumn *c;
         char *text;
         int r;
 
         if (column >= t->n_columns || !t->line)
                 return -EINVAL;
+        c = &t->columns[column];
         if (t->cells[column] < 0)
                 return 0;
         text = cell_text(c->type, ap);
@@ -197,18 +201,7 @@ int ctl_table_set(CtlTable *t, unsigned column, ...) {
         return r;
 }
 
-int ctl_print_json_text(const char *text) {
-        _cleanup_(json_object_putp) json_object *o = json_tokener_parse(text);
-        int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
-
-        if (!o)
-                return -EBADMSG;
-        flags |= arg.json == JSON_SHORT ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED;
-        puts(json_object_to_json_string_ext(o, flags));
-        return 0;
-}
-
-/* libsmartcols' JSON, printed pretty or short: one encoder for both, as --json asks. */
+/* The JSON libsmartcols wrote, to be fixed up and printed as --json asks. */
 static char *table_json(CtlTable *t) {
         char *text = NULL;
 
@@ -241,6 +234,15 @@ static void json_print(json_object *o) {
 
         flags |= arg.json == JSON_SHORT ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED;
         puts(json_object_to_json_string_ext(o, flags));
+}
+
+int ctl_print_json_text(const char *text) {
+        _cleanup_(json_object_putp) json_object *o = json_tokener_parse(text);
+
+        if (!o)
+                return -EBADMSG;
+        json_print(o);
+        return 0;
 }
 
 int ctl_table_print(CtlTable *t) {
