@@ -7,6 +7,7 @@
 
 #include "agent-errno.h"
 #include "bus-text.h"
+#include "error-text.h"
 #include "macro.h"
 
 /* What sd-bus clients get back from a name (sd_bus_error_get_errno()). Names whose errno is
@@ -29,6 +30,9 @@ static const sd_bus_error_map hostagent_errors[] = {
         SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_IN_USE,              ERRNO_IN_USE),
         SD_BUS_ERROR_MAP_END
 };
+
+/* The most of another program's text an error carries. */
+#define BUS_ERROR_WHY_MAX 4096
 
 typedef enum NameFrom {
         NAME_FIXED,             /* the entry's own */
@@ -149,10 +153,13 @@ int bus_error_set(sd_bus_error *error, int r, const char *detail, const char *fo
 
 int bus_error_set_text(sd_bus_error *error, const char *name, const char *what, const char *why) {
         _cleanup_(freep) char *text = NULL, *safe = NULL;
+        char cut[BUS_ERROR_WHY_MAX + sizeof(TEXT_CUT_MARKER)];
 
         /* WHY is often someone else's text (libvirt, qemu-img, lvm, the
          * kernel): with bytes sd-bus refuses, the reply itself would fail and
-         * the caller would wait for nothing. */
+         * the caller would wait for nothing. It may quote what the caller
+         * sent (a domain XML), so it is cut too, past a page. */
+        why = text_cut_n(why, BUS_ERROR_WHY_MAX, cut);
         if (asprintf(&text, "%s%s%s", strempty(what), what ? ": " : "", why) < 0 || !(safe = bus_text_dup(text)))
                 return sd_bus_error_set(error, SD_BUS_ERROR_NO_MEMORY, "Out of memory");
         return sd_bus_error_set(error, name, safe);

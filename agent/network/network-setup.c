@@ -9,6 +9,7 @@
 #include "bus-auth.h"
 #include "bus-call.h"
 #include "bus-error.h"
+#include "error-text.h"
 #include "json-cleanup.h"
 #include "log.h"
 #include "macro.h"
@@ -219,7 +220,7 @@ static int read_options(sd_bus_message *msg, Transaction *t, sd_bus_error *error
                 } else
                         return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
                                                  "options.%s: unknown option (known: dry_run, confirm_timeout_sec)",
-                                                 key);
+                                                 TEXT_CUT(key));
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)
                         return r;

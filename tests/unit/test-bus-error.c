@@ -9,6 +9,7 @@
 
 #include "agent-errno.h"
 #include "bus-error.h"
+#include "error-text.h"
 #include "macro.h"
 
 static const BusErrorContext storage_create = { .invalid = HOSTAGENT_ERROR_INVALID_SPEC };
@@ -109,6 +110,22 @@ static void test_messages(void **state) {
         sd_bus_error_free(&e);
 }
 
+/* Another program's words may quote what the caller sent (a domain XML): they are cut too. */
+static void test_long_why_cut(void **state) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        char *why = malloc(100000);
+
+        assert_non_null(why);
+        memset(why, 'q', 99999);
+        why[99999] = 0;
+        (void) bus_error_set(&e, -EINVAL, why, "Cannot create the VM");
+        assert_string_equal(e.name, HOSTAGENT_ERROR_INVALID_SPEC);
+        assert_true(strlen(e.message) < 8192);
+        assert_non_null(strstr(e.message, "qqq" TEXT_CUT_MARKER));
+        sd_bus_error_free(&e);
+        free(why);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fixed_names),
@@ -116,6 +133,7 @@ int main(void) {
                 cmocka_unit_test(test_context_names),
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_messages),
+                cmocka_unit_test(test_long_why_cut),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
