@@ -62,7 +62,8 @@ static const struct {
         { .code = ERRNO_IN_USE, .name = HOSTAGENT_ERROR_IN_USE, .why = "in use" },
         { .code = EEXIST, .name = HOSTAGENT_ERROR_EXISTS },
         /* The object is not in a state that allows the request. */
-        { .code = ERRNO_INVALID_STATE, .name = HOSTAGENT_ERROR_INVALID_STATE, .why = "not in a state that allows this" },
+        { .code = ERRNO_INVALID_STATE, .name = HOSTAGENT_ERROR_INVALID_STATE,
+          .why = "not in a state that allows this" },
         /* The caller may not do this at all. */
         { .code = EPERM, .name = SD_BUS_ERROR_ACCESS_DENIED },
         { .code = EACCES, .name = SD_BUS_ERROR_ACCESS_DENIED },

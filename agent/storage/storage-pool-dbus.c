@@ -123,7 +123,8 @@ static int read_create_options(sd_bus_message *msg, Pool *p, StorageCall *c, sd_
                         Volume *b = pool_volume_find(p, value);
                         if (!b || b->pending)
                                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                                         "options.backing_volume: no volume '%s' in pool %s", TEXT_CUT(value),
+                                                         "options.backing_volume: no volume '%s' in pool %s",
+                                                         TEXT_CUT(value),
                                                          p->spec.name);
                         free(c->backing);
                         c->backing = strdup(value);
