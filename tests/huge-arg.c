@@ -68,26 +68,33 @@ int main(int argc, char *argv[]) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *m = NULL, *reply = NULL;
         sd_bus *bus = NULL;
+        char *huge = NULL;
         size_t bytes;
-        char *huge;
-        int r;
+        int r, rc = 2;
 
         if (argc < 3 || sd_bus_open_system(&bus) < 0)
                 return 2;
         bytes = strtoul(argv[1], NULL, 10);
         huge = malloc(bytes + 1);
         if (!huge)
-                return 2;
+                goto out;
         memset(huge, 'x', bytes);
         huge[bytes] = 0;
         if (build(bus, argv[2], huge, argc > 3 ? argv[3] : NULL, &m) < 0)
-                return 2;
+                goto out;
         r = sd_bus_call(bus, m, 60 * 1000 * 1000, &error, &reply);
-        if (r >= 0) {
+        if (r >= 0)
                 printf("ok\n");
-                return 0;
+        else {
+                printf("%s\n%zu\n", error.name ? error.name : "(none)", error.message ? strlen(error.message) : 0);
+                print_shortened(error.message ? error.message : "");
         }
-        printf("%s\n%zu\n", error.name ? error.name : "(none)", error.message ? strlen(error.message) : 0);
-        print_shortened(error.message ? error.message : "");
-        return 0;
+        rc = 0;
+out:
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(reply);
+        sd_bus_message_unref(m);
+        sd_bus_flush_close_unref(bus);
+        free(huge);
+        return rc;
 }
