@@ -15,6 +15,7 @@
 #include "host-stats.h"
 #include "bus-error.h"
 #include "bus-text.h"
+#include "error-text.h"
 #include "libvirt-error.h"
 #include "log.h"
 #include "macro.h"
@@ -113,7 +114,7 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
         if (parsed < 0)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
                                          "LogLevel: must be one of emerg, alert, crit, err, warning, "
-                                         "notice, info, debug; got '%s'", level);
+                                         "notice, info, debug; got '%s'", TEXT_CUT(level));
         if (parsed == log_get_max_level())
                 return 0;
         log_set_max_level(parsed);
@@ -346,7 +347,7 @@ static int method_get_vm(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 vm = vm_find_by_name(m, key);
         if (!vm)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_VM,
-                                         "uuid_or_name: no VM has the UUID or name '%s'", key);
+                                         "uuid_or_name: no VM has the UUID or name '%s'", TEXT_CUT(key));
         return sd_bus_reply_method_return(msg, "o", vm->path);
 }
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "error-text.h"
 #include "json-field.h"
 #include "macro.h"
 
@@ -25,11 +26,11 @@ static const JsonDispatch *dispatch_find(const JsonDispatch table[], const char 
         return NULL;
 }
 
-/* "PREFIX.KEY", or KEY alone; never cut short, however long the key. */
+/* "PREFIX.KEY", or KEY alone; a caller's key past TEXT_CUT_MAX bytes is cut, and marked so. */
 static char *dispatch_field(const char *prefix, const char *key) {
         char *field;
 
-        if (asprintf(&field, "%s%s%s", strempty(prefix), prefix ? "." : "", key) < 0)
+        if (asprintf(&field, "%s%s%s", strempty(prefix), prefix ? "." : "", TEXT_CUT(key)) < 0)
                 return NULL;
         return field;
 }

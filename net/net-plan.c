@@ -291,7 +291,7 @@ static void build_remove(Builder *b, const NetHost *h, const NetConfig *old) {
         snprintf(field, sizeof field, "networks.%s", old->name);
         net_config_port(old, port);
         if (bridge && (other = foreign_port(h, bridge, port))) {
-                fail(b, -EBUSY, field, "%s is still attached to it; detach it (stop the VM) first", other->name);
+                fail(b, -ERRNO_IN_USE, field, "%s is still attached to it; detach it (stop the VM) first", other->name);
                 return;
         }
         for (size_t i = 0; bridge && i < bridge->n_addresses; i++) {
@@ -313,10 +313,10 @@ static void linux_check(Builder *b, const NetHost *h, const NetKernel *k, const 
 
         snprintf(field, sizeof field, "networks.%s", c->name);
         if (bridge && !old)
-                return fail(b, -EEXIST, field, "an interface named %s exists and is not one of the agent's networks",
+                return fail(b, -EINVAL, field, "an interface named %s exists and is not one of the agent's networks",
                             c->name);
         if (bridge && !streq(bridge->kind, "bridge"))
-                return fail(b, -EEXIST, field, "%s exists and is a %s device, not a bridge", c->name,
+                return fail(b, -EINVAL, field, "%s exists and is a %s device, not a bridge", c->name,
                             *bridge->kind ? bridge->kind : "hardware");
         snprintf(field, sizeof field, "networks.%s.vlan", c->name);
         if (c->vlan && !k->vlan && !net_host_find(h, port))
@@ -337,7 +337,7 @@ static void linux_check(Builder *b, const NetHost *h, const NetKernel *k, const 
         }
         snprintf(field, sizeof field, "networks.%s.uplink", c->name);
         if (c->n_bond_slaves && uplink && !streq(uplink->kind, "bond"))
-                return fail(b, -EEXIST, field, "%s exists and is not a bond", c->uplink);
+                return fail(b, -EINVAL, field, "%s exists and is not a bond", c->uplink);
         if (!c->n_bond_slaves && c->uplink[0] && !uplink)
                 return fail(b, -EINVAL, field, "there is no interface %s", c->uplink);
         portl = port[0] ? net_host_find(h, port) : NULL;
@@ -477,7 +477,7 @@ static void build_ovs_remove(Builder *b, const NetHost *h, const OvsState *ovs, 
         for (size_t i = 0; bridge && i < bridge->n_ports; i++) {
                 const OvsPort *p = &bridge->ports[i];
                 if (!streq(p->name, old->name) && !streq(p->name, old->uplink))
-                        return fail(b, -EBUSY, field, "%s is still attached to it; detach it (stop the VM) first",
+                        return fail(b, -ERRNO_IN_USE, field, "%s is still attached to it; detach it (stop the VM) first",
                                     p->name);
         }
         for (size_t i = 0; internal && i < internal->n_addresses; i++) {
@@ -514,10 +514,10 @@ static void build_ovs(Builder *b, const NetHost *h, const OvsState *ovs, const N
                             "--ovs-datapath=netdev for the user-space one");
         snprintf(field, sizeof field, "networks.%s", c->name);
         if (bridge && !old)
-                return fail(b, -EEXIST, field, "an Open vSwitch bridge named %s exists and is not one of the agent's "
+                return fail(b, -EINVAL, field, "an Open vSwitch bridge named %s exists and is not one of the agent's "
                             "networks", c->name);
         if (!bridge && net_host_find(h, c->name) && !old)
-                return fail(b, -EEXIST, field, "an interface named %s exists and is not one of the agent's networks",
+                return fail(b, -EINVAL, field, "an interface named %s exists and is not one of the agent's networks",
                             c->name);
         /* A bond is an OVS port of several interfaces: its slaves must be there and free. */
         for (size_t i = 0; i < c->n_bond_slaves; i++) {
@@ -536,7 +536,7 @@ static void build_ovs(Builder *b, const NetHost *h, const OvsState *ovs, const N
         if (c->uplink[0] && !uplink && !c->n_bond_slaves)
                 return fail(b, -EINVAL, field, "there is no interface %s", c->uplink);
         if (c->n_bond_slaves && uplink && !(bridge && ovs_bridge_port(bridge, c->uplink)))
-                return fail(b, -EEXIST, field, "an interface named %s exists already", c->uplink);
+                return fail(b, -EINVAL, field, "an interface named %s exists already", c->uplink);
         owner = c->uplink[0] ? ovs_owner(ovs, c->uplink) : NULL;
         if (owner && !streq(owner->name, c->name))
                 return fail(b, -EINVAL, field, "%s is a port of the Open vSwitch bridge %s already", c->uplink,

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "agent-errno.h"
 #include "host-state.h"
 #include "net-spec.h"
 #include "ovsdb.h"
@@ -72,10 +73,10 @@ void net_kernel_probe(NetKernel *ret);   /* net-probe.c */
 
 /* The steps that take HOST from the networks CURRENT (the agent's, N_CURRENT
  * of them) to DESIRED. Refuses, before any step, what cannot work: an
- * uplink that is missing or another bridge's port (-EINVAL), a name taken
- * by something not the agent's (-EEXIST), a network with other ports still
- * attached (-EBUSY), what the kernel lacks (-EOPNOTSUPP); RET_ERROR names
- * the field. */
+ * uplink that is missing or another bridge's port, a name taken by something
+ * not the agent's (-EINVAL: the desired state cannot be, whatever holds the
+ * name), a network with other ports still attached (-ERRNO_IN_USE), what the
+ * kernel lacks (-EOPNOTSUPP); RET_ERROR names the field. */
 int net_plan_build(const NetConfig *current, size_t n_current, const NetDesired *desired, const NetHost *host,
                    const OvsState *ovs, const NetKernel *kernel, const NetEnv *env, NetPlan *ret, char **ret_error);
 

@@ -229,7 +229,7 @@ int lvm_vg_remove(const char *vg, char *const *devices, size_t n_devices, uint64
                 if (ret_message)
                         (void) asprintf(ret_message, "volume group %s is not tagged %s: not the agent's to remove",
                                         vg, LVM_AGENT_TAG);
-                return -EPERM;
+                return -ERRNO_INVALID_STATE;
         }
         r = command_run_simple(argv, timeout_usec, NULL, ret_message);
         if (r < 0)

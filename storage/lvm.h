@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent-errno.h"
 #include "volume-info.h"
 
 /* What marks a volume group or logical volume as the agent's: it changes
@@ -35,7 +36,8 @@ int lvm_vg_get(const char *vg, uint64_t timeout_usec, LvmVg *ret, char **ret_mes
 int lvm_vg_create(const char *vg, char *const *devices, size_t n_devices, uint64_t timeout_usec,
                   char **ret_message);
 
-/* Only a VG of ours without LVs; its PVs are wiped with pvremove. */
+/* Only a VG of ours without LVs (another's: -ERRNO_INVALID_STATE); its PVs are wiped with
+ * pvremove. */
 int lvm_vg_remove(const char *vg, char *const *devices, size_t n_devices, uint64_t timeout_usec,
                   char **ret_message);
 

@@ -133,7 +133,7 @@ static int device_check_free(const PoolSpec *spec, size_t i, const PoolEnv *env,
         /* O_EXCL on a block device fails while it is mounted, a PV of an active VG, or held. */
         fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
         if (fd < 0)
-                return error_textf(ret_message, errno == EBUSY ? -EBUSY : -errno, "devices[%zu]: %s is in use: %s", i,
+                return error_textf(ret_message, errno == EBUSY ? -EINVAL : -errno, "devices[%zu]: %s is in use: %s", i,
                              dev, strerror(errno));
         close(fd);
         r = lvm_pv_vg(dev, env->timeout_usec, &vg, &message);
@@ -142,8 +142,8 @@ static int device_check_free(const PoolSpec *spec, size_t i, const PoolEnv *env,
         if (r < 0)
                 return error_textf(ret_message, r, "devices[%zu]: %s: %s", i, dev, strempty(message));
         if (vg)
-                return error_textf(ret_message, -EBUSY, "devices[%zu]: %s already belongs to volume group %s", i, dev, vg);
-        return error_textf(ret_message, -EBUSY, "devices[%zu]: %s is already an LVM physical volume", i, dev);
+                return error_textf(ret_message, -EINVAL, "devices[%zu]: %s already belongs to volume group %s", i, dev, vg);
+        return error_textf(ret_message, -EINVAL, "devices[%zu]: %s is already an LVM physical volume", i, dev);
 }
 
 static int prepare_lvm(const PoolSpec *spec, const PoolEnv *env, bool create, char **ret_message) {
@@ -155,7 +155,7 @@ static int prepare_lvm(const PoolSpec *spec, const PoolEnv *env, bool create, ch
         if (r < 0)
                 return error_textf(ret_message, -EHOSTUNREACH, "vgs: %s", strempty(message));
         if (vg.exists && !vg.ours)
-                return error_textf(ret_message, create ? -EEXIST : -EPERM,
+                return error_textf(ret_message, create ? -EEXIST : -ERRNO_INVALID_STATE,
                              "name: a volume group %s exists and is not tagged %s: not the agent's", spec->name,
                              LVM_AGENT_TAG);
         if (!create)

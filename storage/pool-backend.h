@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent-errno.h"
 #include "pool-spec.h"
 #include "volume-info.h"
 
@@ -25,8 +26,9 @@ typedef struct PoolStatus {
 /* Every function here blocks: worker threads only. Each returns 0 or -errno
  * with RET_MESSAGE saying what went wrong, in words. The errno tells the
  * kind: -EHOSTUNREACH the storage does not answer, -EOPNOTSUPP this host
- * cannot do it, -EBUSY a device is in use, -EEXIST the name is taken,
- * -ENOENT no such thing, -EPERM not the agent's, -EINVAL bad argument. */
+ * cannot do it, -EEXIST the name is taken, -ENOENT no such thing,
+ * -ERRNO_INVALID_STATE not the agent's, -EINVAL bad argument (a device named
+ * that is held or another volume group's too: the spec cannot be). */
 
 /* Makes the pool usable: CREATE builds it (mkdir, vgcreate), otherwise it
  * must already be there (a restart); NFS exports are mounted or reached. */

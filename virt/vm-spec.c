@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "error-text.h"
 #include "ifname.h"
 #include "json-cleanup.h"
 #include "json-dispatch.h"
@@ -536,7 +537,7 @@ int vm_spec_resolve_volume(VmSpecDisk *d, size_t index, const char *location, co
                 /* nfs://host/export/file: QEMU's network disk wants the host and the path apart. */
                 slash = strchr(location + 6, '/');
                 if (!slash)
-                        return json_field_fail(ret_error, field, "cannot use %s", location);
+                        return json_field_fail(ret_error, field, "cannot use %s", TEXT_CUT(location));
                 d->nfs_host = strndup(location + 6, (size_t) (slash - location - 6));
                 d->path = strdup(slash);
         } else
@@ -553,10 +554,11 @@ int vm_spec_check_paths(const VmSpec *spec, char **ret_error) {
                         continue;   /* on the server: QEMU reaches it, not us */
                 snprintf(field, sizeof field, "disks[%zu].%s", i, spec->disks[i].pool ? "volume" : "path");
                 if (stat(spec->disks[i].path, &st) < 0)
-                        return json_field_fail(ret_error, field, "%s: %s", spec->disks[i].path, strerror(errno));
+                        return json_field_fail(ret_error, field, "%s: %s", TEXT_CUT(spec->disks[i].path),
+                                               strerror(errno));
                 if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
                         return json_field_fail(ret_error, field, "%s is neither a file nor a block device",
-                                    spec->disks[i].path);
+                                               TEXT_CUT(spec->disks[i].path));
         }
         return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-log-limit.h"
 #include "log.h"
 #include "macro.h"
 
@@ -185,12 +186,12 @@ void bus_auth_done(void) {
                 free(auth.callers[i].name);
         auth.filter = sd_bus_slot_unref(auth.filter);
         auth = (typeof(auth)) {};
+        bus_log_denied_done();
 }
 
 int bus_authorize(sd_bus_message *m, const char *action, sd_bus_error *error) {
         const char *sender = sd_bus_message_get_sender(m);
         const Caller *c = sender ? caller_find(sender) : NULL;
-        char uid_text[16];
 
         if (!c || c->uid == UID_UNKNOWN)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
@@ -198,9 +199,7 @@ int bus_authorize(sd_bus_message *m, const char *action, sd_bus_error *error) {
         if (c->uid == 0)
                 return 0;
 
-        snprintf(uid_text, sizeof uid_text, "%u", (unsigned) c->uid);
-        log_fields(LOG_NOTICE, LOG_FIELDS("CALLER_UID", uid_text), "Denied: uid %s may not %s",
-                   uid_text, action);
+        bus_log_denied(c->uid, action);
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                  "Permission denied: only root may %s (caller uid %u)", action,
                                  (unsigned) c->uid);

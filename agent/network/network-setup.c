@@ -9,6 +9,7 @@
 #include "bus-auth.h"
 #include "bus-call.h"
 #include "bus-error.h"
+#include "error-text.h"
 #include "json-cleanup.h"
 #include "log.h"
 #include "macro.h"
@@ -31,6 +32,12 @@ static int check_limit(const Transaction *t, sd_bus_error *error) {
 }
 
 static int on_confirm_timeout(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* A plan the host refuses is the caller's desired state that cannot be: its errno named by the
+ * one table, the input being the spec (a missing uplink is named in it too). */
+static const BusErrorContext network_input_context = {
+        .invalid = HOSTAGENT_ERROR_INVALID_SPEC,
+};
 
 static int reply_string(BusCall *call, const char *text) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -58,13 +65,8 @@ static void setup_done(int result, void *userdata) {
                 if (result == -ECANCELED)
                         (void) bus_error_set_shutting_down(&error);
                 else if (t->input_error)
-                        (void) sd_bus_error_setf(&error,
-                                                 result == -EOPNOTSUPP ? HOSTAGENT_ERROR_NOT_SUPPORTED
-                                                 : result == -EBUSY    ? HOSTAGENT_ERROR_IN_USE
-                                                 : result == -ENOMEM   ? SD_BUS_ERROR_NO_MEMORY
-                                                                       : HOSTAGENT_ERROR_INVALID_SPEC,
-                                                 "%s", strempty(t->message));
-                else
+                        (void) bus_error_set_errno(&error, result, &network_input_context, NULL, t->message);
+                else    /* a step failed on the host and was undone: the kernel's errno is only its why */
                         (void) bus_error_set_text(&error, HOSTAGENT_ERROR_FAILED, "Cannot set up the networks",
                                                   t->message ?: strerror(-result));
                 log_warning("SetupNetworks failed: %s", error.message);
@@ -218,7 +220,7 @@ static int read_options(sd_bus_message *msg, Transaction *t, sd_bus_error *error
                 } else
                         return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
                                                  "options.%s: unknown option (known: dry_run, confirm_timeout_sec)",
-                                                 key);
+                                                 TEXT_CUT(key));
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)
                         return r;

@@ -1,6 +1,7 @@
 /* Manager.CreateStoragePool, ListStoragePools, GetStoragePool */
 #include "bus-auth.h"
 #include "bus-error.h"
+#include "error-text.h"
 #include "log.h"
 #include "macro.h"
 #include "bus-work.h"
@@ -236,6 +237,7 @@ int method_get_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error *e
                 return r;
         p = storage_pool_find(m, name);
         if (!p)
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_OBJECT, "name: no storage pool is named '%s'", name);
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_OBJECT, "name: no storage pool is named '%s'",
+                                         TEXT_CUT(name));
         return sd_bus_reply_method_return(msg, "o", p->path);
 }

@@ -83,44 +83,10 @@ void volume_bus_emit_changed(Volume *v) {
 }
 
 int storage_error(sd_bus_error *error, int r, const char *input_error, const char *message, const char *what) {
-        const char *name;
+        /* A missing pool, volume or device is one the caller named in its input. */
+        const BusErrorContext context = { .invalid = input_error, .missing = input_error };
 
-        switch (-r) {
-        case EINVAL:
-        case ENOENT:
-        case ENOTDIR:
-                name = input_error;
-                break;
-        case EBUSY:
-                name = input_error ? input_error : HOSTAGENT_ERROR_IN_USE;
-                break;
-        case EEXIST:
-                name = HOSTAGENT_ERROR_EXISTS;
-                break;
-        case EOPNOTSUPP:
-                name = HOSTAGENT_ERROR_NOT_SUPPORTED;
-                break;
-        case EHOSTUNREACH:
-                name = HOSTAGENT_ERROR_STORAGE_UNREACHABLE;
-                break;
-        case ETIME:
-        case ETIMEDOUT:
-                name = HOSTAGENT_ERROR_TIMEOUT;
-                break;
-        case EPERM:
-                name = HOSTAGENT_ERROR_INVALID_STATE;
-                break;
-        case ECANCELED:
-                return bus_error_set_shutting_down(error);
-        case ENOMEM:
-                return sd_bus_error_set(error, SD_BUS_ERROR_NO_MEMORY, "Out of memory");
-        default:
-                name = HOSTAGENT_ERROR_FAILED;
-        }
-        if (!name)
-                name = HOSTAGENT_ERROR_FAILED;
-        (void) bus_error_set_text(error, name, what, message ?: strerror(-r));
-        return r;
+        return bus_error_set_errno(error, r, &context, what, message);
 }
 
 int storage_error_unsaved(sd_bus_error *error, int r, int undo, const char *undo_message, const char *what) {

@@ -20,8 +20,9 @@ void volume_bus_added(Volume *v);
 void volume_bus_removed(Volume *v);
 void volume_bus_emit_changed(Volume *v);
 
-/* Fills ERROR for a storage operation that failed with R: INPUT_ERROR (InvalidSpec,
- * InvalidArgs) for what the caller got wrong, the matching named error otherwise.
+/* Fills ERROR for a storage operation that failed with R, named by bus-error's one table:
+ * INPUT_ERROR (InvalidSpec, InvalidArgs, or NULL when the call has no input the backend
+ * checks) is the call's name for what the caller got wrong or named and is not there.
  * MESSAGE is the backend's explanation, WHAT says what was tried. */
 int storage_error(sd_bus_error *error, int r, const char *input_error, const char *message, const char *what);
 

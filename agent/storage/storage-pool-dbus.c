@@ -1,6 +1,7 @@
 /* org.hostagent1.StoragePool: properties from the model, methods off the loop */
 #include "bus-auth.h"
 #include "bus-error.h"
+#include "error-text.h"
 #include "json-field.h"
 #include "log.h"
 #include "macro.h"
@@ -113,16 +114,17 @@ static int read_create_options(sd_bus_message *msg, Pool *p, StorageCall *c, sd_
                         r = sd_bus_message_read(msg, "v", "s", &value);
                         if (r < 0)
                                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                                         "options.%s: must be a string", key);
+                                                         "options.%s: must be a string", TEXT_CUT(key));
                 } else
                         return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
                                                  "options.%s: unknown option (known: backing_volume, preallocation)",
-                                                 key);
+                                                 TEXT_CUT(key));
                 if (streq(key, "backing_volume")) {
                         Volume *b = pool_volume_find(p, value);
                         if (!b || b->pending)
                                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                                         "options.backing_volume: no volume '%s' in pool %s", value,
+                                                         "options.backing_volume: no volume '%s' in pool %s",
+                                                         TEXT_CUT(value),
                                                          p->spec.name);
                         free(c->backing);
                         c->backing = strdup(value);

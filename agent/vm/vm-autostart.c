@@ -3,6 +3,7 @@
 
 #include "bus-auth.h"
 #include "bus-error.h"
+#include "error-text.h"
 #include "log.h"
 #include "macro.h"
 #include "domain-ops.h"
@@ -66,7 +67,7 @@ static int autostart_set(sd_bus_message *m, Manager *mgr, sd_bus_error *error) {
         vm = vm_find_by_path(mgr, sd_bus_message_get_path(m));
         if (!vm)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_OBJECT, "No VM at %s",
-                                         sd_bus_message_get_path(m));
+                                         TEXT_CUT(sd_bus_message_get_path(m)));
         r = bus_authorize(m, "set Autostart", error);
         if (r < 0)
                 return r;

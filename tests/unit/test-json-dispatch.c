@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
+#include "error-text.h"
 #include "json-cleanup.h"
 #include "json-dispatch.h"
 #include "json-field.h"
@@ -125,12 +126,17 @@ static void test_unknown_key_with_its_own_reason(void **state) {
         thing_done(&t);
 }
 
-/* An over-long key is named whole, not cut at some buffer's size. */
-static void test_long_unknown_key_named_whole(void **state) {
+/* An over-long key is named by its first TEXT_CUT_MAX bytes, marked as cut: never silently cut
+ * at some buffer's size, never echoed whole (a 30 MB key must not make a 30 MB error). */
+static void test_long_unknown_key_named_cut(void **state) {
         char key[301], text[400], want[400];
 
         memset(key, 'k', sizeof key - 1);
         key[sizeof key - 1] = '\0';
+        snprintf(text, sizeof text, "{\"%s\":1}", key);
+        snprintf(want, sizeof want, "disks[0].%.*s%s: unknown key", TEXT_CUT_MAX, key, TEXT_CUT_MARKER);
+        expect_error(text, "disks[0]", thing_fields, want);
+        key[TEXT_CUT_MAX] = '\0';
         snprintf(text, sizeof text, "{\"%s\":1}", key);
         snprintf(want, sizeof want, "disks[0].%s: unknown key", key);
         expect_error(text, "disks[0]", thing_fields, want);
@@ -221,7 +227,7 @@ int main(void) {
                 cmocka_unit_test(test_absent_keys_keep_their_defaults),
                 cmocka_unit_test(test_unknown_key_named_with_prefix),
                 cmocka_unit_test(test_unknown_key_with_its_own_reason),
-                cmocka_unit_test(test_long_unknown_key_named_whole),
+                cmocka_unit_test(test_long_unknown_key_named_cut),
                 cmocka_unit_test(test_wrong_types_named),
                 cmocka_unit_test(test_common_parsers_refuse_with_the_field),
                 cmocka_unit_test(test_required_key_missing),

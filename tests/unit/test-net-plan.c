@@ -72,7 +72,7 @@ static void test_refusals_before_any_step(void **state) {
                   "networks.n.uplink: there is no interface eth7" },
                 { "{\"networks\":{\"n\":{\"uplink\":\"eth2\"}}}", &no_extras, -EINVAL,
                   "networks.n.uplink: eth2 is a port of br9 already" },
-                { "{\"networks\":{\"br9\":{}}}", &no_extras, -EEXIST,
+                { "{\"networks\":{\"br9\":{}}}", &no_extras, -EINVAL,
                   "networks.br9: an interface named br9 exists and is not one of the agent's networks" },
                 { "{\"networks\":{\"n\":{\"uplink\":\"eth0\",\"vlan\":7}}}", &no_extras, -EOPNOTSUPP,
                   "networks.n.vlan: this kernel has no 802.1Q VLAN support" },

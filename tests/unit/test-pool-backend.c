@@ -121,11 +121,11 @@ static void test_lvm_foreign_vg_is_not_taken(void **state) {
         assert_string_equal(message, "name: a volume group vg1 exists and is not tagged org.hostagent1: not the agent's");
         message = mfree(message);
         /* Taking it up again after a restart: not ours. */
-        assert_int_equal(pool_backend_prepare(&spec, &env, false, &message), -EPERM);
+        assert_int_equal(pool_backend_prepare(&spec, &env, false, &message), -ERRNO_INVALID_STATE);
         message = mfree(message);
         /* Removing: refused before anything runs but the look. */
         fake_command(f, "vgremove", NULL, NULL, 0);
-        assert_int_equal(pool_backend_remove(&spec, &env, &message), -EPERM);
+        assert_int_equal(pool_backend_remove(&spec, &env, &message), -ERRNO_INVALID_STATE);
         free(message);
         log = fake_commands_log(f);
         assert_null(strstr(log, "pvcreate"));

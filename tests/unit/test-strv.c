@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "error-text.h"
@@ -58,6 +59,34 @@ static void test_error_textf(void **state) {
         assert_int_equal(error_textf(NULL, -ENOENT, "%s", "gone"), -ENOENT);
 }
 
+/* Caller text in an error: short text as it is, long text cut on a whole UTF-8 sequence. */
+static void test_text_cut(void **state) {
+        char big[TEXT_CUT_MAX + 10];
+
+        assert_string_equal(TEXT_CUT("web1"), "web1");
+        assert_string_equal(TEXT_CUT(NULL), "");
+        memset(big, 'a', sizeof big - 1);
+        big[sizeof big - 1] = 0;
+        big[TEXT_CUT_MAX] = 0;
+        assert_ptr_equal(text_cut_n(big, TEXT_CUT_MAX, NULL), big);      /* exactly MAX: kept */
+        big[TEXT_CUT_MAX] = 'a';
+        {
+                const char *cut = TEXT_CUT(big);
+
+                assert_int_equal(strlen(cut), TEXT_CUT_MAX + strlen(TEXT_CUT_MARKER));
+                assert_memory_equal(cut, big, TEXT_CUT_MAX);
+                assert_string_equal(cut + TEXT_CUT_MAX, "\xe2\x80\xa6(cut)");
+        }
+        /* U+20AC (3 bytes) across the cut: it goes whole. */
+        memcpy(big + TEXT_CUT_MAX - 1, "\xe2\x82\xac", 3);
+        {
+                const char *cut = TEXT_CUT(big);
+
+                assert_int_equal(strlen(cut), TEXT_CUT_MAX - 1 + strlen(TEXT_CUT_MARKER));
+                assert_string_equal(cut + TEXT_CUT_MAX - 1, TEXT_CUT_MARKER);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_free_null_and_empty),
@@ -65,6 +94,7 @@ int main(void) {
                 cmocka_unit_test(test_length),
                 cmocka_unit_test(test_equal),
                 cmocka_unit_test(test_error_textf),
+                cmocka_unit_test(test_text_cut),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
