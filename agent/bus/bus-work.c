@@ -1,4 +1,5 @@
-/* Blocking work for a bus call: submitted off the loop with a deadline, and what a refusal answers */
+/* Blocking work for a bus call: the one path from a method to a worker and back, and what a
+ * refusal answers */
 #include "bus-work.h"
 
 #include <errno.h>
@@ -16,28 +17,6 @@ int bus_work_error_libvirt_unavailable(Manager *m, sd_bus_error *error) {
                                  libvirt_conn_last_error(m->libvirt) ?: "connecting");
 }
 
-static int bus_work_submit_libvirt(Manager *m, BusCall *call, virConnectPtr *ret_conn, worker_work_fn work,
-                                   worker_done_fn done, void *userdata, sd_bus_error *error) {
-        unsigned sec = m->options->call_timeout_sec;
-        int r;
-
-        /* The worker uses its own reference: the connection may be replaced meanwhile. */
-        *ret_conn = libvirt_conn_ref(m->libvirt);
-        if (!*ret_conn)
-                return bus_work_error_libvirt_unavailable(m, error);
-
-        call->expiry_name = strdup(HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE);
-        if (!call->expiry_name ||
-            asprintf(&call->expiry_message, "libvirt at %s did not answer within %u s; the request may "
-                     "still take effect when it does", libvirt_conn_uri(m->libvirt), sec) < 0)
-                return -ENOMEM;
-        r = worker_pool_submit_with_deadline(m->pool, WORKER_NORMAL, (uint64_t) sec * 1000 * 1000, work, done,
-                                             bus_call_expired, userdata);
-        if (r < 0)
-                return bus_work_error_submit(m, r, error);
-        return 1;
-}
-
 int bus_work_error_submit(Manager *m, int r, sd_bus_error *error) {
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
@@ -46,6 +25,24 @@ int bus_work_error_submit(Manager *m, int r, sd_bus_error *error) {
         if (r == -ESHUTDOWN)
                 return bus_error_set_shutting_down(error);
         return r;
+}
+
+/* The call path's half of every completion, before the method's own. */
+static void bus_work_done(int result, void *userdata) {
+        BusCall *call = userdata;
+
+        call->done(result, userdata);
+}
+
+int bus_work_submit(Manager *m, BusCall *call, worker_work_fn work, worker_done_fn done, sd_bus_error *error) {
+        int r;
+
+        call->done = done;
+        r = worker_pool_submit_with_deadline(m->pool, WORKER_NORMAL, call->timeout_usec, work, bus_work_done,
+                                             call->timeout_usec > 0 ? bus_call_expired : NULL, call);
+        if (r < 0)
+                return bus_work_error_submit(m, r, error);
+        return 1;
 }
 
 void libvirt_call_init(LibvirtCall *c, Manager *m, sd_bus_message *msg) {
@@ -61,5 +58,18 @@ void libvirt_call_done(LibvirtCall *c) {
 }
 
 int libvirt_call_submit(LibvirtCall *c, worker_work_fn work, worker_done_fn done, sd_bus_error *error) {
-        return bus_work_submit_libvirt(c->manager, &c->call, &c->conn, work, done, c, error);
+        Manager *m = c->manager;
+        unsigned sec = m->options->call_timeout_sec;
+        int r;
+
+        /* The worker uses its own reference: the connection may be replaced meanwhile. */
+        c->conn = libvirt_conn_ref(m->libvirt);
+        if (!c->conn)
+                return bus_work_error_libvirt_unavailable(m, error);
+        r = bus_call_set_deadline(&c->call, (uint64_t) sec * 1000 * 1000, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE,
+                                  "libvirt at %s did not answer within %u s; the request may still take "
+                                  "effect when it does", libvirt_conn_uri(m->libvirt), sec);
+        if (r < 0)
+                return r;
+        return bus_work_submit(m, &c->call, work, done, error);
 }

@@ -1,4 +1,5 @@
-/* Blocking work for a bus call: submitted off the loop with a deadline, and what a refusal answers */
+/* Blocking work for a bus call: the one path from a method to a worker and back (submit with a
+ * deadline, answer on the loop), and what a refusal answers */
 #pragma once
 
 #include <libvirt/libvirt.h>
@@ -7,6 +8,15 @@
 #include "bus-call.h"
 #include "manager.h"
 #include "worker-pool.h"
+
+/* The one way a method runs blocking work. CALL is the first member of the
+ * method's state, which WORK (on a worker thread) and DONE (later, on the
+ * loop, with WORK's result or -ECANCELED when the agent stopped first) are
+ * given; DONE answers CALL and frees the state. A deadline armed with
+ * bus_call_set_deadline() answers CALL when WORK takes longer. Returns 1, or
+ * a negative errno with ERROR set (Busy past the pool's cap, ShuttingDown):
+ * the caller then frees its state. */
+int bus_work_submit(Manager *m, BusCall *call, worker_work_fn work, worker_done_fn done, sd_bus_error *error);
 
 /* What every method that calls libvirt keeps, as the first member of its
  * own state: the call, and the worker's libvirt reference and error text. */
@@ -23,11 +33,11 @@ void libvirt_call_init(LibvirtCall *c, Manager *m, sd_bus_message *msg);
 void libvirt_call_done(LibvirtCall *c);
 
 /* Takes a libvirt connection reference for the worker and submits WORK for
- * C (its USERDATA: the state C is first in) with the configured call
- * timeout: past it, the call is answered LibvirtUnavailable (the work goes
- * on and DONE still runs, but answers nobody). Returns 1, or a negative
- * errno with ERROR set (LibvirtUnavailable, Busy, ShuttingDown); the caller
- * then frees its state. */
+ * C (its USERDATA: the state C is first in) through bus_work_submit() with
+ * the configured call timeout: past it, the call is answered
+ * LibvirtUnavailable (the work goes on and DONE still runs, but answers
+ * nobody). Returns 1, or a negative errno with ERROR set (LibvirtUnavailable,
+ * Busy, ShuttingDown); the caller then frees its state. */
 int libvirt_call_submit(LibvirtCall *c, worker_work_fn work, worker_done_fn done, sd_bus_error *error);
 
 /* What every call that needs libvirt answers while it is down. */
