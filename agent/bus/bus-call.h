@@ -13,10 +13,16 @@
 typedef struct BusCall {
         sd_bus_message *request;
         bool answered;         /* a deadline may answer before the work ends */
+        bool read;             /* a read: it may not take the share of the pool kept for changes */
         uint64_t timeout_usec; /* the deadline, from submission (0: none) */
         char *expiry_name;     /* the error a deadline answers with */
         char *expiry_message;
-        worker_done_fn done;   /* the method's own completion, run by the call path's */
+        /* the call path's */
+        struct Manager *manager;
+        worker_work_fn work;
+        worker_done_fn done;          /* the method's own completion, run by the call path's */
+        struct BusCaller *caller;     /* whose budget the work in flight is charged to */
+        struct BusCall *next_waiting; /* held while the bus is asked who the caller is */
 } BusCall;
 
 void bus_call_init(BusCall *c, sd_bus_message *request);
