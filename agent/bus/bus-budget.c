@@ -227,8 +227,7 @@ static unsigned caller_at_limit(BusCaller *c) {
         return 0;
 }
 
-int bus_budget_charge(sd_bus_message *request, BusCaller **ret, unsigned *ret_limit) {
-        const char *sender = request ? sd_bus_message_get_sender(request) : NULL;
+int bus_budget_charge(const char *sender, BusCaller **ret, unsigned *ret_limit) {
         BusCaller *c;
         unsigned limit;
 

@@ -18,14 +18,15 @@ int bus_budget_setup(sd_bus *bus, unsigned max_in_flight, void (*identified)(con
 /* Forgets every caller (this is shutdown). */
 void bus_budget_done(void);
 
-/* Loop thread: charges one operation of REQUEST's caller. Returns 0 and what
+/* Loop thread: charges one operation of the caller SENDER (a unique name;
+ * NULL: the agent's own work, not charged). Returns 0 and what
  * to release in *RET (NULL: nothing charged); -EBUSY with *RET_LIMIT the
  * budget the caller is at (it alone is refused); or -EAGAIN while the bus is
  * asked who the caller is (asked here, at its first charge, unless
  * bus_budget_identified() told already): hold the call (bus_budget_hold())
  * and charge it again once IDENTIFIED has run. A caller the bus cannot
  * identify draws from one budget, the size of a uid's, shared by all such. */
-int bus_budget_charge(sd_bus_message *request, BusCaller **ret, unsigned *ret_limit);
+int bus_budget_charge(const char *sender, BusCaller **ret, unsigned *ret_limit);
 /* The operation has ended. */
 void bus_budget_release(BusCaller *c);
 

@@ -74,7 +74,8 @@ static int bus_work_start(BusCall *call, sd_bus_error *error) {
         unsigned limit = 0;
         int r;
 
-        r = bus_budget_charge(call->request, &call->caller, &limit);
+        r = bus_budget_charge(call->request ? sd_bus_message_get_sender(call->request) : NULL, &call->caller,
+                              &limit);
         if (r == -EAGAIN)
                 return bus_work_wait(call, error);
         if (r == -EBUSY)
