@@ -261,7 +261,7 @@ static int method_get_host_stats(sd_bus_message *msg, void *userdata, sd_bus_err
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        libvirt_call_init(&c->base, m, msg);
+        libvirt_call_init_read(&c->base, m, msg);
         info = libvirt_conn_host_info(m->libvirt);
         c->memory_total = info ? info->memory_kib * 1024 : 0;
 

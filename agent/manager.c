@@ -9,6 +9,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-auth.h"
+#include "bus-budget.h"
+#include "bus-work.h"
 #include "bus-error.h"
 #include "fs-util.h"
 #include "libvirt-error.h"
@@ -208,6 +210,7 @@ Manager *manager_free(Manager *m) {
                                                  ? 0 : MANAGER_STOP_TIMEOUT_USEC) >= 0;
         if (m->mailbox)
                 mailbox_dispatch(m->mailbox);
+        bus_work_stop();
 
         job_free_all(m);
         storage_save_free(m);
@@ -226,6 +229,7 @@ Manager *manager_free(Manager *m) {
                 mailbox_dispatch(m->mailbox);
 
         bus_auth_done();
+        bus_budget_done();
         m->bus = sd_bus_flush_close_unref(m->bus);
         if (pool_stopped) {
                 m->pool = worker_pool_free(m->pool);
@@ -285,6 +289,9 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
         r = manager_bus_register(m);
+        if (r < 0)
+                return r;
+        r = bus_work_setup(m);
         if (r < 0)
                 return r;
         /* Last: its filter must run before the filters that authorize. */

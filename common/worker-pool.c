@@ -20,10 +20,17 @@ typedef struct WorkItem {
         int result;
 } WorkItem;
 
+typedef struct WorkQueue {
+        WorkItem *head, *tail;
+} WorkQueue;
+
 struct WorkerPool {
         pthread_mutex_t lock;
         pthread_cond_t wake;
-        WorkItem *head, *tail;
+        WorkQueue queue;          /* changes and the agent's own work: taken first */
+        WorkQueue reads;
+        unsigned reads_running;   /* guarded by lock */
+        unsigned max_reads_running;
         bool stopping;
         unsigned n_threads;
         unsigned n_exited;        /* threads that returned; guarded by lock */
@@ -32,7 +39,9 @@ struct WorkerPool {
         Mailbox *mailbox;
         sd_event *event;
         unsigned max_in_flight;
-        unsigned in_flight;       /* loop thread only: NORMAL items not yet completed */
+        unsigned max_reads;       /* of max_in_flight */
+        unsigned in_flight;       /* loop thread only: NORMAL and READ items not yet completed */
+        unsigned reads_in_flight; /* loop thread only: READ items not yet completed */
         unsigned outstanding;     /* loop thread only: all items not yet completed */
         void (*idle)(void *userdata);
         void *idle_userdata;
@@ -42,8 +51,10 @@ static void item_complete(void *userdata) {
         WorkItem *item = userdata;
         WorkerPool *p = item->pool;
 
-        if (item->prio == WORKER_NORMAL)
+        if (item->prio != WORKER_INTERNAL)
                 p->in_flight--;
+        if (item->prio == WORKER_READ)
+                p->reads_in_flight--;
         p->outstanding--;
         item->deadline = sd_event_source_disable_unref(item->deadline);
         item->done(item->result, item->userdata);
@@ -52,27 +63,62 @@ static void item_complete(void *userdata) {
                 p->idle(p->idle_userdata);
 }
 
+static void queue_push(WorkQueue *q, WorkItem *item) {
+        if (q->tail)
+                q->tail->next = item;
+        else
+                q->head = item;
+        q->tail = item;
+}
+
+static WorkItem *queue_pop(WorkQueue *q) {
+        WorkItem *item = q->head;
+
+        if (item) {
+                q->head = item->next;
+                if (!q->head)
+                        q->tail = NULL;
+                item->next = NULL;
+        }
+        return item;
+}
+
+/* Under the lock: the next item a thread may run, changes first; a read only
+ * while reads leave the threads kept for the rest free. */
+static WorkItem *next_item(WorkerPool *p) {
+        WorkItem *item = queue_pop(&p->queue);
+
+        if (item || p->reads_running >= p->max_reads_running)
+                return item;
+        item = queue_pop(&p->reads);
+        if (item)
+                p->reads_running++;
+        return item;
+}
+
 static void *worker_main(void *userdata) {
         WorkerPool *p = userdata;
 
         pthread_mutex_lock(&p->lock);
         for (;;) {
-                WorkItem *item;
+                WorkItem *item = NULL;
+                bool read;
 
-                while (!p->head && !p->stopping)
+                while (!p->stopping && !(item = next_item(p)))
                         pthread_cond_wait(&p->wake, &p->lock);
                 if (p->stopping)
                         break;
-                item = p->head;
-                p->head = item->next;
-                if (!p->head)
-                        p->tail = NULL;
+                read = item->prio == WORKER_READ;
                 pthread_mutex_unlock(&p->lock);
 
                 item->result = item->work(item->userdata);
                 mailbox_post(p->mailbox, &item->message);
 
                 pthread_mutex_lock(&p->lock);
+                if (read) {
+                        p->reads_running--;
+                        pthread_cond_signal(&p->wake);   /* a read may wait for this thread share */
+                }
         }
         p->n_exited++;
         pthread_cond_broadcast(&p->exited);
@@ -94,6 +140,8 @@ int worker_pool_new(sd_event *event, Mailbox *mb, unsigned n_threads, unsigned m
         p->mailbox = mb;
         p->event = sd_event_ref(event);
         p->max_in_flight = max_in_flight;
+        p->max_reads = max_in_flight - max_in_flight / 4;
+        p->max_reads_running = n_threads > 1 ? n_threads - (n_threads / 4 ?: 1) : n_threads;
         p->threads = calloc(n_threads, sizeof *p->threads);
         if (!p->threads) {
                 free(p);
@@ -131,8 +179,13 @@ void worker_pool_cancel_queued(WorkerPool *p) {
 
         pthread_mutex_lock(&p->lock);
         p->stopping = true;
-        cancelled = p->head;
-        p->head = p->tail = NULL;
+        /* The changes' queue, then the reads' behind it. */
+        cancelled = p->queue.head;
+        if (p->queue.tail)
+                p->queue.tail->next = p->reads.head;
+        else
+                cancelled = p->reads.head;
+        p->queue = p->reads = (WorkQueue) {};
         pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->lock);
 
@@ -203,7 +256,9 @@ int worker_pool_submit_with_deadline(WorkerPool *p, WorkerPriority prio, uint64_
         WorkItem *item;
         int r;
 
-        if (prio == WORKER_NORMAL && p->in_flight >= p->max_in_flight)
+        if (prio != WORKER_INTERNAL && p->in_flight >= p->max_in_flight)
+                return -EBUSY;
+        if (prio == WORKER_READ && p->reads_in_flight >= p->max_reads)
                 return -EBUSY;
         item = calloc(1, sizeof *item);
         if (!item)
@@ -233,16 +288,14 @@ int worker_pool_submit_with_deadline(WorkerPool *p, WorkerPriority prio, uint64_
                 free(item);
                 return -ESHUTDOWN;
         }
-        if (p->tail)
-                p->tail->next = item;
-        else
-                p->head = item;
-        p->tail = item;
+        queue_push(prio == WORKER_READ ? &p->reads : &p->queue, item);
         pthread_cond_signal(&p->wake);
         pthread_mutex_unlock(&p->lock);
 
-        if (prio == WORKER_NORMAL)
+        if (prio != WORKER_INTERNAL)
                 p->in_flight++;
+        if (prio == WORKER_READ)
+                p->reads_in_flight++;
         p->outstanding++;
         return 0;
 }
@@ -262,4 +315,8 @@ unsigned worker_pool_in_flight(WorkerPool *p) {
 
 unsigned worker_pool_max_in_flight(WorkerPool *p) {
         return p->max_in_flight;
+}
+
+unsigned worker_pool_max_reads(WorkerPool *p) {
+        return p->max_reads;
 }

@@ -18,10 +18,18 @@ typedef void (*worker_done_fn)(int result, void *userdata);
 typedef void (*worker_expired_fn)(void *userdata);
 
 typedef enum WorkerPriority {
-        WORKER_NORMAL,   /* counts against the cap: callers get -EBUSY past it */
+        WORKER_NORMAL,   /* a change: counts against the cap, callers get -EBUSY past it */
+        WORKER_READ,     /* a read: counts against the cap too, and may not take the share kept
+                          * for changes (of the slots, and of the threads) */
         WORKER_INTERNAL, /* the agent's own housekeeping (reconnects): never refused */
 } WorkerPriority;
 
+/* N_THREADS threads; MAX_IN_FLIGHT items of NORMAL and READ priority queued
+ * or running at most. Reads get at most MAX_IN_FLIGHT - MAX_IN_FLIGHT/4 of
+ * the slots and, with more than one thread, leave a quarter of the threads
+ * (at least one) to the rest: a flood of slow reads can keep a change
+ * neither from being accepted nor from running. The other priorities' work
+ * is taken first. */
 int worker_pool_new(sd_event *event, Mailbox *mb, unsigned n_threads, unsigned max_in_flight,
                     WorkerPool **ret);
 
@@ -47,7 +55,8 @@ unsigned worker_pool_outstanding(WorkerPool *p);
 WorkerPool *worker_pool_free(WorkerPool *p);
 
 /* Loop thread. Returns 0, -EBUSY when MAX_IN_FLIGHT operations are already
- * queued or running, -ESHUTDOWN once stopping, -ENOMEM. */
+ * queued or running (for a read: its share of them), -ESHUTDOWN once
+ * stopping, -ENOMEM. */
 int worker_pool_submit(WorkerPool *p, WorkerPriority prio, worker_work_fn work,
                        worker_done_fn done, void *userdata);
 
@@ -59,3 +68,5 @@ int worker_pool_submit_with_deadline(WorkerPool *p, WorkerPriority prio, uint64_
 
 unsigned worker_pool_in_flight(WorkerPool *p);
 unsigned worker_pool_max_in_flight(WorkerPool *p);
+/* The share of MAX_IN_FLIGHT that reads may take. */
+unsigned worker_pool_max_reads(WorkerPool *p);

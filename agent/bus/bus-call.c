@@ -1,7 +1,11 @@
 /* A method call answered later, from the loop, exactly once */
 #include "bus-call.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -15,6 +19,25 @@ void bus_call_done(BusCall *c) {
         free(c->expiry_name);
         free(c->expiry_message);
         c->expiry_name = c->expiry_message = NULL;
+}
+
+int bus_call_set_deadline(BusCall *c, uint64_t timeout_usec, const char *name, const char *format, ...) {
+        va_list ap;
+        int k;
+
+        free(c->expiry_name);
+        free(c->expiry_message);
+        c->expiry_message = NULL;
+        c->expiry_name = strdup(name);
+        va_start(ap, format);
+        k = vasprintf(&c->expiry_message, format, ap);
+        va_end(ap);
+        if (k < 0)
+                c->expiry_message = NULL;   /* undefined after a failed vasprintf() */
+        if (!c->expiry_name || k < 0)
+                return -ENOMEM;
+        c->timeout_usec = timeout_usec;
+        return 0;
 }
 
 static int answered(BusCall *c, int r) {

@@ -140,10 +140,10 @@ int method_confirm_networks(sd_bus_message *msg, void *userdata, sd_bus_error *e
         t = transaction_new(m, msg);
         if (!t)
                 return -ENOMEM;
-        r = worker_pool_submit(m->pool, WORKER_NORMAL, transaction_confirm_work, confirm_done, t);
+        r = bus_work_submit(m, &t->call, transaction_confirm_work, confirm_done, error);
         if (r < 0) {
                 transaction_free(t);
-                return bus_work_error_submit(m, r, error);
+                return r;
         }
         n->busy = true;
         return 1;
@@ -276,11 +276,9 @@ int method_setup_networks(sd_bus_message *msg, void *userdata, sd_bus_error *err
                                                          : "Another network change is being applied; retry when it ends");
                 goto fail;
         }
-        r = worker_pool_submit(m->pool, WORKER_NORMAL, transaction_apply_work, setup_done, t);
-        if (r < 0) {
-                r = bus_work_error_submit(m, r, error);
+        r = bus_work_submit(m, &t->call, transaction_apply_work, setup_done, error);
+        if (r < 0)
                 goto fail;
-        }
         n->busy = true;
         return 1;
 fail:
@@ -305,10 +303,9 @@ static void recover_done(int result, void *userdata) {
         transaction_free(t);
         if (queued) {
                 /* Planned against the set as it was when it came; the recovery kept that set. */
-                int r = worker_pool_submit(m->pool, WORKER_NORMAL, transaction_apply_work, setup_done, queued);
-                if (r < 0) {
-                        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                        (void) bus_work_error_submit(m, r, &error);
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+                if (bus_work_submit(m, &queued->call, transaction_apply_work, setup_done, &error) < 0) {
                         (void) bus_call_reply_error(&queued->call, &error);
                         transaction_free(queued);
                 } else

@@ -6,59 +6,22 @@
 #include "macro.h"
 #include "bus-work.h"
 #include "manager.h"
+#include "storage-call.h"
 #include "storage-dbus.h"
 #include "storage-save.h"
 
-typedef struct CreatePoolCall {
-        BusCall call;   /* first */
-        Manager *manager;
-        PoolEnv env;
-        PoolSpec spec;
-        PoolStatus status;
-        VolumeInfo *volumes;
-        size_t n_volumes;
-        char *message;
-        Pool *pool;        /* the new pool, answered once it is kept */
-        int save_result;   /* why the state file could not keep it */
-} CreatePoolCall;
-
-/* Only for a call that was submitted: it holds the one creation slot. */
-static void create_pool_call_free(CreatePoolCall *c) {
-        if (!c)
-                return;
-        c->manager->pool_creating = false;
-        bus_call_done(&c->call);
-        pool_spec_done(&c->spec);
-        volume_info_array_free(c->volumes, c->n_volumes);
-        free(c->message);
-        pool_unref(c->pool);
-        free(c);
-}
-
-static int create_pool_work(void *userdata) {
-        CreatePoolCall *c = userdata;
-
-        return pool_backend_create(&c->spec, &c->env, &c->status, &c->volumes, &c->n_volumes, &c->message);
-}
-
 /* UNDO: 0 when the pool was taken down again, -errno when it could not be (c->message says why). */
-static void create_pool_reply_unsaved(CreatePoolCall *c, int undo) {
+static void create_pool_reply_unsaved(PoolCreateCall *c, int undo) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
         (void) storage_error_unsaved(&error, c->save_result, undo, undo < 0 ? c->message : NULL,
                                      "Cannot create the pool");
         (void) bus_call_reply_error(&c->call, &error);
-        create_pool_call_free(c);
-}
-
-static int create_pool_undo_work(void *userdata) {
-        CreatePoolCall *c = userdata;
-
-        return pool_backend_remove(&c->pool->spec, &c->env, &c->message);
+        pool_create_call_free(c);
 }
 
 static void create_pool_undone(int result, void *userdata) {
-        CreatePoolCall *c = userdata;
+        PoolCreateCall *c = userdata;
 
         if (result < 0 && result != -ECANCELED)
                 log_warning("Storage of pool %s, which was not kept, stays prepared: %s", c->pool->spec.name,
@@ -71,7 +34,7 @@ static void create_pool_undone(int result, void *userdata) {
  * again (an LVM volume group removed, an export unmounted) before the
  * caller hears why. */
 static void create_pool_saved(int result, void *userdata) {
-        CreatePoolCall *c = userdata;
+        PoolCreateCall *c = userdata;
         Pool *p = c->pool;
         int r;
 
@@ -80,7 +43,7 @@ static void create_pool_saved(int result, void *userdata) {
                 log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", p->path), "Created storage pool %s (%s, %s)",
                            p->spec.name, pool_type_to_string(p->spec.type), p->source);
                 (void) bus_call_reply_path(&c->call, p->path);
-                create_pool_call_free(c);
+                pool_create_call_free(c);
                 return;
         }
         c->save_result = result;
@@ -92,14 +55,14 @@ static void create_pool_saved(int result, void *userdata) {
         }
         storage_pool_remove(p);
         c->message = mfree(c->message);
-        r = worker_pool_submit(c->manager->pool, WORKER_INTERNAL, create_pool_undo_work, create_pool_undone, c);
+        r = worker_pool_submit(c->manager->pool, WORKER_INTERNAL, pool_create_call_undo_work, create_pool_undone, c);
         if (r < 0)
                 create_pool_reply_unsaved(c, r);
 }
 
 static void create_pool_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        CreatePoolCall *c = userdata;
+        PoolCreateCall *c = userdata;
         Manager *m = c->manager;
         Pool *p;
 
@@ -115,7 +78,7 @@ static void create_pool_done(int result, void *userdata) {
         }
         (void) storage_error(&error, result, HOSTAGENT_ERROR_INVALID_SPEC, c->message, "Cannot create the pool");
         (void) bus_call_reply_error(&c->call, &error);
-        create_pool_call_free(c);
+        pool_create_call_free(c);
 }
 
 /* What another pool already has: the same directory, export or device. */
@@ -162,7 +125,7 @@ static int check_limit(Manager *m, sd_bus_error *error) {
 int method_create_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *why = NULL;
         Manager *m = userdata;
-        CreatePoolCall *c;
+        PoolCreateCall *c;
         const char *text;
         int r;
 
@@ -174,12 +137,9 @@ int method_create_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error
         r = sd_bus_message_read(msg, "s", &text);
         if (r < 0)
                 return r;
-        c = calloc(1, sizeof *c);
+        c = pool_create_call_new(m, msg);
         if (!c)
                 return -ENOMEM;
-        c->manager = m;
-        c->env = storage_env(m);
-        bus_call_init(&c->call, msg);
         r = pool_spec_parse(text, &c->spec, &why);
         if (r < 0) {
                 r = r == -EINVAL ? sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why)) : r;
@@ -196,15 +156,12 @@ int method_create_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error
                                      "Another storage pool is being created; retry when it is done");
                 goto fail;
         }
-        r = storage_submit(m, create_pool_work, create_pool_done, c, error);
+        r = pool_create_call_submit(c, create_pool_done, error);
         if (r < 0)
                 goto fail;
-        m->pool_creating = true;
         return 1;
 fail:
-        bus_call_done(&c->call);
-        pool_spec_done(&c->spec);
-        free(c);
+        pool_create_call_free(c);
         return r;
 }
 

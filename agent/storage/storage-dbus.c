@@ -120,14 +120,6 @@ int storage_error_volumes_max(sd_bus_error *error, Pool *p) {
                                  p->spec.name, p->n_volumes, p->manager->storage_volumes_max);
 }
 
-int storage_submit(Manager *m, worker_work_fn work, worker_done_fn done, void *userdata, sd_bus_error *error) {
-        int r = worker_pool_submit(m->pool, WORKER_NORMAL, work, done, userdata);
-
-        if (r < 0)
-                return bus_work_error_submit(m, r, error);
-        return 1;
-}
-
 static int pool_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                             sd_bus_error *error) {
         Pool *p = storage_pool_find_by_path(userdata, path);

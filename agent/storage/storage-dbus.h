@@ -40,9 +40,6 @@ int storage_error_leftovers(sd_bus_error *error, Pool *p);
  * InvalidArgs, naming the limit. */
 int storage_error_volumes_max(sd_bus_error *error, Pool *p);
 
-/* Submits storage work for the call CALL: Busy past the cap, ShuttingDown once stopping. */
-int storage_submit(Manager *m, worker_work_fn work, worker_done_fn done, void *userdata, sd_bus_error *error);
-
 /* Manager methods */
 int method_create_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_list_storage_pools(sd_bus_message *msg, void *userdata, sd_bus_error *error);

@@ -224,7 +224,7 @@ static int method_create_volume(sd_bus_message *msg, void *userdata, sd_bus_erro
                 r = -ENOMEM;
                 goto fail;
         }
-        r = storage_submit(p->manager, storage_call_create_volume_work, create_volume_done, c, error);
+        r = storage_call_submit(c, storage_call_create_volume_work, create_volume_done, error);
         if (r < 0)
                 goto fail;
         return 1;
@@ -314,7 +314,7 @@ static int refresh_submit(sd_bus_message *msg, Pool *p, bool activate, sd_bus_er
                 return -ENOMEM;
         c->activate = activate;
         c->clean = pool_clean_begin(p);   /* an Activate's is the first look at a pool inactive since start */
-        r = storage_submit(p->manager, storage_call_refresh_work, refresh_done, c, error);
+        r = storage_call_submit(c, storage_call_refresh_work, refresh_done, error);
         if (r < 0)
                 storage_call_free(c);
         return r;
@@ -452,7 +452,7 @@ static int release_submit(sd_bus_message *msg, Pool *p, bool delete, sd_bus_erro
         if (!c)
                 return -ENOMEM;
         c->delete = delete;
-        r = storage_submit(p->manager, storage_call_release_work, release_done, c, error);
+        r = storage_call_submit(c, storage_call_release_work, release_done, error);
         if (r < 0)
                 storage_call_free(c);
         return r;

@@ -149,7 +149,7 @@ static int method_resize(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (!c)
                 return -ENOMEM;
         c->size = size;
-        r = storage_submit(v->pool->manager, storage_call_resize_work, resize_done, c, error);
+        r = storage_call_submit(c, storage_call_resize_work, resize_done, error);
         if (r < 0)
                 storage_call_free(c);
         return r;
@@ -207,7 +207,7 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         c = volume_call_new(v, msg);
         if (!c)
                 return -ENOMEM;
-        r = storage_submit(v->pool->manager, storage_call_delete_volume_work, delete_done, c, error);
+        r = storage_call_submit(c, storage_call_delete_volume_work, delete_done, error);
         if (r < 0)
                 storage_call_free(c);
         return r;
@@ -216,12 +216,10 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 /* Clone: a Job, with the copy's progress */
 
 typedef struct CloneJob {
-        StorageCall *call;      /* its BusCall was answered with the job already */
+        StorageCall *call;      /* its BusCall was answered with the job already; the copy's progress */
         Job *job;               /* NULL once the job has ended */
         Volume *source;         /* busy from the call on */
         bool started;           /* the worker has it: clone_done() frees it */
-        atomic_uint progress;
-        atomic_bool cancel;
         sd_event_source *ticker;
 } CloneJob;
 
@@ -237,29 +235,11 @@ static void clone_job_free(CloneJob *j) {
         free(j);
 }
 
-static void clone_progress(unsigned percent, void *userdata) {
-        CloneJob *j = userdata;
-
-        atomic_store(&j->progress, percent);
-}
-
-static int clone_work(void *userdata) {
-        CloneJob *j = userdata;
-        StorageCall *c = j->call;
-        int r;
-
-        r = pool_backend_volume_clone(&c->pool->spec, &c->env, c->name, c->format, c->backing, clone_progress, j,
-                                      &j->cancel, &c->message);
-        if (r < 0)
-                return r;
-        return pool_backend_volume_info(&c->pool->spec, &c->env, c->backing, &c->info, &c->message);
-}
-
 static int on_clone_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         CloneJob *j = userdata;
 
         if (j->job)
-                job_set_progress(j->job, atomic_load(&j->progress));
+                job_set_progress(j->job, atomic_load(&j->call->progress));
         (void) sd_event_source_set_time_relative(s, CLONE_PROGRESS_USEC);
         (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
         return 0;
@@ -268,7 +248,7 @@ static int on_clone_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 static int clone_cancel(Job *job, sd_bus_error *error) {
         CloneJob *j = job->data;
 
-        atomic_store(&j->cancel, true);   /* a copy not started yet sees it at once */
+        atomic_store(&j->call->cancel, true);   /* a copy not started yet sees it at once */
         return 0;
 }
 
@@ -289,8 +269,8 @@ static const JobOps clone_job_ops = {
 
 static void clone_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        CloneJob *j = userdata;
-        StorageCall *c = j->call;
+        StorageCall *c = userdata;
+        CloneJob *j = c->data;
         Pool *p = c->pool;
 
         if (p->removed)
@@ -307,7 +287,7 @@ static void clone_done(int result, void *userdata) {
                 }
                 pool_check_soon(p, false);
         } else if (j->job) {
-                if (result == -ECANCELED && atomic_load(&j->cancel))
+                if (result == -ECANCELED && atomic_load(&c->cancel))
                         job_finish(j->job, "cancelled", NULL, NULL);
                 else {
                         (void) storage_error(&error, result, NULL, c->message, "Cannot copy the volume");
@@ -326,13 +306,13 @@ static int clone_start(Job *job, sd_bus_error *error) {
         Manager *m = job->manager;
         int r;
 
-        if (atomic_load(&j->cancel)) {   /* Cancel() came while the job was being recorded */
+        if (atomic_load(&j->call->cancel)) {   /* Cancel() came while the job was being recorded */
                 job_finish(job, "cancelled", NULL, NULL);   /* frees J */
                 return 0;
         }
-        r = worker_pool_submit(m->pool, WORKER_NORMAL, clone_work, clone_done, j);
+        r = storage_call_submit(j->call, storage_call_clone_work, clone_done, error);
         if (r < 0)
-                return bus_work_error_submit(m, r, error);   /* the job ends failed, and frees J */
+                return r;   /* the job ends failed, and frees J */
         j->started = true;
         if (sd_event_add_time_relative(m->event, &j->ticker, CLOCK_MONOTONIC, CLONE_PROGRESS_USEC, 0,
                                        on_clone_tick, j) < 0)
@@ -373,6 +353,7 @@ static int clone_job_new(Volume *v, sd_bus_message *msg, const char *new_name, C
                 free(j);
                 return -ENOMEM;
         }
+        c->data = j;
         c->name = strdup(v->info.name);
         c->format = strdup(strempty(v->info.format));
         c->backing = strdup(new_name);     /* the target's name */

@@ -143,7 +143,7 @@ static int stats_start(Manager *m, sd_bus_message *msg, const char *uuid, sd_bus
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        libvirt_call_init(&c->base, m, msg);
+        libvirt_call_init_read(&c->base, m, msg);
         if (uuid)
                 snprintf(c->uuid, sizeof c->uuid, "%s", uuid);
         r = libvirt_call_submit(&c->base, stats_work, stats_done, error);

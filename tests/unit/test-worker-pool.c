@@ -1,4 +1,4 @@
-/* Worker pool: blocking work off the loop, completions on the loop, a cap */
+/* Worker pool: blocking work off the loop, completions on the loop, a cap, and the changes' share */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -129,6 +129,47 @@ static int quick_work(void *userdata) {
         return 0;
 }
 
+static sem_t change_ran;
+
+static int change_work(void *userdata) {
+        sem_post(&change_ran);
+        return 7;
+}
+
+/* Reads stuck on every thread they may have, and on every slot they may
+ * take: a change is still accepted, and still runs. */
+static void test_reads_leave_changes_their_share(void **state) {
+        Fixture *f = fixture_new(4, 8);   /* reads: 6 slots, 3 threads */
+        struct timespec deadline;
+
+        sem_init(&change_ran, 0, 0);
+        assert_int_equal(worker_pool_max_reads(f->pool), 6);
+        for (int i = 0; i < 6; i++)
+                assert_int_equal(worker_pool_submit(f->pool, WORKER_READ, blocking_work, count_done, f), 0);
+        assert_int_equal(worker_pool_submit(f->pool, WORKER_READ, blocking_work, count_done, f), -EBUSY);
+        for (int i = 0; i < 3; i++)
+                sem_wait(&f->started);
+        assert_int_equal(worker_pool_submit(f->pool, WORKER_NORMAL, change_work, count_done, f), 0);
+        assert_int_equal(worker_pool_in_flight(f->pool), 7);
+
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 10;
+        assert_int_equal(sem_timedwait(&change_ran, &deadline), 0);
+        while (f->done_calls < 1)
+                assert_true(sd_event_run(f->event, 5 * 1000 * 1000) > 0);
+        assert_int_equal(f->last_result, 7);
+        /* The fourth thread is not the reads': none of them started meanwhile. */
+        assert_int_equal(sem_trywait(&f->started), -1);
+
+        for (int i = 0; i < 6; i++)
+                sem_post(&f->release);
+        while (f->done_calls < 7)
+                assert_true(sd_event_run(f->event, 5 * 1000 * 1000) > 0);
+        assert_int_equal(worker_pool_in_flight(f->pool), 0);
+        sem_destroy(&change_ran);
+        fixture_free(f);
+}
+
 static void record_quick_done(int result, void *userdata) {
         Fixture *f = userdata;
 
@@ -215,6 +256,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_loop_runs_while_work_blocks),
                 cmocka_unit_test(test_cap_refuses_with_ebusy),
+                cmocka_unit_test(test_reads_leave_changes_their_share),
                 cmocka_unit_test(test_stop_cancels_queued_work),
                 cmocka_unit_test(test_stop_leaves_a_stuck_thread),
                 cmocka_unit_test(test_deadline_expires_before_done),

@@ -1,0 +1,315 @@
+/* Fair share: the blocking work each caller has in flight, by connection and by uid.
+ *
+ * The pool's cap bounds the work of everyone together; these budgets bound
+ * each caller's part of it, so that a caller over its budget is refused Busy
+ * alone. A connection's uid comes from the bus daemon (GetConnectionUnixUser:
+ * the kernel's word, asked asynchronously, as the authorization filter does),
+ * and unique names are never reused on a bus, so an answer never goes stale. */
+#include "bus-budget.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "macro.h"
+
+#define UID_UNKNOWN ((uid_t) -1)
+#define NAMES_REMEMBERED 256
+
+struct BusCaller {
+        char *name;              /* unique bus name, ":1.42" */
+        uid_t uid;               /* UID_UNKNOWN until the bus said */
+        unsigned in_flight;
+        unsigned unidentified;   /* of IN_FLIGHT, charged to the unidentified share */
+        bool unknowable;         /* the bus could not say (the caller left) */
+        unsigned held;
+        sd_bus_slot *lookup;     /* the question to the bus, while it is asked */
+        BusCaller *next;
+};
+
+/* What one unprivileged uid has in flight, over all its connections. */
+typedef struct UidShare {
+        uid_t uid;
+        unsigned in_flight;
+        struct UidShare *next;
+} UidShare;
+
+static struct {
+        sd_bus *bus;
+        void (*identified)(const char *name);
+        unsigned connection_max, uid_max;
+        BusCaller *callers;      /* those with work in flight or held, or being asked about */
+        UidShare *uids;
+        unsigned unidentified;   /* in flight for connections not identified yet */
+        struct {
+                char *name;
+                uid_t uid;
+        } known[NAMES_REMEMBERED];   /* a ring: an evicted name is asked again */
+        size_t next_known;
+} budget;
+
+int bus_budget_setup(sd_bus *bus, unsigned max_in_flight, void (*identified)(const char *name)) {
+        budget.bus = bus;
+        budget.identified = identified;
+        budget.connection_max = max_in_flight / 8 ?: 1;
+        budget.uid_max = max_in_flight / 4 ?: 1;
+        return 0;
+}
+
+static uid_t known_find(const char *name) {
+        for (size_t i = 0; i < NAMES_REMEMBERED; i++)
+                if (budget.known[i].name && streq(budget.known[i].name, name))
+                        return budget.known[i].uid;
+        return UID_UNKNOWN;
+}
+
+static void known_remember(const char *name, uid_t uid) {
+        char *copy = strdup(name);
+
+        if (!copy)
+                return;   /* asked again next time */
+        free(budget.known[budget.next_known].name);
+        budget.known[budget.next_known].name = copy;
+        budget.known[budget.next_known].uid = uid;
+        budget.next_known = (budget.next_known + 1) % NAMES_REMEMBERED;
+}
+
+static UidShare *uid_share(uid_t uid, bool create) {
+        UidShare *s;
+
+        for (s = budget.uids; s; s = s->next)
+                if (s->uid == uid)
+                        return s;
+        if (!create || !(s = calloc(1, sizeof *s)))
+                return NULL;
+        s->uid = uid;
+        s->next = budget.uids;
+        budget.uids = s;
+        return s;
+}
+
+static void uid_share_drop(UidShare *s) {
+        for (UidShare **p = &budget.uids; *p; p = &(*p)->next)
+                if (*p == s) {
+                        *p = s->next;
+                        free(s);
+                        return;
+                }
+}
+
+/* What C's uid (or the unidentified) has in flight; NULL for root, who has no share. */
+static unsigned *share_of(BusCaller *c, bool create) {
+        UidShare *s;
+
+        if (c->uid == UID_UNKNOWN)
+                return &budget.unidentified;
+        if (c->uid == 0)
+                return NULL;
+        s = uid_share(c->uid, create);
+        return s ? &s->in_flight : NULL;
+}
+
+/* Work charged to a caller the bus could not identify stays in the
+ * unidentified share until it ends, even when the caller is identified
+ * later: moving it could take its uid past its budget. */
+static void share_charge(BusCaller *c) {
+        unsigned *share = share_of(c, true);
+
+        if (c->uid == UID_UNKNOWN)
+                c->unidentified++;
+        if (share)
+                (*share)++;
+}
+
+static void share_release(BusCaller *c) {
+        UidShare *s;
+
+        if (c->unidentified > 0) {
+                c->unidentified--;
+                budget.unidentified--;
+                return;
+        }
+        if (c->uid == 0 || !(s = uid_share(c->uid, false)))
+                return;
+        if (--s->in_flight == 0)
+                uid_share_drop(s);
+}
+
+static BusCaller *caller_find(const char *name) {
+        for (BusCaller *c = budget.callers; c; c = c->next)
+                if (streq(c->name, name))
+                        return c;
+        return NULL;
+}
+
+static BusCaller *caller_get(const char *name) {
+        BusCaller *c = caller_find(name);
+
+        if (c)
+                return c;
+        c = calloc(1, sizeof *c);
+        if (!c || !(c->name = strdup(name))) {
+                free(c);
+                return NULL;
+        }
+        c->uid = known_find(name);
+        c->next = budget.callers;
+        budget.callers = c;
+        return c;
+}
+
+static void caller_free_if_idle(BusCaller *c) {
+        if (c->in_flight > 0 || c->held > 0 || c->lookup)
+                return;
+        for (BusCaller **p = &budget.callers; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
+        free(c->name);
+        free(c);
+}
+
+static void caller_set_uid(BusCaller *c, uid_t uid) {
+        if (c->uid == UID_UNKNOWN)
+                c->uid = uid;
+}
+
+/* C's calls held meanwhile are started again (the callback releases them,
+ * and with the last C may go: C is not touched after it). */
+static void caller_identified(BusCaller *c) {
+        _cleanup_(freep) char *name = NULL;
+
+        if (c->held == 0 || !budget.identified || !(name = strdup(c->name))) {
+                caller_free_if_idle(c);
+                return;
+        }
+        budget.identified(name);
+}
+
+static int on_unix_user(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        BusCaller *c = userdata;
+        uint32_t uid;
+
+        c->lookup = sd_bus_slot_unref(c->lookup);
+        if (!sd_bus_message_is_method_error(reply, NULL) && sd_bus_message_read(reply, "u", &uid) >= 0) {
+                known_remember(c->name, uid);
+                caller_set_uid(c, uid);
+        } else
+                c->unknowable = true;   /* its work goes to the unidentified share */
+        caller_identified(c);
+        return 0;
+}
+
+static void caller_ask(BusCaller *c) {
+        int r;
+
+        if (c->lookup || !budget.bus)
+                return;
+        r = sd_bus_call_method_async(budget.bus, &c->lookup, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus", "GetConnectionUnixUser", on_unix_user, c, "s",
+                                     c->name);
+        if (r < 0)   /* this call goes to the unidentified share; asked again at the next */
+                log_debug_errno(r, "Cannot ask the bus who %s is: %m", c->name);
+}
+
+/* The budget C is at, or 0 when it may have one more operation in flight. */
+static unsigned caller_at_limit(BusCaller *c) {
+        unsigned *share;
+
+        if (c->uid == 0)
+                return 0;
+        if (c->in_flight >= budget.connection_max)
+                return budget.connection_max;
+        share = share_of(c, false);
+        if (share && *share >= budget.uid_max)
+                return budget.uid_max;
+        return 0;
+}
+
+int bus_budget_charge(const char *sender, BusCaller **ret, unsigned *ret_limit) {
+        BusCaller *c;
+        unsigned limit;
+
+        *ret = NULL;
+        if (!sender || budget.connection_max == 0)   /* the agent's own, or a direct connection */
+                return 0;
+        c = caller_get(sender);
+        if (!c)
+                return -ENOMEM;
+        if (c->uid == UID_UNKNOWN && !c->unknowable) {
+                caller_ask(c);
+                if (c->lookup)
+                        return -EAGAIN;
+        }
+        limit = caller_at_limit(c);
+        if (limit > 0) {
+                caller_free_if_idle(c);
+                *ret_limit = limit;
+                return -EBUSY;
+        }
+        c->in_flight++;
+        share_charge(c);
+        *ret = c;
+        return 0;
+}
+
+void bus_budget_release(BusCaller *c) {
+        if (!c)
+                return;
+        c->in_flight--;
+        share_release(c);
+        caller_free_if_idle(c);
+}
+
+void bus_budget_identified(const char *name, uid_t uid) {
+        BusCaller *c = caller_find(name);
+
+        if (known_find(name) == UID_UNKNOWN)
+                known_remember(name, uid);
+        if (!c || c->uid != UID_UNKNOWN)
+                return;
+        caller_set_uid(c, uid);
+        c->lookup = sd_bus_slot_unref(c->lookup);   /* answered already */
+        caller_identified(c);
+}
+
+int bus_budget_hold(const char *name) {
+        BusCaller *c = caller_get(name);
+
+        if (!c)
+                return -ENOMEM;
+        if (c->held >= BUS_BUDGET_HELD_PER_CONNECTION)
+                return -EBUSY;
+        c->held++;
+        return 0;
+}
+
+void bus_budget_unhold(const char *name) {
+        BusCaller *c = caller_find(name);
+
+        if (!c || c->held == 0)
+                return;
+        c->held--;
+        caller_free_if_idle(c);
+}
+
+void bus_budget_done(void) {
+        while (budget.callers) {
+                BusCaller *c = budget.callers;
+
+                budget.callers = c->next;
+                sd_bus_slot_unref(c->lookup);
+                free(c->name);
+                free(c);
+        }
+        while (budget.uids) {
+                UidShare *s = budget.uids;
+
+                budget.uids = s->next;
+                free(s);
+        }
+        for (size_t i = 0; i < NAMES_REMEMBERED; i++)
+                free(budget.known[i].name);
+        budget = (typeof(budget)) {};
+}
