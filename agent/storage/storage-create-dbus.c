@@ -165,9 +165,7 @@ int method_create_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error
         const char *text;
         int r;
 
-        r = bus_authorize(msg, "create storage pools", error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_STORAGE_MANAGE, NULL, error);
         if (m->storage_unreadable)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_FAILED, "%s", m->storage_unreadable);
         r = sd_bus_message_read(msg, "s", &text);
