@@ -27,6 +27,7 @@ typedef struct Question {
         PolkitVerdict verdict;
         sd_bus_error error;     /* POLKIT_FAILED: polkit's own error */
         uint64_t expires_usec;
+        bool interactive;       /* the caller allowed a prompt: polkit had its chance */
         sd_bus_message **held;
         size_t n_held;
         struct Question *next;
@@ -168,7 +169,9 @@ static void question_read_answer(Question *q, sd_bus_message *reply) {
         if (pk.said_absent)
                 log_notice("polkit is on the bus: it decides again who may change what");
         pk.said_absent = false;
-        q->verdict = authorized ? POLKIT_ALLOWED : challenge ? POLKIT_CHALLENGE : POLKIT_DENIED;
+        q->verdict = authorized                     ? POLKIT_ALLOWED
+                     : challenge && !q->interactive ? POLKIT_CHALLENGE
+                                                    : POLKIT_DENIED;
 }
 
 static int on_answer(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -235,6 +238,7 @@ static int question_new(sd_bus_message *m, char *key, const char *action, const 
                 return pk.n_questions < QUESTIONS_MAX ? -ENOMEM : -EBUSY;
         }
         q->key = key;
+        q->interactive = interactive;
         q->sender = strdup(sd_bus_message_get_sender(m));
         r = q->sender ? question_ask(q, m, action, details, interactive) : -ENOMEM;
         if (r < 0) {
