@@ -358,13 +358,13 @@ static void names_add(FILE *f, bool *first, const char *name) {
         *first = false;
 }
 
-/* NAMES is an open_memstream() buffer: NULL when nothing went into it. */
-static char *names_close(FILE *f, char *names, bool none) {
+/* *NAMES is F's open_memstream() buffer, final only once F is closed. */
+static char *names_close(FILE *f, char **names, bool none) {
         if (fclose(f) != 0 || none) {
-                free(names);
+                free(*names);
                 return NULL;
         }
-        return names;
+        return *names;
 }
 
 char *net_desired_names(const char *text) {
@@ -381,7 +381,7 @@ char *net_desired_names(const char *text) {
                 return NULL;
         json_object_object_foreach(networks, name, value)
                 names_add(f, &first, name);
-        return names_close(f, names, first);
+        return names_close(f, &names, first);
 }
 
 static const NetConfig *config_find(const NetConfig *c, size_t n, const char *name) {
@@ -412,5 +412,5 @@ char *net_configs_changed_names(const NetConfig *a, size_t n_a, const NetConfig 
         for (size_t i = 0; i < n_b; i++)
                 if (!config_find(a, n_a, b[i].name))
                         names_add(f, &first, b[i].name);
-        return names_close(f, names, first);
+        return names_close(f, &names, first);
 }
