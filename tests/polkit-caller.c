@@ -1,8 +1,8 @@
 /* One connection to the agent whose unique name a test can hand to pkcheck
  * first: prints "NAME :1.N PID", waits for a line on stdin, then makes the call
  * and prints "ok" or the error's name and message on one line.
- * Arguments: [-i] PATH INTERFACE METHOD [ARG...]; each ARG is "s:TEXT" or
- * "u:NUMBER". -i sets ALLOW_INTERACTIVE_AUTHORIZATION on the call. */
+ * Arguments: [-i] PATH INTERFACE METHOD [ARG...]; each ARG is "s:TEXT",
+ * "u:NUMBER", "t:NUMBER", or "a{sv}:" (an empty dictionary). -i sets ALLOW_INTERACTIVE_AUTHORIZATION on the call. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +17,10 @@ static int append_args(sd_bus_message *m, int argc, char *argv[]) {
         for (int i = 0; r >= 0 && i < argc; i++) {
                 if (strncmp(argv[i], "s:", 2) == 0)
                         r = sd_bus_message_append(m, "s", argv[i] + 2);
+                else if (strcmp(argv[i], "a{sv}:") == 0)
+                        r = sd_bus_message_append(m, "a{sv}", 0);
+                else if (strncmp(argv[i], "t:", 2) == 0)
+                        r = sd_bus_message_append(m, "t", (uint64_t) strtoull(argv[i] + 2, NULL, 10));
                 else if (strncmp(argv[i], "u:", 2) == 0)
                         r = sd_bus_message_append(m, "u", (uint32_t) strtoul(argv[i] + 2, NULL, 10));
                 else

@@ -69,6 +69,8 @@ polkit.addRule(function(action, subject) {
                 return polkit.Result.YES;
         if (action.id == "org.hostagent1.host.configure" && action.lookup("property") == "LogLevel")
                 return polkit.Result.YES;
+        if (action.id == "org.hostagent1.storage.manage" && action.lookup("pool") == "pool1")
+                return polkit.Result.YES;
         return polkit.Result.NOT_HANDLED;
 });
 JS
@@ -110,6 +112,29 @@ call_as $NOBODY org.hostagent1.vm.create-raw "vm nb2" /org/hostagent1 org.hostag
 assert_eq 2 "$ORACLE" "pkcheck: vm.create-raw is not in the rule"
 assert_contains "$RESULT" "org.hostagent1.vm.create-raw" "a spec with a host path disk is vm.create-raw, refused"
 assert_not_contains "$(manager_call ListVMs)" "'nb2'" "nb2 was not made"
+
+# Storage: the rule reads the pool's name, from the pool or from CreateStoragePool's spec.
+for n in 1 2; do
+        manager_call CreateStoragePool "{\"name\":\"pool$n\",\"type\":\"dir\",\"path\":\"$T/pools/$n\"}" >/dev/null
+done
+call_as $NOBODY org.hostagent1.storage.manage "pool pool1 volume v1" /org/hostagent1/storage/pool1 \
+        org.hostagent1.StoragePool CreateVolume s:v1 t:1048576 s:raw 'a{sv}:'
+assert_eq 0 "$ORACLE" "pkcheck: nobody may manage pool1"
+assert_eq ok "$RESULT" "nobody creates a volume in pool1"
+[ -f "$T/pools/1/v1" ] && ok "its file is there" || fail "no file for v1"
+call_as $NOBODY org.hostagent1.storage.manage "pool pool2 volume v1" /org/hostagent1/storage/pool2 \
+        org.hostagent1.StoragePool CreateVolume s:v1 t:1048576 s:raw 'a{sv}:'
+assert_eq 2 "$ORACLE" "pkcheck: not pool2"
+assert_contains "$RESULT" "InteractiveAuthorizationRequired" "nobody may not create a volume in pool2"
+[ ! -e "$T/pools/2/v1" ] && ok "nothing was made in pool2" || fail "v1 was made in pool2"
+call_as $NOBODY org.hostagent1.storage.manage "pool pool1" /org/hostagent1 org.hostagent1.Manager CreateStoragePool \
+        "s:{\"name\":\"pool1\",\"type\":\"dir\",\"path\":\"$T/pools/3\"}"
+assert_contains "$RESULT" "pool1" "CreateStoragePool of a spec named pool1 gets past authorization to the name's conflict"
+assert_not_contains "$RESULT" "Authoriz" "and is not refused by polkit"
+call_as $NOBODY org.hostagent1.storage.manage "pool pool3" /org/hostagent1 org.hostagent1.Manager CreateStoragePool \
+        "s:{\"name\":\"pool3\",\"type\":\"dir\",\"path\":\"$T/pools/3\"}"
+assert_contains "$RESULT" "InteractiveAuthorizationRequired" "one named pool3 is refused"
+[ ! -e "$T/pools/3" ] && ok "and made nothing" || fail "a refused pool made $T/pools/3"
 
 # A host setting: the property write is checked before sd-bus dispatches it.
 out=$(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups gdbus call --system -d org.hostagent1 -o /org/hostagent1 \
