@@ -18,6 +18,7 @@
 
 #define RECORDS_MAX 4096        /* allowed calls not answered yet */
 #define DETAILS_MAX 4           /* details written as fields */
+#define DETAIL_VALUE_MAX 256      /* the journal's field buffers in log.c are as long */
 #define AUDIT_FIELDS_MAX (2 * (7 + DETAILS_MAX) + 1)
 
 typedef struct Record {
@@ -43,7 +44,7 @@ static const char *method_of(sd_bus_message *m) {
 static void write_entry(sd_bus_message *m, uid_t uid, pid_t pid, const char *unit, const char *action,
                         const char *const *details, const char *result) {
         char uid_text[16] = "unknown", pid_text[16] = "unknown";
-        char names[DETAILS_MAX][40];
+        char names[DETAILS_MAX][40], values[DETAILS_MAX][DETAIL_VALUE_MAX];
         const char *fields[AUDIT_FIELDS_MAX];
         size_t n = 0, k = 0;
 
@@ -66,7 +67,13 @@ static void write_entry(sd_bus_message *m, uid_t uid, pid_t pid, const char *uni
                 snprintf(names[k], sizeof names[k], "DETAIL_%s", details[i]);
                 for (char *c = names[k]; *c; c++)
                         *c = isalnum((unsigned char) *c) ? toupper((unsigned char) *c) : '_';
-                FIELD(names[k], details[i + 1]);
+                /* A value (an owner) is the caller's text: on stderr a line
+                 * break in it could pass for an entry of its own. */
+                snprintf(values[k], sizeof values[k], "%s", details[i + 1]);
+                for (char *c = values[k]; *c; c++)
+                        if (iscntrl((unsigned char) *c))
+                                *c = '?';
+                FIELD(names[k], values[k]);
                 k++;
         }
 #undef FIELD

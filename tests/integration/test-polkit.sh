@@ -166,6 +166,15 @@ assert_contains "$(grep "Audit:" "$T/daemon.log" | grep "METHOD=Pause" | grep "D
 assert_contains "$(grep "Audit:" "$T/daemon.log" | grep "METHOD=CreateVM" | grep "CALLER_UID=0 " | head -1)" "RESULT=done" \
         "root's calls are audited too"
 
+# An owner is the creator's text: a line break in it does not make a line of its own on stderr.
+call_as 0 org.hostagent1.vm.create "" /org/hostagent1 org.hostagent1.Manager CreateVM \
+        's:{"name":"odd1","memory_mib":64,"type":"test","metadata":{"owner":"x\nCALLER_UID=0 RESULT=done"}}'
+assert_eq ok "$RESULT" "root creates a VM whose owner holds a line break"
+call_as $NOBODY org.hostagent1.vm.manage "" "$(vm_path_of odd1)" $VM_IFACE Start
+assert_contains "$(grep "Audit:" "$T/daemon.log" | grep "DETAIL_VM=odd1" | grep "CALLER_UID=65534")" \
+        "DETAIL_OWNER=x?CALLER_UID=0 RESULT=done" "its audit entry shows the owner on the entry's own line"
+assert_eq 0 "$(grep -c "^CALLER_UID=0 RESULT=done" "$T/daemon.log")" "and no line starts with the owner's text"
+
 # polkitd leaves: root only, said once in the log.
 polkit_stop
 call_as $NOBODY org.hostagent1.vm.manage "" "$WEB1" $VM_IFACE Resume
