@@ -28,7 +28,7 @@ typedef struct Question {
         sd_bus_error error;     /* POLKIT_FAILED: polkit's own error */
         uint64_t expires_usec;
         bool interactive;       /* the caller allowed a prompt: polkit had its chance */
-        sd_bus_message **held;
+        sd_bus_message **held;  /* while pending; once answered, the calls put back and not yet seen again */
         size_t n_held;
         struct Question *next;
 } Question;
@@ -119,7 +119,7 @@ static size_t held_by(const char *sender) {
         size_t n = 0;
 
         for (Question *q = pk.questions; q; q = q->next)
-                if (streq(q->sender, sender))
+                if (q->slot && streq(q->sender, sender))
                         n += q->n_held;
         return n;
 }
@@ -190,11 +190,21 @@ static int on_answer(sd_bus_message *reply, void *userdata, sd_bus_error *ret_er
                         r = sd_bus_enqueue_for_read(sd_bus_message_get_bus(m), m);
                 if (r < 0)
                         log_warning_errno(r, "Cannot requeue a call from %s: %m", q->sender);
-                sd_bus_message_unref(m);
         }
-        q->held = mfree(q->held);
-        q->n_held = 0;
         return 0;
+}
+
+/* A call put back by on_answer() is here again: it gets the answer even if
+ * the answer expired meanwhile (a busy loop), so it is never asked about
+ * twice. False for any other call. */
+static bool question_take_back(Question *q, sd_bus_message *m) {
+        for (size_t i = 0; i < q->n_held; i++)
+                if (q->held[i] == m) {
+                        sd_bus_message_unref(m);
+                        q->held[i] = q->held[--q->n_held];
+                        return true;
+                }
+        return false;
 }
 
 static int question_ask(Question *q, sd_bus_message *m, const char *action, const char *const *details,
@@ -265,7 +275,7 @@ int polkit_check(sd_bus_message *m, const char *action, const char *const *detai
         if (!key)
                 return -ENOMEM;
         q = question_find(key);
-        if (q && !q->slot && q->expires_usec <= now_usec()) {
+        if (q && !q->slot && q->expires_usec <= now_usec() && !question_take_back(q, m)) {
                 uint64_t now = now_usec();
 
                 (void) questions_drop(is_expired, &now);
@@ -274,6 +284,7 @@ int polkit_check(sd_bus_message *m, const char *action, const char *const *detai
         if (q) {
                 free(key);
                 if (!q->slot) {
+                        (void) question_take_back(q, m);
                         *ret_verdict = q->verdict;
                         if (q->verdict == POLKIT_FAILED)
                                 (void) sd_bus_error_copy(ret_error, &q->error);

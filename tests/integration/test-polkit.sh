@@ -141,6 +141,15 @@ out=$(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups gdbus call --system
         -m org.freedesktop.DBus.Properties.Set org.hostagent1.Manager LogLevel "<'debug'>" 2>&1)
 assert_eq "()" "$out" "nobody may set LogLevel (host.configure, property LogLevel)"
 assert_eq 's "debug"' "$(prop LogLevel)" "LogLevel changed"
+# Calls of one caller sent at once: polkit is asked once for the same action and
+# details, and the answers come in the order of the calls.
+bus_monitor_start "$T/pk-monitor.log" busctl --system monitor
+out=$(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$BUS_PIPELINE" "set LogLevel notice" "get LogLevel" \
+        "set LogLevel debug" "get LogLevel" | paste -sd' ')
+assert_eq "1:ok 2:notice 3:ok 4:debug" "$out" "nobody's pipelined writes and reads are answered in order"
+bus_monitor_stop
+assert_eq 1 "$(grep -c "Member=CheckAuthorization" "$T/pk-monitor.log")" \
+        "polkit was asked once for the two writes (the answer is kept for the connection)"
 out=$(setpriv --reuid=$DAEMON --regid=$DAEMON --clear-groups gdbus call --system -d org.hostagent1 -o /org/hostagent1 \
         -m org.freedesktop.DBus.Properties.Set org.hostagent1.Manager LogLevel "<'info'>" 2>&1)
 assert_contains "$out" "AccessDenied" "daemon may not"
