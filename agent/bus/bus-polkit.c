@@ -16,6 +16,7 @@
 #include "macro.h"
 
 #define ANSWER_KEEP_USEC (3ULL * 1000000ULL)
+#define PUT_BACK_KEEP_USEC (10ULL * 1000000ULL)   /* longer for calls put back and not seen again yet */
 #define QUESTIONS_MAX 1024              /* answered and pending, all callers */
 #define HELD_PER_CALLER_MAX 64          /* calls of one caller waiting for polkit */
 #define INTERACTIVE_TIMEOUT_USEC (120ULL * 1000000ULL)   /* a person types a password */
@@ -76,7 +77,9 @@ static size_t questions_drop(bool (*predicate)(const Question *q, const void *ar
 }
 
 static bool is_expired(const Question *q, const void *arg) {
-        return !q->slot && q->expires_usec <= *(const uint64_t *) arg;
+        uint64_t now = *(const uint64_t *) arg;
+
+        return !q->slot && q->expires_usec + (q->n_held > 0 ? PUT_BACK_KEEP_USEC : 0) <= now;
 }
 
 static bool is_of_sender(const Question *q, const void *arg) {
@@ -236,12 +239,9 @@ static int question_ask(Question *q, sd_bus_message *m, const char *action, cons
 /* Takes KEY, also on failure. */
 static int question_new(sd_bus_message *m, char *key, const char *action, const char *const *details,
                         bool interactive, Question **ret) {
-        uint64_t now = now_usec();
         Question *q;
         int r;
 
-        if (pk.n_questions >= QUESTIONS_MAX)
-                (void) questions_drop(is_expired, &now);
         q = pk.n_questions < QUESTIONS_MAX ? calloc(1, sizeof *q) : NULL;
         if (!q) {
                 free(key);
@@ -274,13 +274,11 @@ int polkit_check(sd_bus_message *m, const char *action, const char *const *detai
         key = question_key(sender, action, details, interactive);
         if (!key)
                 return -ENOMEM;
+        /* Old answers go, and the calls they put back are let go of. */
+        (void) questions_drop(is_expired, &(uint64_t) { now_usec() });
         q = question_find(key);
-        if (q && !q->slot && q->expires_usec <= now_usec() && !question_take_back(q, m)) {
-                uint64_t now = now_usec();
-
-                (void) questions_drop(is_expired, &now);
-                q = NULL;
-        }
+        if (q && !q->slot && q->expires_usec <= now_usec() && !question_take_back(q, m))
+                q = NULL;   /* expired: asked again (the old one goes with the next sweep) */
         if (q) {
                 free(key);
                 if (!q->slot) {
