@@ -2,7 +2,8 @@
  * first: prints "NAME :1.N PID", waits for a line on stdin, then makes the call
  * and prints "ok" or the error's name and message on one line.
  * Arguments: [-i] PATH INTERFACE METHOD [ARG...]; each ARG is "s:TEXT",
- * "u:NUMBER", "t:NUMBER", or "a{sv}:" (an empty dictionary). -i sets ALLOW_INTERACTIVE_AUTHORIZATION on the call. */
+ * "u:NUMBER", "t:NUMBER", "a{sv}:" (an empty dictionary) or "a{sv}:dry_run"
+ * (SetupNetworks' options: plan only). -i sets ALLOW_INTERACTIVE_AUTHORIZATION on the call. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@ static int append_args(sd_bus_message *m, int argc, char *argv[]) {
                         r = sd_bus_message_append(m, "s", argv[i] + 2);
                 else if (strcmp(argv[i], "a{sv}:") == 0)
                         r = sd_bus_message_append(m, "a{sv}", 0);
+                else if (strcmp(argv[i], "a{sv}:dry_run") == 0)
+                        r = sd_bus_message_append(m, "a{sv}", 1, "dry_run", "b", 1);
                 else if (strncmp(argv[i], "t:", 2) == 0)
                         r = sd_bus_message_append(m, "t", (uint64_t) strtoull(argv[i] + 2, NULL, 10));
                 else if (strncmp(argv[i], "u:", 2) == 0)

@@ -71,6 +71,8 @@ polkit.addRule(function(action, subject) {
                 return polkit.Result.YES;
         if (action.id == "org.hostagent1.storage.manage" && action.lookup("pool") == "pool1")
                 return polkit.Result.YES;
+        if (action.id == "org.hostagent1.network.setup" && action.lookup("networks") == "pknet")
+                return polkit.Result.YES;
         return polkit.Result.NOT_HANDLED;
 });
 JS
@@ -135,6 +137,19 @@ call_as $NOBODY org.hostagent1.storage.manage "pool pool3" /org/hostagent1 org.h
         "s:{\"name\":\"pool3\",\"type\":\"dir\",\"path\":\"$T/pools/3\"}"
 assert_contains "$RESULT" "InteractiveAuthorizationRequired" "one named pool3 is refused"
 [ ! -e "$T/pools/3" ] && ok "and made nothing" || fail "a refused pool made $T/pools/3"
+
+# Networks: the rule reads the names a SetupNetworks touches (a dry run: nothing is made).
+call_as $NOBODY org.hostagent1.network.setup "networks pknet" /org/hostagent1 org.hostagent1.Manager SetupNetworks \
+        's:{"networks":{"pknet":{}}}' 'a{sv}:dry_run'
+assert_eq 0 "$ORACLE" "pkcheck: nobody may set up the network pknet"
+assert_not_contains "$RESULT" "Authoriz" "so its dry run gets past authorization ($RESULT)"
+assert_not_contains "$RESULT" "AccessDenied" "and is not denied"
+call_as $NOBODY org.hostagent1.network.setup "networks pknet,other" /org/hostagent1 org.hostagent1.Manager SetupNetworks \
+        's:{"networks":{"pknet":{},"other":{}}}' 'a{sv}:dry_run'
+assert_eq 2 "$ORACLE" "pkcheck: not pknet and another"
+assert_contains "$RESULT" "InteractiveAuthorizationRequired" "a change touching another network too is refused"
+assert_contains "$(grep "Audit:" "$T/daemon.log" | grep "METHOD=SetupNetworks" | grep "CALLER_PID=$CALLER_PID ")" \
+        "DETAIL_NETWORKS=pknet,other" "the audit entry names the networks touched"
 
 # A host setting: the property write is checked before sd-bus dispatches it.
 out=$(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups gdbus call --system -d org.hostagent1 -o /org/hostagent1 \
