@@ -104,7 +104,9 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
         const char *level;
         int r, parsed;
 
-        r = bus_authorize(sd_bus_get_current_message(bus), "set LogLevel", error);
+        BUS_AUTH_SCOPE(sd_bus_get_current_message(bus), error);
+        r = bus_authorize_property(sd_bus_get_current_message(bus), BUS_ACTION_HOST_CONFIGURE,
+                                   BUS_DETAILS("property", "LogLevel"), error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(value, "s", &level);

@@ -352,3 +352,65 @@ int net_config_copy(const NetConfig *src, NetConfig *ret) {
                 }
         return 0;
 }
+
+static void names_add(FILE *f, bool *first, const char *name) {
+        fprintf(f, "%s%s", *first ? "" : ",", name);
+        *first = false;
+}
+
+/* *NAMES is F's open_memstream() buffer, final only once F is closed. */
+static char *names_close(FILE *f, char **names, bool none) {
+        if (fclose(f) != 0 || none) {
+                free(*names);
+                return NULL;
+        }
+        return *names;
+}
+
+char *net_desired_names(const char *text) {
+        _cleanup_(json_object_putp) json_object *root =
+                strlen(text) <= NET_SPEC_MAX_BYTES ? json_tokener_parse(text) : NULL;
+        json_object *networks;
+        char *names = NULL;
+        size_t size = 0;
+        bool first = true;
+        FILE *f;
+
+        if (!json_object_object_get_ex(root, "networks", &networks) ||
+            !json_object_is_type(networks, json_type_object) || !(f = open_memstream(&names, &size)))
+                return NULL;
+        json_object_object_foreach(networks, name, value)
+                names_add(f, &first, name);
+        return names_close(f, &names, first);
+}
+
+static const NetConfig *config_find(const NetConfig *c, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(c[i].name, name))
+                        return &c[i];
+        return NULL;
+}
+
+static bool config_same(const NetConfig *a, const NetConfig *b) {
+        _cleanup_(json_object_putp) json_object *ja = a ? net_config_to_json(a) : NULL;
+        _cleanup_(json_object_putp) json_object *jb = b ? net_config_to_json(b) : NULL;
+
+        return ja && jb && json_object_equal(ja, jb);
+}
+
+char *net_configs_changed_names(const NetConfig *a, size_t n_a, const NetConfig *b, size_t n_b) {
+        char *names = NULL;
+        size_t size = 0;
+        bool first = true;
+        FILE *f = open_memstream(&names, &size);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < n_a; i++)
+                if (!config_same(&a[i], config_find(b, n_b, a[i].name)))
+                        names_add(f, &first, a[i].name);
+        for (size_t i = 0; i < n_b; i++)
+                if (!config_find(a, n_a, b[i].name))
+                        names_add(f, &first, b[i].name);
+        return names_close(f, &names, first);
+}

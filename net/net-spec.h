@@ -45,6 +45,14 @@ void net_desired_done(NetDesired *d);
  * between 1 and 4094"). Touches nothing outside the process. */
 int net_desired_parse(const char *text, NetDesired *ret, char **ret_error);
 
+/* The names TEXT's "networks" object sets or removes, comma-separated, for
+ * polkit rules; NULL when TEXT says none or is not such JSON (the parse
+ * then says why). */
+char *net_desired_names(const char *text);
+/* The names of the networks that differ between A and B (added, removed or
+ * changed), comma-separated; NULL when none or out of memory. */
+char *net_configs_changed_names(const NetConfig *a, size_t n_a, const NetConfig *b, size_t n_b);
+
 /* One network's configuration as kept in the state file, and back. */
 json_object *net_config_to_json(const NetConfig *c);
 int net_config_from_json(const char *name, json_object *o, NetConfig *ret, char **ret_error);

@@ -242,6 +242,16 @@ int pool_spec_from_json(json_object *o, PoolSpec *ret, char **ret_error) {
         return 0;
 }
 
+char *pool_spec_text_name(const char *text) {
+        _cleanup_(json_object_putp) json_object *root =
+                strlen(text) <= POOL_SPEC_MAX_BYTES ? json_tokener_parse(text) : NULL;
+        json_object *name;
+
+        if (!json_object_object_get_ex(root, "name", &name) || !json_object_is_type(name, json_type_string))
+                return NULL;
+        return strdup(json_object_get_string(name));
+}
+
 int pool_spec_parse(const char *text, PoolSpec *ret, char **ret_error) {
         _cleanup_(json_object_putp) json_object *o = NULL;
         enum json_tokener_error jerr;

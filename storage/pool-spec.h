@@ -47,6 +47,9 @@ void pool_spec_done(PoolSpec *spec);
  * On failure returns -EINVAL with RET_ERROR naming the field and the reason
  * ("nfs.version: must be 3 or 4"). */
 int pool_spec_parse(const char *text, PoolSpec *ret, char **ret_error);
+/* The "name" TEXT gives, unchecked, for polkit rules before the spec is
+ * parsed; NULL when there is none (the parse then says why). */
+char *pool_spec_text_name(const char *text);
 
 /* The same for a spec already parsed (the agent's saved state). */
 int pool_spec_from_json(json_object *o, PoolSpec *ret, char **ret_error);

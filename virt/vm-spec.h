@@ -57,6 +57,17 @@ void vm_spec_done(VmSpec *spec);
  * ("disks[0].bus: must be one of virtio, sata, scsi, ide"). */
 int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error);
 
+/* What polkit rules are told of a parsed spec: metadata.owner (NULL when
+ * unset; points into SPEC), and whether the spec reaches host files or
+ * devices directly (a disk by path, a NIC on a bridge by name) rather than
+ * through the agent's pools and networks. Before the pools and networks are
+ * resolved. */
+const char *vm_spec_owner(const VmSpec *spec);
+bool vm_spec_reaches_host(const VmSpec *spec);
+/* metadata.owner of a stored spec's TEXT, copied into BUF (NULL when unset,
+ * not a string, or longer than SIZE - 1). */
+const char *vm_spec_text_owner(const char *text, char *buf, size_t size);
+
 /* Turns the pool disk D into what the volume is: LOCATION (a path or an
  * nfs://host/path URI) in FORMAT. Returns -EINVAL with RET_ERROR naming the
  * disk when that cannot be a disk. */

@@ -4,28 +4,40 @@
  * for them with a synchronous GetConnectionCredentials call: the loop would
  * wait on the bus daemon inside a method handler. Instead a filter holds a
  * caller's calls until the bus daemon has said, asynchronously, which uid
- * the connection has (its answer comes from SO_PEERCRED: the kernel's word,
- * not the caller's), and then puts them back in the read queue with
- * sd_bus_enqueue_for_read(), as systemd does after a polkit check. Unique
- * names are never reused on a bus, so a remembered answer never goes stale;
- * the memory is a ring, and an evicted caller is simply asked again. */
+ * and pid the connection has (its answer comes from SO_PEERCRED: the
+ * kernel's word, not the caller's), and then puts them back in the read
+ * queue with sd_bus_enqueue_for_read(). Unique names are never reused on a
+ * bus, so a remembered answer never goes stale; the memory is a ring, and an
+ * evicted caller is simply asked again.
+ *
+ * Root may do anything at once. Anyone else is asked about in polkit
+ * (bus-polkit.c), per action, the same way: the call is held while polkit
+ * thinks and dispatched again once it has answered, as systemd's
+ * bus_verify_polkit_async() does. */
 #include "bus-auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-login.h>
 
+#include "bus-audit.h"
+#include "bus-error.h"
 #include "bus-log-limit.h"
+#include "bus-polkit.h"
 #include "log.h"
 #include "macro.h"
 
 #define CALLERS_REMEMBERED 256
 #define HELD_CALLS_MAX 64          /* per caller, while the bus is asked who it is */
 #define UID_UNKNOWN ((uid_t) -1)
+#define MANAGER_INTERFACE_NAME "org.hostagent1.Manager"
 
 typedef struct Caller {
         char *name;          /* unique bus name, ":1.42" */
         uid_t uid;           /* UID_UNKNOWN: the bus could not say (the caller left) */
+        pid_t pid;           /* 0: unknown */
+        char *unit;          /* its systemd unit, NULL when it has none */
 } Caller;
 
 /* Calls of one caller, held while the bus is asked who it is. */
@@ -40,6 +52,7 @@ typedef struct Lookup {
 static struct {
         sd_bus *bus;
         sd_bus_slot *filter;
+        sd_bus_slot *name_owner_changed;
         Caller callers[CALLERS_REMEMBERED];
         size_t next_slot;
         Lookup *lookups;
@@ -57,14 +70,18 @@ static const Caller *caller_find(const char *name) {
         return NULL;
 }
 
-static void caller_remember(const char *name, uid_t uid) {
+static void caller_remember(const char *name, uid_t uid, pid_t pid) {
         Caller *c = &auth.callers[auth.next_slot];
-        char *copy = strdup(name);
+        char *copy = strdup(name), *unit = NULL;
 
         if (!copy)
                 return;   /* the held calls are then denied: identity unknown */
+        /* A small file read (/proc/PID/cgroup), for the audit entries. */
+        if (pid > 0 && sd_pid_get_unit(pid, &unit) < 0)
+                unit = NULL;
         free(c->name);
-        *c = (Caller) { .name = copy, .uid = uid };
+        free(c->unit);
+        *c = (Caller) { .name = copy, .uid = uid, .pid = pid, .unit = unit };
         auth.next_slot = (auth.next_slot + 1) % CALLERS_REMEMBERED;
 }
 
@@ -107,13 +124,37 @@ static int lookup_hold(Lookup *l, sd_bus_message *m) {
         return 0;
 }
 
-static int on_unix_user(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        Lookup *l = userdata;
-        uint32_t uid;
+/* GetConnectionCredentials' a{sv}: UnixUserID and ProcessID. */
+static int read_credentials(sd_bus_message *reply, uid_t *ret_uid, pid_t *ret_pid) {
+        const char *key;
+        uint32_t value;
+        int r;
 
-        if (sd_bus_message_is_method_error(reply, NULL) || sd_bus_message_read(reply, "u", &uid) < 0)
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r >= 0 && (streq(key, "UnixUserID") || streq(key, "ProcessID"))) {
+                        r = sd_bus_message_read(reply, "v", "u", &value);
+                        if (r >= 0 && streq(key, "UnixUserID"))
+                                *ret_uid = value;
+                        else if (r >= 0)
+                                *ret_pid = (pid_t) value;
+                } else if (r >= 0)
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        return r < 0 ? r : sd_bus_message_exit_container(reply);
+}
+
+static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Lookup *l = userdata;
+        uid_t uid = UID_UNKNOWN;
+        pid_t pid = 0;
+
+        if (sd_bus_message_is_method_error(reply, NULL) || read_credentials(reply, &uid, &pid) < 0)
                 uid = UID_UNKNOWN;
-        caller_remember(l->name, uid);
+        caller_remember(l->name, uid, pid);
         lookup_unlink(l);
         /* In arrival order, ahead of anything read later. */
         for (size_t i = 0; i < l->n_held; i++) {
@@ -139,28 +180,18 @@ static bool may_need_identity(sd_bus_message *m) {
         return strncmp(interface, "org.hostagent1.", strlen("org.hostagent1.")) == 0;
 }
 
-static int identity_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        const char *sender = sd_bus_message_get_sender(m);
-        Lookup *l;
+static int identity_lookup(sd_bus_message *m, const char *sender) {
+        Lookup *l = calloc(1, sizeof *l);
         int r;
 
-        if (!sd_bus_message_is_method_call(m, NULL, NULL) || !sender || sender[0] != ':')
-                return 0;
-        l = lookup_find(sender);
-        if (l)   /* behind an earlier call of the same caller, to keep its order */
-                return lookup_hold(l, m) < 0 ? 0 : 1;
-        if (!may_need_identity(m) || caller_find(sender))
-                return 0;
-
-        l = calloc(1, sizeof *l);
         if (!l || !(l->name = strdup(sender)) || lookup_hold(l, m) < 0) {
                 if (l)
                         lookup_free(l);
                 return 0;   /* dispatched now, and denied for want of an identity */
         }
         r = sd_bus_call_method_async(auth.bus, &l->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                     "org.freedesktop.DBus", "GetConnectionUnixUser", on_unix_user, l, "s",
-                                     sender);
+                                     "org.freedesktop.DBus", "GetConnectionCredentials", on_credentials, l,
+                                     "s", sender);
         if (r < 0) {
                 log_warning_errno(r, "Cannot ask the bus who %s is: %m", sender);
                 lookup_free(l);
@@ -168,11 +199,74 @@ static int identity_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         }
         l->next = auth.lookups;
         auth.lookups = l;
-        return 1;   /* held: on_unix_user() puts it back */
+        return 1;   /* held: on_credentials() puts it back */
+}
+
+static int authorize(sd_bus_message *m, const char *action, const char *const *details, bool may_hold,
+                     bool audit_allowed, sd_bus_error *error);
+
+/* A host setting is a Properties.Set on the Manager. Its setter cannot be
+ * held, so polkit is asked here, before dispatch; the setter then finds the
+ * answer (bus_authorize_property()). 1: held or answered here. */
+static int host_setting_check(sd_bus_message *m) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *interface, *property;
+        int r;
+
+        if (!sd_bus_message_is_method_call(m, "org.freedesktop.DBus.Properties", "Set"))
+                return 0;
+        r = sd_bus_message_read(m, "ss", &interface, &property);
+        (void) sd_bus_message_rewind(m, true);
+        if (r < 0 || !streq(interface, MANAGER_INTERFACE_NAME))
+                return 0;
+        r = authorize(m, BUS_ACTION_HOST_CONFIGURE, BUS_DETAILS("property", property), true, false, &error);
+        if (r > 0)
+                return 0;   /* dispatched now: the setter finds the answer */
+        if (r < 0)
+                (void) sd_bus_reply_method_error(m, &error);
+        return 1;
+}
+
+static int identity_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const char *sender = sd_bus_message_get_sender(m);
+        Lookup *l;
+
+        if (!sd_bus_message_is_method_call(m, NULL, NULL) || !sender || sender[0] != ':')
+                return 0;
+        l = lookup_find(sender);
+        if (l)   /* behind an earlier call of the same caller, to keep its order */
+                return lookup_hold(l, m) < 0 ? 0 : 1;
+        if (polkit_hold_behind(m))   /* behind its call that polkit is asked about */
+                return 1;
+        if (!may_need_identity(m))
+                return 0;
+        if (!caller_find(sender))
+                return identity_lookup(m, sender);
+        return host_setting_check(m);
+}
+
+/* The caller left: polkit's answers about it go (its identity stays in the
+ * ring until pushed out; its name never comes back). */
+static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0)
+                return 0;
+        if (name[0] == ':' && !*new_owner)
+                polkit_forget_caller(name);
+        return 0;
 }
 
 int bus_auth_install(sd_bus *bus) {
+        int r;
+
         auth.bus = bus;
+        r = sd_bus_add_match_async(bus, &auth.name_owner_changed,
+                                   "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                                   "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg2=''",
+                                   on_name_owner_changed, NULL, NULL);
+        if (r < 0)
+                return r;
         return sd_bus_add_filter(bus, &auth.filter, identity_filter, NULL);
 }
 
@@ -182,25 +276,97 @@ void bus_auth_done(void) {
                 auth.lookups = l->next;
                 lookup_free(l);
         }
-        for (size_t i = 0; i < CALLERS_REMEMBERED; i++)
+        for (size_t i = 0; i < CALLERS_REMEMBERED; i++) {
                 free(auth.callers[i].name);
+                free(auth.callers[i].unit);
+        }
+        polkit_done();
+        bus_audit_done();
         auth.filter = sd_bus_slot_unref(auth.filter);
+        auth.name_owner_changed = sd_bus_slot_unref(auth.name_owner_changed);
         auth = (typeof(auth)) {};
         bus_log_denied_done();
 }
 
-int bus_authorize(sd_bus_message *m, const char *action, sd_bus_error *error) {
+/* The one place a refusal is decided and logged: its audit entry. */
+static int refuse(sd_bus_message *m, const Caller *c, const char *action, const char *const *details,
+                  sd_bus_error *error) {
+        AuditCaller who = { .uid = c ? c->uid : UID_UNKNOWN, .pid = c ? c->pid : 0, .unit = c ? c->unit : NULL };
+
+        bus_audit_refused(m, &who, action, details,
+                          sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) ? "denied" : error->name);
+        if (c && c->uid != UID_UNKNOWN)
+                bus_log_denied(c->uid, action);
+        return -EACCES;
+}
+
+static int refusal_set(sd_bus_error *error, int r, PolkitVerdict verdict, const sd_bus_error *polkit_error,
+                       const char *action, uid_t uid) {
+        if (r == -EBUSY || r == -EAGAIN)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
+                                         r == -EBUSY ? "Too many calls are waiting for authorization (%s); retry"
+                                                     : "The authorization for %s is not known yet; retry",
+                                         action);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Permission denied: %s: cannot ask polkit: %s", action, strerror(-r));
+        switch (verdict) {
+        case POLKIT_CHALLENGE:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                         "Authentication is required for %s: call with interactive "
+                                         "authorization allowed", action);
+        case POLKIT_ABSENT:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Permission denied: %s: polkit is not running, only root may (caller uid %u)",
+                                         action, (unsigned) uid);
+        case POLKIT_FAILED:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Permission denied: %s: polkit failed (%s)", action,
+                                         strempty(polkit_error->name));
+        default:
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Permission denied: %s is not allowed to uid %u", action, (unsigned) uid);
+        }
+}
+
+static int authorize(sd_bus_message *m, const char *action, const char *const *details, bool may_hold,
+                     bool audit_allowed, sd_bus_error *error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error polkit_error = SD_BUS_ERROR_NULL;
         const char *sender = sd_bus_message_get_sender(m);
         const Caller *c = sender ? caller_find(sender) : NULL;
+        PolkitVerdict verdict = POLKIT_DENIED;
+        int r;
 
-        if (!c || c->uid == UID_UNKNOWN)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "Cannot %s: the caller's identity is unknown", action);
-        if (c->uid == 0)
-                return 0;
+        if (!c || c->uid == UID_UNKNOWN) {
+                (void) sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Permission denied: %s: the caller's identity is unknown", action);
+                return refuse(m, c, action, details, error);
+        }
+        if (c->uid != 0) {
+                r = polkit_check(m, action, details, sd_bus_message_get_allow_interactive_authorization(m) > 0,
+                                 may_hold, &verdict, &polkit_error);
+                if (r == 0)
+                        return 0;   /* held: dispatched again once polkit answers */
+                if (r < 0 || verdict != POLKIT_ALLOWED) {
+                        (void) refusal_set(error, r, verdict, &polkit_error, action, c->uid);
+                        return refuse(m, c, action, details, error);
+                }
+        }
+        if (audit_allowed)
+                bus_audit_allowed(m, &(AuditCaller) { .uid = c->uid, .pid = c->pid, .unit = c->unit }, action,
+                                  details);
+        return 1;
+}
 
-        bus_log_denied(c->uid, action);
-        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                 "Permission denied: only root may %s (caller uid %u)", action,
-                                 (unsigned) c->uid);
+int bus_authorize(sd_bus_message *m, const char *action, const char *const *details, sd_bus_error *error) {
+        return authorize(m, action, details, true, true, error);
+}
+
+int bus_authorize_property(sd_bus_message *m, const char *action, const char *const *details,
+                           sd_bus_error *error) {
+        return authorize(m, action, details, false, true, error);
+}
+
+void bus_auth_scope_end(BusAuthScope *s) {
+        bus_audit_returned(s->m, 0, s->error);
 }

@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-audit.h"
 #include "log.h"
 
 void bus_call_init(BusCall *c, sd_bus_message *request) {
         c->request = sd_bus_message_ref(request);
         c->answered = false;
+        bus_audit_adopt(request);
 }
 
 void bus_call_done(BusCall *c) {
@@ -40,8 +42,9 @@ int bus_call_set_deadline(BusCall *c, uint64_t timeout_usec, const char *name, c
         return 0;
 }
 
-static int answered(BusCall *c, int r) {
+static int answered(BusCall *c, int r, const char *error_name) {
         c->answered = true;
+        bus_audit_answered(c->request, error_name);
         /* The caller may have gone away; nothing else to do about it. */
         if (r < 0)
                 log_debug_errno(r, "Cannot answer %s: %m", sd_bus_message_get_member(c->request) ?: "a call");
@@ -51,25 +54,26 @@ static int answered(BusCall *c, int r) {
 int bus_call_reply(BusCall *c, sd_bus_message *reply) {
         if (c->answered)
                 return 0;
-        return answered(c, sd_bus_send(NULL, reply, NULL));
+        return answered(c, sd_bus_send(NULL, reply, NULL),
+                        sd_bus_message_is_method_error(reply, NULL) ? sd_bus_message_get_error(reply)->name : NULL);
 }
 
 int bus_call_reply_error(BusCall *c, const sd_bus_error *error) {
         if (c->answered)
                 return 0;
-        return answered(c, sd_bus_reply_method_error(c->request, error));
+        return answered(c, sd_bus_reply_method_error(c->request, error), error->name);
 }
 
 int bus_call_reply_empty(BusCall *c) {
         if (c->answered)
                 return 0;
-        return answered(c, sd_bus_reply_method_return(c->request, NULL));
+        return answered(c, sd_bus_reply_method_return(c->request, NULL), NULL);
 }
 
 int bus_call_reply_path(BusCall *c, const char *path) {
         if (c->answered)
                 return 0;
-        return answered(c, sd_bus_reply_method_return(c->request, "o", path));
+        return answered(c, sd_bus_reply_method_return(c->request, "o", path), NULL);
 }
 
 void bus_call_expired(void *state) {

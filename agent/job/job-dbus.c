@@ -96,9 +96,8 @@ static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         Job *job = userdata;
         int r;
 
-        r = bus_authorize(msg, "cancel jobs", error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, streq(job->type, "clone") ? BUS_ACTION_STORAGE_MANAGE : BUS_ACTION_VM_MANAGE,
+                                BUS_DETAILS("job", job->path, "object", job->object), error);
         if (job->finished)
                 return sd_bus_error_setf(error, "org.hostagent1.Error.InvalidState",
                                          "Cannot cancel job %u: it has finished (%s)", job->id, job->result);

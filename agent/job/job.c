@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus-audit.h"
 #include "bus-error.h"
 #include "bus-text.h"
 #include "job-dbus.h"
@@ -288,6 +289,7 @@ static void job_recorded(int result, void *userdata) {
                 r = sd_bus_reply_method_error(s->msg, &e);
         } else
                 r = sd_bus_reply_method_return(s->msg, "o", s->path);
+        bus_audit_answered(s->msg, sd_bus_error_is_set(&e) ? e.name : NULL);
         if (r < 0)
                 log_debug_errno(r, "Cannot answer the call that started %s: %m", s->path);
         job_start_free(s);
@@ -306,6 +308,7 @@ int job_start(Job *job, sd_bus_message *msg, job_start_fn start) {
         s->manager = job->manager;
         s->msg = sd_bus_message_ref(msg);
         s->start = start;
+        bus_audit_adopt(msg);
         jobs_record_save(job->manager, job_recorded, s);
         return 1;   /* handled: sd-bus must not answer it */
 }

@@ -129,9 +129,8 @@ int method_confirm_networks(sd_bus_message *msg, void *userdata, sd_bus_error *e
         Transaction *t;
         int r;
 
-        r = bus_authorize(msg, "confirm network changes", error);
-        if (r < 0)
-                return r;
+        _cleanup_(freep) char *touched = net_configs_changed_names(n->configs, n->n_configs, n->previous, n->n_previous);
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_NETWORK_SETUP, BUS_DETAILS("networks", touched), error);
         if (!n->awaiting_confirm)
                 return sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_STATE,
                                         "No network change is waiting for confirmation");
@@ -238,14 +237,13 @@ int method_setup_networks(sd_bus_message *msg, void *userdata, sd_bus_error *err
         Transaction *t;
         int r;
 
-        r = bus_authorize(msg, "set up networks", error);
-        if (r < 0)
-                return r;
-        if (n->unreadable)
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_FAILED, "%s", n->unreadable);
         r = sd_bus_message_read(msg, "s", &text);
         if (r < 0)
                 return r;
+        _cleanup_(freep) char *touched = net_desired_names(text);
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_NETWORK_SETUP, BUS_DETAILS("networks", touched), error);
+        if (n->unreadable)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_FAILED, "%s", n->unreadable);
         t = transaction_new(m, msg);
         if (!t)
                 return -ENOMEM;

@@ -129,14 +129,13 @@ int method_create_storage_pool(sd_bus_message *msg, void *userdata, sd_bus_error
         const char *text;
         int r;
 
-        r = bus_authorize(msg, "create storage pools", error);
-        if (r < 0)
-                return r;
-        if (m->storage_unreadable)
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_FAILED, "%s", m->storage_unreadable);
         r = sd_bus_message_read(msg, "s", &text);
         if (r < 0)
                 return r;
+        _cleanup_(freep) char *name = pool_spec_text_name(text);
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_STORAGE_MANAGE, BUS_DETAILS("pool", name), error);
+        if (m->storage_unreadable)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_FAILED, "%s", m->storage_unreadable);
         c = pool_create_call_new(m, msg);
         if (!c)
                 return -ENOMEM;

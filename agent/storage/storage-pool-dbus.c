@@ -196,12 +196,10 @@ static int method_create_volume(sd_bus_message *msg, void *userdata, sd_bus_erro
         uint64_t size;
         int r;
 
-        r = bus_authorize(msg, "create volumes", error);
-        if (r < 0)
-                return r;
         r = sd_bus_message_read(msg, "sts", &name, &size, &format);
         if (r < 0)
                 return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_STORAGE_MANAGE, BUS_DETAILS("pool", p->spec.name, "volume", name), error);
         r = create_volume_check_args(name, size, format, error);
         if (r < 0)
                 return r;
@@ -322,11 +320,8 @@ static int refresh_submit(sd_bus_message *msg, Pool *p, bool activate, sd_bus_er
 
 static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Pool *p = userdata;
-        int r;
 
-        r = bus_authorize(msg, "refresh storage pools", error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_STORAGE_MANAGE, BUS_DETAILS("pool", p->spec.name), error);
         if (!p->enabled)
                 return error_not_usable(p, error);
         return refresh_submit(msg, p, false, error);
@@ -334,11 +329,8 @@ static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
 static int method_activate(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Pool *p = userdata;
-        int r;
 
-        r = bus_authorize(msg, "activate storage pools", error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_STORAGE_MANAGE, BUS_DETAILS("pool", p->spec.name), error);
         return refresh_submit(msg, p, true, error);
 }
 
@@ -459,21 +451,17 @@ static int release_submit(sd_bus_message *msg, Pool *p, bool delete, sd_bus_erro
 }
 
 static int method_deactivate(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        int r = bus_authorize(msg, "deactivate storage pools", error);
+        Pool *p = userdata;
 
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_STORAGE_MANAGE, BUS_DETAILS("pool", p->spec.name), error);
         return release_submit(msg, userdata, false, error);
 }
 
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Pool *p = userdata;
         size_t n = 0;
-        int r;
 
-        r = bus_authorize(msg, "delete storage pools", error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_STORAGE_MANAGE, BUS_DETAILS("pool", p->spec.name), error);
         for (size_t i = 0; i < p->n_volumes; i++)
                 n += !p->volumes[i]->pending;
         if (n > 0)

@@ -128,9 +128,7 @@ static int method_resize(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         uint64_t size;
         int r;
 
-        r = bus_authorize(msg, "resize volumes", error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_STORAGE_MANAGE, BUS_DETAILS("pool", v->pool->spec.name, "volume", v->info.name), error);
         r = sd_bus_message_read(msg, "t", &size);
         if (r < 0)
                 return r;
@@ -182,9 +180,7 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         StorageCall *c;
         int r;
 
-        r = bus_authorize(msg, "delete volumes", error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_STORAGE_MANAGE, BUS_DETAILS("pool", v->pool->spec.name, "volume", v->info.name), error);
         r = volume_check_ready(v, error);
         if (r < 0)
                 return r;
@@ -383,9 +379,7 @@ static int method_clone(sd_bus_message *msg, void *userdata, sd_bus_error *error
         Job *job;
         int r;
 
-        r = bus_authorize(msg, "clone volumes", error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_STORAGE_MANAGE, BUS_DETAILS("pool", v->pool->spec.name, "volume", v->info.name), error);
         r = sd_bus_message_read(msg, "s", &new_name);
         if (r < 0)
                 return r;

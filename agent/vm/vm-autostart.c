@@ -2,6 +2,7 @@
 #include "vm-autostart.h"
 
 #include "bus-auth.h"
+#include "vm-auth.h"
 #include "bus-error.h"
 #include "error-text.h"
 #include "log.h"
@@ -68,9 +69,7 @@ static int autostart_set(sd_bus_message *m, Manager *mgr, sd_bus_error *error) {
         if (!vm)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_OBJECT, "No VM at %s",
                                          TEXT_CUT(sd_bus_message_get_path(m)));
-        r = bus_authorize(m, "set Autostart", error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(m, BUS_ACTION_VM_MANAGE, VM_AUTH_DETAILS(vm), error);
         r = sd_bus_message_skip(m, "ss");
         if (r >= 0)
                 r = sd_bus_message_read(m, "v", "b", &value);

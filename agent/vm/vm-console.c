@@ -81,9 +81,7 @@ int method_vm_set_console_ticket(sd_bus_message *msg, void *userdata, sd_bus_err
         struct tm tm;
         int r;
 
-        r = bus_authorize(msg, "set console tickets", error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_VM_CONSOLE, BUS_DETAILS("vm", vm->info.name, "uuid", vm->info.uuid), error);
         r = sd_bus_message_read(msg, "su", &password, &ttl);
         if (r < 0)
                 return r;

@@ -174,9 +174,6 @@ int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         CreateCall *c;
         int r;
 
-        r = bus_authorize(msg, "create VMs", error);
-        if (r < 0)
-                return r;
         r = sd_bus_message_read(msg, "s", &text);
         if (r < 0)
                 return r;
@@ -190,6 +187,13 @@ int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 if (r != -EINVAL)
                         return r;
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why));
+        }
+        BUS_AUTH_SCOPE(msg, error);
+        r = bus_authorize(msg, vm_spec_reaches_host(&c->spec) ? BUS_ACTION_VM_CREATE_RAW : BUS_ACTION_VM_CREATE,
+                          BUS_DETAILS("vm", c->spec.name, "owner", vm_spec_owner(&c->spec)), error);
+        if (r <= 0) {
+                create_call_free(c);
+                return r < 0 ? r : 1;   /* 1: held until polkit answers */
         }
         /* The names the agent knows now; libvirt has the last word on races. */
         if (vm_find_by_name(m, c->spec.name)) {
@@ -220,9 +224,7 @@ int method_create_vm_from_xml(sd_bus_message *msg, void *userdata, sd_bus_error 
         CreateCall *c;
         int r;
 
-        r = bus_authorize(msg, "create VMs", error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_VM_CREATE_RAW, NULL, error);
         r = sd_bus_message_read(msg, "s", &xml);
         if (r < 0)
                 return r;

@@ -3,6 +3,7 @@
 
 
 #include "bus-auth.h"
+#include "vm-auth.h"
 #include "bus-collection.h"
 #include "bus-error.h"
 #include "log.h"
@@ -213,15 +214,12 @@ static void vm_call_done(int result, void *userdata) {
 static int vm_call_start(sd_bus_message *msg, Vm *vm, VmAction action, sd_bus_error *error) {
         Manager *m = vm->manager;
         const VmActionInfo *a = &vm_actions[action];
-        char what[64];
         const char *refusal;
         VmCall *c;
         int r;
 
-        snprintf(what, sizeof what, "%s VMs", a->verb);
-        r = bus_authorize(msg, what, error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, action == DOMAIN_ACTION_UNDEFINE ? BUS_ACTION_VM_CREATE : BUS_ACTION_VM_MANAGE,
+                                VM_AUTH_DETAILS(vm), error);
         refusal = vm_action_refusal(vm, action);
         if (refusal)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot %s VM %s: %s",

@@ -9,6 +9,7 @@
 
 
 #include "bus-auth.h"
+#include "vm-auth.h"
 #include "bus-error.h"
 #include "job.h"
 #include "log.h"
@@ -287,9 +288,7 @@ int method_vm_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         Job *job;
         int r;
 
-        r = bus_authorize(msg, "shut down VMs", error);
-        if (r < 0)
-                return r;
+        BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_VM_MANAGE, VM_AUTH_DETAILS(vm), error);
         r = sd_bus_message_read(msg, "u", &timeout);
         if (r < 0)
                 return r;

@@ -347,3 +347,60 @@ libvirtd_stop() {
         wait_until 20 sh -c "! kill -0 $LIBVIRTD_PID"
         rm -f "$LV/run/libvirt/libvirt-sock"
 }
+
+# polkit_start: polkitd on the test's bus ($T/bus, after bus_start), in a mount
+# namespace of its own whose actions and rules directories are $T/polkit's:
+# the project's .policy is installed there, and rules come from polkit_rule.
+# polkitd drops to its own user, so the directories are world-readable. Its
+# PID is POLKIT_PID; polkit_stop ends it (the agent then allows root only).
+polkit_start() {
+        local p="$T/polkit"
+        mkdir -p "$p/actions" "$p/rules.d" "$p/usr-rules.d"
+        chmod 0755 "$p" "$p/actions" "$p/rules.d" "$p/usr-rules.d"
+        cp "$HOSTAGENT_SOURCE_DIR/polkit/org.hostagent1.policy" "$p/actions/"
+        chmod 0644 "$p/actions/org.hostagent1.policy"
+        if [ ! -f "$T/bus/system.d/org.freedesktop.PolicyKit1.conf" ]; then
+                cp /usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf "$T/bus/system.d/"
+                bus_reload
+        fi
+        setsid unshare --mount --propagation private -- sh -ec "
+                mount --bind $p/actions /usr/share/polkit-1/actions
+                mount --bind $p/rules.d /etc/polkit-1/rules.d
+                mount --bind $p/usr-rules.d /usr/share/polkit-1/rules.d
+                exec /usr/lib/polkit-1/polkitd --no-debug" >>"$p/log" 2>&1 &
+        POLKIT_PID=$!
+        fixture_track "$POLKIT_PID"
+        wait_until 20 polkit_owned || { echo "polkitd did not own its name; its log:" >&2; cat "$p/log" >&2; return 1; }
+}
+
+polkit_owned() {
+        busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                NameHasOwner s org.freedesktop.PolicyKit1 2>/dev/null | grep -q '^b true$'
+}
+
+polkit_stop() {
+        kill -TERM "$POLKIT_PID"
+        wait "$POLKIT_PID" 2>/dev/null || true
+        wait_until 20 sh -c '! busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s org.freedesktop.PolicyKit1 | grep -q true'
+}
+
+# polkit_rule NAME: a rules file from stdin (JavaScript), or none when stdin
+# is empty. polkitd reads it a moment later: wait for pkcheck to agree.
+polkit_rule() {
+        local f="$T/polkit/rules.d/$1.rules" text
+        text=$(cat)
+        if [ -z "$text" ]; then rm -f "$f"; return; fi
+        printf '%s\n' "$text" > "$f.tmp"
+        chmod 0644 "$f.tmp"
+        mv "$f.tmp" "$f"
+}
+
+# polkit_check NAME ACTION [KEY VALUE]...: pkcheck, the oracle, for the bus
+# connection NAME: prints 0 (authorized), 1 (not), 2 (authentication needed).
+polkit_check() {
+        local name=$1 action=$2 args=() rc=0
+        shift 2
+        while [ $# -ge 2 ]; do args+=(--detail "$1" "$2"); shift 2; done
+        pkcheck --action-id "$action" --system-bus-name "$name" "${args[@]}" >/dev/null 2>&1 || rc=$?
+        echo "$rc"
+}

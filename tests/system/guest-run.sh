@@ -70,7 +70,7 @@ check "an unprivileged process cannot own org.hostagent1" \
 
 # The journal: structured fields from the daemon's own log calls.
 check "the denial is in the journal with CALLER_UID=65534" \
-        'wait_for 25 "journalctl -u hostagentd CALLER_UID=65534 -o cat | grep -q \"may not set LogLevel\""'
+        'wait_for 25 "journalctl -u hostagentd CALLER_UID=65534 ACTION=org.hostagent1.host.configure RESULT=denied -o cat | grep -q Audit:"'
 check "journal entries carry the code location" 'journalctl -u hostagentd -o json | grep -q "\"CODE_FUNC\""'
 
 # A clean stop, then D-Bus activation through SystemdService=.

@@ -88,11 +88,34 @@ static void test_bond_defaults_and_null(void **state) {
         net_desired_done(&d);
 }
 
+/* What polkit rules read as action.lookup("networks"). */
+static void test_names_for_polkit(void **state) {
+        _cleanup_(freep) char *why = NULL, *set = NULL, *changed = NULL, *none = NULL;
+        NetDesired a = {}, b = {};
+
+        set = net_desired_names("{\"networks\":{\"n1\":{},\"old\":{\"remove\":true}}}");
+        assert_string_equal(set, "n1,old");
+        assert_null(net_desired_names("{\"networks\":{}}"));
+        assert_null(net_desired_names("not json"));
+
+        assert_int_equal(net_desired_parse("{\"networks\":{\"same\":{},\"grown\":{\"mtu\":1400},\"gone\":{}}}",
+                                           &a, &why), 0);
+        assert_int_equal(net_desired_parse("{\"networks\":{\"same\":{},\"grown\":{\"mtu\":9000},\"new\":{}}}",
+                                           &b, &why), 0);
+        changed = net_configs_changed_names(b.networks, b.n_networks, a.networks, a.n_networks);
+        assert_string_equal(changed, "grown,new,gone");
+        none = net_configs_changed_names(a.networks, a.n_networks, a.networks, a.n_networks);
+        assert_null(none);
+        net_desired_done(&a);
+        net_desired_done(&b);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_refusals),
                 cmocka_unit_test(test_first_of_several_errors),
                 cmocka_unit_test(test_bond_defaults_and_null),
+                cmocka_unit_test(test_names_for_polkit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
