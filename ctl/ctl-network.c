@@ -5,6 +5,7 @@
 
 #include "ctl-bus.h"
 #include "ctl-error.h"
+#include "ctl-object.h"
 #include "ctl-output.h"
 #include "ctl.h"
 #include "json-cleanup.h"
@@ -34,97 +35,61 @@ static const CtlProperty network_map[] = {
 };
 
 static const CtlColumn network_columns[] = {
-        CTL_COLUMN("NAME", "name", CTL_STRING),
-        CTL_COLUMN("SWITCH", "switch", CTL_STRING),
-        CTL_COLUMN("STATE", "state", CTL_STATE),
-        CTL_COLUMN("LINK", "oper_state", CTL_STRING),
-        CTL_COLUMN("UPLINK", "uplink", CTL_STRING),
-        CTL_COLUMN("VLAN", "vlan_tag", CTL_NUMBER),
-        CTL_COLUMN("MTU", "mtu", CTL_NUMBER),
-        CTL_COLUMN("ADDRESSES", "addresses", CTL_STRINGS),
-        CTL_JSON_COLUMN("BRIDGE", "bridge", CTL_STRING),
-        CTL_JSON_COLUMN("CARRIER", "carrier", CTL_BOOLEAN),
-        CTL_JSON_COLUMN("PORTS", "ports", CTL_STRINGS),
-        CTL_JSON_COLUMN("MESSAGE", "state_message", CTL_STRING),
-        CTL_JSON_COLUMN("PATH", "path", CTL_STRING),
+        CTL_PROPERTY("NAME", "name", CTL_STRING, "Name"),
+        CTL_PROPERTY("SWITCH", "switch", CTL_STRING, "Switch"),
+        CTL_PROPERTY("STATE", "state", CTL_STATE, "State"),
+        CTL_PROPERTY("LINK", "oper_state", CTL_STRING, "OperState"),
+        CTL_PROPERTY("UPLINK", "uplink", CTL_STRING, "Uplink"),
+        CTL_PROPERTY("VLAN", "vlan_tag", CTL_NUMBER, "VlanTag"),
+        CTL_PROPERTY("MTU", "mtu", CTL_NUMBER, "MTU"),
+        CTL_PROPERTY("ADDRESSES", "addresses", CTL_STRINGS, "Addresses"),
+        CTL_PROPERTY("BRIDGE", "bridge", CTL_STRING, "Bridge", .json_only = true),
+        CTL_PROPERTY("CARRIER", "carrier", CTL_BOOLEAN, "Carrier", .json_only = true),
+        CTL_PROPERTY("PORTS", "ports", CTL_STRINGS, "Ports", .json_only = true),
+        CTL_PROPERTY("MESSAGE", "state_message", CTL_STRING, "StateMessage", .json_only = true),
+        CTL_PATH_COLUMN,
         {}
 };
 
-static int network_row(const char *path, void *object, void *userdata) {
-        NetworkInfo *n = object;
-        CtlTable *t = userdata;
-        int r;
+static const CtlColumn network_fields[] = {
+        CTL_PROPERTY("Name", "name", CTL_STRING, "Name"),
+        CTL_FORMATTED("Path", "path", CTL_STRING, ctl_format_path),
+        CTL_PROPERTY("Switch", "switch", CTL_STRING, "Switch"),
+        CTL_PROPERTY("Bridge", "bridge", CTL_STRING, "Bridge"),
+        CTL_PROPERTY("Uplink", "uplink", CTL_STRING, "Uplink"),
+        CTL_PROPERTY("VLAN", "vlan_tag", CTL_NUMBER, "VlanTag"),
+        CTL_PROPERTY("MTU", "mtu", CTL_NUMBER, "MTU"),
+        CTL_PROPERTY("Addresses", "addresses", CTL_STRINGS, "Addresses"),
+        CTL_PROPERTY("Link", "oper_state", CTL_STRING, "OperState"),
+        CTL_PROPERTY("Carrier", "carrier", CTL_BOOLEAN, "Carrier"),
+        CTL_PROPERTY("Ports", "ports", CTL_STRINGS, "Ports"),
+        CTL_PROPERTY("State", "state", CTL_STATE, "State"),
+        CTL_PROPERTY("Message", "state_message", CTL_STRING, "StateMessage"),
+        CTL_PROPERTY("Spec", "spec", CTL_STRING, "Spec"),
+        {}
+};
 
-        r = ctl_table_add_row(t);
-        if (r >= 0) r = ctl_table_set(t, 0, n->name);
-        if (r >= 0) r = ctl_table_set(t, 1, n->switch_type);
-        if (r >= 0) r = ctl_table_set(t, 2, n->state);
-        if (r >= 0) r = ctl_table_set(t, 3, n->oper_state);
-        if (r >= 0) r = ctl_table_set(t, 4, n->uplink);
-        if (r >= 0) r = ctl_table_set(t, 5, (uint64_t) n->vlan);
-        if (r >= 0) r = ctl_table_set(t, 6, (uint64_t) n->mtu);
-        if (r >= 0) r = ctl_table_set(t, 7, n->addresses);
-        if (r >= 0) r = ctl_table_set(t, 8, n->bridge);
-        if (r >= 0) r = ctl_table_set(t, 9, (int) n->carrier);
-        if (r >= 0) r = ctl_table_set(t, 10, n->ports);
-        if (r >= 0) r = ctl_table_set(t, 11, n->message);
-        if (r >= 0) r = ctl_table_set(t, 12, path);
-        return r;
+static int network_lookup(sd_bus *bus, const char *name, char **ret) {
+        return ctl_network_path(name, ret);
 }
+
+static const CtlObjectType network_type = {
+        .interface = CTL_NETWORK,
+        .kind = "network",
+        .map = network_map,
+        .size = sizeof(NetworkInfo),
+        .table = "networks",
+        .columns = network_columns,
+        .fields = network_fields,
+        .lookup = network_lookup,
+};
 
 int verb_networks(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new("networks", network_columns);
-        int r;
-
-        if (!t)
-                return -ENOMEM;
-        r = ctl_for_each_object(bus, CTL_NETWORK, network_map, sizeof(NetworkInfo), network_row, t);
-        if (r < 0)
-                return r;
-        return ctl_table_print(t);
-}
-
-static int network_fields(CtlFields *f, const char *path, const NetworkInfo *n) {
-        int r;
-
-        r = ctl_fields_add(f, "Name", "name", CTL_STRING, n->name);
-        if (r >= 0) r = ctl_fields_add(f, "Path", "path", CTL_STRING, path);
-        if (r >= 0) r = ctl_fields_add(f, "Switch", "switch", CTL_STRING, n->switch_type);
-        if (r >= 0) r = ctl_fields_add(f, "Bridge", "bridge", CTL_STRING, n->bridge);
-        if (r >= 0) r = ctl_fields_add(f, "Uplink", "uplink", CTL_STRING, n->uplink);
-        if (r >= 0) r = ctl_fields_add(f, "VLAN", "vlan_tag", CTL_NUMBER, (uint64_t) n->vlan);
-        if (r >= 0) r = ctl_fields_add(f, "MTU", "mtu", CTL_NUMBER, (uint64_t) n->mtu);
-        if (r >= 0) r = ctl_fields_add(f, "Addresses", "addresses", CTL_STRINGS, n->addresses);
-        if (r >= 0) r = ctl_fields_add(f, "Link", "oper_state", CTL_STRING, n->oper_state);
-        if (r >= 0) r = ctl_fields_add(f, "Carrier", "carrier", CTL_BOOLEAN, (int) n->carrier);
-        if (r >= 0) r = ctl_fields_add(f, "Ports", "ports", CTL_STRINGS, n->ports);
-        if (r >= 0) r = ctl_fields_add(f, "State", "state", CTL_STATE, n->state);
-        if (r >= 0) r = ctl_fields_add(f, "Message", "state_message", CTL_STRING, n->message);
-        if (r >= 0) r = ctl_fields_add(f, "Spec", "spec", CTL_STRING, n->spec);
-        return r;
+        return ctl_list_objects(bus, &network_type, NULL);
 }
 
 int verb_show_network(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(ctl_fields_freep) CtlFields *f = ctl_fields_new();
-        _cleanup_(freep) char *path = NULL;
-        NetworkInfo n = {};
-        int r;
-
-        if (!f)
-                return -ENOMEM;
-        r = ctl_network_path(argv[1], &path);
-        if (r < 0)
-                return r;
-        r = ctl_get_all(bus, path, CTL_NETWORK, network_map, &n, &error);
-        if (r < 0)
-                r = ctl_error_report("network", argv[1], "read it", &error);
-        if (r >= 0)
-                r = network_fields(f, path, &n);
-        if (r >= 0)
-                r = ctl_fields_print(f);
-        ctl_properties_clear(network_map, &n);
-        return r;
+        return ctl_show_object(bus, &network_type, argv[1]);
 }
 
 static const char *json_string(json_object *o, const char *key) {
@@ -183,7 +148,6 @@ static int append_setup_options(sd_bus_message *m) {
 }
 
 int verb_setup_networks(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(freep) char *text = NULL;
         const char *plan;
@@ -199,9 +163,9 @@ int verb_setup_networks(int argc, char **argv, sd_bus *bus) {
                 r = append_setup_options(m);
         if (r < 0)
                 return r;
-        r = sd_bus_call(bus, m, 0, &error, &reply);
+        r = ctl_call_message(bus, m, CTL_ABOUT(NULL, argv[1], "set up the networks"), &reply);
         if (r < 0)
-                return ctl_error_report(NULL, argv[1], "set up the networks", &error);
+                return r;
         r = sd_bus_message_read(reply, "s", &plan);
         if (r < 0)
                 return r;
@@ -212,26 +176,20 @@ int verb_setup_networks(int argc, char **argv, sd_bus *bus) {
 }
 
 int verb_confirm_networks(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r;
-
-        r = sd_bus_call_method(bus, CTL_SERVICE, CTL_ROOT, CTL_MANAGER, "ConfirmNetworks", &error, NULL, NULL);
-        if (r < 0)
-                return ctl_error_report(NULL, NULL, "confirm the networks", &error);
-        return 0;
+        return ctl_call(bus, CTL_ROOT, CTL_MANAGER, "ConfirmNetworks", CTL_ABOUT(NULL, NULL, "confirm the networks"),
+                        NULL, NULL);
 }
 
 int verb_network_caps(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         JsonMode mode = arg.json;
         const char *caps;
         int r;
 
-        r = sd_bus_call_method(bus, CTL_SERVICE, CTL_ROOT, CTL_MANAGER, "GetNetworkCapabilities", &error, &reply,
-                               NULL);
+        r = ctl_call(bus, CTL_ROOT, CTL_MANAGER, "GetNetworkCapabilities",
+                     CTL_ABOUT(NULL, NULL, "read the network capabilities"), &reply, NULL);
         if (r < 0)
-                return ctl_error_report(NULL, NULL, "read the network capabilities", &error);
+                return r;
         r = sd_bus_message_read(reply, "s", &caps);
         if (r < 0)
                 return r;
