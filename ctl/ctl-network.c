@@ -1,4 +1,5 @@
 /* hostagentctl's network commands: networks, show-network, setup-networks, confirm, capabilities */
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "ctl-output.h"
 #include "ctl.h"
 #include "json-cleanup.h"
+#include "strv.h"
 
 typedef struct NetworkInfo {
         char *name, *bridge, *switch_type, *uplink, *spec, *oper_state, *state, *message;
@@ -180,9 +182,136 @@ int verb_confirm_networks(int argc, char **argv, sd_bus *bus) {
                         NULL, NULL);
 }
 
+static int json_flag(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+/* A JSON array of strings as a list ("a, b" in a cell). */
+static char **json_strings(json_object *o, const char *key) {
+        json_object *a;
+        size_t n;
+        char **list;
+
+        if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array))
+                return calloc(1, sizeof(char *));
+        n = json_object_array_length(a);
+        list = calloc(n + 1, sizeof(char *));
+        for (size_t i = 0; list && i < n; i++)
+                if (!(list[i] = strdup(strempty(json_object_get_string(json_object_array_get_idx(a, i))))))
+                        return strv_free(list);
+        return list;
+}
+
+static int interface_row(CtlTable *t, json_object *link) {
+        _cleanup_(strv_freep) char **addresses = json_strings(link, "addresses");
+        json_object *v;
+        int64_t speed = json_object_object_get_ex(link, "speed_mbps", &v) ? json_object_get_int64(v) : -1;
+        int64_t mtu = json_object_object_get_ex(link, "mtu", &v) ? json_object_get_int64(v) : 0;
+        char speed_text[32] = "";
+        int r;
+
+        if (!addresses)
+                return -ENOMEM;
+        /* The kernel says -1 (or nothing) for a link whose speed it does not know. */
+        if (speed > 0)
+                snprintf(speed_text, sizeof speed_text, "%" PRIi64 "Mb/s", speed);
+        r = ctl_table_add_row(t);
+        if (r >= 0) r = ctl_table_set(t, 0, json_string(link, "name"));
+        if (r >= 0) r = ctl_table_set(t, 1, json_string(link, "kind"));
+        if (r >= 0) r = ctl_table_set(t, 2, json_string(link, "operstate"));
+        if (r >= 0) r = ctl_table_set(t, 3, json_flag(link, "carrier"));
+        if (r >= 0) r = ctl_table_set(t, 4, (uint64_t) (mtu < 0 ? 0 : mtu));
+        if (r >= 0) r = ctl_table_set(t, 5, speed_text);
+        if (r >= 0) r = ctl_table_set(t, 6, json_string(link, "mac"));
+        if (r >= 0) r = ctl_table_set(t, 7, json_string(link, "master"));
+        if (r >= 0) r = ctl_table_set(t, 8, addresses);
+        return r;
+}
+
+static int print_interfaces(json_object *caps) {
+        static const CtlColumn columns[] = {
+                CTL_COLUMN("INTERFACE", "name", CTL_STRING),
+                CTL_COLUMN("KIND", "kind", CTL_STRING),
+                CTL_COLUMN("STATE", "operstate", CTL_STRING),
+                CTL_COLUMN("CARRIER", "carrier", CTL_BOOLEAN),
+                CTL_COLUMN("MTU", "mtu", CTL_NUMBER),
+                CTL_COLUMN("SPEED", "speed", CTL_STRING),
+                CTL_COLUMN("MAC", "mac", CTL_STRING),
+                CTL_COLUMN("MASTER", "master", CTL_STRING),
+                CTL_COLUMN("ADDRESSES", "addresses", CTL_STRINGS),
+                {}
+        };
+        _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new("interfaces", columns);
+        json_object *links;
+        int r = 0;
+
+        if (!t)
+                return -ENOMEM;
+        if (json_object_object_get_ex(caps, "interfaces", &links) && json_object_is_type(links, json_type_array))
+                for (size_t i = 0; r >= 0 && i < json_object_array_length(links); i++)
+                        r = interface_row(t, json_object_array_get_idx(links, i));
+        if (r < 0)
+                return r;
+        return ctl_table_print(t);
+}
+
+/* "br0 (p1, p2)" */
+static void print_bridge(FILE *f, json_object *bridge) {
+        json_object *ports;
+
+        fprintf(f, "%s (", json_string(bridge, "name"));
+        if (json_object_object_get_ex(bridge, "ports", &ports) && json_object_is_type(ports, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(ports); i++)
+                        fprintf(f, "%s%s", i ? ", " : "", json_string(json_object_array_get_idx(ports, i), "name"));
+        fputc(')', f);
+}
+
+/* Open vSwitch's bridges with their ports: "br0 (p1, p2), br1 ()". */
+static char *ovs_bridges_text(json_object *caps) {
+        _cleanup_(freep) char *text = NULL;
+        json_object *bridges;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f)
+                return NULL;
+        if (json_object_object_get_ex(caps, "ovs_bridges", &bridges) && json_object_is_type(bridges, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(bridges); i++) {
+                        fputs(i ? ", " : "", f);
+                        print_bridge(f, json_object_array_get_idx(bridges, i));
+                }
+        if (fclose(f) != 0)
+                return NULL;
+        return isempty(text) ? (free(text), strdup("none")) : TAKE_PTR(text);
+}
+
+/* Below the table: what the kernel can build, Open vSwitch, the agent's networks. */
+static int print_abilities(json_object *caps) {
+        _cleanup_(ctl_fields_freep) CtlFields *f = ctl_fields_new();
+        _cleanup_(strv_freep) char **networks = json_strings(caps, "networks");
+        _cleanup_(freep) char *bridges = ovs_bridges_text(caps);
+        json_object *kernel = NULL;
+        int r;
+
+        if (!f || !networks || !bridges)
+                return -ENOMEM;
+        (void) json_object_object_get_ex(caps, "kernel", &kernel);
+        r = ctl_fields_add(f, "VLANs", "vlan", CTL_BOOLEAN, json_flag(kernel, "vlan"));
+        if (r >= 0) r = ctl_fields_add(f, "Bonds", "bonding", CTL_BOOLEAN, json_flag(kernel, "bonding"));
+        if (r >= 0) r = ctl_fields_add(f, "OVS datapath", "ovs_datapath", CTL_BOOLEAN,
+                                       json_flag(kernel, "ovs_datapath"));
+        if (r >= 0) r = ctl_fields_add(f, "OVS running", "ovs_running", CTL_BOOLEAN, json_flag(kernel, "ovs_running"));
+        if (r >= 0) r = ctl_fields_add(f, "OVS bridges", "ovs_bridges", CTL_STRING, bridges);
+        if (r >= 0) r = ctl_fields_add(f, "Networks", "networks", CTL_STRINGS, networks);
+        if (r >= 0) r = ctl_fields_print(f);
+        return r;
+}
+
 int verb_network_caps(int argc, char **argv, sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        JsonMode mode = arg.json;
+        _cleanup_(json_object_putp) json_object *o = NULL;
         const char *caps;
         int r;
 
@@ -193,10 +322,15 @@ int verb_network_caps(int argc, char **argv, sd_bus *bus) {
         r = sd_bus_message_read(reply, "s", &caps);
         if (r < 0)
                 return r;
-        /* The capabilities are JSON already: shown pretty unless --json=short asks otherwise. */
-        if (arg.json == JSON_OFF)
-                arg.json = JSON_PRETTY;
-        r = ctl_print_json_text(caps);
-        arg.json = mode;
-        return r;
+        /* Scripts get the agent's JSON as it is; people a table of the interfaces, then the rest. */
+        if (arg.json != JSON_OFF)
+                return ctl_print_json_text(caps);
+        o = json_tokener_parse(caps);
+        if (!o)
+                return ctl_fail(NULL, "the agent's capabilities are not JSON: %s", caps);
+        r = print_interfaces(o);
+        if (r < 0)
+                return r;
+        putchar('\n');
+        return print_abilities(o);
 }
