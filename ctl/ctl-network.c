@@ -284,7 +284,9 @@ static char *ovs_bridges_text(json_object *caps) {
                 }
         if (fclose(f) != 0)
                 return NULL;
-        return isempty(text) ? (free(text), strdup("none")) : TAKE_PTR(text);
+        if (isempty(text))
+                return strdup("none");
+        return TAKE_PTR(text);
 }
 
 /* Below the table: what the kernel can build, Open vSwitch, the agent's networks. */
