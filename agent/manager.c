@@ -268,14 +268,10 @@ static int manager_connect_bus(Manager *m) {
         return 0;
 }
 
-int manager_startup(Manager *m) {
+/* SIGTERM and SIGINT as events (blocked in every thread by manager_new()), and the watchdog. */
+static int manager_watch_signals(Manager *m) {
         int r;
 
-        r = mkdir_parents(m->options->state_dir, 0755);
-        if (r < 0)
-                return log_error_errno(r, "Cannot create state directory %s: %m", m->options->state_dir);
-
-        /* Signals become events (blocked in every thread by manager_new()). */
         r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m);
@@ -284,6 +280,12 @@ int manager_startup(Manager *m) {
         r = sd_event_set_watchdog(m->event, true);
         if (r < 0)
                 return log_error_errno(r, "Cannot enable the watchdog: %m");
+        return 0;
+}
+
+/* The bus connection with every object and its call path, before the name is owned. */
+static int manager_setup_bus(Manager *m) {
+        int r;
 
         r = manager_connect_bus(m);
         if (r < 0)
@@ -298,6 +300,13 @@ int manager_startup(Manager *m) {
         r = bus_auth_install(m->bus);
         if (r < 0)
                 return log_error_errno(r, "Cannot install the caller identity filter: %m");
+        return 0;
+}
+
+/* Pools and networks as the state files keep them. */
+static int manager_start_rooms(Manager *m) {
+        int r;
+
         r = storage_start(m);
         if (r < 0)
                 return r;
@@ -305,11 +314,13 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
         /* A transaction cut short by a crash is rolled back, then what is kept is made true again. */
-        r = network_recover(m);
-        if (r < 0)
-                return r;
+        return network_recover(m);
+}
 
-        /* Objects first, name second: a caller that sees the name finds them all. */
+/* Objects first, name second: a caller that sees the name finds them all. */
+static int manager_own_name(Manager *m) {
+        int r;
+
         r = sd_bus_request_name(m->bus, HOSTAGENT_BUS_NAME, 0);
         if (r == -EEXIST)
                 return log_error_errno(r, "Another process owns %s already", HOSTAGENT_BUS_NAME);
@@ -318,7 +329,27 @@ int manager_startup(Manager *m) {
                                        HOSTAGENT_BUS_NAME);
         /* Once the name is owned: clients following it see the jobs come back. */
         job_resume_recorded(m);
+        return 0;
+}
 
+int manager_startup(Manager *m) {
+        int r;
+
+        r = mkdir_parents(m->options->state_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create state directory %s: %m", m->options->state_dir);
+        r = manager_watch_signals(m);
+        if (r < 0)
+                return r;
+        r = manager_setup_bus(m);
+        if (r < 0)
+                return r;
+        r = manager_start_rooms(m);
+        if (r < 0)
+                return r;
+        r = manager_own_name(m);
+        if (r < 0)
+                return r;
         r = libvirt_conn_start(m->libvirt);
         if (r < 0)
                 return log_error_errno(r, "Cannot start connecting to libvirt: %m");

@@ -247,11 +247,11 @@ static int fill_defaults(Options *o) {
         return 0;
 }
 
-int options_parse(Options *o, int argc, char *argv[]) {
+/* Pass one: only what decides which configuration file to read, then that file. */
+static int options_parse_config(Options *o, int argc, char *argv[]) {
         bool config_given = false;
-        int c, r;
+        int c;
 
-        /* Pass one: only what decides which configuration file to read. */
         opterr = 0;
         optind = 0;
         while ((c = getopt_long(argc, argv, "h", long_options, NULL)) >= 0)
@@ -262,7 +262,45 @@ int options_parse(Options *o, int argc, char *argv[]) {
                 }
         if (!o->config_file && set_string(&o->config_file, OPTIONS_DEFAULT_CONFIG) < 0)
                 return -ENOMEM;
-        r = options_load_config(o, o->config_file, config_given);
+        return options_load_config(o, o->config_file, config_given);
+}
+
+/* A setting given on the command line (--libvirt-uri=...), by its long option's name. */
+static int options_set_from_option(Options *o, int c, const char *value) {
+        for (const struct option *opt = long_options; opt->name; opt++)
+                if (opt->val == c)
+                        return options_set(o, opt->name, value, "command line");
+        return -EINVAL;
+}
+
+/* One option of pass two. */
+static int options_parse_one(Options *o, int c) {
+        switch (c) {
+        case 'h':
+                o->action = OPTIONS_SHOW_HELP;
+                return 0;
+        case ARG_VERSION:
+                o->action = OPTIONS_SHOW_VERSION;
+                return 0;
+        case ARG_USER:
+                o->user_bus = true;
+                return 0;
+        case ARG_CONFIG:
+                return 0;       /* read in pass one */
+        case ARG_BUS_INTROSPECT:
+                o->action = OPTIONS_BUS_INTROSPECT;
+                return set_string(&o->bus_introspect, optarg) < 0 ? -ENOMEM : 0;
+        case '?':
+                return -EINVAL;
+        default:
+                return options_set_from_option(o, c, optarg);
+        }
+}
+
+int options_parse(Options *o, int argc, char *argv[]) {
+        int c, r;
+
+        r = options_parse_config(o, argc, argv);
         if (r < 0)
                 return r;
 
@@ -270,37 +308,9 @@ int options_parse(Options *o, int argc, char *argv[]) {
         opterr = 1;
         optind = 0;
         while ((c = getopt_long(argc, argv, "h", long_options, NULL)) >= 0) {
-                const char *key = NULL;
-
-                switch (c) {
-                case 'h':
-                        o->action = OPTIONS_SHOW_HELP;
-                        break;
-                case ARG_VERSION:
-                        o->action = OPTIONS_SHOW_VERSION;
-                        break;
-                case ARG_USER:
-                        o->user_bus = true;
-                        break;
-                case ARG_CONFIG:
-                        break;
-                case ARG_BUS_INTROSPECT:
-                        o->action = OPTIONS_BUS_INTROSPECT;
-                        if (set_string(&o->bus_introspect, optarg) < 0)
-                                return -ENOMEM;
-                        break;
-                case '?':
-                        return -EINVAL;
-                default:
-                        for (const struct option *opt = long_options; opt->name; opt++)
-                                if (opt->val == c)
-                                        key = opt->name;
-                        if (!key)
-                                return -EINVAL;
-                        r = options_set(o, key, optarg, "command line");
-                        if (r < 0)
-                                return r;
-                }
+                r = options_parse_one(o, c);
+                if (r < 0)
+                        return r;
         }
         if (optind < argc) {
                 fprintf(stderr, "Unexpected argument '%s'; see --help\n", argv[optind]);

@@ -3,7 +3,9 @@
 
 #include <ctype.h>
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ctl-error.h"
@@ -11,7 +13,7 @@
 #include "ctl.h"
 #include "strv.h"
 
-static const CtlProperty *map_find(const CtlProperty *map, const char *name) {
+const CtlProperty *ctl_property_find(const CtlProperty *map, const char *name) {
         for (; map->name; map++)
                 if (streq(map->name, name))
                         return map;
@@ -120,21 +122,22 @@ static int read_value(sd_bus_message *m, const CtlProperty *p, void *userdata) {
         return sd_bus_message_exit_container(m);
 }
 
-int ctl_map_properties(sd_bus_message *m, const CtlProperty *map, void *userdata) {
-        const char *name;
+/* An array of dict entries keyed by strings, ENTRY being an entry's signature ("sv", "sa{sv}"):
+ * FUNC with each key, the message at its value. */
+static int read_entries(sd_bus_message *m, const char *entry, CtlDictFunc func, void *userdata) {
+        char array[16];
+        const char *key;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        snprintf(array, sizeof array, "{%s}", entry);
+        r = sd_bus_message_enter_container(m, 'a', array);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const CtlProperty *p;
-
-                r = sd_bus_message_read_basic(m, 's', &name);
+        while ((r = sd_bus_message_enter_container(m, 'e', entry)) > 0) {
+                r = sd_bus_message_read_basic(m, 's', &key);
                 if (r < 0)
                         return r;
-                p = map_find(map, name);
-                r = p ? read_value(m, p, userdata) : sd_bus_message_skip(m, "v");
+                r = func(m, key, userdata);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_exit_container(m);
@@ -144,6 +147,26 @@ int ctl_map_properties(sd_bus_message *m, const CtlProperty *map, void *userdata
         if (r < 0)
                 return r;
         return sd_bus_message_exit_container(m);
+}
+
+int ctl_read_dict(sd_bus_message *m, CtlDictFunc func, void *userdata) {
+        return read_entries(m, "sv", func, userdata);
+}
+
+typedef struct MapTarget {
+        const CtlProperty *map;
+        void *object;
+} MapTarget;
+
+static int map_value(sd_bus_message *m, const char *name, void *userdata) {
+        MapTarget *target = userdata;
+        const CtlProperty *p = ctl_property_find(target->map, name);
+
+        return p ? read_value(m, p, target->object) : sd_bus_message_skip(m, "v");
+}
+
+int ctl_map_properties(sd_bus_message *m, const CtlProperty *map, void *userdata) {
+        return ctl_read_dict(m, map_value, &(MapTarget) { map, userdata });
 }
 
 void ctl_properties_clear(const CtlProperty *map, void *userdata) {
@@ -174,33 +197,29 @@ int ctl_get_all(sd_bus *bus, const char *path, const char *interface, const CtlP
         return ctl_map_properties(reply, map, userdata);
 }
 
+typedef struct ObjectTarget {
+        const char *interface;
+        const CtlProperty *map;
+        void *object;
+        bool found;
+} ObjectTarget;
+
+static int object_interface(sd_bus_message *m, const char *name, void *userdata) {
+        ObjectTarget *target = userdata;
+
+        if (!streq(name, target->interface))
+                return sd_bus_message_skip(m, "a{sv}");
+        target->found = true;
+        return ctl_map_properties(m, target->map, target->object);
+}
+
 /* One object of GetManagedObjects: its interfaces, the one asked for read into OBJECT. */
 static int read_object(sd_bus_message *m, const char *interface, const CtlProperty *map, void *object) {
-        const char *name;
-        int found = 0, r;
+        ObjectTarget target = { .interface = interface, .map = map, .object = object };
+        int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
-                r = sd_bus_message_read_basic(m, 's', &name);
-                if (r < 0)
-                        return r;
-                if (streq(name, interface)) {
-                        r = ctl_map_properties(m, map, object);
-                        found = 1;
-                } else
-                        r = sd_bus_message_skip(m, "a{sv}");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(m);
-        return r < 0 ? r : found;
+        r = read_entries(m, "sa{sv}", object_interface, &target);
+        return r < 0 ? r : target.found;
 }
 
 static int for_each_object(sd_bus *bus, const char *interface, const CtlProperty *map, size_t size, CtlObjectFunc func,
@@ -245,6 +264,44 @@ int ctl_for_each_object(sd_bus *bus, const char *interface, const CtlProperty *m
 int ctl_for_each_object_quiet(sd_bus *bus, const char *interface, const CtlProperty *map, size_t size,
                               CtlObjectFunc func, void *userdata) {
         return for_each_object(bus, interface, map, size, func, userdata, true);
+}
+
+static int report(const CtlAbout *about, const sd_bus_error *error) {
+        if (about->spec)
+                return ctl_error_report_spec(about->kind, about->spec, about->object, about->action, error);
+        return ctl_error_report(about->kind, about->object, about->action, error);
+}
+
+int ctl_call(sd_bus *bus, const char *path, const char *interface, const char *method, const CtlAbout *about,
+             sd_bus_message **ret_reply, const char *types, ...) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = sd_bus_call_methodv(bus, CTL_SERVICE, path, interface, method, &error, ret_reply, types, ap);
+        va_end(ap);
+        return r < 0 ? report(about, &error) : 0;
+}
+
+int ctl_call_message(sd_bus *bus, sd_bus_message *m, const CtlAbout *about, sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call(bus, m, 0, &error, ret_reply);
+        return r < 0 ? report(about, &error) : 0;
+}
+
+int ctl_reply_print_path(sd_bus_message *reply) {
+        const char *path;
+        int r;
+
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        if (!arg.quiet)
+                puts(path);
+        return 0;
 }
 
 static bool is_path(const char *s) {
@@ -324,7 +381,9 @@ char *ctl_path_name(const char *path) {
         return name;
 }
 
-static int dict_value(sd_bus_message *m, const char *key, CtlFields *f) {
+/* One value of GetHostInfo or GetStats as a field: numbers as numbers, "*_bytes" as sizes. */
+static int dict_value(sd_bus_message *m, const char *key, void *userdata) {
+        CtlFields *f = userdata;
         const char *contents, *s;
         bool size = strlen(key) > 6 && streq(key + strlen(key) - 6, "_bytes");
         union { uint8_t y; int16_t n; uint16_t q; int32_t i; uint32_t u; int64_t x; uint64_t t; double d; int b; } v;
@@ -371,26 +430,7 @@ static int dict_value(sd_bus_message *m, const char *key, CtlFields *f) {
 }
 
 int ctl_dict_fields(sd_bus_message *m, CtlFields *f) {
-        const char *key;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                r = sd_bus_message_read_basic(m, 's', &key);
-                if (r < 0)
-                        return r;
-                r = dict_value(m, key, f);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
+        return ctl_read_dict(m, dict_value, f);
 }
 
 typedef struct VmName {

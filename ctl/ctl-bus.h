@@ -19,6 +19,14 @@ typedef struct CtlGraphics {
         int32_t port;
 } CtlGraphics;
 
+/* The property MAP reads by that NAME, or NULL. */
+const CtlProperty *ctl_property_find(const CtlProperty *map, const char *name);
+
+/* Reads an a{sv}: FUNC is called with each key, the message at its variant, which it reads or
+ * skips. */
+typedef int (*CtlDictFunc)(sd_bus_message *m, const char *key, void *userdata);
+int ctl_read_dict(sd_bus_message *m, CtlDictFunc func, void *userdata);
+
 /* Reads an a{sv} of properties; the ones MAP does not name are skipped. */
 int ctl_map_properties(sd_bus_message *m, const CtlProperty *map, void *userdata);
 void ctl_properties_clear(const CtlProperty *map, void *userdata);
@@ -36,6 +44,24 @@ int ctl_for_each_object(sd_bus *bus, const char *interface, const CtlProperty *m
 /* The same, saying nothing when the agent does not answer. */
 int ctl_for_each_object_quiet(sd_bus *bus, const char *interface, const CtlProperty *map, size_t size,
                               CtlObjectFunc func, void *userdata);
+
+/* What the error line of a failed call names: "hostagentctl: OBJECT: cannot ACTION: why (Error)",
+ * KIND ("VM", "pool") turning the agent's "it" into "the VM". With SPEC (the JSON the call
+ * carried) the line names what the spec calls itself, OBJECT (its file) when it names nothing. */
+typedef struct CtlAbout {
+        const char *kind, *object, *action, *spec;
+} CtlAbout;
+#define CTL_ABOUT(k, o, a) (&(const CtlAbout) { .kind = (k), .object = (o), .action = (a) })
+#define CTL_ABOUT_SPEC(k, file, a, text) (&(const CtlAbout) { .kind = (k), .object = (file), .action = (a), .spec = (text) })
+
+/* Calls METHOD of INTERFACE on PATH, with arguments as sd_bus_call_method() takes them; a failure
+ * is reported as ABOUT says (and returns what ctl_error_report() does). */
+int ctl_call(sd_bus *bus, const char *path, const char *interface, const char *method, const CtlAbout *about,
+             sd_bus_message **ret_reply, const char *types, ...);
+/* The same for a call the caller built (options in an a{sv}). */
+int ctl_call_message(sd_bus *bus, sd_bus_message *m, const CtlAbout *about, sd_bus_message **ret_reply);
+/* The path of the object a call made ("o"), printed unless --quiet. */
+int ctl_reply_print_path(sd_bus_message *reply);
 
 /* Names to object paths. The ones that ask the agent report a missing object themselves
  * (and return CTL_NO_SUCH_OBJECT). */

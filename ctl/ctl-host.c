@@ -181,16 +181,15 @@ int verb_status(int argc, char **argv, sd_bus *bus) {
 }
 
 static int print_dict(sd_bus *bus, const char *method, const char *action) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(ctl_fields_freep) CtlFields *f = ctl_fields_new();
         int r;
 
         if (!f)
                 return -ENOMEM;
-        r = sd_bus_call_method(bus, CTL_SERVICE, CTL_ROOT, CTL_MANAGER, method, &error, &reply, NULL);
+        r = ctl_call(bus, CTL_ROOT, CTL_MANAGER, method, CTL_ABOUT(NULL, NULL, action), &reply, NULL);
         if (r < 0)
-                return ctl_error_report(NULL, NULL, action, &error);
+                return r;
         r = ctl_dict_fields(reply, f);
         if (r < 0)
                 return r;

@@ -7,6 +7,7 @@
 
 #include "ctl-bus.h"
 #include "ctl-error.h"
+#include "ctl-object.h"
 #include "ctl-output.h"
 #include "ctl.h"
 #include "json-cleanup.h"
@@ -135,70 +136,75 @@ int ctl_job_follow(sd_bus *bus, const char *job, const char *object, const char 
         return r;
 }
 
-typedef struct JobListing {
-        CtlTable *table;
-        json_object *vm_names;
-} JobListing;
-
-static int job_row(const char *path, void *object, void *userdata) {
-        _cleanup_(freep) char *id = ctl_path_name(path), *target = NULL;
-        JobListing *l = userdata;
-        JobInfo *info = object;
-        CtlTable *t = l->table;
+int ctl_job_follow_reply(sd_bus *bus, sd_bus_message *reply, const char *object, const char *action) {
+        const char *job;
         int r;
 
-        target = info->object ? ctl_object_label(info->object, l->vm_names) : NULL;
-        r = ctl_table_add_row(t);
-        if (r >= 0) r = ctl_table_set(t, 0, id);
-        if (r >= 0) r = ctl_table_set(t, 1, info->type);
-        if (r >= 0) r = ctl_table_set(t, 2, info->state);
-        if (r >= 0) r = ctl_table_set(t, 3, (uint64_t) info->progress);
-        if (r >= 0) r = ctl_table_set(t, 4, info->result);
-        if (r >= 0) r = ctl_table_set(t, 5, arg.json != JSON_OFF ? info->object : target);
-        if (r >= 0) r = ctl_table_set(t, 6, info->error);
-        if (r >= 0) r = ctl_table_set(t, 7, path);
-        return r;
+        r = sd_bus_message_read(reply, "o", &job);
+        if (r < 0)
+                return r;
+        return ctl_job_follow(bus, job, object, action);
 }
 
-int verb_jobs(int argc, char **argv, sd_bus *bus) {
-        static const CtlColumn columns[] = {
-                CTL_COLUMN("JOB", "job", CTL_STRING),
-                CTL_COLUMN("TYPE", "type", CTL_STRING),
-                CTL_COLUMN("STATE", "state", CTL_STATE),
-                CTL_COLUMN("PROGRESS", "progress", CTL_NUMBER),
-                CTL_COLUMN("RESULT", "result", CTL_STRING),
-                CTL_COLUMN("OBJECT", "object", CTL_STRING),
-                CTL_COLUMN("ERROR", "error", CTL_STRING),
-                CTL_JSON_COLUMN("PATH", "path", CTL_STRING),
-                {}
-        };
-        _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new("jobs", columns);
-        _cleanup_(json_object_putp) json_object *names = NULL;
-        int r;
+static int job_number(const char *path, const void *object, void *userdata, CtlValue *ret) {
+        char *id = ctl_path_name(path);
 
-        if (!t)
+        if (!id)
                 return -ENOMEM;
-        /* People read a job's object by name ("VM web1"); JSON has its path. */
+        *ret = (CtlValue) { .string = id, .owned_string = id };
+        return 0;
+}
+
+/* People read a job's object by name ("VM web1"); JSON has its path. */
+static int job_object_label(const char *path, const void *object, void *userdata, CtlValue *ret) {
+        const JobInfo *info = object;
+        char *label = info->object ? ctl_object_label(info->object, userdata) : NULL;
+
+        *ret = (CtlValue) { .string = label, .owned_string = label };
+        return 0;
+}
+
+static const CtlColumn job_columns[] = {
+        CTL_FORMATTED("JOB", "job", CTL_STRING, job_number),
+        CTL_PROPERTY("TYPE", "type", CTL_STRING, "Type"),
+        CTL_PROPERTY("STATE", "state", CTL_STATE, "State"),
+        CTL_PROPERTY("PROGRESS", "progress", CTL_NUMBER, "Progress"),
+        CTL_PROPERTY("RESULT", "result", CTL_STRING, "Result"),
+        CTL_FORMATTED("OBJECT", "object", CTL_STRING, job_object_label, .people_only = true),
+        CTL_PROPERTY("OBJECT", "object", CTL_STRING, "Object", .json_only = true),
+        CTL_PROPERTY("ERROR", "error", CTL_STRING, "Error"),
+        CTL_PATH_COLUMN,
+        {}
+};
+
+static const CtlObjectType job_type = {
+        .interface = CTL_JOB,
+        .kind = "job",
+        .map = job_map,
+        .size = sizeof(JobInfo),
+        .table = "jobs",
+        .columns = job_columns,
+};
+
+int verb_jobs(int argc, char **argv, sd_bus *bus) {
+        _cleanup_(json_object_putp) json_object *names = NULL;
+
         names = arg.json == JSON_OFF ? ctl_vm_names(bus) : json_object_new_object();
         if (!names)
                 return -ENOMEM;
-        r = ctl_for_each_object(bus, CTL_JOB, job_map, sizeof(JobInfo), job_row, &(JobListing) { t, names });
-        if (r < 0)
-                return r;
-        return ctl_table_print(t);
+        return ctl_list_objects(bus, &job_type, names);
 }
 
 int verb_cancel(int argc, char **argv, sd_bus *bus) {
         int ret = 0;
 
         for (int i = 1; i < argc; i++) {
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                 _cleanup_(freep) char *path = NULL;
                 int r;
 
                 r = ctl_job_path(argv[i], &path);
-                if (r >= 0 && sd_bus_call_method(bus, CTL_SERVICE, path, CTL_JOB, "Cancel", &error, NULL, NULL) < 0)
-                        r = ctl_error_report("job", argv[i], "cancel", &error);
+                if (r >= 0)
+                        r = ctl_call(bus, path, CTL_JOB, "Cancel", CTL_ABOUT("job", argv[i], "cancel"), NULL, NULL);
                 if (r < 0 && ret == 0)
                         ret = r;
         }

@@ -242,8 +242,13 @@ static void timestamp(char *buf, size_t size, bool iso) {
                 strftime(buf + strlen(buf), size - strlen(buf), "%z", &tm);
 }
 
+/* One object a line, unless --json=pretty asks for each spread over lines. */
 static void emit_json(json_object *o) {
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
+
+        flags |= arg.json == JSON_PRETTY && !arg.json_bare ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+                                                           : JSON_C_TO_STRING_PLAIN;
+        puts(json_object_to_json_string_ext(o, flags));
         fflush(stdout);
 }
 

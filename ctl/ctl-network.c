@@ -1,13 +1,16 @@
 /* hostagentctl's network commands: networks, show-network, setup-networks, confirm, capabilities */
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include "ctl-bus.h"
 #include "ctl-error.h"
+#include "ctl-object.h"
 #include "ctl-output.h"
 #include "ctl.h"
 #include "json-cleanup.h"
+#include "strv.h"
 
 typedef struct NetworkInfo {
         char *name, *bridge, *switch_type, *uplink, *spec, *oper_state, *state, *message;
@@ -34,97 +37,61 @@ static const CtlProperty network_map[] = {
 };
 
 static const CtlColumn network_columns[] = {
-        CTL_COLUMN("NAME", "name", CTL_STRING),
-        CTL_COLUMN("SWITCH", "switch", CTL_STRING),
-        CTL_COLUMN("STATE", "state", CTL_STATE),
-        CTL_COLUMN("LINK", "oper_state", CTL_STRING),
-        CTL_COLUMN("UPLINK", "uplink", CTL_STRING),
-        CTL_COLUMN("VLAN", "vlan_tag", CTL_NUMBER),
-        CTL_COLUMN("MTU", "mtu", CTL_NUMBER),
-        CTL_COLUMN("ADDRESSES", "addresses", CTL_STRINGS),
-        CTL_JSON_COLUMN("BRIDGE", "bridge", CTL_STRING),
-        CTL_JSON_COLUMN("CARRIER", "carrier", CTL_BOOLEAN),
-        CTL_JSON_COLUMN("PORTS", "ports", CTL_STRINGS),
-        CTL_JSON_COLUMN("MESSAGE", "state_message", CTL_STRING),
-        CTL_JSON_COLUMN("PATH", "path", CTL_STRING),
+        CTL_PROPERTY("NAME", "name", CTL_STRING, "Name"),
+        CTL_PROPERTY("SWITCH", "switch", CTL_STRING, "Switch"),
+        CTL_PROPERTY("STATE", "state", CTL_STATE, "State"),
+        CTL_PROPERTY("LINK", "oper_state", CTL_STRING, "OperState"),
+        CTL_PROPERTY("UPLINK", "uplink", CTL_STRING, "Uplink"),
+        CTL_PROPERTY("VLAN", "vlan_tag", CTL_NUMBER, "VlanTag"),
+        CTL_PROPERTY("MTU", "mtu", CTL_NUMBER, "MTU"),
+        CTL_PROPERTY("ADDRESSES", "addresses", CTL_STRINGS, "Addresses"),
+        CTL_PROPERTY("BRIDGE", "bridge", CTL_STRING, "Bridge", .json_only = true),
+        CTL_PROPERTY("CARRIER", "carrier", CTL_BOOLEAN, "Carrier", .json_only = true),
+        CTL_PROPERTY("PORTS", "ports", CTL_STRINGS, "Ports", .json_only = true),
+        CTL_PROPERTY("MESSAGE", "state_message", CTL_STRING, "StateMessage", .json_only = true),
+        CTL_PATH_COLUMN,
         {}
 };
 
-static int network_row(const char *path, void *object, void *userdata) {
-        NetworkInfo *n = object;
-        CtlTable *t = userdata;
-        int r;
+static const CtlColumn network_fields[] = {
+        CTL_PROPERTY("Name", "name", CTL_STRING, "Name"),
+        CTL_FORMATTED("Path", "path", CTL_STRING, ctl_format_path),
+        CTL_PROPERTY("Switch", "switch", CTL_STRING, "Switch"),
+        CTL_PROPERTY("Bridge", "bridge", CTL_STRING, "Bridge"),
+        CTL_PROPERTY("Uplink", "uplink", CTL_STRING, "Uplink"),
+        CTL_PROPERTY("VLAN", "vlan_tag", CTL_NUMBER, "VlanTag"),
+        CTL_PROPERTY("MTU", "mtu", CTL_NUMBER, "MTU"),
+        CTL_PROPERTY("Addresses", "addresses", CTL_STRINGS, "Addresses"),
+        CTL_PROPERTY("Link", "oper_state", CTL_STRING, "OperState"),
+        CTL_PROPERTY("Carrier", "carrier", CTL_BOOLEAN, "Carrier"),
+        CTL_PROPERTY("Ports", "ports", CTL_STRINGS, "Ports"),
+        CTL_PROPERTY("State", "state", CTL_STATE, "State"),
+        CTL_PROPERTY("Message", "state_message", CTL_STRING, "StateMessage"),
+        CTL_PROPERTY("Spec", "spec", CTL_STRING, "Spec"),
+        {}
+};
 
-        r = ctl_table_add_row(t);
-        if (r >= 0) r = ctl_table_set(t, 0, n->name);
-        if (r >= 0) r = ctl_table_set(t, 1, n->switch_type);
-        if (r >= 0) r = ctl_table_set(t, 2, n->state);
-        if (r >= 0) r = ctl_table_set(t, 3, n->oper_state);
-        if (r >= 0) r = ctl_table_set(t, 4, n->uplink);
-        if (r >= 0) r = ctl_table_set(t, 5, (uint64_t) n->vlan);
-        if (r >= 0) r = ctl_table_set(t, 6, (uint64_t) n->mtu);
-        if (r >= 0) r = ctl_table_set(t, 7, n->addresses);
-        if (r >= 0) r = ctl_table_set(t, 8, n->bridge);
-        if (r >= 0) r = ctl_table_set(t, 9, (int) n->carrier);
-        if (r >= 0) r = ctl_table_set(t, 10, n->ports);
-        if (r >= 0) r = ctl_table_set(t, 11, n->message);
-        if (r >= 0) r = ctl_table_set(t, 12, path);
-        return r;
+static int network_lookup(sd_bus *bus, const char *name, char **ret) {
+        return ctl_network_path(name, ret);
 }
+
+static const CtlObjectType network_type = {
+        .interface = CTL_NETWORK,
+        .kind = "network",
+        .map = network_map,
+        .size = sizeof(NetworkInfo),
+        .table = "networks",
+        .columns = network_columns,
+        .fields = network_fields,
+        .lookup = network_lookup,
+};
 
 int verb_networks(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new("networks", network_columns);
-        int r;
-
-        if (!t)
-                return -ENOMEM;
-        r = ctl_for_each_object(bus, CTL_NETWORK, network_map, sizeof(NetworkInfo), network_row, t);
-        if (r < 0)
-                return r;
-        return ctl_table_print(t);
-}
-
-static int network_fields(CtlFields *f, const char *path, const NetworkInfo *n) {
-        int r;
-
-        r = ctl_fields_add(f, "Name", "name", CTL_STRING, n->name);
-        if (r >= 0) r = ctl_fields_add(f, "Path", "path", CTL_STRING, path);
-        if (r >= 0) r = ctl_fields_add(f, "Switch", "switch", CTL_STRING, n->switch_type);
-        if (r >= 0) r = ctl_fields_add(f, "Bridge", "bridge", CTL_STRING, n->bridge);
-        if (r >= 0) r = ctl_fields_add(f, "Uplink", "uplink", CTL_STRING, n->uplink);
-        if (r >= 0) r = ctl_fields_add(f, "VLAN", "vlan_tag", CTL_NUMBER, (uint64_t) n->vlan);
-        if (r >= 0) r = ctl_fields_add(f, "MTU", "mtu", CTL_NUMBER, (uint64_t) n->mtu);
-        if (r >= 0) r = ctl_fields_add(f, "Addresses", "addresses", CTL_STRINGS, n->addresses);
-        if (r >= 0) r = ctl_fields_add(f, "Link", "oper_state", CTL_STRING, n->oper_state);
-        if (r >= 0) r = ctl_fields_add(f, "Carrier", "carrier", CTL_BOOLEAN, (int) n->carrier);
-        if (r >= 0) r = ctl_fields_add(f, "Ports", "ports", CTL_STRINGS, n->ports);
-        if (r >= 0) r = ctl_fields_add(f, "State", "state", CTL_STATE, n->state);
-        if (r >= 0) r = ctl_fields_add(f, "Message", "state_message", CTL_STRING, n->message);
-        if (r >= 0) r = ctl_fields_add(f, "Spec", "spec", CTL_STRING, n->spec);
-        return r;
+        return ctl_list_objects(bus, &network_type, NULL);
 }
 
 int verb_show_network(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(ctl_fields_freep) CtlFields *f = ctl_fields_new();
-        _cleanup_(freep) char *path = NULL;
-        NetworkInfo n = {};
-        int r;
-
-        if (!f)
-                return -ENOMEM;
-        r = ctl_network_path(argv[1], &path);
-        if (r < 0)
-                return r;
-        r = ctl_get_all(bus, path, CTL_NETWORK, network_map, &n, &error);
-        if (r < 0)
-                r = ctl_error_report("network", argv[1], "read it", &error);
-        if (r >= 0)
-                r = network_fields(f, path, &n);
-        if (r >= 0)
-                r = ctl_fields_print(f);
-        ctl_properties_clear(network_map, &n);
-        return r;
+        return ctl_show_object(bus, &network_type, argv[1]);
 }
 
 static const char *json_string(json_object *o, const char *key) {
@@ -183,7 +150,6 @@ static int append_setup_options(sd_bus_message *m) {
 }
 
 int verb_setup_networks(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(freep) char *text = NULL;
         const char *plan;
@@ -199,9 +165,9 @@ int verb_setup_networks(int argc, char **argv, sd_bus *bus) {
                 r = append_setup_options(m);
         if (r < 0)
                 return r;
-        r = sd_bus_call(bus, m, 0, &error, &reply);
+        r = ctl_call_message(bus, m, CTL_ABOUT(NULL, argv[1], "set up the networks"), &reply);
         if (r < 0)
-                return ctl_error_report(NULL, argv[1], "set up the networks", &error);
+                return r;
         r = sd_bus_message_read(reply, "s", &plan);
         if (r < 0)
                 return r;
@@ -212,33 +178,161 @@ int verb_setup_networks(int argc, char **argv, sd_bus *bus) {
 }
 
 int verb_confirm_networks(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        return ctl_call(bus, CTL_ROOT, CTL_MANAGER, "ConfirmNetworks", CTL_ABOUT(NULL, NULL, "confirm the networks"),
+                        NULL, NULL);
+}
+
+static int json_flag(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+/* A JSON array of strings as a list ("a, b" in a cell). */
+static char **json_strings(json_object *o, const char *key) {
+        json_object *a;
+        size_t n;
+        char **list;
+
+        if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array))
+                return calloc(1, sizeof(char *));
+        n = json_object_array_length(a);
+        list = calloc(n + 1, sizeof(char *));
+        for (size_t i = 0; list && i < n; i++)
+                if (!(list[i] = strdup(strempty(json_object_get_string(json_object_array_get_idx(a, i))))))
+                        return strv_free(list);
+        return list;
+}
+
+static int interface_row(CtlTable *t, json_object *link) {
+        _cleanup_(strv_freep) char **addresses = json_strings(link, "addresses");
+        json_object *v;
+        int64_t speed = json_object_object_get_ex(link, "speed_mbps", &v) ? json_object_get_int64(v) : -1;
+        int64_t mtu = json_object_object_get_ex(link, "mtu", &v) ? json_object_get_int64(v) : 0;
+        char speed_text[32] = "";
         int r;
 
-        r = sd_bus_call_method(bus, CTL_SERVICE, CTL_ROOT, CTL_MANAGER, "ConfirmNetworks", &error, NULL, NULL);
+        if (!addresses)
+                return -ENOMEM;
+        /* The kernel says -1 (or nothing) for a link whose speed it does not know. */
+        if (speed > 0)
+                snprintf(speed_text, sizeof speed_text, "%" PRIi64 "Mb/s", speed);
+        r = ctl_table_add_row(t);
+        if (r >= 0) r = ctl_table_set(t, 0, json_string(link, "name"));
+        if (r >= 0) r = ctl_table_set(t, 1, json_string(link, "kind"));
+        if (r >= 0) r = ctl_table_set(t, 2, json_string(link, "operstate"));
+        if (r >= 0) r = ctl_table_set(t, 3, json_flag(link, "carrier"));
+        if (r >= 0) r = ctl_table_set(t, 4, (uint64_t) (mtu < 0 ? 0 : mtu));
+        if (r >= 0) r = ctl_table_set(t, 5, speed_text);
+        if (r >= 0) r = ctl_table_set(t, 6, json_string(link, "mac"));
+        if (r >= 0) r = ctl_table_set(t, 7, json_string(link, "master"));
+        if (r >= 0) r = ctl_table_set(t, 8, addresses);
+        return r;
+}
+
+static int print_interfaces(json_object *caps) {
+        static const CtlColumn columns[] = {
+                CTL_COLUMN("INTERFACE", "name", CTL_STRING),
+                CTL_COLUMN("KIND", "kind", CTL_STRING),
+                CTL_COLUMN("STATE", "operstate", CTL_STRING),
+                CTL_COLUMN("CARRIER", "carrier", CTL_BOOLEAN),
+                CTL_COLUMN("MTU", "mtu", CTL_NUMBER),
+                CTL_COLUMN("SPEED", "speed", CTL_STRING),
+                CTL_COLUMN("MAC", "mac", CTL_STRING),
+                CTL_COLUMN("MASTER", "master", CTL_STRING),
+                CTL_COLUMN("ADDRESSES", "addresses", CTL_STRINGS),
+                {}
+        };
+        _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new("interfaces", columns);
+        json_object *links;
+        int r = 0;
+
+        if (!t)
+                return -ENOMEM;
+        if (json_object_object_get_ex(caps, "interfaces", &links) && json_object_is_type(links, json_type_array))
+                for (size_t i = 0; r >= 0 && i < json_object_array_length(links); i++)
+                        r = interface_row(t, json_object_array_get_idx(links, i));
         if (r < 0)
-                return ctl_error_report(NULL, NULL, "confirm the networks", &error);
-        return 0;
+                return r;
+        return ctl_table_print(t);
+}
+
+/* "br0 (p1, p2)" */
+static void print_bridge(FILE *f, json_object *bridge) {
+        json_object *ports;
+
+        fprintf(f, "%s (", json_string(bridge, "name"));
+        if (json_object_object_get_ex(bridge, "ports", &ports) && json_object_is_type(ports, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(ports); i++)
+                        fprintf(f, "%s%s", i ? ", " : "", json_string(json_object_array_get_idx(ports, i), "name"));
+        fputc(')', f);
+}
+
+/* Open vSwitch's bridges with their ports: "br0 (p1, p2), br1 ()". */
+static char *ovs_bridges_text(json_object *caps) {
+        _cleanup_(freep) char *text = NULL;
+        json_object *bridges;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f)
+                return NULL;
+        if (json_object_object_get_ex(caps, "ovs_bridges", &bridges) && json_object_is_type(bridges, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(bridges); i++) {
+                        fputs(i ? ", " : "", f);
+                        print_bridge(f, json_object_array_get_idx(bridges, i));
+                }
+        if (fclose(f) != 0)
+                return NULL;
+        if (isempty(text))
+                return strdup("none");
+        return TAKE_PTR(text);
+}
+
+/* Below the table: what the kernel can build, Open vSwitch, the agent's networks. */
+static int print_abilities(json_object *caps) {
+        _cleanup_(ctl_fields_freep) CtlFields *f = ctl_fields_new();
+        _cleanup_(strv_freep) char **networks = json_strings(caps, "networks");
+        _cleanup_(freep) char *bridges = ovs_bridges_text(caps);
+        json_object *kernel = NULL;
+        int r;
+
+        if (!f || !networks || !bridges)
+                return -ENOMEM;
+        (void) json_object_object_get_ex(caps, "kernel", &kernel);
+        r = ctl_fields_add(f, "VLANs", "vlan", CTL_BOOLEAN, json_flag(kernel, "vlan"));
+        if (r >= 0) r = ctl_fields_add(f, "Bonds", "bonding", CTL_BOOLEAN, json_flag(kernel, "bonding"));
+        if (r >= 0) r = ctl_fields_add(f, "OVS datapath", "ovs_datapath", CTL_BOOLEAN,
+                                       json_flag(kernel, "ovs_datapath"));
+        if (r >= 0) r = ctl_fields_add(f, "OVS running", "ovs_running", CTL_BOOLEAN, json_flag(kernel, "ovs_running"));
+        if (r >= 0) r = ctl_fields_add(f, "OVS bridges", "ovs_bridges", CTL_STRING, bridges);
+        if (r >= 0) r = ctl_fields_add(f, "Networks", "networks", CTL_STRINGS, networks);
+        if (r >= 0) r = ctl_fields_print(f);
+        return r;
 }
 
 int verb_network_caps(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        JsonMode mode = arg.json;
+        _cleanup_(json_object_putp) json_object *o = NULL;
         const char *caps;
         int r;
 
-        r = sd_bus_call_method(bus, CTL_SERVICE, CTL_ROOT, CTL_MANAGER, "GetNetworkCapabilities", &error, &reply,
-                               NULL);
+        r = ctl_call(bus, CTL_ROOT, CTL_MANAGER, "GetNetworkCapabilities",
+                     CTL_ABOUT(NULL, NULL, "read the network capabilities"), &reply, NULL);
         if (r < 0)
-                return ctl_error_report(NULL, NULL, "read the network capabilities", &error);
+                return r;
         r = sd_bus_message_read(reply, "s", &caps);
         if (r < 0)
                 return r;
-        /* The capabilities are JSON already: shown pretty unless --json=short asks otherwise. */
-        if (arg.json == JSON_OFF)
-                arg.json = JSON_PRETTY;
-        r = ctl_print_json_text(caps);
-        arg.json = mode;
-        return r;
+        /* Scripts get the agent's JSON as it is; people a table of the interfaces, then the rest. */
+        if (arg.json != JSON_OFF)
+                return ctl_print_json_text(caps);
+        o = json_tokener_parse(caps);
+        if (!o)
+                return ctl_fail(NULL, "the agent's capabilities are not JSON: %s", caps);
+        r = print_interfaces(o);
+        if (r < 0)
+                return r;
+        putchar('\n');
+        return print_abilities(o);
 }

@@ -68,7 +68,7 @@ static int table_add_column(CtlTable *t, const CtlColumn *c) {
 
         if (t->n_columns >= ELEMENTSOF(t->cells))
                 return -E2BIG;
-        if (c->json_only && arg.json == JSON_OFF) {
+        if (!ctl_column_shown(c)) {
                 t->cells[t->n_columns++] = -1;
                 return 0;
         }
@@ -139,38 +139,63 @@ static char *cell_strings(char **list) {
         return TAKE_PTR(text);
 }
 
-static char *cell_text(CtlType type, va_list ap) {
+/* The value varargs carry, read as the type says (ctl_table_set(), ctl_fields_add()). */
+static CtlValue value_from_args(CtlType type, va_list ap) {
+        switch (type) {
+        case CTL_NUMBER:
+        case CTL_SIZE:
+                return (CtlValue) { .number = va_arg(ap, uint64_t) };
+        case CTL_BOOLEAN:
+                return (CtlValue) { .boolean = va_arg(ap, int) };
+        case CTL_STRINGS:
+                return (CtlValue) { .strings = va_arg(ap, char **) };
+        case CTL_SIGNED:
+                return (CtlValue) { .signed_number = va_arg(ap, int64_t) };
+        case CTL_DOUBLE:
+                return (CtlValue) { .real = va_arg(ap, double) };
+        default:
+                return (CtlValue) { .string = va_arg(ap, const char *) };
+        }
+}
+
+static char *cell_text(CtlType type, const CtlValue *v) {
         char buf[64];
 
         switch (type) {
         case CTL_NUMBER:
-                snprintf(buf, sizeof buf, "%" PRIu64, va_arg(ap, uint64_t));
+                snprintf(buf, sizeof buf, "%" PRIu64, v->number);
                 return strdup(buf);
-        case CTL_SIZE: {
-                uint64_t bytes = va_arg(ap, uint64_t);
+        case CTL_SIZE:
                 if (arg.json != JSON_OFF)
-                        snprintf(buf, sizeof buf, "%" PRIu64, bytes);
-                return strdup(arg.json != JSON_OFF ? buf : ctl_format_size(buf, sizeof buf, bytes));
-        }
-        case CTL_BOOLEAN: {
+                        snprintf(buf, sizeof buf, "%" PRIu64, v->number);
+                return strdup(arg.json != JSON_OFF ? buf : ctl_format_size(buf, sizeof buf, v->number));
+        case CTL_BOOLEAN:
                 /* libsmartcols reads a JSON boolean as false only from "", "0" or "N...". */
-                int b = va_arg(ap, int);
-                return strdup(arg.json != JSON_OFF ? (b ? "1" : "0") : (b ? "yes" : "no"));
-        }
+                return strdup(arg.json != JSON_OFF ? (v->boolean ? "1" : "0") : (v->boolean ? "yes" : "no"));
         case CTL_STRINGS:
-                return cell_strings(va_arg(ap, char **));
+                return cell_strings(v->strings);
         case CTL_SIGNED:
-                snprintf(buf, sizeof buf, "%" PRIi64, va_arg(ap, int64_t));
+                snprintf(buf, sizeof buf, "%" PRIi64, v->signed_number);
                 return strdup(buf);
         case CTL_DOUBLE:
-                snprintf(buf, sizeof buf, "%.17g", va_arg(ap, double));
+                snprintf(buf, sizeof buf, "%.17g", v->real);
                 return strdup(buf);
         default:
-                return strdup(strempty(va_arg(ap, const char *)));
+                return strdup(strempty(v->string));
         }
 }
 
-static int table_vset(CtlTable *t, unsigned column, va_list ap) {
+void ctl_value_clear(CtlValue *v) {
+        free(v->owned_string);
+        strv_free(v->owned_strings);
+        *v = (CtlValue) {};
+}
+
+bool ctl_column_shown(const CtlColumn *c) {
+        return arg.json != JSON_OFF ? !c->people_only : !c->json_only;
+}
+
+int ctl_table_set_value(CtlTable *t, unsigned column, const CtlValue *value) {
         const CtlColumn *c;
         char *text;
         int r;
@@ -180,7 +205,7 @@ static int table_vset(CtlTable *t, unsigned column, va_list ap) {
         c = &t->columns[column];
         if (t->cells[column] < 0)
                 return 0;
-        text = cell_text(c->type, ap);
+        text = cell_text(c->type, value);
         if (!text)
                 return -ENOMEM;
         if (c->type == CTL_STATE && arg.json == JSON_OFF && ctl_state_color(text))
@@ -192,13 +217,16 @@ static int table_vset(CtlTable *t, unsigned column, va_list ap) {
 }
 
 int ctl_table_set(CtlTable *t, unsigned column, ...) {
+        CtlValue value;
         va_list ap;
-        int r;
 
+        /* A column past the end has no type to read its value by. */
+        if (column >= t->n_columns)
+                return -EINVAL;
         va_start(ap, column);
-        r = table_vset(t, column, ap);
+        value = value_from_args(t->columns[column].type, ap);
         va_end(ap);
-        return r;
+        return ctl_table_set_value(t, column, &value);
 }
 
 /* The JSON libsmartcols wrote, to be fixed up and printed as --json asks. */
@@ -224,9 +252,10 @@ static void json_fix_value(json_object *row, const char *key, CtlType type) {
                 json_object_object_add(row, key, json_object_new_string(""));
 }
 
-static void json_fix_row(json_object *row, const CtlColumn *columns, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                json_fix_value(row, columns[i].json, columns[i].type);
+static void json_fix_row(json_object *row, CtlTable *t) {
+        for (size_t i = 0; i < t->n_columns; i++)
+                if (t->cells[i] >= 0)
+                        json_fix_value(row, t->columns[i].json, t->columns[i].type);
 }
 
 static void json_print(json_object *o) {
@@ -262,7 +291,7 @@ int ctl_table_print(CtlTable *t) {
                 (void) name;
                 rows = list;
                 for (size_t i = 0; i < json_object_array_length(rows); i++)
-                        json_fix_row(json_object_array_get_idx(rows, i), t->columns, t->n_columns);
+                        json_fix_row(json_object_array_get_idx(rows, i), t);
         }
         json_print(o);
         return 0;
@@ -298,22 +327,29 @@ CtlFields *ctl_fields_free(CtlFields *f) {
         return NULL;
 }
 
-int ctl_fields_add(CtlFields *f, const char *label, const char *json, CtlType type, ...) {
+int ctl_fields_add_value(CtlFields *f, const char *label, const char *json, CtlType type, const CtlValue *value) {
         CtlField *n;
-        va_list ap;
 
         n = reallocarray(f->fields, f->n + 1, sizeof *n);
         if (!n)
                 return -ENOMEM;
         f->fields = n;
-        va_start(ap, type);
-        n[f->n] = (CtlField) { .text = cell_text(type, ap), .label = strdup(label), .json = strdup(json) };
-        va_end(ap);
+        n[f->n] = (CtlField) { .text = cell_text(type, value), .label = strdup(label), .json = strdup(json) };
         n[f->n].column = (CtlColumn) CTL_COLUMN(n[f->n].label, n[f->n].json, type);
         /* Counted even when incomplete, so that ctl_fields_free() frees what was made. */
         if (!n[f->n++].text || !n[f->n - 1].label || !n[f->n - 1].json)
                 return -ENOMEM;
         return 0;
+}
+
+int ctl_fields_add(CtlFields *f, const char *label, const char *json, CtlType type, ...) {
+        CtlValue value;
+        va_list ap;
+
+        va_start(ap, type);
+        value = value_from_args(type, ap);
+        va_end(ap);
+        return ctl_fields_add_value(f, label, json, type, &value);
 }
 
 static int fields_print_human(CtlFields *f) {

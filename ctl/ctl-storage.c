@@ -6,6 +6,7 @@
 #include "ctl-bus.h"
 #include "ctl-error.h"
 #include "ctl-job.h"
+#include "ctl-object.h"
 #include "ctl-output.h"
 #include "ctl.h"
 #include "strv.h"
@@ -48,173 +49,125 @@ static const CtlProperty volume_map[] = {
 };
 
 static const CtlColumn pool_columns[] = {
-        CTL_COLUMN("NAME", "name", CTL_STRING),
-        CTL_COLUMN("TYPE", "type", CTL_STRING),
-        CTL_COLUMN("STATE", "state", CTL_STATE),
-        CTL_COLUMN("SIZE", "capacity_bytes", CTL_SIZE),
-        CTL_COLUMN("ALLOC", "allocation_bytes", CTL_SIZE),
-        CTL_COLUMN("AVAIL", "available_bytes", CTL_SIZE),
-        CTL_COLUMN("SOURCE", "source", CTL_STRING),
-        CTL_JSON_COLUMN("MESSAGE", "state_message", CTL_STRING),
-        CTL_JSON_COLUMN("PATH", "path", CTL_STRING),
+        CTL_PROPERTY("NAME", "name", CTL_STRING, "Name"),
+        CTL_PROPERTY("TYPE", "type", CTL_STRING, "Type"),
+        CTL_PROPERTY("STATE", "state", CTL_STATE, "State"),
+        CTL_PROPERTY("SIZE", "capacity_bytes", CTL_SIZE, "CapacityBytes"),
+        CTL_PROPERTY("ALLOC", "allocation_bytes", CTL_SIZE, "AllocationBytes"),
+        CTL_PROPERTY("AVAIL", "available_bytes", CTL_SIZE, "AvailableBytes"),
+        CTL_PROPERTY("SOURCE", "source", CTL_STRING, "Source"),
+        CTL_PROPERTY("MESSAGE", "state_message", CTL_STRING, "StateMessage", .json_only = true),
+        CTL_PATH_COLUMN,
         {}
 };
 
-static int pool_row(const char *path, void *object, void *userdata) {
-        PoolInfo *p = object;
-        CtlTable *t = userdata;
-        int r;
+static const CtlColumn pool_fields[] = {
+        CTL_PROPERTY("Name", "name", CTL_STRING, "Name"),
+        CTL_FORMATTED("Path", "path", CTL_STRING, ctl_format_path),
+        CTL_PROPERTY("Type", "type", CTL_STRING, "Type"),
+        CTL_PROPERTY("Source", "source", CTL_STRING, "Source"),
+        CTL_PROPERTY("State", "state", CTL_STATE, "State"),
+        CTL_PROPERTY("Message", "state_message", CTL_STRING, "StateMessage"),
+        CTL_PROPERTY("Size", "capacity_bytes", CTL_SIZE, "CapacityBytes"),
+        CTL_PROPERTY("Allocated", "allocation_bytes", CTL_SIZE, "AllocationBytes"),
+        CTL_PROPERTY("Available", "available_bytes", CTL_SIZE, "AvailableBytes"),
+        CTL_PROPERTY("Spec", "spec", CTL_STRING, "Spec"),
+        {}
+};
 
-        r = ctl_table_add_row(t);
-        if (r >= 0) r = ctl_table_set(t, 0, p->name);
-        if (r >= 0) r = ctl_table_set(t, 1, p->type);
-        if (r >= 0) r = ctl_table_set(t, 2, p->state);
-        if (r >= 0) r = ctl_table_set(t, 3, p->capacity);
-        if (r >= 0) r = ctl_table_set(t, 4, p->allocation);
-        if (r >= 0) r = ctl_table_set(t, 5, p->available);
-        if (r >= 0) r = ctl_table_set(t, 6, p->source);
-        if (r >= 0) r = ctl_table_set(t, 7, p->message);
-        if (r >= 0) r = ctl_table_set(t, 8, path);
-        return r;
-}
+static const CtlObjectType pool_type = {
+        .interface = CTL_POOL,
+        .kind = "pool",
+        .map = pool_map,
+        .size = sizeof(PoolInfo),
+        .table = "pools",
+        .columns = pool_columns,
+        .fields = pool_fields,
+        .lookup = ctl_pool_path,
+};
 
 int verb_pools(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new("pools", pool_columns);
-        int r;
-
-        if (!t)
-                return -ENOMEM;
-        r = ctl_for_each_object(bus, CTL_POOL, pool_map, sizeof(PoolInfo), pool_row, t);
-        if (r < 0)
-                return r;
-        return ctl_table_print(t);
-}
-
-static int pool_fields(CtlFields *f, const char *path, const PoolInfo *p) {
-        int r;
-
-        r = ctl_fields_add(f, "Name", "name", CTL_STRING, p->name);
-        if (r >= 0) r = ctl_fields_add(f, "Path", "path", CTL_STRING, path);
-        if (r >= 0) r = ctl_fields_add(f, "Type", "type", CTL_STRING, p->type);
-        if (r >= 0) r = ctl_fields_add(f, "Source", "source", CTL_STRING, p->source);
-        if (r >= 0) r = ctl_fields_add(f, "State", "state", CTL_STATE, p->state);
-        if (r >= 0) r = ctl_fields_add(f, "Message", "state_message", CTL_STRING, p->message);
-        if (r >= 0) r = ctl_fields_add(f, "Size", "capacity_bytes", CTL_SIZE, p->capacity);
-        if (r >= 0) r = ctl_fields_add(f, "Allocated", "allocation_bytes", CTL_SIZE, p->allocation);
-        if (r >= 0) r = ctl_fields_add(f, "Available", "available_bytes", CTL_SIZE, p->available);
-        if (r >= 0) r = ctl_fields_add(f, "Spec", "spec", CTL_STRING, p->spec);
-        return r;
+        return ctl_list_objects(bus, &pool_type, NULL);
 }
 
 int verb_show_pool(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(ctl_fields_freep) CtlFields *f = ctl_fields_new();
-        _cleanup_(freep) char *path = NULL;
-        PoolInfo p = {};
-        int r;
-
-        if (!f)
-                return -ENOMEM;
-        r = ctl_pool_path(bus, argv[1], &path);
-        if (r < 0)
-                return r;
-        r = ctl_get_all(bus, path, CTL_POOL, pool_map, &p, &error);
-        if (r < 0)
-                r = ctl_error_report("pool", argv[1], "read it", &error);
-        if (r >= 0)
-                r = pool_fields(f, path, &p);
-        if (r >= 0)
-                r = ctl_fields_print(f);
-        ctl_properties_clear(pool_map, &p);
-        return r;
+        return ctl_show_object(bus, &pool_type, argv[1]);
 }
 
 int verb_create_pool(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) char *text = NULL;
-        const char *path;
         int r;
 
         r = ctl_read_file(argv[1], &text);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, CTL_SERVICE, CTL_ROOT, CTL_MANAGER, "CreateStoragePool", &error, &reply, "s",
-                               text);
+        r = ctl_call(bus, CTL_ROOT, CTL_MANAGER, "CreateStoragePool",
+                     CTL_ABOUT_SPEC("pool", argv[1], "create the pool", text), &reply, "s", text);
         if (r < 0)
-                return ctl_error_report_spec("pool", text, argv[1], "create the pool", &error);
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r >= 0 && !arg.quiet)
-                puts(path);
-        return r < 0 ? r : 0;
+                return r;
+        return ctl_reply_print_path(reply);
 }
 
-static const CtlColumn volume_columns[] = {
-        CTL_COLUMN("NAME", "name", CTL_STRING),
-        CTL_COLUMN("FORMAT", "format", CTL_STRING),
-        CTL_COLUMN("SIZE", "capacity_bytes", CTL_SIZE),
-        CTL_COLUMN("ALLOC", "allocation_bytes", CTL_SIZE),
-        CTL_COLUMN("BACKING", "backing_volume", CTL_STRING),
-        CTL_COLUMN("USED-BY", "in_use_by", CTL_STRINGS),
-        CTL_COLUMN("FILE", "file", CTL_STRING),
-        CTL_JSON_COLUMN("PATH", "path", CTL_STRING),
-        {}
-};
-
-typedef struct VolumeListing {
-        CtlTable *table;
-        const char *pool;
-} VolumeListing;
-
 /* The VMs using a volume by name for people (their paths in JSON). */
-static char **vm_names(char **paths) {
+static int volume_users(const char *path, const void *object, void *userdata, CtlValue *ret) {
+        char **paths = ((const VolumeInfo *) object)->in_use_by;
         _cleanup_(strv_freep) char **names = calloc(strv_length(paths) + 1, sizeof(char *));
 
         if (!names)
-                return NULL;
+                return -ENOMEM;
         for (size_t i = 0; paths && paths[i]; i++)
                 if (!(names[i] = ctl_path_name(paths[i])))
-                        return NULL;
-        return TAKE_PTR(names);
+                        return -ENOMEM;
+        *ret = (CtlValue) { .strings = names, .owned_strings = names };
+        TAKE_PTR(names);
+        return 0;
 }
 
-static int volume_row(const char *path, void *object, void *userdata) {
-        _cleanup_(strv_freep) char **users = NULL;
-        VolumeListing *l = userdata;
-        VolumeInfo *v = object;
-        CtlTable *t = l->table;
-        int r;
+/* Where the volume is: its file, or the URI of one that is not a file. */
+static int volume_file(const char *path, const void *object, void *userdata, CtlValue *ret) {
+        const VolumeInfo *v = object;
 
-        if (!streq_ptr(v->pool, l->pool))
-                return 0;
-        users = arg.json != JSON_OFF ? NULL : vm_names(v->in_use_by);
-        r = ctl_table_add_row(t);
-        if (r >= 0) r = ctl_table_set(t, 0, v->name);
-        if (r >= 0) r = ctl_table_set(t, 1, v->format);
-        if (r >= 0) r = ctl_table_set(t, 2, v->capacity);
-        if (r >= 0) r = ctl_table_set(t, 3, v->allocation);
-        if (r >= 0) r = ctl_table_set(t, 4, v->backing);
-        if (r >= 0) r = ctl_table_set(t, 5, arg.json != JSON_OFF ? v->in_use_by : users);
-        if (r >= 0) r = ctl_table_set(t, 6, !isempty(v->path) ? v->path : v->uri);
-        if (r >= 0) r = ctl_table_set(t, 7, path);
-        return r;
+        *ret = (CtlValue) { .string = !isempty(v->path) ? v->path : v->uri };
+        return 0;
 }
+
+static const CtlColumn volume_columns[] = {
+        CTL_PROPERTY("NAME", "name", CTL_STRING, "Name"),
+        CTL_PROPERTY("FORMAT", "format", CTL_STRING, "Format"),
+        CTL_PROPERTY("SIZE", "capacity_bytes", CTL_SIZE, "CapacityBytes"),
+        CTL_PROPERTY("ALLOC", "allocation_bytes", CTL_SIZE, "AllocationBytes"),
+        CTL_PROPERTY("BACKING", "backing_volume", CTL_STRING, "BackingVolume"),
+        CTL_FORMATTED("USED-BY", "in_use_by", CTL_STRINGS, volume_users, .people_only = true),
+        CTL_PROPERTY("USED-BY", "in_use_by", CTL_STRINGS, "InUseBy", .json_only = true),
+        CTL_FORMATTED("FILE", "file", CTL_STRING, volume_file),
+        CTL_PATH_COLUMN,
+        {}
+};
+
+/* A pool's volumes: USERDATA is the pool's path. */
+static bool volume_in_pool(const void *object, void *userdata) {
+        return streq_ptr(((const VolumeInfo *) object)->pool, userdata);
+}
+
+static const CtlObjectType volume_type = {
+        .interface = CTL_VOLUME,
+        .kind = "volume",
+        .map = volume_map,
+        .size = sizeof(VolumeInfo),
+        .table = "volumes",
+        .columns = volume_columns,
+        .filter = volume_in_pool,
+};
 
 int verb_volumes(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new("volumes", volume_columns);
         _cleanup_(freep) char *pool = NULL;
         int r;
 
-        if (!t)
-                return -ENOMEM;
         r = ctl_pool_path(bus, argv[1], &pool);
         if (r < 0)
                 return r;
-        r = ctl_for_each_object(bus, CTL_VOLUME, volume_map, sizeof(VolumeInfo), volume_row,
-                                &(VolumeListing) { t, pool });
-        if (r < 0)
-                return r;
-        return ctl_table_print(t);
+        return ctl_list_objects(bus, &volume_type, pool);
 }
 
 static int append_options(sd_bus_message *m) {
@@ -229,10 +182,8 @@ static int append_options(sd_bus_message *m) {
 }
 
 int verb_create_volume(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(freep) char *pool = NULL;
-        const char *path;
         uint64_t size;
         int r;
 
@@ -248,17 +199,13 @@ int verb_create_volume(int argc, char **argv, sd_bus *bus) {
                 r = append_options(m);
         if (r < 0)
                 return r;
-        r = sd_bus_call(bus, m, 0, &error, &reply);
+        r = ctl_call_message(bus, m, CTL_ABOUT("volume", argv[2], "create the volume"), &reply);
         if (r < 0)
-                return ctl_error_report("volume", argv[2], "create the volume", &error);
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r >= 0 && !arg.quiet)
-                puts(path);
-        return r < 0 ? r : 0;
+                return r;
+        return ctl_reply_print_path(reply);
 }
 
 int verb_resize_volume(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(freep) char *path = NULL;
         uint64_t size;
         int r;
@@ -268,43 +215,31 @@ int verb_resize_volume(int argc, char **argv, sd_bus *bus) {
         r = ctl_volume_path(bus, argv[1], argv[2], &path);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, CTL_SERVICE, path, CTL_VOLUME, "Resize", &error, NULL, "t", size);
-        if (r < 0)
-                return ctl_error_report("volume", argv[2], "resize", &error);
-        return 0;
+        return ctl_call(bus, path, CTL_VOLUME, "Resize", CTL_ABOUT("volume", argv[2], "resize"), NULL, "t", size);
 }
 
 int verb_clone_volume(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) char *path = NULL;
-        const char *job;
         int r;
 
         r = ctl_volume_path(bus, argv[1], argv[2], &path);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, CTL_SERVICE, path, CTL_VOLUME, "Clone", &error, &reply, "s", argv[3]);
-        if (r < 0)
-                return ctl_error_report("volume", argv[2], "clone", &error);
-        r = sd_bus_message_read(reply, "o", &job);
+        r = ctl_call(bus, path, CTL_VOLUME, "Clone", CTL_ABOUT("volume", argv[2], "clone"), &reply, "s", argv[3]);
         if (r < 0)
                 return r;
-        return ctl_job_follow(bus, job, argv[2], "clone");
+        return ctl_job_follow_reply(bus, reply, argv[2], "clone");
 }
 
 int verb_delete_volume(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(freep) char *path = NULL;
         int r;
 
         r = ctl_volume_path(bus, argv[1], argv[2], &path);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, CTL_SERVICE, path, CTL_VOLUME, "Delete", &error, NULL, NULL);
-        if (r < 0)
-                return ctl_error_report("volume", argv[2], "delete", &error);
-        return 0;
+        return ctl_call(bus, path, CTL_VOLUME, "Delete", CTL_ABOUT("volume", argv[2], "delete"), NULL, NULL);
 }
 
 int verb_pool_action(int argc, char **argv, sd_bus *bus) {
@@ -314,7 +249,6 @@ int verb_pool_action(int argc, char **argv, sd_bus *bus) {
                 { "refresh-pool",    "Refresh",    "refresh" },
                 { "delete-pool",     "Delete",     "delete" },
         };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(freep) char *path = NULL;
         int r;
 
@@ -324,10 +258,8 @@ int verb_pool_action(int argc, char **argv, sd_bus *bus) {
                 r = ctl_pool_path(bus, argv[1], &path);
                 if (r < 0)
                         return r;
-                r = sd_bus_call_method(bus, CTL_SERVICE, path, CTL_POOL, actions[i].method, &error, NULL, NULL);
-                if (r < 0)
-                        return ctl_error_report("pool", argv[1], actions[i].action, &error);
-                return 0;
+                return ctl_call(bus, path, CTL_POOL, actions[i].method,
+                                CTL_ABOUT("pool", argv[1], actions[i].action), NULL, NULL);
         }
         return -EINVAL;
 }

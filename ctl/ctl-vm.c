@@ -7,6 +7,7 @@
 #include "ctl-bus.h"
 #include "ctl-error.h"
 #include "ctl-job.h"
+#include "ctl-object.h"
 #include "ctl-output.h"
 #include "ctl.h"
 
@@ -32,119 +33,108 @@ static const CtlProperty vm_map[] = {
         {}
 };
 
+static int vm_memory_bytes(const char *path, const void *object, void *userdata, CtlValue *ret) {
+        const VmInfo *vm = object;
+
+        *ret = (CtlValue) { .number = vm->memory_mib * 1024 * 1024 };
+        return 0;
+}
+
+/* "vnc on 127.0.0.1:5900", "vnc on 127.0.0.1 (not listening)", "none" */
+static int vm_console(const char *path, const void *object, void *userdata, CtlValue *ret) {
+        const CtlGraphics *g = &((const VmInfo *) object)->graphics;
+        char *text;
+        int r;
+
+        if (!isempty(g->type) && g->port >= 0)
+                r = asprintf(&text, "%s on %s:%d", g->type, strempty(g->listen), g->port);
+        else if (!isempty(g->type))
+                r = asprintf(&text, "%s on %s (not listening)", g->type, strempty(g->listen));
+        else
+                r = asprintf(&text, "none");
+        if (r < 0)
+                return -ENOMEM;
+        *ret = (CtlValue) { .string = text, .owned_string = text };
+        return 0;
+}
+
+static int vm_graphics_type(const char *path, const void *object, void *userdata, CtlValue *ret) {
+        *ret = (CtlValue) { .string = ((const VmInfo *) object)->graphics.type };
+        return 0;
+}
+
+static int vm_graphics_listen(const char *path, const void *object, void *userdata, CtlValue *ret) {
+        *ret = (CtlValue) { .string = ((const VmInfo *) object)->graphics.listen };
+        return 0;
+}
+
+static int vm_graphics_port(const char *path, const void *object, void *userdata, CtlValue *ret) {
+        *ret = (CtlValue) { .signed_number = ((const VmInfo *) object)->graphics.port };
+        return 0;
+}
+
 static const CtlColumn vm_columns[] = {
-        CTL_COLUMN("NAME", "name", CTL_STRING),
-        CTL_COLUMN("STATE", "state", CTL_STATE),
-        CTL_COLUMN("REASON", "reason", CTL_STRING),
-        CTL_COLUMN("VCPUS", "vcpus", CTL_NUMBER),
-        CTL_COLUMN("MEMORY", "memory_bytes", CTL_SIZE),
-        CTL_COLUMN("UUID", "uuid", CTL_STRING),
-        CTL_JSON_COLUMN("PATH", "path", CTL_STRING),
+        CTL_PROPERTY("NAME", "name", CTL_STRING, "Name"),
+        CTL_PROPERTY("STATE", "state", CTL_STATE, "State"),
+        CTL_PROPERTY("REASON", "reason", CTL_STRING, "StateReason"),
+        CTL_PROPERTY("VCPUS", "vcpus", CTL_NUMBER, "VCPUs"),
+        CTL_FORMATTED("MEMORY", "memory_bytes", CTL_SIZE, vm_memory_bytes),
+        CTL_PROPERTY("UUID", "uuid", CTL_STRING, "UUID"),
+        CTL_PATH_COLUMN,
         {}
 };
 
-static int vm_row(const char *path, void *object, void *userdata) {
-        VmInfo *vm = object;
-        CtlTable *t = userdata;
-        int r;
+static const CtlColumn vm_fields[] = {
+        CTL_PROPERTY("Name", "name", CTL_STRING, "Name"),
+        CTL_PROPERTY("UUID", "uuid", CTL_STRING, "UUID"),
+        CTL_FORMATTED("Path", "path", CTL_STRING, ctl_format_path),
+        CTL_PROPERTY("State", "state", CTL_STATE, "State"),
+        CTL_PROPERTY("Reason", "state_reason", CTL_STRING, "StateReason"),
+        CTL_PROPERTY("VCPUs", "vcpus", CTL_NUMBER, "VCPUs"),
+        CTL_FORMATTED("Memory", "memory_bytes", CTL_SIZE, vm_memory_bytes),
+        CTL_PROPERTY("Autostart", "autostart", CTL_BOOLEAN, "Autostart"),
+        CTL_PROPERTY("Persistent", "persistent", CTL_BOOLEAN, "Persistent"),
+        /* People read the console in one line; JSON has its parts. */
+        CTL_FORMATTED("Console", "console", CTL_STRING, vm_console, .people_only = true),
+        CTL_FORMATTED("Console", "graphics_type", CTL_STRING, vm_graphics_type, .json_only = true),
+        CTL_FORMATTED("Listen", "graphics_listen", CTL_STRING, vm_graphics_listen, .json_only = true),
+        CTL_FORMATTED("Port", "graphics_port", CTL_SIGNED, vm_graphics_port, .json_only = true),
+        CTL_PROPERTY("Spec", "spec", CTL_STRING, "Spec"),
+        {}
+};
 
-        r = ctl_table_add_row(t);
-        if (r >= 0) r = ctl_table_set(t, 0, vm->name);
-        if (r >= 0) r = ctl_table_set(t, 1, vm->state);
-        if (r >= 0) r = ctl_table_set(t, 2, vm->reason);
-        if (r >= 0) r = ctl_table_set(t, 3, (uint64_t) vm->vcpus);
-        if (r >= 0) r = ctl_table_set(t, 4, vm->memory_mib * 1024 * 1024);
-        if (r >= 0) r = ctl_table_set(t, 5, vm->uuid);
-        if (r >= 0) r = ctl_table_set(t, 6, path);
-        return r;
-}
+static const CtlObjectType vm_type = {
+        .interface = CTL_VM,
+        .kind = "VM",
+        .map = vm_map,
+        .size = sizeof(VmInfo),
+        .table = "vms",
+        .columns = vm_columns,
+        .fields = vm_fields,
+        .lookup = ctl_vm_path,
+};
 
 int verb_list(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new("vms", vm_columns);
-        int r;
-
-        if (!t)
-                return -ENOMEM;
-        r = ctl_for_each_object(bus, CTL_VM, vm_map, sizeof(VmInfo), vm_row, t);
-        if (r < 0)
-                return r;
-        return ctl_table_print(t);
-}
-
-static int vm_fields(CtlFields *f, const char *path, const VmInfo *vm) {
-        char console[512];
-        int r;
-
-        if (!isempty(vm->graphics.type) && vm->graphics.port >= 0)
-                snprintf(console, sizeof console, "%s on %s:%d", vm->graphics.type, strempty(vm->graphics.listen),
-                         vm->graphics.port);
-        else if (!isempty(vm->graphics.type))
-                snprintf(console, sizeof console, "%s on %s (not listening)", vm->graphics.type,
-                         strempty(vm->graphics.listen));
-        else
-                snprintf(console, sizeof console, "none");
-        r = ctl_fields_add(f, "Name", "name", CTL_STRING, vm->name);
-        if (r >= 0) r = ctl_fields_add(f, "UUID", "uuid", CTL_STRING, vm->uuid);
-        if (r >= 0) r = ctl_fields_add(f, "Path", "path", CTL_STRING, path);
-        if (r >= 0) r = ctl_fields_add(f, "State", "state", CTL_STATE, vm->state);
-        if (r >= 0) r = ctl_fields_add(f, "Reason", "state_reason", CTL_STRING, vm->reason);
-        if (r >= 0) r = ctl_fields_add(f, "VCPUs", "vcpus", CTL_NUMBER, (uint64_t) vm->vcpus);
-        if (r >= 0) r = ctl_fields_add(f, "Memory", "memory_bytes", CTL_SIZE, vm->memory_mib * 1024 * 1024);
-        if (r >= 0) r = ctl_fields_add(f, "Autostart", "autostart", CTL_BOOLEAN, vm->autostart);
-        if (r >= 0) r = ctl_fields_add(f, "Persistent", "persistent", CTL_BOOLEAN, vm->persistent);
-        if (arg.json == JSON_OFF) {
-                if (r >= 0) r = ctl_fields_add(f, "Console", "console", CTL_STRING, console);
-        } else {
-                if (r >= 0) r = ctl_fields_add(f, "Console", "graphics_type", CTL_STRING, vm->graphics.type);
-                if (r >= 0) r = ctl_fields_add(f, "Listen", "graphics_listen", CTL_STRING, vm->graphics.listen);
-                if (r >= 0) r = ctl_fields_add(f, "Port", "graphics_port", CTL_SIGNED, (int64_t) vm->graphics.port);
-        }
-        if (r >= 0) r = ctl_fields_add(f, "Spec", "spec", CTL_STRING, vm->spec);
-        return r;
+        return ctl_list_objects(bus, &vm_type, NULL);
 }
 
 int verb_show(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(ctl_fields_freep) CtlFields *f = ctl_fields_new();
-        _cleanup_(freep) char *path = NULL;
-        VmInfo vm = {};
-        int r;
-
-        if (!f)
-                return -ENOMEM;
-        r = ctl_vm_path(bus, argv[1], &path);
-        if (r < 0)
-                return r;
-        r = ctl_get_all(bus, path, CTL_VM, vm_map, &vm, &error);
-        if (r < 0)
-                r = ctl_error_report("VM", argv[1], "read it", &error);
-        if (r >= 0)
-                r = vm_fields(f, path, &vm);
-        if (r >= 0)
-                r = ctl_fields_print(f);
-        ctl_properties_clear(vm_map, &vm);
-        return r;
+        return ctl_show_object(bus, &vm_type, argv[1]);
 }
 
 static int create_from(sd_bus *bus, const char *method, const char *file) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) char *text = NULL;
-        const char *path;
         int r;
 
         r = ctl_read_file(file, &text);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, CTL_SERVICE, CTL_ROOT, CTL_MANAGER, method, &error, &reply, "s", text);
-        if (r < 0)
-                return ctl_error_report_spec("VM", text, file, "create the VM", &error);
-        r = sd_bus_message_read(reply, "o", &path);
+        r = ctl_call(bus, CTL_ROOT, CTL_MANAGER, method, CTL_ABOUT_SPEC("VM", file, "create the VM", text), &reply,
+                     "s", text);
         if (r < 0)
                 return r;
-        if (!arg.quiet)
-                puts(path);
-        return 0;
+        return ctl_reply_print_path(reply);
 }
 
 int verb_create(int argc, char **argv, sd_bus *bus) {
@@ -169,17 +159,13 @@ static const struct {
 };
 
 static int vm_action(sd_bus *bus, const char *vm, const char *method, const char *action) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(freep) char *path = NULL;
         int r;
 
         r = ctl_vm_path(bus, vm, &path);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, CTL_SERVICE, path, CTL_VM, method, &error, NULL, NULL);
-        if (r < 0)
-                return ctl_error_report("VM", vm, action, &error);
-        return 0;
+        return ctl_call(bus, path, CTL_VM, method, CTL_ABOUT("VM", vm, action), NULL, NULL);
 }
 
 int verb_vm_action(int argc, char **argv, sd_bus *bus) {
@@ -200,22 +186,18 @@ int verb_vm_action(int argc, char **argv, sd_bus *bus) {
 }
 
 int verb_shutdown(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) char *path = NULL;
-        const char *job;
         int r;
 
         r = ctl_vm_path(bus, argv[1], &path);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, CTL_SERVICE, path, CTL_VM, "Shutdown", &error, &reply, "u", arg.timeout_sec);
-        if (r < 0)
-                return ctl_error_report("VM", argv[1], "shut down", &error);
-        r = sd_bus_message_read(reply, "o", &job);
+        r = ctl_call(bus, path, CTL_VM, "Shutdown", CTL_ABOUT("VM", argv[1], "shut down"), &reply, "u",
+                     arg.timeout_sec);
         if (r < 0)
                 return r;
-        return ctl_job_follow(bus, job, argv[1], "shut down");
+        return ctl_job_follow_reply(bus, reply, argv[1], "shut down");
 }
 
 /* 8 characters (what a VNC console takes) from an alphabet without look-alikes. */
@@ -232,7 +214,6 @@ static int random_password(char buf[static 9]) {
 }
 
 int verb_console_ticket(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(freep) char *path = NULL;
         char made[9];
         const char *password = arg.password;
@@ -247,10 +228,10 @@ int verb_console_ticket(int argc, char **argv, sd_bus *bus) {
         r = ctl_vm_path(bus, argv[1], &path);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, CTL_SERVICE, path, CTL_VM, "SetConsoleTicket", &error, NULL, "su", password,
-                               arg.ttl_sec);
+        r = ctl_call(bus, path, CTL_VM, "SetConsoleTicket", CTL_ABOUT("VM", argv[1], "set a console ticket"),
+                     NULL, "su", password, arg.ttl_sec);
         if (r < 0)
-                return ctl_error_report("VM", argv[1], "set a console ticket", &error);
+                return r;
         if (!arg.password)
                 puts(password);
         return 0;
@@ -279,30 +260,13 @@ static int read_number(sd_bus_message *m, uint64_t *ret) {
         return 0;
 }
 
-static int read_vm_stats(sd_bus_message *m, VmStats *s) {
-        const char *key;
-        int r;
+static int vm_stat(sd_bus_message *m, const char *key, void *userdata) {
+        VmStats *s = userdata;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                r = sd_bus_message_read_basic(m, 's', &key);
-                if (r < 0)
-                        return r;
-                r = streq(key, "cpu.time") ? read_number(m, &s->cpu_ns)
-                  : streq(key, "balloon.current") ? read_number(m, &s->balloon_kib)
-                  : streq(key, "vcpu.current") ? read_number(m, &s->vcpus)
-                  : sd_bus_message_skip(m, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
+        return streq(key, "cpu.time") ? read_number(m, &s->cpu_ns)
+             : streq(key, "balloon.current") ? read_number(m, &s->balloon_kib)
+             : streq(key, "vcpu.current") ? read_number(m, &s->vcpus)
+             : sd_bus_message_skip(m, "v");
 }
 
 static int stats_row(CtlTable *t, const char *path, VmInfo *vm, const VmStats *s) {
@@ -313,11 +277,11 @@ static int stats_row(CtlTable *t, const char *path, VmInfo *vm, const VmStats *s
         r = ctl_table_add_row(t);
         if (r >= 0) r = ctl_table_set(t, 0, vm->name);
         if (r >= 0) r = ctl_table_set(t, 1, vm->state);
-        if (r >= 0 && arg.json == JSON_OFF) r = ctl_table_set(t, 2, cpu);
-        if (r >= 0 && arg.json != JSON_OFF) r = ctl_table_set(t, 2, s->cpu_ns);
-        if (r >= 0) r = ctl_table_set(t, 3, s->balloon_kib * 1024);
-        if (r >= 0) r = ctl_table_set(t, 4, s->vcpus);
-        if (r >= 0) r = ctl_table_set(t, 5, path);
+        if (r >= 0) r = ctl_table_set(t, 2, cpu);
+        if (r >= 0) r = ctl_table_set(t, 3, s->cpu_ns);
+        if (r >= 0) r = ctl_table_set(t, 4, s->balloon_kib * 1024);
+        if (r >= 0) r = ctl_table_set(t, 5, s->vcpus);
+        if (r >= 0) r = ctl_table_set(t, 6, path);
         return r;
 }
 
@@ -327,42 +291,34 @@ static int stats_vm(sd_bus *bus, const char *path, VmInfo *vm) {
 }
 
 static int stats_all(sd_bus *bus) {
-        static const CtlColumn human[] = {
+        static const CtlColumn columns[] = {
                 CTL_COLUMN("NAME", "name", CTL_STRING),
                 CTL_COLUMN("STATE", "state", CTL_STATE),
-                CTL_COLUMN("CPU-TIME", "cpu_time", CTL_STRING),
+                CTL_PEOPLE_COLUMN("CPU-TIME", "cpu_time", CTL_STRING),
+                CTL_JSON_COLUMN("CPU", "cpu_time_ns", CTL_NUMBER),
                 CTL_COLUMN("MEMORY", "memory_bytes", CTL_SIZE),
                 CTL_COLUMN("VCPUS", "vcpus", CTL_NUMBER),
                 CTL_JSON_COLUMN("PATH", "path", CTL_STRING),
                 {}
         };
-        static const CtlColumn json[] = {
-                CTL_COLUMN("NAME", "name", CTL_STRING),
-                CTL_COLUMN("STATE", "state", CTL_STATE),
-                CTL_COLUMN("CPU", "cpu_time_ns", CTL_NUMBER),
-                CTL_COLUMN("MEMORY", "memory_bytes", CTL_SIZE),
-                CTL_COLUMN("VCPUS", "vcpus", CTL_NUMBER),
-                CTL_JSON_COLUMN("PATH", "path", CTL_STRING),
-                {}
-        };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new("stats", arg.json != JSON_OFF ? json : human);
+        _cleanup_(ctl_table_freep) CtlTable *t = ctl_table_new("stats", columns);
         const char *path;
         int r;
 
         if (!t)
                 return -ENOMEM;
-        r = sd_bus_call_method(bus, CTL_SERVICE, CTL_ROOT, CTL_MANAGER, "GetAllVMStats", &error, &reply, NULL);
+        r = ctl_call(bus, CTL_ROOT, CTL_MANAGER, "GetAllVMStats", CTL_ABOUT(NULL, NULL, "read the VMs' statistics"),
+                     &reply, NULL);
         if (r < 0)
-                return ctl_error_report(NULL, NULL, "read the VMs' statistics", &error);
+                return r;
         r = sd_bus_message_enter_container(reply, 'a', "(oa{sv})");
         while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "oa{sv}")) > 0) {
                 VmStats s = {};
                 VmInfo vm = {};
 
                 r = sd_bus_message_read_basic(reply, 'o', &path);
-                if (r >= 0) r = read_vm_stats(reply, &s);
+                if (r >= 0) r = ctl_read_dict(reply, vm_stat, &s);
                 /* A VM gone since the statistics were read is left out. */
                 if (r >= 0 && stats_vm(bus, path, &vm) >= 0)
                         r = stats_row(t, path, &vm, &s);
@@ -376,7 +332,6 @@ static int stats_all(sd_bus *bus) {
 }
 
 int verb_stats(int argc, char **argv, sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(ctl_fields_freep) CtlFields *f = NULL;
         _cleanup_(freep) char *path = NULL;
@@ -390,9 +345,10 @@ int verb_stats(int argc, char **argv, sd_bus *bus) {
         r = ctl_vm_path(bus, argv[1], &path);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, CTL_SERVICE, path, CTL_VM, "GetStats", &error, &reply, NULL);
+        r = ctl_call(bus, path, CTL_VM, "GetStats", CTL_ABOUT("VM", argv[1], "read its statistics"), &reply,
+                     NULL);
         if (r < 0)
-                return ctl_error_report("VM", argv[1], "read its statistics", &error);
+                return r;
         r = ctl_dict_fields(reply, f);
         if (r < 0)
                 return r;

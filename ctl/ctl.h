@@ -30,6 +30,8 @@ typedef enum JsonMode {
 typedef struct CtlArgs {
         const char *host;
         JsonMode json;
+        bool json_bare;            /* --json without a mode: pretty, but a stream (monitor) keeps
+                                    * one object a line, as scripts read it */
         bool legend;
         bool quiet;
         bool wait;

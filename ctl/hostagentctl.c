@@ -74,8 +74,8 @@ static const Verb verbs[] = {
         { "jobs",            0, 0,   verb_jobs,             "", "List jobs" },
         { "cancel",          1, ANY, verb_cancel,           "JOB...", "Cancel jobs" },
         { "wait",            1, 1,   verb_wait,             "JOB", "Wait for a job, showing its progress" },
-        { "monitor",         0, 0,   verb_monitor,          "[--json]",
-          "Print every signal of the agent as one line" },
+        { "monitor",         0, 0,   verb_monitor,          "[--json[=pretty|short]]",
+          "Print every signal of the agent as one line (JSON: an object a line, unless pretty)" },
         {}
 };
 
@@ -152,6 +152,7 @@ static const struct option options[] = {
 };
 
 static int parse_json(const char *value) {
+        arg.json_bare = !value;
         if (!value || streq(value, "pretty"))
                 arg.json = JSON_PRETTY;
         else if (streq(value, "short"))

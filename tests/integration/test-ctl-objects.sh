@@ -28,6 +28,8 @@ wait_until 10 grep -q "Monitoring the signals of org.hostagent1" "$T/monitor.err
 "$HOSTAGENTCTL" --json monitor > "$T/monitor.json" 2>/dev/null &
 fixture_track $!
 MONJ=$!
+"$HOSTAGENTCTL" --json=pretty monitor > "$T/monitor.pretty" 2>/dev/null &
+fixture_track $!
 
 # Pools: create, list, show; the JSON is what the bus has.
 mkdir -p "$T/pool1"
@@ -133,7 +135,24 @@ assert_contains "$OUT" "hostagentctl: -: cannot set up the networks: " "in one l
 ctl_run confirm-networks
 assert_eq 1 "$CTL_RC" "confirm-networks with nothing to confirm exits 1"
 assert_contains "$OUT" "(InvalidState)" "InvalidState"
-assert_contains "$(ctl network-caps)" '"interfaces"' "network-caps prints the capabilities"
+ctl_run network-caps; caps=$(tr -s ' ' <<<"$OUT")
+assert_eq 0 "$CTL_RC" "network-caps exits 0"
+assert_eq "INTERFACE KIND STATE CARRIER MTU SPEED MAC MASTER ADDRESSES" "$(head -1 <<<"$caps")" \
+        "network-caps prints the host's interfaces as a table"
+assert_contains "$caps" "vmnet bridge " "a line for the network's bridge"
+assert_contains "$caps" " 192.0.2.1/24" "with its address"
+assert_eq "vmnet" "$(grep '^up0 ' <<<"$caps" | awk '{print $NF}')" "the uplink's line names its master"
+assert_contains "$caps" "Networks: vmnet" "and after the table, the agent's networks"
+assert_contains "$caps" "VLANs: " "and what the kernel can build"
+assert_not_contains "$OUT" '"interfaces"' "no JSON for people"
+ctl_run --json=short network-caps
+assert_eq "same" "$(/usr/bin/python3 -c "
+import json, subprocess, sys
+bus = json.loads(json.loads(subprocess.run(['busctl', '--system', '--json=short', 'call', 'org.hostagent1', '/org/hostagent1',
+      'org.hostagent1.Manager', 'GetNetworkCapabilities'], capture_output=True, text=True).stdout)['data'][0])
+ctl = json.loads(sys.argv[1])
+print('same' if bus['networks'] == ctl['networks'] and [i['name'] for i in bus['interfaces']] == [i['name'] for i in ctl['interfaces']] else (bus, ctl))" "$OUT")" \
+        "network-caps --json is the agent's JSON"
 
 # What monitor saw, one line each.
 ctl pause test >/dev/null
@@ -153,6 +172,16 @@ grep -q '"signal":"StateChanged"' "$T/monitor.json" && ok "monitor --json: a JSO
 /usr/bin/python3 -c "
 import json, sys
 for line in open('$T/monitor.json'): json.loads(line)" && ok "every line of monitor --json parses" || fail "monitor --json: a line is not JSON"
+# --json=pretty: each signal an object spread over lines, one after the other.
+assert_eq "pretty" "$(/usr/bin/python3 -c "
+import json
+text, dec, at, objs = open('$T/monitor.pretty').read(), json.JSONDecoder(), 0, []
+while text[at:].strip():
+    at += len(text[at:]) - len(text[at:].lstrip())
+    o, end = dec.raw_decode(text, at); objs.append((o, text[at:end])); at = end
+print('pretty' if len(objs) > 1 and all(chunk.count(chr(10)) > 2 for _, chunk in objs)
+      and any(o.get('signal') == 'StateChanged' for o, _ in objs) else text[:500])")" \
+        "monitor --json=pretty: every signal a JSON object over several lines"
 
 # A gap in sequence: an agent that skips two numbers (this one, in Python, owning the name).
 daemon_stop && ok "the daemon exits cleanly" || fail "daemon exit status"

@@ -121,12 +121,42 @@ static void test_table_json(void **state) {
         ctl_table_free(t);
 }
 
+/* Two columns with one key, one for people and one for JSON (names and the paths they stand for):
+ * each mode has its own, and the cell set for the other is left out. */
+static void test_table_people_json(void **state) {
+        static const CtlColumn columns[] = {
+                CTL_COLUMN("NAME", "name", CTL_STRING),
+                CTL_PEOPLE_COLUMN("USED-BY", "in_use_by", CTL_STRINGS),
+                CTL_JSON_COLUMN("USED-BY", "in_use_by", CTL_STRINGS),
+                {}
+        };
+        char *names[] = { "web1", NULL }, *paths[] = { "/vm/web1", NULL };
+        CtlValue value = { .strings = paths };
+        CtlTable *t;
+
+        for (int json = 0; json < 2; json++) {
+                arg.json = json ? JSON_SHORT : JSON_OFF;
+                t = ctl_table_new("volumes", columns);
+                assert_non_null(t);
+                assert_int_equal(ctl_table_add_row(t), 0);
+                assert_int_equal(ctl_table_set(t, 0, "d1"), 0);
+                assert_int_equal(ctl_table_set(t, 1, names), 0);
+                assert_int_equal(ctl_table_set_value(t, 2, &value), 0);
+                assert_true(ctl_table_set(t, 3, "past the end") < 0);
+                assert_string_equal(print_captured(t), json ? "{\"volumes\":[{\"name\":\"d1\",\"in_use_by\":[\"/vm/web1\"]}]}\n"
+                                                            : "NAME USED-BY\nd1   web1\n");
+                ctl_table_free(t);
+        }
+        arg.json = JSON_OFF;
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_size),
                 cmocka_unit_test(test_format_size),
                 cmocka_unit_test(test_parse_seconds),
                 cmocka_unit_test(test_table_json),
+                cmocka_unit_test(test_table_people_json),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
