@@ -288,15 +288,16 @@ void bus_auth_done(void) {
         bus_log_denied_done();
 }
 
-/* The one place a refusal is decided and logged: its audit entry. */
+/* The one place a refusal is decided and logged: its audit entry is its
+ * denial line, written for the first refusal of the caller's uid in an
+ * interval; the others are counted and told in one entry when it ends. */
 static int refuse(sd_bus_message *m, const Caller *c, const char *action, const char *const *details,
                   sd_bus_error *error) {
         AuditCaller who = { .uid = c ? c->uid : UID_UNKNOWN, .pid = c ? c->pid : 0, .unit = c ? c->unit : NULL };
 
-        bus_audit_refused(m, &who, action, details,
-                          sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) ? "denied" : error->name);
-        if (c && c->uid != UID_UNKNOWN)
-                bus_log_denied(c->uid, action);
+        if (bus_log_denied(who.uid, action))
+                bus_audit_refused(m, &who, action, details,
+                                  sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) ? "denied" : error->name);
         return -EACCES;
 }
 

@@ -43,9 +43,11 @@ void bus_auth_done(void);
  *       InteractiveAuthorizationRequired when an authentication could
  *       allow it and the call did not allow one, Busy when the caller has
  *       too many calls waiting. When polkitd is not on the bus: root only.
- * Either way the call gets its audit entry (bus-audit.h): a refusal now, an
- * allowed call once answered; use BUS_AUTHORIZE_OR_RETURN() in handlers,
- * which also notes how the handler answered. */
+ * Either way the call gets its audit entry (bus-audit.h): an allowed call
+ * once answered; a refusal now when it is its uid's first in the interval,
+ * else in the count told when the interval ends (bus-log-limit.h). Use
+ * BUS_AUTHORIZE_OR_RETURN() in handlers, which also notes how the handler
+ * answered. */
 int bus_authorize(sd_bus_message *m, const char *action, const char *const *details, sd_bus_error *error);
 /* The same for a property setter, which cannot be held (sd-bus answers when
  * it returns): the filter asked polkit before dispatch. Never returns 0. */
