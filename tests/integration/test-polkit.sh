@@ -179,6 +179,15 @@ assert_eq "1:ok 2:notice 3:ok 4:debug" "$out" "nobody's pipelined writes and rea
 bus_monitor_stop
 assert_eq 1 "$(grep -c "Member=CheckAuthorization" "$T/pk-monitor.log")" \
         "polkit was asked once for the two writes (the answer is kept for the connection)"
+# A new connection's blocking read: the agent asks the bus who the caller is
+# once, for authorization and its budget of work alike.
+bus_monitor_start "$T/id-monitor.log" busctl --system monitor
+out=$(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups gdbus call --system -d org.hostagent1 -o /org/hostagent1 \
+        -m org.hostagent1.Manager.GetHostStats 2>&1)
+assert_contains "$out" "memory" "nobody reads the host's statistics"
+bus_monitor_stop
+assert_eq 1 "$(grep -c "Member=GetConnectionCredentials" "$T/id-monitor.log")" "the agent asked the bus once who nobody is"
+assert_eq 0 "$(grep -c "Member=GetConnectionUnixUser" "$T/id-monitor.log")" "and not a second time for the budgets"
 out=$(setpriv --reuid=$DAEMON --regid=$DAEMON --clear-groups gdbus call --system -d org.hostagent1 -o /org/hostagent1 \
         -m org.freedesktop.DBus.Properties.Set org.hostagent1.Manager LogLevel "<'info'>" 2>&1)
 assert_contains "$out" "AccessDenied" "daemon may not"
