@@ -1,6 +1,7 @@
 /* Audit: one journal entry for every mutating call, allowed or not.
  *
- * A refused call is written at once. An allowed one is written when its
+ * A refused call is written at once, or counted (bus-log-limit.c) and told
+ * with the other refusals of its caller's interval. An allowed one is written when its
  * answer is known: when its handler returns, or, for a call answered later,
  * when its BusCall or job answers it. The entry goes where every log line
  * goes (log.c): the journal, with these fields, under systemd; stderr with
@@ -85,6 +86,28 @@ static void write_entry(sd_bus_message *m, uid_t uid, pid_t pid, const char *uni
 void bus_audit_refused(sd_bus_message *m, const AuditCaller *caller, const char *action,
                        const char *const *details, const char *result) {
         write_entry(m, caller->uid, caller->pid, caller->unit, action, details, result);
+}
+
+void bus_audit_refusals_counted(uid_t uid, unsigned count, const char *const *actions, unsigned interval_sec) {
+        const char *fields[2 * (3 + BUS_AUDIT_ACTIONS_MAX) + 1];
+        char uid_text[16] = "unknown", count_text[16], list[BUS_AUDIT_ACTIONS_MAX * 64] = "";
+        size_t n = 0, used = 0;
+
+        if (uid != (uid_t) -1)
+                snprintf(uid_text, sizeof uid_text, "%u", (unsigned) uid);
+        snprintf(count_text, sizeof count_text, "%u", count);
+        fields[n++] = "CALLER_UID", fields[n++] = uid_text;
+        fields[n++] = "RESULT", fields[n++] = "denied";
+        fields[n++] = "DENIED_COUNT", fields[n++] = count_text;
+        /* One ACTION field each: journalctl ACTION=... finds the count too. */
+        for (size_t i = 0; actions && actions[i] && i < BUS_AUDIT_ACTIONS_MAX; i++) {
+                fields[n++] = "ACTION", fields[n++] = actions[i];
+                if (used < sizeof list)
+                        used += (size_t) snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", actions[i]);
+        }
+        fields[n] = NULL;
+        log_fields(LOG_NOTICE, fields, "Audit: uid %s was refused %u more calls within %u s (%s): denied", uid_text,
+                   count, interval_sec, list);
 }
 
 static void record_free(Record *r) {

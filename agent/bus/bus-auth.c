@@ -8,7 +8,11 @@
  * kernel's word, not the caller's), and then puts them back in the read
  * queue with sd_bus_enqueue_for_read(). Unique names are never reused on a
  * bus, so a remembered answer never goes stale; the memory is a ring, and an
- * evicted caller is simply asked again.
+ * evicted caller is simply asked again. This is the agent's one question
+ * about a caller: the budgets of blocking work (bus-budget.c) are told the
+ * answer and ask through bus_auth_identify(). Calls held here, behind polkit
+ * or for a worker slot count against one cap per connection
+ * (BUS_BUDGET_HELD_PER_CONNECTION); past it a call is answered Busy.
  *
  * Root may do anything at once. Anyone else is asked about in polkit
  * (bus-polkit.c), per action, the same way: the call is held while polkit
@@ -22,6 +26,7 @@
 #include <systemd/sd-login.h>
 
 #include "bus-audit.h"
+#include "bus-budget.h"
 #include "bus-error.h"
 #include "bus-log-limit.h"
 #include "bus-polkit.h"
@@ -29,7 +34,6 @@
 #include "macro.h"
 
 #define CALLERS_REMEMBERED 256
-#define HELD_CALLS_MAX 64          /* per caller, while the bus is asked who it is */
 #define UID_UNKNOWN ((uid_t) -1)
 #define MANAGER_INTERFACE_NAME "org.hostagent1.Manager"
 
@@ -40,7 +44,8 @@ typedef struct Caller {
         char *unit;          /* its systemd unit, NULL when it has none */
 } Caller;
 
-/* Calls of one caller, held while the bus is asked who it is. */
+/* Calls of one caller, held while the bus is asked who it is (none when
+ * only the budgets asked). */
 typedef struct Lookup {
         char *name;
         sd_bus_slot *slot;
@@ -100,28 +105,35 @@ static void lookup_unlink(Lookup *l) {
                 }
 }
 
+/* The held calls go: answered already, put back in the read queue, or left
+ * unanswered at shutdown. */
 static void lookup_free(Lookup *l) {
-        for (size_t i = 0; i < l->n_held; i++)
+        for (size_t i = 0; i < l->n_held; i++) {
+                bus_budget_unhold(l->name);
                 sd_bus_message_unref(l->held[i]);
+        }
         free(l->held);
         sd_bus_slot_unref(l->slot);
         free(l->name);
         free(l);
 }
 
-static int lookup_hold(Lookup *l, sd_bus_message *m) {
-        sd_bus_message **grown;
+/* A call that may not be held: the caller holds too many already. */
+static int reply_busy(sd_bus_message *m) {
+        (void) sd_bus_reply_method_errorf(m, HOSTAGENT_ERROR_BUSY,
+                                          "Too many calls of this caller are waiting (limit %d); retry later",
+                                          BUS_BUDGET_HELD_PER_CONNECTION);
+        return 1;
+}
 
-        /* A caller flooding us before the bus has answered gets its extra
-         * calls dispatched at once (and denied for want of an identity). */
-        if (l->n_held >= HELD_CALLS_MAX)
-                return -ENOBUFS;
-        grown = realloc(l->held, (l->n_held + 1) * sizeof *grown);
-        if (!grown)
-                return -ENOMEM;
-        l->held = grown;
-        l->held[l->n_held++] = sd_bus_message_ref(m);
-        return 0;
+/* Held for identity: 1, or 0 to dispatch M now (no memory: it is then
+ * refused for want of an identity), or answered Busy (1). */
+static int lookup_hold_or_refuse(Lookup *l, sd_bus_message *m) {
+        int r = bus_budget_hold_call(l->name, &l->held, &l->n_held, m);
+
+        if (r == -EBUSY)
+                return reply_busy(m);
+        return r < 0 ? 0 : 1;
 }
 
 /* GetConnectionCredentials' a{sv}: UnixUserID and ProcessID. */
@@ -156,6 +168,7 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
                 uid = UID_UNKNOWN;
         caller_remember(l->name, uid, pid);
         lookup_unlink(l);
+        bus_budget_identified(l->name, uid);   /* its calls waiting for a worker slot start */
         /* In arrival order, ahead of anything read later. */
         for (size_t i = 0; i < l->n_held; i++) {
                 int r = sd_bus_message_rewind(l->held[i], true);
@@ -180,14 +193,14 @@ static bool may_need_identity(sd_bus_message *m) {
         return strncmp(interface, "org.hostagent1.", strlen("org.hostagent1.")) == 0;
 }
 
-static int identity_lookup(sd_bus_message *m, const char *sender) {
+/* Asks the bus who SENDER is; on_credentials() remembers the answer. */
+static int lookup_start(const char *sender, Lookup **ret) {
         Lookup *l = calloc(1, sizeof *l);
         int r;
 
-        if (!l || !(l->name = strdup(sender)) || lookup_hold(l, m) < 0) {
-                if (l)
-                        lookup_free(l);
-                return 0;   /* dispatched now, and denied for want of an identity */
+        if (!l || !(l->name = strdup(sender))) {
+                free(l);
+                return -ENOMEM;
         }
         r = sd_bus_call_method_async(auth.bus, &l->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                      "org.freedesktop.DBus", "GetConnectionCredentials", on_credentials, l,
@@ -195,11 +208,39 @@ static int identity_lookup(sd_bus_message *m, const char *sender) {
         if (r < 0) {
                 log_warning_errno(r, "Cannot ask the bus who %s is: %m", sender);
                 lookup_free(l);
-                return 0;
+                return r;
         }
         l->next = auth.lookups;
         auth.lookups = l;
-        return 1;   /* held: on_credentials() puts it back */
+        *ret = l;
+        return 0;
+}
+
+static int identity_lookup(sd_bus_message *m, const char *sender) {
+        Lookup *l;
+
+        if (lookup_start(sender, &l) < 0)
+                return 0;   /* dispatched now, and denied for want of an identity */
+        /* held: on_credentials() puts it back (the answer is still asked for
+         * when M cannot be held: the budgets want it too) */
+        return lookup_hold_or_refuse(l, m);
+}
+
+int bus_auth_identify(const char *name, uid_t *ret_uid) {
+        const Caller *c = caller_find(name);
+        Lookup *l;
+        int r;
+
+        if (c) {
+                *ret_uid = c->uid;
+                return 1;
+        }
+        if (lookup_find(name))
+                return 0;
+        if (!auth.bus)
+                return -ENOTCONN;
+        r = lookup_start(name, &l);
+        return r < 0 ? r : 0;
 }
 
 static int authorize(sd_bus_message *m, const char *action, const char *const *details, bool may_hold,
@@ -235,7 +276,7 @@ static int identity_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_
                 return 0;
         l = lookup_find(sender);
         if (l)   /* behind an earlier call of the same caller, to keep its order */
-                return lookup_hold(l, m) < 0 ? 0 : 1;
+                return lookup_hold_or_refuse(l, m);
         if (polkit_hold_behind(m))   /* behind its call that polkit is asked about */
                 return 1;
         if (!may_need_identity(m))
@@ -288,15 +329,16 @@ void bus_auth_done(void) {
         bus_log_denied_done();
 }
 
-/* The one place a refusal is decided and logged: its audit entry. */
+/* The one place a refusal is decided and logged: its audit entry is its
+ * denial line, written for the first refusal of the caller's uid in an
+ * interval; the others are counted and told in one entry when it ends. */
 static int refuse(sd_bus_message *m, const Caller *c, const char *action, const char *const *details,
                   sd_bus_error *error) {
         AuditCaller who = { .uid = c ? c->uid : UID_UNKNOWN, .pid = c ? c->pid : 0, .unit = c ? c->unit : NULL };
 
-        bus_audit_refused(m, &who, action, details,
-                          sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) ? "denied" : error->name);
-        if (c && c->uid != UID_UNKNOWN)
-                bus_log_denied(c->uid, action);
+        if (bus_log_denied(who.uid, action))
+                bus_audit_refused(m, &who, action, details,
+                                  sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) ? "denied" : error->name);
         return -EACCES;
 }
 

@@ -1,6 +1,7 @@
 /* Authorization: the one place that decides who may change the host */
 #pragma once
 
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 #include "macro.h"
@@ -29,6 +30,11 @@
  * every other sd_bus_add_filter(): sd-bus runs the newest filter first, and
  * the others may authorize. One bus per process. */
 int bus_auth_install(sd_bus *bus);
+/* The uid of the connection NAME as the bus daemon said it, for the budgets
+ * (bus-budget.h): 1 with *RET_UID ((uid_t) -1: the bus could not say); 0
+ * while the bus is asked (the same one question the filter asks), and
+ * bus_budget_identified() is told the answer; <0 when it cannot be asked. */
+int bus_auth_identify(const char *name, uid_t *ret_uid);
 /* Drops the remembered callers, the calls still waiting for the bus's or
  * polkit's answer (unanswered: this is shutdown), and writes the audit
  * entries of calls never answered. Before the bus is closed. */
@@ -42,10 +48,14 @@ void bus_auth_done(void);
  *   <0  refused, ERROR set: AccessDenied naming ACTION,
  *       InteractiveAuthorizationRequired when an authentication could
  *       allow it and the call did not allow one, Busy when the caller has
- *       too many calls waiting. When polkitd is not on the bus: root only.
- * Either way the call gets its audit entry (bus-audit.h): a refusal now, an
- * allowed call once answered; use BUS_AUTHORIZE_OR_RETURN() in handlers,
- * which also notes how the handler answered. */
+ *       too many calls held (BUS_BUDGET_HELD_PER_CONNECTION, one cap for
+ *       calls held for identity, polkit or a worker slot). When polkitd is
+ *       not on the bus: root only.
+ * Either way the call gets its audit entry (bus-audit.h): an allowed call
+ * once answered; a refusal now when it is its uid's first in the interval,
+ * else in the count told when the interval ends (bus-log-limit.h). Use
+ * BUS_AUTHORIZE_OR_RETURN() in handlers, which also notes how the handler
+ * answered. */
 int bus_authorize(sd_bus_message *m, const char *action, const char *const *details, sd_bus_error *error);
 /* The same for a property setter, which cannot be held (sd-bus answers when
  * it returns): the filter asked polkit before dispatch. Never returns 0. */

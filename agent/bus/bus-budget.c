@@ -2,19 +2,18 @@
  *
  * The pool's cap bounds the work of everyone together; these budgets bound
  * each caller's part of it, so that a caller over its budget is refused Busy
- * alone. A connection's uid comes from the bus daemon (GetConnectionUnixUser:
- * the kernel's word, asked asynchronously, as the authorization filter does),
- * and unique names are never reused on a bus, so an answer never goes stale. */
+ * alone. A connection's uid is the one the authorization filter learned from
+ * the bus daemon (bus_auth_identify(): asked once per connection,
+ * asynchronously), kept here while the connection has work in flight or held;
+ * unique names are never reused on a bus, so an answer never goes stale. */
 #include "bus-budget.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-#include "log.h"
 #include "macro.h"
 
 #define UID_UNKNOWN ((uid_t) -1)
-#define NAMES_REMEMBERED 256
 
 struct BusCaller {
         char *name;              /* unique bus name, ":1.42" */
@@ -22,8 +21,7 @@ struct BusCaller {
         unsigned in_flight;
         unsigned unidentified;   /* of IN_FLIGHT, charged to the unidentified share */
         bool unknowable;         /* the bus could not say (the caller left) */
-        unsigned held;
-        sd_bus_slot *lookup;     /* the question to the bus, while it is asked */
+        unsigned held;           /* calls held: for identity, polkit or a slot */
         BusCaller *next;
 };
 
@@ -35,43 +33,20 @@ typedef struct UidShare {
 } UidShare;
 
 static struct {
-        sd_bus *bus;
+        BusBudgetIdentify identify;
         void (*identified)(const char *name);
         unsigned connection_max, uid_max;
-        BusCaller *callers;      /* those with work in flight or held, or being asked about */
+        BusCaller *callers;      /* those with work in flight or held */
         UidShare *uids;
         unsigned unidentified;   /* in flight for connections not identified yet */
-        struct {
-                char *name;
-                uid_t uid;
-        } known[NAMES_REMEMBERED];   /* a ring: an evicted name is asked again */
-        size_t next_known;
 } budget;
 
-int bus_budget_setup(sd_bus *bus, unsigned max_in_flight, void (*identified)(const char *name)) {
-        budget.bus = bus;
+int bus_budget_setup(unsigned max_in_flight, BusBudgetIdentify identify, void (*identified)(const char *name)) {
+        budget.identify = identify;
         budget.identified = identified;
         budget.connection_max = max_in_flight / 8 ?: 1;
         budget.uid_max = max_in_flight / 4 ?: 1;
         return 0;
-}
-
-static uid_t known_find(const char *name) {
-        for (size_t i = 0; i < NAMES_REMEMBERED; i++)
-                if (budget.known[i].name && streq(budget.known[i].name, name))
-                        return budget.known[i].uid;
-        return UID_UNKNOWN;
-}
-
-static void known_remember(const char *name, uid_t uid) {
-        char *copy = strdup(name);
-
-        if (!copy)
-                return;   /* asked again next time */
-        free(budget.known[budget.next_known].name);
-        budget.known[budget.next_known].name = copy;
-        budget.known[budget.next_known].uid = uid;
-        budget.next_known = (budget.next_known + 1) % NAMES_REMEMBERED;
 }
 
 static UidShare *uid_share(uid_t uid, bool create) {
@@ -152,14 +127,14 @@ static BusCaller *caller_get(const char *name) {
                 free(c);
                 return NULL;
         }
-        c->uid = known_find(name);
+        c->uid = UID_UNKNOWN;   /* asked at its first charge */
         c->next = budget.callers;
         budget.callers = c;
         return c;
 }
 
 static void caller_free_if_idle(BusCaller *c) {
-        if (c->in_flight > 0 || c->held > 0 || c->lookup)
+        if (c->in_flight > 0 || c->held > 0)
                 return;
         for (BusCaller **p = &budget.callers; *p; p = &(*p)->next)
                 if (*p == c) {
@@ -168,11 +143,6 @@ static void caller_free_if_idle(BusCaller *c) {
                 }
         free(c->name);
         free(c);
-}
-
-static void caller_set_uid(BusCaller *c, uid_t uid) {
-        if (c->uid == UID_UNKNOWN)
-                c->uid = uid;
 }
 
 /* C's calls held meanwhile are started again (the callback releases them,
@@ -187,30 +157,23 @@ static void caller_identified(BusCaller *c) {
         budget.identified(name);
 }
 
-static int on_unix_user(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        BusCaller *c = userdata;
-        uint32_t uid;
-
-        c->lookup = sd_bus_slot_unref(c->lookup);
-        if (!sd_bus_message_is_method_error(reply, NULL) && sd_bus_message_read(reply, "u", &uid) >= 0) {
-                known_remember(c->name, uid);
-                caller_set_uid(c, uid);
-        } else
-                c->unknowable = true;   /* its work goes to the unidentified share */
-        caller_identified(c);
-        return 0;
-}
-
-static void caller_ask(BusCaller *c) {
+/* Learns C's uid: 0, or -EAGAIN while the bus is asked. A caller that
+ * cannot be identified now draws from the unidentified share. */
+static int caller_identify(BusCaller *c) {
+        uid_t uid = UID_UNKNOWN;
         int r;
 
-        if (c->lookup || !budget.bus)
-                return;
-        r = sd_bus_call_method_async(budget.bus, &c->lookup, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                     "org.freedesktop.DBus", "GetConnectionUnixUser", on_unix_user, c, "s",
-                                     c->name);
-        if (r < 0)   /* this call goes to the unidentified share; asked again at the next */
-                log_debug_errno(r, "Cannot ask the bus who %s is: %m", c->name);
+        if (c->uid != UID_UNKNOWN || c->unknowable)
+                return 0;
+        r = budget.identify ? budget.identify(c->name, &uid) : 1;
+        if (r == 0)
+                return -EAGAIN;
+        if (r > 0 && uid != UID_UNKNOWN)
+                c->uid = uid;
+        else if (r > 0)
+                c->unknowable = true;   /* the bus could not say (the caller left) */
+        /* r < 0: this call goes to the unidentified share; asked again at the next */
+        return 0;
 }
 
 /* The budget C is at, or 0 when it may have one more operation in flight. */
@@ -237,10 +200,9 @@ int bus_budget_charge(const char *sender, BusCaller **ret, unsigned *ret_limit) 
         c = caller_get(sender);
         if (!c)
                 return -ENOMEM;
-        if (c->uid == UID_UNKNOWN && !c->unknowable) {
-                caller_ask(c);
-                if (c->lookup)
-                        return -EAGAIN;
+        if (caller_identify(c) == -EAGAIN) {
+                caller_free_if_idle(c);   /* kept by the hold that follows */
+                return -EAGAIN;
         }
         limit = caller_at_limit(c);
         if (limit > 0) {
@@ -265,12 +227,13 @@ void bus_budget_release(BusCaller *c) {
 void bus_budget_identified(const char *name, uid_t uid) {
         BusCaller *c = caller_find(name);
 
-        if (known_find(name) == UID_UNKNOWN)
-                known_remember(name, uid);
-        if (!c || c->uid != UID_UNKNOWN)
+        /* Not here: it has nothing in flight or held, and its next charge asks. */
+        if (!c || c->uid != UID_UNKNOWN || c->unknowable)
                 return;
-        caller_set_uid(c, uid);
-        c->lookup = sd_bus_slot_unref(c->lookup);   /* answered already */
+        if (uid != UID_UNKNOWN)
+                c->uid = uid;
+        else
+                c->unknowable = true;
         caller_identified(c);
 }
 
@@ -282,6 +245,20 @@ int bus_budget_hold(const char *name) {
         if (c->held >= BUS_BUDGET_HELD_PER_CONNECTION)
                 return -EBUSY;
         c->held++;
+        return 0;
+}
+
+int bus_budget_hold_call(const char *name, sd_bus_message ***held, size_t *n_held, sd_bus_message *m) {
+        sd_bus_message **grown = realloc(*held, (*n_held + 1) * sizeof *grown);
+        int r;
+
+        if (!grown)
+                return -ENOMEM;
+        *held = grown;
+        r = bus_budget_hold(name);
+        if (r < 0)
+                return r;
+        grown[(*n_held)++] = sd_bus_message_ref(m);
         return 0;
 }
 
@@ -299,7 +276,6 @@ void bus_budget_done(void) {
                 BusCaller *c = budget.callers;
 
                 budget.callers = c->next;
-                sd_bus_slot_unref(c->lookup);
                 free(c->name);
                 free(c);
         }
@@ -309,7 +285,5 @@ void bus_budget_done(void) {
                 budget.uids = s->next;
                 free(s);
         }
-        for (size_t i = 0; i < NAMES_REMEMBERED; i++)
-                free(budget.known[i].name);
         budget = (typeof(budget)) {};
 }

@@ -1,30 +1,37 @@
-/* Denials in the log: one line per caller per interval, with a count of the rest.
+/* Refusals in the log: one audit entry per caller per interval, with a count of the rest.
  *
- * A small table of the uids refused lately, each with the end of its interval and how many
- * denials it has had since its line. A uid not in the table (new, or evicted by others) gets a
- * line at once: the table's size bounds memory, and only many accounts taking turns could get
- * more than a line per interval each. One timer, armed at the earliest end of an interval that
- * has a count, says the counts, so the last of a flood is told too. */
+ * A small table of the uids refused lately, each with the end of its interval, how many
+ * refusals it has had since its entry and the actions they asked for. A uid not in the table
+ * (new, or evicted by others) gets an entry at once: the table's size bounds memory, and only
+ * many accounts taking turns could get more than an entry per interval each. One timer, armed
+ * at the earliest end of an interval that has a count, tells the counts, so the last of a flood
+ * is told too. */
 #include "bus-log-limit.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <systemd/sd-event.h>
 #include <time.h>
 
+#include "bus-audit.h"
 #include "failpoint.h"
 #include "log.h"
 #include "macro.h"
 
 #define CALLERS_TRACKED 64
+#define ACTION_NAME_MAX 64      /* "org.hostagent1.storage.manage" and the like */
 
 typedef struct Denials {
         bool used;
         uid_t uid;
-        uint64_t until;         /* CLOCK_MONOTONIC: the end of the interval its last line opened */
-        unsigned counted;       /* denials since that line, not logged one by one */
+        uint64_t until;         /* CLOCK_MONOTONIC: the end of the interval its last entry opened */
+        unsigned counted;       /* refusals since that entry, not written one by one */
         uint64_t last_seen;     /* the least recently refused uid is the one evicted */
+        /* The actions the counted refusals asked for, each once (past the cap, not named). */
+        char actions[BUS_AUDIT_ACTIONS_MAX][ACTION_NAME_MAX];
+        unsigned n_actions;
 } Denials;
 
 static struct {
@@ -55,16 +62,23 @@ static unsigned interval_sec(void) {
 }
 
 static void log_counted(Denials *d) {
-        char uid_text[16], count_text[16];
+        const char *actions[BUS_AUDIT_ACTIONS_MAX + 1] = {};
 
         if (d->counted == 0)
                 return;
-        snprintf(uid_text, sizeof uid_text, "%u", (unsigned) d->uid);
-        snprintf(count_text, sizeof count_text, "%u", d->counted);
-        log_fields(LOG_NOTICE, LOG_FIELDS("CALLER_UID", uid_text, "DENIED_COUNT", count_text),
-                   "Denied: uid %s was refused %s more times (one line per caller per %u s)", uid_text,
-                   count_text, interval_sec());
+        for (unsigned i = 0; i < d->n_actions; i++)
+                actions[i] = d->actions[i];
+        bus_audit_refusals_counted(d->uid, d->counted, actions, interval_sec());
         d->counted = 0;
+        d->n_actions = 0;
+}
+
+static void action_note(Denials *d, const char *action) {
+        for (unsigned i = 0; i < d->n_actions; i++)
+                if (strncmp(d->actions[i], action, ACTION_NAME_MAX - 1) == 0)
+                        return;
+        if (d->n_actions < BUS_AUDIT_ACTIONS_MAX)
+                snprintf(d->actions[d->n_actions++], ACTION_NAME_MAX, "%s", action);
 }
 
 static Denials *denials_find(uid_t uid) {
@@ -123,21 +137,20 @@ static void timer_arm(void) {
                 log_debug_errno(r, "Cannot arm the timer that tells counted denials: %m");
 }
 
-void bus_log_denied(uid_t uid, const char *action) {
+bool bus_log_denied(uid_t uid, const char *action) {
         uint64_t now = now_usec();
         Denials *d = denials_find(uid);
-        char uid_text[16];
 
         d->last_seen = now;
         if (now < d->until) {
+                action_note(d, action);
                 if (d->counted++ == 0)
                         timer_arm();
-                return;
+                return false;
         }
         log_counted(d);         /* its interval is over, the timer not yet run */
         d->until = now + (uint64_t) interval_sec() * 1000 * 1000;
-        snprintf(uid_text, sizeof uid_text, "%u", (unsigned) uid);
-        log_fields(LOG_NOTICE, LOG_FIELDS("CALLER_UID", uid_text), "Denied: uid %s may not %s", uid_text, action);
+        return true;
 }
 
 void bus_log_denied_done(void) {

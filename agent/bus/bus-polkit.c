@@ -5,20 +5,22 @@
  * while polkit thinks share one CheckAuthorization; the answer is kept for
  * ANSWER_KEEP_USEC, so a caller pipelining calls costs polkit one check, and
  * is dropped when the caller leaves the bus. Unique names are never reused,
- * so a kept answer can only be stale by a changed rule, for that long. */
+ * so a kept answer can only be stale by a changed rule, for that long. The
+ * calls held while polkit thinks count against the connection's one cap of
+ * held calls (bus_budget_hold()). */
 #include "bus-polkit.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bus-budget.h"
 #include "log.h"
 #include "macro.h"
 
 #define ANSWER_KEEP_USEC (3ULL * 1000000ULL)
 #define PUT_BACK_KEEP_USEC (10ULL * 1000000ULL)   /* longer for calls put back and not seen again yet */
 #define QUESTIONS_MAX 1024              /* answered and pending, all callers */
-#define HELD_PER_CALLER_MAX 64          /* calls of one caller waiting for polkit */
 #define INTERACTIVE_TIMEOUT_USEC (120ULL * 1000000ULL)   /* a person types a password */
 
 typedef struct Question {
@@ -48,8 +50,11 @@ static uint64_t now_usec(void) {
 }
 
 static void question_free(Question *q) {
-        for (size_t i = 0; i < q->n_held; i++)
+        for (size_t i = 0; i < q->n_held; i++) {
+                if (q->slot)   /* still waiting for polkit: held */
+                        bus_budget_unhold(q->sender);
                 sd_bus_message_unref(q->held[i]);
+        }
         free(q->held);
         sd_bus_slot_unref(q->slot);
         sd_bus_error_free(&q->error);
@@ -118,26 +123,9 @@ static Question *question_find(const char *key) {
         return NULL;
 }
 
-static size_t held_by(const char *sender) {
-        size_t n = 0;
-
-        for (Question *q = pk.questions; q; q = q->next)
-                if (q->slot && streq(q->sender, sender))
-                        n += q->n_held;
-        return n;
-}
-
+/* -EBUSY past the connection's cap of held calls. */
 static int question_hold(Question *q, sd_bus_message *m) {
-        sd_bus_message **grown;
-
-        if (held_by(q->sender) >= HELD_PER_CALLER_MAX)
-                return -EBUSY;
-        grown = realloc(q->held, (q->n_held + 1) * sizeof *grown);
-        if (!grown)
-                return -ENOMEM;
-        q->held = grown;
-        q->held[q->n_held++] = sd_bus_message_ref(m);
-        return 0;
+        return bus_budget_hold_call(q->sender, &q->held, &q->n_held, m);
 }
 
 static bool error_is_absent(const sd_bus_error *e) {
@@ -193,6 +181,7 @@ static int on_answer(sd_bus_message *reply, void *userdata, sd_bus_error *ret_er
                         r = sd_bus_enqueue_for_read(sd_bus_message_get_bus(m), m);
                 if (r < 0)
                         log_warning_errno(r, "Cannot requeue a call from %s: %m", q->sender);
+                bus_budget_unhold(q->sender);   /* back in the read queue: not held any more */
         }
         return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-auth.h"
 #include "bus-budget.h"
 #include "bus-error.h"
 #include "macro.h"
@@ -140,7 +141,7 @@ static void bus_work_identified(const char *name) {
 }
 
 int bus_work_setup(Manager *m) {
-        return bus_budget_setup(m->bus, worker_pool_max_in_flight(m->pool), bus_work_identified);
+        return bus_budget_setup(worker_pool_max_in_flight(m->pool), bus_auth_identify, bus_work_identified);
 }
 
 void bus_work_stop(void) {

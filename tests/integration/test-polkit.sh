@@ -4,8 +4,9 @@
 # (action.lookup("owner"), "vm", "property"), and refused otherwise with the
 # action named; pkcheck, asked about the same connection, is the oracle.
 # Every mutating call leaves one audit entry (here on stderr, where the agent
-# logs without a journal: the same KEY=value fields). Without polkitd on the
-# bus only root may change anything.
+# logs without a journal: the same KEY=value fields); a caller's refused calls
+# after its first of the interval are counted in one entry instead. Without
+# polkitd on the bus only root may change anything.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
 set +e
@@ -15,6 +16,9 @@ set +e
 libvirtd_start
 bus_start
 polkit_start
+# An hour's interval for refusals (a test-build knob): each uid's first refusal
+# is an entry of its own, the others are counted and told when the agent stops.
+export HOSTAGENT_DENIED_LOG_INTERVAL_SEC=3600
 daemon_start --libvirt-uri="$LIBVIRT_TEST_URI"
 wait_until 30 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
 
@@ -50,9 +54,12 @@ assert_contains "$RESULT" "org.freedesktop.DBus.Error.InteractiveAuthorizationRe
         "so nobody's Pause is InteractiveAuthorizationRequired"
 assert_contains "$RESULT" "org.hostagent1.vm.manage" "which names the action"
 assert_eq 's "running"' "$(vm_prop "$WEB1" State)" "and web1 still runs"
+FIRST_REFUSED=$CALLER_PID
+NOBODY_REFUSED=1   # nobody's refused calls, each an entry or in the count
 call_as $NOBODY org.hostagent1.vm.manage "" -i "$WEB1" $VM_IFACE Pause
 assert_contains "$RESULT" "org.freedesktop.DBus.Error.AccessDenied" \
         "with interactive authorization allowed but no agent to ask, it is AccessDenied"
+NOBODY_REFUSED=$((NOBODY_REFUSED + 1))
 
 # Rules: nobody may manage the VMs owned by ops, create VMs for ops (but none
 # that reach host files: vm.create-raw), and set LogLevel; daemon may do nothing.
@@ -90,6 +97,7 @@ call_as $NOBODY org.hostagent1.vm.manage "vm db1 owner dba" "$DB1" $VM_IFACE Pau
 assert_eq 2 "$ORACLE" "pkcheck: not for a dba VM"
 assert_contains "$RESULT" "InteractiveAuthorizationRequired" "nobody may not pause db1 (owner dba)"
 assert_eq 's "running"' "$(vm_prop "$DB1" State)" "db1 still runs"
+NOBODY_REFUSED=$((NOBODY_REFUSED + 1))
 
 call_as $DAEMON org.hostagent1.vm.manage "vm web1 owner ops" "$WEB1" $VM_IFACE Resume
 assert_eq 1 "$ORACLE" "pkcheck: daemon is refused by the rule"
@@ -114,6 +122,7 @@ call_as $NOBODY org.hostagent1.vm.create-raw "vm nb2" /org/hostagent1 org.hostag
 assert_eq 2 "$ORACLE" "pkcheck: vm.create-raw is not in the rule"
 assert_contains "$RESULT" "org.hostagent1.vm.create-raw" "a spec with a host path disk is vm.create-raw, refused"
 assert_not_contains "$(manager_call ListVMs)" "'nb2'" "nb2 was not made"
+NOBODY_REFUSED=$((NOBODY_REFUSED + 1))
 
 # Storage: the rule reads the pool's name, from the pool or from CreateStoragePool's spec.
 for n in 1 2; do
@@ -129,6 +138,7 @@ call_as $NOBODY org.hostagent1.storage.manage "pool pool2 volume v1" /org/hostag
 assert_eq 2 "$ORACLE" "pkcheck: not pool2"
 assert_contains "$RESULT" "InteractiveAuthorizationRequired" "nobody may not create a volume in pool2"
 [ ! -e "$T/pools/2/v1" ] && ok "nothing was made in pool2" || fail "v1 was made in pool2"
+NOBODY_REFUSED=$((NOBODY_REFUSED + 1))
 call_as $NOBODY org.hostagent1.storage.manage "pool pool1" /org/hostagent1 org.hostagent1.Manager CreateStoragePool \
         "s:{\"name\":\"pool1\",\"type\":\"dir\",\"path\":\"$T/pools/3\"}"
 assert_contains "$RESULT" "pool1" "CreateStoragePool of a spec named pool1 gets past authorization to the name's conflict"
@@ -137,6 +147,7 @@ call_as $NOBODY org.hostagent1.storage.manage "pool pool3" /org/hostagent1 org.h
         "s:{\"name\":\"pool3\",\"type\":\"dir\",\"path\":\"$T/pools/3\"}"
 assert_contains "$RESULT" "InteractiveAuthorizationRequired" "one named pool3 is refused"
 [ ! -e "$T/pools/3" ] && ok "and made nothing" || fail "a refused pool made $T/pools/3"
+NOBODY_REFUSED=$((NOBODY_REFUSED + 1))
 
 # Networks: the rule reads the names a SetupNetworks touches (a dry run: nothing is made).
 call_as $NOBODY org.hostagent1.network.setup "networks pknet" /org/hostagent1 org.hostagent1.Manager SetupNetworks \
@@ -148,8 +159,11 @@ call_as $NOBODY org.hostagent1.network.setup "networks pknet,other" /org/hostage
         's:{"networks":{"pknet":{},"other":{}}}' 'a{sv}:dry_run'
 assert_eq 2 "$ORACLE" "pkcheck: not pknet and another"
 assert_contains "$RESULT" "InteractiveAuthorizationRequired" "a change touching another network too is refused"
+NOBODY_REFUSED=$((NOBODY_REFUSED + 1))
+call_as 0 org.hostagent1.network.setup "networks pknet,other" /org/hostagent1 org.hostagent1.Manager SetupNetworks \
+        's:{"networks":{"pknet":{},"other":{}}}' 'a{sv}:dry_run'
 assert_contains "$(grep "Audit:" "$T/daemon.log" | grep "METHOD=SetupNetworks" | grep "CALLER_PID=$CALLER_PID ")" \
-        "DETAIL_NETWORKS=pknet,other" "the audit entry names the networks touched"
+        "DETAIL_NETWORKS=pknet,other" "the audit entry of root's dry run of it names the networks touched"
 
 # A host setting: the property write is checked before sd-bus dispatches it.
 out=$(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups gdbus call --system -d org.hostagent1 -o /org/hostagent1 \
@@ -165,6 +179,15 @@ assert_eq "1:ok 2:notice 3:ok 4:debug" "$out" "nobody's pipelined writes and rea
 bus_monitor_stop
 assert_eq 1 "$(grep -c "Member=CheckAuthorization" "$T/pk-monitor.log")" \
         "polkit was asked once for the two writes (the answer is kept for the connection)"
+# A new connection's blocking read: the agent asks the bus who the caller is
+# once, for authorization and its budget of work alike.
+bus_monitor_start "$T/id-monitor.log" busctl --system monitor
+out=$(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups gdbus call --system -d org.hostagent1 -o /org/hostagent1 \
+        -m org.hostagent1.Manager.GetHostStats 2>&1)
+assert_contains "$out" "memory" "nobody reads the host's statistics"
+bus_monitor_stop
+assert_eq 1 "$(grep -c "Member=GetConnectionCredentials" "$T/id-monitor.log")" "the agent asked the bus once who nobody is"
+assert_eq 0 "$(grep -c "Member=GetConnectionUnixUser" "$T/id-monitor.log")" "and not a second time for the budgets"
 out=$(setpriv --reuid=$DAEMON --regid=$DAEMON --clear-groups gdbus call --system -d org.hostagent1 -o /org/hostagent1 \
         -m org.freedesktop.DBus.Properties.Set org.hostagent1.Manager LogLevel "<'info'>" 2>&1)
 assert_contains "$out" "AccessDenied" "daemon may not"
@@ -185,8 +208,12 @@ assert_contains "$(grep "Audit:" "$T/daemon.log" | grep "CALLER_UID=1 " | grep "
         "daemon's refused Resume has its entry, RESULT=denied"
 assert_contains "$(grep "Audit:" "$T/daemon.log" | grep "METHOD=SetConsoleTicket")" \
         "RESULT=org.hostagent1.Error.InvalidState" "an allowed call that failed has the error's name"
-assert_contains "$(grep "Audit:" "$T/daemon.log" | grep "METHOD=Pause" | grep "DETAIL_VM=db1")" \
-        "RESULT=org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" "so has a call refused for want of a prompt"
+entry=$(grep "Audit:" "$T/daemon.log" | grep "CALLER_PID=$FIRST_REFUSED ")
+assert_contains "$entry" "RESULT=org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" \
+        "nobody's first refused call, for want of a prompt, has its entry with the error's name"
+assert_contains "$entry" "DETAIL_VM=web1" "and the details"
+assert_eq 0 "$(grep "Audit:" "$T/daemon.log" | grep -c "METHOD=Pause.*DETAIL_VM=db1")" \
+        "nobody's later refusals of the interval have no entry of their own (they are counted)"
 assert_contains "$(grep "Audit:" "$T/daemon.log" | grep "METHOD=CreateVM" | grep "CALLER_UID=0 " | head -1)" "RESULT=done" \
         "root's calls are audited too"
 
@@ -194,9 +221,11 @@ assert_contains "$(grep "Audit:" "$T/daemon.log" | grep "METHOD=CreateVM" | grep
 call_as 0 org.hostagent1.vm.create "" /org/hostagent1 org.hostagent1.Manager CreateVM \
         's:{"name":"odd1","memory_mib":64,"type":"test","metadata":{"owner":"x\nCALLER_UID=0 RESULT=done"}}'
 assert_eq ok "$RESULT" "root creates a VM whose owner holds a line break"
-call_as $NOBODY org.hostagent1.vm.manage "" "$(vm_path_of odd1)" $VM_IFACE Start
-assert_contains "$(grep "Audit:" "$T/daemon.log" | grep "DETAIL_VM=odd1" | grep "CALLER_UID=65534")" \
+assert_contains "$(grep "Audit:" "$T/daemon.log" | grep "METHOD=CreateVM" | grep "DETAIL_VM=odd1")" \
         "DETAIL_OWNER=x?CALLER_UID=0 RESULT=done" "its audit entry shows the owner on the entry's own line"
+call_as $NOBODY org.hostagent1.vm.manage "" "$(vm_path_of odd1)" $VM_IFACE Start
+assert_contains "$RESULT" "InteractiveAuthorizationRequired" "nobody may not start odd1 (its owner is not ops)"
+NOBODY_REFUSED=$((NOBODY_REFUSED + 1))
 assert_eq 0 "$(grep -c "^CALLER_UID=0 RESULT=done" "$T/daemon.log")" "and no line starts with the owner's text"
 
 # polkitd leaves: root only, said once in the log.
@@ -206,9 +235,21 @@ assert_contains "$RESULT" "org.freedesktop.DBus.Error.AccessDenied" "without pol
 assert_contains "$RESULT" "polkit is not running" "saying why"
 call_as $NOBODY org.hostagent1.vm.manage "" "$DB1" $VM_IFACE Pause
 assert_contains "$RESULT" "org.freedesktop.DBus.Error.AccessDenied" "and so is the next"
+NOBODY_REFUSED=$((NOBODY_REFUSED + 2))
 assert_eq "()" "$(vm_call "$WEB1" Resume)" "root still may"
 assert_eq 's "running"' "$(vm_prop "$WEB1" State)" "web1 runs again"
 assert_eq 1 "$(grep -c "polkit is not on the bus" "$T/daemon.log")" "the log says once that polkit is absent"
 
 daemon_stop && ok "SIGTERM ends it with status 0" || fail "hostagentd did not exit cleanly"
+# The counts of the interval, told at the stop: every refusal is an entry or in a count.
+count=$(grep "Audit: uid 65534 was refused" "$T/daemon.log")
+assert_contains "$count" "DENIED_COUNT=$((NOBODY_REFUSED - 1))" "nobody's refusals after its first are counted in one entry"
+assert_contains "$count" "RESULT=denied" "RESULT=denied"
+for action in vm.manage vm.create-raw storage.manage network.setup; do
+        assert_contains "$count" "ACTION=org.hostagent1.$action" "naming the action $action it asked for"
+done
+assert_eq 1 "$(grep -c "Audit: uid 65534 was refused" "$T/daemon.log")" "in one entry"
+count=$(grep "Audit: uid 1 was refused" "$T/daemon.log")
+assert_contains "$count" "DENIED_COUNT=1 " "daemon's refused LogLevel write, after its refused Resume, is counted"
+assert_contains "$count" "ACTION=org.hostagent1.host.configure" "with its action"
 fixture_finish
