@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "bus-auth.h"
+#include "bus-collection.h"
 #include "bus-work.h"
 #include "host-stats.h"
 #include "bus-error.h"
@@ -408,9 +409,9 @@ int manager_bus_register(Manager *m) {
                 return log_error_errno(r, "Cannot publish %s: %m", MANAGER_INTERFACE);
         /* One ObjectManager at the root of our tree: VMs, networks, pools and
          * jobs below it are announced with InterfacesAdded/Removed. */
-        r = sd_bus_add_object_manager(m->bus, NULL, HOSTAGENT_ROOT_PATH);
+        r = bus_add_object_manager(m->bus, HOSTAGENT_ROOT_PATH);
         if (r < 0)
-                return log_error_errno(r, "Cannot publish the ObjectManager: %m");
+                return r;
         r = job_bus_register(m);
         if (r < 0)
                 return r;

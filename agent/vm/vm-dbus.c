@@ -15,14 +15,22 @@
 #include "vm-shutdown.h"
 #include "vm-stats-dbus.h"
 
+/* Each announcement drops the VM's entry kept for GetManagedObjects: the
+ * next one reads it afresh. */
 static void vm_bus_announce(Vm *vm) {
-        int r = sd_bus_emit_object_added(vm->manager->bus, vm->path);
+        int r;
+
+        bus_collection_changed(vm->path);
+        r = sd_bus_emit_object_added(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesAdded for %s: %m", vm->path);
 }
 
 static void vm_bus_withdraw(Vm *vm) {
-        int r = sd_bus_emit_object_removed(vm->manager->bus, vm->path);
+        int r;
+
+        bus_collection_changed(vm->path);
+        r = sd_bus_emit_object_removed(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesRemoved for %s: %m", vm->path);
 }
@@ -34,6 +42,7 @@ static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
         n = n < ELEMENTSOF(strv) - 1 ? n : ELEMENTSOF(strv) - 1;
         memcpy(strv, names, n * sizeof *names);
         strv[n] = NULL;
+        bus_collection_changed(vm->path);
         r = sd_bus_emit_properties_changed_strv(vm->manager->bus, vm->path, VM_INTERFACE, (char **) strv);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit PropertiesChanged for %s: %m", vm->path);
@@ -315,7 +324,7 @@ int vm_bus_register(Manager *m) {
         r = job_register_resumable("shutdown", vm_shutdown_resume);
         if (r < 0)
                 return r;
-        r = bus_add_collection(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_vtable, vm_object_find,
+        r = bus_add_cached_collection(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_vtable, vm_object_find,
                                vm_node_enumerator, m);
         if (r < 0)
                 return r;

@@ -1,0 +1,98 @@
+# GetManagedObjects answered from entries kept between changes: the same
+# content as sd-bus's own ObjectManager gives (VMs, pools, volumes), and every
+# change made by another tool or through the agent (pause, rename, undefine, a
+# new volume) is in the very next answer; GetAll agrees with it.
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/storage.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
+set +e
+
+libvirtd_start
+bus_start
+# While this file exists, sd-bus's own ObjectManager answers: the reference.
+SDBUS="$T/sd-bus-answers"
+HOSTAGENT_OBJECTS_FAILPOINT=$SDBUS daemon_start --libvirt-uri="$LIBVIRT_TEST_URI" --run-dir="$T/run"
+wait_until 30 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
+VIRSH="virsh -q -c $LIBVIRT_TEST_URI"
+
+gmo() { busctl --system call --json=short org.hostagent1 /org/hostagent1 org.freedesktop.DBus.ObjectManager GetManagedObjects; }
+reference() { touch "$SDBUS"; gmo; rm -f "$SDBUS"; }
+# The answer as one canonical JSON text (object order carries no meaning).
+canon() { python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["data"], sort_keys=True))'; }
+# prop_in PATH INTERFACE NAME: the property's value in the latest answer.
+prop_in() {
+        gmo | python3 -c 'import json, sys
+objs = json.load(sys.stdin)["data"][0]
+print(json.dumps(objs.get(sys.argv[1], {}).get(sys.argv[2], {}).get(sys.argv[3], {}).get("data")))' "$@"
+}
+same_as_sd_bus() {
+        local ours ref
+        ours=$(gmo | canon); ref=$(reference | canon)
+        if [ -n "$ours" ] && [ "$ours" = "$ref" ]; then
+                ok "$1: GetManagedObjects says what sd-bus's ObjectManager says"
+        else
+                fail "$1: GetManagedObjects differs from sd-bus's"
+                diff <(echo "$ref" | python3 -m json.tool) <(echo "$ours" | python3 -m json.tool) | head -40
+        fi
+}
+
+cat > "$T/vm1.xml" <<XML
+<domain type='test'><name>vm1</name><uuid>11111111-2222-3333-4444-555555555555</uuid>
+<memory unit='MiB'>256</memory><vcpu>2</vcpu><os><type>hvm</type></os></domain>
+XML
+$VIRSH define "$T/vm1.xml" >/dev/null
+$VIRSH start vm1 >/dev/null
+VM1=$(vm_path 11111111-2222-3333-4444-555555555555)
+wait_until 10 vm_state_is "$VM1" running || fail "vm1 not seen running"
+P=/org/hostagent1/storage/cache
+assert_contains "$(create_pool "{\"name\":\"cache\",\"type\":\"dir\",\"path\":\"$T/pools/cache\"}")" "'$P'" "CreateStoragePool"
+assert_contains "$(pool_call "$P" CreateVolume v1 1048576 raw {})" "'$P/v1'" "CreateVolume v1"
+
+same_as_sd_bus "VMs, a pool and a volume"
+assert_eq '"running"' "$(prop_in "$VM1" org.hostagent1.VM State)" "vm1 is running in GetManagedObjects"
+assert_eq '"1048576"' "\"$(prop_in "$P/v1" org.hostagent1.Volume CapacityBytes)\"" "the volume is in it with its size"
+
+# Another tool pauses it: the next answer says so (the kept entry was dropped).
+$VIRSH suspend vm1 >/dev/null
+wait_until 10 vm_state_is "$VM1" paused || fail "the pause was not seen"
+assert_eq '"paused"' "$(prop_in "$VM1" org.hostagent1.VM State)" "a pause by virsh is in the next GetManagedObjects"
+assert_eq '"user"' "$(prop_in "$VM1" org.hostagent1.VM StateReason)" "with its reason"
+assert_contains "$(busctl --system call org.hostagent1 "$VM1" org.freedesktop.DBus.Properties GetAll s org.hostagent1.VM)" \
+        '"State" s "paused"' "GetAll agrees"
+same_as_sd_bus "after a pause"
+
+# The agent resumes it: the same.
+assert_eq "()" "$(vm_call "$VM1" Resume)" "Resume"
+assert_eq '"running"' "$(prop_in "$VM1" org.hostagent1.VM State)" "a Resume through the agent is in the next GetManagedObjects"
+
+# Renamed by another tool (libvirt renames only stopped domains).
+$VIRSH destroy vm1 >/dev/null
+wait_until 10 vm_state_is "$VM1" shutoff || fail "the stop was not seen"
+$VIRSH domrename vm1 vm1-renamed >/dev/null
+wait_until 10 sh -c "busctl --system get-property org.hostagent1 $VM1 org.hostagent1.VM Name | grep -q vm1-renamed" \
+        || fail "the rename was not seen"
+assert_eq '"vm1-renamed"' "$(prop_in "$VM1" org.hostagent1.VM Name)" "a rename by virsh is in the next GetManagedObjects"
+assert_eq '"shutoff"' "$(prop_in "$VM1" org.hostagent1.VM State)" "and the stop before it"
+same_as_sd_bus "after a stop and a rename"
+
+# The pool changes: a new volume is there, a deleted one is gone.
+assert_contains "$(pool_call "$P" CreateVolume v2 2097152 raw {})" "'$P/v2'" "CreateVolume v2"
+assert_eq '"2097152"' "\"$(prop_in "$P/v2" org.hostagent1.Volume CapacityBytes)\"" "a new volume is in the next GetManagedObjects"
+assert_eq "()" "$(vol_call "$P" v1 Delete)" "Delete v1"
+assert_eq "null" "$(prop_in "$P/v1" org.hostagent1.Volume Name)" "a deleted volume is gone from the next GetManagedObjects"
+same_as_sd_bus "after volume changes"
+
+# Undefined by another tool: gone; defined again: back, as it is now.
+$VIRSH undefine vm1-renamed >/dev/null
+wait_until 10 sh -c "! busctl --system get-property org.hostagent1 $VM1 org.hostagent1.VM Name >/dev/null 2>&1" \
+        || fail "the undefine was not seen"
+assert_eq "null" "$(prop_in "$VM1" org.hostagent1.VM Name)" "an undefined VM is gone from the next GetManagedObjects"
+sed -e 's/<vcpu>2</<vcpu>3</' "$T/vm1.xml" > "$T/vm1b.xml"
+$VIRSH define "$T/vm1b.xml" >/dev/null
+wait_until 10 sh -c "busctl --system get-property org.hostagent1 $VM1 org.hostagent1.VM VCPUs 2>/dev/null | grep -q 3" \
+        || fail "the new definition was not seen"
+assert_eq "3" "$(prop_in "$VM1" org.hostagent1.VM VCPUs)" "defined again under the same UUID, it is back as it is now"
+same_as_sd_bus "at the end"
+
+daemon_stop
+fixture_finish
