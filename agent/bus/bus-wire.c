@@ -32,6 +32,8 @@ void bus_wire_done(BusWire *w) {
 }
 
 static void wire_put(BusWire *w, const void *p, size_t n) {
+        if (n == 0)
+                return;
         wire_reserve(w, n);
         if (w->error < 0)
                 return;
