@@ -24,7 +24,14 @@ typedef struct Entry {
         char *path;
         BusWire wire;
         size_t size;    /* without the padding */
+        bool stale;     /* the object changed since: built again when next asked for */
+        unsigned refill;        /* the last refill that listed it */
+        struct Entry *prev, *next;
 } Entry;
+
+typedef struct EntryList {
+        Entry *first, *last;
+} EntryList;
 
 #define COLLECTIONS_MAX 16
 #define INTERFACES_MAX 4
@@ -35,7 +42,13 @@ static struct {
         char *root;
         Collection collections[COLLECTIONS_MAX];
         size_t n_collections;
-        void *entries;  /* tsearch() tree of the cached collections' Entry, by path */
+        /* The cached collections' entries: by path (a tsearch() tree), and
+         * in a list that, when COMPLETE, holds exactly their objects (until
+         * one is added, a reply walks the list and asks no enumerator). */
+        void *entries;
+        EntryList list;
+        bool complete;
+        unsigned refill;
 } om;
 
 static Entry *entry_free(Entry *e) {
@@ -52,6 +65,41 @@ static int entry_compare(const void *a, const void *b) {
 }
 
 static void entry_destroy(void *e) {
+        entry_free(e);
+}
+
+static void list_unlink(EntryList *l, Entry *e) {
+        if (e->prev)
+                e->prev->next = e->next;
+        else
+                l->first = e->next;
+        if (e->next)
+                e->next->prev = e->prev;
+        else
+                l->last = e->prev;
+        e->prev = e->next = NULL;
+}
+
+static void list_append(EntryList *l, Entry *e) {
+        e->prev = l->last;
+        e->next = NULL;
+        if (l->last)
+                l->last->next = e;
+        else
+                l->first = e;
+        l->last = e;
+}
+
+static Entry *entry_lookup(const char *path) {
+        Entry key = { .path = (char *) path }, **found = tfind(&key, &om.entries, entry_compare);
+
+        return found ? *found : NULL;
+}
+
+/* E leaves the tree and whichever list L holds it. */
+static void entry_drop(EntryList *l, Entry *e) {
+        list_unlink(l, e);
+        tdelete(e, &om.entries, entry_compare);
         entry_free(e);
 }
 
@@ -97,15 +145,25 @@ int bus_add_collection_interface(sd_bus *bus, const char *prefix, const char *in
 }
 
 void bus_collection_changed(const char *path) {
-        Entry key = { .path = (char *) path };
-        Entry **found = tfind(&key, &om.entries, entry_compare);
-        Entry *e;
+        Entry *e = entry_lookup(path);
 
-        if (!found)
-                return;
-        e = *found;
-        tdelete(&key, &om.entries, entry_compare);
-        entry_free(e);
+        if (e)
+                e->stale = true;
+}
+
+void bus_collection_added(const char *path) {
+        Entry *e = entry_lookup(path);
+
+        if (e)
+                entry_drop(&om.list, e);
+        om.complete = false;    /* the next reply asks the enumerators */
+}
+
+void bus_collection_removed(const char *path) {
+        Entry *e = entry_lookup(path);
+
+        if (e)
+                entry_drop(&om.list, e);
 }
 
 /* PATH lies strictly below C's prefix. */
@@ -199,7 +257,10 @@ static int entry_build(Entry *e, const char *path) {
         bus_wire_array_close(w, at, 8);
         e->size = w->size;
         bus_wire_align(w, 8);
-        return w->error < 0 ? w->error : 1;
+        if (w->error < 0)
+                return w->error;
+        bus_wire_shrink(w);     /* kept for as long as the VM does not change */
+        return 1;
 }
 
 /* A GetManagedObjects reply being put together: the array's length, then
@@ -235,36 +296,23 @@ static int reply_push(Reply *r, const Entry *e) {
         return 0;
 }
 
-static int reply_keep(Reply *r, Entry *e, bool cached) {
-        Entry **p;
-
-        if (cached)
-                return tsearch(e, &om.entries, entry_compare) ? 0 : -ENOMEM;
-        p = reallocarray(r->own, r->n_own + 1, sizeof *p);
-        if (!p)
-                return -ENOMEM;
-        r->own = p;
-        r->own[r->n_own++] = e;
-        return 0;
-}
-
-static int reply_add(Reply *r, const char *path, bool cached) {
-        Entry key = { .path = (char *) path }, **kept = cached ? tfind(&key, &om.entries, entry_compare) : NULL;
-        Entry *e;
+/* An object of a collection that is not cached: built for this reply. */
+static int reply_add(Reply *r, const char *path) {
+        Entry *e = calloc(1, sizeof *e), **own;
         int k;
 
-        if (kept)
-                return reply_push(r, *kept);
-        e = calloc(1, sizeof *e);
         if (!e || !(e->path = strdup(path))) {
                 entry_free(e);
                 return -ENOMEM;
         }
         k = entry_build(e, path);
-        if (k <= 0 || reply_keep(r, e, cached) < 0) {
+        own = k > 0 ? reallocarray(r->own, r->n_own + 1, sizeof *own) : NULL;
+        if (!own) {
                 entry_free(e);
-                return k <= 0 ? k : -ENOMEM;
+                return k > 0 ? -ENOMEM : k;
         }
+        r->own = own;
+        r->own[r->n_own++] = e;
         return reply_push(r, e);
 }
 
@@ -272,16 +320,102 @@ static int reply_add_collection(Reply *r, const Collection *c) {
         char **nodes = NULL;
         int k = 0;
 
-        if (!c->enumerator)
+        if (!c->enumerator || c->cached)
                 return 0;
         k = c->enumerator(om.bus, c->prefix, c->userdata, &nodes, NULL);
         for (char **p = nodes; p && *p; p++) {
                 if (k >= 0)
-                        k = reply_add(r, *p, c->cached);
+                        k = reply_add(r, *p);
                 free(*p);
         }
         free(nodes);
         return k;
+}
+
+/* Moves PATH's entry (a new, stale one if it has none) to the end of L. */
+static int refill_one(EntryList *l, const char *path) {
+        Entry *e = entry_lookup(path);
+
+        if (e && e->refill == om.refill)
+                return 0;       /* listed twice */
+        if (e) {
+                e->refill = om.refill;
+                list_unlink(&om.list, e);
+                list_append(l, e);
+                return 0;
+        }
+        e = calloc(1, sizeof *e);
+        if (!e || !(e->path = strdup(path)) || !tsearch(e, &om.entries, entry_compare)) {
+                entry_free(e);
+                return -ENOMEM;
+        }
+        e->stale = true;
+        e->refill = om.refill;
+        list_append(l, e);
+        return 0;
+}
+
+/* The list made to hold exactly what the cached collections' enumerators
+ * list now, in their order; entries of objects gone are dropped. */
+static int entries_refill(void) {
+        EntryList fresh = {};
+        int k = 0;
+
+        om.refill++;
+        for (size_t i = 0; k >= 0 && i < om.n_collections; i++) {
+                const Collection *c = &om.collections[i];
+                char **nodes = NULL;
+
+                if (!c->enumerator || !c->cached)
+                        continue;
+                k = c->enumerator(om.bus, c->prefix, c->userdata, &nodes, NULL);
+                for (char **p = nodes; p && *p; p++) {
+                        if (k >= 0)
+                                k = refill_one(&fresh, *p);
+                        free(*p);
+                }
+                free(nodes);
+        }
+        while (om.list.first) {
+                if (k >= 0)
+                        entry_drop(&om.list, om.list.first);
+                else {          /* kept, for the next try */
+                        Entry *e = om.list.first;
+                        list_unlink(&om.list, e);
+                        list_append(&fresh, e);
+                }
+        }
+        om.list = fresh;
+        om.complete = k >= 0;
+        return k;
+}
+
+static int reply_add_cached(Reply *r) {
+        int k;
+
+        if (!om.complete) {
+                k = entries_refill();
+                if (k < 0)
+                        return k;
+        }
+        for (Entry *e = om.list.first, *next; e; e = next) {
+                next = e->next;
+                if (e->stale) {
+                        bus_wire_done(&e->wire);
+                        k = entry_build(e, e->path);
+                        if (k < 0)
+                                return k;
+                        if (k == 0) {   /* gone without a word: not ours to list */
+                                entry_drop(&om.list, e);
+                                continue;
+                        }
+                        e->stale = false;
+                }
+                k = reply_push(r, e);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
 }
 
 static int object_manager_reply(sd_bus_message *call) {
@@ -290,6 +424,8 @@ static int object_manager_reply(sd_bus_message *call) {
         int k;
 
         k = reply_push(&r, &(Entry) { .wire = { .data = (uint8_t *) r.header, .size = sizeof r.header } });
+        if (k >= 0)
+                k = reply_add_cached(&r);
         for (size_t i = 0; k >= 0 && i < om.n_collections; i++)
                 k = reply_add_collection(&r, &om.collections[i]);
         if (k < 0)

@@ -23,5 +23,8 @@ int bus_add_collection_interface(sd_bus *bus, const char *prefix, const char *in
  * collections above (entries of cached collections kept between changes),
  * org.freedesktop.DBus.ObjectManager and its signals as sd-bus serves them. */
 int bus_add_object_manager(sd_bus *bus, const char *path);
-/* The object at PATH changed, came or went: its kept entry is dropped. */
+/* The object at PATH of a cached collection changed (its entry is built
+ * again when next asked for), came, or went. */
 void bus_collection_changed(const char *path);
+void bus_collection_added(const char *path);
+void bus_collection_removed(const char *path);

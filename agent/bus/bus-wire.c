@@ -1,7 +1,7 @@
 /* Replies kept ready: D-Bus wire bytes built once, sent many times */
 #include "bus-wire.h"
 
-#include <poll.h>
+#include <limits.h>
 #include <sys/socket.h>
 
 #include "macro.h"
@@ -29,6 +29,18 @@ static void wire_reserve(BusWire *w, size_t n) {
 void bus_wire_done(BusWire *w) {
         free(w->data);
         *w = (BusWire) {};
+}
+
+void bus_wire_shrink(BusWire *w) {
+        uint8_t *p;
+
+        if (w->error < 0 || w->size == 0 || w->size == w->allocated)
+                return;
+        p = realloc(w->data, w->size);
+        if (!p)
+                return;         /* the larger block is as good */
+        w->data = p;
+        w->allocated = w->size;
 }
 
 static void wire_put(BusWire *w, const void *p, size_t n) {
@@ -253,6 +265,10 @@ static int wire_loop_open(void) {
                 return r;
         }
         loop.fd = fds[1];
+        /* Room for a whole large reply at once where the limits allow: fewer
+         * rounds between writing and sd-bus reading. */
+        (void) setsockopt(loop.fd, SOL_SOCKET, SO_SNDBUF, &(int) { 4 << 20 }, sizeof(int));
+        (void) setsockopt(fds[0], SOL_SOCKET, SO_RCVBUF, &(int) { 4 << 20 }, sizeof(int));
         r = sd_id128_randomize(&id);
         if (r >= 0)
                 r = sd_bus_set_server(reader, 1, id);
@@ -324,7 +340,7 @@ static int wire_pass(struct iovec *iov, size_t n, sd_bus_message **ret) {
                 while (n > 0 && iov->iov_len == 0)
                         iov++, n--;
                 if (n > 0) {
-                        k = writev(loop.fd, iov, (int) (n < 64 ? n : 64));
+                        k = writev(loop.fd, iov, (int) (n < IOV_MAX ? n : IOV_MAX));
                         if (k < 0 && errno != EAGAIN)
                                 return -errno;
                         for (size_t left = k > 0 ? (size_t) k : 0; left > 0;) {

@@ -15,6 +15,8 @@ typedef struct BusWire {
 } BusWire;
 
 void bus_wire_done(BusWire *w);
+/* Gives back what was allocated beyond its size. */
+void bus_wire_shrink(BusWire *w);
 void bus_wire_align(BusWire *w, size_t alignment);
 void bus_wire_u32(BusWire *w, uint32_t v);
 /* TYPE 's', 'o' (u32 length) or 'g' (u8 length); S is not checked. */

@@ -15,12 +15,12 @@
 #include "vm-shutdown.h"
 #include "vm-stats-dbus.h"
 
-/* Each announcement drops the VM's entry kept for GetManagedObjects: the
- * next one reads it afresh. */
+/* Each announcement tells GetManagedObjects that the VM's kept entry is
+ * out of date: the next one reads it afresh. */
 static void vm_bus_announce(Vm *vm) {
         int r;
 
-        bus_collection_changed(vm->path);
+        bus_collection_added(vm->path);
         r = sd_bus_emit_object_added(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesAdded for %s: %m", vm->path);
@@ -29,7 +29,7 @@ static void vm_bus_announce(Vm *vm) {
 static void vm_bus_withdraw(Vm *vm) {
         int r;
 
-        bus_collection_changed(vm->path);
+        bus_collection_removed(vm->path);
         r = sd_bus_emit_object_removed(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesRemoved for %s: %m", vm->path);
