@@ -10,6 +10,7 @@
 #include "bus-work.h"
 #include "domain-ops.h"
 #include "job.h"
+#include "manager-dbus.h"
 #include "vm-autostart.h"
 #include "vm-console.h"
 #include "vm-shutdown.h"
@@ -21,6 +22,7 @@ static void vm_bus_announce(Vm *vm) {
         int r;
 
         bus_collection_added(vm->path);
+        manager_bus_vm_list_changed();
         r = sd_bus_emit_object_added(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesAdded for %s: %m", vm->path);
@@ -30,6 +32,7 @@ static void vm_bus_withdraw(Vm *vm) {
         int r;
 
         bus_collection_removed(vm->path);
+        manager_bus_vm_list_changed();
         r = sd_bus_emit_object_removed(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesRemoved for %s: %m", vm->path);
@@ -43,6 +46,7 @@ static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
         memcpy(strv, names, n * sizeof *names);
         strv[n] = NULL;
         bus_collection_changed(vm->path);
+        manager_bus_vm_list_changed();
         r = sd_bus_emit_properties_changed_strv(vm->manager->bus, vm->path, VM_INTERFACE, (char **) strv);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit PropertiesChanged for %s: %m", vm->path);

@@ -1,7 +1,8 @@
 # GetManagedObjects answered from entries kept between changes: the same
 # content as sd-bus's own ObjectManager gives (VMs, pools, volumes), and every
 # change made by another tool or through the agent (pause, rename, undefine, a
-# new volume) is in the very next answer; GetAll agrees with it.
+# new volume) is in the very next answer; GetAll agrees with it. ListVMs,
+# kept too, follows the same changes.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/storage.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
@@ -25,6 +26,7 @@ prop_in() {
 objs = json.load(sys.stdin)["data"][0]
 print(json.dumps(objs.get(sys.argv[1], {}).get(sys.argv[2], {}).get(sys.argv[3], {}).get("data")))' "$@"
 }
+list_vms() { busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager ListVMs; }
 same_as_sd_bus() {
         local ours ref
         ours=$(gmo | canon); ref=$(reference | canon)
@@ -50,6 +52,7 @@ assert_contains "$(pool_call "$P" CreateVolume v1 1048576 raw {})" "'$P/v1'" "Cr
 
 same_as_sd_bus "VMs, a pool and a volume"
 assert_eq '"running"' "$(prop_in "$VM1" org.hostagent1.VM State)" "vm1 is running in GetManagedObjects"
+assert_contains "$(list_vms)" '"11111111-2222-3333-4444-555555555555" "vm1" "running"' "and in ListVMs"
 assert_eq '"1048576"' "\"$(prop_in "$P/v1" org.hostagent1.Volume CapacityBytes)\"" "the volume is in it with its size"
 
 # Another tool pauses it: the next answer says so (the kept entry was dropped).
@@ -57,6 +60,7 @@ $VIRSH suspend vm1 >/dev/null
 wait_until 10 vm_state_is "$VM1" paused || fail "the pause was not seen"
 assert_eq '"paused"' "$(prop_in "$VM1" org.hostagent1.VM State)" "a pause by virsh is in the next GetManagedObjects"
 assert_eq '"user"' "$(prop_in "$VM1" org.hostagent1.VM StateReason)" "with its reason"
+assert_contains "$(list_vms)" '"vm1" "paused"' "and in the next ListVMs"
 assert_contains "$(busctl --system call org.hostagent1 "$VM1" org.freedesktop.DBus.Properties GetAll s org.hostagent1.VM)" \
         '"State" s "paused"' "GetAll agrees"
 same_as_sd_bus "after a pause"
@@ -64,6 +68,7 @@ same_as_sd_bus "after a pause"
 # The agent resumes it: the same.
 assert_eq "()" "$(vm_call "$VM1" Resume)" "Resume"
 assert_eq '"running"' "$(prop_in "$VM1" org.hostagent1.VM State)" "a Resume through the agent is in the next GetManagedObjects"
+assert_contains "$(list_vms)" '"vm1" "running"' "and in the next ListVMs"
 
 # Renamed by another tool (libvirt renames only stopped domains).
 $VIRSH destroy vm1 >/dev/null
@@ -73,6 +78,7 @@ wait_until 10 sh -c "busctl --system get-property org.hostagent1 $VM1 org.hostag
         || fail "the rename was not seen"
 assert_eq '"vm1-renamed"' "$(prop_in "$VM1" org.hostagent1.VM Name)" "a rename by virsh is in the next GetManagedObjects"
 assert_eq '"shutoff"' "$(prop_in "$VM1" org.hostagent1.VM State)" "and the stop before it"
+assert_contains "$(list_vms)" '"vm1-renamed" "shutoff"' "both are in the next ListVMs"
 same_as_sd_bus "after a stop and a rename"
 
 # The pool changes: a new volume is there, a deleted one is gone.
@@ -87,11 +93,13 @@ $VIRSH undefine vm1-renamed >/dev/null
 wait_until 10 sh -c "! busctl --system get-property org.hostagent1 $VM1 org.hostagent1.VM Name >/dev/null 2>&1" \
         || fail "the undefine was not seen"
 assert_eq "null" "$(prop_in "$VM1" org.hostagent1.VM Name)" "an undefined VM is gone from the next GetManagedObjects"
+assert_not_contains "$(list_vms)" "11111111-2222" "and from the next ListVMs"
 sed -e 's/<vcpu>2</<vcpu>3</' "$T/vm1.xml" > "$T/vm1b.xml"
 $VIRSH define "$T/vm1b.xml" >/dev/null
 wait_until 10 sh -c "busctl --system get-property org.hostagent1 $VM1 org.hostagent1.VM VCPUs 2>/dev/null | grep -q 3" \
         || fail "the new definition was not seen"
 assert_eq "3" "$(prop_in "$VM1" org.hostagent1.VM VCPUs)" "defined again under the same UUID, it is back as it is now"
+assert_contains "$(list_vms)" '"11111111-2222-3333-4444-555555555555" "vm1" "shutoff"' "in ListVMs too"
 same_as_sd_bus "at the end"
 
 daemon_stop
