@@ -1,5 +1,6 @@
 # GetManagedObjects answered from entries kept between changes: the same
-# content as sd-bus's own ObjectManager gives (VMs, pools, volumes), and every
+# content as sd-bus's own ObjectManager gives (VMs, pools, volumes, a network,
+# a job), and every
 # change made by another tool or through the agent (pause, rename, undefine, a
 # new volume) is in the very next answer; GetAll agrees with it. ListVMs,
 # kept too, follows the same changes.
@@ -9,10 +10,16 @@ source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
 set +e
 
 libvirtd_start
+# The agent in a network namespace of the test's own, with a veth pair as an uplink.
+netns_start objects || exit 1
+ip -n "$NETNS" link add up0 type veth peer name up0peer
+ip -n "$NETNS" link set up0peer up
+DAEMON_PREFIX=(ip netns exec "$NETNS")
 bus_start
 # While this file exists, sd-bus's own ObjectManager answers: the reference.
 SDBUS="$T/sd-bus-answers"
-HOSTAGENT_OBJECTS_FAILPOINT=$SDBUS daemon_start --libvirt-uri="$LIBVIRT_TEST_URI" --run-dir="$T/run"
+HOSTAGENT_OBJECTS_FAILPOINT=$SDBUS daemon_start --libvirt-uri="$LIBVIRT_TEST_URI" --run-dir="$T/run" \
+        --ovsdb="unix:$T/no-ovsdb.sock"
 wait_until 30 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
 VIRSH="virsh -q -c $LIBVIRT_TEST_URI"
 
@@ -50,7 +57,16 @@ P=/org/hostagent1/storage/cache
 assert_contains "$(create_pool "{\"name\":\"cache\",\"type\":\"dir\",\"path\":\"$T/pools/cache\"}")" "'$P'" "CreateStoragePool"
 assert_contains "$(pool_call "$P" CreateVolume v1 1048576 raw {})" "'$P/v1'" "CreateVolume v1"
 
-same_as_sd_bus "VMs, a pool and a volume"
+busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager SetupNetworks 'sa{sv}' \
+        '{"networks": {"cn1": {"uplink": "up0", "addresses": ["192.0.2.10/24"]}}}' 0 >/dev/null
+wait_until 10 busctl --system get-property org.hostagent1 /org/hostagent1/network/cn1 org.hostagent1.Network Name \
+        || fail "no network cn1"
+JOB=$(busctl --system call org.hostagent1 "$(vm_path_of test)" org.hostagent1.VM Shutdown u 30 | awk '{print $2}' | tr -d '"')
+assert_contains "$JOB" /org/hostagent1/job/ "Shutdown of the test driver's VM gives a job"
+
+same_as_sd_bus "VMs, a pool, a volume, a network and a job"
+assert_eq '"cn1"' "$(prop_in /org/hostagent1/network/cn1 org.hostagent1.Network Name)" "the network is in it"
+assert_contains "$(prop_in "$JOB" org.hostagent1.Job State)" '"' "the job is in it"
 assert_eq '"running"' "$(prop_in "$VM1" org.hostagent1.VM State)" "vm1 is running in GetManagedObjects"
 assert_contains "$(list_vms)" '"11111111-2222-3333-4444-555555555555" "vm1" "running"' "and in ListVMs"
 assert_eq '"1048576"' "\"$(prop_in "$P/v1" org.hostagent1.Volume CapacityBytes)\"" "the volume is in it with its size"
@@ -102,5 +118,6 @@ assert_eq "3" "$(prop_in "$VM1" org.hostagent1.VM VCPUs)" "defined again under t
 assert_contains "$(list_vms)" '"11111111-2222-3333-4444-555555555555" "vm1" "shutoff"' "in ListVMs too"
 same_as_sd_bus "at the end"
 
-daemon_stop
+daemon_stop; rc=$?
+assert_eq 0 "$rc" "SIGTERM ends it with status 0 (a sanitizer build: no leak)"
 fixture_finish
