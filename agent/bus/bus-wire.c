@@ -6,6 +6,12 @@
 
 #include "macro.h"
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WIRE_ENDIAN 'l'
+#else
+#define WIRE_ENDIAN 'B'
+#endif
+
 static void wire_reserve(BusWire *w, size_t n) {
         size_t want;
         uint8_t *p;
@@ -62,7 +68,7 @@ void bus_wire_align(BusWire *w, size_t alignment) {
 
 void bus_wire_u32(BusWire *w, uint32_t v) {
         bus_wire_align(w, 4);
-        wire_put(w, &v, sizeof v);     /* the agent runs little endian, as its messages say */
+        wire_put(w, &v, sizeof v);     /* host order, as the header says (WIRE_ENDIAN) */
 }
 
 static void wire_u64(BusWire *w, uint64_t v) {
@@ -233,7 +239,7 @@ static int wire_write_all(int fd, const char *s, size_t n) {
         return 0;
 }
 
-/* "\\0AUTH EXTERNAL <our uid, its decimal digits in hex>", then BEGIN. */
+/* NUL, "AUTH EXTERNAL <our uid, its decimal digits in hex>", then BEGIN. */
 static size_t wire_auth_line(char *buf, size_t size) {
         char uid[16];
         size_t n = 0;
@@ -279,12 +285,13 @@ static int wire_loop_open(void) {
         r = wire_write_all(loop.fd, auth, wire_auth_line(auth, sizeof auth));
         if (r < 0)
                 return r;
-        while ((r = sd_bus_is_ready(reader)) == 0) {
+        /* All it needs is in the socket already: no waiting, a few rounds. */
+        for (unsigned i = 0; (r = sd_bus_is_ready(reader)) == 0; i++) {
+                if (i >= 16)
+                        return -EPROTO;
                 r = sd_bus_process(reader, NULL);
                 if (r < 0)
                         return r;
-                if (r == 0)
-                        (void) sd_bus_wait(reader, 100 * 1000);
         }
         if (r < 0)
                 return r;
@@ -308,7 +315,7 @@ static int wire_header(BusWire *h, sd_bus_message *call, const char *signature, 
                 return r;
         if (body_size > UINT32_MAX)
                 return -E2BIG;
-        wire_put(h, (const uint8_t[]) { 'l', SD_BUS_MESSAGE_METHOD_RETURN, 1, 1 }, 4);
+        wire_put(h, (const uint8_t[]) { WIRE_ENDIAN, SD_BUS_MESSAGE_METHOD_RETURN, 1, 1 }, 4);
         bus_wire_u32(h, (uint32_t) body_size);
         bus_wire_u32(h, ++serial ?: ++serial);
         at = bus_wire_array_open(h, 8);
