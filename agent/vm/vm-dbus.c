@@ -38,6 +38,14 @@ static void vm_bus_withdraw(Vm *vm) {
                 log_debug_errno(r, "Cannot emit InterfacesRemoved for %s: %m", vm->path);
 }
 
+/* ListVMs shows a VM's path, UUID (both for life), name and state. */
+static bool vm_bus_listed(const char **names, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(names[i], "Name") || streq(names[i], "State"))
+                        return true;
+        return false;
+}
+
 static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
         const char *strv[17];
         int r;
@@ -46,7 +54,8 @@ static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
         memcpy(strv, names, n * sizeof *names);
         strv[n] = NULL;
         bus_collection_changed(vm->path);
-        manager_bus_vm_list_changed();
+        if (vm_bus_listed(names, n))
+                manager_bus_vm_list_changed();
         r = sd_bus_emit_properties_changed_strv(vm->manager->bus, vm->path, VM_INTERFACE, (char **) strv);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit PropertiesChanged for %s: %m", vm->path);
@@ -329,7 +338,7 @@ int vm_bus_register(Manager *m) {
         if (r < 0)
                 return r;
         r = bus_add_cached_collection(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_vtable, vm_object_find,
-                               vm_node_enumerator, m);
+                                      vm_node_enumerator, m);
         if (r < 0)
                 return r;
         r = sd_bus_add_filter(m->bus, NULL, vm_autostart_filter, m);
