@@ -1,4 +1,4 @@
-/* A collection of same-typed objects under one path prefix (VMs, jobs, ...) */
+/* Collections of same-typed objects under a path prefix (VMs, jobs, ...), and the ObjectManager listing them */
 #pragma once
 
 #include <systemd/sd-bus.h>
