@@ -11,6 +11,8 @@
 #include <stdio.h>
 
 #include "bus-auth.h"
+#include "bus-collection.h"
+#include "bus-wire.h"
 #include "bus-work.h"
 #include "host-stats.h"
 #include "bus-error.h"
@@ -314,9 +316,8 @@ static void append_vm_entry(Vm *vm, void *userdata) {
         l->r = r;
 }
 
-static int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+static int list_vms_build(Manager *m, sd_bus_message *msg, sd_bus_message **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
         ListReply l;
         int r;
 
@@ -330,6 +331,59 @@ static int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (l.r < 0)
                 return l.r;
         r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(reply);
+        return 0;
+}
+
+/* The reply's body, kept in wire form until a VM comes, goes or changes:
+ * 1000 VMs are a 140 KB reply of 4000 fields, built once and sent as bytes. */
+static BusWire vm_list;
+static bool vm_list_ready;
+
+void manager_bus_vm_list_changed(void) {
+        bus_wire_done(&vm_list);
+        vm_list_ready = false;
+}
+
+static void vm_list_free(void *userdata) {
+        manager_bus_vm_list_changed();
+}
+
+static int vm_list_refresh(Manager *m, sd_bus_message *msg) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        manager_bus_vm_list_changed();
+        r = list_vms_build(m, msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_seal(reply, 1, 0);
+        if (r >= 0)
+                r = sd_bus_message_rewind(reply, 1);
+        if (r >= 0)
+                r = bus_wire_copy(&vm_list, reply);
+        if (r < 0) {
+                manager_bus_vm_list_changed();
+                return r;
+        }
+        bus_wire_shrink(&vm_list);
+        vm_list_ready = true;
+        return 0;
+}
+
+static int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = 0;
+
+        if (!vm_list_ready)
+                r = vm_list_refresh(userdata, msg);
+        if (r >= 0)
+                r = bus_wire_reply(msg, "a(osss)", &(struct iovec) { vm_list.data, vm_list.size }, 1);
+        if (r >= 0)
+                return 1;
+        /* Built as before, should the kept reply fail. */
+        r = list_vms_build(userdata, msg, &reply);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
@@ -403,17 +457,24 @@ const sd_bus_vtable manager_vtable[] = {
 };
 
 int manager_bus_register(Manager *m) {
+        sd_bus_slot *slot = NULL;
         int r;
 
-        r = sd_bus_add_object_vtable(m->bus, NULL, HOSTAGENT_ROOT_PATH, MANAGER_INTERFACE,
+        r = sd_bus_add_object_vtable(m->bus, &slot, HOSTAGENT_ROOT_PATH, MANAGER_INTERFACE,
                                      manager_vtable, m);
+        /* The kept ListVMs reply goes with the bus. */
+        if (r >= 0)
+                r = sd_bus_slot_set_destroy_callback(slot, vm_list_free);
+        if (r >= 0)
+                r = sd_bus_slot_set_floating(slot, 1);
+        sd_bus_slot_unref(slot);
         if (r < 0)
                 return log_error_errno(r, "Cannot publish %s: %m", MANAGER_INTERFACE);
         /* One ObjectManager at the root of our tree: VMs, networks, pools and
          * jobs below it are announced with InterfacesAdded/Removed. */
-        r = sd_bus_add_object_manager(m->bus, NULL, HOSTAGENT_ROOT_PATH);
+        r = bus_add_object_manager(m->bus, HOSTAGENT_ROOT_PATH);
         if (r < 0)
-                return log_error_errno(r, "Cannot publish the ObjectManager: %m");
+                return r;
         r = job_bus_register(m);
         if (r < 0)
                 return r;

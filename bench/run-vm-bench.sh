@@ -1,7 +1,8 @@
 #!/bin/bash
 # hostagentd and libvirt-dbus side by side on one private libvirtd holding
 # DOMAINS defined QEMU domains (three running, two of them paused): listing,
-# reading one VM's state, bulk statistics, event latency, the bus floor;
+# reading one VM's state and all its properties, GetManagedObjects (and
+# Ping while 8 clients pull it), bulk statistics, event latency, the bus floor;
 # then hostagentd's startup time and both daemons' memory.
 # Usage: bench/run-vm-bench.sh [BUILD_DIR] [DOMAINS] [CALLS]
 set -euo pipefail
@@ -45,7 +46,7 @@ wait_until 30 busctl --system call org.libvirt /org/libvirt/QEMU org.libvirt.Con
 fixture_track $!
 wait_until 5 test -S "$T/notify"
 t0=$(date +%s%N)
-NOTIFY_SOCKET="$T/notify" daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI"
+NOTIFY_SOCKET="$T/notify" HOSTAGENT_OBJECTS_FAILPOINT="$T/sd-bus-answers" daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI"
 until grep -q READY=1 "$T/notify.log"; do sleep 0.002; done
 t_ready=$(date +%s%N)
 until busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true; do
@@ -57,7 +58,7 @@ n_vms=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manag
 path_of() { busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetVM s "$1" | cut -d'"' -f2; }
 lv_path_of() { busctl --system call org.libvirt /org/libvirt/QEMU org.libvirt.Connect DomainLookupByName s "$1" | cut -d'"' -f2; }
 echo
-BENCH_BUS_PID=$BUS_PID BENCH_HOSTAGENTD_PID=$DAEMON_PID BENCH_LIBVIRT_DBUS_PID=$LVD_PID \
+BENCH_BUS_PID=$BUS_PID BENCH_OBJECTS_FAILPOINT="$T/sd-bus-answers" BENCH_HOSTAGENTD_PID=$DAEMON_PID BENCH_LIBVIRT_DBUS_PID=$LVD_PID \
         "$build/bench/vm-bench" "$calls" "$(path_of bench-5)" "$(lv_path_of bench-5)" "$(path_of bench-0)" "$(lv_path_of bench-0)"
 
 sleep 3   # let the daemon go quiet: it hands freed heap back after 2 s

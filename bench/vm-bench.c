@@ -1,5 +1,8 @@
 /* VM benchmark: hostagentd against libvirt-dbus on one libvirtd with many domains */
 #include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 typedef struct Figures {
         double p50_us, p99_us;
         double bus_cpu_us, server_cpu_us;   /* CPU time per call, all threads; < 0: not measured */
+        double busy_bus, busy_server;       /* share of the wall time each spent on the CPU */
         bool ok;
 } Figures;
 
@@ -69,6 +73,7 @@ typedef int (*build_fn)(sd_bus *bus, sd_bus_message **ret, const void *arg);
 static Figures measure(sd_bus *bus, const char *label, unsigned n, build_fn build, const void *arg, int server_pid) {
         uint64_t *lat = calloc(n, sizeof *lat);
         int64_t bus0 = cpu_ns(bus_pid), server0 = cpu_ns(server_pid), bus1, server1;
+        uint64_t start = now_ns(), wall;
         Figures f = {};
 
         for (unsigned i = 0; i < n; i++) {
@@ -87,7 +92,10 @@ static Figures measure(sd_bus *bus, const char *label, unsigned n, build_fn buil
                 sd_bus_message_unref(reply);
         }
         bus1 = cpu_ns(bus_pid), server1 = cpu_ns(server_pid);
+        wall = now_ns() - start;
         f = summarize(lat, n);
+        f.busy_bus = (double) (bus1 - bus0) / wall;
+        f.busy_server = (double) (server1 - server0) / wall;
         f.bus_cpu_us = bus0 >= 0 && bus1 >= 0 ? (double) (bus1 - bus0) / n / 1000.0 : -1;
         f.server_cpu_us = server0 >= 0 && server1 >= 0 ? (double) (server1 - server0) / n / 1000.0 : -1;
         free(lat);
@@ -97,6 +105,7 @@ static Figures measure(sd_bus *bus, const char *label, unsigned n, build_fn buil
 typedef struct Target {
         const char *dest, *path, *interface, *member, *signature;
         uint32_t a, b;
+        const char *interface_arg;
 } Target;
 
 static int build_call(sd_bus *bus, sd_bus_message **ret, const void *arg) {
@@ -109,6 +118,8 @@ static int build_call(sd_bus *bus, sd_bus_message **ret, const void *arg) {
                 r = sd_bus_message_append(*ret, "uu", t->a, t->b);
         else if (r >= 0 && t->signature && streq(t->signature, "ss"))
                 r = sd_bus_message_append(*ret, "ss", "org.hostagent1.VM", "State");
+        else if (r >= 0 && t->signature && streq(t->signature, "s"))
+                r = sd_bus_message_append(*ret, "s", t->interface_arg);
         return r;
 }
 
@@ -161,6 +172,55 @@ out:
         return f;
 }
 
+/* Ping's latency while CLIENTS other connections call PULL back to back
+ * (each its own process and connection, as separate clients are). */
+static Figures ping_under_load(const Target *pull, unsigned clients, unsigned pings) {
+        const Target ping = { .dest = HA_DEST, .path = "/org/hostagent1", .interface = "org.freedesktop.DBus.Peer",
+                              .member = "Ping" };
+        pid_t pids[16] = {};
+        sd_bus *bus = NULL;
+        Figures f = {};
+
+        for (unsigned i = 0; i < clients && i < ELEMENTSOF(pids); i++) {
+                pids[i] = fork();
+                if (pids[i] == 0) {
+                        sd_bus *b = NULL;
+
+                        if (sd_bus_open_system(&b) < 0)
+                                _exit(1);
+                        for (;;) {
+                                sd_bus_message *m = NULL, *reply = NULL;
+
+                                if (build_call(b, &m, pull) < 0 || sd_bus_call(b, m, 0, NULL, &reply) < 0)
+                                        _exit(1);
+                                sd_bus_message_unref(m);
+                                sd_bus_message_unref(reply);
+                        }
+                }
+        }
+        usleep(300 * 1000);   /* every puller connected and pulling */
+        if (sd_bus_open_system(&bus) >= 0)
+                f = measure(bus, "Ping under load", pings, build_call, &ping, ha_pid);
+        for (unsigned i = 0; i < clients && i < ELEMENTSOF(pids); i++)
+                if (pids[i] > 0) {
+                        (void) kill(pids[i], SIGTERM);
+                        (void) waitpid(pids[i], NULL, 0);
+                }
+        sd_bus_unref(bus);
+        return f;
+}
+
+/* While the file the daemon's HOSTAGENT_OBJECTS_FAILPOINT names exists
+ * (a test build), sd-bus's own ObjectManager answers: the code before. */
+static void sd_bus_answers(const char *file, bool on) {
+        if (!file)
+                return;
+        if (on)
+                fclose(fopen(file, "we") ?: stdout);
+        else
+                (void) unlink(file);
+}
+
 static void row(const char *label, Figures f) {
         char bus_cpu[16] = "-", server_cpu[16] = "-";
 
@@ -170,6 +230,15 @@ static void row(const char *label, Figures f) {
                 snprintf(server_cpu, sizeof server_cpu, "%.1f", f.server_cpu_us);
         if (f.ok)
                 printf("%-46s %10.1f %10.1f %12s %12s\n", label, f.p50_us, f.p99_us, bus_cpu, server_cpu);
+        else
+                printf("%-46s %10s %10s\n", label, "failed", "-");
+}
+
+/* Under load the CPU per call means little: say how busy each daemon was. */
+static void load_row(const char *label, Figures f) {
+        if (f.ok)
+                printf("%-46s %10.1f %10.1f   busy: bus daemon %3.0f%%, hostagentd %3.0f%%\n", label, f.p50_us,
+                       f.p99_us, 100 * f.busy_bus, 100 * f.busy_server);
         else
                 printf("%-46s %10s %10s\n", label, "failed", "-");
 }
@@ -186,6 +255,8 @@ int main(int argc, char *argv[]) {
         unsigned n;
         sd_bus *bus = NULL;
         Figures floor, ha_list, lv_list, ha_state, lv_state, ha_stats, lv_stats, ha_ev, lv_ev;
+        Figures ha_gmo, sd_gmo = {}, ha_getall, lv_getall, ping_gmo, ping_sd_gmo = {}, ping_list;
+        const char *sd_bus_file = getenv("BENCH_OBJECTS_FAILPOINT");
 
         if (argc != 6) {
                 fprintf(stderr, "usage: %s CALLS HA_VM_PATH LV_DOMAIN_PATH HA_RUNNING_VM LV_RUNNING_DOMAIN\n", argv[0]);
@@ -215,6 +286,25 @@ int main(int argc, char *argv[]) {
         lv_state = measure(bus, "GetState", n, build_call,
                            &(Target) { .dest = LV_DEST, .path = lv_dom, .interface = "org.libvirt.Domain",
                                        .member = "GetState", .signature = "u" }, lv_pid);
+        ha_getall = measure(bus, "GetAll VM", n, build_call,
+                            &(Target) { .dest = HA_DEST, .path = ha_vm, .interface = "org.freedesktop.DBus.Properties",
+                                        .member = "GetAll", .signature = "s", .interface_arg = "org.hostagent1.VM" }, ha_pid);
+        lv_getall = measure(bus, "GetAll Domain", n, build_call,
+                            &(Target) { .dest = LV_DEST, .path = lv_dom, .interface = "org.freedesktop.DBus.Properties",
+                                        .member = "GetAll", .signature = "s", .interface_arg = "org.libvirt.Domain" }, lv_pid);
+        const Target gmo = { .dest = HA_DEST, .path = "/org/hostagent1", .interface = "org.freedesktop.DBus.ObjectManager",
+                             .member = "GetManagedObjects" };
+        const Target list = { .dest = HA_DEST, .path = "/org/hostagent1", .interface = "org.hostagent1.Manager",
+                              .member = "ListVMs" };
+        ha_gmo = measure(bus, "GetManagedObjects", n / 4 ?: 1, build_call, &gmo, ha_pid);
+        ping_gmo = ping_under_load(&gmo, 8, n);
+        ping_list = ping_under_load(&list, 8, n);
+        if (sd_bus_file) {
+                sd_bus_answers(sd_bus_file, true);
+                sd_gmo = measure(bus, "GetManagedObjects (sd-bus)", n / 10 ?: 1, build_call, &gmo, ha_pid);
+                ping_sd_gmo = ping_under_load(&gmo, 8, n / 4 ?: 1);
+                sd_bus_answers(sd_bus_file, false);
+        }
         /* Bulk stats are heavy: fewer rounds. Same groups and NOWAIT on both. */
         ha_stats = measure(bus, "GetAllVMStats", n / 10 ?: 1, build_call,
                            &(Target) { .dest = HA_DEST, .path = "/org/hostagent1", .interface = "org.hostagent1.Manager",
@@ -234,6 +324,15 @@ int main(int argc, char *argv[]) {
         row("libvirt-dbus ListDomains (paths only)", lv_list);
         row("hostagentd Get VM.State", ha_state);
         row("libvirt-dbus Domain.GetState", lv_state);
+        row("hostagentd Properties.GetAll of one VM", ha_getall);
+        row("libvirt-dbus Properties.GetAll of one Domain", lv_getall);
+        row("hostagentd GetManagedObjects (kept entries)", ha_gmo);
+        if (sd_bus_file)
+                row("hostagentd GetManagedObjects (sd-bus's own)", sd_gmo);
+        load_row("Ping, 8 clients pulling GetManagedObjects", ping_gmo);
+        if (sd_bus_file)
+                load_row("Ping, 8 pulling it from sd-bus's own", ping_sd_gmo);
+        load_row("Ping, 8 clients pulling ListVMs", ping_list);
         row("hostagentd GetAllVMStats", ha_stats);
         row("libvirt-dbus GetAllDomainStats", lv_stats);
         row("hostagentd Pause/Resume -> StateChanged", ha_ev);
@@ -242,6 +341,13 @@ int main(int argc, char *argv[]) {
         ratio("listing all VMs", ha_list, lv_list, floor);
         ratio("reading one VM's state", ha_state, lv_state, floor);
         ratio("bulk stats of all VMs", ha_stats, lv_stats, floor);
+        ratio("GetAll of one VM", ha_getall, lv_getall, floor);
+        if (ha_gmo.ok && ha_list.ok)
+                printf("  GetManagedObjects / ListVMs: %.2fx the latency, %.2fx hostagentd's CPU per call\n",
+                       ha_gmo.p50_us / ha_list.p50_us, ha_gmo.server_cpu_us / ha_list.server_cpu_us);
+        if (sd_gmo.ok && ha_list.ok)
+                printf("  (sd-bus's own GetManagedObjects / ListVMs: %.2fx the latency, %.2fx the CPU)\n",
+                       sd_gmo.p50_us / ha_list.p50_us, sd_gmo.server_cpu_us / ha_list.server_cpu_us);
         ratio("event latency", ha_ev, lv_ev, floor);
         /* Said only when the measurement shows it. */
         if (floor.bus_cpu_us > 0 && ha_list.bus_cpu_us > 2 * floor.p50_us)

@@ -175,9 +175,6 @@ int storage_bus_register(Manager *m) {
                                pool_object_find, storage_node_enumerator, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, STORAGE_PATH_PREFIX, STORAGE_VOLUME_INTERFACE, volume_vtable,
-                                       volume_object_find, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot publish %s: %m", STORAGE_VOLUME_INTERFACE);
-        return 0;
+        return bus_add_collection_interface(m->bus, STORAGE_PATH_PREFIX, STORAGE_VOLUME_INTERFACE, volume_vtable,
+                                            volume_object_find, m);
 }

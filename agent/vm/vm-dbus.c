@@ -11,21 +11,40 @@
 #include "bus-work.h"
 #include "domain-ops.h"
 #include "job.h"
+#include "manager-dbus.h"
 #include "vm-autostart.h"
 #include "vm-console.h"
 #include "vm-shutdown.h"
 #include "vm-stats-dbus.h"
 
+/* Each announcement tells GetManagedObjects that the VM's kept entry is
+ * out of date: the next one reads it afresh. */
 static void vm_bus_announce(Vm *vm) {
-        int r = sd_bus_emit_object_added(vm->manager->bus, vm->path);
+        int r;
+
+        bus_collection_added(vm->path);
+        manager_bus_vm_list_changed();
+        r = sd_bus_emit_object_added(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesAdded for %s: %m", vm->path);
 }
 
 static void vm_bus_withdraw(Vm *vm) {
-        int r = sd_bus_emit_object_removed(vm->manager->bus, vm->path);
+        int r;
+
+        bus_collection_removed(vm->path);
+        manager_bus_vm_list_changed();
+        r = sd_bus_emit_object_removed(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesRemoved for %s: %m", vm->path);
+}
+
+/* ListVMs shows a VM's path, UUID (both for life), name and state. */
+static bool vm_bus_listed(const char **names, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(names[i], "Name") || streq(names[i], "State"))
+                        return true;
+        return false;
 }
 
 static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
@@ -35,6 +54,9 @@ static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
         n = n < ELEMENTSOF(strv) - 1 ? n : ELEMENTSOF(strv) - 1;
         memcpy(strv, names, n * sizeof *names);
         strv[n] = NULL;
+        bus_collection_changed(vm->path);
+        if (vm_bus_listed(names, n))
+                manager_bus_vm_list_changed();
         r = sd_bus_emit_properties_changed_strv(vm->manager->bus, vm->path, VM_INTERFACE, (char **) strv);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit PropertiesChanged for %s: %m", vm->path);
@@ -313,8 +335,8 @@ int vm_bus_register(Manager *m) {
         r = job_register_resumable("shutdown", vm_shutdown_resume);
         if (r < 0)
                 return r;
-        r = bus_add_collection(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_vtable, vm_object_find,
-                               vm_node_enumerator, m);
+        r = bus_add_cached_collection(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_vtable, vm_object_find,
+                                      vm_node_enumerator, m);
         if (r < 0)
                 return r;
         r = sd_bus_add_filter(m->bus, NULL, vm_autostart_filter, m);
