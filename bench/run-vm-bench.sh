@@ -58,7 +58,8 @@ path_of() { busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.M
 lv_path_of() { busctl --system call org.libvirt /org/libvirt/QEMU org.libvirt.Connect DomainLookupByName s "$1" | cut -d'"' -f2; }
 echo
 BENCH_BUS_PID=$BUS_PID BENCH_HOSTAGENTD_PID=$DAEMON_PID BENCH_LIBVIRT_DBUS_PID=$LVD_PID \
-        "$build/bench/vm-bench" "$calls" "$(path_of bench-5)" "$(lv_path_of bench-5)" "$(path_of bench-0)" "$(lv_path_of bench-0)"
+        "$build/bench/vm-bench" "$calls" "$(path_of bench-5)" "$(lv_path_of bench-5)" "$(path_of bench-0)" "$(lv_path_of bench-0)" \
+        "$LIBVIRT_QEMU_URI" bench-0
 
 sleep 3   # let the daemon go quiet: it hands freed heap back after 2 s
 rss() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }

@@ -1,6 +1,7 @@
 /* VM benchmark: hostagentd against libvirt-dbus on one libvirtd with many domains */
 #include <dirent.h>
 #include <inttypes.h>
+#include <libvirt/libvirt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "bench-util.h"
 #include "macro.h"
+#include "vm-events.h"
 
 #define LV_DEST "org.libvirt"
 #define LV_CONNECT "/org/libvirt/QEMU"
@@ -161,6 +163,30 @@ out:
         return f;
 }
 
+/* libvirt's own bulk call, in-process: the floor of any bulk statistics. */
+static Figures libvirt_stats(const char *uri, unsigned n) {
+        virConnectPtr conn = uri ? virConnectOpen(uri) : NULL;
+        uint64_t *lat = calloc(n, sizeof *lat);
+        Figures f = {};
+
+        for (unsigned i = 0; conn && i < n; i++) {
+                virDomainStatsRecordPtr *records = NULL;
+                uint64_t t0 = now_ns();
+
+                if (virConnectGetAllDomainStats(conn, 63, &records, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT) < 0)
+                        goto out;
+                lat[i] = now_ns() - t0;
+                virDomainStatsRecordListFree(records);
+        }
+        if (conn)
+                f = summarize(lat, n);
+out:
+        if (conn)
+                virConnectClose(conn);
+        free(lat);
+        return f;
+}
+
 static void row(const char *label, Figures f) {
         char bus_cpu[16] = "-", server_cpu[16] = "-";
 
@@ -185,10 +211,11 @@ int main(int argc, char *argv[]) {
         const char *ha_vm, *lv_dom, *ha_run, *lv_run;
         unsigned n;
         sd_bus *bus = NULL;
-        Figures floor, ha_list, lv_list, ha_state, lv_state, ha_stats, lv_stats, ha_ev, lv_ev;
+        Figures floor, ha_list, lv_list, ha_state, lv_state, ha_stats, lv_stats, ha_ev, lv_ev, lv_own_stats;
 
-        if (argc != 6) {
-                fprintf(stderr, "usage: %s CALLS HA_VM_PATH LV_DOMAIN_PATH HA_RUNNING_VM LV_RUNNING_DOMAIN\n", argv[0]);
+        if (argc != 6 && argc != 8) {
+                fprintf(stderr, "usage: %s CALLS HA_VM_PATH LV_DOMAIN_PATH HA_RUNNING_VM LV_RUNNING_DOMAIN "
+                                "[LIBVIRT_URI RUNNING_DOMAIN_NAME]\n", argv[0]);
                 return 2;
         }
         n = (unsigned) atoi(argv[1]);
@@ -222,6 +249,7 @@ int main(int argc, char *argv[]) {
         lv_stats = measure(bus, "GetAllDomainStats", n / 10 ?: 1, build_call,
                            &(Target) { .dest = LV_DEST, .path = LV_CONNECT, .interface = "org.libvirt.Connect",
                                        .member = "GetAllDomainStats", .signature = "uu", .a = 63, .b = 1u << 29 }, lv_pid);
+        lv_own_stats = libvirt_stats(argc == 8 ? argv[6] : NULL, n / 10 ?: 1);
         ha_ev = event_latency(bus, HA_DEST, ha_run, "org.hostagent1.VM", "Pause", "Resume", ha_run,
                               "org.hostagent1.VM", "StateChanged", 40);
         lv_ev = event_latency(bus, LV_DEST, lv_run, "org.libvirt.Domain", "Suspend", "Resume", LV_CONNECT,
@@ -236,6 +264,7 @@ int main(int argc, char *argv[]) {
         row("libvirt-dbus Domain.GetState", lv_state);
         row("hostagentd GetAllVMStats", ha_stats);
         row("libvirt-dbus GetAllDomainStats", lv_stats);
+        row("libvirt in-process GetAllDomainStats", lv_own_stats);
         row("hostagentd Pause/Resume -> StateChanged", ha_ev);
         row("libvirt-dbus Suspend/Resume -> DomainEvent", lv_ev);
         printf("\nratios (p50)\n");
@@ -243,11 +272,17 @@ int main(int argc, char *argv[]) {
         ratio("reading one VM's state", ha_state, lv_state, floor);
         ratio("bulk stats of all VMs", ha_stats, lv_stats, floor);
         ratio("event latency", ha_ev, lv_ev, floor);
+        if (ha_stats.ok && lv_own_stats.ok)
+                printf("  %-30s %6.2fx libvirt's own bulk call (in-process)\n", "bulk stats of all VMs",
+                       ha_stats.p50_us / lv_own_stats.p50_us);
         /* Said only when the measurement shows it. */
         if (floor.bus_cpu_us > 0 && ha_list.bus_cpu_us > 2 * floor.p50_us)
                 printf("\nthe bus daemon alone spends %.1f us of CPU relaying one ListVMs reply: %.1fx a whole Ping\n"
                        "round trip, so no server can list within 2x of the Ping floor on this bus\n",
                        ha_list.bus_cpu_us, ha_list.bus_cpu_us / floor.p50_us);
         sd_bus_unref(bus);
+        /* The measure: one change from a third client, every listener timed to it. */
+        if (argc == 8 && events_side_by_side(argv[6], argv[7], ha_run, lv_run, 40) < 0)
+                return 1;
         return floor.ok && ha_list.ok && ha_state.ok && ha_stats.ok && ha_ev.ok ? 0 : 1;
 }
