@@ -77,15 +77,17 @@ measure() {
         t_ready=$(date +%s%N)
         wait "$waiter"
         t_loaded=$((t0 + $(cat "$T/ready-ms") * 1000000))
+        # Memory once quiet (freed heap goes back after 2 s), before the reads
+        # and long before the first reconcile (a full re-read after 60 s).
+        sleep 3
+        memory="$(status "$DAEMON_PID" VmRSS) $(rollup "$DAEMON_PID" Private_Dirty)"
         # The floor: a bare libvirt client reading the same domains (its own test-driver instance).
         read -r -d '' floor < <("$build/bench/libvirt-floor" "$uri"; printf '\0') || true
         calls=$((20000 / n)); [ $calls -ge 5 ] || calls=5
         path=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager GetVM s scale-1 | cut -d'"' -f2)
         reads=$("$build/bench/scale-bench" "$calls" "$path" "$uri")
-        sleep 3   # quiet: freed heap goes back after 2 s
-        printf '%s %s %s %s %s %s %s %s %s\n' "$kind" "$n" "$(ms "$t0" "$t_ready")" "$(ms "$t0" "$t_loaded")" \
-                "$(status "$DAEMON_PID" VmRSS)" "$(rollup "$DAEMON_PID" Private_Dirty)" \
-                "$(echo "$floor" | tr '\n' ' ')" "$reads" >> "$T/rows"
+        printf '%s %s %s %s %s %s %s\n' "$kind" "$n" "$(ms "$t0" "$t_ready")" "$(ms "$t0" "$t_loaded")" \
+                "$memory" "$(echo "$floor" | tr '\n' ' ')" "$reads" >> "$T/rows"
         daemon_stop || [ -n "${PERF_DIR:-}" ]
 }
 

@@ -3,6 +3,7 @@
 # DOMAINS defined QEMU domains (three running, two of them paused): listing,
 # reading one VM's state, bulk statistics, event latency, the bus floor;
 # then hostagentd's startup time and both daemons' memory.
+# CALLS 0 measures the event latency alone (from a third libvirt client).
 # Usage: bench/run-vm-bench.sh [BUILD_DIR] [DOMAINS] [CALLS]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,7 +39,7 @@ bus_reload
 nsenter -t "$LIBVIRTD_PID" -m -- env DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SYSTEM_BUS_ADDRESS" \
         libvirt-dbus --system 2>"$T/libvirt-dbus.log" &
 LVD_PID=$!; fixture_track $LVD_PID
-wait_until 30 busctl --system call org.libvirt /org/libvirt/QEMU org.libvirt.Connect ListDomains u 0
+wait_until 120 busctl --system call org.libvirt /org/libvirt/QEMU org.libvirt.Connect ListDomains u 0
 
 # Startup: from exec to READY=1 (sd_notify) and to Ready=true (every VM read).
 "$build/tests/notify-listener" "$T/notify" > "$T/notify.log" &
