@@ -1,6 +1,7 @@
 # Many VMs (a test-driver node of 300 domains in a private libvirtd): the
 # full read, spread over several threads, publishes every domain with its
-# own name, spec and console, and bulk statistics name every VM by its path.
+# own name, spec and console, and says so in one log line, not one per VM;
+# bulk statistics name every VM by its path.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
 set +e
@@ -22,6 +23,10 @@ bus_start
 daemon_start --libvirt-uri="test+unix://$T/node.xml?socket=$LV/run/libvirt/libvirt-sock"
 wait_until 60 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true' \
         && ok "Ready with $N VMs" || fail "not Ready with $N VMs"
+
+grep -q "$N VMs read from libvirt" "$T/daemon.log" && ok "the first full read is logged in one line" \
+        || fail "no line says how many VMs the first full read found"
+assert_eq 0 "$(grep -c ' appeared (' "$T/daemon.log")" "not in one line per VM"
 
 list=$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager ListVMs)
 assert_eq "$N" "$(echo "$list" | awk '{print $2}')" "ListVMs lists every domain"
