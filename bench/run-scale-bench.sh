@@ -68,7 +68,7 @@ ms() { echo $((($2 - $1) / 1000000)); }
 measure() {
         local kind=$1 n=$2 uri=$3 t0 t_ready t_loaded calls path floor reads
         : > "$T/notify.log"
-        [ -z "${PERF_DIR:-}" ] || DAEMON_PREFIX=(perf record -F 2000 -g -o "$PERF_DIR/perf-$kind-$n.data" --)
+        [ -z "${PERF_DIR:-}" ] || DAEMON_PREFIX=(perf record -F 400 --call-graph dwarf,8192 -o "$PERF_DIR/perf-$kind-$n.data" --)
         "$build/bench/scale-bench" --wait-ready > "$T/ready-ms" &
         waiter=$!
         t0=$(date +%s%N)
