@@ -98,6 +98,13 @@ static void kick_locked(void) {
                 (void) write(impl.kick_fd, &one, sizeof one);
 }
 
+static bool fd_watched_by_other_locked(const Event *e) {
+        for (const Event *o = impl.events; o; o = o->next)
+                if (o != e && o->kind == EVENT_WATCH && !o->removed && o->fd == e->fd && o->in_set != 0)
+                        return true;
+        return false;
+}
+
 /* Lock held, any thread. A watch that wants nothing leaves the set: epoll
  * reports a hangup even to an fd that asks for no events, and the thread
  * that turned it off (libvirt's RPC client does so while it reads the
@@ -111,6 +118,13 @@ static int watch_apply_locked(Event *e) {
         if (want == e->in_set || impl.epoll_fd < 0)
                 return 0;
         op = want == 0 ? EPOLL_CTL_DEL : e->in_set == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+        /* libvirt closed this fd before letting go of it, and a newer watch has
+         * its number: the old entry left the set with the file, and a delete
+         * now would take the newer one's. */
+        if (op == EPOLL_CTL_DEL && fd_watched_by_other_locked(e)) {
+                e->in_set = 0;
+                return 0;
+        }
         if (epoll_ctl(impl.epoll_fd, op, e->fd, &ev) < 0 && !(op == EPOLL_CTL_DEL && errno == EBADF))
                 return -errno;
         e->in_set = want;

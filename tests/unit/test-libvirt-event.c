@@ -204,11 +204,49 @@ static void test_watch_toggle_from_thread_wakes_nobody(void **state) {
         close(w.fds[1]);
 }
 
+/* libvirt closed a watched fd before removing its watch, and the number came
+ * back for a new watch: removing the old one must leave the new one watched. */
+static void test_fd_number_reused_before_removal(void **state) {
+        Fixture *f = &fixture;
+        Watch old = {}, new = {};
+        int number;
+
+        assert_int_equal(pipe2(old.fds, O_CLOEXEC | O_NONBLOCK), 0);
+        old.id = virEventAddHandle(old.fds[0], VIR_EVENT_HANDLE_READABLE, on_watch, &old, NULL);
+        assert_true(old.id >= 0);
+        (void) run_without_waiting(f, 2);
+
+        number = old.fds[0];
+        close(old.fds[0]);
+        assert_int_equal(pipe2(new.fds, O_CLOEXEC | O_NONBLOCK), 0);
+        if (new.fds[0] != number) {
+                assert_int_equal(dup3(new.fds[0], number, O_CLOEXEC), number);
+                close(new.fds[0]);
+                new.fds[0] = number;
+        }
+        new.id = virEventAddHandle(number, VIR_EVENT_HANDLE_READABLE, on_watch, &new, NULL);
+        assert_true(new.id >= 0);
+        assert_int_equal(virEventRemoveHandle(old.id), 0);
+        (void) run_without_waiting(f, 2);
+
+        assert_int_equal(write(new.fds[1], "x", 1), 1);
+        (void) run_without_waiting(f, 2);
+        assert_int_equal(new.calls, 1);
+        assert_int_equal(old.calls, 0);
+
+        assert_int_equal(virEventRemoveHandle(new.id), 0);
+        (void) run_without_waiting(f, 2);
+        close(old.fds[1]);
+        close(new.fds[0]);
+        close(new.fds[1]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_event_from_other_thread_arrives_on_loop),
                 cmocka_unit_test(test_queued_event_is_delivered_without_waiting),
                 cmocka_unit_test(test_watch_toggle_from_thread_wakes_nobody),
+                cmocka_unit_test(test_fd_number_reused_before_removal),
         };
         int r;
 
