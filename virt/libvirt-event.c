@@ -125,7 +125,9 @@ static int watch_apply_locked(Event *e) {
                 e->in_set = 0;
                 return 0;
         }
-        if (epoll_ctl(impl.epoll_fd, op, e->fd, &ev) < 0 && !(op == EPOLL_CTL_DEL && errno == EBADF))
+        /* A delete after libvirt closed the fd: the entry already left with the file. */
+        if (epoll_ctl(impl.epoll_fd, op, e->fd, &ev) < 0 &&
+            !(op == EPOLL_CTL_DEL && (errno == EBADF || errno == ENOENT)))
                 return -errno;
         e->in_set = want;
         return 0;
