@@ -74,8 +74,10 @@ static void stats_free_done(int result, void *userdata) {
 }
 
 /* After the reply: libvirt formats every domain's UUID again as it frees
- * the records, which is not the loop's time to spend. */
+ * the records, which is not the loop's time to spend. The call itself (the
+ * request, the connection reference) is let go of now. */
 static void stats_call_release(StatsCall *c) {
+        libvirt_call_done(&c->base);
         if (c->n_records < 64 ||
             worker_pool_submit(c->base.manager->pool, WORKER_INTERNAL, stats_free_work, stats_free_done, c) < 0)
                 stats_call_free(c);
