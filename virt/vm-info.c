@@ -15,11 +15,11 @@
 #include "macro.h"
 #include "virt-cleanup.h"
 
-/* What one bulk read of all domains already says about one of them, so
- * that reading it costs one call (its XML) instead of four. */
 /* Threads that read the domains of a full read at once (with the caller's). */
 #define VM_INFO_READERS 4
 
+/* What one bulk read of all domains already says about one of them, so
+ * that reading it costs one call (its XML) instead of four. */
 typedef struct VmInfoHint {
         bool have_state;
         int state, reason;           /* libvirt's numbers */
@@ -405,9 +405,11 @@ int vm_info_read_all(virConnectPtr conn, VmInfo **ret, size_t *ret_n, char **ret
         read_team_join(&team);
         /* In libvirt's order, without the gaps; a domain undefined meanwhile is no error. */
         for (int i = 0; i < n; i++) {
-                if (results[i] >= 0 && (size_t) i != (*ret_n)++)
-                        vm_info_move(&infos[*ret_n - 1], &infos[i]);
-                else if (results[i] != -ENOENT && r >= 0)
+                if (results[i] >= 0) {
+                        if ((size_t) i != *ret_n)
+                                vm_info_move(&infos[*ret_n], &infos[i]);
+                        (*ret_n)++;
+                } else if (results[i] != -ENOENT && r >= 0)
                         r = results[i];
         }
         domains_free(doms, n);
