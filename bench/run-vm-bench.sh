@@ -4,6 +4,7 @@
 # reading one VM's state and all its properties, GetManagedObjects (and
 # Ping while 8 clients pull it), bulk statistics, event latency, the bus floor;
 # then hostagentd's startup time and both daemons' memory.
+# CALLS 0 measures the event latency alone (from a third libvirt client).
 # Usage: bench/run-vm-bench.sh [BUILD_DIR] [DOMAINS] [CALLS]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,7 +40,7 @@ bus_reload
 nsenter -t "$LIBVIRTD_PID" -m -- env DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SYSTEM_BUS_ADDRESS" \
         libvirt-dbus --system 2>"$T/libvirt-dbus.log" &
 LVD_PID=$!; fixture_track $LVD_PID
-wait_until 30 busctl --system call org.libvirt /org/libvirt/QEMU org.libvirt.Connect ListDomains u 0
+wait_until 120 busctl --system call org.libvirt /org/libvirt/QEMU org.libvirt.Connect ListDomains u 0
 
 # Startup: from exec to READY=1 (sd_notify) and to Ready=true (every VM read).
 "$build/tests/notify-listener" "$T/notify" > "$T/notify.log" &
@@ -59,7 +60,8 @@ path_of() { busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.M
 lv_path_of() { busctl --system call org.libvirt /org/libvirt/QEMU org.libvirt.Connect DomainLookupByName s "$1" | cut -d'"' -f2; }
 echo
 BENCH_BUS_PID=$BUS_PID BENCH_OBJECTS_FAILPOINT="$T/sd-bus-answers" BENCH_HOSTAGENTD_PID=$DAEMON_PID BENCH_LIBVIRT_DBUS_PID=$LVD_PID \
-        "$build/bench/vm-bench" "$calls" "$(path_of bench-5)" "$(lv_path_of bench-5)" "$(path_of bench-0)" "$(lv_path_of bench-0)"
+        "$build/bench/vm-bench" "$calls" "$(path_of bench-5)" "$(lv_path_of bench-5)" "$(path_of bench-0)" "$(lv_path_of bench-0)" \
+        "$LIBVIRT_QEMU_URI" bench-0
 
 sleep 3   # let the daemon go quiet: it hands freed heap back after 2 s
 rss() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }

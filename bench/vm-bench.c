@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <inttypes.h>
+#include <libvirt/libvirt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "bench-util.h"
 #include "macro.h"
+#include "vm-events.h"
 
 #define LV_DEST "org.libvirt"
 #define LV_CONNECT "/org/libvirt/QEMU"
@@ -221,6 +223,48 @@ static void sd_bus_answers(const char *file, bool on) {
                 (void) unlink(file);
 }
 
+/* GetAllVMStats and libvirt's own bulk call (in-process, same groups and
+ * flags), in turns: on a busy machine both then see the same load. The CPU
+ * counted is hostagentd's and the bus's, which libvirt's call does not use. */
+static void stats_side_by_side(sd_bus *bus, const char *uri, unsigned n, Figures *ret_ha, Figures *ret_lv) {
+        virConnectPtr conn = uri ? virConnectOpen(uri) : NULL;
+        uint64_t *ha = calloc(n, sizeof *ha), *lv = calloc(n, sizeof *lv);
+        int64_t bus0 = cpu_ns(bus_pid), server0 = cpu_ns(ha_pid), bus1, server1;
+
+        *ret_ha = *ret_lv = (Figures) {};
+        for (unsigned i = 0; conn && i < n; i++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                virDomainStatsRecordPtr *records = NULL;
+                sd_bus_message *reply = NULL;
+                uint64_t t0 = now_ns();
+
+                if (sd_bus_call_method(bus, HA_DEST, "/org/hostagent1", "org.hostagent1.Manager", "GetAllVMStats",
+                                       &error, &reply, "") < 0) {
+                        fprintf(stderr, "GetAllVMStats: %s\n", error.message ?: "failed");
+                        goto out;
+                }
+                ha[i] = now_ns() - t0;
+                sd_bus_message_unref(reply);
+                t0 = now_ns();
+                if (virConnectGetAllDomainStats(conn, 63, &records, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT) < 0)
+                        goto out;
+                lv[i] = now_ns() - t0;
+                virDomainStatsRecordListFree(records);
+        }
+        if (conn) {
+                bus1 = cpu_ns(bus_pid), server1 = cpu_ns(ha_pid);
+                *ret_ha = summarize(ha, n);
+                *ret_lv = summarize(lv, n);
+                ret_ha->bus_cpu_us = bus0 >= 0 && bus1 >= 0 ? (double) (bus1 - bus0) / n / 1000.0 : -1;
+                ret_ha->server_cpu_us = server0 >= 0 && server1 >= 0 ? (double) (server1 - server0) / n / 1000.0 : -1;
+        }
+out:
+        if (conn)
+                virConnectClose(conn);
+        free(ha);
+        free(lv);
+}
+
 static void row(const char *label, Figures f) {
         char bus_cpu[16] = "-", server_cpu[16] = "-";
 
@@ -254,12 +298,13 @@ int main(int argc, char *argv[]) {
         const char *ha_vm, *lv_dom, *ha_run, *lv_run;
         unsigned n;
         sd_bus *bus = NULL;
-        Figures floor, ha_list, lv_list, ha_state, lv_state, ha_stats, lv_stats, ha_ev, lv_ev;
+        Figures floor, ha_list, lv_list, ha_state, lv_state, ha_stats, lv_stats, ha_ev, lv_ev, lv_own_stats;
         Figures ha_gmo, sd_gmo = {}, ha_getall, lv_getall, ping_gmo, ping_sd_gmo = {}, ping_list;
         const char *sd_bus_file = getenv("BENCH_OBJECTS_FAILPOINT");
 
-        if (argc != 6) {
-                fprintf(stderr, "usage: %s CALLS HA_VM_PATH LV_DOMAIN_PATH HA_RUNNING_VM LV_RUNNING_DOMAIN\n", argv[0]);
+        if (argc != 6 && argc != 8) {
+                fprintf(stderr, "usage: %s CALLS HA_VM_PATH LV_DOMAIN_PATH HA_RUNNING_VM LV_RUNNING_DOMAIN "
+                                "[LIBVIRT_URI RUNNING_DOMAIN_NAME]\n", argv[0]);
                 return 2;
         }
         n = (unsigned) atoi(argv[1]);
@@ -268,6 +313,9 @@ int main(int argc, char *argv[]) {
         ha_pid = getenv("BENCH_HOSTAGENTD_PID") ? atoi(getenv("BENCH_HOSTAGENTD_PID")) : 0;
         lv_pid = getenv("BENCH_LIBVIRT_DBUS_PID") ? atoi(getenv("BENCH_LIBVIRT_DBUS_PID")) : 0;
         ha_vm = argv[2], lv_dom = argv[3], ha_run = argv[4], lv_run = argv[5];
+        /* CALLS 0: the event latency alone (quick to repeat on a busy machine). */
+        if (n == 0)
+                return argc == 8 && events_side_by_side(argv[6], argv[7], ha_run, lv_run, 40) >= 0 ? 0 : 1;
         if (sd_bus_open_system(&bus) < 0)
                 return 1;
 
@@ -306,9 +354,7 @@ int main(int argc, char *argv[]) {
                 sd_bus_answers(sd_bus_file, false);
         }
         /* Bulk stats are heavy: fewer rounds. Same groups and NOWAIT on both. */
-        ha_stats = measure(bus, "GetAllVMStats", n / 10 ?: 1, build_call,
-                           &(Target) { .dest = HA_DEST, .path = "/org/hostagent1", .interface = "org.hostagent1.Manager",
-                                       .member = "GetAllVMStats" }, ha_pid);
+        stats_side_by_side(bus, argc == 8 ? argv[6] : NULL, n / 10 ?: 1, &ha_stats, &lv_own_stats);
         lv_stats = measure(bus, "GetAllDomainStats", n / 10 ?: 1, build_call,
                            &(Target) { .dest = LV_DEST, .path = LV_CONNECT, .interface = "org.libvirt.Connect",
                                        .member = "GetAllDomainStats", .signature = "uu", .a = 63, .b = 1u << 29 }, lv_pid);
@@ -335,6 +381,7 @@ int main(int argc, char *argv[]) {
         load_row("Ping, 8 clients pulling ListVMs", ping_list);
         row("hostagentd GetAllVMStats", ha_stats);
         row("libvirt-dbus GetAllDomainStats", lv_stats);
+        row("libvirt in-process GetAllDomainStats", lv_own_stats);
         row("hostagentd Pause/Resume -> StateChanged", ha_ev);
         row("libvirt-dbus Suspend/Resume -> DomainEvent", lv_ev);
         printf("\nratios (p50)\n");
@@ -349,11 +396,17 @@ int main(int argc, char *argv[]) {
                 printf("  (sd-bus's own GetManagedObjects / ListVMs: %.2fx the latency, %.2fx the CPU)\n",
                        sd_gmo.p50_us / ha_list.p50_us, sd_gmo.server_cpu_us / ha_list.server_cpu_us);
         ratio("event latency", ha_ev, lv_ev, floor);
+        if (ha_stats.ok && lv_own_stats.ok)
+                printf("  %-30s %6.2fx libvirt's own bulk call (in-process)\n", "bulk stats of all VMs",
+                       ha_stats.p50_us / lv_own_stats.p50_us);
         /* Said only when the measurement shows it. */
         if (floor.bus_cpu_us > 0 && ha_list.bus_cpu_us > 2 * floor.p50_us)
                 printf("\nthe bus daemon alone spends %.1f us of CPU relaying one ListVMs reply: %.1fx a whole Ping\n"
                        "round trip, so no server can list within 2x of the Ping floor on this bus\n",
                        ha_list.bus_cpu_us, ha_list.bus_cpu_us / floor.p50_us);
         sd_bus_unref(bus);
+        /* The measure: one change from a third client, every listener timed to it. */
+        if (argc == 8 && events_side_by_side(argv[6], argv[7], ha_run, lv_run, 40) < 0)
+                return 1;
         return floor.ok && ha_list.ok && ha_state.ok && ha_stats.ok && ha_ev.ok ? 0 : 1;
 }

@@ -3,20 +3,33 @@
 
 #include <libvirt/libvirt.h>
 #include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
 
 #include "log.h"
 #include "macro.h"
 
+/* Rounds of one dispatch: libvirt's socket handler queues an event and arms
+ * a zero timer that delivers it; the next round runs that timer, so an event
+ * reaches its callback in the same wake-up that read it. */
+#define DISPATCH_ROUNDS 8
+#define DISPATCH_BATCH 16
+#define ZERO_TIMERS_MAX 16
+
 typedef enum EventKind { EVENT_WATCH, EVENT_TIMER } EventKind;
 
-/* One watch or timer as libvirt asked for it. The desired state is written
- * by any thread under the lock; SOURCE is touched on the loop thread only. */
+/* One watch or timer as libvirt asked for it. Every field is read and
+ * written under the lock; the kernel objects (the epoll set, the timerfds)
+ * are changed right away by whichever thread asks, as they may be from any
+ * thread: nothing waits for the loop to apply a change. */
 typedef struct Event {
         struct Event *next;
         EventKind kind;
         int id;
-        int fd;             /* watches */
+        int fd;             /* watches: libvirt's fd; timers: our timerfd */
         int events;         /* watches: VIR_EVENT_HANDLE_* wanted */
+        uint32_t in_set;    /* watches: the epoll events the set has for FD, 0 when not in it */
         int interval_ms;    /* timers: -1 off, 0 every iteration, >0 period */
         union {
                 virEventHandleCallback handle_cb;
@@ -24,30 +37,22 @@ typedef struct Event {
         };
         void *opaque;
         virFreeCallback ff;
-        bool dirty;         /* desired state differs from SOURCE */
-        bool removed;       /* libvirt let go; FF runs on the next sync */
-        sd_event_source *source;
+        bool removed;       /* libvirt let go; FF runs on the loop, later */
 } Event;
 
 static struct {
         pthread_mutex_t lock;
         Event *events;
         int next_id;
+        int epoll_fd;       /* libvirt's watches and timers; the loop watches this one fd */
+        int kick_fd;        /* in the set: a zero timer was armed outside a dispatch */
+        bool dispatching;   /* loop thread: inside on_epoll() */
+        pthread_t loop_thread;
         sd_event *loop;
+        sd_event_source *source;
         Mailbox *mailbox;
-        MailboxMessage sync_message;
-} impl = { .lock = PTHREAD_MUTEX_INITIALIZER, .next_id = 1 };
-
-static void request_sync(void) {
-        Mailbox *mb;
-
-        pthread_mutex_lock(&impl.lock);
-        mb = impl.mailbox;
-        pthread_mutex_unlock(&impl.lock);
-        /* After unregister (at exit) there is no loop left to apply changes. */
-        if (mb)
-                mailbox_post(mb, &impl.sync_message);
-}
+        MailboxMessage release_message;
+} impl = { .lock = PTHREAD_MUTEX_INITIALIZER, .next_id = 1, .epoll_fd = -1, .kick_fd = -1 };
 
 static Event *event_find_locked(EventKind kind, int id) {
         for (Event *e = impl.events; e; e = e->next)
@@ -80,84 +85,181 @@ static int virt_events_from_epoll(uint32_t revents) {
         return r;
 }
 
-/* Dispatch: read the callback under the lock, call it without the lock
- * (libvirt re-enters us from inside it). */
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Event *e = userdata;
-        virEventHandleCallback cb;
-        void *opaque;
-        int id;
+static int close_fd(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -1;
+}
 
-        pthread_mutex_lock(&impl.lock);
-        if (e->removed || e->events == 0) {
-                pthread_mutex_unlock(&impl.lock);
+static void kick_locked(void) {
+        const uint64_t one = 1;
+
+        if (impl.kick_fd >= 0)
+                (void) write(impl.kick_fd, &one, sizeof one);
+}
+
+static bool fd_watched_by_other_locked(const Event *e) {
+        for (const Event *o = impl.events; o; o = o->next)
+                if (o != e && o->kind == EVENT_WATCH && !o->removed && o->fd == e->fd && o->in_set != 0)
+                        return true;
+        return false;
+}
+
+/* Lock held, any thread. A watch that wants nothing leaves the set: epoll
+ * reports a hangup even to an fd that asks for no events, and the thread
+ * that turned it off (libvirt's RPC client does so while it reads the
+ * socket itself) must not make the loop spin. Turning the watch off and on
+ * again around one RPC, as libvirt does, wakes nobody. */
+static int watch_apply_locked(Event *e) {
+        uint32_t want = e->removed ? 0 : epoll_events_from_virt(e->events);
+        struct epoll_event ev = { .events = want, .data.ptr = e };
+        int op;
+
+        if (want == e->in_set || impl.epoll_fd < 0)
+                return 0;
+        op = want == 0 ? EPOLL_CTL_DEL : e->in_set == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+        /* libvirt closed this fd before letting go of it, and a newer watch has
+         * its number: the old entry left the set with the file, and a delete
+         * now would take the newer one's. */
+        if (op == EPOLL_CTL_DEL && fd_watched_by_other_locked(e)) {
+                e->in_set = 0;
                 return 0;
         }
-        cb = e->handle_cb;
-        opaque = e->opaque;
-        id = e->id;
-        pthread_mutex_unlock(&impl.lock);
-
-        cb(id, fd, virt_events_from_epoll(revents), opaque);
+        /* A delete after libvirt closed the fd: the entry already left with the file. */
+        if (epoll_ctl(impl.epoll_fd, op, e->fd, &ev) < 0 &&
+            !(op == EPOLL_CTL_DEL && (errno == EBADF || errno == ENOENT)))
+                return -errno;
+        e->in_set = want;
         return 0;
 }
 
-static int on_time(sd_event_source *s, uint64_t usec, void *userdata) {
-        Event *e = userdata;
-        virEventTimeoutCallback cb;
-        void *opaque;
-        int id, interval;
+/* Lock held, any thread. A period runs on the timerfd; a zero timer runs in
+ * every dispatch round (and the kick brings the loop to it). */
+static int timer_apply_locked(Event *e) {
+        uint64_t ns = e->interval_ms > 0 ? (uint64_t) e->interval_ms * 1000000ULL : 0;
+        struct timespec ts = { .tv_sec = ns / 1000000000ULL, .tv_nsec = ns % 1000000000ULL };
+        struct itimerspec spec = { .it_value = ts, .it_interval = ts };
 
-        pthread_mutex_lock(&impl.lock);
-        interval = e->interval_ms;
-        if (e->removed || interval < 0) {
-                pthread_mutex_unlock(&impl.lock);
-                return 0;
-        }
-        cb = e->timeout_cb;
-        opaque = e->opaque;
-        id = e->id;
-        pthread_mutex_unlock(&impl.lock);
-
-        /* Re-arm before the call, so an update from inside it wins. */
-        (void) sd_event_source_set_time_relative(s, (uint64_t) interval * 1000);
-        (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
-        cb(id, opaque);
+        if (timerfd_settime(e->fd, 0, &spec, NULL) < 0)
+                return -errno;
+        if (e->interval_ms == 0 && !e->removed &&
+            !(pthread_equal(pthread_self(), impl.loop_thread) && impl.dispatching))
+                kick_locked();
         return 0;
 }
 
-/* Loop thread, lock held: make SOURCE match the desired state. */
 static void event_apply_locked(Event *e) {
-        int r = 0;
+        int r = e->kind == EVENT_WATCH ? watch_apply_locked(e) : timer_apply_locked(e);
 
-        e->dirty = false;
-        if (e->kind == EVENT_WATCH) {
-                if (!e->source) {
-                        r = sd_event_add_io(impl.loop, &e->source, e->fd,
-                                            epoll_events_from_virt(e->events), on_io, e);
-                        if (r >= 0)
-                                (void) sd_event_source_set_description(e->source, "libvirt-watch");
-                } else
-                        r = sd_event_source_set_io_events(e->source, epoll_events_from_virt(e->events));
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(e->source, e->events ? SD_EVENT_ON : SD_EVENT_OFF);
-        } else {
-                uint64_t delay = e->interval_ms > 0 ? (uint64_t) e->interval_ms * 1000 : 0;
-
-                if (!e->source) {
-                        r = sd_event_add_time_relative(impl.loop, &e->source, CLOCK_MONOTONIC, delay,
-                                                       1000, on_time, e);
-                        if (r >= 0)
-                                (void) sd_event_source_set_description(e->source, "libvirt-timer");
-                } else
-                        r = sd_event_source_set_time_relative(e->source, delay);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(e->source,
-                                                        e->interval_ms >= 0 ? SD_EVENT_ON : SD_EVENT_OFF);
-        }
         if (r < 0)
                 log_error_errno(r, "Cannot watch libvirt %s %d: %m",
                                 e->kind == EVENT_WATCH ? "fd" : "timer", e->id);
+}
+
+/* Loop thread: one ready watch or timer. The callback runs without the lock
+ * (libvirt re-enters us from inside it); E is freed only by release_removed(),
+ * a later dispatch of its own. */
+static void event_dispatch(Event *e, uint32_t revents) {
+        virEventHandleCallback handle_cb = NULL;
+        virEventTimeoutCallback timeout_cb = NULL;
+        void *opaque;
+        uint64_t expirations;
+        int id, fd, events = 0;
+
+        pthread_mutex_lock(&impl.lock);
+        fd = e->fd;
+        if (e->removed) {
+                pthread_mutex_unlock(&impl.lock);
+                return;
+        }
+        if (e->kind == EVENT_TIMER) {
+                (void) read(e->fd, &expirations, sizeof expirations);
+                if (e->interval_ms >= 0)
+                        timeout_cb = e->timeout_cb;
+        } else {
+                /* Collected before another thread turned it off: not libvirt's now. */
+                events = virt_events_from_epoll(revents) &
+                         (e->events | VIR_EVENT_HANDLE_ERROR | VIR_EVENT_HANDLE_HANGUP);
+                if (e->events != 0 && events != 0)
+                        handle_cb = e->handle_cb;
+        }
+        opaque = e->opaque;
+        id = e->id;
+        pthread_mutex_unlock(&impl.lock);
+
+        if (handle_cb)
+                handle_cb(id, fd, events, opaque);
+        else if (timeout_cb)
+                timeout_cb(id, opaque);
+}
+
+/* Loop thread: every zero timer, once. Returns how many ran. */
+static size_t dispatch_zero_timers(void) {
+        int ids[ZERO_TIMERS_MAX];
+        size_t n = 0, ran = 0;
+
+        pthread_mutex_lock(&impl.lock);
+        for (Event *e = impl.events; e && n < ELEMENTSOF(ids); e = e->next)
+                if (e->kind == EVENT_TIMER && !e->removed && e->interval_ms == 0)
+                        ids[n++] = e->id;
+        pthread_mutex_unlock(&impl.lock);
+
+        for (size_t i = 0; i < n; i++) {
+                virEventTimeoutCallback cb = NULL;
+                void *opaque = NULL;
+                Event *e;
+
+                /* An earlier callback may have changed or removed it. */
+                pthread_mutex_lock(&impl.lock);
+                e = event_find_locked(EVENT_TIMER, ids[i]);
+                if (e && e->interval_ms == 0) {
+                        cb = e->timeout_cb;
+                        opaque = e->opaque;
+                }
+                pthread_mutex_unlock(&impl.lock);
+                if (cb) {
+                        cb(ids[i], opaque);
+                        ran++;
+                }
+        }
+        return ran;
+}
+
+static bool zero_timers_armed(void) {
+        bool armed = false;
+
+        pthread_mutex_lock(&impl.lock);
+        for (Event *e = impl.events; e && !armed; e = e->next)
+                armed = e->kind == EVENT_TIMER && !e->removed && e->interval_ms == 0;
+        if (armed)
+                kick_locked();   /* "every iteration": come back on the next one */
+        pthread_mutex_unlock(&impl.lock);
+        return armed;
+}
+
+/* One wake-up of the loop: what is ready, then what that made ready. */
+static int on_epoll(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct epoll_event ready[DISPATCH_BATCH];
+        uint64_t kicks;
+
+        impl.dispatching = true;
+        for (unsigned round = 0; round < DISPATCH_ROUNDS; round++) {
+                int n = epoll_wait(fd, ready, ELEMENTSOF(ready), 0);
+                size_t ran = 0;
+
+                for (int i = 0; i < n; i++) {
+                        if (ready[i].data.ptr == &impl.kick_fd)
+                                (void) read(impl.kick_fd, &kicks, sizeof kicks);
+                        else
+                                event_dispatch(ready[i].data.ptr, ready[i].events);
+                }
+                ran = dispatch_zero_timers();
+                if (n <= 0 && ran == 0)
+                        break;
+        }
+        impl.dispatching = false;
+        (void) zero_timers_armed();
+        return 0;
 }
 
 typedef struct Release {
@@ -165,22 +267,20 @@ typedef struct Release {
         void *opaque;
 } Release;
 
-static void sync_pending(void *userdata) {
+/* Loop thread, outside libvirt's calls into us (libvirt requires its free
+ * callbacks there): forgets the removed watches and timers. */
+static void release_removed(void *userdata) {
         Release releases[64];
         size_t n_releases;
 
         do {
                 n_releases = 0;
                 pthread_mutex_lock(&impl.lock);
-                /* Removals first: libvirt may have closed a watched fd and opened
-                 * a new one with the same number; deleting the old epoll entry
-                 * after adding the new one would delete the new one. */
                 for (Event **p = &impl.events; *p;) {
                         Event *e = *p;
 
                         if (e->removed && n_releases < ELEMENTSOF(releases)) {
                                 *p = e->next;
-                                sd_event_source_disable_unref(e->source);
                                 if (e->ff)
                                         releases[n_releases++] = (Release) { e->ff, e->opaque };
                                 free(e);
@@ -188,12 +288,8 @@ static void sync_pending(void *userdata) {
                         }
                         p = &e->next;
                 }
-                for (Event *e = impl.events; e; e = e->next)
-                        if (!e->removed && e->dirty)
-                                event_apply_locked(e);
                 pthread_mutex_unlock(&impl.lock);
 
-                /* libvirt requires the free callbacks outside its own calls into us. */
                 for (size_t i = 0; i < n_releases; i++)
                         releases[i].ff(releases[i].opaque);
         } while (n_releases == ELEMENTSOF(releases));
@@ -206,14 +302,23 @@ static int event_add(Event *template) {
         e = malloc(sizeof *e);
         if (!e)
                 return -1;
-        pthread_mutex_lock(&impl.lock);
         *e = *template;
+        if (e->kind == EVENT_TIMER) {
+                e->fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+                if (e->fd < 0) {
+                        free(e);
+                        return -1;
+                }
+        }
+        pthread_mutex_lock(&impl.lock);
         e->id = id = impl.next_id++;
-        e->dirty = true;
         e->next = impl.events;
         impl.events = e;
+        if (e->kind == EVENT_TIMER && impl.epoll_fd >= 0 &&
+            epoll_ctl(impl.epoll_fd, EPOLL_CTL_ADD, e->fd, &(struct epoll_event) { EPOLLIN, { .ptr = e } }) < 0)
+                log_error_errno(-errno, "Cannot watch libvirt timer %d: %m", id);
+        event_apply_locked(e);
         pthread_mutex_unlock(&impl.lock);
-        request_sync();
         return id;
 }
 
@@ -232,16 +337,14 @@ static void event_update(EventKind kind, int id, int value) {
 
         pthread_mutex_lock(&impl.lock);
         e = event_find_locked(kind, id);
-        if (e) {
-                if (kind == EVENT_WATCH)
-                        e->events = value;
-                else
-                        e->interval_ms = value;
-                e->dirty = true;
+        if (e && kind == EVENT_WATCH && e->events != value) {
+                e->events = value;
+                event_apply_locked(e);
+        } else if (e && kind == EVENT_TIMER) {
+                e->interval_ms = value;
+                event_apply_locked(e);
         }
         pthread_mutex_unlock(&impl.lock);
-        if (e)
-                request_sync();
 }
 
 static void update_handle(int watch, int events) {
@@ -253,16 +356,25 @@ static void update_timeout(int timer, int interval_ms) {
 }
 
 static int event_remove(EventKind kind, int id) {
+        Mailbox *mb;
         Event *e;
 
         pthread_mutex_lock(&impl.lock);
         e = event_find_locked(kind, id);
-        if (e)
+        if (e) {
                 e->removed = true;
+                if (kind == EVENT_WATCH)
+                        event_apply_locked(e);
+                else
+                        e->fd = close_fd(e->fd);   /* leaves the set with it */
+        }
+        mb = impl.mailbox;
         pthread_mutex_unlock(&impl.lock);
         if (!e)
                 return -1;
-        request_sync();
+        /* After unregister (at exit) there is no loop left: libvirt_event_flush() releases. */
+        if (mb)
+                mailbox_post(mb, &impl.release_message);
         return 0;
 }
 
@@ -274,12 +386,48 @@ static int remove_timeout(int timer) {
         return event_remove(EVENT_TIMER, timer);
 }
 
+static int epoll_set_new(void) {
+        impl.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (impl.epoll_fd < 0)
+                return -errno;
+        impl.kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (impl.kick_fd < 0)
+                return -errno;
+        if (epoll_ctl(impl.epoll_fd, EPOLL_CTL_ADD, impl.kick_fd,
+                      &(struct epoll_event) { EPOLLIN, { .ptr = &impl.kick_fd } }) < 0)
+                return -errno;
+        return 0;
+}
+
+static void epoll_set_close(void) {
+        pthread_mutex_lock(&impl.lock);
+        impl.epoll_fd = close_fd(impl.epoll_fd);
+        impl.kick_fd = close_fd(impl.kick_fd);
+        pthread_mutex_unlock(&impl.lock);
+}
+
 int libvirt_event_register(sd_event *event, Mailbox *mb) {
+        int r;
+
         if (impl.loop)
                 return -EALREADY;
+        r = epoll_set_new();
+        if (r >= 0)
+                r = sd_event_add_io(event, &impl.source, impl.epoll_fd, EPOLLIN, on_epoll, NULL);
+        /* libvirt's news first: a lifecycle event goes out before the replies and
+         * worker completions that became ready in the same wake-up. */
+        if (r >= 0)
+                r = sd_event_source_set_priority(impl.source, SD_EVENT_PRIORITY_IMPORTANT);
+        if (r < 0) {
+                impl.source = sd_event_source_disable_unref(impl.source);
+                epoll_set_close();
+                return r;
+        }
+        (void) sd_event_source_set_description(impl.source, "libvirt");
         impl.loop = sd_event_ref(event);
+        impl.loop_thread = pthread_self();
         impl.mailbox = mb;
-        impl.sync_message = (MailboxMessage) { .fn = sync_pending };
+        impl.release_message = (MailboxMessage) { .fn = release_removed };
         virEventRegisterImpl(add_handle, update_handle, remove_handle,
                              add_timeout, update_timeout, remove_timeout);
         return 0;
@@ -287,14 +435,15 @@ int libvirt_event_register(sd_event *event, Mailbox *mb) {
 
 void libvirt_event_flush(void) {
         if (impl.loop)
-                sync_pending(NULL);
+                release_removed(NULL);
 }
 
 void libvirt_event_unregister(void) {
         pthread_mutex_lock(&impl.lock);
         impl.mailbox = NULL;
-        for (Event *e = impl.events; e; e = e->next)
-                e->source = sd_event_source_disable_unref(e->source);
         pthread_mutex_unlock(&impl.lock);
+        impl.source = sd_event_source_disable_unref(impl.source);
+        /* A thread stuck in libvirt may still change its watches: into nothing. */
+        epoll_set_close();
         impl.loop = sd_event_unref(impl.loop);
 }

@@ -40,7 +40,9 @@ int vm_info_read(virDomainPtr dom, VmInfo *ret, char **ret_error);
 int vm_info_read_uuid(virConnectPtr conn, const char *uuid, VmInfo *ret, char **ret_error);
 
 /* Worker thread: every domain, in a few calls more than one per domain (the state
- * of every domain, and the autostart and persistent ones, in three calls). A domain undefined meanwhile is left out. RET
+ * of every domain, and the autostart and persistent ones, in three calls; then
+ * each one's XML, from a few threads at once). A domain undefined meanwhile is
+ * left out. RET
  * (free each with vm_info_done(), then the array) and RET_N are set even on
  * failure, with what was read. */
 int vm_info_read_all(virConnectPtr conn, VmInfo **ret, size_t *ret_n, char **ret_error);

@@ -287,7 +287,10 @@ static int vm_publish(Manager *m, VmInfo *info, const VmClockRead *read, Vm **re
                 vm_info_done(info);
                 return r;
         }
-        log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
+        /* The first full read finds every VM there is: one line says how many
+         * (10,000 lines would cost the start more than publishing them). */
+        log_fields(m->vm_synced ? LOG_INFO : LOG_DEBUG,
+                   LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                    "VM %s appeared (%s)", strempty(vm->info.name), vm_state_to_string(vm->info.state));
         vm_notify_added(vm);
         if (ret)
@@ -571,6 +574,7 @@ static void sync_done(int result, void *userdata) {
                 log_warning_errno(result, "Cannot read the VMs from libvirt: %s", strempty(j->error));
         }
         if (result != -ECANCELED && !m->vm_synced) {
+                log_info("%zu VMs read from libvirt", m->n_vms);
                 m->vm_synced = true;
                 manager_set_ready(m);
         }

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "libvirt-error.h"
 #include "libvirt-event.h"
@@ -86,9 +88,165 @@ static void test_event_from_other_thread_arrives_on_loop(void **state) {
         assert_true(f->freed);
 }
 
+/* Runs the loop without ever letting it sleep: what is dispatched now is
+ * what was ready, not what a timer would bring later. */
+static int run_without_waiting(Fixture *f, int max_iterations) {
+        int dispatched = 0;
+
+        for (int i = 0; i < max_iterations; i++) {
+                int r = sd_event_run(f->event, 0);
+
+                assert_true(r >= 0);
+                dispatched += r;
+        }
+        return dispatched;
+}
+
+static void set_paused_on_loop(Fixture *f, bool paused) {
+        virDomainPtr dom = virDomainLookupByName(f->conn, "test");
+        virDomainInfo info;
+
+        assert_non_null(dom);
+        assert_int_equal(virDomainGetInfo(dom, &info), 0);
+        if ((info.state == VIR_DOMAIN_PAUSED) != paused)
+                assert_int_equal(paused ? virDomainSuspend(dom) : virDomainResume(dom), 0);
+        virDomainFree(dom);
+}
+
+/* libvirt queues an event and arms a zero timer to deliver it: one wake-up
+ * of the loop delivers it. Before, the change went through the mailbox first
+ * and then to an sd-event timer that could sleep a millisecond. */
+static void test_queued_event_is_delivered_without_waiting(void **state) {
+        Fixture *f = &fixture;
+        int id;
+
+        set_paused_on_loop(f, true);
+        id = virConnectDomainEventRegisterAny(f->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                              VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), f, NULL);
+        assert_true(id >= 0);
+        (void) run_without_waiting(f, 4);
+        f->lifecycle_events = 0;
+
+        set_paused_on_loop(f, false);
+        assert_int_equal(run_without_waiting(f, 1), 1);
+        assert_int_equal(f->lifecycle_events, 1);
+        assert_int_equal(f->last_event, VIR_DOMAIN_EVENT_RESUMED);
+        assert_true(f->on_loop_thread);
+        assert_int_equal(virConnectDomainEventDeregisterAny(f->conn, id), 0);
+        (void) run_without_waiting(f, 4);
+}
+
+typedef struct Watch {
+        int fds[2];
+        int id;
+        int calls;
+        int last_events;
+        bool freed;
+} Watch;
+
+static void on_watch(int id, int fd, int events, void *opaque) {
+        Watch *w = opaque;
+        char c;
+
+        w->calls++;
+        w->last_events = events;
+        (void) read(fd, &c, 1);
+}
+
+static void on_watch_freed(void *opaque) {
+        ((Watch *) opaque)->freed = true;
+}
+
+/* What libvirt's RPC client does around every call a worker makes: it turns
+ * the socket's watch off, reads the reply itself, and turns it on again. */
+static void *toggle_from_thread(void *userdata) {
+        Watch *w = userdata;
+
+        virEventUpdateHandle(w->id, 0);
+        assert_int_equal(write(w->fds[1], "x", 1), 1);
+        assert_int_equal(read(w->fds[0], &(char) { 0 }, 1), 1);
+        virEventUpdateHandle(w->id, VIR_EVENT_HANDLE_READABLE);
+        return NULL;
+}
+
+static void test_watch_toggle_from_thread_wakes_nobody(void **state) {
+        Fixture *f = &fixture;
+        Watch w = {};
+        pthread_t t;
+
+        assert_int_equal(pipe2(w.fds, O_CLOEXEC | O_NONBLOCK), 0);
+        w.id = virEventAddHandle(w.fds[0], VIR_EVENT_HANDLE_READABLE, on_watch, &w, on_watch_freed);
+        assert_true(w.id >= 0);
+        (void) run_without_waiting(f, 2);
+
+        /* Nothing for the loop to do: no wake-up, no callback for data it never saw. */
+        assert_int_equal(pthread_create(&t, NULL, toggle_from_thread, &w), 0);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        assert_int_equal(run_without_waiting(f, 2), 0);
+        assert_int_equal(w.calls, 0);
+
+        /* Still watched, as libvirt asked. */
+        assert_int_equal(write(w.fds[1], "y", 1), 1);
+        (void) run_without_waiting(f, 2);
+        assert_int_equal(w.calls, 1);
+        assert_int_equal(w.last_events, VIR_EVENT_HANDLE_READABLE);
+
+        /* Off means off, even with data waiting. */
+        virEventUpdateHandle(w.id, 0);
+        assert_int_equal(write(w.fds[1], "z", 1), 1);
+        (void) run_without_waiting(f, 2);
+        assert_int_equal(w.calls, 1);
+
+        assert_int_equal(virEventRemoveHandle(w.id), 0);
+        (void) run_without_waiting(f, 2);
+        assert_true(w.freed);
+        close(w.fds[0]);
+        close(w.fds[1]);
+}
+
+/* libvirt closed a watched fd before removing its watch, and the number came
+ * back for a new watch: removing the old one must leave the new one watched. */
+static void test_fd_number_reused_before_removal(void **state) {
+        Fixture *f = &fixture;
+        Watch old = {}, new = {};
+        int number;
+
+        assert_int_equal(pipe2(old.fds, O_CLOEXEC | O_NONBLOCK), 0);
+        old.id = virEventAddHandle(old.fds[0], VIR_EVENT_HANDLE_READABLE, on_watch, &old, NULL);
+        assert_true(old.id >= 0);
+        (void) run_without_waiting(f, 2);
+
+        number = old.fds[0];
+        close(old.fds[0]);
+        assert_int_equal(pipe2(new.fds, O_CLOEXEC | O_NONBLOCK), 0);
+        if (new.fds[0] != number) {
+                assert_int_equal(dup3(new.fds[0], number, O_CLOEXEC), number);
+                close(new.fds[0]);
+                new.fds[0] = number;
+        }
+        new.id = virEventAddHandle(number, VIR_EVENT_HANDLE_READABLE, on_watch, &new, NULL);
+        assert_true(new.id >= 0);
+        assert_int_equal(virEventRemoveHandle(old.id), 0);
+        (void) run_without_waiting(f, 2);
+
+        assert_int_equal(write(new.fds[1], "x", 1), 1);
+        (void) run_without_waiting(f, 2);
+        assert_int_equal(new.calls, 1);
+        assert_int_equal(old.calls, 0);
+
+        assert_int_equal(virEventRemoveHandle(new.id), 0);
+        (void) run_without_waiting(f, 2);
+        close(old.fds[1]);
+        close(new.fds[0]);
+        close(new.fds[1]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_event_from_other_thread_arrives_on_loop),
+                cmocka_unit_test(test_queued_event_is_delivered_without_waiting),
+                cmocka_unit_test(test_watch_toggle_from_thread_wakes_nobody),
+                cmocka_unit_test(test_fd_number_reused_before_removal),
         };
         int r;
 
