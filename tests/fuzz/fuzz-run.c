@@ -11,8 +11,6 @@
 #include "fuzz-tree.h"
 #include "fuzz-value.h"
 
-#define MESSAGE_BUDGET (4u * 1024 * 1024)
-
 typedef struct Target {
         FuzzInterface *iface;
         size_t member;          /* a method, or a property */
@@ -248,7 +246,7 @@ static int build_method_call(Run *r, FuzzGen *g, sd_bus_message **ret, Pending *
 }
 
 static int send_one(Run *r) {
-        FuzzGen g = { .rng = &r->rng, .corpus = &r->corpus, .budget = MESSAGE_BUDGET };
+        FuzzGen g = { .rng = &r->rng, .corpus = &r->corpus, .budget = r->cfg->message_budget };
         Pending *p = calloc(1, sizeof *p);
         sd_bus_message *m = NULL;
         sd_bus_slot *slot = NULL;

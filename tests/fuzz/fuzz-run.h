@@ -31,6 +31,7 @@ typedef struct FuzzConfig {
         unsigned window;
         unsigned rewalk;        /* calls between walks of the tree */
         uint64_t timeout_usec;
+        size_t message_budget;  /* about the largest message, in bytes */
         bool unprivileged;      /* successes of changes are leaks */
         char tag;               /* in names this identity creates */
         const char *corpus_file;

@@ -12,7 +12,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-calls=30000 seed=$(date +%s) window=16 ping_limit=1000 build=${HOSTAGENT_BUILD_DIR:-$top/build}
+calls=30000 seed=$(date +%s) window=8 ping_limit=1000 build=${HOSTAGENT_BUILD_DIR:-$top/build}
 while [ $# -gt 0 ]; do
         case "$1" in
         --calls) calls=$2; shift 2 ;;
@@ -99,7 +99,7 @@ CORPUS
 
 echo "fuzzing: $calls calls, seed $seed (tests/fuzz/run-fuzz.sh --calls $calls --seed $seed repeats the arguments)"
 "$BUS_FUZZ" --corpus "$T/corpus" --seed "$seed" --calls "$calls" --window "$window" \
-        --ping-limit-ms "$ping_limit" | tee "$T/fuzz.out"
+        --ping-limit-ms "$ping_limit" ${FUZZ_ARGS:-} | tee "$T/fuzz.out"
 rc=${PIPESTATUS[0]}
 summary=$(grep -E '^(calls|Ping)' "$T/fuzz.out" | paste -sd ' ')
 if [ "$rc" -eq 0 ]; then ok "the fuzzer found nothing: $summary"; else fail "the fuzzer failed (seed $seed): $summary"; fi
