@@ -12,7 +12,8 @@
  *   As root, for SECONDS: CreateVM one after the other (the test driver's
  *   VMs, named TAG-N, each undefined again, untimed), and Peer.Ping every
  *   10 ms on a connection of its own.
- *   Prints one line: "createvm OK TRIES P50_MS P99_MS MAX_MS ERRORS... | ping N P50_MS P99_MS MAX_MS". */
+ *   Prints one line: "createvm OK TRIES P50_MS P99_MS MAX_MS ERRORS... | ping N P50_MS P99_MS MAX_MS",
+ *   then "note NAME: MESSAGE", the first message of each error root got. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -188,13 +189,16 @@ static void *ping_main(void *arg) {
 
 typedef struct ErrorCount {
         char name[96];
+        char first_message[160];
         unsigned n;
 } ErrorCount;
 
-static void count_error(ErrorCount *errors, size_t max, const char *name) {
+static void count_error(ErrorCount *errors, size_t max, const char *name, const char *message) {
         for (size_t i = 0; i < max; i++) {
-                if (errors[i].n == 0)
+                if (errors[i].n == 0) {
                         snprintf(errors[i].name, sizeof errors[i].name, "%s", name);
+                        snprintf(errors[i].first_message, sizeof errors[i].first_message, "%s", message ?: "");
+                }
                 if (strcmp(errors[i].name, name) == 0) {
                         errors[i].n++;
                         return;
@@ -231,7 +235,7 @@ static int victim(int argc, char *argv[]) {
                                        &error, &reply, "s", spec) >= 0)
                         ok++;
                 else
-                        count_error(errors, 8, error.name ?: "(no reply)");
+                        count_error(errors, 8, error.name ?: "(no reply)", error.message);
                 samples_add(&lat, now_ns() - t0);
                 /* The host stays as it was: untimed, and its failure is no concern here. */
                 if (reply && sd_bus_message_read(reply, "o", &path) >= 0)
@@ -250,6 +254,8 @@ static int victim(int argc, char *argv[]) {
                        errors[i].n);
         printf(" | ping %zu %.1f %.1f %.1f\n", ping.lat.n, percentile_ms(&ping.lat, 50), percentile_ms(&ping.lat, 99),
                percentile_ms(&ping.lat, 100));
+        for (size_t i = 0; i < 8 && errors[i].n; i++)
+                printf("note %s: %s\n", errors[i].name, errors[i].first_message);
         free(lat.v);
         free(ping.lat.v);
         sd_bus_flush_close_unref(bus);

@@ -39,6 +39,8 @@ run() {
         fi
         lines0=$(wc -l < "$T/daemon.log")
         out=$("$AB" victim "$seconds" "victim$RUN")
+        sed -n "s|^note |  $label: |p" <<< "$out" >> "$T/notes"
+        out=$(head -1 <<< "$out")
         hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$DAEMON_PID/status")
         if [ -n "$apid" ]; then kill "$apid"; wait "$apid" 2>/dev/null || true; fi
         # "createvm OK TRIES P50 P99 MAX ERRORS... | ping N P50 P99 MAX"
@@ -68,5 +70,6 @@ echo "-- with $vms more VMs (test driver)"
 run "none"
 run "8 pipelining GetManagedObjects/ListVMs" lists 8 1 4
 
+[ ! -s "$T/notes" ] || { echo; echo "the first message of each error root got:"; cat "$T/notes"; }
 echo
 echo "targets (issue 14): root's CreateVM succeeds >= 99 % and Ping p99 < 20 ms under every attack"

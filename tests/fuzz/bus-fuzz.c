@@ -242,20 +242,54 @@ static int parse_options(int argc, char *argv[], Options *o) {
         return 0;
 }
 
+/* The unprivileged identity's counts, once it is done. */
+static int collect_unprivileged(pid_t child, int fd, FuzzStats *user) {
+        FILE *f = fdopen(fd, "r");
+        int status = 0, k = 0;
+
+        if (!f || fuzz_stats_read(user, f) < 0)
+                fprintf(stderr, "the unprivileged fuzzer reported nothing\n");
+        if (f)
+                fclose(f);
+        if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                k = -ECHILD;
+        return k;
+}
+
+static bool report(const Options *o, const FuzzStats *root, const FuzzStats *user, Ping *ping, double seconds, int k) {
+        bool failed;
+
+        printf("calls: %" PRIu64 " (root %" PRIu64 ", uid %ld %" PRIu64 ") in %.1f s, %.0f calls/s, window %u each\n",
+               root->sent + user->sent, root->sent, o->uid, user->sent, seconds, (root->sent + user->sent) / seconds,
+               o->cfg.window);
+        print_replies(root, user, "unpriv");
+        print_ping(ping);
+        printf("calls never answered (after %" PRIu64 " s): %" PRIu64 "\n", o->cfg.timeout_usec / 1000000,
+               root->hangs + user->hangs);
+        printf("changes that went through for uid %ld: %" PRIu64 "\n", o->uid, user->leaks);
+        for (uint64_t i = 0; i < user->leaks && i < FUZZ_MAX_LEAKS; i++)
+                printf("  %s\n", user->leak_text[i]);
+        printf("our connections dropped by the bus (a message it refused), connected again: %" PRIu64 "\n",
+               root->reconnects + user->reconnects);
+        failed = k < 0 || ping->over || ping->failed || root->hangs || user->hangs || user->leaks ||
+                 (o->uid >= 0 && user->sent == 0) || stop;
+        printf("result: %s (seed %" PRIu64 ")\n", failed ? "FAILED" : "ok", o->cfg.seed);
+        return failed;
+}
+
 int main(int argc, char *argv[]) {
         Options o = { .cfg = { .seed = (uint64_t) time(NULL), .calls = 20000, .window = 8, .rewalk = 250,
-                               .timeout_usec = 120 * 1000000ULL,
-                               .message_budget = 1280 * 1024, .tag = 'r', .service = "org.hostagent1",
-                               .root = "/org/hostagent1", .stop = &stop },
+                               .timeout_usec = 120 * 1000000ULL, .message_budget = 1280 * 1024, .tag = 'r',
+                               .service = "org.hostagent1", .root = "/org/hostagent1", .stop = &stop },
                       .uid = 65534, .ping_limit_ms = 1000 };
         FuzzStats root = {}, user = {};
         FuzzConfig ucfg;
         Ping ping;
         pthread_t thread;
         pid_t child = -1;
-        int fd = -1, status = 0, k, failed;
+        int fd = -1, k;
         uint64_t t0;
-        FILE *f;
+        bool failed;
 
         if (parse_options(argc, argv, &o) < 0)
                 return 2;
@@ -279,33 +313,11 @@ int main(int argc, char *argv[]) {
         if (pthread_create(&thread, NULL, ping_main, &ping) != 0)
                 return 2;
         k = fuzz_run(&o.cfg, &root);
-        if (child > 0) {
-                f = fdopen(fd, "r");
-                if (!f || fuzz_stats_read(&user, f) < 0)
-                        fprintf(stderr, "the unprivileged fuzzer reported nothing\n");
-                if (f)
-                        fclose(f);
-                if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                        k = -ECHILD;
-        }
+        if (child > 0 && collect_unprivileged(child, fd, &user) < 0)
+                k = -ECHILD;
         ping.done = true;
         pthread_join(thread, NULL);
-
-        printf("calls: %" PRIu64 " (root %" PRIu64 ", uid %ld %" PRIu64 ") in %.1f s, %.0f calls/s, window %u each\n",
-               root.sent + user.sent, root.sent, o.uid, user.sent, (now_usec() - t0) / 1e6,
-               (root.sent + user.sent) / ((now_usec() - t0) / 1e6), o.cfg.window);
-        print_replies(&root, &user, "unpriv");
-        print_ping(&ping);
-        printf("calls never answered (after %" PRIu64 " s): %" PRIu64 "\n", o.cfg.timeout_usec / 1000000,
-               root.hangs + user.hangs);
-        printf("changes that went through for uid %ld: %" PRIu64 "\n", o.uid, user.leaks);
-        for (uint64_t i = 0; i < user.leaks && i < FUZZ_MAX_LEAKS; i++)
-                printf("  %s\n", user.leak_text[i]);
-        printf("our connections dropped by the bus (a message it refused), connected again: %" PRIu64 "\n",
-               root.reconnects + user.reconnects);
-        failed = k < 0 || ping.over || ping.failed || root.hangs || user.hangs || user.leaks ||
-                 (o.uid >= 0 && user.sent == 0) || stop;
-        printf("result: %s (seed %" PRIu64 ")\n", failed ? "FAILED" : "ok", o.cfg.seed);
+        failed = report(&o, &root, &user, &ping, (now_usec() - t0) / 1e6, k);
         free(ping.lat);
         return failed ? 1 : 0;
 }

@@ -89,7 +89,8 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         r->outstanding--;
         r->stats->answered++;
         if (getenv("FUZZ_TRACE"))
-                fprintf(stderr, "%.3f reply %s: %s\n", trace_clock(), p->what, e ? e->name : "ok");
+                fprintf(stderr, "%.3f reply %s: %s %.160s\n", trace_clock(), p->what, e ? e->name : "ok",
+                        e && e->message ? e->message : "");
         if (!e) {
                 fuzz_stats_count(r->stats, "(success)", 1);
                 if (r->cfg->unprivileged && p->change) {
@@ -348,6 +349,9 @@ int fuzz_run(const FuzzConfig *cfg, FuzzStats *stats) {
                        sd_bus_is_open(r.bus) > 0) {
                         if (stats->sent > 0 && stats->sent % cfg->rewalk == 0)
                                 (void) walk(&r);
+                        if (stats->sent > 0 && stats->sent % 100000 == 0)   /* a long run says how far it is */
+                                fprintf(stderr, "%c: %" PRIu64 " calls sent, %zu objects now\n", cfg->tag, stats->sent,
+                                        r.corpus.paths.n);
                         send_one(&r);
                 }
                 k = pump(&r);

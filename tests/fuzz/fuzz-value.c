@@ -319,9 +319,9 @@ char *fuzz_string(FuzzGen *g, FuzzKind hint) {
                 deep_text(rng, &t);
         else
                 text_puts(&t, pick(rng, &c->paths));
-        utf8_sanitize(t.s, t.len);
         if (t.len > g->budget)
                 t.s[t.len = g->budget] = '\0';
+        utf8_sanitize(t.s, t.len);
         g->budget -= t.len;
         return t.s;
 }
