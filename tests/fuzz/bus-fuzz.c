@@ -269,6 +269,9 @@ static bool report(const Options *o, const FuzzStats *root, const FuzzStats *use
         printf("changes that went through for uid %ld: %" PRIu64 "\n", o->uid, user->leaks);
         for (uint64_t i = 0; i < user->leaks && i < FUZZ_MAX_LEAKS; i++)
                 printf("  %s\n", user->leak_text[i]);
+        /* Not a failure: a spec may be read before authorization (polkit rules see its owner). */
+        printf("changes of uid %ld refused with the agent's own errors instead of AccessDenied: %" PRIu64 "\n", o->uid,
+               user->refused_after_checks);
         printf("our connections dropped by the bus (a message it refused), connected again: %" PRIu64 "\n",
                root->reconnects + user->reconnects);
         failed = k < 0 || ping->over || ping->failed || root->hangs || user->hangs || user->leaks ||

@@ -105,6 +105,8 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         } else {
                 if (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY))
                         r->stats->hangs++;
+                if (r->cfg->unprivileged && p->change && strncmp(e->name, "org.hostagent1.Error.", 21) == 0)
+                        r->stats->refused_after_checks++;
                 fuzz_stats_count(r->stats, e->name, 1);
         }
         return 0;
@@ -365,8 +367,9 @@ int fuzz_run(const FuzzConfig *cfg, FuzzStats *stats) {
 }
 
 void fuzz_stats_write(const FuzzStats *stats, FILE *f) {
-        fprintf(f, "sent %" PRIu64 "\nanswered %" PRIu64 "\nhangs %" PRIu64 "\nleaks %" PRIu64 "\nreconnects %" PRIu64 "\n",
-                stats->sent, stats->answered, stats->hangs, stats->leaks, stats->reconnects);
+        fprintf(f, "sent %" PRIu64 "\nanswered %" PRIu64 "\nhangs %" PRIu64 "\nleaks %" PRIu64 "\nreconnects %" PRIu64
+                   "\nrefused_after_checks %" PRIu64 "\n",
+                stats->sent, stats->answered, stats->hangs, stats->leaks, stats->reconnects, stats->refused_after_checks);
         for (size_t i = 0; i < stats->n_counts; i++)
                 fprintf(f, "count %" PRIu64 " %s\n", stats->counts[i].n, stats->counts[i].name);
         for (uint64_t i = 0; i < stats->leaks && i < FUZZ_MAX_LEAKS; i++)
@@ -384,7 +387,8 @@ int fuzz_stats_read(FuzzStats *stats, FILE *f) {
                     sscanf(line, "answered %" SCNu64, &stats->answered) == 1 ||
                     sscanf(line, "hangs %" SCNu64, &stats->hangs) == 1 ||
                     sscanf(line, "leaks %" SCNu64, &stats->leaks) == 1 ||
-                    sscanf(line, "reconnects %" SCNu64, &stats->reconnects) == 1)
+                    sscanf(line, "reconnects %" SCNu64, &stats->reconnects) == 1 ||
+                    sscanf(line, "refused_after_checks %" SCNu64, &stats->refused_after_checks) == 1)
                         continue;
                 if (sscanf(line, "count %" SCNu64 " %299[^\n]", &n, text) == 2)
                         fuzz_stats_count(stats, text, n);

@@ -19,6 +19,7 @@ typedef struct FuzzStats {
         uint64_t sent, answered;
         uint64_t hangs;         /* no reply within the call timeout */
         uint64_t leaks;         /* changes that went through for an unprivileged caller */
+        uint64_t refused_after_checks;  /* its changes refused with the agent's own errors, not AccessDenied */
         uint64_t reconnects;
         FuzzCount counts[FUZZ_MAX_NAMES];
         size_t n_counts;
