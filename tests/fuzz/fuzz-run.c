@@ -133,11 +133,17 @@ static void targets_build(Run *r) {
         }
 }
 
+/* Learns what is served now. Nothing at all means the agent is gone: the
+ * run ends there (a GetManagedObjects that failed once does not). */
 static int walk(Run *r) {
-        int k = fuzz_tree_walk(&r->tree, r->bus, &r->corpus);
-
+        (void) fuzz_tree_walk(&r->tree, r->bus, &r->corpus);
         targets_build(r);
-        return k;
+        if (r->n_methods == 0) {
+                fprintf(stderr, "%c: %s serves no methods now (gone?) after %" PRIu64 " calls\n", r->cfg->tag,
+                        r->cfg->service, r->stats->sent);
+                return -ENOENT;
+        }
+        return 0;
 }
 
 static FuzzKind hint_for(const char *member, const FuzzArg *arg) {
@@ -342,21 +348,18 @@ int fuzz_run(const FuzzConfig *cfg, FuzzStats *stats) {
                 k = connect_bus(&r);
         if (k >= 0)
                 k = walk(&r);
-        if (k >= 0 && r.n_methods == 0) {
-                fprintf(stderr, "no methods found on %s\n", cfg->service);
-                k = -ENOENT;
-        }
         while (k >= 0 && !*cfg->stop && (stats->sent < cfg->calls || r.outstanding > 0)) {
-                while (r.outstanding < cfg->window && stats->sent < cfg->calls && !*cfg->stop &&
+                while (k >= 0 && r.outstanding < cfg->window && stats->sent < cfg->calls && !*cfg->stop &&
                        sd_bus_is_open(r.bus) > 0) {
-                        if (stats->sent > 0 && stats->sent % cfg->rewalk == 0)
-                                (void) walk(&r);
+                        if (stats->sent > 0 && stats->sent % cfg->rewalk == 0 && (k = walk(&r)) < 0)
+                                break;
                         if (stats->sent > 0 && stats->sent % 100000 == 0)   /* a long run says how far it is */
                                 fprintf(stderr, "%c: %" PRIu64 " calls sent, %zu objects now\n", cfg->tag, stats->sent,
                                         r.corpus.paths.n);
                         send_one(&r);
                 }
-                k = pump(&r);
+                if (k >= 0)
+                        k = pump(&r);
         }
         sd_bus_flush_close_unref(r.bus);
         fuzz_tree_done(&r.tree);
