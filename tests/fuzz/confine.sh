@@ -40,4 +40,6 @@ for probe in / /tmp /var/tmp /run "$(dirname "$(echo $CONFINE_RW | cut -d' ' -f1
         fi
 done
 [ ! -e /dev/vda ] || { echo "confine.sh: the host's block devices are still in /dev" >&2; exit 1; }
+# A crash's core goes where the run looks for it ($CONFINE_CWD, one of the writable ones).
+[ -z "${CONFINE_CWD:-}" ] || cd "$CONFINE_CWD"
 exec "$@"

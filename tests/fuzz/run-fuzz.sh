@@ -35,9 +35,12 @@ for i in 0 1; do
 done
 libvirtd_start || exit 1
 bus_start || exit 1
-mkdir -p "$T/state" "$T/run" "$T/pools"
+mkdir -p "$T/state" "$T/run" "$T/pools" "$T/cores"
 DAEMON_PREFIX=(ip netns exec "$NETNS" unshare --mount --propagation private --
-               env CONFINE_RW="$T/state $T/run" CONFINE_TMPFS="$T/pools" bash "$here/confine.sh")
+               env CONFINE_RW="$T/state $T/run $T/cores" CONFINE_TMPFS="$T/pools" CONFINE_CWD="$T/cores"
+               bash "$here/confine.sh")
+# $T is read-only to the agent: a core it dumps is in $T/cores, moved at the end to where the
+# fixture's report (a backtrace) looks.
 daemon_start --libvirt-uri="$LIBVIRT_TEST_URI" --run-dir="$T/run" --ovsdb="unix:$T/no-ovsdb.sock" || exit 1
 wait_until 60 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true' ||
         { fail "the agent never became Ready"; fixture_finish; exit 1; }
@@ -113,5 +116,6 @@ assert_not_contains "$(grep -E 'Sanitizer|runtime error' "$T/daemon.log" | head 
 assert_not_contains "$(grep -E 'runtime error' "$T/daemon.log" | head -5)" "runtime error" \
         "no undefined behaviour reported by the agent"
 echo "the agent's log: $(wc -l < "$T/daemon.log") lines"
+mv "$T"/cores/core* "$T"/ 2>/dev/null
 [ ! -s "$T/bus/log" ] || { echo "the bus daemon said:"; tail -5 "$T/bus/log"; }
 fixture_finish
