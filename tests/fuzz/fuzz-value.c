@@ -299,7 +299,9 @@ char *fuzz_string(FuzzGen *g, FuzzKind hint) {
 
         text_reserve(&t, 64);
         t.s[0] = '\0';
-        if (specs && r < 50)
+        if (g->tame)
+                expand_seed(g, &t, pick(rng, &c->seeds[specs ? hint : FUZZ_NAME]));
+        else if (specs && r < 50)
                 mutated_seed(g, &t, hint);
         else if (r < 65) {
                 const char *s = fuzz_below(rng, 2) && c->harvest.n ? pick(rng, &c->harvest) : pick(rng, &c->seeds[FUZZ_NAME]);

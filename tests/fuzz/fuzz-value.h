@@ -58,6 +58,7 @@ typedef struct FuzzGen {
         FuzzCorpus *corpus;
         size_t budget;
         unsigned fds;
+        bool tame;              /* arguments a careful caller would send: valid specs and names, small numbers */
 } FuzzGen;
 
 char *fuzz_string(FuzzGen *g, FuzzKind hint);
