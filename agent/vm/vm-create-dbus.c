@@ -111,58 +111,72 @@ static int create_submit(Manager *m, CreateCall *c, sd_bus_message *msg, sd_bus_
         return r;
 }
 
-/* Disks named by pool and volume become what the volume is, from the
+/* A disk named by pool and volume becomes what the volume is, from the
  * agent's own storage model: a file, a block device or an NFS network disk. */
+int vm_resolve_pool_disk(Manager *m, VmSpecDisk *d, const char *field, sd_bus_error *error) {
+        _cleanup_(freep) char *why = NULL;
+        Pool *p;
+        Volume *v;
+        int r;
+
+        if (!d->pool)
+                return 0;
+        p = storage_pool_find(m, d->pool);
+        if (!p)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s.pool: no storage pool named '%s'",
+                                         field, d->pool);
+        if (p->state != POOL_STATE_ACTIVE && p->state != POOL_STATE_DEGRADED)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s.pool: storage pool %s is %s", field,
+                                         d->pool, pool_state_to_string(p->state));
+        v = pool_volume_find(p, d->volume);
+        if (!v || v->pending)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
+                                         "%s.volume: no volume '%s' in storage pool %s", field, d->volume, d->pool);
+        r = vm_spec_resolve_volume(d, field, v->location, v->info.format, &why);
+        if (r == -EINVAL)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why));
+        return r;
+}
+
 static int resolve_pool_disks(Manager *m, VmSpec *spec, sd_bus_error *error) {
         for (size_t i = 0; i < spec->n_disks; i++) {
-                _cleanup_(freep) char *why = NULL;
-                VmSpecDisk *d = &spec->disks[i];
-                Pool *p;
-                Volume *v;
+                char field[32];
                 int r;
 
-                if (!d->pool)
-                        continue;
-                p = storage_pool_find(m, d->pool);
-                if (!p)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
-                                                 "disks[%zu].pool: no storage pool named '%s'", i, d->pool);
-                if (p->state != POOL_STATE_ACTIVE && p->state != POOL_STATE_DEGRADED)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
-                                                 "disks[%zu].pool: storage pool %s is %s", i, d->pool,
-                                                 pool_state_to_string(p->state));
-                v = pool_volume_find(p, d->volume);
-                if (!v || v->pending)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
-                                                 "disks[%zu].volume: no volume '%s' in storage pool %s", i,
-                                                 d->volume, d->pool);
-                r = vm_spec_resolve_volume(d, i, v->location, v->info.format, &why);
-                if (r == -EINVAL)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why));
+                snprintf(field, sizeof field, "disks[%zu]", i);
+                r = vm_resolve_pool_disk(m, &spec->disks[i], field, error);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-/* NICs on agent networks plug into the network's bridge (an OVS one as a port of its VLAN). */
+/* A NIC on an agent network plugs into the network's bridge (an OVS one as a port of its VLAN). */
+int vm_resolve_network_nic(Manager *m, VmSpecNic *n, const char *field, sd_bus_error *error) {
+        const NetConfig *c;
+
+        if (!n->network)
+                return 0;
+        c = network_find(m, n->network);
+        if (!c)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s.network: no network named '%s'",
+                                         field, n->network);
+        n->openvswitch = c->sw == NET_SWITCH_OVS;
+        n->vlan = n->openvswitch ? c->vlan : 0;
+        free(n->bridge);
+        n->bridge = strdup(c->name);
+        return n->bridge ? 0 : -ENOMEM;
+}
+
 static int resolve_networks(Manager *m, VmSpec *spec, sd_bus_error *error) {
         for (size_t i = 0; i < spec->n_nics; i++) {
-                VmSpecNic *n = &spec->nics[i];
-                const NetConfig *c;
+                char field[32];
+                int r;
 
-                if (!n->network)
-                        continue;
-                c = network_find(m, n->network);
-                if (!c)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
-                                                 "nics[%zu].network: no network named '%s'", i, n->network);
-                n->openvswitch = c->sw == NET_SWITCH_OVS;
-                n->vlan = n->openvswitch ? c->vlan : 0;
-                free(n->bridge);
-                n->bridge = strdup(c->name);
-                if (!n->bridge)
-                        return -ENOMEM;
+                snprintf(field, sizeof field, "nics[%zu]", i);
+                r = vm_resolve_network_nic(m, &spec->nics[i], field, error);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
