@@ -142,6 +142,24 @@ static int set_spec(virDomainPtr dom, const DomainChange *c) {
                                     affect(c));
 }
 
+static int set_amount_flags(virDomainPtr dom, const DomainChange *c, unsigned flags) {
+        if (c->kind == DOMAIN_CHANGE_MEMORY)
+                return virDomainSetMemoryFlags(dom, (unsigned long) (c->value * 1024), flags);
+        return virDomainSetVcpusFlags(dom, (unsigned) c->value, flags);
+}
+
+/* Both at once where the driver can (QEMU); one after the other where it
+ * takes only one at a time (the test driver). */
+static int set_amount(virDomainPtr dom, const DomainChange *c) {
+        if (set_amount_flags(dom, c, affect(c)) == 0)
+                return 0;
+        if (!c->live || !c->config || virGetLastErrorCode() != VIR_ERR_INVALID_ARG)
+                return -1;
+        if (set_amount_flags(dom, c, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+                return -1;
+        return set_amount_flags(dom, c, VIR_DOMAIN_AFFECT_LIVE);
+}
+
 /* libvirt's status (-1 with its error set), or a -errno of ours. */
 static int run(virDomainPtr dom, const DomainChange *c) {
         switch (c->kind) {
@@ -150,9 +168,8 @@ static int run(virDomainPtr dom, const DomainChange *c) {
         case DOMAIN_CHANGE_DETACH:
                 return detach(dom, c);
         case DOMAIN_CHANGE_MEMORY:
-                return virDomainSetMemoryFlags(dom, (unsigned long) (c->value * 1024), affect(c));
         case DOMAIN_CHANGE_VCPUS:
-                return virDomainSetVcpusFlags(dom, (unsigned) c->value, affect(c));
+                return set_amount(dom, c);
         case DOMAIN_CHANGE_SPEC:
                 return set_spec(dom, c);
         case DOMAIN_CHANGE_AUTOSTART:

@@ -1,0 +1,101 @@
+# Changing VMs with libvirt's test driver: the new properties read from the
+# domain XML, SetMemory and SetVCPUs with the spec following, and the
+# bad-input table of the device methods: each a named error that names the
+# field and changes nothing in libvirt. (Hot-plug itself needs QEMU: the
+# test driver has no device attach; see test-vm-hotplug-qemu.)
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
+set +e
+
+libvirtd_start
+bus_start
+daemon_start --libvirt-uri="$LIBVIRT_TEST_URI"
+wait_until 30 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
+VIRSH="virsh -q -c $LIBVIRT_TEST_URI"
+touch "$T/root.img" "$T/data.img"
+spec_of() { vm_prop "$1" Spec | sed 's/\\"/"/g; s/\\\\\//\//g'; }
+
+TESTVM=$(vm_path_of test)
+assert_eq 'a(ssssb) 1 "vda" "virtio" "/guest/diskimage1" "" false' "$(vm_prop "$TESTVM" Disks)" \
+        "Disks of libvirt's test domain, from its XML"
+assert_eq "t 8192" "$(vm_prop "$TESTVM" MaxMemoryMiB)" "MaxMemoryMiB is <memory>"
+assert_eq "t 2048" "$(vm_prop "$TESTVM" CurrentMemoryMiB)" "CurrentMemoryMiB is <currentMemory>"
+assert_eq "u 2" "$(vm_prop "$TESTVM" MaxVCPUs)" "MaxVCPUs is <vcpu>"
+assert_eq "as 0" "$(vm_prop "$TESTVM" PendingChanges)" "nothing pending"
+
+spec="{\"name\":\"hp1\",\"type\":\"test\",\"memory_mib\":256,\"max_memory_mib\":512,\"vcpus\":1,\"max_vcpus\":4,
+  \"disks\":[{\"path\":\"$T/root.img\"}],\"nics\":[{\"bridge\":\"br0\",\"mac\":\"52:54:00:00:00:01\"}],\"start\":true}"
+out=$(manager_call CreateVM "$(gv_string "$spec")")
+HP=$(sed -n "s/.*objectpath '\([^']*\)'.*/\1/p" <<<"$out")
+[ -n "$HP" ] && ok "a VM with maxima is created" || fail "CreateVM: $out"
+xml=$($VIRSH dumpxml hp1)
+assert_contains "$xml" "<memory unit='KiB'>524288</memory>" "max_memory_mib is <memory>"
+assert_contains "$xml" "<currentMemory unit='KiB'>262144</currentMemory>" "memory_mib is <currentMemory>"
+assert_contains "$xml" "<vcpu placement='static' current='1'>4</vcpu>" "max_vcpus is <vcpu>, vcpus its current"
+assert_eq "t 512" "$(vm_prop "$HP" MaxMemoryMiB)" "MaxMemoryMiB"
+assert_eq "u 4" "$(vm_prop "$HP" MaxVCPUs)" "MaxVCPUs"
+assert_eq 'a(ssss) 1 "52:54:00:00:00:01" "virtio" "bridge:br0" "testnet0"' "$(vm_prop "$HP" NICs)" \
+        "NICs: a bridge that is no agent network, with the tap the (test) driver names"
+assert_contains "$(spec_of "$HP")" '"target":"vda"' "the spec names each disk's target"
+
+# The bad-input table: (method, error, text, arguments...). Nothing may change.
+before_hp=$($VIRSH dumpxml hp1); before_test=$($VIRSH dumpxml test)
+check() {
+        local method=$1 name=$2 want=$3; shift 3
+        local out
+        out=$(vm_call "$HP" "$method" "$@")
+        case "$out" in
+        *"$name"*"$want"*) ok "$method refuses: $want" ;;
+        *) fail "$method $*: wanted $name '$want', got: $out" ;;
+        esac
+}
+E=org.hostagent1.Error
+check AttachDisk $E.InvalidSpec "disk: not valid JSON" '"{"' '{}'
+check AttachDisk $E.InvalidSpec "disk.path: must be an absolute path" '"{\"path\":\"x.img\"}"' '{}'
+check AttachDisk $E.InvalidSpec "disk.target: 'xyz' is not a disk target" "$(gv_string "{\"path\":\"$T/data.img\",\"target\":\"xyz\"}")" '{}'
+check AttachDisk $E.InvalidSpec "disk.target: 'sdb' is not a target of the virtio bus" "$(gv_string "{\"path\":\"$T/data.img\",\"target\":\"sdb\"}")" '{}'
+check AttachDisk $E.InUse "disk.target: vda is in use by VM hp1" "$(gv_string "{\"path\":\"$T/data.img\",\"target\":\"vda\"}")" '{}'
+check AttachDisk $E.InUse "disk.path: /guest/diskimage1 is attached to VM test already" '"{\"path\":\"/guest/diskimage1\"}"' '{}'
+check AttachDisk $E.InUse "is attached to VM hp1 already" "$(gv_string "{\"path\":\"$T/root.img\"}")" '{}'
+check AttachDisk $E.InvalidSpec "disk.pool: no storage pool named 'nopool'" '"{\"pool\":\"nopool\",\"volume\":\"v1\"}"' '{}'
+check AttachDisk $E.InvalidArgs "options.colour: unknown option" "$(gv_string "{\"path\":\"$T/data.img\"}")" '{"colour": <"red">}'
+check AttachDisk $E.InvalidArgs "options.live: must be a boolean" "$(gv_string "{\"path\":\"$T/data.img\"}")" '{"live": <"yes">}'
+check AttachDisk $E.InvalidArgs "options: neither live nor persistent" "$(gv_string "{\"path\":\"$T/data.img\"}")" '{"live": <false>, "persistent": <false>}'
+check AttachDisk $E.InvalidSpec "disk.path: $T/missing.img: No such file or directory" "$(gv_string "{\"path\":\"$T/missing.img\"}")" '{}'
+check AttachNIC $E.InvalidSpec "nic.network: no network named 'nonet'" '"{\"network\":\"nonet\"}"' '{}'
+check AttachNIC $E.InvalidSpec "nic.mac: 'ff:ff:ff:ff:ff:ff' is not a unicast MAC" '"{\"bridge\":\"br0\",\"mac\":\"ff:ff:ff:ff:ff:ff\"}"' '{}'
+check AttachNIC $E.InUse "nic.mac: 52:54:00:00:00:01 is in use by VM hp1" '"{\"bridge\":\"br0\",\"mac\":\"52:54:00:00:00:01\"}"' '{}'
+check DetachDisk $E.NoSuchObject "target: VM hp1 has no disk vdz" '"vdz"' '{}'
+check DetachDisk $E.InvalidArgs "options.timeout_sec: must be a uint32 from 1 to 3600" '"vda"' '{"timeout_sec": <uint32 0>}'
+check DetachNIC $E.NoSuchObject "mac: VM hp1 has no NIC 52:54:00:99:99:99" '"52:54:00:99:99:99"' '{}'
+check SetMemory $E.InvalidArgs "mib: 1024 is beyond VM hp1's maximum of 512 MiB" 'uint64 1024'
+check SetMemory $E.InvalidArgs "mib: at least 16" 'uint64 8'
+check SetVCPUs $E.InvalidArgs "n: must be from 1 to VM hp1's maximum of 4 (max_vcpus), got 5" 'uint32 5'
+check SetVCPUs $E.InvalidArgs "got 0" 'uint32 0'
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups gdbus call --system -d org.hostagent1 -o "$HP" \
+        -m org.hostagent1.VM.SetMemory 300 2>&1)
+assert_contains "$out" "org.freedesktop.DBus.Error.AccessDenied" "an unprivileged SetMemory is AccessDenied"
+assert_eq "$before_hp" "$($VIRSH dumpxml hp1)" "hp1 is unchanged after every refusal"
+assert_eq "$before_test" "$($VIRSH dumpxml test)" "and so is the other VM"
+
+# A VM that is not running: nothing can be live.
+assert_eq "()" "$(vm_call "$HP" Destroy)" "hp1 stopped"
+check AttachDisk $E.InvalidState "options.live: VM hp1 is not running" "$(gv_string "{\"path\":\"$T/data.img\"}")" '{"live": <true>}'
+assert_eq "()" "$(vm_call "$HP" Start)" "hp1 started again"
+
+# Memory and vCPUs: libvirt, the properties and the spec follow.
+assert_eq "()" "$(vm_call "$HP" SetMemory 'uint64 384')" "SetMemory within the maximum"
+assert_eq "t 384" "$(vm_prop "$HP" CurrentMemoryMiB)" "CurrentMemoryMiB follows, in place with the reply"
+assert_contains "$($VIRSH dumpxml hp1)" "<currentMemory unit='KiB'>393216</currentMemory>" "libvirt has it live"
+assert_contains "$($VIRSH dumpxml --inactive hp1)" "<currentMemory unit='KiB'>393216</currentMemory>" "and in the definition"
+assert_contains "$(spec_of "$HP")" '"memory_mib":384' "the Spec says 384 MiB"
+assert_contains "$($VIRSH metadata hp1 urn:org.hostagent1:vm:1)" '"memory_mib":384' "and so does the copy in the metadata"
+assert_eq "()" "$(vm_call "$HP" SetVCPUs 'uint32 3')" "SetVCPUs within the maximum"
+assert_eq "u 3" "$(vm_prop "$HP" VCPUs)" "VCPUs follows"
+assert_contains "$(spec_of "$HP")" '"vcpus":3' "the Spec says 3 vCPUs"
+
+# The test driver cannot attach: a named error, and the spec is untouched.
+out=$(vm_call "$HP" AttachDisk "$(gv_string "{\"path\":\"$T/data.img\"}")" '{}')
+assert_contains "$out" "$E.NotSupported" "a driver without hot-plug says NotSupported"
+assert_not_contains "$(spec_of "$HP")" "data.img" "and the spec does not gain the disk"
+fixture_finish
