@@ -459,6 +459,7 @@ static int disk_targets(VmSpec *spec, char **ret_error) {
                 if (vm_spec_target_taken(used, spec->disks[i].target))
                         return json_field_fail(ret_error, field, "%s is given to another disk", spec->disks[i].target);
                 used[n++] = spec->disks[i].target;
+                spec->disks[i].target_given = true;
         }
         for (size_t i = 0; i < spec->n_disks; i++) {
                 if (spec->disks[i].target[0])
@@ -541,8 +542,10 @@ int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error) {
         if (r >= 0)
                 r = disk_targets(&spec, ret_error);
         for (size_t i = 0; r >= 0 && i < spec.n_nics; i++)
-                if (!spec.nics[i].mac[0])
+                if (!spec.nics[i].mac[0]) {
                         r = vm_spec_mac_generate(spec.nics[i].mac);
+                        spec.nics[i].mac_generated = true;
+                }
         if (r < 0) {
                 vm_spec_done(&spec);
                 return r;

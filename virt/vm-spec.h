@@ -21,6 +21,7 @@ typedef struct VmSpecDisk {
         const char *device;     /* "disk", "cdrom" */
         bool readonly;
         char target[8];         /* "vdb": given, or picked by the parser ("" for a lone disk until placed) */
+        bool target_given;      /* the caller named it */
 } VmSpecDisk;
 
 typedef struct VmSpecNic {
@@ -30,6 +31,7 @@ typedef struct VmSpecNic {
         unsigned vlan;          /* and the network's tag, 0 for none */
         const char *model;      /* "virtio", "e1000", "rtl8139" */
         char mac[18];
+        bool mac_generated;     /* the caller gave none: the parser picked it */
 } VmSpecNic;
 
 typedef struct VmSpec {
