@@ -181,6 +181,10 @@ static int run(virDomainPtr dom, const DomainChange *c) {
                 virDomainFree(d);
                 return 0;
         }
+        case DOMAIN_CHANGE_RESTART:
+                if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
+                        return -1;
+                return virDomainCreate(dom);
         default:
                 return -EINVAL;
         }

@@ -13,6 +13,7 @@ typedef enum DomainChangeKind {
         DOMAIN_CHANGE_SPEC,            /* SPEC into the agent's metadata */
         DOMAIN_CHANGE_AUTOSTART,       /* VALUE 0 or 1 */
         DOMAIN_CHANGE_DEFINE,          /* DEVICE_XML is the whole new definition (what only a restart applies) */
+        DOMAIN_CHANGE_RESTART,         /* off and on again: the definition becomes the running VM */
         _DOMAIN_CHANGE_MAX,
         _DOMAIN_CHANGE_INVALID = -22,
 } DomainChangeKind;

@@ -21,6 +21,7 @@ typedef struct CreateCall {
         VmClockRead read;
         VmInfo info;
         bool spec_error;   /* ERROR names a field of the caller's input */
+        char *plan;        /* ApplyVM's: answered (o vm, s plan) */
 } CreateCall;
 
 static void create_call_free(CreateCall *c) {
@@ -32,7 +33,20 @@ static void create_call_free(CreateCall *c) {
         vm_spec_done(&c->spec);
         vm_info_done(&c->info);
         free(c->xml);
+        free(c->plan);
         free(c);
+}
+
+static void create_reply_path(CreateCall *c, const char *path) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+        if (!c->plan) {
+                (void) bus_call_reply_path(&c->base.call, path);
+                return;
+        }
+        if (sd_bus_message_new_method_return(c->base.call.request, &reply) >= 0 &&
+            sd_bus_message_append(reply, "os", path, c->plan) >= 0)
+                (void) bus_call_reply(&c->base.call, reply);
 }
 
 /* All or nothing: a VM that cannot be set up as asked is undefined again. */
@@ -66,9 +80,9 @@ static void create_reply_defined(CreateCall *c, sd_bus_error *error) {
         if (r >= 0) {
                 log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                            "Created VM %s", strempty(vm->info.name));
-                (void) bus_call_reply_path(&c->base.call, vm->path);
+                create_reply_path(c, vm->path);
         } else if (r == -EAGAIN && vm_path_from_uuid(uuid, &path) >= 0)
-                (void) bus_call_reply_path(&c->base.call, path);   /* defined; published once read again */
+                create_reply_path(c, path);   /* defined; published once read again */
         else if (r == -ENOENT) {
                 (void) sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_VM,
                                          "VM %s was defined, then undefined by another client before it was published",
@@ -181,29 +195,22 @@ static int resolve_networks(Manager *m, VmSpec *spec, sd_bus_error *error) {
         return 0;
 }
 
-int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(freep) char *why = NULL;
-        Manager *m = userdata;
-        const char *text;
+int vm_create_from_spec(Manager *m, sd_bus_message *msg, VmSpec *spec, const char *plan, sd_bus_error *error) {
         CreateCall *c;
         int r;
 
-        r = bus_authorize(msg, "create VMs", error);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(msg, "s", &text);
-        if (r < 0)
-                return r;
         c = calloc(1, sizeof *c);
-        if (!c)
+        if (!c) {
+                vm_spec_done(spec);
                 return -ENOMEM;
+        }
         c->from_spec = true;
-        r = vm_spec_parse(text, &c->spec, &why);
-        if (r < 0) {
+        c->spec = *spec;
+        *spec = (VmSpec) {};
+        c->plan = plan ? strdup(plan) : NULL;
+        if (plan && !c->plan) {
                 create_call_free(c);
-                if (r != -EINVAL)
-                        return r;
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why));
+                return -ENOMEM;
         }
         /* The names the agent knows now; libvirt has the last word on races. */
         if (vm_find_by_name(m, c->spec.name)) {
@@ -226,6 +233,27 @@ int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 return r;
         }
         return create_submit(m, c, msg, error);
+}
+
+int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *why = NULL;
+        Manager *m = userdata;
+        VmSpec spec = {};
+        const char *text;
+        int r;
+
+        r = bus_authorize(msg, "create VMs", error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &text);
+        if (r < 0)
+                return r;
+        r = vm_spec_parse(text, &spec, &why);
+        if (r == -EINVAL)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why));
+        if (r < 0)
+                return r;
+        return vm_create_from_spec(m, msg, &spec, NULL, error);
 }
 
 int method_create_vm_from_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -213,6 +213,11 @@ void vm_change_call_free(VmChangeCall *c) {
                 domain_change_done(&c->steps[i]);
                 domain_change_done(&c->undo[i]);
         }
+        for (size_t i = 0; i < VM_CHANGE_STEPS_MAX; i++)
+                free(c->labels[i]);
+        if (c->free_data)
+                c->free_data(c->data);
+        free(c->answer_path);
         vm_spec_disk_done(&c->disk);
         vm_info_done(&c->info);
         free(c->name);
@@ -292,9 +297,15 @@ static int change_work(void *userdata) {
         dom = virDomainLookupByUUIDString(c->base.conn, c->uuid);
         if (!dom)
                 return libvirt_error_take(&c->base.error);
+        if (c->prepare) {
+                r = c->prepare(c, dom);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; i < c->n_steps; i++) {
                 r = domain_change_apply(dom, &c->steps[i], &c->base.error);
                 if (r < 0) {
+                        c->failed_step = i + 1;
                         change_undo(dom, c, i);
                         return r;
                 }
@@ -320,11 +331,20 @@ static void change_done(int result, void *userdata) {
                 (void) bus_error_set_shutting_down(&error);
         else if (result < 0 && c->input_error)
                 (void) sd_bus_error_set(&error, HOSTAGENT_ERROR_INVALID_SPEC, c->base.error);
+        else if (result < 0 && c->failed_step > 0 && c->labels[c->failed_step - 1])
+                (void) bus_error_set(&error, result, c->base.error, "Cannot %s VM %s: step %zu (%s) failed%s", c->what,
+                                     c->name, c->failed_step, c->labels[c->failed_step - 1],
+                                     c->failed_step > 1 ? ", the steps before it were undone" : "");
         else if (result < 0)
                 (void) bus_error_set(&error, result, c->base.error, "Cannot %s VM %s", c->what, c->name);
         if (result < 0)
                 (void) bus_call_reply_error(&c->base.call, &error);
-        else if (c->answer) {
+        else if (c->answer_path) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                if (sd_bus_message_new_method_return(c->base.call.request, &reply) >= 0 &&
+                    sd_bus_message_append(reply, "os", c->answer_path, strempty(c->answer)) >= 0)
+                        (void) bus_call_reply(&c->base.call, reply);
+        } else if (c->answer) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
                 if (sd_bus_message_new_method_return(c->base.call.request, &reply) >= 0 &&
                     sd_bus_message_append(reply, "s", c->answer) >= 0)

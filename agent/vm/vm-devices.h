@@ -8,7 +8,7 @@
 #include "vm.h"
 #include "vm-spec.h"
 
-#define VM_CHANGE_STEPS_MAX 4
+#define VM_CHANGE_STEPS_MAX 80   /* ApplyVM: every device twice, and the rest */
 #define VM_DETACH_TIMEOUT_DEFAULT_SEC 30
 #define VM_DETACH_TIMEOUT_MAX_SEC 3600
 
@@ -46,6 +46,13 @@ typedef struct VmChangeCall {
         VmClockRead read;
         VmInfo info;
         bool input_error;                        /* the worker found the caller's input wrong */
+        char *labels[VM_CHANGE_STEPS_MAX];       /* set: a failure names its step ("attach-disk vdb") */
+        size_t failed_step;                      /* 1-based; 0: none */
+        char *answer_path;                       /* set: the answer is (o ANSWER_PATH, s ANSWER) */
+        /* Worker: more preparation once the domain is found (ApplyVM's XML). */
+        int (*prepare)(struct VmChangeCall *c, virDomainPtr dom);
+        void *data;
+        void (*free_data)(void *data);
         /* Set: called from the loop with the result instead of answering (jobs). */
         void (*finished)(struct VmChangeCall *c, int result);
         void *userdata;

@@ -130,4 +130,50 @@ assert_eq "('vdd',)" "$(vm_call "$NOOS" AttachDisk "$(gv_string "{\"path\":\"$T/
 assert_contains "$(vm_prop "$NOOS" PendingChanges)" "\"disk vdd: added ($T/later.img)\"" "is pending"
 assert_not_contains "$(vm_prop "$NOOS" Disks)" "vdd" "and not in the running guest's Disks"
 $VIRSH destroy noos >/dev/null
+
+# ApplyVM on QEMU: create, change (a disk and a NIC added live, memory, a
+# machine type left pending), the second apply empty, a restart that takes
+# what was pending, a virsh change planned away, a failing step named.
+apply() { manager_call ApplyVM "$(gv_string "$1")" "${2:-{\}}"; }
+truncate -s 4M "$T/ap2-data.img"
+base='"name":"ap2","type":"qemu","machine":"pc","memory_mib":128,"max_memory_mib":256,"start":true'
+out=$(apply "{$base}")
+AP=$(grep -o "/org/hostagent1/vm/[^']*" <<<"$out")
+assert_contains "$out" '"action":"create","live":true' "ApplyVM creates and starts a QEMU guest"
+assert_eq "(objectpath '$AP', '{\"steps\":[]}')" "$(apply "{$base}")" "the same spec again: no steps"
+want="{${base/\"pc\"/\"q35\"},\"memory_mib\":192,\"disks\":[{\"path\":\"$T/ap2-data.img\"}],\"nics\":[{\"network\":\"vmnet\"}]}"
+want=${want/\"memory_mib\":128,/}
+out=$(apply "$want" '{"dry_run": <true>}')
+assert_contains "$out" '{"action":"attach-disk","target":"vda","live":true},{"action":"attach-nic","mac":"52:54:00:' \
+        "the dry run plans the disk and the NIC, live"
+assert_contains "$out" '{"action":"set-memory","mib":192,"live":true},{"action":"change","field":"machine","from":"pc","to":"q35","live":false}' \
+        "the memory live, the machine type for the next start"
+assert_eq 'a(ssssb) 0' "$(vm_prop "$AP" Disks)" "the dry run changed nothing"
+out=$(apply "$want")
+assert_contains "$out" '"action":"attach-disk"' "ApplyVM applies it"
+assert_eq "a(ssssb) 1 \"vda\" \"virtio\" \"$T/ap2-data.img\" \"raw\" false" "$(vm_prop "$AP" Disks)" "the disk is plugged in"
+assert_contains "$(vm_prop "$AP" NICs)" '"network:vmnet" "vnet' "the NIC is on vmnet with a tap"
+assert_contains "$(vm_prop "$AP" PendingChanges)" '"machine: pc-i440fx-' "the machine type is pending"
+assert_contains "$(spec_of "$AP")" '"machine":"q35"' "the Spec says q35"
+assert_eq "(objectpath '$AP', '{\"steps\":[]}')" "$(apply "$want")" "applied twice: no steps"
+restart=${want/\"max_memory_mib\":256/\"max_memory_mib\":320}
+out=$(apply "$restart" '{"restart": <true>}')
+assert_contains "$out" '{"action":"change","field":"max_memory_mib","from":256,"to":320,"live":false},{"action":"restart","live":true}' \
+        "with restart: what cannot be live is taken by a restart"
+assert_eq "as 0" "$(vm_prop "$AP" PendingChanges)" "nothing is pending after it"
+assert_contains "$($VIRSH dumpxml ap2)" "machine='pc-q35-" "the guest runs as q35"
+assert_eq "t 320" "$(vm_prop "$AP" MaxMemoryMiB)" "with the new maximum"
+truncate -s 4M "$T/ap2-virsh.img"
+$VIRSH attach-disk ap2 "$T/ap2-virsh.img" vdc --live >/dev/null
+wait_until 10 sh -c "busctl --system get-property org.hostagent1 $AP org.hostagent1.VM Disks | grep -q vdc"
+assert_contains "$(vm_prop "$AP" Disks)" '"vdc"' "a virsh attach-disk shows in Disks"
+assert_contains "$(apply "$restart" '{"dry_run": <true>}')" '{"action":"detach-disk","target":"vdc","live":true}' \
+        "the next ApplyVM plans to undo it"
+spec_before=$(spec_of "$AP")
+out=$(apply "${restart/\"q35\"/\"nosuch\"}")
+assert_contains "$out" "failed, the steps before it were undone" "a failing step undoes the ones before it"
+assert_contains "$out" "(the new definition)" "and the error names the step"
+assert_eq "$spec_before" "$(spec_of "$AP")" "the Spec is as it was"
+assert_contains "$($VIRSH dumpxml --inactive ap2)" "machine='pc-q35-" "and so is the definition"
+$VIRSH destroy ap2 >/dev/null
 fixture_finish

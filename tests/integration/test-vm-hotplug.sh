@@ -98,4 +98,60 @@ assert_contains "$(spec_of "$HP")" '"vcpus":3' "the Spec says 3 vCPUs"
 out=$(vm_call "$HP" AttachDisk "$(gv_string "{\"path\":\"$T/data.img\"}")" '{}')
 assert_contains "$out" "$E.NotSupported" "a driver without hot-plug says NotSupported"
 assert_not_contains "$(spec_of "$HP")" "data.img" "and the spec does not gain the disk"
+
+# ApplyVM: created when missing, changed to match, nothing done the second time.
+apply() { manager_call ApplyVM "$(gv_string "$1")" "${2:-{\}}"; }
+ap="{\"name\":\"ap1\",\"type\":\"test\",\"memory_mib\":256,\"max_memory_mib\":512,\"vcpus\":1,\"max_vcpus\":2,
+  \"disks\":[{\"path\":\"$T/ap-root.img\"}],\"nics\":[{\"bridge\":\"br0\"}],\"start\":true,\"metadata\":{\"owner\":\"ops\"}}"
+touch "$T/ap-root.img" "$T/ap-data.img"
+assert_eq "(objectpath '/', '{\"steps\":[{\"action\":\"create\",\"live\":true}]}')" "$(apply "$ap" '{"dry_run": <true>}')" \
+        "a dry run of a missing VM plans its creation"
+assert_eq "" "$($VIRSH list --all --name | grep -x ap1)" "and creates nothing"
+out=$(apply "$ap")
+AP=$(grep -o "/org/hostagent1/vm/[^']*" <<<"$out")
+assert_contains "$out" '"action":"create"' "ApplyVM creates a missing VM"
+assert_eq "running" "$($VIRSH domstate ap1)" "and starts it"
+xml_before=$($VIRSH dumpxml ap1); spec_before=$(spec_of "$AP")
+assert_eq "(objectpath '$AP', '{\"steps\":[]}')" "$(apply "$ap")" "the same spec again: no steps"
+assert_eq "$xml_before" "$($VIRSH dumpxml ap1)" "and libvirt is unchanged"
+assert_not_contains "$(cat "$T/daemon.log")" "Request to apply the spec to VM ap1" "no change was asked of libvirt"
+
+changed=${ap/\"memory_mib\":256/\"memory_mib\":384}
+changed=${changed/\"vcpus\":1,/\"vcpus\":2,}
+changed=${changed/\"owner\":\"ops\"/\"owner\":\"dba\"}
+changed=${changed/\"start\":true/\"start\":true,\"autostart\":true}
+out=$(apply "$changed" '{"dry_run": <true>}')
+assert_eq "(objectpath '$AP', '{\"steps\":[{\"action\":\"set-memory\",\"mib\":384,\"live\":true},{\"action\":\"set-vcpus\",\"vcpus\":2,\"live\":true},{\"action\":\"set-autostart\",\"autostart\":true,\"live\":true}]}')" \
+        "$out" "a dry run plans memory, vCPUs and autostart, live"
+assert_eq "$xml_before" "$($VIRSH dumpxml ap1)" "and changes nothing"
+out=$(apply "$changed")
+assert_contains "$out" '"action":"set-memory"' "ApplyVM applies the changes"
+assert_eq "t 384" "$(vm_prop "$AP" CurrentMemoryMiB)" "the memory is live"
+assert_eq "u 2" "$(vm_prop "$AP" VCPUs)" "and the vCPUs"
+assert_eq "b true" "$(vm_prop "$AP" Autostart)" "and autostart"
+assert_contains "$(spec_of "$AP")" '"owner":"dba"' "the Spec has the new metadata"
+assert_contains "$($VIRSH dumpxml --inactive ap1)" "<currentMemory unit='KiB'>393216</currentMemory>" "so has the definition"
+assert_eq "(objectpath '$AP', '{\"steps\":[]}')" "$(apply "$changed")" "applied twice: no steps"
+
+# Refused: each named, nothing changed.
+xml_before=$($VIRSH dumpxml ap1)
+assert_contains "$(apply "${changed/\"type\":\"test\"/\"type\":\"kvm\"}")" \
+        "$E.InvalidSpec: type: cannot change from test to kvm" "the type cannot change"
+assert_contains "$(apply "$changed" '{"force": <true>}')" "$E.InvalidArgs: options.force: unknown option" "an unknown option"
+assert_contains "$(apply '{"name":"test","memory_mib":128,"type":"test"}')" \
+        "$E.InvalidState: VM test was not defined from a spec" "a VM defined by other means has no spec to compare"
+withdisk=$(sed "s|\"disks\":\[|&{\"path\":\"$T/ap-data.img\"},|" <<<"$changed")
+out=$(apply "$withdisk")
+assert_contains "$out" "$E.NotSupported: Cannot apply the spec to VM ap1: step 1 (attach-disk vdb) failed" \
+        "a step libvirt refuses is named"
+assert_eq "$xml_before" "$($VIRSH dumpxml ap1)" "and nothing changed"
+assert_not_contains "$(spec_of "$AP")" "ap-data.img" "not even the Spec"
+
+# A VM that is off takes everything into its definition.
+assert_eq "()" "$(vm_call "$AP" Destroy)" "ap1 stopped"
+out=$(apply "$withdisk")
+assert_contains "$out" '{"action":"attach-disk","target":"vdb","live":false}' "the disk is planned for the next start"
+assert_contains "$(vm_prop "$AP" Disks)" "\"vdb\" \"virtio\" \"$T/ap-data.img\"" "and is in the definition's Disks"
+assert_contains "$(spec_of "$AP")" '"target":"vdb"' "and in the Spec"
+assert_eq "(objectpath '$AP', '{\"steps\":[]}')" "$(apply "$withdisk")" "applied twice: no steps"
 fixture_finish
