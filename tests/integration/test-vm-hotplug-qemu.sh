@@ -10,6 +10,7 @@ source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/storage.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/hotplug-guest.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/ctl.sh"
 set +e
 
 small_guest_build || { fail "the small guest cannot be built"; fixture_finish; exit 1; }
@@ -80,6 +81,14 @@ assert_eq 'a(ssss) 0' "$(vm_prop "$G1" NICs)" "NICs is empty again"
 wait_until 10 sh -c "! busctl --system get-property org.hostagent1 /org/hostagent1/network/vmnet org.hostagent1.Network Ports | grep -q '$tap'"
 assert_not_contains "$(busctl --system get-property org.hostagent1 /org/hostagent1/network/vmnet org.hostagent1.Network Ports)" \
         "\"$tap\"" "the tap left the network's Ports"
+
+# The same with hostagentctl, which waits for the detach job.
+pool_call "$POOL" CreateVolume '"data2"' 'uint64 4194304' '"raw"' '{}' >/dev/null
+ctl_run attach-disk g1 '{"pool":"hp","volume":"data2","bus":"virtio"}'
+assert_eq "0 vda" "$CTL_RC $OUT" "hostagentctl attach-disk prints the target"
+ctl_run detach-disk g1 vda --timeout=30
+assert_eq "0" "$CTL_RC" "hostagentctl detach-disk waits for the guest to let go: $OUT"
+assert_eq 'a(ssssb) 0' "$(vm_prop "$G1" Disks)" "and the disk is gone"
 
 # The balloon and the vCPUs.
 total() { guest_exec "$VIRSH" g1 "sed -n 's/MemTotal: *\\([0-9]*\\).*/\\1/p' /proc/meminfo"; }

@@ -5,6 +5,7 @@
 # test driver has no device attach; see test-vm-hotplug-qemu.)
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/ctl.sh"
 set +e
 
 libvirtd_start
@@ -154,4 +155,33 @@ assert_contains "$out" '{"action":"attach-disk","target":"vdb","live":false}' "t
 assert_contains "$(vm_prop "$AP" Disks)" "\"vdb\" \"virtio\" \"$T/ap-data.img\"" "and is in the definition's Disks"
 assert_contains "$(spec_of "$AP")" '"target":"vdb"' "and in the Spec"
 assert_eq "(objectpath '$AP', '{\"steps\":[]}')" "$(apply "$withdisk")" "applied twice: no steps"
+
+# hostagentctl's commands for the same.
+assert_eq "()" "$(vm_call "$AP" Start)" "ap1 runs again"
+ctl_run set-memory ap1 320
+assert_eq "0" "$CTL_RC" "hostagentctl set-memory"
+assert_eq "t 320" "$(vm_prop "$AP" CurrentMemoryMiB)" "and the memory is set"
+ctl_run set-memory ap1 1G
+assert_eq "1" "$CTL_RC" "set-memory beyond the maximum fails"
+assert_contains "$OUT" "hostagentctl: ap1: cannot set the memory:" "with an error line naming the VM"
+assert_contains "$OUT" "(InvalidArgs)" "and the error"
+ctl_run set-vcpus ap1 1
+assert_eq "0 u 1" "$CTL_RC $(vm_prop "$AP" VCPUs)" "hostagentctl set-vcpus"
+ctl_run attach-disk ap1 '{"pool":"nopool","volume":"v"}'
+assert_contains "$OUT" "cannot attach the disk: disk.pool: no storage pool named 'nopool' (InvalidSpec)" \
+        "attach-disk says what is wrong"
+ctl_run detach-nic ap1 52:54:00:99:99:99
+assert_eq "4" "$CTL_RC" "detach-nic of a NIC the VM does not have: no such object"
+echo "$withdisk" > "$T/ap1.json"
+ctl_run apply "$T/ap1.json" --dry-run
+assert_eq "0" "$CTL_RC" "hostagentctl apply --dry-run"
+assert_contains "$OUT" "set-memory" "prints the plan"
+assert_contains "$OUT" "384" "with what each step sets"
+assert_contains "$OUT" "now" "and when"
+ctl_run --json=short apply "$T/ap1.json" --dry-run
+assert_contains "$OUT" '"action":"set-memory"' "the plan as JSON"
+ctl_run apply "$T/ap1.json"
+assert_eq "0 t 384" "$CTL_RC $(vm_prop "$AP" CurrentMemoryMiB)" "hostagentctl apply applies it"
+ctl_run apply "$T/ap1.json"
+assert_eq "Nothing to change." "$OUT" "and the second time has nothing to change"
 fixture_finish
