@@ -315,11 +315,43 @@ static int change_work(void *userdata) {
         return 0;
 }
 
+static int reread_work(void *userdata) {
+        VmChangeCall *c = userdata;
+
+        return vm_info_read_uuid(c->base.conn, c->uuid, &c->info, NULL);
+}
+
+static void change_done(int result, void *userdata);
+
+/* A new definition (ApplyVM) makes libvirt send a DEFINED event: when the
+ * loop heard it before this answer, the model takes no definition read
+ * begun before it, so the VM is read once more (the event has its own
+ * re-read, but the answer must not come before the properties are in
+ * place). True when that read is on its way. */
+static bool change_reread(VmChangeCall *c, int result) {
+        Manager *m = c->base.manager;
+        Vm *vm = vm_find(m, c->uuid);
+
+        if (c->reread || result < 0 || !vm || vm->define_clock <= c->read.started)
+                return false;
+        c->reread = true;
+        vm_read_end(m, &c->read);
+        vm_read_begin(m, &c->read);
+        vm_info_done(&c->info);
+        if (worker_pool_submit(m->pool, WORKER_INTERNAL, reread_work, change_done, c) >= 0)
+                return true;
+        return false;
+}
+
 static void change_done(int result, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         VmChangeCall *c = userdata;
         Manager *m = c->base.manager;
 
+        if (c->reread)
+                result = 0;   /* the change was made; a failed re-read leaves it to the events */
+        else if (change_reread(c, result))
+                return;
         if (result >= 0 && c->info.name)
                 (void) vm_apply_info(m, &c->info, &c->read, NULL);
         if (c->finished) {

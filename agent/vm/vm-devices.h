@@ -46,6 +46,7 @@ typedef struct VmChangeCall {
         VmClockRead read;
         VmInfo info;
         bool input_error;                        /* the worker found the caller's input wrong */
+        bool reread;                             /* read again after a DEFINED event (change_reread()) */
         char *labels[VM_CHANGE_STEPS_MAX];       /* set: a failure names its step ("attach-disk vdb") */
         size_t failed_step;                      /* 1-based; 0: none */
         char *answer_path;                       /* set: the answer is (o ANSWER_PATH, s ANSWER) */

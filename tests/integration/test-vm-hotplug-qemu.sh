@@ -185,4 +185,5 @@ assert_contains "$out" "(the new definition)" "and the error names the step"
 assert_eq "$spec_before" "$(spec_of "$AP")" "the Spec is as it was"
 assert_contains "$($VIRSH dumpxml --inactive ap2)" "machine='pc-q35-" "and so is the definition"
 $VIRSH destroy ap2 >/dev/null
+daemon_stop && ok "the daemon exits cleanly" || { fail "daemon exit status"; tail -40 "$T/daemon.log"; }
 fixture_finish

@@ -184,4 +184,5 @@ ctl_run apply "$T/ap1.json"
 assert_eq "0 t 384" "$CTL_RC $(vm_prop "$AP" CurrentMemoryMiB)" "hostagentctl apply applies it"
 ctl_run apply "$T/ap1.json"
 assert_eq "Nothing to change." "$OUT" "and the second time has nothing to change"
+daemon_stop && ok "the daemon exits cleanly" || { fail "daemon exit status"; tail -40 "$T/daemon.log"; }
 fixture_finish
