@@ -11,9 +11,15 @@
  * one) has already, or a target taken. */
 static int disk_check_free(Vm *vm, VmSpecDisk *d, sd_bus_error *error) {
         _cleanup_(freep) char **users = NULL;
-        const char *location = d->nfs_host ? NULL : d->path;
+        _cleanup_(freep) char *nfs = NULL;
+        const char *location = d->path;
 
-        if (location && (users = vm_paths_using_disk(vm->manager, location)) && users[0]) {
+        /* An NFS volume QEMU reaches itself is known by its URI, as Disks spell it. */
+        if (d->nfs_host && asprintf(&nfs, "nfs://%s%s", d->nfs_host, d->path) < 0)
+                return -ENOMEM;
+        if (nfs)
+                location = nfs;
+        if ((users = vm_paths_using_disk(vm->manager, location)) && users[0]) {
                 Vm *user = vm_find_by_path(vm->manager, users[0]);
                 int r = sd_bus_error_setf(error, HOSTAGENT_ERROR_IN_USE, "disk.%s: %s%s%s is attached to VM %s already",
                                           d->pool ? "volume" : "path", d->pool ? d->pool : "", d->pool ? "/" : "",
