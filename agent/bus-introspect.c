@@ -14,20 +14,22 @@
 #include "network-dbus.h"
 #include "storage-dbus.h"
 #include "vm-dbus.h"
+#include "vm-devices.h"
 
 typedef struct BusImplementation {
         const char *interface;
         const char *path;      /* an object that carries it, for introspection */
         const sd_bus_vtable *vtable;
+        const sd_bus_vtable *vtable_more;   /* a second vtable of the same interface, or NULL */
 } BusImplementation;
 
 static const BusImplementation implementations[] = {
-        { MANAGER_INTERFACE, HOSTAGENT_ROOT_PATH, manager_vtable },
-        { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable },
-        { JOB_INTERFACE, JOB_PATH_PREFIX "/1", job_vtable },
-        { NETWORK_INTERFACE, NETWORK_PATH_PREFIX "/example", network_vtable },
-        { STORAGE_POOL_INTERFACE, STORAGE_PATH_PREFIX "/example", storage_pool_vtable },
-        { STORAGE_VOLUME_INTERFACE, STORAGE_PATH_PREFIX "/example/volume", volume_vtable },
+        { MANAGER_INTERFACE, HOSTAGENT_ROOT_PATH, manager_vtable, NULL },
+        { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable, vm_devices_vtable },
+        { JOB_INTERFACE, JOB_PATH_PREFIX "/1", job_vtable, NULL },
+        { NETWORK_INTERFACE, NETWORK_PATH_PREFIX "/example", network_vtable, NULL },
+        { STORAGE_POOL_INTERFACE, STORAGE_PATH_PREFIX "/example", storage_pool_vtable, NULL },
+        { STORAGE_VOLUME_INTERFACE, STORAGE_PATH_PREFIX "/example/volume", volume_vtable, NULL },
 };
 
 typedef struct IntrospectCall {
@@ -73,6 +75,8 @@ static int introspect_vtable(const BusImplementation *impl, char **ret_xml) {
                 r = sd_bus_set_anonymous(server, 1);
         if (r >= 0)
                 r = sd_bus_add_object_vtable(server, NULL, impl->path, impl->interface, impl->vtable, NULL);
+        if (r >= 0 && impl->vtable_more)
+                r = sd_bus_add_object_vtable(server, NULL, impl->path, impl->interface, impl->vtable_more, NULL);
         if (r >= 0)
                 r = sd_bus_start(server);
         if (r < 0) {

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "macro.h"
 #include "job-dbus.h"
+#include "vm-apply-dbus.h"
 #include "vm-create-dbus.h"
 #include "vm-dbus.h"
 #include "vm-stats-dbus.h"
@@ -433,6 +434,8 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_create_vm, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CreateVMFromXML", SD_BUS_ARGS("s", domain_xml), SD_BUS_RESULT("o", vm),
                                 method_create_vm_from_xml, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ApplyVM", SD_BUS_ARGS("s", spec, "a{sv}", options), SD_BUS_RESULT("o", vm, "s", plan),
+                                method_apply_vm, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListVMs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(osss)", vms),
                                 method_list_vms, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetVM", SD_BUS_ARGS("s", uuid_or_name), SD_BUS_RESULT("o", vm),

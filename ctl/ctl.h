@@ -44,6 +44,9 @@ typedef struct CtlArgs {
         const char *backing;       /* create-volume */
         bool dry_run;              /* setup-networks */
         uint32_t confirm_sec;      /* setup-networks */
+        bool live_only;            /* attach-disk, ...: not to the definition */
+        bool config_only;          /* attach-disk, ...: not to the running VM */
+        bool restart;              /* apply */
 } CtlArgs;
 
 extern CtlArgs arg;
@@ -61,6 +64,13 @@ int verb_vm_action(int argc, char **argv, sd_bus *bus);
 int verb_shutdown(int argc, char **argv, sd_bus *bus);
 int verb_console_ticket(int argc, char **argv, sd_bus *bus);
 int verb_stats(int argc, char **argv, sd_bus *bus);
+int verb_attach_disk(int argc, char **argv, sd_bus *bus);
+int verb_detach_disk(int argc, char **argv, sd_bus *bus);
+int verb_attach_nic(int argc, char **argv, sd_bus *bus);
+int verb_detach_nic(int argc, char **argv, sd_bus *bus);
+int verb_set_memory(int argc, char **argv, sd_bus *bus);
+int verb_set_vcpus(int argc, char **argv, sd_bus *bus);
+int verb_apply(int argc, char **argv, sd_bus *bus);
 /* networks */
 int verb_networks(int argc, char **argv, sd_bus *bus);
 int verb_show_network(int argc, char **argv, sd_bus *bus);

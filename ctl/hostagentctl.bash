@@ -12,7 +12,8 @@ __hostagentctl_names() {
 _hostagentctl() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
         local commands="status host-info host-stats list show create create-xml start destroy pause resume
-                reboot reset undefine shutdown console-ticket stats networks show-network setup-networks
+                reboot reset undefine shutdown console-ticket stats attach-disk detach-disk attach-nic detach-nic
+                set-memory set-vcpus apply networks show-network setup-networks
                 confirm-networks network-caps pools show-pool create-pool volumes create-volume resize-volume
                 clone-volume delete-volume activate-pool deactivate-pool refresh-pool delete-pool jobs cancel
                 wait monitor"
@@ -45,6 +46,9 @@ _hostagentctl() {
                 console-ticket) options+=" --ttl= --password=" ;;
                 create-volume) options+=" --format= --backing=" ;;
                 setup-networks) options+=" --dry-run --confirm-timeout=" ;;
+                attach-disk|attach-nic) options+=" --live-only --config-only" ;;
+                detach-disk|detach-nic) options+=" --timeout= --live-only --config-only" ;;
+                apply) options+=" --dry-run --restart" ;;
                 esac
                 COMPREPLY=($(compgen -W "$options" -- "$cur"))
                 [[ ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null
@@ -59,9 +63,12 @@ _hostagentctl() {
         case "$verb" in
         start|destroy|pause|resume|reboot|reset|undefine)
                 words=$(__hostagentctl_names "$host" list) ;;
-        show|shutdown|console-ticket|stats)
+        show|shutdown|console-ticket|stats|detach-disk|detach-nic|set-memory|set-vcpus)
                 [ "$n" -eq 0 ] && words=$(__hostagentctl_names "$host" list) ;;
-        create|create-xml|create-pool|setup-networks)
+        attach-disk|attach-nic)
+                if [ "$n" -eq 0 ]; then words=$(__hostagentctl_names "$host" list)
+                else COMPREPLY=($(compgen -f -- "$cur")); return; fi ;;
+        create|create-xml|create-pool|setup-networks|apply)
                 [ "$n" -eq 0 ] && COMPREPLY=($(compgen -f -- "$cur")) && return ;;
         show-network)
                 [ "$n" -eq 0 ] && words=$(__hostagentctl_names "$host" networks) ;;

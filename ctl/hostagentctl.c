@@ -51,6 +51,18 @@ static const Verb verbs[] = {
         { "console-ticket",  1, 1,   verb_console_ticket,   "VM [--ttl=SEC] [--password=P]",
           "Set the console's password for SEC (60); prints a random one unless given" },
         { "stats",           0, 1,   verb_stats,            "[VM]", "Show VM statistics (all VMs, or one in full)" },
+        { "attach-disk",     2, 2,   verb_attach_disk,      "VM JSON|FILE|- [--live-only|--config-only]",
+          "Attach a disk ({\"pool\":\"P\",\"volume\":\"V\"} or {\"path\":...}); prints its target" },
+        { "detach-disk",     2, 2,   verb_detach_disk,      "VM TARGET [--timeout=SEC] [--live-only|--config-only]",
+          "Detach a disk, waiting until the guest lets go" },
+        { "attach-nic",      2, 2,   verb_attach_nic,       "VM JSON|FILE|- [--live-only|--config-only]",
+          "Attach a NIC ({\"network\":\"N\"}); prints its MAC" },
+        { "detach-nic",      2, 2,   verb_detach_nic,       "VM MAC [--timeout=SEC] [--live-only|--config-only]",
+          "Detach a NIC, waiting until the guest lets go" },
+        { "set-memory",      2, 2,   verb_set_memory,       "VM SIZE", "Set a VM's memory (MiB, or with a unit: 1G)" },
+        { "set-vcpus",       2, 2,   verb_set_vcpus,        "VM N", "Set a VM's vCPUs online" },
+        { "apply",           1, 1,   verb_apply,            "FILE|- [--dry-run] [--restart]",
+          "Create or change a VM to match a JSON spec; prints the plan" },
         { "networks",        0, 0,   verb_networks,         "", "List host networks" },
         { "show-network",    1, 1,   verb_show_network,     "NAME", "Show a network's properties" },
         { "setup-networks",  1, 1,   verb_setup_networks,   "FILE|- [--dry-run] [--confirm-timeout=SEC]",
@@ -130,6 +142,9 @@ enum {
         ARG_BACKING,
         ARG_DRY_RUN,
         ARG_CONFIRM_TIMEOUT,
+        ARG_LIVE_ONLY,
+        ARG_CONFIG_ONLY,
+        ARG_RESTART,
 };
 
 static const struct option options[] = {
@@ -148,6 +163,9 @@ static const struct option options[] = {
         { "backing",         required_argument, NULL, ARG_BACKING },
         { "dry-run",         no_argument,       NULL, ARG_DRY_RUN },
         { "confirm-timeout", required_argument, NULL, ARG_CONFIRM_TIMEOUT },
+        { "live-only",       no_argument,       NULL, ARG_LIVE_ONLY },
+        { "config-only",     no_argument,       NULL, ARG_CONFIG_ONLY },
+        { "restart",         no_argument,       NULL, ARG_RESTART },
         {}
 };
 
@@ -189,6 +207,9 @@ static int parse_one(int c, bool *help_wanted) {
         case ARG_BACKING: arg.backing = optarg; return 1;
         case ARG_DRY_RUN: arg.dry_run = true; return 1;
         case ARG_CONFIRM_TIMEOUT: return parse_seconds_option("confirm-timeout", optarg, &arg.confirm_sec);
+        case ARG_LIVE_ONLY: arg.live_only = true; return 1;
+        case ARG_CONFIG_ONLY: arg.config_only = true; return 1;
+        case ARG_RESTART: arg.restart = true; return 1;
         default: return -EINVAL;    /* getopt said what */
         }
 }

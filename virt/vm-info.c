@@ -14,6 +14,7 @@
 #include "libvirt-error.h"
 #include "macro.h"
 #include "virt-cleanup.h"
+#include "vm-info-private.h"
 
 /* Threads that read the domains of a full read at once (with the caller's). */
 #define VM_INFO_READERS 4
@@ -35,6 +36,7 @@ void vm_info_done(VmInfo *info) {
         for (size_t i = 0; info->disk_sources && info->disk_sources[i]; i++)
                 free(info->disk_sources[i]);
         free(info->disk_sources);
+        vm_info_devices_done(info);
         *info = (VmInfo) { .graphics_port = -1 };
 }
 
@@ -44,7 +46,7 @@ void vm_info_move(VmInfo *dst, VmInfo *src) {
         *src = (VmInfo) { .graphics_port = -1 };
 }
 
-static xmlNodePtr child(xmlNodePtr parent, const char *name) {
+xmlNodePtr vm_xml_child(xmlNodePtr parent, const char *name) {
         for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
                 if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name))
                         return n;
@@ -53,7 +55,7 @@ static xmlNodePtr child(xmlNodePtr parent, const char *name) {
 
 /* Everything read from the XML may end up in a D-Bus string: libvirt and
  * XML accept characters sd-bus refuses, and those become U+FFFD here. */
-static char *prop_dup(xmlNodePtr n, const char *name) {
+char *vm_xml_prop(xmlNodePtr n, const char *name) {
         xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
         char *r = bus_text_dup((const char *) v);
 
@@ -61,7 +63,7 @@ static char *prop_dup(xmlNodePtr n, const char *name) {
         return r;
 }
 
-static char *content_dup(xmlNodePtr n) {
+char *vm_xml_content(xmlNodePtr n) {
         xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
         char *r = bus_text_dup((const char *) v);
 
@@ -69,8 +71,8 @@ static char *content_dup(xmlNodePtr n) {
         return r;
 }
 
-static uint64_t memory_kib(xmlNodePtr n) {
-        _cleanup_(freep) char *text = content_dup(n), *unit = prop_dup(n, "unit");
+uint64_t vm_xml_memory_kib(xmlNodePtr n) {
+        _cleanup_(freep) char *text = vm_xml_content(n), *unit = vm_xml_prop(n, "unit");
         uint64_t v = text ? strtoull(text, NULL, 10) : 0;
 
         /* libvirt writes KiB; other units only appear in hand-written XML. */
@@ -86,38 +88,38 @@ static uint64_t memory_kib(xmlNodePtr n) {
 }
 
 static void parse_graphics(xmlNodePtr devices, VmInfo *info) {
-        xmlNodePtr g = child(devices, "graphics");
+        xmlNodePtr g = vm_xml_child(devices, "graphics");
         _cleanup_(freep) char *port = NULL;
 
         if (!g)
                 return;
-        info->graphics_type = prop_dup(g, "type");
-        info->graphics_listen = prop_dup(g, "listen");
+        info->graphics_type = vm_xml_prop(g, "type");
+        info->graphics_listen = vm_xml_prop(g, "listen");
         if (!info->graphics_listen)
-                info->graphics_listen = prop_dup(child(g, "listen"), "address");
-        port = prop_dup(g, "port");
+                info->graphics_listen = vm_xml_prop(vm_xml_child(g, "listen"), "address");
+        port = vm_xml_prop(g, "port");
         info->graphics_port = port ? atoi(port) : -1;
         if (info->graphics_port <= 0)
                 info->graphics_port = -1;
 }
 
 /* Where each disk's data is, spelled as the storage pools spell volume locations. */
-static char *disk_source(xmlNodePtr disk) {
-        _cleanup_(freep) char *type = prop_dup(disk, "type"), *protocol = NULL, *name = NULL, *host = NULL;
-        xmlNodePtr source = child(disk, "source");
+char *vm_xml_disk_source(xmlNodePtr disk) {
+        _cleanup_(freep) char *type = vm_xml_prop(disk, "type"), *protocol = NULL, *name = NULL, *host = NULL;
+        xmlNodePtr source = vm_xml_child(disk, "source");
         char *s = NULL;
 
         if (!type || !source)
                 return NULL;
         if (streq(type, "file"))
-                return prop_dup(source, "file");
+                return vm_xml_prop(source, "file");
         if (streq(type, "block"))
-                return prop_dup(source, "dev");
+                return vm_xml_prop(source, "dev");
         if (!streq(type, "network"))
                 return NULL;
-        protocol = prop_dup(source, "protocol");
-        name = prop_dup(source, "name");
-        host = prop_dup(child(source, "host"), "name");
+        protocol = vm_xml_prop(source, "protocol");
+        name = vm_xml_prop(source, "name");
+        host = vm_xml_prop(vm_xml_child(source, "host"), "name");
         if (!protocol || !name || !host || !streq(protocol, "nfs"))
                 return NULL;
         if (asprintf(&s, "nfs://%s%s%s", host, name[0] == '/' ? "" : "/", name) < 0)
@@ -142,7 +144,7 @@ static void parse_disks(xmlNodePtr devices, VmInfo *info) {
 
                 if (d->type != XML_ELEMENT_NODE || !xmlStrEqual(d->name, BAD_CAST "disk"))
                         continue;
-                s = disk_source(d);
+                s = vm_xml_disk_source(d);
                 if (s)
                         info->disk_sources[n++] = s;
         }
@@ -153,7 +155,7 @@ static void parse_metadata(xmlNodePtr metadata, VmInfo *info) {
                 if (n->type != XML_ELEMENT_NODE || !n->ns ||
                     !xmlStrEqual(n->ns->href, BAD_CAST VM_METADATA_NS))
                         continue;
-                info->spec = content_dup(child(n, "spec"));
+                info->spec = vm_xml_content(vm_xml_child(n, "spec"));
                 return;
         }
 }
@@ -161,7 +163,7 @@ static void parse_metadata(xmlNodePtr metadata, VmInfo *info) {
 int vm_info_parse_xml(const char *xml, VmInfo *info) {
         xmlDocPtr doc;
         xmlNodePtr root, vcpu, mem;
-        _cleanup_(freep) char *vcpus = NULL;
+        _cleanup_(freep) char *vcpus = NULL, *vcpus_max = NULL;
 
         /* Errors come back as -EBADMSG; libxml2 must not print them itself. */
         doc = xmlReadMemory(xml, (int) strlen(xml), "domain.xml", NULL,
@@ -174,22 +176,42 @@ int vm_info_parse_xml(const char *xml, VmInfo *info) {
                 return -EBADMSG;
         }
         free(info->name);
-        info->name = content_dup(child(root, "name"));
-        vcpu = child(root, "vcpu");
-        vcpus = prop_dup(vcpu, "current");
+        info->name = vm_xml_content(vm_xml_child(root, "name"));
+        vcpu = vm_xml_child(root, "vcpu");
+        vcpus = vm_xml_prop(vcpu, "current");
         if (!vcpus)
-                vcpus = content_dup(vcpu);
+                vcpus = vm_xml_content(vcpu);
         info->vcpus = vcpus ? (unsigned) strtoul(vcpus, NULL, 10) : 0;
-        mem = child(root, "currentMemory");
+        vcpus_max = vm_xml_content(vcpu);
+        info->max_vcpus = vcpus_max ? (unsigned) strtoul(vcpus_max, NULL, 10) : info->vcpus;
+        mem = vm_xml_child(root, "currentMemory");
         if (!mem)
-                mem = child(root, "memory");
-        info->memory_mib = memory_kib(mem) / 1024;
+                mem = vm_xml_child(root, "memory");
+        info->memory_mib = vm_xml_memory_kib(mem) / 1024;
+        info->current_memory_mib = info->memory_mib;
+        info->max_memory_mib = vm_xml_memory_kib(vm_xml_child(root, "memory")) / 1024;
         info->graphics_port = -1;
-        parse_graphics(child(root, "devices"), info);
-        parse_disks(child(root, "devices"), info);
-        parse_metadata(child(root, "metadata"), info);
+        parse_graphics(vm_xml_child(root, "devices"), info);
+        parse_disks(vm_xml_child(root, "devices"), info);
+        vm_info_parse_devices(root, info);
+        parse_metadata(vm_xml_child(root, "metadata"), info);
         xmlFreeDoc(doc);
         return 0;
+}
+
+/* A running persistent domain: what its definition holds for the next start. */
+static int vm_info_read_pending(virDomainPtr dom, VmInfo *info) {
+        _cleanup_(freep) char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+        VmInfo config = { .graphics_port = -1 };
+        int r;
+
+        if (!xml)
+                return -ENOENT;   /* gone meanwhile; the caller takes libvirt's error */
+        r = vm_info_parse_xml(xml, &config);
+        if (r >= 0)
+                info->pending = vm_info_pending(info, &config);
+        vm_info_done(&config);
+        return r;
 }
 
 /* vm_info_read(), taking what HINT has instead of asking for it. */
@@ -223,6 +245,10 @@ static int vm_info_read_hinted(virDomainPtr dom, const VmInfoHint *hint, VmInfo 
         info.autostart = autostart;
         info.persistent = persistent;
         r = vm_info_parse_xml(xml, &info);
+        if (r >= 0 && persistent && vm_state_is_active(info.state))
+                r = vm_info_read_pending(dom, &info);
+        if (r == -ENOENT)
+                goto fail;
         if (r < 0) {
                 vm_info_done(&info);
                 if (ret_error)

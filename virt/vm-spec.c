@@ -16,6 +16,7 @@
 #include "json-field.h"
 #include "macro.h"
 #include "vm-info.h"
+#include "vm-spec-private.h"
 
 static const char *const vm_types[] = { "kvm", "qemu", "test", NULL };
 static const char *const firmwares[] = { "bios", "uefi", NULL };
@@ -72,7 +73,7 @@ static bool mac_parse(const char *s, char out[18]) {
 }
 
 /* A MAC in QEMU's locally administered 52:54:00 range, as libvirt would pick. */
-static int mac_generate(char out[18]) {
+int vm_spec_mac_generate(char out[18]) {
         uint8_t b[3];
 
         if (getrandom(b, sizeof b, 0) != sizeof b)
@@ -150,6 +151,21 @@ static int vm_dispatch_volume_name(json_object *v, const char *field, const Json
         return *name ? 0 : -ENOMEM;
 }
 
+/* The shape only ("vdb"); whether it fits the bus is checked with the bus. */
+static int vm_dispatch_target(json_object *v, const char *field, const JsonDispatch *entry, void *ret,
+                              char **ret_error) {
+        const char *s;
+        int r;
+
+        r = json_field_string(v, field, 64, &s, ret_error);
+        if (r < 0)
+                return r;
+        if (strlen(s) != 3 || !strchr("vsh", s[0]) || s[1] != 'd' || s[2] < 'a' || s[2] > 'z')
+                return json_field_fail(ret_error, field, "'%s' is not a disk target like vdb, sda or hdc", s);
+        memcpy(ret, s, 4);
+        return 0;
+}
+
 static const JsonDispatch disk_fields[] = {
         { "path", json_type_string, vm_dispatch_path, .offset = offsetof(VmSpecDisk, path) },
         { "format", json_type_string, json_dispatch_enum, .offset = offsetof(VmSpecDisk, format),
@@ -160,30 +176,34 @@ static const JsonDispatch disk_fields[] = {
         { "readonly", json_type_boolean, json_dispatch_bool, .offset = offsetof(VmSpecDisk, readonly) },
         { "pool", json_type_string, vm_dispatch_volume_name, .offset = offsetof(VmSpecDisk, pool) },
         { "volume", json_type_string, vm_dispatch_volume_name, .offset = offsetof(VmSpecDisk, volume) },
+        { "target", json_type_string, vm_dispatch_target, .offset = offsetof(VmSpecDisk, target) },
         {}
 };
 
 /* What the keys of a disk say together: a path, or a pool and a volume. */
-static int disk_check(VmSpecDisk *d, size_t index, bool format_given, char **ret_error) {
+static int disk_check(VmSpecDisk *d, const char *prefix, bool format_given, char **ret_error) {
         char field[64];
 
         if (d->pool || d->volume) {
-                snprintf(field, sizeof field, "disks[%zu].%s", index, d->pool ? "volume" : "pool");
+                snprintf(field, sizeof field, "%s.%s", prefix, d->pool ? "volume" : "pool");
                 if (!d->pool || !d->volume)
                         return json_field_fail(ret_error, field, "is required with %s", d->pool ? "pool" : "volume");
-                snprintf(field, sizeof field, "disks[%zu].path", index);
+                snprintf(field, sizeof field, "%s.path", prefix);
                 if (d->path)
                         return json_field_fail(ret_error, field, "give either a path or a pool and a volume");
-                snprintf(field, sizeof field, "disks[%zu].format", index);
+                snprintf(field, sizeof field, "%s.format", prefix);
                 if (format_given)
                         return json_field_fail(ret_error, field, "comes from the volume; leave it out");
         } else {
-                snprintf(field, sizeof field, "disks[%zu].path", index);
+                snprintf(field, sizeof field, "%s.path", prefix);
                 if (!d->path)
                         return json_field_fail(ret_error, field, "is required (or a pool and a volume)");
         }
+        snprintf(field, sizeof field, "%s.target", prefix);
+        if (d->target[0] && !vm_spec_target_valid(d->bus, d->target))
+                return json_field_fail(ret_error, field, "'%s' is not a target of the %s bus", d->target, d->bus);
         if (streq(d->device, "cdrom")) {
-                snprintf(field, sizeof field, "disks[%zu].bus", index);
+                snprintf(field, sizeof field, "%s.bus", prefix);
                 if (streq(d->bus, "virtio"))
                         return json_field_fail(ret_error, field, "a cdrom must be on sata, scsi or ide");
                 d->readonly = true;
@@ -191,12 +211,10 @@ static int disk_check(VmSpecDisk *d, size_t index, bool format_given, char **ret
         return 0;
 }
 
-static int parse_disk(json_object *o, size_t index, VmSpecDisk *d, char **ret_error) {
-        char prefix[32];
+int vm_spec_disk_parse_object(json_object *o, const char *prefix, VmSpecDisk *d, char **ret_error) {
         bool format_given;
         int r;
 
-        snprintf(prefix, sizeof prefix, "disks[%zu]", index);
         *d = (VmSpecDisk) { .bus = "virtio", .device = "disk" };
         r = json_dispatch(o, prefix, disk_fields, d, ret_error);
         if (r < 0)
@@ -205,7 +223,14 @@ static int parse_disk(json_object *o, size_t index, VmSpecDisk *d, char **ret_er
         format_given = d->format;
         if (!format_given)
                 d->format = "raw";
-        return disk_check(d, index, format_given, ret_error);
+        return disk_check(d, prefix, format_given, ret_error);
+}
+
+static int parse_disk(json_object *o, size_t index, VmSpecDisk *d, char **ret_error) {
+        char prefix[32];
+
+        snprintf(prefix, sizeof prefix, "disks[%zu]", index);
+        return vm_spec_disk_parse_object(o, prefix, d, ret_error);
 }
 
 /* A string of at most 64 bytes that VALID accepts, copied into a char *;
@@ -256,21 +281,27 @@ static const JsonDispatch nic_fields[] = {
         {}
 };
 
-static int parse_nic(json_object *o, size_t index, VmSpecNic *n, char **ret_error) {
+int vm_spec_nic_parse_object(json_object *o, const char *prefix, VmSpecNic *n, char **ret_error) {
         char field[64];
         int r;
 
-        snprintf(field, sizeof field, "nics[%zu]", index);
         *n = (VmSpecNic) { .model = "virtio" };
-        r = json_dispatch(o, field, nic_fields, n, ret_error);
+        r = json_dispatch(o, prefix, nic_fields, n, ret_error);
         if (r < 0)
                 return r;
-        snprintf(field, sizeof field, "nics[%zu].bridge", index);
+        snprintf(field, sizeof field, "%s.bridge", prefix);
         if (n->network && n->bridge)
                 return json_field_fail(ret_error, field, "give either a bridge or a network");
         if (!n->bridge && !n->network)
                 return json_field_fail(ret_error, field, "is required (or a network)");
         return 0;
+}
+
+static int parse_nic(json_object *o, size_t index, VmSpecNic *n, char **ret_error) {
+        char prefix[32];
+
+        snprintf(prefix, sizeof prefix, "nics[%zu]", index);
+        return vm_spec_nic_parse_object(o, prefix, n, ret_error);
 }
 
 static int array_length(json_object *v, const char *field, size_t max, size_t *ret_n, char **ret_error) {
@@ -372,6 +403,10 @@ static const JsonDispatch vm_fields[] = {
           .flags = JSON_DISPATCH_REQUIRED, .min = MEMORY_MIB_MIN, .max = MEMORY_MIB_MAX },
         { "vcpus", json_type_int, json_dispatch_unsigned, .offset = offsetof(VmSpec, vcpus),
           .min = 1, .max = VCPUS_MAX },
+        { "max_memory_mib", json_type_int, json_dispatch_uint64, .offset = offsetof(VmSpec, max_memory_mib),
+          .min = MEMORY_MIB_MIN, .max = MEMORY_MIB_MAX },
+        { "max_vcpus", json_type_int, json_dispatch_unsigned, .offset = offsetof(VmSpec, max_vcpus),
+          .min = 1, .max = VCPUS_MAX },
         { "type", json_type_string, json_dispatch_enum, .offset = offsetof(VmSpec, type), .choices = vm_types },
         { "machine", json_type_string, vm_dispatch_machine, .offset = offsetof(VmSpec, machine) },
         { "firmware", json_type_string, json_dispatch_enum, .offset = offsetof(VmSpec, firmware),
@@ -410,25 +445,45 @@ static int check_unique(const VmSpec *spec, char **ret_error) {
         return 0;
 }
 
-/* Target device names, per bus: vda.., sda.., hda..hdd. */
-static int disk_targets(const VmSpec *spec, char targets[][8], char **ret_error) {
-        unsigned virtio = 0, scsi_sata = 0, ide = 0;
+/* Target device names, per bus: vda.., sda.., hda..hdd; the ones given are
+ * kept, the others take the first free one in order. */
+static int disk_targets(VmSpec *spec, char **ret_error) {
+        char *used[VM_SPEC_MAX_DISKS + 1] = {};
+        size_t n = 0;
+        char field[64];
 
         for (size_t i = 0; i < spec->n_disks; i++) {
-                const char *bus = spec->disks[i].bus;
-
-                if (streq(bus, "virtio"))
-                        snprintf(targets[i], 8, "vd%c", 'a' + virtio++);
-                else if (streq(bus, "ide")) {
-                        if (ide >= 4) {
-                                char field[64];
-                                snprintf(field, sizeof field, "disks[%zu].bus", i);
-                                return json_field_fail(ret_error, field, "at most 4 disks on ide");
-                        }
-                        snprintf(targets[i], 8, "hd%c", 'a' + ide++);
-                } else
-                        snprintf(targets[i], 8, "sd%c", 'a' + scsi_sata++);
+                if (!spec->disks[i].target[0])
+                        continue;
+                snprintf(field, sizeof field, "disks[%zu].target", i);
+                if (vm_spec_target_taken(used, spec->disks[i].target))
+                        return json_field_fail(ret_error, field, "%s is given to another disk", spec->disks[i].target);
+                used[n++] = spec->disks[i].target;
+                spec->disks[i].target_given = true;
         }
+        for (size_t i = 0; i < spec->n_disks; i++) {
+                if (spec->disks[i].target[0])
+                        continue;
+                snprintf(field, sizeof field, "disks[%zu].bus", i);
+                if (vm_spec_next_target(spec->disks[i].bus, used, spec->disks[i].target) < 0)
+                        return json_field_fail(ret_error, field, "at most %d disks on %s",
+                                               streq(spec->disks[i].bus, "ide") ? 4 : 26, spec->disks[i].bus);
+                used[n++] = spec->disks[i].target;
+        }
+        return 0;
+}
+
+/* The maxima default to what the VM starts with, and cannot be below it. */
+static int check_maxima(VmSpec *spec, char **ret_error) {
+        if (spec->max_memory_mib == 0)
+                spec->max_memory_mib = spec->memory_mib;
+        if (spec->max_vcpus == 0)
+                spec->max_vcpus = spec->vcpus;
+        if (spec->max_memory_mib < spec->memory_mib)
+                return json_field_fail(ret_error, "max_memory_mib", "must be at least memory_mib (%llu)",
+                                       (unsigned long long) spec->memory_mib);
+        if (spec->max_vcpus < spec->vcpus)
+                return json_field_fail(ret_error, "max_vcpus", "must be at least vcpus (%u)", spec->vcpus);
         return 0;
 }
 
@@ -445,32 +500,13 @@ static json_object *normalize(const VmSpec *spec, json_object *metadata) {
         json_object_object_add(o, "firmware", json_object_new_string(spec->firmware));
         json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t) spec->memory_mib));
         json_object_object_add(o, "vcpus", json_object_new_int((int) spec->vcpus));
-        for (size_t i = 0; i < spec->n_disks; i++) {
-                json_object *d = json_object_new_object();
-                if (spec->disks[i].pool) {
-                        /* The format is the volume's, whatever it is when the VM starts. */
-                        json_object_object_add(d, "pool", json_object_new_string(spec->disks[i].pool));
-                        json_object_object_add(d, "volume", json_object_new_string(spec->disks[i].volume));
-                } else {
-                        json_object_object_add(d, "path", json_object_new_string(spec->disks[i].path));
-                        json_object_object_add(d, "format", json_object_new_string(spec->disks[i].format));
-                }
-                json_object_object_add(d, "bus", json_object_new_string(spec->disks[i].bus));
-                json_object_object_add(d, "device", json_object_new_string(spec->disks[i].device));
-                json_object_object_add(d, "readonly", json_object_new_boolean(spec->disks[i].readonly));
-                json_object_array_add(disks, d);
-        }
+        json_object_object_add(o, "max_memory_mib", json_object_new_int64((int64_t) spec->max_memory_mib));
+        json_object_object_add(o, "max_vcpus", json_object_new_int((int) spec->max_vcpus));
+        for (size_t i = 0; i < spec->n_disks; i++)
+                json_object_array_add(disks, vm_spec_disk_json(&spec->disks[i]));
         json_object_object_add(o, "disks", disks);
-        for (size_t i = 0; i < spec->n_nics; i++) {
-                json_object *n = json_object_new_object();
-                if (spec->nics[i].network)
-                        json_object_object_add(n, "network", json_object_new_string(spec->nics[i].network));
-                else
-                        json_object_object_add(n, "bridge", json_object_new_string(spec->nics[i].bridge));
-                json_object_object_add(n, "model", json_object_new_string(spec->nics[i].model));
-                json_object_object_add(n, "mac", json_object_new_string(spec->nics[i].mac));
-                json_object_array_add(nics, n);
-        }
+        for (size_t i = 0; i < spec->n_nics; i++)
+                json_object_array_add(nics, vm_spec_nic_json(&spec->nics[i]));
         json_object_object_add(o, "nics", nics);
         if (spec->graphics_type) {
                 json_object *g = json_object_new_object();
@@ -488,7 +524,6 @@ int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error) {
         VmSpec spec = { .type = "kvm", .firmware = "bios", .vcpus = 1 };
         json_object *metadata = NULL;
         enum json_tokener_error jerr;
-        char targets[VM_SPEC_MAX_DISKS][8];
         int r;
 
         if (strlen(text) > VM_SPEC_MAX_BYTES)
@@ -503,10 +538,14 @@ int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error) {
         if (r >= 0)
                 r = check_unique(&spec, ret_error);
         if (r >= 0)
-                r = disk_targets(&spec, targets, ret_error);
+                r = check_maxima(&spec, ret_error);
+        if (r >= 0)
+                r = disk_targets(&spec, ret_error);
         for (size_t i = 0; r >= 0 && i < spec.n_nics; i++)
-                if (!spec.nics[i].mac[0])
-                        r = mac_generate(spec.nics[i].mac);
+                if (!spec.nics[i].mac[0]) {
+                        r = vm_spec_mac_generate(spec.nics[i].mac);
+                        spec.nics[i].mac_generated = true;
+                }
         if (r < 0) {
                 vm_spec_done(&spec);
                 return r;
@@ -550,12 +589,12 @@ const char *vm_spec_text_owner(const char *text, char *buf, size_t size) {
         return buf;
 }
 
-int vm_spec_resolve_volume(VmSpecDisk *d, size_t index, const char *location, const char *format,
+int vm_spec_resolve_volume(VmSpecDisk *d, const char *prefix, const char *location, const char *format,
                            char **ret_error) {
         char field[64];
         const char *slash;
 
-        snprintf(field, sizeof field, "disks[%zu].volume", index);
+        snprintf(field, sizeof field, "%s.volume", prefix);
         d->format = NULL;
         for (size_t i = 0; disk_formats[i]; i++)
                 if (streq_ptr(format, disk_formats[i]))
@@ -596,6 +635,20 @@ int vm_spec_check_paths(const VmSpec *spec, char **ret_error) {
         return 0;
 }
 
+/* Serializes DOC into *RET_XML and frees it. */
+int vm_spec_doc_dump(xmlDocPtr doc, char **ret_xml) {
+        xmlChar *out = NULL;
+        int size = 0;
+
+        xmlDocDumpFormatMemoryEnc(doc, &out, &size, "UTF-8", 1);
+        xmlFreeDoc(doc);
+        if (!out)
+                return -ENOMEM;
+        *ret_xml = strndup((const char *) out, (size_t) size);
+        xmlFree(out);
+        return *ret_xml ? 0 : -ENOMEM;
+}
+
 /* libxml2 escapes text and attribute values itself: nothing is pasted. */
 static xmlNodePtr add(xmlNodePtr parent, const char *name, const char *text) {
         return xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST text);
@@ -605,7 +658,7 @@ static void set(xmlNodePtr node, const char *name, const char *value) {
         xmlSetProp(node, BAD_CAST name, BAD_CAST value);
 }
 
-static void add_disk(xmlNodePtr devices, const VmSpecDisk *d, const char *target) {
+void vm_spec_add_disk(xmlNodePtr devices, const VmSpecDisk *d) {
         xmlNodePtr disk = add(devices, "disk", NULL), n;
         struct stat st;
         /* A block device (LVM volume) is type='block' with source dev=. */
@@ -630,13 +683,13 @@ static void add_disk(xmlNodePtr devices, const VmSpecDisk *d, const char *target
         } else
                 set(n, block ? "dev" : "file", d->path);
         n = add(disk, "target", NULL);
-        set(n, "dev", target);
+        set(n, "dev", d->target);
         set(n, "bus", d->bus);
         if (d->readonly)
                 add(disk, "readonly", NULL);
 }
 
-static void add_nic(xmlNodePtr devices, const VmSpecNic *nic) {
+void vm_spec_add_nic(xmlNodePtr devices, const VmSpecNic *nic) {
         xmlNodePtr iface = add(devices, "interface", NULL), n;
 
         set(iface, "type", "bridge");
@@ -697,13 +750,13 @@ static int add_graphics(xmlNodePtr devices, const VmSpec *spec) {
         return 0;
 }
 
-static int add_devices(xmlNodePtr root, const VmSpec *spec, char targets[][8]) {
+static int add_devices(xmlNodePtr root, const VmSpec *spec) {
         xmlNodePtr devices = add(root, "devices", NULL);
 
         for (size_t i = 0; i < spec->n_disks; i++)
-                add_disk(devices, &spec->disks[i], targets[i]);
+                vm_spec_add_disk(devices, &spec->disks[i]);
         for (size_t i = 0; i < spec->n_nics; i++)
-                add_nic(devices, &spec->nics[i]);
+                vm_spec_add_nic(devices, &spec->nics[i]);
         if (spec->graphics_type && add_graphics(devices, spec) < 0)
                 return -EIO;
         if (!streq(spec->type, "test")) {
@@ -715,16 +768,12 @@ static int add_devices(xmlNodePtr root, const VmSpec *spec, char targets[][8]) {
 }
 
 int vm_spec_to_xml(const VmSpec *spec, char **ret_xml) {
-        char targets[VM_SPEC_MAX_DISKS][8], number[32];
+        char number[32];
         xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
         xmlNodePtr root, n;
-        xmlChar *out = NULL;
-        int size = 0;
 
-        if (!doc || disk_targets(spec, targets, NULL) < 0) {
-                xmlFreeDoc(doc);
-                return -EINVAL;
-        }
+        if (!doc)
+                return -ENOMEM;
         root = xmlNewNode(NULL, BAD_CAST "domain");
         xmlDocSetRootElement(doc, root);
         set(root, "type", spec->type);
@@ -733,11 +782,18 @@ int vm_spec_to_xml(const VmSpec *spec, char **ret_xml) {
                 add(root, "uuid", spec->uuid);
         add_metadata(root, spec);
 
-        snprintf(number, sizeof number, "%llu", (unsigned long long) spec->memory_mib);
+        /* <memory> is the balloon's ceiling, <currentMemory> what the guest
+         * gets; <maxMemory> (DIMM hot-plug) would need NUMA cells in QEMU. */
+        snprintf(number, sizeof number, "%llu", (unsigned long long) (spec->max_memory_mib ?: spec->memory_mib));
         n = add(root, "memory", number);
         set(n, "unit", "MiB");
+        snprintf(number, sizeof number, "%llu", (unsigned long long) spec->memory_mib);
+        n = add(root, "currentMemory", number);
+        set(n, "unit", "MiB");
+        snprintf(number, sizeof number, "%u", spec->max_vcpus ?: spec->vcpus);
+        n = add(root, "vcpu", number);
         snprintf(number, sizeof number, "%u", spec->vcpus);
-        add(root, "vcpu", number);
+        set(n, "current", number);
         add_os(root, spec);
         n = add(root, "features", NULL);
         add(n, "acpi", NULL);
@@ -746,16 +802,10 @@ int vm_spec_to_xml(const VmSpec *spec, char **ret_xml) {
         add(root, "on_poweroff", "destroy");
         add(root, "on_reboot", "restart");
         add(root, "on_crash", "destroy");
-        if (add_devices(root, spec, targets) < 0) {
+        if (add_devices(root, spec) < 0) {
                 xmlFreeDoc(doc);
                 return -EIO;
         }
-
-        xmlDocDumpFormatMemoryEnc(doc, &out, &size, "UTF-8", 1);
-        xmlFreeDoc(doc);
-        if (!out)
-                return -ENOMEM;
-        *ret_xml = strndup((const char *) out, (size_t) size);
-        xmlFree(out);
-        return *ret_xml ? 0 : -ENOMEM;
+        return vm_spec_doc_dump(doc, ret_xml);
 }
+

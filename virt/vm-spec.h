@@ -20,6 +20,8 @@ typedef struct VmSpecDisk {
         const char *bus;        /* "virtio", "sata", "scsi", "ide" */
         const char *device;     /* "disk", "cdrom" */
         bool readonly;
+        char target[8];         /* "vdb": given, or picked by the parser ("" for a lone disk until placed) */
+        bool target_given;      /* the caller named it */
 } VmSpecDisk;
 
 typedef struct VmSpecNic {
@@ -29,6 +31,7 @@ typedef struct VmSpecNic {
         unsigned vlan;          /* and the network's tag, 0 for none */
         const char *model;      /* "virtio", "e1000", "rtl8139" */
         char mac[18];
+        bool mac_generated;     /* the caller gave none: the parser picked it */
 } VmSpecNic;
 
 typedef struct VmSpec {
@@ -38,7 +41,9 @@ typedef struct VmSpec {
         char *machine;          /* NULL: the hypervisor's default */
         const char *firmware;   /* "bios", "uefi" */
         uint64_t memory_mib;
+        uint64_t max_memory_mib;     /* the balloon's ceiling; memory_mib unless given */
         unsigned vcpus;
+        unsigned max_vcpus;          /* vCPUs that can be brought online; vcpus unless given */
         VmSpecDisk disks[VM_SPEC_MAX_DISKS];
         size_t n_disks;
         VmSpecNic nics[VM_SPEC_MAX_NICS];
@@ -67,11 +72,32 @@ bool vm_spec_reaches_host(const VmSpec *spec);
 /* metadata.owner of a stored spec's TEXT, copied into BUF (NULL when unset,
  * not a string, or longer than SIZE - 1). */
 const char *vm_spec_text_owner(const char *text, char *buf, size_t size);
+/* One disk object as in the spec's "disks" (AttachDisk's argument), errors
+ * named FIELD.key ("disk.bus"). Its target stays "" unless given. */
+int vm_spec_disk_parse(const char *text, const char *field, VmSpecDisk *ret, char **ret_error);
+void vm_spec_disk_done(VmSpecDisk *d);
+/* One NIC object as in "nics" (AttachNIC's argument); a MAC is picked when none is given. */
+int vm_spec_nic_parse(const char *text, const char *field, VmSpecNic *ret, char **ret_error);
+void vm_spec_nic_done(VmSpecNic *n);
+
+/* The first target of BUS's kind (vd*, sd*, hd*) that USED (NULL-terminated,
+ * may be NULL) does not hold, into RET; -ENOSPC when there is none left. */
+int vm_spec_next_target(const char *bus, char *const *used, char ret[8]);
+/* Whether TARGET is a target name BUS can have ("vdb" on virtio). */
+bool vm_spec_target_valid(const char *bus, const char *target);
+
+/* The stored (normalized) form of one disk or NIC, as in Spec's lists. */
+json_object *vm_spec_disk_json(const VmSpecDisk *d);
+json_object *vm_spec_nic_json(const VmSpecNic *n);
+
+/* The <disk> or <interface> element alone, for virDomainAttachDeviceFlags(). */
+int vm_spec_disk_xml(const VmSpecDisk *d, char **ret_xml);
+int vm_spec_nic_xml(const VmSpecNic *n, char **ret_xml);
 
 /* Turns the pool disk D into what the volume is: LOCATION (a path or an
  * nfs://host/path URI) in FORMAT. Returns -EINVAL with RET_ERROR naming the
- * disk when that cannot be a disk. */
-int vm_spec_resolve_volume(VmSpecDisk *d, size_t index, const char *location, const char *format,
+ * disk (PREFIX: "disks[1]") when that cannot be a disk. */
+int vm_spec_resolve_volume(VmSpecDisk *d, const char *prefix, const char *location, const char *format,
                            char **ret_error);
 
 /* Checks what needs the file system (disk paths exist). Blocks on a dead

@@ -21,6 +21,7 @@ typedef struct CreateCall {
         VmClockRead read;
         VmInfo info;
         bool spec_error;   /* ERROR names a field of the caller's input */
+        char *plan;        /* ApplyVM's: answered (o vm, s plan) */
 } CreateCall;
 
 static void create_call_free(CreateCall *c) {
@@ -32,7 +33,20 @@ static void create_call_free(CreateCall *c) {
         vm_spec_done(&c->spec);
         vm_info_done(&c->info);
         free(c->xml);
+        free(c->plan);
         free(c);
+}
+
+static void create_reply_path(CreateCall *c, const char *path) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+        if (!c->plan) {
+                (void) bus_call_reply_path(&c->base.call, path);
+                return;
+        }
+        if (sd_bus_message_new_method_return(c->base.call.request, &reply) >= 0 &&
+            sd_bus_message_append(reply, "os", path, c->plan) >= 0)
+                (void) bus_call_reply(&c->base.call, reply);
 }
 
 /* All or nothing: a VM that cannot be set up as asked is undefined again. */
@@ -66,9 +80,9 @@ static void create_reply_defined(CreateCall *c, sd_bus_error *error) {
         if (r >= 0) {
                 log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                            "Created VM %s", strempty(vm->info.name));
-                (void) bus_call_reply_path(&c->base.call, vm->path);
+                create_reply_path(c, vm->path);
         } else if (r == -EAGAIN && vm_path_from_uuid(uuid, &path) >= 0)
-                (void) bus_call_reply_path(&c->base.call, path);   /* defined; published once read again */
+                create_reply_path(c, path);   /* defined; published once read again */
         else if (r == -ENOENT) {
                 (void) sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_VM,
                                          "VM %s was defined, then undefined by another client before it was published",
@@ -111,82 +125,92 @@ static int create_submit(Manager *m, CreateCall *c, sd_bus_message *msg, sd_bus_
         return r;
 }
 
-/* Disks named by pool and volume become what the volume is, from the
+/* A disk named by pool and volume becomes what the volume is, from the
  * agent's own storage model: a file, a block device or an NFS network disk. */
+int vm_resolve_pool_disk(Manager *m, VmSpecDisk *d, const char *field, sd_bus_error *error) {
+        _cleanup_(freep) char *why = NULL;
+        Pool *p;
+        Volume *v;
+        int r;
+
+        if (!d->pool)
+                return 0;
+        p = storage_pool_find(m, d->pool);
+        if (!p)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s.pool: no storage pool named '%s'",
+                                         field, d->pool);
+        if (p->state != POOL_STATE_ACTIVE && p->state != POOL_STATE_DEGRADED)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s.pool: storage pool %s is %s", field,
+                                         d->pool, pool_state_to_string(p->state));
+        v = pool_volume_find(p, d->volume);
+        if (!v || v->pending)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
+                                         "%s.volume: no volume '%s' in storage pool %s", field, d->volume, d->pool);
+        r = vm_spec_resolve_volume(d, field, v->location, v->info.format, &why);
+        if (r == -EINVAL)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why));
+        return r;
+}
+
 static int resolve_pool_disks(Manager *m, VmSpec *spec, sd_bus_error *error) {
         for (size_t i = 0; i < spec->n_disks; i++) {
-                _cleanup_(freep) char *why = NULL;
-                VmSpecDisk *d = &spec->disks[i];
-                Pool *p;
-                Volume *v;
+                char field[32];
                 int r;
 
-                if (!d->pool)
-                        continue;
-                p = storage_pool_find(m, d->pool);
-                if (!p)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
-                                                 "disks[%zu].pool: no storage pool named '%s'", i, d->pool);
-                if (p->state != POOL_STATE_ACTIVE && p->state != POOL_STATE_DEGRADED)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
-                                                 "disks[%zu].pool: storage pool %s is %s", i, d->pool,
-                                                 pool_state_to_string(p->state));
-                v = pool_volume_find(p, d->volume);
-                if (!v || v->pending)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
-                                                 "disks[%zu].volume: no volume '%s' in storage pool %s", i,
-                                                 d->volume, d->pool);
-                r = vm_spec_resolve_volume(d, i, v->location, v->info.format, &why);
-                if (r == -EINVAL)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why));
+                snprintf(field, sizeof field, "disks[%zu]", i);
+                r = vm_resolve_pool_disk(m, &spec->disks[i], field, error);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-/* NICs on agent networks plug into the network's bridge (an OVS one as a port of its VLAN). */
+/* A NIC on an agent network plugs into the network's bridge (an OVS one as a port of its VLAN). */
+int vm_resolve_network_nic(Manager *m, VmSpecNic *n, const char *field, sd_bus_error *error) {
+        const NetConfig *c;
+
+        if (!n->network)
+                return 0;
+        c = network_find(m, n->network);
+        if (!c)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s.network: no network named '%s'",
+                                         field, n->network);
+        n->openvswitch = c->sw == NET_SWITCH_OVS;
+        n->vlan = n->openvswitch ? c->vlan : 0;
+        free(n->bridge);
+        n->bridge = strdup(c->name);
+        return n->bridge ? 0 : -ENOMEM;
+}
+
 static int resolve_networks(Manager *m, VmSpec *spec, sd_bus_error *error) {
         for (size_t i = 0; i < spec->n_nics; i++) {
-                VmSpecNic *n = &spec->nics[i];
-                const NetConfig *c;
+                char field[32];
+                int r;
 
-                if (!n->network)
-                        continue;
-                c = network_find(m, n->network);
-                if (!c)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC,
-                                                 "nics[%zu].network: no network named '%s'", i, n->network);
-                n->openvswitch = c->sw == NET_SWITCH_OVS;
-                n->vlan = n->openvswitch ? c->vlan : 0;
-                free(n->bridge);
-                n->bridge = strdup(c->name);
-                if (!n->bridge)
-                        return -ENOMEM;
+                snprintf(field, sizeof field, "nics[%zu]", i);
+                r = vm_resolve_network_nic(m, &spec->nics[i], field, error);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
 
-int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(freep) char *why = NULL;
-        Manager *m = userdata;
-        const char *text;
+int vm_create_from_spec(Manager *m, sd_bus_message *msg, VmSpec *spec, const char *plan, sd_bus_error *error) {
         CreateCall *c;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &text);
-        if (r < 0)
-                return r;
         c = calloc(1, sizeof *c);
-        if (!c)
+        if (!c) {
+                vm_spec_done(spec);
                 return -ENOMEM;
+        }
         c->from_spec = true;
-        r = vm_spec_parse(text, &c->spec, &why);
-        if (r < 0) {
+        c->spec = *spec;
+        *spec = (VmSpec) {};
+        c->plan = plan ? strdup(plan) : NULL;
+        if (plan && !c->plan) {
                 create_call_free(c);
-                if (r != -EINVAL)
-                        return r;
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why));
+                return -ENOMEM;
         }
         BUS_AUTH_SCOPE(msg, error);
         r = bus_authorize(msg, vm_spec_reaches_host(&c->spec) ? BUS_ACTION_VM_CREATE_RAW : BUS_ACTION_VM_CREATE,
@@ -216,6 +240,24 @@ int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 return r;
         }
         return create_submit(m, c, msg, error);
+}
+
+int method_create_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *why = NULL;
+        Manager *m = userdata;
+        VmSpec spec = {};
+        const char *text;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &text);
+        if (r < 0)
+                return r;
+        r = vm_spec_parse(text, &spec, &why);
+        if (r == -EINVAL)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_SPEC, "%s", strempty(why));
+        if (r < 0)
+                return r;
+        return vm_create_from_spec(m, msg, &spec, NULL, error);
 }
 
 int method_create_vm_from_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -14,6 +14,7 @@
 #include "manager-dbus.h"
 #include "vm-autostart.h"
 #include "vm-console.h"
+#include "vm-devices.h"
 #include "vm-shutdown.h"
 #include "vm-stats-dbus.h"
 
@@ -48,7 +49,7 @@ static bool vm_bus_listed(const char **names, size_t n) {
 }
 
 static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
-        const char *strv[17];
+        const char *strv[25];
         int r;
 
         n = n < ELEMENTSOF(strv) - 1 ? n : ELEMENTSOF(strv) - 1;
@@ -339,6 +340,10 @@ int vm_bus_register(Manager *m) {
                                       vm_node_enumerator, m);
         if (r < 0)
                 return r;
+        /* Devices, memory and vCPUs (vm-devices-dbus.c): more of the same interface. */
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, VM_PATH_PREFIX, VM_INTERFACE, vm_devices_vtable, vm_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot publish the VMs' devices: %m");
         r = sd_bus_add_filter(m->bus, NULL, vm_autostart_filter, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot install the Autostart filter: %m");

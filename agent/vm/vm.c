@@ -234,6 +234,33 @@ void vm_set_state(Vm *vm, VmState state, const char *reason) {
         job_object_changed(vm->manager, vm->path, vm);
 }
 
+/* Disks, NICs, the machine and what is pending: swapped in whole when they differ. */
+static size_t vm_merge_devices(VmInfo *cur, VmInfo *info, const char **changed, size_t max) {
+        size_t n = 0;
+
+#define SWAP(a, b) do { typeof(a) t_ = (a); (a) = (b); (b) = t_; } while (0)
+        if (!vm_disks_equal(cur->disks, cur->n_disks, info->disks, info->n_disks)) {
+                SWAP(cur->disks, info->disks);
+                SWAP(cur->n_disks, info->n_disks);
+                if (n < max)
+                        changed[n++] = "Disks";
+        }
+        if (!vm_nics_equal(cur->nics, cur->n_nics, info->nics, info->n_nics)) {
+                SWAP(cur->nics, info->nics);
+                SWAP(cur->n_nics, info->n_nics);
+                if (n < max)
+                        changed[n++] = "NICs";
+        }
+        if (!vm_strv_equal(cur->pending, info->pending)) {
+                SWAP(cur->pending, info->pending);
+                if (n < max)
+                        changed[n++] = "PendingChanges";
+        }
+        SWAP(cur->machine, info->machine);
+#undef SWAP
+        return n;
+}
+
 /* Collects the names of properties whose values differ, moving the new ones in. */
 static size_t vm_merge_fields(Vm *vm, VmInfo *info, const char **changed, size_t max) {
         VmInfo *cur = &vm->info;
@@ -267,6 +294,10 @@ static size_t vm_merge_fields(Vm *vm, VmInfo *info, const char **changed, size_t
                 if (n < max)
                         changed[n++] = "Graphics";
         }
+        MOVE_VALUE(current_memory_mib, "CurrentMemoryMiB");
+        MOVE_VALUE(max_memory_mib, "MaxMemoryMiB");
+        MOVE_VALUE(max_vcpus, "MaxVCPUs");
+        n += vm_merge_devices(cur, info, changed + n, max - n);
         /* No property of its own: the Volume objects' InUseBy is computed from it. */
         char **swap = cur->disk_sources;
         cur->disk_sources = info->disk_sources;
@@ -299,7 +330,7 @@ static int vm_publish(Manager *m, VmInfo *info, const VmClockRead *read, Vm **re
 }
 
 int vm_apply_info(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
-        const char *changed[16];
+        const char *changed[24];
         Vm *vm = vm_find(m, info->uuid);
         size_t n;
 
@@ -312,6 +343,12 @@ int vm_apply_info(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
                 n = vm_merge_fields(vm, info, changed, ELEMENTSOF(changed));
                 if (n > 0)
                         vm_notify_changed(vm, changed, n);
+                /* Jobs waiting for a device to go see it gone. */
+                for (size_t i = 0; i < n; i++)
+                        if (streq(changed[i], "Disks") || streq(changed[i], "NICs")) {
+                                job_object_changed(m, vm->path, vm);
+                                break;
+                        }
         }
         /* Events that arrived while this was read are newer than it. */
         if (vm->event_clock <= read->started)
@@ -409,10 +446,11 @@ static void on_io_error(const char *uuid, const char *src_path, const char *dev_
 static void on_balloon(const char *uuid, unsigned long long actual_kib, void *userdata) {
         Vm *vm = vm_find(userdata, uuid);
 
-        if (!vm || vm->info.memory_mib == actual_kib / 1024)
+        if (!vm || (vm->info.memory_mib == actual_kib / 1024 && vm->info.current_memory_mib == actual_kib / 1024))
                 return;
         vm->info.memory_mib = actual_kib / 1024;
-        vm_notify_changed(vm, (const char *[]) { "MemoryMiB" }, 1);
+        vm->info.current_memory_mib = actual_kib / 1024;
+        vm_notify_changed(vm, (const char *[]) { "MemoryMiB", "CurrentMemoryMiB" }, 2);
 }
 
 static void on_reboot(const char *uuid, void *userdata) {

@@ -67,6 +67,14 @@ static const BadSpec bad_specs[] = {
         { "{" BASE ",\"disks\":[{\"pool\":\"p\",\"volume\":\"v\",\"format\":\"raw\"}]}", "disks[0].format: comes from the volume" },
         { "{" BASE ",\"disks\":[{\"pool\":\"../p\",\"volume\":\"v\"}]}", "disks[0].pool: is not a valid pool name" },
         { "{" BASE ",\"disks\":[{\"pool\":\"p\",\"volume\":\"v\"},{\"pool\":\"p\",\"volume\":\"v\"}]}", "disks[1].volume: same volume as disks[0]" },
+        { "{" BASE ",\"max_memory_mib\":64}", "max_memory_mib: must be at least memory_mib (128)" },
+        { "{" BASE ",\"vcpus\":4,\"max_vcpus\":2}", "max_vcpus: must be at least vcpus (4)" },
+        { "{" BASE ",\"max_vcpus\":513}", "max_vcpus: must be between 1 and 512" },
+        { "{" BASE ",\"disks\":[{\"path\":\"/a\",\"target\":\"vd1\"}]}", "disks[0].target: 'vd1' is not a disk target" },
+        { "{" BASE ",\"disks\":[{\"path\":\"/a\",\"target\":\"sdb\"}]}", "disks[0].target: 'sdb' is not a target of the virtio bus" },
+        { "{" BASE ",\"disks\":[{\"path\":\"/a\",\"bus\":\"ide\",\"target\":\"hde\"}]}", "disks[0].target: 'hde' is not a target of the ide bus" },
+        { "{" BASE ",\"disks\":[{\"path\":\"/a\",\"target\":\"vdb\"},{\"path\":\"/b\",\"target\":\"vdb\"}]}",
+          "disks[1].target: vdb is given to another disk" },
         { "{" BASE ",\"disks\":[{\"path\":\"/a\",\"bus\":\"ide\"},{\"path\":\"/b\",\"bus\":\"ide\"},{\"path\":\"/c\",\"bus\":\"ide\"},"
           "{\"path\":\"/d\",\"bus\":\"ide\"},{\"path\":\"/e\",\"bus\":\"ide\"}]}", "disks[4].bus: at most 4 disks on ide" },
         { "{" BASE ",\"nics\":[{\"model\":\"virtio\"}]}", "nics[0].bridge: is required" },
@@ -164,6 +172,8 @@ static void test_defaults(void **state) {
         assert_int_equal(vm_spec_to_xml(&spec, &xml), 0);
         assert_non_null(strstr(xml, "<domain type=\"kvm\">"));
         assert_non_null(strstr(xml, "<memory unit=\"MiB\">128</memory>"));
+        assert_non_null(strstr(xml, "<currentMemory unit=\"MiB\">128</currentMemory>"));
+        assert_non_null(strstr(xml, "<vcpu current=\"1\">1</vcpu>"));
         assert_null(strstr(xml, "<graphics"));
         vm_spec_done(&spec);
 }
@@ -184,6 +194,26 @@ static void test_openvswitch_nic(void **state) {
         /* The spec keeps the network's name, not the bridge it resolved to. */
         assert_non_null(strstr(json_object_to_json_string_ext(spec.normalized, JSON_C_TO_STRING_PLAIN),
                                "\"network\":\"ovsnet\""));
+        vm_spec_done(&spec);
+}
+
+/* Maxima above what the VM starts with; disks keep the targets given, the others take what is free. */
+static void test_maxima_and_targets(void **state) {
+        _cleanup_(freep) char *error = NULL, *xml = NULL;
+        VmSpec spec = {};
+
+        assert_int_equal(vm_spec_parse("{" BASE ",\"max_memory_mib\":512,\"vcpus\":2,\"max_vcpus\":8,\"disks\":["
+                                       "{\"path\":\"/a\"},{\"path\":\"/b\",\"target\":\"vda\"},{\"path\":\"/c\"}]}",
+                                       &spec, &error), 0);
+        assert_string_equal(spec.disks[0].target, "vdb");
+        assert_string_equal(spec.disks[1].target, "vda");
+        assert_string_equal(spec.disks[2].target, "vdc");
+        assert_int_equal(vm_spec_to_xml(&spec, &xml), 0);
+        assert_non_null(strstr(xml, "<memory unit=\"MiB\">512</memory>"));
+        assert_non_null(strstr(xml, "<currentMemory unit=\"MiB\">128</currentMemory>"));
+        assert_non_null(strstr(xml, "<vcpu current=\"2\">8</vcpu>"));
+        assert_non_null(strstr(json_object_to_json_string_ext(spec.normalized, JSON_C_TO_STRING_PLAIN),
+                               "\"max_memory_mib\":512,\"max_vcpus\":8"));
         vm_spec_done(&spec);
 }
 
@@ -269,6 +299,7 @@ int main(void) {
                 cmocka_unit_test(test_good_spec_normalized),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_graphics_listen_defaults_to_loopback),
+                cmocka_unit_test(test_maxima_and_targets),
                 cmocka_unit_test(test_xml_round_trips_through_libvirt),
                 cmocka_unit_test(test_openvswitch_nic),
                 cmocka_unit_test(test_check_paths),
