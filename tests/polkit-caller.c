@@ -3,7 +3,8 @@
  * and prints "ok" or the error's name and message on one line.
  * Arguments: [-i] PATH INTERFACE METHOD [ARG...]; each ARG is "s:TEXT",
  * "u:NUMBER", "t:NUMBER", "a{sv}:" (an empty dictionary) or "a{sv}:dry_run"
- * (SetupNetworks' options: plan only). -i sets ALLOW_INTERACTIVE_AUTHORIZATION on the call. */
+ * (SetupNetworks' options: plan only). -i sets ALLOW_INTERACTIVE_AUTHORIZATION on the call.
+ * -r N (first): the call is made N times on the same connection, each after a line on stdin. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,25 +33,12 @@ static int append_args(sd_bus_message *m, int argc, char *argv[]) {
         return r;
 }
 
-int main(int argc, char *argv[]) {
+/* One call, its result printed on a line. */
+static int call_once(sd_bus *bus, bool interactive, int argc, char *argv[]) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *m = NULL, *reply = NULL;
-        bool interactive = argc > 1 && strcmp(argv[1], "-i") == 0;
-        const char *name;
-        char line[16];
-        sd_bus *bus = NULL;
         int r;
 
-        if (interactive) {
-                argc--;
-                argv++;
-        }
-        if (argc < 4 || sd_bus_open_system(&bus) < 0 || sd_bus_get_unique_name(bus, &name) < 0)
-                return 2;
-        printf("NAME %s %d\n", name, (int) getpid());
-        fflush(stdout);
-        if (!fgets(line, sizeof line, stdin))
-                return 2;
         r = sd_bus_message_new_method_call(bus, &m, "org.hostagent1", argv[1], argv[2], argv[3]);
         if (r >= 0)
                 r = sd_bus_message_set_allow_interactive_authorization(m, interactive);
@@ -67,6 +55,33 @@ int main(int argc, char *argv[]) {
         sd_bus_error_free(&error);
         sd_bus_message_unref(reply);
         sd_bus_message_unref(m);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        bool interactive;
+        const char *name;
+        char line[16];
+        sd_bus *bus = NULL;
+        long calls = 1;
+
+        if (argc > 2 && strcmp(argv[1], "-r") == 0) {
+                calls = strtol(argv[2], NULL, 10);
+                argc -= 2;
+                argv += 2;
+        }
+        interactive = argc > 1 && strcmp(argv[1], "-i") == 0;
+        if (interactive) {
+                argc--;
+                argv++;
+        }
+        if (argc < 4 || sd_bus_open_system(&bus) < 0 || sd_bus_get_unique_name(bus, &name) < 0)
+                return 2;
+        printf("NAME %s %d\n", name, (int) getpid());
+        fflush(stdout);
+        for (long i = 0; i < calls; i++)
+                if (!fgets(line, sizeof line, stdin) || call_once(bus, interactive, argc, argv) != 0)
+                        return 2;
         sd_bus_flush_close_unref(bus);
         return 0;
 }

@@ -4,6 +4,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "agent-errno.h"
 #include "macro.h"
 
 static void ignore_error(void *userdata, virErrorPtr error) {
@@ -36,7 +37,9 @@ static int errno_from_code(int code) {
         case VIR_ERR_XML_DETAIL:
                 return -EINVAL;
         case VIR_ERR_OPERATION_INVALID:
-                return -EBADRQC;   /* wrong state for this request */
+                /* Not in a state for this request ("domain is not running"): InvalidState on the
+                 * bus, also when the agent's own check passed and the domain changed after it. */
+                return -ERRNO_INVALID_STATE;
         case VIR_ERR_OPERATION_TIMEOUT:
         case VIR_ERR_AGENT_UNRESPONSIVE:
                 return -ETIMEDOUT;

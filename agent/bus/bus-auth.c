@@ -30,6 +30,7 @@
 #include "bus-error.h"
 #include "bus-log-limit.h"
 #include "bus-polkit.h"
+#include "failpoint.h"
 #include "log.h"
 #include "macro.h"
 
@@ -39,9 +40,14 @@
 
 typedef struct Caller {
         char *name;          /* unique bus name, ":1.42" */
-        uid_t uid;           /* UID_UNKNOWN: the bus could not say (the caller left) */
+        uid_t uid;           /* UID_UNKNOWN: the bus could not say */
         pid_t pid;           /* 0: unknown */
         char *unit;          /* its systemd unit, NULL when it has none */
+        /* Not 0: the bus failed to answer (a timeout under a flood, say), not
+         * because the caller left. Only its calls held for that answer, up to
+         * this cookie, are dispatched without an identity; its next call
+         * asks again, so a passing failure does not lock the caller out. */
+        uint64_t retry_after_cookie;
 } Caller;
 
 /* Calls of one caller, held while the bus is asked who it is (none when
@@ -64,9 +70,9 @@ static struct {
 } auth;
 
 /* Newest first: a caller making many calls was remembered lately. */
-static const Caller *caller_find(const char *name) {
+static Caller *caller_find(const char *name) {
         for (size_t k = 1; k <= CALLERS_REMEMBERED; k++) {
-                const Caller *c = &auth.callers[(auth.next_slot + CALLERS_REMEMBERED - k) % CALLERS_REMEMBERED];
+                Caller *c = &auth.callers[(auth.next_slot + CALLERS_REMEMBERED - k) % CALLERS_REMEMBERED];
                 if (!c->name)
                         return NULL;   /* the ring has not wrapped yet: nothing older */
                 if (streq(c->name, name))
@@ -75,7 +81,7 @@ static const Caller *caller_find(const char *name) {
         return NULL;
 }
 
-static void caller_remember(const char *name, uid_t uid, pid_t pid) {
+static void caller_remember(const char *name, uid_t uid, pid_t pid, uint64_t retry_after_cookie) {
         Caller *c = &auth.callers[auth.next_slot];
         char *copy = strdup(name), *unit = NULL;
 
@@ -86,7 +92,7 @@ static void caller_remember(const char *name, uid_t uid, pid_t pid) {
                 unit = NULL;
         free(c->name);
         free(c->unit);
-        *c = (Caller) { .name = copy, .uid = uid, .pid = pid, .unit = unit };
+        *c = (Caller) { .name = copy, .uid = uid, .pid = pid, .unit = unit, .retry_after_cookie = retry_after_cookie };
         auth.next_slot = (auth.next_slot + 1) % CALLERS_REMEMBERED;
 }
 
@@ -159,16 +165,63 @@ static int read_credentials(sd_bus_message *reply, uid_t *ret_uid, pid_t *ret_pi
         return r < 0 ? r : sd_bus_message_exit_container(reply);
 }
 
-static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        Lookup *l = userdata;
+/* A test build may make the first N answers fail (HOSTAGENT_AUTH_FAILPOINT=
+ * "lookup-fail:N"), as a bus daemon that times out under a flood does. */
+static bool lookup_failpoint_fires(void) {
+        static unsigned fired;
+        const char *fp = failpoint_get("HOSTAGENT_AUTH_FAILPOINT");
+
+        if (!fp || strncmp(fp, "lookup-fail:", strlen("lookup-fail:")) != 0)
+                return false;
+        if (fired >= strtoul(fp + strlen("lookup-fail:"), NULL, 10))
+                return false;
+        fired++;
+        return true;
+}
+
+/* The newest cookie of the calls held for L's answer. */
+static uint64_t lookup_last_cookie(const Lookup *l) {
+        uint64_t last = 0, cookie;
+
+        for (size_t i = 0; i < l->n_held; i++)
+                if (sd_bus_message_get_cookie(l->held[i], &cookie) >= 0 && cookie > last)
+                        last = cookie;
+        return last;
+}
+
+/* The answer is remembered, and so is "the caller left" (its name never
+ * comes back); a failure of the bus is remembered only for the calls held
+ * meanwhile (or not at all when none are). */
+static void lookup_settle(Lookup *l, sd_bus_message *reply) {
         uid_t uid = UID_UNKNOWN;
         pid_t pid = 0;
+        uint64_t last;
 
-        if (sd_bus_message_is_method_error(reply, NULL) || read_credentials(reply, &uid, &pid) < 0)
-                uid = UID_UNKNOWN;
-        caller_remember(l->name, uid, pid);
+        if (!sd_bus_message_is_method_error(reply, NULL) && !lookup_failpoint_fires() &&
+            read_credentials(reply, &uid, &pid) >= 0) {
+                caller_remember(l->name, uid, pid, 0);
+                return;
+        }
+        if (sd_bus_message_is_method_error(reply, "org.freedesktop.DBus.Error.NameHasNoOwner")) {
+                caller_remember(l->name, UID_UNKNOWN, 0, 0);
+                return;
+        }
+        log_warning("Cannot learn who %s is now (%s); asked again at its next call", l->name,
+                    sd_bus_message_is_method_error(reply, NULL) ? sd_bus_message_get_error(reply)->name :
+                                                                  "no usable answer");
+        last = lookup_last_cookie(l);
+        if (last > 0)
+                caller_remember(l->name, UID_UNKNOWN, 0, last);
+}
+
+static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Lookup *l = userdata;
+        const Caller *c;
+
+        lookup_settle(l, reply);
+        c = caller_find(l->name);
         lookup_unlink(l);
-        bus_budget_identified(l->name, uid);   /* its calls waiting for a worker slot start */
+        bus_budget_identified(l->name, c ? c->uid : UID_UNKNOWN);   /* its calls waiting for a worker slot start */
         /* In arrival order, ahead of anything read later. */
         for (size_t i = 0; i < l->n_held; i++) {
                 int r = sd_bus_message_rewind(l->held[i], true);
@@ -268,6 +321,21 @@ static int host_setting_check(sd_bus_message *m) {
         return 1;
 }
 
+/* Whether SENDER's identity is known for M: a failure of the bus holds only
+ * for the calls that waited for that answer; a later call asks again. */
+static bool caller_known(const char *sender, sd_bus_message *m) {
+        Caller *c = caller_find(sender);
+        uint64_t cookie;
+
+        if (!c)
+                return false;
+        if (c->retry_after_cookie == 0 || sd_bus_message_get_cookie(m, &cookie) < 0 ||
+            cookie <= c->retry_after_cookie)
+                return true;
+        c->name[0] = '\0';   /* forgotten: no unique name is empty */
+        return false;
+}
+
 static int identity_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         const char *sender = sd_bus_message_get_sender(m);
         Lookup *l;
@@ -281,7 +349,7 @@ static int identity_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_
                 return 1;
         if (!may_need_identity(m))
                 return 0;
-        if (!caller_find(sender))
+        if (!caller_known(sender, m))
                 return identity_lookup(m, sender);
         return host_setting_check(m);
 }
@@ -381,7 +449,8 @@ static int authorize(sd_bus_message *m, const char *action, const char *const *d
 
         if (!c || c->uid == UID_UNKNOWN) {
                 (void) sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "Permission denied: %s: the caller's identity is unknown", action);
+                                         "Permission denied: %s: the caller's identity is unknown%s", action,
+                                         c && c->retry_after_cookie ? " (the bus could not say now; retry)" : "");
                 return refuse(m, c, action, details, error);
         }
         if (c->uid != 0) {

@@ -89,6 +89,19 @@ int storage_error(sd_bus_error *error, int r, const char *input_error, const cha
         return bus_error_set_errno(error, r, &context, what, message);
 }
 
+int storage_pool_error(sd_bus_error *error, Pool *p, int r, const char *input_error, const char *message,
+                       const char *what) {
+        _cleanup_(freep) char *why = NULL;
+
+        /* At a stop every pool is let go as removed: that is ShuttingDown, as R says. */
+        if (!p->removed || p->manager->stopping)
+                return storage_error(error, r, input_error, message, what);
+        if (asprintf(&why, "storage pool %s was deleted meanwhile", p->spec.name) < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_NO_MEMORY, "Out of memory");
+        (void) bus_error_set_text(error, HOSTAGENT_ERROR_NO_SUCH_OBJECT, what, why);
+        return -ENOENT;
+}
+
 int storage_error_unsaved(sd_bus_error *error, int r, int undo, const char *undo_message, const char *what) {
         _cleanup_(freep) char *why = NULL;
         int k;

@@ -26,6 +26,11 @@ void volume_bus_emit_changed(Volume *v);
  * MESSAGE is the backend's explanation, WHAT says what was tried. */
 int storage_error(sd_bus_error *error, int r, const char *input_error, const char *message, const char *what);
 
+/* As storage_error(), for a call on pool P: when P was deleted while the call ran, NoSuchObject
+ * naming P (the call's -ECANCELED then is not the agent stopping). */
+int storage_pool_error(sd_bus_error *error, Pool *p, int r, const char *input_error, const char *message,
+                       const char *what);
+
 /* Fills ERROR for a change that the state file could not keep (R from
  * storage_save()): Failed, naming the file and why, and whether the change
  * was undone (UNDO 0) or undoing it failed too (-errno, UNDO_MESSAGE may say

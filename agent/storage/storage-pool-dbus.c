@@ -93,7 +93,7 @@ static void create_volume_done(int result, void *userdata) {
         }
         if (p->removed && result >= 0)
                 result = -ECANCELED;
-        (void) storage_error(&error, result, HOSTAGENT_ERROR_INVALID_ARGS, c->message, "Cannot create the volume");
+        (void) storage_pool_error(&error, p, result, HOSTAGENT_ERROR_INVALID_ARGS, c->message, "Cannot create the volume");
         (void) bus_call_reply_error(&c->call, &error);
         storage_call_free(c);
 }
@@ -285,8 +285,8 @@ static void refresh_done(int result, void *userdata) {
         if (result < 0) {
                 if (!activate && result != -ECANCELED && p->enabled)
                         pool_set_state(p, POOL_STATE_UNREACHABLE, c->message ?: strerror(-result));
-                (void) storage_error(&error, result, NULL, c->message,
-                                     activate ? "Cannot activate the pool" : "Cannot refresh the pool");
+                (void) storage_pool_error(&error, p, result, NULL, c->message,
+                                          activate ? "Cannot activate the pool" : "Cannot refresh the pool");
                 (void) bus_call_reply_error(&c->call, &error);
                 storage_call_free(c);
                 return;
@@ -419,8 +419,8 @@ static void release_done(int result, void *userdata) {
         if (p->removed)
                 result = -ECANCELED;
         if (result < 0) {
-                (void) storage_error(&error, result, NULL, c->message,
-                                     delete ? "Cannot delete the pool" : "Cannot deactivate the pool");
+                (void) storage_pool_error(&error, p, result, NULL, c->message,
+                                          delete ? "Cannot delete the pool" : "Cannot deactivate the pool");
                 (void) bus_call_reply_error(&c->call, &error);
                 storage_call_free(c);
                 return;

@@ -110,8 +110,8 @@ static void resize_done(int result, void *userdata) {
         if (c->pool->removed)
                 result = -ECANCELED;
         if (result < 0) {
-                (void) storage_error(&error, result, HOSTAGENT_ERROR_INVALID_ARGS, c->message,
-                                     "Cannot resize the volume");
+                (void) storage_pool_error(&error, c->pool, result, HOSTAGENT_ERROR_INVALID_ARGS, c->message,
+                                          "Cannot resize the volume");
                 (void) bus_call_reply_error(&c->call, &error);
         } else {
                 c->volume->busy = false;
@@ -162,7 +162,7 @@ static void delete_done(int result, void *userdata) {
         if (c->pool->removed)
                 result = -ECANCELED;
         if (result < 0) {
-                (void) storage_error(&error, result, NULL, c->message, "Cannot delete the volume");
+                (void) storage_pool_error(&error, c->pool, result, NULL, c->message, "Cannot delete the volume");
                 (void) bus_call_reply_error(&c->call, &error);
         } else {
                 log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", c->volume->path), "Deleted volume %s of pool %s",
@@ -286,7 +286,7 @@ static void clone_done(int result, void *userdata) {
                 if (result == -ECANCELED && atomic_load(&c->cancel))
                         job_finish(j->job, "cancelled", NULL, NULL);
                 else {
-                        (void) storage_error(&error, result, NULL, c->message, "Cannot copy the volume");
+                        (void) storage_pool_error(&error, p, result, NULL, c->message, "Cannot copy the volume");
                         job_finish(j->job, "failed", error.name, error.message);
                 }
         }
