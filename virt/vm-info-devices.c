@@ -8,6 +8,7 @@
 #include "macro.h"
 #include "strv.h"
 #include "vm-info-private.h"
+#include "vm-xml.h"
 
 static bool is_element(xmlNodePtr n, const char *name) {
         return n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name);
