@@ -13,7 +13,6 @@
 #include "libvirt-error.h"
 #include "macro.h"
 #include "virt-cleanup.h"
-#include "vm-info-private.h"
 #include "vm-xml.h"
 
 /* Threads that read the domains of a full read at once (with the caller's). */
