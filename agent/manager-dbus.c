@@ -343,7 +343,8 @@ static int list_vms_build(Manager *m, sd_bus_message *msg, sd_bus_message **ret)
 static BusWire vm_list;
 static bool vm_list_ready;
 
-void manager_bus_vm_list_changed(void) {
+/* A VM came, went or changed: the ListVMs reply kept ready is out of date. */
+static void manager_bus_vm_list_changed(void) {
         bus_wire_done(&vm_list);
         vm_list_ready = false;
 }
@@ -487,7 +488,7 @@ int manager_bus_register(Manager *m) {
         r = network_bus_register(m);
         if (r < 0)
                 return r;
-        return vm_bus_register(m);
+        return vm_bus_register(m, manager_bus_vm_list_changed);
 }
 
 int manager_emit_changed(Manager *m, const char *name, ...) {

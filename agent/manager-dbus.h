@@ -11,6 +11,3 @@ int manager_bus_register(Manager *m);
 
 /* Sends PropertiesChanged for the NULL-terminated property NAMES. */
 int manager_emit_changed(Manager *m, const char *name, ...) __attribute__((sentinel));
-
-/* A VM came, went or changed: the ListVMs reply kept ready is out of date. */
-void manager_bus_vm_list_changed(void);

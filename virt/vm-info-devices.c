@@ -1,5 +1,5 @@
 /* A VM's devices as read from its domain XML, and what waits for its next start */
-#include "vm-info.h"
+#include "vm-info-devices.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 #include "macro.h"
 #include "strv.h"
-#include "vm-info-private.h"
+#include "vm-xml.h"
 
 static bool is_element(xmlNodePtr n, const char *name) {
         return n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name);

@@ -10,11 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-text.h"
 #include "libvirt-error.h"
 #include "macro.h"
 #include "virt-cleanup.h"
-#include "vm-info-private.h"
+#include "vm-xml.h"
 
 /* Threads that read the domains of a full read at once (with the caller's). */
 #define VM_INFO_READERS 4
@@ -46,47 +45,6 @@ void vm_info_move(VmInfo *dst, VmInfo *src) {
         *src = (VmInfo) { .graphics_port = -1 };
 }
 
-xmlNodePtr vm_xml_child(xmlNodePtr parent, const char *name) {
-        for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
-                if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name))
-                        return n;
-        return NULL;
-}
-
-/* Everything read from the XML may end up in a D-Bus string: libvirt and
- * XML accept characters sd-bus refuses, and those become U+FFFD here. */
-char *vm_xml_prop(xmlNodePtr n, const char *name) {
-        xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
-        char *r = bus_text_dup((const char *) v);
-
-        xmlFree(v);
-        return r;
-}
-
-char *vm_xml_content(xmlNodePtr n) {
-        xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
-        char *r = bus_text_dup((const char *) v);
-
-        xmlFree(v);
-        return r;
-}
-
-uint64_t vm_xml_memory_kib(xmlNodePtr n) {
-        _cleanup_(freep) char *text = vm_xml_content(n), *unit = vm_xml_prop(n, "unit");
-        uint64_t v = text ? strtoull(text, NULL, 10) : 0;
-
-        /* libvirt writes KiB; other units only appear in hand-written XML. */
-        if (!unit || streq(unit, "KiB") || streq(unit, "k"))
-                return v;
-        if (streq(unit, "MiB") || streq(unit, "M"))
-                return v * 1024;
-        if (streq(unit, "GiB") || streq(unit, "G"))
-                return v * 1024 * 1024;
-        if (streq(unit, "b") || streq(unit, "bytes"))
-                return v / 1024;
-        return v;
-}
-
 static void parse_graphics(xmlNodePtr devices, VmInfo *info) {
         xmlNodePtr g = vm_xml_child(devices, "graphics");
         _cleanup_(freep) char *port = NULL;
@@ -101,30 +59,6 @@ static void parse_graphics(xmlNodePtr devices, VmInfo *info) {
         info->graphics_port = port ? atoi(port) : -1;
         if (info->graphics_port <= 0)
                 info->graphics_port = -1;
-}
-
-/* Where each disk's data is, spelled as the storage pools spell volume locations. */
-char *vm_xml_disk_source(xmlNodePtr disk) {
-        _cleanup_(freep) char *type = vm_xml_prop(disk, "type"), *protocol = NULL, *name = NULL, *host = NULL;
-        xmlNodePtr source = vm_xml_child(disk, "source");
-        char *s = NULL;
-
-        if (!type || !source)
-                return NULL;
-        if (streq(type, "file"))
-                return vm_xml_prop(source, "file");
-        if (streq(type, "block"))
-                return vm_xml_prop(source, "dev");
-        if (!streq(type, "network"))
-                return NULL;
-        protocol = vm_xml_prop(source, "protocol");
-        name = vm_xml_prop(source, "name");
-        host = vm_xml_prop(vm_xml_child(source, "host"), "name");
-        if (!protocol || !name || !host || !streq(protocol, "nfs"))
-                return NULL;
-        if (asprintf(&s, "nfs://%s%s%s", host, name[0] == '/' ? "" : "/", name) < 0)
-                return NULL;
-        return s;
 }
 
 static void parse_disks(xmlNodePtr devices, VmInfo *info) {

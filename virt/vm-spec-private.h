@@ -4,7 +4,7 @@
 #include <json-c/json.h>
 #include <libxml/tree.h>
 
-#include "vm-spec.h"
+#include "vm-spec-types.h"
 
 /* One "disks" or "nics" entry O, errors named PREFIX.key. */
 int vm_spec_disk_parse_object(json_object *o, const char *prefix, VmSpecDisk *d, char **ret_error);

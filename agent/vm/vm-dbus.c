@@ -11,12 +11,22 @@
 #include "bus-work.h"
 #include "domain-ops.h"
 #include "job.h"
-#include "manager-dbus.h"
 #include "vm-autostart.h"
 #include "vm-console.h"
 #include "vm-devices.h"
 #include "vm-shutdown.h"
 #include "vm-stats-dbus.h"
+
+/* What the Manager keeps built from the VMs (the ListVMs reply) and must
+ * hear of when a VM comes, goes or changes its name or state: told through
+ * the callback the Manager hands to vm_bus_register(), as the model tells
+ * this glue through its VmListener. */
+static void (*vm_bus_list_changed)(void);
+
+static void vm_bus_tell_list_changed(void) {
+        if (vm_bus_list_changed)
+                vm_bus_list_changed();
+}
 
 /* Each announcement tells GetManagedObjects that the VM's kept entry is
  * out of date: the next one reads it afresh. */
@@ -24,7 +34,7 @@ static void vm_bus_announce(Vm *vm) {
         int r;
 
         bus_collection_added(vm->path);
-        manager_bus_vm_list_changed();
+        vm_bus_tell_list_changed();
         r = sd_bus_emit_object_added(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesAdded for %s: %m", vm->path);
@@ -34,7 +44,7 @@ static void vm_bus_withdraw(Vm *vm) {
         int r;
 
         bus_collection_removed(vm->path);
-        manager_bus_vm_list_changed();
+        vm_bus_tell_list_changed();
         r = sd_bus_emit_object_removed(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesRemoved for %s: %m", vm->path);
@@ -57,7 +67,7 @@ static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
         strv[n] = NULL;
         bus_collection_changed(vm->path);
         if (vm_bus_listed(names, n))
-                manager_bus_vm_list_changed();
+                vm_bus_tell_list_changed();
         r = sd_bus_emit_properties_changed_strv(vm->manager->bus, vm->path, VM_INTERFACE, (char **) strv);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit PropertiesChanged for %s: %m", vm->path);
@@ -329,9 +339,10 @@ static const VmListener vm_bus_listener = {
         .state_changed = vm_bus_emit_state,
 };
 
-int vm_bus_register(Manager *m) {
+int vm_bus_register(Manager *m, void (*list_changed)(void)) {
         int r;
 
+        vm_bus_list_changed = list_changed;
         vm_set_listener(m, &vm_bus_listener);
         r = job_register_resumable("shutdown", vm_shutdown_resume);
         if (r < 0)

@@ -8,5 +8,7 @@
 
 extern const sd_bus_vtable vm_vtable[];
 
-/* Serves every VM, and shows the model's changes as signals from now on. */
-int vm_bus_register(Manager *m);
+/* Serves every VM, and shows the model's changes as signals from now on.
+ * LIST_CHANGED (may be NULL) is called when a VM comes, goes, or changes
+ * what ListVMs shows (name, state): the Manager's kept reply is then stale. */
+int vm_bus_register(Manager *m, void (*list_changed)(void));
