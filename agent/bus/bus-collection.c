@@ -8,10 +8,13 @@
 #include "log.h"
 #include "macro.h"
 
+#define VTABLES_MAX 2
+
 typedef struct Collection {
         char *prefix;
         const char *interface;
-        const sd_bus_vtable *vtable;
+        const sd_bus_vtable *vtables[VTABLES_MAX];   /* in the order sd-bus has them */
+        size_t n_vtables;
         sd_bus_object_find_t find;
         sd_bus_node_enumerator_t enumerator;   /* NULL: another collection lists these objects */
         void *userdata;
@@ -120,8 +123,8 @@ static int collection_add(sd_bus *bus, const char *prefix, const char *interface
                         return log_error_errno(r, "Cannot publish the objects under %s: %m", prefix);
         }
         c = &om.collections[om.n_collections];
-        *c = (Collection) { .prefix = strdup(prefix), .interface = interface, .vtable = vtable, .find = find,
-                            .enumerator = enumerator, .userdata = userdata, .cached = cached };
+        *c = (Collection) { .prefix = strdup(prefix), .interface = interface, .vtables = { vtable }, .n_vtables = 1,
+                            .find = find, .enumerator = enumerator, .userdata = userdata, .cached = cached };
         if (!c->prefix)
                 return log_error_errno(-ENOMEM, "Cannot publish %s: %m", interface);
         om.n_collections++;
@@ -142,6 +145,22 @@ int bus_add_cached_collection(sd_bus *bus, const char *prefix, const char *inter
 int bus_add_collection_interface(sd_bus *bus, const char *prefix, const char *interface, const sd_bus_vtable *vtable,
                                  sd_bus_object_find_t find, void *userdata) {
         return collection_add(bus, prefix, interface, vtable, find, NULL, userdata, false);
+}
+
+int bus_add_collection_vtable(sd_bus *bus, const char *prefix, const char *interface, const sd_bus_vtable *vtable) {
+        Collection *c = NULL;
+        int r;
+
+        for (size_t i = 0; i < om.n_collections && !c; i++)
+                if (streq(om.collections[i].prefix, prefix) && streq(om.collections[i].interface, interface))
+                        c = &om.collections[i];
+        if (!c || c->n_vtables >= VTABLES_MAX)
+                return log_error_errno(c ? -E2BIG : -ENOENT, "Cannot publish more of %s: %m", interface);
+        r = sd_bus_add_fallback_vtable(bus, NULL, prefix, interface, vtable, c->find, c->userdata);
+        if (r < 0)
+                return log_error_errno(r, "Cannot publish more of %s: %m", interface);
+        c->vtables[c->n_vtables++] = vtable;
+        return 0;
 }
 
 void bus_collection_changed(const char *path) {
@@ -173,17 +192,12 @@ static bool collection_covers(const Collection *c, const char *path) {
         return strncmp(path, c->prefix, n) == 0 && path[n] == '/' && path[n + 1];
 }
 
-/* The properties of one interface as an a{sv}, read by its getters as
- * sd-bus's own GetAll would. */
-static int append_properties(BusWire *w, const Collection *c, const char *path, void *found) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *tmp = NULL;
-        int r;
+/* The properties one vtable of C has, appended to TMP's open a{sv}. */
+static int append_vtable_properties(sd_bus_message *tmp, const Collection *c, const sd_bus_vtable *vtable,
+                                    const char *path, void *found, sd_bus_error *error) {
+        int r = 0;
 
-        r = sd_bus_message_new_signal(om.bus, &tmp, path, c->interface, "Properties");
-        if (r >= 0)
-                r = sd_bus_message_open_container(tmp, 'a', "{sv}");
-        for (const sd_bus_vtable *v = c->vtable + 1; r >= 0 && v->type != _SD_BUS_VTABLE_END; v++) {
+        for (const sd_bus_vtable *v = vtable + 1; r >= 0 && v->type != _SD_BUS_VTABLE_END; v++) {
                 if ((v->type != _SD_BUS_VTABLE_PROPERTY && v->type != _SD_BUS_VTABLE_WRITABLE_PROPERTY) ||
                     (v->flags & (SD_BUS_VTABLE_HIDDEN | SD_BUS_VTABLE_PROPERTY_EXPLICIT)))
                         continue;
@@ -196,12 +210,27 @@ static int append_properties(BusWire *w, const Collection *c, const char *path, 
                         r = sd_bus_message_open_container(tmp, 'v', v->x.property.signature);
                 if (r >= 0)
                         r = v->x.property.get(om.bus, path, c->interface, v->x.property.member, tmp,
-                                              (uint8_t *) found + v->x.property.offset, &error);
+                                              (uint8_t *) found + v->x.property.offset, error);
                 if (r >= 0)
                         r = sd_bus_message_close_container(tmp);
                 if (r >= 0)
                         r = sd_bus_message_close_container(tmp);
         }
+        return r;
+}
+
+/* The properties of one interface as an a{sv}, read by its getters as
+ * sd-bus's own GetAll would. */
+static int append_properties(BusWire *w, const Collection *c, const char *path, void *found) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *tmp = NULL;
+        int r;
+
+        r = sd_bus_message_new_signal(om.bus, &tmp, path, c->interface, "Properties");
+        if (r >= 0)
+                r = sd_bus_message_open_container(tmp, 'a', "{sv}");
+        for (size_t i = 0; r >= 0 && i < c->n_vtables; i++)
+                r = append_vtable_properties(tmp, c, c->vtables[i], path, found, &error);
         if (r >= 0)
                 r = sd_bus_message_close_container(tmp);
         if (r >= 0)

@@ -14,6 +14,10 @@ int bus_add_collection(sd_bus *bus, const char *prefix, const char *interface, c
  * between changes. */
 int bus_add_cached_collection(sd_bus *bus, const char *prefix, const char *interface, const sd_bus_vtable *vtable,
                               sd_bus_object_find_t find, sd_bus_node_enumerator_t enumerator, void *userdata);
+/* More properties and methods of a collection's INTERFACE (a second vtable),
+ * registered with the collection's find and userdata: GetManagedObjects
+ * lists them with the first vtable's. */
+int bus_add_collection_vtable(sd_bus *bus, const char *prefix, const char *interface, const sd_bus_vtable *vtable);
 /* A second interface on objects below PREFIX, listed by another
  * collection's enumerator. */
 int bus_add_collection_interface(sd_bus *bus, const char *prefix, const char *interface, const sd_bus_vtable *vtable,

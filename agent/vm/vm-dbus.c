@@ -352,9 +352,9 @@ int vm_bus_register(Manager *m, void (*list_changed)(void)) {
         if (r < 0)
                 return r;
         /* Devices, memory and vCPUs (vm-devices-dbus.c): more of the same interface. */
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, VM_PATH_PREFIX, VM_INTERFACE, vm_devices_vtable, vm_object_find, m);
+        r = bus_add_collection_vtable(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_devices_vtable);
         if (r < 0)
-                return log_error_errno(r, "Cannot publish the VMs' devices: %m");
+                return r;
         r = sd_bus_add_filter(m->bus, NULL, vm_autostart_filter, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot install the Autostart filter: %m");
