@@ -77,7 +77,8 @@ static void vm_bus_emit_state(Vm *vm) {
         Manager *m = vm->manager;
         int r;
 
-        vm_bus_emit_changed(vm, (const char *[]) { "State", "StateReason" }, 2);
+        /* NICs shows a tap only while the VM runs: a NIC's value follows the state. */
+        vm_bus_emit_changed(vm, (const char *[]) { "State", "StateReason", "NICs" }, vm->info.n_nics > 0 ? 3 : 2);
         r = sd_bus_emit_signal(m->bus, vm->path, VM_INTERFACE, "StateChanged", "sst",
                                vm_state_to_string(vm->info.state), vm->info.reason, ++m->sequence);
         if (r < 0)
