@@ -22,6 +22,7 @@ enum {
         ARG_WORKERS,
         ARG_MAX_OPERATIONS,
         ARG_CALL_TIMEOUT,
+        ARG_DETACH_TIMEOUT,
         ARG_RUN_DIR,
         ARG_STORAGE_CHECK_INTERVAL,
         ARG_OVS_DATAPATH,
@@ -41,6 +42,7 @@ static const struct option long_options[] = {
         { "workers",        required_argument, NULL, ARG_WORKERS },
         { "max-operations", required_argument, NULL, ARG_MAX_OPERATIONS },
         { "call-timeout",   required_argument, NULL, ARG_CALL_TIMEOUT },
+        { "detach-timeout", required_argument, NULL, ARG_DETACH_TIMEOUT },
         { "run-dir",        required_argument, NULL, ARG_RUN_DIR },
         { "storage-check-interval", required_argument, NULL, ARG_STORAGE_CHECK_INTERVAL },
         { "ovs-datapath",   required_argument, NULL, ARG_OVS_DATAPATH },
@@ -54,6 +56,7 @@ void options_init(Options *o) {
                 .workers = OPTIONS_DEFAULT_WORKERS,
                 .max_operations = OPTIONS_DEFAULT_MAX_OPERATIONS,
                 .call_timeout_sec = OPTIONS_DEFAULT_CALL_TIMEOUT_SEC,
+                .detach_timeout_sec = OPTIONS_DEFAULT_DETACH_TIMEOUT_SEC,
                 .storage_check_interval_sec = OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC,
         };
 }
@@ -165,6 +168,8 @@ static const OptionSpec option_specs[] = {
         { .key = "max-operations", .set = set_number, .offset = offsetof(Options, max_operations),
           .min = 1, .max = 65536, .unit = "a number" },
         { .key = "call-timeout", .set = set_number, .offset = offsetof(Options, call_timeout_sec),
+          .min = 1, .max = 3600, .unit = "a number of seconds" },
+        { .key = "detach-timeout", .set = set_number, .offset = offsetof(Options, detach_timeout_sec),
           .min = 1, .max = 3600, .unit = "a number of seconds" },
 };
 
@@ -337,6 +342,8 @@ void options_print_help(const char *program) {
                "     --max-operations=N     Operations in flight before Busy (default %d)\n"
                "     --call-timeout=SEC     How long a caller waits for libvirt before\n"
                "                            LibvirtUnavailable (default %d)\n"
+               "     --detach-timeout=SEC   How long a DetachDisk/DetachNIC job waits for\n"
+               "                            the guest to let go before it fails (default %d)\n"
                "     --storage-check-interval=SEC\n"
                "                            How often each storage pool's health is checked\n"
                "                            (default %d)\n"
@@ -347,5 +354,5 @@ void options_print_help(const char *program) {
                program, OPTIONS_DEFAULT_CONFIG, OPTIONS_DEFAULT_LIBVIRT_URI,
                OPTIONS_DEFAULT_STATE_DIR, OPTIONS_DEFAULT_RUN_DIR, OPTIONS_DEFAULT_OVSDB, OPTIONS_DEFAULT_WORKERS,
                OPTIONS_DEFAULT_MAX_OPERATIONS, OPTIONS_DEFAULT_CALL_TIMEOUT_SEC,
-               OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC);
+               OPTIONS_DEFAULT_DETACH_TIMEOUT_SEC, OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC);
 }

@@ -11,6 +11,7 @@
 #define OPTIONS_DEFAULT_WORKERS     4
 #define OPTIONS_DEFAULT_MAX_OPERATIONS 64
 #define OPTIONS_DEFAULT_CALL_TIMEOUT_SEC 60
+#define OPTIONS_DEFAULT_DETACH_TIMEOUT_SEC 30
 #define OPTIONS_DEFAULT_RUN_DIR     "/run/hostagent"
 #define OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC 10
 #define OPTIONS_DEFAULT_OVS_DATAPATH "system"
@@ -36,6 +37,7 @@ typedef struct Options {
         unsigned workers;       /* threads that run blocking work */
         unsigned max_operations;/* operations in flight before Busy */
         unsigned call_timeout_sec; /* how long a caller waits for libvirt */
+        unsigned detach_timeout_sec; /* how long a detach job waits for the guest to let go */
         unsigned storage_check_interval_sec; /* between two health checks of a pool */
 } Options;
 

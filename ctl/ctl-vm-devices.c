@@ -18,8 +18,8 @@ static int device_text(const char *argument, char **ret) {
         return ctl_read_file(argument, ret);
 }
 
-/* --live-only and --config-only as the methods' options. */
-static int append_scope(sd_bus_message *m, bool timeout) {
+/* --live-only and --config-only as the attach methods' options. */
+static int append_scope(sd_bus_message *m) {
         int r;
 
         r = sd_bus_message_open_container(m, 'a', "{sv}");
@@ -27,8 +27,6 @@ static int append_scope(sd_bus_message *m, bool timeout) {
                 r = sd_bus_message_append(m, "{sv}", "live", "b", 0);
         if (r >= 0 && arg.live_only)
                 r = sd_bus_message_append(m, "{sv}", "persistent", "b", 0);
-        if (r >= 0 && timeout && arg.timeout_sec > 0)
-                r = sd_bus_message_append(m, "{sv}", "timeout_sec", "u", arg.timeout_sec);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
@@ -50,7 +48,7 @@ static int attach(sd_bus *bus, const char *vm, const char *method, const char *a
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", text);
         if (r >= 0)
-                r = append_scope(m, false);
+                r = append_scope(m);
         if (r < 0)
                 return r;
         r = sd_bus_call(bus, m, 0, &error, &reply);
@@ -62,6 +60,9 @@ static int attach(sd_bus *bus, const char *vm, const char *method, const char *a
         return r < 0 ? r : 0;
 }
 
+/* DetachDisk(s target) and DetachNIC(s mac) take no options: the scope is the running VM and its
+ * definition, and how long the guest gets is the daemon's --detach-timeout, which ends the job we
+ * wait for. */
 static int detach(sd_bus *bus, const char *vm, const char *method, const char *key, const char *action) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -69,14 +70,15 @@ static int detach(sd_bus *bus, const char *vm, const char *method, const char *k
         const char *job;
         int r;
 
+        if (arg.live_only || arg.config_only)
+                return ctl_fail(vm, "--live-only and --config-only do not apply to a detach: it is from the "
+                                "running VM and from its definition");
         r = ctl_vm_path(bus, vm, &path);
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_call(bus, &m, CTL_SERVICE, path, CTL_VM, method);
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", key);
-        if (r >= 0)
-                r = append_scope(m, true);
         if (r < 0)
                 return r;
         r = sd_bus_call(bus, m, 0, &error, &reply);

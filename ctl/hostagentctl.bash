@@ -47,7 +47,6 @@ _hostagentctl() {
                 create-volume) options+=" --format= --backing=" ;;
                 setup-networks) options+=" --dry-run --confirm-timeout=" ;;
                 attach-disk|attach-nic) options+=" --live-only --config-only" ;;
-                detach-disk|detach-nic) options+=" --timeout= --live-only --config-only" ;;
                 apply) options+=" --dry-run --restart" ;;
                 esac
                 COMPREPLY=($(compgen -W "$options" -- "$cur"))

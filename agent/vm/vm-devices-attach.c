@@ -62,7 +62,7 @@ static int attach_disk_prepare(VmChangeCall *c, Vm *vm, sd_bus_message *msg, sd_
 
         r = sd_bus_message_read(msg, "s", &text);
         if (r >= 0)
-                r = vm_change_options_read(msg, false, &o, error);
+                r = vm_change_options_read(msg, &o, error);
         if (r < 0)
                 return r;
         r = vm_spec_disk_parse(text, "disk", &c->disk, &why);
@@ -126,7 +126,7 @@ static int attach_nic_prepare(VmChangeCall *c, Vm *vm, sd_bus_message *msg, sd_b
 
         r = sd_bus_message_read(msg, "s", &text);
         if (r >= 0)
-                r = vm_change_options_read(msg, false, &o, error);
+                r = vm_change_options_read(msg, &o, error);
         if (r < 0)
                 return r;
         r = vm_spec_nic_parse(text, "nic", &nic, &why);

@@ -110,8 +110,7 @@ static int property_get_max_vcpus(sd_bus *bus, const char *path, const char *int
 
 /* Options */
 
-static int read_option(sd_bus_message *msg, const char *key, bool allow_timeout, VmChangeOptions *o,
-                       sd_bus_error *error) {
+static int read_option(sd_bus_message *msg, const char *key, VmChangeOptions *o, sd_bus_error *error) {
         int b, r;
 
         if (streq(key, "live") || streq(key, "persistent")) {
@@ -122,19 +121,11 @@ static int read_option(sd_bus_message *msg, const char *key, bool allow_timeout,
                 *(streq(key, "live") ? &o->live : &o->persistent) = b;
                 return 0;
         }
-        if (allow_timeout && streq(key, "timeout_sec")) {
-                r = sd_bus_message_read(msg, "v", "u", &o->timeout_sec);
-                if (r < 0 || o->timeout_sec == 0 || o->timeout_sec > VM_DETACH_TIMEOUT_MAX_SEC)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                                 "options.timeout_sec: must be a uint32 from 1 to %d",
-                                                 VM_DETACH_TIMEOUT_MAX_SEC);
-                return 0;
-        }
         return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS, "options.%s: unknown option (known: live, "
-                                 "persistent%s)", TEXT_CUT(key), allow_timeout ? ", timeout_sec" : "");
+                                 "persistent)", TEXT_CUT(key));
 }
 
-int vm_change_options_read(sd_bus_message *msg, bool allow_timeout, VmChangeOptions *ret, sd_bus_error *error) {
+int vm_change_options_read(sd_bus_message *msg, VmChangeOptions *ret, sd_bus_error *error) {
         VmChangeOptions o = { .live = -1, .persistent = -1 };
         int r;
 
@@ -146,7 +137,7 @@ int vm_change_options_read(sd_bus_message *msg, bool allow_timeout, VmChangeOpti
 
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r >= 0)
-                        r = read_option(msg, key, allow_timeout, &o, error);
+                        r = read_option(msg, key, &o, error);
                 if (r >= 0)
                         r = sd_bus_message_exit_container(msg);
                 if (r < 0)
@@ -415,11 +406,11 @@ const sd_bus_vtable vm_devices_vtable[] = {
         SD_BUS_PROPERTY("PendingChanges", "as", property_get_pending, 0, CHANGES),
         SD_BUS_METHOD_WITH_ARGS("AttachDisk", SD_BUS_ARGS("s", disk, "a{sv}", options), SD_BUS_RESULT("s", target),
                                 method_vm_attach_disk, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("DetachDisk", SD_BUS_ARGS("s", target, "a{sv}", options), SD_BUS_RESULT("o", job),
+        SD_BUS_METHOD_WITH_ARGS("DetachDisk", SD_BUS_ARGS("s", target), SD_BUS_RESULT("o", job),
                                 method_vm_detach_disk, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("AttachNIC", SD_BUS_ARGS("s", nic, "a{sv}", options), SD_BUS_RESULT("s", mac),
                                 method_vm_attach_nic, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("DetachNIC", SD_BUS_ARGS("s", mac, "a{sv}", options), SD_BUS_RESULT("o", job),
+        SD_BUS_METHOD_WITH_ARGS("DetachNIC", SD_BUS_ARGS("s", mac), SD_BUS_RESULT("o", job),
                                 method_vm_detach_nic, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetMemory", SD_BUS_ARGS("t", mib), SD_BUS_NO_RESULT, method_vm_set_memory,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

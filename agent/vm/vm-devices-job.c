@@ -3,8 +3,8 @@
  * The running VM is asked first (by the device's alias, which does not
  * wait); the job ends "done" once the device is gone from the VM (libvirt's
  * device-removed event re-reads it) and the definition and the spec have
- * lost it too, or "failed" after its timeout: then the device stays, in the
- * definition and in the spec. A VM that is not running loses the device
+ * lost it too, or "failed" after the daemon's --detach-timeout: then the
+ * device stays, in the definition and in the spec. A VM that is not running loses the device
  * from its definition at once. */
 #include "vm-devices.h"
 
@@ -212,7 +212,6 @@ static int detach_start(Job *job, sd_bus_error *error) {
 
 static int detach_method(sd_bus_message *msg, Vm *vm, bool nic, sd_bus_error *error) {
         Manager *m = vm->manager;
-        VmChangeOptions o;
         const char *key;
         DetachJob *d;
         Job *job;
@@ -220,8 +219,6 @@ static int detach_method(sd_bus_message *msg, Vm *vm, bool nic, sd_bus_error *er
 
         BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_VM_MANAGE, VM_AUTH_DETAILS(vm), error);
         r = sd_bus_message_read(msg, "s", &key);
-        if (r >= 0)
-                r = vm_change_options_read(msg, true, &o, error);
         if (r < 0)
                 return r;
         d = calloc(1, sizeof *d);
@@ -231,13 +228,14 @@ static int detach_method(sd_bus_message *msg, Vm *vm, bool nic, sd_bus_error *er
         d->manager = m;
         d->nic = nic;
         memcpy(d->uuid, vm->info.uuid, sizeof d->uuid);
-        d->timeout_sec = o.timeout_sec ?: VM_DETACH_TIMEOUT_DEFAULT_SEC;
+        d->timeout_sec = m->options->detach_timeout_sec;
         d->key = strdup(key);
         if (!d->key) {
                 detach_unref(d);
                 return -ENOMEM;
         }
-        r = vm_change_scope(vm, &o, &d->live, &d->config, error);
+        /* No options: the running VM if it runs, and the definition if it has one. */
+        r = vm_change_scope(vm, &(VmChangeOptions) { .live = -1, .persistent = -1 }, &d->live, &d->config, error);
         if (r >= 0 && !vm_has_device(vm, d))
                 r = sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_OBJECT, "%s: VM %s has no %s %s",
                                       nic ? "mac" : "target", strempty(vm->info.name), detach_what(d), TEXT_CUT(key));

@@ -9,21 +9,18 @@
 #include "vm-spec.h"
 
 #define VM_CHANGE_STEPS_MAX 80   /* ApplyVM: every device twice, and the rest */
-#define VM_DETACH_TIMEOUT_DEFAULT_SEC 30
-#define VM_DETACH_TIMEOUT_MAX_SEC 3600
 
 /* org.hostagent1.VM's members for devices, served beside vm_vtable on the same objects. */
 extern const sd_bus_vtable vm_devices_vtable[];
 
-/* The options of the device methods; -1 / 0 when not given. */
+/* The options of the device methods; -1 when not given. */
 typedef struct VmChangeOptions {
         int live;
         int persistent;
-        uint32_t timeout_sec;
 } VmChangeOptions;
 
-/* Reads the a{sv} options; ALLOW_TIMEOUT: timeout_sec is one of them. */
-int vm_change_options_read(sd_bus_message *msg, bool allow_timeout, VmChangeOptions *ret, sd_bus_error *error);
+/* Reads the a{sv} options of AttachDisk and AttachNIC. */
+int vm_change_options_read(sd_bus_message *msg, VmChangeOptions *ret, sd_bus_error *error);
 
 /* Where a change goes: the running VM (LIVE) and/or its definition (CONFIG),
  * from the options and the VM's state; a named error when that cannot be. */

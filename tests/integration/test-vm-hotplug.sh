@@ -66,9 +66,11 @@ check AttachDisk $E.InvalidSpec "disk.path: $T/missing.img: No such file or dire
 check AttachNIC $E.InvalidSpec "nic.network: no network named 'nonet'" '"{\"network\":\"nonet\"}"' '{}'
 check AttachNIC $E.InvalidSpec "nic.mac: 'ff:ff:ff:ff:ff:ff' is not a unicast MAC" '"{\"bridge\":\"br0\",\"mac\":\"ff:ff:ff:ff:ff:ff\"}"' '{}'
 check AttachNIC $E.InUse "nic.mac: 52:54:00:00:00:01 is in use by VM hp1" '"{\"bridge\":\"br0\",\"mac\":\"52:54:00:00:00:01\"}"' '{}'
-check DetachDisk $E.NoSuchObject "target: VM hp1 has no disk vdz" '"vdz"' '{}'
-check DetachDisk $E.InvalidArgs "options.timeout_sec: must be a uint32 from 1 to 3600" '"vda"' '{"timeout_sec": <uint32 0>}'
-check DetachNIC $E.NoSuchObject "mac: VM hp1 has no NIC 52:54:00:99:99:99" '"52:54:00:99:99:99"' '{}'
+check DetachDisk $E.NoSuchObject "target: VM hp1 has no disk vdz" '"vdz"'
+check DetachNIC $E.NoSuchObject "mac: VM hp1 has no NIC 52:54:00:99:99:99" '"52:54:00:99:99:99"'
+# The issue's signatures are (s target) and (s mac): an options argument is refused by the bus.
+check DetachDisk org.freedesktop.DBus.Error.InvalidArgs "expecting 's'" '"vda"' '{}'
+check DetachNIC org.freedesktop.DBus.Error.InvalidArgs "expecting 's'" '"52:54:00:00:00:01"' '{}'
 check SetMemory $E.InvalidArgs "mib: 1024 is beyond VM hp1's maximum of 512 MiB" 'uint64 1024'
 check SetMemory $E.InvalidArgs "mib: at least 16" 'uint64 8'
 check SetVCPUs $E.InvalidArgs "n: must be from 1 to VM hp1's maximum of 4 (max_vcpus), got 5" 'uint32 5'
@@ -172,6 +174,9 @@ assert_contains "$OUT" "cannot attach the disk: disk.pool: no storage pool named
         "attach-disk says what is wrong"
 ctl_run detach-nic ap1 52:54:00:99:99:99
 assert_eq "4" "$CTL_RC" "detach-nic of a NIC the VM does not have: no such object"
+ctl_run detach-disk ap1 vda --config-only
+assert_eq "1" "$CTL_RC" "detach-disk takes no scope: the method has no options"
+assert_contains "$OUT" "--live-only and --config-only do not apply to a detach" "and says so"
 echo "$withdisk" > "$T/ap1.json"
 ctl_run apply "$T/ap1.json" --dry-run
 assert_eq "0" "$CTL_RC" "hostagentctl apply --dry-run"

@@ -34,7 +34,32 @@ static void test_defaults(void **state) {
         assert_false(o.user_bus);
         assert_int_equal(o.workers, OPTIONS_DEFAULT_WORKERS);
         assert_int_equal(o.call_timeout_sec, OPTIONS_DEFAULT_CALL_TIMEOUT_SEC);
+        assert_int_equal(o.detach_timeout_sec, 30);   /* the default */
         options_done(&o);
+}
+
+/* --detach-timeout: from the file, the command line over it, 1..3600. */
+static void test_detach_timeout(void **state) {
+        _cleanup_(freep) char *path = write_config("detach-timeout = 120\n");
+        _cleanup_(freep) char *config = NULL;
+        assert_true(asprintf(&config, "--config=%s", path) > 0);
+        char *file[] = { "hostagentd", config, NULL };
+        char *argv[] = { "hostagentd", config, "--detach-timeout=3", NULL };
+        char *zero[] = { "hostagentd", "--config=/dev/null", "--detach-timeout=0", NULL };
+        char *big[] = { "hostagentd", "--config=/dev/null", "--detach-timeout=3601", NULL };
+        Options o;
+
+        assert_int_equal(parse(&o, 2, file), 0);
+        assert_int_equal(o.detach_timeout_sec, 120);
+        options_done(&o);
+        assert_int_equal(parse(&o, 3, argv), 0);
+        assert_int_equal(o.detach_timeout_sec, 3);
+        options_done(&o);
+        assert_int_equal(parse(&o, 3, zero), -EINVAL);
+        options_done(&o);
+        assert_int_equal(parse(&o, 3, big), -EINVAL);
+        options_done(&o);
+        unlink(path);
 }
 
 static void test_command_line_wins_over_file(void **state) {
@@ -117,6 +142,7 @@ static void test_actions(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_detach_timeout),
                 cmocka_unit_test(test_command_line_wins_over_file),
                 cmocka_unit_test(test_bad_values_are_refused),
                 cmocka_unit_test(test_bad_config_file),
