@@ -14,6 +14,7 @@
 #include "network-dbus.h"
 #include "storage-dbus.h"
 #include "vm-dbus.h"
+#include "vm-migrate-dbus.h"
 
 typedef struct BusImplementation {
         const char *interface;
@@ -25,6 +26,7 @@ static const BusImplementation implementations[] = {
         { MANAGER_INTERFACE, HOSTAGENT_ROOT_PATH, manager_vtable },
         { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable },
         { JOB_INTERFACE, JOB_PATH_PREFIX "/1", job_vtable },
+        { MIGRATION_INTERFACE, JOB_PATH_PREFIX "/1", migration_vtable },
         { NETWORK_INTERFACE, NETWORK_PATH_PREFIX "/example", network_vtable },
         { STORAGE_POOL_INTERFACE, STORAGE_PATH_PREFIX "/example", storage_pool_vtable },
         { STORAGE_VOLUME_INTERFACE, STORAGE_PATH_PREFIX "/example/volume", volume_vtable },
