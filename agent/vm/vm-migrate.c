@@ -405,6 +405,7 @@ static int migration_begin(VmMigration *mig) {
         log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", mig->job_path, "VM_UUID", mig->uuid),
                    "Job %u: migrating VM %s to %s", mig->job->id, mig->vm_name, mig->destination);
         migration_set_phase(mig, MIGRATION_PHASE_PRECOPY);
+        job_record_changed(mig->job);   /* now the next agent can follow it */
         return 0;
 }
 
