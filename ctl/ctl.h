@@ -42,6 +42,12 @@ typedef struct CtlArgs {
         const char *backing;       /* create-volume */
         bool dry_run;              /* setup-networks */
         uint32_t confirm_sec;      /* setup-networks */
+        int64_t bandwidth_mib;     /* migrate: -1 when not given */
+        int64_t max_downtime_ms;
+        const char *convergence;
+        uint32_t stall_timeout_sec; /* 0: not given */
+        const char *migration_uri;
+        bool allow_unsafe;
 } CtlArgs;
 
 extern CtlArgs arg;
@@ -58,6 +64,7 @@ int verb_create_xml(int argc, char **argv, sd_bus *bus);
 int verb_vm_action(int argc, char **argv, sd_bus *bus);
 int verb_shutdown(int argc, char **argv, sd_bus *bus);
 int verb_console_ticket(int argc, char **argv, sd_bus *bus);
+int verb_migrate(int argc, char **argv, sd_bus *bus);
 int verb_stats(int argc, char **argv, sd_bus *bus);
 /* networks */
 int verb_networks(int argc, char **argv, sd_bus *bus);

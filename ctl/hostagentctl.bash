@@ -12,7 +12,7 @@ __hostagentctl_names() {
 _hostagentctl() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
         local commands="status host-info host-stats list show create create-xml start destroy pause resume
-                reboot reset undefine shutdown console-ticket stats networks show-network setup-networks
+                reboot reset undefine shutdown migrate console-ticket stats networks show-network setup-networks
                 confirm-networks network-caps pools show-pool create-pool volumes create-volume resize-volume
                 clone-volume delete-volume activate-pool deactivate-pool refresh-pool delete-pool jobs cancel
                 wait monitor"
@@ -35,6 +35,9 @@ _hostagentctl() {
         esac
         case "$cur" in
         --json=*) COMPREPLY=($(compgen -P --json= -W "pretty short" -- "${cur#--json=}")); return ;;
+        --convergence=*)
+                COMPREPLY=($(compgen -P --convergence= -W "downtime-steps auto-converge postcopy none" -- "${cur#--convergence=}"))
+                return ;;
         --format=*) COMPREPLY=($(compgen -P --format= -W "qcow2 raw" -- "${cur#--format=}")); return ;;
         --backing=*)
                 COMPREPLY=($(compgen -P --backing= -W "$(__hostagentctl_names "$host" volumes "${args[0]}")" -- "${cur#--backing=}"))
@@ -42,6 +45,7 @@ _hostagentctl() {
         -*)
                 case "$verb" in
                 shutdown) options+=" --timeout=" ;;
+                migrate) options+=" --bandwidth= --max-downtime= --convergence= --stall-timeout= --migration-uri= --allow-unsafe" ;;
                 console-ticket) options+=" --ttl= --password=" ;;
                 create-volume) options+=" --format= --backing=" ;;
                 setup-networks) options+=" --dry-run --confirm-timeout=" ;;
@@ -59,7 +63,7 @@ _hostagentctl() {
         case "$verb" in
         start|destroy|pause|resume|reboot|reset|undefine)
                 words=$(__hostagentctl_names "$host" list) ;;
-        show|shutdown|console-ticket|stats)
+        show|shutdown|console-ticket|stats|migrate)
                 [ "$n" -eq 0 ] && words=$(__hostagentctl_names "$host" list) ;;
         create|create-xml|create-pool|setup-networks)
                 [ "$n" -eq 0 ] && COMPREPLY=($(compgen -f -- "$cur")) && return ;;

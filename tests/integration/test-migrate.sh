@@ -136,7 +136,7 @@ small_guest_crashed "$CON" && fail "the guest kernel crashed (a QEMU TCG fault, 
 JOB=$(job_of "$(on_a vm_call "$G1" Migrate "'$B_URI'" "{'bandwidth_mib': <uint32 16>}")")
 wait_until 30 sh -c "DBUS_SYSTEM_BUS_ADDRESS=$A_BUS busctl --system get-property org.hostagent1 $JOB org.hostagent1.Migration DataProcessedBytes | grep -q '^t [1-9]'"
 kill -KILL "$A_DAEMON_PID"; wait "$A_DAEMON_PID" 2>/dev/null
-$VA domjobinfo g1 | grep -qi "migration" && ok "killed the source agent; libvirt migrates on" || fail "no job in libvirt after the kill"
+wait_until 10 sh -c "$VA domjobinfo g1 | grep -qi migration" && ok "killed the source agent; libvirt migrates on" || fail "no job in libvirt after the kill"
 agent_restart a
 assert_eq 's "running"' "$(on_a job_prop "$JOB" State)" "the new agent publishes the job again, running"
 assert_eq 's "migrate"' "$(on_a job_prop "$JOB" Type)" "as a migration"
@@ -154,6 +154,7 @@ kill -TERM "$B_DAEMON_PID"; wait "$B_DAEMON_PID" 2>/dev/null
 agent_restart b --max-migrations=1
 H1=$(on_b manager_call CreateVM "$(gv_string '{"name":"h1","type":"qemu","memory_mib":64,"start":true}')" | grep -o "/org/hostagent1/vm/[A-Za-z0-9_]*")
 wait_until 20 sh -c "DBUS_SYSTEM_BUS_ADDRESS=$B_BUS busctl --system get-property org.hostagent1 $H1 org.hostagent1.VM State | grep -q running"
+spec_h1=$(on_b vm_prop "$H1" Spec)
 JOB1=$(job_of "$(on_b vm_call "$G1" Migrate "'$A_URI'" \
         "{'bandwidth_mib': <uint32 16>, 'stall_timeout_sec': <uint32 1>, 'max_downtime_ms': <uint64 2000>}")")
 JOB2=$(job_of "$(on_b vm_call "$H1" Migrate "'$A_URI'" "{}")")
@@ -164,6 +165,15 @@ assert_eq "()" "$(on_b bus_call "$JOB1" org.hostagent1.Migration.SetBandwidth 0)
 on_b wait_until 60 job_done "$JOB2"
 assert_eq 's "done" s "done"' "$(on_b job_prop "$JOB1" Result) $(on_b job_prop "$JOB2" Result)" "both are done, in order"
 assert_eq "running running" "$($VA domstate g1) $($VA domstate h1)" "both run on A"
+assert_eq "$spec_h1" "$(on_a vm_prop "$H1" Spec)" "A's agent shows h1 with the Spec it had on B (it travels in the metadata)"
+
+# hostagentctl migrate: waits for the job, showing its progress.
+out=$(on_a "$HOSTAGENTCTL" migrate h1 "$B_URI" 2>&1); rc=$?
+assert_eq 0 "$rc" "hostagentctl migrate h1 exits 0 once the job is done ($out)"
+assert_eq "running" "$($VB domstate h1)" "h1 runs on B"
+out=$(on_a "$HOSTAGENTCTL" migrate g1 "$B_URI" --convergence=fast 2>&1); rc=$?
+assert_eq "1 hostagentctl: g1: cannot migrate: options.convergence: must be one of downtime-steps, auto-converge, postcopy, none (InvalidArgs)" \
+        "$rc $out" "hostagentctl migrate: a refusal in one line"
 
 # Refusals: nothing moves, nothing changes on either host.
 same_on_a() { [ "$($VA domstate g1)" = running ] && [ -z "$($VB list --all --name | grep -x g1)" ] &&
