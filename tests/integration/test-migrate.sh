@@ -211,4 +211,14 @@ assert_eq "running" "$($VA domstate n1)" "n1 runs on at A"
 out=$(on_a vm_call "$L1" Destroy); on_a vm_call "$L1" Migrate "'$B_URI'" "{}" > "$T/out"
 assert_contains "$(cat "$T/out")" "InvalidState" "a VM that is not running: InvalidState"
 
+# Destroy of a migrating VM aborts the migration first: cancelled, the VM off at the source, nothing on B.
+JOB=$(job_of "$(on_a vm_call "$G1" Migrate "'$B_URI'" "{'bandwidth_mib': <uint32 16>}")")
+wait_until 30 sh -c "DBUS_SYSTEM_BUS_ADDRESS=$A_BUS busctl --system get-property org.hostagent1 $JOB org.hostagent1.Migration DataProcessedBytes | grep -q '^t [1-9]'"
+assert_contains "$(on_a vm_call "$G1" Shutdown 30)" "InvalidState" "Shutdown of a migrating VM is InvalidState"
+assert_eq "()" "$(on_a vm_call "$G1" Destroy)" "Destroy of a migrating VM"
+on_a wait_until 60 job_done "$JOB"
+assert_eq 's "cancelled"' "$(on_a job_prop "$JOB" Result)" "its migration ends cancelled"
+assert_eq "shut off" "$($VA domstate g1)" "g1 is off at A"
+[ -z "$($VB list --all --name | grep -x g1)" ] && ok "nothing of g1 on B" || fail "g1 left on B"
+
 fixture_finish
