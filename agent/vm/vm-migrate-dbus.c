@@ -240,8 +240,9 @@ static int tune_work(void *userdata) {
 static void tune_applied(VmMigration *mig, TuneCall *c) {
         switch (c->what) {
         case MIGRATION_TUNE_DOWNTIME:
-                mig->downtime_ms = c->value;
-                mig->policy.max_downtime_ms = c->value;   /* the caller's word wins over the steps */
+                /* The caller's word ends the steps: the next stall is the last. */
+                mig->downtime_ms = mig->policy.downtime_ms = mig->policy.max_downtime_ms = c->value;
+                mig->policy.step = MIGRATION_DOWNTIME_STEPS;
                 vm_migration_bus_emit(mig, (const char *[]) { "DowntimeMs", NULL });
                 break;
         case MIGRATION_TUNE_BANDWIDTH:

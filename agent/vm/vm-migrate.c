@@ -356,7 +356,12 @@ static void migration_step_done(MigrationCall *c, int result) {
                            "of the migration: %s", mig->job->id, strempty(c->error));
                 return;
         }
-        if (c->kind == MIGRATION_CALL_DOWNTIME) {
+        if (c->kind == MIGRATION_CALL_DOWNTIME && c->value != mig->policy.downtime_ms) {
+                /* A caller's SetMaxDowntime came meanwhile, and libvirt may have
+                 * taken the two in either order: its value again, last. */
+                if (migration_call(mig, MIGRATION_CALL_DOWNTIME, mig->policy.downtime_ms) < 0)
+                        log_warning("Job %u: cannot set the allowed downtime", mig->job->id);
+        } else if (c->kind == MIGRATION_CALL_DOWNTIME) {
                 mig->downtime_ms = c->value;
                 vm_migration_bus_emit(mig, (const char *[]) { "DowntimeMs", NULL });
         } else if (c->kind == MIGRATION_CALL_POSTCOPY)

@@ -144,6 +144,7 @@ first=$(on_a mig_prop "$JOB" DataProcessedBytes | awk '{print $2}')
 sleep 2.5
 second=$(on_a mig_prop "$JOB" DataProcessedBytes | awk '{print $2}')
 [ "${second:-0}" -gt "${first:-0}" ] && ok "with live progress ($first, then $second bytes)" || fail "progress: $first, $second"
+assert_eq "()" "$(on_a bus_call "$JOB" org.hostagent1.Migration.SetMaxDowntime 2000)" "SetMaxDowntime on the job carried on"
 assert_eq "()" "$(on_a bus_call "$JOB" org.hostagent1.Migration.SetBandwidth 0)" "SetBandwidth(0) lifts the cap"
 on_a wait_until 60 job_done "$JOB"
 assert_eq 's "done"' "$(on_a job_prop "$JOB" Result)" "the migration ends done (Error: $(on_a job_prop "$JOB" Error))"
@@ -156,14 +157,17 @@ H1=$(on_b manager_call CreateVM "$(gv_string '{"name":"h1","type":"qemu","memory
 wait_until 20 sh -c "DBUS_SYSTEM_BUS_ADDRESS=$B_BUS busctl --system get-property org.hostagent1 $H1 org.hostagent1.VM State | grep -q running"
 spec_h1=$(on_b vm_prop "$H1" Spec)
 JOB1=$(job_of "$(on_b vm_call "$G1" Migrate "'$A_URI'" \
-        "{'bandwidth_mib': <uint32 16>, 'stall_timeout_sec': <uint32 1>, 'max_downtime_ms': <uint64 2000>}")")
+        "{'bandwidth_mib': <uint32 16>, 'stall_timeout_sec': <uint32 5>}")")
 JOB2=$(job_of "$(on_b vm_call "$H1" Migrate "'$A_URI'" "{}")")
 assert_eq 's "queued"' "$(on_b mig_prop "$JOB2" Phase)" "with one running, the second migration is queued"
 sleep 1
 assert_eq 's "queued"' "$(on_b mig_prop "$JOB2" Phase)" "and stays queued while the first runs"
-assert_eq "()" "$(on_b bus_call "$JOB1" org.hostagent1.Migration.SetBandwidth 0)" "the first one's cap lifted"
+assert_eq "()" "$(on_b bus_call "$JOB1" org.hostagent1.Migration.SetMaxDowntime 2000)" "the first one may pause 2 s"
+assert_eq "t 2000" "$(on_b mig_prop "$JOB1" DowntimeMs)" "DowntimeMs says so"
+assert_eq "()" "$(on_b bus_call "$JOB1" org.hostagent1.Migration.SetBandwidth 0)" "and its cap is lifted"
 on_b wait_until 60 job_done "$JOB2"
-assert_eq 's "done" s "done"' "$(on_b job_prop "$JOB1" Result) $(on_b job_prop "$JOB2" Result)" "both are done, in order"
+assert_eq 's "done" s "done"' "$(on_b job_prop "$JOB1" Result) $(on_b job_prop "$JOB2" Result)" \
+        "both are done, in order ($(on_b job_prop "$JOB1" Error))"
 assert_eq "running running" "$($VA domstate g1) $($VA domstate h1)" "both run on A"
 assert_eq "$spec_h1" "$(on_a vm_prop "$H1" Spec)" "A's agent shows h1 with the Spec it had on B (it travels in the metadata)"
 
