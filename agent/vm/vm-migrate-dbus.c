@@ -206,7 +206,7 @@ MIGRATION_PROPERTY_GETTER(data_remaining, "t", mig->stats.data_remaining)
 MIGRATION_PROPERTY_GETTER(dirty_rate, "t", mig->stats.dirty_rate)
 MIGRATION_PROPERTY_GETTER(iteration, "t", mig->stats.iteration)
 MIGRATION_PROPERTY_GETTER(downtime, "t", mig->downtime_ms)
-MIGRATION_PROPERTY_GETTER(elapsed, "t", mig->stats.elapsed_ms)
+MIGRATION_PROPERTY_GETTER(elapsed, "t", mig->elapsed_ms)
 MIGRATION_PROPERTY_GETTER(bandwidth, "u", mig->bandwidth_mib)
 
 /* SetMaxDowntime, SetBandwidth, StartPostCopy: libvirt's answer is the reply. */

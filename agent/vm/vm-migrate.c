@@ -335,7 +335,7 @@ static void migration_stats_done(MigrationCall *c, int result) {
         if (c->stats.postcopy && mig->phase == MIGRATION_PHASE_PRECOPY)
                 migration_set_phase(mig, MIGRATION_PHASE_POSTCOPY);
         vm_migration_bus_emit(mig, (const char *[]) { "DataTotalBytes", "DataProcessedBytes", "DataRemainingBytes",
-                                                      "DirtyRateBytesPerSec", "Iteration", "ElapsedMs", NULL });
+                                                      "DirtyRateBytesPerSec", "Iteration", NULL });
         job_set_progress(mig->job, migration_stats_percent(&mig->stats));
         if (!mig->downtime_set && !mig->resumed) {
                 /* libvirt takes a downtime only while the migration runs. */
@@ -368,11 +368,18 @@ static void migration_step_done(MigrationCall *c, int result) {
                 migration_set_phase(mig, MIGRATION_PHASE_POSTCOPY);
 }
 
+/* Once a second: ElapsedMs from the loop's clock (a subscriber hears of the
+ * migration every second, even while libvirt is slow to answer), and a
+ * statistics read unless one is in flight. */
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         VmMigration *mig = userdata;
+        uint64_t elapsed;
 
         if (!mig->job)
                 return 0;
+        elapsed = (usec - mig->start_usec) / 1000;
+        mig->elapsed_ms = elapsed > mig->stats.elapsed_ms ? elapsed : mig->stats.elapsed_ms;
+        vm_migration_bus_emit(mig, (const char *[]) { "ElapsedMs", NULL });
         if (!mig->polling && migration_call(mig, MIGRATION_CALL_STATS, 0) >= 0)
                 mig->polling = true;
         (void) sd_event_source_set_time(s, usec + MIGRATION_POLL_USEC);
@@ -380,6 +387,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int migration_poll_start(VmMigration *mig) {
+        (void) sd_event_now(mig->manager->event, CLOCK_MONOTONIC, &mig->start_usec);
         return sd_event_add_time_relative(mig->manager->event, &mig->poll, CLOCK_MONOTONIC, MIGRATION_POLL_USEC, 0,
                                           on_poll, mig);
 }
@@ -486,7 +494,6 @@ static void migration_ended(VmMigration *mig, int result, const char *error) {
                 return;
         mig->poll = sd_event_source_disable_unref(mig->poll);
         migration_finish(mig, result, error);   /* frees the job's data: mig->job is NULL now */
-        vm_migration_bus_emit_vm(m, mig->vm_path);
         migrations_start_queued(m);
 }
 
@@ -497,7 +504,6 @@ static int on_cancel(Job *job, sd_bus_error *error) {
         if (mig->phase == MIGRATION_PHASE_QUEUED) {
                 migration_set_phase(mig, MIGRATION_PHASE_CANCELLED);
                 job_finish(job, "cancelled", NULL, NULL);
-                vm_migration_bus_emit_vm(mig->manager, mig->vm_path);
                 return 0;
         }
         if (mig->phase == MIGRATION_PHASE_POSTCOPY)
@@ -527,13 +533,6 @@ static void on_vm_changed(Job *job, void *object) {
                 migration_set_phase(mig, MIGRATION_PHASE_COMPLETING);
 }
 
-static void on_vms_read(Job *job) {
-        VmMigration *mig = job->data;
-
-        if (mig->resumed && !mig->polling && !mig->poll)
-                (void) migration_poll_start(mig);
-}
-
 /* {"uuid", "destination"}: what the next agent needs to follow it. A queued
  * migration has not reached libvirt: it cannot be followed. */
 static json_object *migration_resume_data(Job *job) {
@@ -560,6 +559,8 @@ static void migration_job_free(void *data) {
         mig->poll = sd_event_source_disable_unref(mig->poll);
         if (mig->thread)
                 migrate_thread_orphan(mig->thread);
+        if (!mig->manager->stopping)
+                vm_migration_bus_emit_vm(mig->manager, mig->vm_path);   /* "/" now */
         if (sd_event_add_time_relative(mig->manager->event, &mig->linger, CLOCK_MONOTONIC, JOB_LINGER_USEC, 0,
                                        on_linger_end, mig) < 0)
                 log_debug("The migration of %s stays until exit", mig->job_path);
@@ -568,7 +569,6 @@ static void migration_job_free(void *data) {
 static const JobOps migration_ops = {
         .cancel = on_cancel,
         .object_changed = on_vm_changed,
-        .objects_read = on_vms_read,
         .resume_data = migration_resume_data,
         .free = migration_job_free,
 };
@@ -644,6 +644,8 @@ int vm_migration_job_start(Job *job, sd_bus_error *error) {
                 return 0;
         }
         r = migration_begin(mig);
+        if (r < 0)
+                migration_set_phase(mig, MIGRATION_PHASE_FAILED);   /* the job ends "failed" */
         if (r == -ENOTCONN)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE, "libvirt is not connected");
         if (r < 0)

@@ -55,6 +55,8 @@ struct VmMigration {
         MigrationStats stats;
         uint64_t downtime_ms;        /* allowed now */
         uint32_t bandwidth_mib;      /* 0: no cap */
+        uint64_t start_usec;         /* CLOCK_MONOTONIC, when it began (or was carried on) */
+        uint64_t elapsed_ms;         /* counted on the loop, so that it moves every second */
         struct MigrateThread *thread;
         sd_event_source *poll;
         sd_event_source *linger;
