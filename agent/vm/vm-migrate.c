@@ -388,7 +388,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static int migration_poll_start(VmMigration *mig) {
         (void) sd_event_now(mig->manager->event, CLOCK_MONOTONIC, &mig->start_usec);
-        return sd_event_add_time_relative(mig->manager->event, &mig->poll, CLOCK_MONOTONIC, MIGRATION_POLL_USEC, 0,
+        return sd_event_add_time_relative(mig->manager->event, &mig->poll, CLOCK_MONOTONIC, MIGRATION_POLL_USEC,
+                                          1000 /* not sd-event's default 250 ms slack: once a second */,
                                           on_poll, mig);
 }
 
