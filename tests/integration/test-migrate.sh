@@ -135,6 +135,7 @@ small_guest_crashed "$CON" && fail "the guest kernel crashed (a QEMU TCG fault, 
 JOB=$(job_of "$(on_a vm_call "$G1" Migrate "'$B_URI'" "{'bandwidth_mib': <uint32 16>}")")
 wait_until 30 sh -c "DBUS_SYSTEM_BUS_ADDRESS=$A_BUS busctl --system get-property org.hostagent1 $JOB org.hostagent1.Migration DataProcessedBytes | grep -q '^t [1-9]'"
 kill -KILL "$A_DAEMON_PID"; wait "$A_DAEMON_PID" 2>/dev/null
+kill -KILL "$B_DAEMON_PID"; wait "$B_DAEMON_PID" 2>/dev/null   # the destination's agent too
 wait_until 10 sh -c "$VA domjobinfo g1 | grep -qi migration" && ok "killed the source agent; libvirt migrates on" || fail "no job in libvirt after the kill"
 agent_restart a
 assert_eq 's "running"' "$(on_a job_prop "$JOB" State)" "the new agent publishes the job again, running"
@@ -148,6 +149,10 @@ assert_eq "()" "$(on_a bus_call "$JOB" org.hostagent1.Migration.SetBandwidth 0)"
 on_a wait_until 60 job_done "$JOB"
 assert_eq 's "done"' "$(on_a job_prop "$JOB" Result)" "the migration ends done (Error: $(on_a job_prop "$JOB" Error))"
 wait_until 20 sh -c "$VB domstate g1 | grep -q running" && ok "g1 runs on B" || fail "g1 on B: $($VB domstate g1 2>&1)"
+agent_restart b
+wait_until 20 sh -c "DBUS_SYSTEM_BUS_ADDRESS=$B_BUS busctl --system get-property org.hostagent1 $G1 org.hostagent1.VM State | grep -q running"
+assert_eq 's "running" s "migrated"' "$(on_b vm_prop "$G1" State) $(on_b vm_prop "$G1" StateReason)" \
+        "a new destination agent, started after the kill, shows g1 running, migrated"
 
 # --max-migrations=1: a second migration waits, queued, and runs after the first.
 kill -TERM "$B_DAEMON_PID"; wait "$B_DAEMON_PID" 2>/dev/null
