@@ -15,6 +15,7 @@
 #include "storage-dbus.h"
 #include "vm-dbus.h"
 #include "vm-devices.h"
+#include "vm-migrate-dbus.h"
 
 typedef struct BusImplementation {
         const char *interface;
@@ -27,6 +28,7 @@ static const BusImplementation implementations[] = {
         { MANAGER_INTERFACE, HOSTAGENT_ROOT_PATH, manager_vtable, NULL },
         { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable, vm_devices_vtable },
         { JOB_INTERFACE, JOB_PATH_PREFIX "/1", job_vtable, NULL },
+        { MIGRATION_INTERFACE, JOB_PATH_PREFIX "/1", migration_vtable, NULL },
         { NETWORK_INTERFACE, NETWORK_PATH_PREFIX "/example", network_vtable, NULL },
         { STORAGE_POOL_INTERFACE, STORAGE_PATH_PREFIX "/example", storage_pool_vtable, NULL },
         { STORAGE_VOLUME_INTERFACE, STORAGE_PATH_PREFIX "/example/volume", volume_vtable, NULL },

@@ -24,6 +24,7 @@
 #include "storage.h"
 #include "storage-save.h"
 #include "vm.h"
+#include "vm-migrate.h"
 
 static struct {
         WorkerPool *pool;
@@ -32,7 +33,8 @@ static struct {
 } left_behind;
 
 bool manager_left_threads_behind(void) {
-        return left_behind.pool != NULL;
+        /* A migration thread waits in libvirt until the migration ends. */
+        return left_behind.pool != NULL || vm_migration_threads_running() > 0;
 }
 
 void manager_update_status(Manager *m) {
@@ -213,6 +215,7 @@ Manager *manager_free(Manager *m) {
         bus_work_stop();
 
         job_free_all(m);
+        vm_migrations_free(m);
         storage_save_free(m);
         storage_stop(m);
         network_setup_stop(m);

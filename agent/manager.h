@@ -66,6 +66,9 @@ typedef struct Manager {
         uint32_t last_job_id;
         char boot_id[40];            /* the host's boot, as the jobs record names it */
         struct StateFile *jobs_record; /* <state-dir>/jobs.json */
+
+        /* Migrations (vm-migrate.c): queued, running and lingering, in the order asked */
+        struct VmMigration *migrations;
 } Manager;
 
 /* Returns freed heap to the kernel once the daemon has been quiet a while. */

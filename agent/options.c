@@ -26,6 +26,8 @@ enum {
         ARG_RUN_DIR,
         ARG_STORAGE_CHECK_INTERVAL,
         ARG_OVS_DATAPATH,
+        ARG_MIGRATION_BANDWIDTH,
+        ARG_MAX_MIGRATIONS,
         ARG_VERSION,
 };
 
@@ -46,6 +48,8 @@ static const struct option long_options[] = {
         { "run-dir",        required_argument, NULL, ARG_RUN_DIR },
         { "storage-check-interval", required_argument, NULL, ARG_STORAGE_CHECK_INTERVAL },
         { "ovs-datapath",   required_argument, NULL, ARG_OVS_DATAPATH },
+        { "migration-bandwidth", required_argument, NULL, ARG_MIGRATION_BANDWIDTH },
+        { "max-migrations", required_argument, NULL, ARG_MAX_MIGRATIONS },
         {}
 };
 
@@ -58,6 +62,7 @@ void options_init(Options *o) {
                 .call_timeout_sec = OPTIONS_DEFAULT_CALL_TIMEOUT_SEC,
                 .detach_timeout_sec = OPTIONS_DEFAULT_DETACH_TIMEOUT_SEC,
                 .storage_check_interval_sec = OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC,
+                .max_migrations = OPTIONS_DEFAULT_MAX_MIGRATIONS,
         };
 }
 
@@ -171,6 +176,10 @@ static const OptionSpec option_specs[] = {
           .min = 1, .max = 3600, .unit = "a number of seconds" },
         { .key = "detach-timeout", .set = set_number, .offset = offsetof(Options, detach_timeout_sec),
           .min = 1, .max = 3600, .unit = "a number of seconds" },
+        { .key = "migration-bandwidth", .set = set_number, .offset = offsetof(Options, migration_bandwidth_mib),
+          .min = 0, .max = 100000, .unit = "a number of MiB/s (0: no cap)," },
+        { .key = "max-migrations", .set = set_number, .offset = offsetof(Options, max_migrations),
+          .min = 1, .max = 64, .unit = "a number" },
 };
 
 /* One setting by its long option name; shared by argv and the config file. */
@@ -347,6 +356,10 @@ void options_print_help(const char *program) {
                "     --storage-check-interval=SEC\n"
                "                            How often each storage pool's health is checked\n"
                "                            (default %d)\n"
+               "     --migration-bandwidth=MIB\n"
+               "                            Bandwidth cap of a migration that sets none, in\n"
+               "                            MiB/s (default 0: none)\n"
+               "     --max-migrations=N     Outgoing migrations at once; more wait (default %d)\n"
                "     --bus-introspect=list|INTERFACE\n"
                "                            Print the interfaces served, or one's XML, and exit\n\n"
                "The configuration file holds 'key = value' lines with the long option names;\n"
@@ -354,5 +367,6 @@ void options_print_help(const char *program) {
                program, OPTIONS_DEFAULT_CONFIG, OPTIONS_DEFAULT_LIBVIRT_URI,
                OPTIONS_DEFAULT_STATE_DIR, OPTIONS_DEFAULT_RUN_DIR, OPTIONS_DEFAULT_OVSDB, OPTIONS_DEFAULT_WORKERS,
                OPTIONS_DEFAULT_MAX_OPERATIONS, OPTIONS_DEFAULT_CALL_TIMEOUT_SEC,
-               OPTIONS_DEFAULT_DETACH_TIMEOUT_SEC, OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC);
+               OPTIONS_DEFAULT_DETACH_TIMEOUT_SEC, OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC,
+               OPTIONS_DEFAULT_MAX_MIGRATIONS);
 }

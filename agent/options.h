@@ -15,6 +15,7 @@
 #define OPTIONS_DEFAULT_RUN_DIR     "/run/hostagent"
 #define OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC 10
 #define OPTIONS_DEFAULT_OVS_DATAPATH "system"
+#define OPTIONS_DEFAULT_MAX_MIGRATIONS 2
 
 typedef enum OptionsAction {
         OPTIONS_RUN,            /* start the daemon */
@@ -39,6 +40,8 @@ typedef struct Options {
         unsigned call_timeout_sec; /* how long a caller waits for libvirt */
         unsigned detach_timeout_sec; /* how long a detach job waits for the guest to let go */
         unsigned storage_check_interval_sec; /* between two health checks of a pool */
+        unsigned migration_bandwidth_mib; /* a migration's cap when its caller sets none; 0: none */
+        unsigned max_migrations;  /* outgoing migrations at once */
 } Options;
 
 void options_init(Options *o);

@@ -47,6 +47,12 @@ typedef struct CtlArgs {
         bool live_only;            /* attach-disk, ...: not to the definition */
         bool config_only;          /* attach-disk, ...: not to the running VM */
         bool restart;              /* apply */
+        int64_t bandwidth_mib;     /* migrate: -1 when not given */
+        int64_t max_downtime_ms;
+        const char *convergence;
+        uint32_t stall_timeout_sec; /* 0: not given */
+        const char *migration_uri;
+        bool allow_unsafe;
 } CtlArgs;
 
 extern CtlArgs arg;
@@ -63,6 +69,7 @@ int verb_create_xml(int argc, char **argv, sd_bus *bus);
 int verb_vm_action(int argc, char **argv, sd_bus *bus);
 int verb_shutdown(int argc, char **argv, sd_bus *bus);
 int verb_console_ticket(int argc, char **argv, sd_bus *bus);
+int verb_migrate(int argc, char **argv, sd_bus *bus);
 int verb_stats(int argc, char **argv, sd_bus *bus);
 int verb_attach_disk(int argc, char **argv, sd_bus *bus);
 int verb_detach_disk(int argc, char **argv, sd_bus *bus);

@@ -12,7 +12,7 @@ __hostagentctl_names() {
 _hostagentctl() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
         local commands="status host-info host-stats list show create create-xml start destroy pause resume
-                reboot reset undefine shutdown console-ticket stats attach-disk detach-disk attach-nic detach-nic
+                reboot reset undefine shutdown migrate console-ticket stats attach-disk detach-disk attach-nic detach-nic
                 set-memory set-vcpus apply networks show-network setup-networks
                 confirm-networks network-caps pools show-pool create-pool volumes create-volume resize-volume
                 clone-volume delete-volume activate-pool deactivate-pool refresh-pool delete-pool jobs cancel
@@ -36,6 +36,9 @@ _hostagentctl() {
         esac
         case "$cur" in
         --json=*) COMPREPLY=($(compgen -P --json= -W "pretty short" -- "${cur#--json=}")); return ;;
+        --convergence=*)
+                COMPREPLY=($(compgen -P --convergence= -W "downtime-steps auto-converge postcopy none" -- "${cur#--convergence=}"))
+                return ;;
         --format=*) COMPREPLY=($(compgen -P --format= -W "qcow2 raw" -- "${cur#--format=}")); return ;;
         --backing=*)
                 COMPREPLY=($(compgen -P --backing= -W "$(__hostagentctl_names "$host" volumes "${args[0]}")" -- "${cur#--backing=}"))
@@ -43,6 +46,7 @@ _hostagentctl() {
         -*)
                 case "$verb" in
                 shutdown) options+=" --timeout=" ;;
+                migrate) options+=" --bandwidth= --max-downtime= --convergence= --stall-timeout= --migration-uri= --allow-unsafe" ;;
                 console-ticket) options+=" --ttl= --password=" ;;
                 create-volume) options+=" --format= --backing=" ;;
                 setup-networks) options+=" --dry-run --confirm-timeout=" ;;
@@ -62,7 +66,7 @@ _hostagentctl() {
         case "$verb" in
         start|destroy|pause|resume|reboot|reset|undefine)
                 words=$(__hostagentctl_names "$host" list) ;;
-        show|shutdown|console-ticket|stats|detach-disk|detach-nic|set-memory|set-vcpus)
+        show|shutdown|migrate|console-ticket|stats|detach-disk|detach-nic|set-memory|set-vcpus)
                 [ "$n" -eq 0 ] && words=$(__hostagentctl_names "$host" list) ;;
         attach-disk|attach-nic)
                 if [ "$n" -eq 0 ]; then words=$(__hostagentctl_names "$host" list)

@@ -1,5 +1,7 @@
 /* hostagentctl: the agent's command line. Options, the verb table, the bus connection */
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +18,8 @@ CtlArgs arg = {
         .timeout_sec = 60,
         .ttl_sec = 60,
         .format = "qcow2",
+        .bandwidth_mib = -1,
+        .max_downtime_ms = -1,
 };
 
 typedef int (*VerbFunc)(int argc, char **argv, sd_bus *bus);
@@ -48,6 +52,9 @@ static const Verb verbs[] = {
         { "undefine",        1, ANY, verb_vm_action,        "VM...", "Remove VMs' definitions" },
         { "shutdown",        1, 1,   verb_shutdown,         "VM [--timeout=SEC]",
           "Ask the guest to shut down, force it off after SEC (60); waits for the job" },
+        { "migrate",         2, 2,   verb_migrate,          "VM DESTINATION-URI [--bandwidth=MIB] [--max-downtime=MS] "
+          "[--convergence=POLICY] [--stall-timeout=SEC] [--migration-uri=URI] [--allow-unsafe]",
+          "Migrate a running VM live to another host; waits for the job, showing its progress" },
         { "console-ticket",  1, 1,   verb_console_ticket,   "VM [--ttl=SEC] [--password=P]",
           "Set the console's password for SEC (60); prints a random one unless given" },
         { "stats",           0, 1,   verb_stats,            "[VM]", "Show VM statistics (all VMs, or one in full)" },
@@ -145,6 +152,12 @@ enum {
         ARG_LIVE_ONLY,
         ARG_CONFIG_ONLY,
         ARG_RESTART,
+        ARG_BANDWIDTH,
+        ARG_MAX_DOWNTIME,
+        ARG_CONVERGENCE,
+        ARG_STALL_TIMEOUT,
+        ARG_MIGRATION_URI,
+        ARG_ALLOW_UNSAFE,
 };
 
 static const struct option options[] = {
@@ -166,6 +179,12 @@ static const struct option options[] = {
         { "live-only",       no_argument,       NULL, ARG_LIVE_ONLY },
         { "config-only",     no_argument,       NULL, ARG_CONFIG_ONLY },
         { "restart",         no_argument,       NULL, ARG_RESTART },
+        { "bandwidth",       required_argument, NULL, ARG_BANDWIDTH },
+        { "max-downtime",    required_argument, NULL, ARG_MAX_DOWNTIME },
+        { "convergence",     required_argument, NULL, ARG_CONVERGENCE },
+        { "stall-timeout",   required_argument, NULL, ARG_STALL_TIMEOUT },
+        { "migration-uri",   required_argument, NULL, ARG_MIGRATION_URI },
+        { "allow-unsafe",    no_argument,       NULL, ARG_ALLOW_UNSAFE },
         {}
 };
 
@@ -186,6 +205,18 @@ static int parse_json(const char *value) {
 static int parse_seconds_option(const char *name, const char *value, uint32_t *ret) {
         if (ctl_parse_seconds(value, ret) < 0)
                 return ctl_fail(NULL, "--%s=%s: must be a number of seconds", name, value);
+        return 1;
+}
+
+static int parse_number_option(const char *name, const char *value, int64_t *ret) {
+        char *end;
+        unsigned long long n;
+
+        errno = 0;
+        n = strtoull(value, &end, 10);
+        if (errno != 0 || end == value || *end || value[0] == '-' || n > UINT32_MAX)
+                return ctl_fail(NULL, "--%s=%s: must be a number", name, value);
+        *ret = (int64_t) n;
         return 1;
 }
 
@@ -210,6 +241,12 @@ static int parse_one(int c, bool *help_wanted) {
         case ARG_LIVE_ONLY: arg.live_only = true; return 1;
         case ARG_CONFIG_ONLY: arg.config_only = true; return 1;
         case ARG_RESTART: arg.restart = true; return 1;
+        case ARG_BANDWIDTH: return parse_number_option("bandwidth", optarg, &arg.bandwidth_mib);
+        case ARG_MAX_DOWNTIME: return parse_number_option("max-downtime", optarg, &arg.max_downtime_ms);
+        case ARG_CONVERGENCE: arg.convergence = optarg; return 1;
+        case ARG_STALL_TIMEOUT: return parse_seconds_option("stall-timeout", optarg, &arg.stall_timeout_sec);
+        case ARG_MIGRATION_URI: arg.migration_uri = optarg; return 1;
+        case ARG_ALLOW_UNSAFE: arg.allow_unsafe = true; return 1;
         default: return -EINVAL;    /* getopt said what */
         }
 }

@@ -92,12 +92,21 @@ JOB_PROPERTY_GETTER(progress, "u", job->progress)
 JOB_PROPERTY_GETTER(result, "s", job->result)
 JOB_PROPERTY_GETTER(error, "s", job->error)
 
+/* The polkit action of the capability a job belongs to. */
+static const char *job_cancel_action(const Job *job) {
+        if (streq(job->type, "clone"))
+                return BUS_ACTION_STORAGE_MANAGE;
+        if (streq(job->type, "migrate"))
+                return BUS_ACTION_VM_MIGRATE;
+        return BUS_ACTION_VM_MANAGE;
+}
+
 static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Job *job = userdata;
         int r;
 
-        BUS_AUTHORIZE_OR_RETURN(msg, streq(job->type, "clone") ? BUS_ACTION_STORAGE_MANAGE : BUS_ACTION_VM_MANAGE,
-                                BUS_DETAILS("job", job->path, "object", job->object), error);
+        BUS_AUTHORIZE_OR_RETURN(msg, job_cancel_action(job), BUS_DETAILS("job", job->path, "object", job->object),
+                                error);
         if (job->finished)
                 return sd_bus_error_setf(error, "org.hostagent1.Error.InvalidState",
                                          "Cannot cancel job %u: it has finished (%s)", job->id, job->result);

@@ -150,6 +150,11 @@ void job_set_progress(Job *job, unsigned percent) {
         job_bus_emit_changed(job, (const char *[]) { "Progress", NULL });
 }
 
+void job_record_changed(Job *job) {
+        if (!job->finished)
+                jobs_record_save(job->manager, NULL, NULL);
+}
+
 static void job_unlink(Job *job) {
         Manager *m = job->manager;
 

@@ -70,6 +70,10 @@ int job_start(Job *job, sd_bus_message *msg, job_start_fn start);
 
 void job_set_progress(Job *job, unsigned percent);
 
+/* What the job's resume_data() says changed (a queued job started): the
+ * record is written again, off the loop. */
+void job_record_changed(Job *job);
+
 /* Ends the job: PropertiesChanged, Manager.JobRemoved(job, result); the
  * object goes away after JOB_LINGER_USEC. ERROR is NULL on success. */
 void job_finish(Job *job, const char *result, const char *error_name, const char *error_message);

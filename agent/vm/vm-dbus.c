@@ -14,6 +14,7 @@
 #include "vm-autostart.h"
 #include "vm-console.h"
 #include "vm-devices.h"
+#include "vm-migrate-dbus.h"
 #include "vm-shutdown.h"
 #include "vm-stats-dbus.h"
 
@@ -174,6 +175,10 @@ static const VmActionInfo vm_actions[_DOMAIN_ACTION_MAX] = {
 static const char *vm_action_refusal(Vm *vm, VmAction action) {
         VmState s = vm->info.state;
 
+        /* Destroy aborts the migration first (vm_call_work()). */
+        if (action != DOMAIN_ACTION_DESTROY && vm_migration_find_by_vm(vm->manager, vm->info.uuid))
+                return "it is migrating (cancel the migration job first)";
+
         switch (action) {
         case DOMAIN_ACTION_START:
                 return vm_state_is_active(s) ? "it is already running" : NULL;
@@ -198,6 +203,7 @@ static const char *vm_action_refusal(Vm *vm, VmAction action) {
 typedef struct VmCall {
         LibvirtCall base;   /* first: answered and submitted through it */
         VmAction action;
+        bool abort_migration;   /* Destroy of a migrating VM */
         char uuid[VIR_UUID_STRING_BUFLEN];
         char *name;
 } VmCall;
@@ -212,6 +218,10 @@ static void vm_call_free(VmCall *c) {
 
 static int vm_call_work(void *userdata) {
         VmCall *c = userdata;
+
+        /* Its end is the migration thread's to report. */
+        if (c->abort_migration)
+                (void) migration_abort(c->base.conn, c->uuid, NULL);
 
         return domain_action(c->base.conn, c->uuid, c->action, &c->base.error);
 }
@@ -264,6 +274,13 @@ static int vm_call_start(sd_bus_message *msg, Vm *vm, VmAction action, sd_bus_er
                 return -ENOMEM;
         c->action = action;
         memcpy(c->uuid, vm->info.uuid, sizeof c->uuid);
+        if (action == DOMAIN_ACTION_DESTROY) {
+                VmMigration *mig = vm_migration_find_by_vm(m, vm->info.uuid);
+                if (mig) {
+                        vm_migration_note_destroy(mig);
+                        c->abort_migration = true;
+                }
+        }
         c->name = strdup(strempty(vm->info.name));
         libvirt_call_init(&c->base, m, msg);
         if (!c->name) {
@@ -309,6 +326,7 @@ const sd_bus_vtable vm_vtable[] = {
         SD_BUS_PROPERTY("Persistent", "b", property_get_persistent, 0, CHANGES),
         SD_BUS_PROPERTY("Spec", "s", property_get_spec, 0, CHANGES),
         SD_BUS_PROPERTY("Graphics", "(ssi)", property_get_graphics, 0, CHANGES),
+        SD_BUS_PROPERTY("Migration", "o", vm_migration_property_get, 0, CHANGES),
         SD_BUS_SIGNAL_WITH_ARGS("StateChanged", SD_BUS_ARGS("s", state, "s", reason, "t", sequence), 0),
         SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
@@ -330,6 +348,8 @@ const sd_bus_vtable vm_vtable[] = {
                                 method_vm_set_console_ticket, SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("GetStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats),
                                 method_vm_get_stats, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Migrate", SD_BUS_ARGS("s", destination, "a{sv}", options), SD_BUS_RESULT("o", job),
+                                method_vm_migrate, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
@@ -346,6 +366,9 @@ int vm_bus_register(Manager *m, void (*list_changed)(void)) {
         vm_bus_list_changed = list_changed;
         vm_set_listener(m, &vm_bus_listener);
         r = job_register_resumable("shutdown", vm_shutdown_resume);
+        if (r < 0)
+                return r;
+        r = vm_migration_bus_register(m);
         if (r < 0)
                 return r;
         r = bus_add_cached_collection(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_vtable, vm_object_find,

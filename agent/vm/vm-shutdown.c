@@ -18,6 +18,7 @@
 #include "bus-work.h"
 #include "domain-ops.h"
 #include "vm.h"
+#include "vm-migrate.h"
 
 /* Shared by the job and the worker calls in flight, hence counted. */
 typedef struct ShutdownJob {
@@ -299,6 +300,9 @@ int method_vm_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (!vm_state_is_active(vm->info.state))
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE,
                                          "Cannot shut down VM %s: it is not running", strempty(vm->info.name));
+        if (vm_migration_find_by_vm(m, vm->info.uuid))
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot shut down VM %s: it is "
+                                         "migrating (cancel the migration job first)", strempty(vm->info.name));
         /* Refused before a job is made, like any call past the cap or during
          * a stop; one that fills the cap while the job is recorded ends the
          * job "failed" with the same error. */

@@ -261,15 +261,23 @@ netns_start() {
 # addressed veth pair (ganesha resolves its bind address with AI_ADDRCONFIG,
 # which ignores loopback), rpcbind and nfs-ganesha serving $T/nfs/export as
 # /export over NFSv3/v4 on 127.0.0.1, both with a private /run.
+# NFS_NETNS and NFS_BIND_ADDR: serve on that address in that (existing) namespace instead
+# (two-hosts.sh: host A's address, which host B reaches too).
+NFS_NETNS=""
+NFS_BIND_ADDR=127.0.0.1
 nfs_start() {
-        netns_start test || return 1
-        ip -n "$NETNS" link add hat0 type veth peer name hat1
-        ip -n "$NETNS" addr add 198.51.100.1/30 dev hat0
-        ip -n "$NETNS" link set hat0 up
-        ip -n "$NETNS" link set hat1 up
+        if [ -n "$NFS_NETNS" ]; then
+                NETNS=$NFS_NETNS
+        else
+                netns_start test || return 1
+                ip -n "$NETNS" link add hat0 type veth peer name hat1
+                ip -n "$NETNS" addr add 198.51.100.1/30 dev hat0
+                ip -n "$NETNS" link set hat0 up
+                ip -n "$NETNS" link set hat1 up
+        fi
         mkdir -p "$T/nfs/export" "$T/nfs/recov" "$T/nfs/run"
         cat > "$T/nfs/ganesha.conf" <<CONF
-NFS_CORE_PARAM { Bind_addr = 127.0.0.1; NFS_Port = 2049; MNT_Port = 20048; Enable_NLM = false;
+NFS_CORE_PARAM { Bind_addr = $NFS_BIND_ADDR; NFS_Port = 2049; MNT_Port = 20048; Enable_NLM = false;
   Enable_RQUOTA = false; Enable_UDP = false; Mount_Path_Pseudo = true; Protocols = 3, 4; }
 NFSV4 { Graceless = true; RecoveryBackend = fs; RecoveryRoot = $T/nfs/recov; }
 EXPORT { Export_Id = 1; Path = $T/nfs/export; Pseudo = /export; Access_Type = RW; Squash = No_Root_Squash;
@@ -278,7 +286,7 @@ CONF
         ip netns exec "$NETNS" unshare --mount --propagation private -- sh -c \
                 "mount --bind $T/nfs/run /run && exec rpcbind -f" 2>>"$T/nfs/rpcbind.log" &
         fixture_track $!
-        wait_until 10 ip netns exec "$NETNS" rpcinfo -p 127.0.0.1 || { echo "rpcbind did not start" >&2; return 1; }
+        wait_until 10 ip netns exec "$NETNS" rpcinfo -p "$NFS_BIND_ADDR" || { echo "rpcbind did not start" >&2; return 1; }
         nfs_server_start
 }
 
@@ -288,7 +296,7 @@ nfs_server_start() {
                 "mount --bind $T/nfs/run /run && exec ganesha.nfsd -F -f $T/nfs/ganesha.conf -L $T/nfs/ganesha.log -p $T/nfs/ganesha.pid -N NIV_EVENT" &
         NFS_PID=$!
         fixture_track "$NFS_PID"
-        wait_until 20 sh -c "ip netns exec $NETNS rpcinfo -p 127.0.0.1 | grep -q nfs" ||
+        wait_until 20 sh -c "ip netns exec $NETNS rpcinfo -p $NFS_BIND_ADDR | grep -q nfs" ||
                 { echo "ganesha did not start; its log:" >&2; cat "$T/nfs/ganesha.log" >&2; return 1; }
 }
 nfs_server_kill() { kill -KILL "$NFS_PID"; wait "$NFS_PID" 2>/dev/null; true; }
@@ -307,6 +315,7 @@ unix_sock_rw_perms = "0770"
 auth_unix_ro = "none"
 auth_unix_rw = "none"
 log_outputs = "3:file:/var/log/libvirtd.log"
+${LIBVIRTD_CONF_EXTRA:-}
 CONF
         cat > "$LV/etc/qemu.conf" <<CONF
 user = "root"
@@ -317,6 +326,7 @@ cgroup_controllers = [ ]
 stdio_handler = "file"
 vnc_listen = "127.0.0.1"
 spice_listen = "127.0.0.1"
+${QEMU_CONF_EXTRA:-}
 CONF
         libvirtd_spawn
         LIBVIRT_TEST_URI="test+unix:///default?socket=$LV/run/libvirt/libvirt-sock"
@@ -324,18 +334,25 @@ CONF
 }
 
 LIBVIRTD_PREFIX=()
+# LIBVIRTD_HOSTNAME: its own UTS namespace with that host name (two hosts on one
+# machine, tests/lib/two-hosts.sh); LIBVIRTD_ARGS: more arguments (-l: listen on TCP).
+LIBVIRTD_HOSTNAME=""
+LIBVIRTD_ARGS=()
 libvirtd_spawn() {
+        local uts=() set_hostname=""
+        [ -n "$LIBVIRTD_HOSTNAME" ] && uts=(--uts) && set_hostname="hostname $LIBVIRTD_HOSTNAME"
         rm -f "$LV/run/libvirtd.pid"
         # Pinned to one CPU: libvirt 9.0 re-probes QEMU when CPUID's APIC ID differs.
         # LIBVIRTD_PREFIX (an array) may put it, and so its guests, in a network namespace.
-        "${LIBVIRTD_PREFIX[@]}" taskset -c 0 unshare --mount --propagation private -- sh -ec "
+        "${LIBVIRTD_PREFIX[@]}" taskset -c 0 unshare --mount "${uts[@]}" --propagation private -- sh -ec "
+                $set_hostname
                 mount --bind $LV/etc /etc/libvirt
                 mount --bind $LV/run /run
                 mount --bind $LV/lib /var/lib/libvirt
                 mount --bind $LV_CACHE /var/cache/libvirt
                 mount --bind $LV/log /var/log
                 mkdir -p /var/log/libvirt
-                exec /usr/sbin/libvirtd -d -f /etc/libvirt/libvirtd.conf -p /run/libvirtd.pid"
+                exec /usr/sbin/libvirtd -d ${LIBVIRTD_ARGS[*]} -f /etc/libvirt/libvirtd.conf -p /run/libvirtd.pid"
         wait_until 30 test -S "$LV/run/libvirt/libvirt-sock" || { echo "libvirtd did not start" >&2; return 1; }
         wait_until 10 test -s "$LV/run/libvirtd.pid"
         LIBVIRTD_PID=$(cat "$LV/run/libvirtd.pid")

@@ -35,6 +35,24 @@ static void test_defaults(void **state) {
         assert_int_equal(o.workers, OPTIONS_DEFAULT_WORKERS);
         assert_int_equal(o.call_timeout_sec, OPTIONS_DEFAULT_CALL_TIMEOUT_SEC);
         assert_int_equal(o.detach_timeout_sec, 30);   /* the default */
+        assert_int_equal(o.migration_bandwidth_mib, 0);
+        assert_int_equal(o.max_migrations, 2);
+        options_done(&o);
+}
+
+static void test_migration_options(void **state) {
+        char *good[] = { "hostagentd", "--config=/dev/null", "--migration-bandwidth=16", "--max-migrations=1", NULL };
+        char *zero[] = { "hostagentd", "--config=/dev/null", "--max-migrations=0", NULL };
+        char *big[] = { "hostagentd", "--config=/dev/null", "--migration-bandwidth=100001", NULL };
+        Options o;
+
+        assert_int_equal(parse(&o, 4, good), 0);
+        assert_int_equal(o.migration_bandwidth_mib, 16);
+        assert_int_equal(o.max_migrations, 1);
+        options_done(&o);
+        assert_int_equal(parse(&o, 3, zero), -EINVAL);
+        options_done(&o);
+        assert_int_equal(parse(&o, 3, big), -EINVAL);
         options_done(&o);
 }
 
@@ -143,6 +161,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_detach_timeout),
+                cmocka_unit_test(test_migration_options),
                 cmocka_unit_test(test_command_line_wins_over_file),
                 cmocka_unit_test(test_bad_values_are_refused),
                 cmocka_unit_test(test_bad_config_file),

@@ -1,0 +1,92 @@
+/* VM.Migrate: a live migration as a Job, followed once a second, steered by its convergence policy */
+#pragma once
+
+#include <json-c/json.h>
+#include <libvirt/libvirt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "job.h"
+#include "migration.h"
+#include "vm.h"
+
+#define MIGRATION_INTERFACE "org.hostagent1.Migration"
+#define MIGRATION_POLL_USEC (1000ULL * 1000)
+
+typedef enum MigrationPhase {
+        MIGRATION_PHASE_QUEUED,
+        MIGRATION_PHASE_PRECOPY,
+        MIGRATION_PHASE_POSTCOPY,
+        MIGRATION_PHASE_COMPLETING,
+        MIGRATION_PHASE_DONE,
+        MIGRATION_PHASE_CANCELLED,
+        MIGRATION_PHASE_FAILED,
+        _MIGRATION_PHASE_MAX,
+        _MIGRATION_PHASE_INVALID = -22,
+} MigrationPhase;
+
+const char *migration_phase_to_string(MigrationPhase p);
+
+/* Why the agent asked libvirt to abort: the result the job ends with. */
+typedef enum MigrationAbort {
+        MIGRATION_ABORT_NONE,
+        MIGRATION_ABORT_CANCEL,     /* Job.Cancel() */
+        MIGRATION_ABORT_DESTROY,    /* VM.Destroy() */
+        MIGRATION_ABORT_STALLED,    /* the policy's last step did not help */
+        MIGRATION_ABORT_TIMEOUT,    /* timeout_sec */
+} MigrationAbort;
+
+typedef struct VmMigration VmMigration;
+
+struct VmMigration {
+        unsigned n_ref;              /* the manager's list, the thread, each worker call */
+        Manager *manager;
+        VmMigration *next;           /* the manager's list, in the order of the requests */
+        Job *job;                    /* NULL once ended */
+        char *job_path;              /* the Migration interface stays as long as the job object */
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        char *vm_path;
+        char *vm_name;
+        char *destination;
+        MigrationOptions options;
+        MigrationPolicy policy;
+        MigrationPhase phase;
+        MigrationStats stats;
+        uint64_t downtime_ms;        /* allowed now */
+        uint32_t bandwidth_mib;      /* 0: no cap */
+        uint64_t start_usec;         /* CLOCK_MONOTONIC, when it began (or was carried on) */
+        uint64_t elapsed_ms;         /* counted on the loop, so that it moves every second */
+        struct MigrateThread *thread;
+        sd_event_source *poll;
+        sd_event_source *linger;
+        bool polling;                /* a statistics read in flight */
+        bool downtime_set;           /* the first allowed downtime is applied */
+        bool resumed;                /* a previous agent started it: followed, not run */
+        MigrationAbort abort;
+};
+
+/* The migration of the VM UUID that is queued or running, or NULL. */
+VmMigration *vm_migration_find_by_vm(Manager *m, const char *uuid);
+/* The migration behind the job at PATH, running or ended, or NULL. */
+VmMigration *vm_migration_find_by_job_path(Manager *m, const char *path);
+
+/* Makes the migration of VM to DESTINATION with OPTIONS (moved into it) and
+ * its job, announced. -EBUSY past JOBS_MAX. */
+int vm_migration_new(Manager *m, Vm *vm, const char *destination, MigrationOptions *options, Job **ret);
+
+/* A job_start_fn: the job is recorded; start it now or queue it. */
+int vm_migration_job_start(Job *job, sd_bus_error *error);
+
+/* The job carried on by the next agent (job_register_resumable()). */
+int vm_migration_resume(Job *job, json_object *data);
+
+/* VM.Destroy on a migrating VM: the migration ends "cancelled", not failed. */
+void vm_migration_note_destroy(VmMigration *mig);
+
+/* Migration threads still inside libvirt (they outlive a stop: libvirt
+ * carries the migration on). */
+unsigned vm_migration_threads_running(void);
+
+/* At exit, after job_free_all(). */
+void vm_migrations_free(Manager *m);
