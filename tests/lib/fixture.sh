@@ -91,6 +91,8 @@ wait_until() {
 # bus_start: a system-type bus from Debian's own system.conf, with only the
 # socket, pid file, service and policy directories made ours. Its default
 # policy stays as shipped; our policy file is included after it, as on a host.
+# HOSTAGENT_TEST_BUS=broker serves it with dbus-broker instead (the default is
+# dbus-daemon). BUS_RELAY_PID is the process that relays the messages.
 bus_start() {
         local dir="$T/bus"
         mkdir -p "$dir/system.d" "$dir/services"
@@ -122,7 +124,8 @@ bus_start() {
 # where bus-listen.py --journal keeps that socket and writes what arrives to
 # DIR/log. Its own connection (to systemd, for activation) goes to this bus,
 # never the machine's. BUS_PID is the launcher (SIGHUP reloads, SIGTERM stops
-# both), BUS_RELAY_PID the dbus-broker that relays the messages.
+# both), BUS_RELAY_PID the dbus-broker that relays the messages. Activation
+# from the service directory needs systemd there: not on this bus.
 bus_start_broker() {
         local dir=$1 helper="$HOSTAGENT_SOURCE_DIR/tests/lib/bus-listen.py"
         mkdir -p "$dir/run/journal"
