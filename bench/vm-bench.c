@@ -200,8 +200,9 @@ static Figures ping_under_load(const Target *pull, unsigned clients, unsigned pi
 
         if (pulled == MAP_FAILED)
                 return f;
-
-        for (unsigned i = 0; i < clients && i < ELEMENTSOF(pids); i++) {
+        if (clients > ELEMENTSOF(pids))
+                clients = ELEMENTSOF(pids);
+        for (unsigned i = 0; i < clients; i++) {
                 pids[i] = fork();
                 if (pids[i] == 0) {
                         sd_bus *b = NULL;
@@ -230,7 +231,7 @@ static Figures ping_under_load(const Target *pull, unsigned clients, unsigned pi
                 f.bus_cpu_per_pull_us = pulls && bus0 >= 0 ? (cpu_ns(bus_pid) - bus0) / 1000.0 / pulls : -1;
                 f.server_cpu_per_pull_us = pulls && server0 >= 0 ? (cpu_ns(ha_pid) - server0) / 1000.0 / pulls : -1;
         }
-        for (unsigned i = 0; i < clients && i < ELEMENTSOF(pids); i++)
+        for (unsigned i = 0; i < clients; i++)
                 if (pids[i] > 0) {
                         (void) kill(pids[i], SIGTERM);
                         (void) waitpid(pids[i], NULL, 0);
