@@ -1,6 +1,7 @@
 /* VM benchmark: hostagentd against libvirt-dbus on one libvirtd with many domains */
 #include <dirent.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <inttypes.h>
@@ -23,6 +24,8 @@ typedef struct Figures {
         double p50_us, p99_us;
         double bus_cpu_us, server_cpu_us;   /* CPU time per call, all threads; < 0: not measured */
         double busy_bus, busy_server;       /* share of the wall time each spent on the CPU */
+        double pulls_per_s;                 /* under load: calls the pulling clients got answered */
+        double bus_cpu_per_pull_us, server_cpu_per_pull_us;
         bool ok;
 } Figures;
 
@@ -174,16 +177,32 @@ out:
         return f;
 }
 
+static uint64_t pulls_total(const uint64_t *pulled, unsigned clients) {
+        uint64_t sum = 0;
+
+        for (unsigned i = 0; i < clients; i++)
+                sum += __atomic_load_n(&pulled[i], __ATOMIC_RELAXED);
+        return sum;
+}
+
 /* Ping's latency while CLIENTS other connections call PULL back to back
- * (each its own process and connection, as separate clients are). */
+ * (each its own process and connection, as separate clients are). Each
+ * client counts its answered calls in shared memory: how many the bus
+ * relayed meanwhile, and so the bus's and hostagentd's CPU per pulled call
+ * (a bus that relays faster also lets the clients pull more). */
 static Figures ping_under_load(const Target *pull, unsigned clients, unsigned pings) {
         const Target ping = { .dest = HA_DEST, .path = "/org/hostagent1", .interface = "org.freedesktop.DBus.Peer",
                               .member = "Ping" };
+        uint64_t *pulled = mmap(NULL, 16 * sizeof *pulled, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         pid_t pids[16] = {};
         sd_bus *bus = NULL;
         Figures f = {};
 
-        for (unsigned i = 0; i < clients && i < ELEMENTSOF(pids); i++) {
+        if (pulled == MAP_FAILED)
+                return f;
+        if (clients > ELEMENTSOF(pids))
+                clients = ELEMENTSOF(pids);
+        for (unsigned i = 0; i < clients; i++) {
                 pids[i] = fork();
                 if (pids[i] == 0) {
                         sd_bus *b = NULL;
@@ -197,18 +216,28 @@ static Figures ping_under_load(const Target *pull, unsigned clients, unsigned pi
                                         _exit(1);
                                 sd_bus_message_unref(m);
                                 sd_bus_message_unref(reply);
+                                __atomic_add_fetch(&pulled[i], 1, __ATOMIC_RELAXED);
                         }
                 }
         }
         usleep(300 * 1000);   /* every puller connected and pulling */
-        if (sd_bus_open_system(&bus) >= 0)
+        if (sd_bus_open_system(&bus) >= 0) {
+                int64_t bus0 = cpu_ns(bus_pid), server0 = cpu_ns(ha_pid);
+                uint64_t start = now_ns(), pulls0 = pulls_total(pulled, clients), pulls;
+
                 f = measure(bus, "Ping under load", pings, build_call, &ping, ha_pid);
-        for (unsigned i = 0; i < clients && i < ELEMENTSOF(pids); i++)
+                pulls = pulls_total(pulled, clients) - pulls0;
+                f.pulls_per_s = pulls * 1e9 / (now_ns() - start);
+                f.bus_cpu_per_pull_us = pulls && bus0 >= 0 ? (cpu_ns(bus_pid) - bus0) / 1000.0 / pulls : -1;
+                f.server_cpu_per_pull_us = pulls && server0 >= 0 ? (cpu_ns(ha_pid) - server0) / 1000.0 / pulls : -1;
+        }
+        for (unsigned i = 0; i < clients; i++)
                 if (pids[i] > 0) {
                         (void) kill(pids[i], SIGTERM);
                         (void) waitpid(pids[i], NULL, 0);
                 }
         sd_bus_unref(bus);
+        munmap(pulled, 16 * sizeof *pulled);
         return f;
 }
 
@@ -278,11 +307,14 @@ static void row(const char *label, Figures f) {
                 printf("%-46s %10s %10s\n", label, "failed", "-");
 }
 
-/* Under load the CPU per call means little: say how busy each daemon was. */
+/* Under load: how busy each daemon was, how many pulls the clients got
+ * answered, and each daemon's CPU per pulled call. */
 static void load_row(const char *label, Figures f) {
         if (f.ok)
-                printf("%-46s %10.1f %10.1f   busy: bus daemon %3.0f%%, hostagentd %3.0f%%\n", label, f.p50_us,
-                       f.p99_us, 100 * f.busy_bus, 100 * f.busy_server);
+                printf("%-46s %10.1f %10.1f   busy: bus daemon %3.0f%%, hostagentd %3.0f%%; %.0f pulls/s, "
+                       "CPU per pull: bus %.0f us, hostagentd %.0f us\n", label, f.p50_us, f.p99_us,
+                       100 * f.busy_bus, 100 * f.busy_server, f.pulls_per_s, f.bus_cpu_per_pull_us,
+                       f.server_cpu_per_pull_us);
         else
                 printf("%-46s %10s %10s\n", label, "failed", "-");
 }
@@ -292,6 +324,38 @@ static void ratio(const char *what, Figures ours, Figures theirs, Figures floor)
                 return;
         printf("  %-30s %6.2fx the bus floor, libvirt-dbus %6.2fx slower\n", what, ours.p50_us / floor.p50_us,
                theirs.p50_us / ours.p50_us);
+}
+
+/* BENCH_READS_ONLY: only what the bus daemon relays for hostagentd, the
+ * reads and Ping under load, to compare one bus daemon with another (the
+ * script runs it on each); no libvirt-dbus, no statistics, no events. */
+static int reads_only(sd_bus *bus, unsigned n, const char *ha_vm) {
+        const Target ping = { .dest = HA_DEST, .path = "/org/hostagent1", .interface = "org.freedesktop.DBus.Peer",
+                              .member = "Ping" };
+        const Target list = { .dest = HA_DEST, .path = "/org/hostagent1", .interface = "org.hostagent1.Manager",
+                              .member = "ListVMs" };
+        const Target gmo = { .dest = HA_DEST, .path = "/org/hostagent1", .interface = "org.freedesktop.DBus.ObjectManager",
+                             .member = "GetManagedObjects" };
+        const Target getall = { .dest = HA_DEST, .path = ha_vm, .interface = "org.freedesktop.DBus.Properties",
+                                .member = "GetAll", .signature = "s", .interface_arg = "org.hostagent1.VM" };
+        Figures floor, ha_list, ha_gmo, ha_getall, ping_gmo, ping_list;
+
+        floor = measure(bus, "floor", n, build_call, &ping, ha_pid);
+        ha_list = measure(bus, "ListVMs", n, build_call, &list, ha_pid);
+        ha_getall = measure(bus, "GetAll VM", n, build_call, &getall, ha_pid);
+        ha_gmo = measure(bus, "GetManagedObjects", n / 4 ?: 1, build_call, &gmo, ha_pid);
+        ping_gmo = ping_under_load(&gmo, 8, n);
+        ping_list = ping_under_load(&list, 8, n);
+
+        printf("%u calls per read scenario (%u GetManagedObjects)\n\n", n, n / 4 ?: 1);
+        printf("%-46s %10s %10s %12s %12s\n", "scenario", "p50 us", "p99 us", "bus CPU us", "daemon CPU us");
+        row("bus floor: Peer.Ping on hostagentd", floor);
+        row("hostagentd ListVMs (path, uuid, name, state)", ha_list);
+        row("hostagentd Properties.GetAll of one VM", ha_getall);
+        row("hostagentd GetManagedObjects (kept entries)", ha_gmo);
+        load_row("Ping, 8 clients pulling GetManagedObjects", ping_gmo);
+        load_row("Ping, 8 clients pulling ListVMs", ping_list);
+        return floor.ok && ha_list.ok && ha_gmo.ok && ping_gmo.ok && ping_list.ok ? 0 : 1;
 }
 
 int main(int argc, char *argv[]) {
@@ -318,6 +382,12 @@ int main(int argc, char *argv[]) {
                 return argc == 8 && events_side_by_side(argv[6], argv[7], ha_run, lv_run, 40) >= 0 ? 0 : 1;
         if (sd_bus_open_system(&bus) < 0)
                 return 1;
+        if (getenv("BENCH_READS_ONLY")) {
+                int r = reads_only(bus, n, ha_vm);
+
+                sd_bus_unref(bus);
+                return r;
+        }
 
         floor = measure(bus, "floor", n, build_call,
                         &(Target) { .dest = HA_DEST, .path = "/org/hostagent1", .interface = "org.freedesktop.DBus.Peer",

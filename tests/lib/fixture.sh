@@ -91,6 +91,8 @@ wait_until() {
 # bus_start: a system-type bus from Debian's own system.conf, with only the
 # socket, pid file, service and policy directories made ours. Its default
 # policy stays as shipped; our policy file is included after it, as on a host.
+# HOSTAGENT_TEST_BUS=broker serves it with dbus-broker instead (the default is
+# dbus-daemon). BUS_RELAY_PID is the process that relays the messages.
 bus_start() {
         local dir="$T/bus"
         mkdir -p "$dir/system.d" "$dir/services"
@@ -103,14 +105,47 @@ bus_start() {
             /usr/share/dbus-1/system.conf > "$dir/bus.conf"
         grep -q "$dir/socket" "$dir/bus.conf" || { echo "bus.conf: no <listen> replaced" >&2; return 1; }
         ! grep -q '<user>' "$dir/bus.conf" || { echo "bus.conf: <user> left in" >&2; return 1; }
+        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/socket"
+        if [ "${HOSTAGENT_TEST_BUS:-daemon}" = broker ]; then
+                bus_start_broker "$dir"
+                return
+        fi
         local pid
         pid=$(dbus-daemon --config-file="$dir/bus.conf" --fork --print-pid=1 --nopidfile 2>"$dir/log")
         fixture_track "$pid"
-        BUS_PID=$pid
-        export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/socket"
+        BUS_PID=$pid BUS_RELAY_PID=$pid
 }
 
-# bus_reload: dbus-daemon re-reads its configuration (service files too).
+# bus_start_broker DIR: the same configuration served by dbus-broker, as on
+# Fedora/RHEL hosts (HOSTAGENT_TEST_BUS=broker). dbus-broker-launch takes its
+# listening socket by socket activation (LISTEN_FDS, made here by
+# bus-listen.py, which binds DIR/socket and execs it) and logs only to the
+# journal's socket: in a mount namespace of its own, /run/systemd is DIR/run,
+# where bus-listen.py --journal keeps that socket and writes what arrives to
+# DIR/log. Its own connection (to systemd, for activation) goes to this bus,
+# never the machine's. BUS_PID is the launcher (SIGHUP reloads, SIGTERM stops
+# both), BUS_RELAY_PID the dbus-broker that relays the messages. Activation
+# from the service directory needs systemd there: not on this bus.
+bus_start_broker() {
+        local dir=$1 helper="$HOSTAGENT_SOURCE_DIR/tests/lib/bus-listen.py"
+        mkdir -p "$dir/run/journal"
+        /usr/bin/python3 "$helper" --journal "$dir/run/journal/socket" "$dir/log" &
+        fixture_track $!
+        wait_until 10 test -S "$dir/run/journal/socket" || { echo "no journal socket for dbus-broker" >&2; return 1; }
+        env -u NOTIFY_SOCKET unshare --mount --propagation private -- sh -ec "
+                mount --bind $dir/run /run/systemd
+                exec /usr/bin/python3 $helper --listen $dir/socket \
+                        dbus-broker-launch --scope system --config-file $dir/bus.conf" 2>>"$dir/log" &
+        BUS_PID=$!
+        fixture_track "$BUS_PID"
+        wait_until 20 busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId ||
+                { echo "dbus-broker did not answer; its log:" >&2; cat "$dir/log" >&2; return 1; }
+        BUS_RELAY_PID=$(cat "/proc/$BUS_PID/task/$BUS_PID/children")
+        BUS_RELAY_PID=${BUS_RELAY_PID%% *}
+}
+
+# bus_reload: the bus re-reads its configuration (service files too; both
+# dbus-daemon and dbus-broker-launch reload on SIGHUP).
 bus_reload() { kill -HUP "$BUS_PID"; sleep 0.2; }
 
 name_owned() {
