@@ -12,8 +12,11 @@ recipe_hash=$(cat "$here/build-image.sh" "$here/guest/"* | sha256sum | cut -c1-1
 image="$cache_root/image-$recipe_hash"
 
 # The packages the guest needs; runtime libraries of hostagentd included.
+# polkitd answers the agent's authorization questions; libpam-systemd makes a
+# console login a logind session (the active seat session allow_active is for).
 PACKAGES="linux-image-amd64 initramfs-tools dbus libsystemd0 libvirt0 libnl-3-200 libnl-route-3-200
           libjson-c5 libxml2 libnfs13 qemu-utils util-linux procps iproute2
+          polkitd libpam-systemd passwd login
           libvirt-daemon-system libvirt-clients qemu-system-x86
           lvm2 nfs-kernel-server nfs-common rpcbind openvswitch-switch"
 

@@ -52,6 +52,52 @@ tar -C "$S/root" -cf - . | tar -C / -xf - --keep-directory-symlink --no-same-own
 systemctl daemon-reload
 systemctl reload dbus
 
+# A user at the console: operator, logged in on tty1 (the foreground VT) by
+# getty's autologin, so that logind makes it an active seat0 session, the one
+# where polkit applies the policy's allow_active. Its login shell runs each
+# script the checks hand it (in_session); it comes up while libvirt does.
+SESSION=/run/systest-session
+install -m 0755 "$S/polkit-caller" /usr/local/bin/polkit-caller
+useradd -m -s /bin/bash -g operator -G sudo operator   # Debian has the group already
+install -d -o operator -m 0755 "$SESSION"
+cat > /usr/local/bin/systest-session <<'EOF'
+#!/bin/sh
+d=/run/systest-session
+echo $$ > $d/pid
+echo "$XDG_SESSION_ID" > $d/id.tmp && mv $d/id.tmp $d/id
+n=1
+while :; do
+        if [ -e $d/req.$n ]; then
+                sh $d/req.$n > $d/out.$n 2>&1
+                echo $? > $d/rc.tmp && mv $d/rc.tmp $d/rc.$n
+                n=$((n + 1))
+        else
+                sleep 0.1
+        fi
+done
+EOF
+chmod 0755 /usr/local/bin/systest-session
+echo 'exec /usr/local/bin/systest-session' >> /home/operator/.profile
+mkdir -p /etc/systemd/system/getty@tty1.service.d
+printf '[Service]\nExecStart=\nExecStart=-/sbin/agetty --autologin operator --noclear %%I $TERM\n' \
+        > /etc/systemd/system/getty@tty1.service.d/autologin.conf
+systemctl daemon-reload
+systemctl restart getty@tty1
+# in_session SCRIPT: runs it in operator's session; prints its output, returns
+# its status. The count is in a file: out=$(in_session ...) is a subshell.
+in_session() {
+        [ -s "$SESSION/id" ] || { echo "(no session)"; return 99; }
+        session_n=$(( $(cat /run/systest-session.n 2>/dev/null || echo 0) + 1 ))
+        echo "$session_n" > /run/systest-session.n
+        printf '%s\n' "$1" > "$SESSION/req.tmp" && mv "$SESSION/req.tmp" "$SESSION/req.$session_n"
+        wait_for 150 "[ -e $SESSION/rc.$session_n ]" || { echo "(the session did not answer)"; return 99; }
+        cat "$SESSION/out.$session_n"
+        return "$(cat "$SESSION/rc.$session_n")"
+}
+# vmcall [-i] PATH INTERFACE METHOD: prints "ok", or the error's name and message.
+printf '#!/bin/sh\necho | polkit-caller "$@" | sed 1d\n' > /usr/local/bin/vmcall
+chmod 0755 /usr/local/bin/vmcall
+
 # Type=notify: start returns once READY=1 came, and by then the name is owned.
 check "systemctl start hostagentd succeeds" 'systemctl start hostagentd'
 check "it is active" 'systemctl is-active -q hostagentd'
@@ -60,17 +106,20 @@ check "the owner is the unit's main process" '[ "$(owner_pid)" = "$(main_pid)" ]
 check "STATUS= reaches systemd" 'wait_for 50 "systemctl show -p StatusText --value hostagentd | grep -q libvirt"'
 check "Version answers on the system bus" 'answers'
 
-# The installed policy: anyone reads, only root changes.
+# The installed policy: anyone reads; polkit (activated on the first question)
+# wants an administrator's password for anyone else's change.
 check "an unprivileged user reads properties" \
         'nobody busctl get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Version'
-check "an unprivileged write is refused" \
-        'nobody busctl set-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager LogLevel s debug 2>&1 | grep -qi denied'
+check "an unprivileged write is refused: it needs an administrator's authentication" \
+        'nobody busctl set-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager LogLevel s debug 2>&1 |
+         grep -q "Authentication is required for org.hostagent1.host.configure"'
 check "an unprivileged process cannot own org.hostagent1" \
         'nobody busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus RequestName su org.hostagent1 0 2>&1 | grep -qi denied'
 
 # The journal: structured fields from the daemon's own log calls.
-check "the denial is in the journal with CALLER_UID=65534" \
-        'wait_for 25 "journalctl -u hostagentd CALLER_UID=65534 ACTION=org.hostagent1.host.configure RESULT=denied -o cat | grep -q Audit:"'
+check "the refusal is in the journal with CALLER_UID=65534 and its error's name" \
+        'wait_for 25 "journalctl -u hostagentd CALLER_UID=65534 ACTION=org.hostagent1.host.configure \
+                RESULT=org.freedesktop.DBus.Error.InteractiveAuthorizationRequired -o cat | grep -q Audit:"'
 check "journal entries carry the code location" 'journalctl -u hostagentd -o json | grep -q "\"CODE_FUNC\""'
 
 # A clean stop, then D-Bus activation through SystemdService=.
@@ -106,7 +155,7 @@ systemctl restart hostagentd
 # the agent, and the new agent publishes it as it is.
 check "libvirtd came up with the agent (Wants=)" 'systemctl is-active -q libvirtd'
 check "the agent connects to libvirt" 'wait_for 900 "prop LibvirtConnected | grep -q true"'
-vm=$(busctl call org.hostagent1 /org/hostagent1 org.hostagent1.Manager CreateVM s \
+vm=$(busctl --timeout=120 call org.hostagent1 /org/hostagent1 org.hostagent1.Manager CreateVM s \
         '{"name":"nested1","type":"qemu","memory_mib":64,"start":true}' 2>&1 | cut -d'"' -f2)
 check "CreateVM starts a nested guest ($vm)" 'echo "$vm" | grep -q "^/org/hostagent1/vm/"'
 qpid=$(cat /run/libvirt/qemu/nested1.pid 2>/dev/null)
@@ -116,6 +165,74 @@ check "the new agent has read the VMs" 'wait_for 300 "prop Ready | grep -q true"
 check "it publishes the guest as running" \
         'wait_for 100 "busctl get-property org.hostagent1 $vm org.hostagent1.VM State | grep -q running"'
 check "the guest's QEMU process is the same one ($qpid)" '[ "$(cat /run/libvirt/qemu/nested1.pid)" = "$qpid" ] && kill -0 "$qpid"'
+
+# polkit with the installed .policy, for a user at the console: in the active
+# seat session allow_active applies (auth_admin_keep), to the same user outside
+# any session allow_any (auth_admin); a rule can tell the two apart too.
+MANAGE=org.hostagent1.vm.manage
+refused() { echo "$1" | grep -q "^org.freedesktop.DBus.Error.$2 .*$MANAGE"; }
+guest_is() { wait_for 50 "busctl get-property org.hostagent1 $vm org.hostagent1.VM State | grep -q $1"; }
+# may_manage PID VM: pkcheck's exit status for that process managing the VM
+# (details are for root's questions only).
+may_manage() { pkcheck --action-id $MANAGE --process "$1" --detail vm "$2" >/dev/null; }
+check "polkit reads the installed .policy: an active session needs auth_admin_keep for $MANAGE" \
+        'pkaction --verbose --action-id $MANAGE | grep -q "implicit active: *auth_admin_keep$"'
+check "anyone else auth_admin" 'pkaction --verbose --action-id $MANAGE | grep -q "implicit any: *auth_admin$"'
+check "operator is logged in on tty1" 'wait_for 300 "[ -s $SESSION/id ]"'
+sid=$(cat "$SESSION/id" 2>/dev/null)
+in_pid=$(cat "$SESSION/pid" 2>/dev/null)
+op_uid=$(id -u operator)
+# And a process of operator outside any session, in this service.
+setpriv --reuid="$op_uid" --regid="$(id -g operator)" --init-groups sleep 600 &
+out_pid=$!
+check "in an active seat0 session ($sid)" \
+        '[ "$(loginctl show-session "$sid" -p Active -p State -p Seat -p Remote | sort | tr "\n" " ")" = "Active=yes Remote=no Seat=seat0 State=active " ]'
+out=$(in_session "vmcall $vm org.hostagent1.VM Pause")
+check "from it Pause without interaction is refused: InteractiveAuthorizationRequired ($out)" \
+        'refused "$out" InteractiveAuthorizationRequired'
+may_manage "$in_pid" nested1; rc=$?
+check "pkcheck agrees: authentication needed (exit $rc)" '[ "$rc" = 2 ]'
+check "the guest still runs" 'guest_is running'
+out=$(runuser -u operator -- vmcall "$vm" org.hostagent1.VM Pause)
+check "operator outside any session (runuser here) is refused: InteractiveAuthorizationRequired ($out)" \
+        'refused "$out" InteractiveAuthorizationRequired'
+out=$(runuser -u operator -- vmcall -i "$vm" org.hostagent1.VM Pause)
+check "with interaction allowed AccessDenied: no agent of theirs to ask ($out)" 'refused "$out" AccessDenied'
+check "the guest still runs" 'guest_is running'
+
+# A rule for the console: operator may manage nested1 from an active local session.
+cat > /etc/polkit-1/rules.d/60-systest.rules <<'EOF'
+polkit.addRule(function(action, subject) {
+        if (action.id == "org.hostagent1.vm.manage" && action.lookup("vm") == "nested1" &&
+            subject.user == "operator" && subject.local && subject.active)
+                return polkit.Result.YES;
+        return polkit.Result.NOT_HANDLED;
+});
+EOF
+check "with a rule for active sessions pkcheck allows operator's session nested1" \
+        'wait_for 50 "may_manage $in_pid nested1"'
+check "but not another VM: the rule reads the vm detail" 'may_manage "$in_pid" other; [ $? = 2 ]'
+check "nor operator outside a session" 'may_manage "$out_pid" nested1; [ $? = 2 ]'
+kill "$out_pid"
+out=$(in_session "vmcall $vm org.hostagent1.VM Pause")
+check "from the session Pause without interaction is done ($out)" '[ "$out" = ok ]'
+check "the guest is paused" 'guest_is paused'
+out=$(in_session "vmcall $vm org.hostagent1.VM Resume")
+check "and Resume ($out)" '[ "$out" = ok ]'
+check "the guest runs again" 'guest_is running'
+out=$(runuser -u operator -- vmcall "$vm" org.hostagent1.VM Pause)
+check "operator outside a session is still refused ($out)" 'refused "$out" InteractiveAuthorizationRequired'
+check "and the guest still runs" 'guest_is running'
+rm -f /etc/polkit-1/rules.d/60-systest.rules
+# The audit trail, asked as the README asks "who paused web1".
+audit_of() { journalctl -u hostagentd "$@" -o verbose --output-fields=CALLER_UID,CALLER_PID,CALLER_UNIT,RESULT; }
+check "the journal says who paused nested1: operator's uid, from its session" \
+        'wait_for 25 "audit_of METHOD=Pause DETAIL_VM=nested1 RESULT=done | grep -q CALLER_UID=$op_uid" &&
+         audit_of METHOD=Pause DETAIL_VM=nested1 RESULT=done | grep -q "CALLER_UNIT=session-$sid.scope"'
+check "and who resumed it" 'wait_for 25 "audit_of METHOD=Resume DETAIL_VM=nested1 RESULT=done | grep -q CALLER_UID=$op_uid"'
+check "operator's first refusal is there by name, with its session" \
+        'audit_of ACTION=$MANAGE CALLER_UID=$op_uid RESULT=org.freedesktop.DBus.Error.InteractiveAuthorizationRequired |
+         grep -q "CALLER_UNIT=session-$sid.scope"'
 busctl call org.hostagent1 "$vm" org.hostagent1.VM Destroy >/dev/null 2>&1
 busctl call org.hostagent1 "$vm" org.hostagent1.VM Undefine >/dev/null 2>&1
 

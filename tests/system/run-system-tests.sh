@@ -21,6 +21,8 @@ qemu-img create -q -f qcow2 -b "$image/img.raw" -F raw "$overlay"
 # interfaces land at the paths the system's pkg-config files name.
 DESTDIR="$share/root" cmake --install "$HOSTAGENT_BUILD_DIR" > "$share/install.log"
 cp "$here/guest-run.sh" "$share/"
+# A client that prints a refusal's error name (busctl prints only its message).
+cp "${POLKIT_CALLER:?}" "$share/polkit-caller"
 
 boot() {
         timeout 900 qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nographic -no-reboot -nic none \
