@@ -80,7 +80,8 @@ static void pace_tick_start(sd_bus *bus) {
         int r = 0;
 
         if (!pace.tick)
-                r = sd_event_add_time_relative(sd_bus_get_event(bus), &pace.tick, CLOCK_MONOTONIC, PACE_TICK_USEC, 0,
+                r = sd_event_add_time_relative(sd_bus_get_event(bus), &pace.tick, CLOCK_MONOTONIC, PACE_TICK_USEC,
+                                               PACE_TICK_USEC / 10,   /* not sd-event's default 250 ms */
                                                on_tick, NULL);
         else if (sd_event_source_get_enabled(pace.tick, NULL) == 0) {
                 r = sd_event_source_set_time_relative(pace.tick, PACE_TICK_USEC);
