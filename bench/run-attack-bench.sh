@@ -6,6 +6,8 @@
 # success rate and latency, Ping's p50/p99, the agent's peak memory and the lines it logged, and
 # the targets. Not a test: it measures what is there.
 # Usage: bench/run-attack-bench.sh [BUILD_DIR] [SECONDS_PER_RUN] [VMS_FOR_THE_LISTING_ATTACK]
+# ATTACKS="hoststats bigarg" (kinds of attack-bench; "none" the run without attackers) runs only
+# those rows; PERF_RECORD=DIR records each attack's agent with perf record -g into DIR/KIND.data.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
@@ -30,12 +32,17 @@ run() {
         local label=$1 apid="" lines0 out ok tries p50 p99 max rest ping_p50 ping_p99 ping_max hwm
         shift
         RUN=$((RUN + 1))
+        if [ -n "${ATTACKS:-}" ] && ! grep -qw -- "${1:-none}" <<< "$ATTACKS"; then return 0; fi
         echo 5 > "/proc/$DAEMON_PID/clear_refs"     # VmHWM from now on
         if [ $# -gt 0 ]; then
                 setpriv --reuid=65534 --regid=65534 --clear-groups "$AB" attack "$@" &
                 apid=$!
                 fixture_track "$apid"
                 sleep 2   # the attack under way
+                if [ -n "${PERF_RECORD:-}" ]; then
+                        perf record -g -o "$PERF_RECORD/$1.data" -p "$DAEMON_PID" -- sleep "$seconds" >/dev/null 2>&1 &
+                        perf record -g -o "$PERF_RECORD/$1-bus.data" -p "$BUS_PID" -- sleep "$seconds" >/dev/null 2>&1 &
+                fi
         fi
         lines0=$(wc -l < "$T/daemon.log")
         out=$("$AB" victim "$seconds" "victim$RUN")
@@ -59,6 +66,7 @@ run "8 sending GetVM with a 30 MB argument" bigarg 8 1 1
 run "8 sending CreateVM, refused (the denial log)" denials 8 1 16
 
 # A host with many VMs (libvirt's test driver): the listing attack.
+if [ -n "${ATTACKS:-}" ] && ! grep -qw lists <<< "$ATTACKS"; then exit 0; fi
 mkdir -p "$T/domains"
 for i in $(seq 0 $((vms - 1))); do
         printf "<domain type='test'><name>many-%d</name><memory unit='MiB'>128</memory><os><type>hvm</type></os></domain>\n" \

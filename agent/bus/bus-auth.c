@@ -29,6 +29,7 @@
 #include "bus-budget.h"
 #include "bus-error.h"
 #include "bus-log-limit.h"
+#include "bus-pace.h"
 #include "bus-polkit.h"
 #include "failpoint.h"
 #include "log.h"
@@ -126,9 +127,13 @@ static void lookup_free(Lookup *l) {
 
 /* A call that may not be held: the caller holds too many already. */
 static int reply_busy(sd_bus_message *m) {
-        (void) sd_bus_reply_method_errorf(m, HOSTAGENT_ERROR_BUSY,
-                                          "Too many calls of this caller are waiting (limit %d); retry later",
-                                          BUS_BUDGET_HELD_PER_CONNECTION);
+        const Caller *c = caller_find(sd_bus_message_get_sender(m));
+        char text[96];
+
+        (void) snprintf(text, sizeof text, "Too many calls of this caller are waiting (limit %d); retry later",
+                        BUS_BUDGET_HELD_PER_CONNECTION);
+        /* paced (bus-pace.h): answered at once, it would bring the next call at once */
+        bus_pace_reply_busy(m, c ? c->uid : UID_UNKNOWN, text);
         return 1;
 }
 
@@ -361,8 +366,10 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
 
         if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0)
                 return 0;
-        if (name[0] == ':' && !*new_owner)
+        if (name[0] == ':' && !*new_owner) {
                 polkit_forget_caller(name);
+                bus_pace_forget(name);
+        }
         return 0;
 }
 
@@ -389,6 +396,7 @@ void bus_auth_done(void) {
                 free(auth.callers[i].name);
                 free(auth.callers[i].unit);
         }
+        bus_pace_done();
         polkit_done();
         bus_audit_done();
         auth.filter = sd_bus_slot_unref(auth.filter);

@@ -10,6 +10,7 @@
 #include "bus-auth.h"
 #include "bus-budget.h"
 #include "bus-error.h"
+#include "bus-pace.h"
 #include "macro.h"
 #include "virt-cleanup.h"
 
@@ -46,6 +47,49 @@ static void bus_work_done(int result, void *userdata) {
         call->done(result, userdata);
 }
 
+/* A call refused Busy for its caller's own share or hold cap, answered at
+ * the pace of bus-pace.h (its DONE then runs with -ECANCELED). */
+typedef struct PacedRefusal {
+        BusCall *call;
+        unsigned limit;   /* 0: the hold cap, else the share */
+} PacedRefusal;
+
+static void paced_refusal_release(void *userdata, BusPaceEnd end) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        PacedRefusal *p = userdata;
+
+        if (end == BUS_PACE_GONE)
+                p->call->answered = true;   /* nobody to answer */
+        if (end != BUS_PACE_ANSWER)
+                (void) bus_error_set_shutting_down(&error);
+        else if (p->limit > 0)
+                (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_BUSY,
+                                         "Too many operations in flight for this caller (its share: %u); retry "
+                                         "when one ends", p->limit);
+        else
+                (void) sd_bus_error_setf(&error, HOSTAGENT_ERROR_BUSY,
+                                         "Too many calls of this caller are waiting (limit %d); retry later",
+                                         BUS_BUDGET_HELD_PER_CONNECTION);
+        (void) bus_call_reply_error(p->call, &error);
+        p->call->done(-ECANCELED, p->call);
+        free(p);
+}
+
+/* 1: CALL is answered Busy later (or now, when pacing cannot hold it). */
+static int bus_work_refuse_paced(BusCall *call, unsigned limit) {
+        const char *sender = sd_bus_message_get_sender(call->request);
+        PacedRefusal *p = calloc(1, sizeof *p);
+        uid_t uid = (uid_t) -1;
+
+        if (!p)
+                return -ENOMEM;
+        if (!sender || bus_auth_identify(sender, &uid) <= 0)
+                uid = (uid_t) -1;   /* the unidentified are paced together */
+        *p = (PacedRefusal) { .call = call, .limit = limit };
+        bus_pace_refusal(call->request, uid, paced_refusal_release, p);
+        return 1;
+}
+
 /* Calls held while the bus is asked who their callers are, in arrival order. */
 static struct {
         BusCall *head, *tail;
@@ -55,9 +99,7 @@ static int bus_work_wait(BusCall *call, sd_bus_error *error) {
         int r = bus_budget_hold(sd_bus_message_get_sender(call->request));
 
         if (r == -EBUSY)
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
-                                         "Too many calls of this caller are waiting (limit %d); retry later",
-                                         BUS_BUDGET_HELD_PER_CONNECTION);
+                return bus_work_refuse_paced(call, 0);
         if (r < 0)
                 return r;
         call->next_waiting = NULL;
@@ -80,9 +122,7 @@ static int bus_work_start(BusCall *call, sd_bus_error *error) {
         if (r == -EAGAIN)
                 return bus_work_wait(call, error);
         if (r == -EBUSY)
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY,
-                                         "Too many operations in flight for this caller (its share: %u); retry "
-                                         "when one ends", limit);
+                return bus_work_refuse_paced(call, limit);
         if (r < 0)
                 return r;
         r = worker_pool_submit_with_deadline(m->pool, call->read ? WORKER_READ : WORKER_NORMAL, call->timeout_usec,
@@ -145,6 +185,7 @@ int bus_work_setup(Manager *m) {
 }
 
 void bus_work_stop(void) {
+        bus_pace_done();   /* the paced refusals are answered ShuttingDown */
         while (waiting.head) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                 BusCall *call = waiting.head;
