@@ -92,15 +92,19 @@ static int attach_disk_prepare(VmChangeCall *c, Vm *vm, sd_bus_message *msg, sd_
         return r;
 }
 
-int method_vm_attach_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Vm *vm = userdata;
+/* AttachDisk and AttachNIC: the call prepared from the message, then
+ * authorized (polkit's vm.create-raw when it reaches a host path or bridge),
+ * then submitted. */
+static int attach_method(sd_bus_message *msg, Vm *vm, const char *what,
+                         int (*prepare)(VmChangeCall *c, Vm *vm, sd_bus_message *msg, sd_bus_error *error),
+                         sd_bus_error *error) {
         VmChangeCall *c;
         int r;
 
-        c = vm_change_call_new(vm, "attach a disk to");
+        c = vm_change_call_new(vm, "%s", what);
         if (!c)
                 return -ENOMEM;
-        r = attach_disk_prepare(c, vm, msg, error);
+        r = prepare(c, vm, msg, error);
         if (r < 0) {
                 vm_change_call_free(c);
                 return r;
@@ -113,6 +117,10 @@ int method_vm_attach_disk(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 return r < 0 ? r : 1;   /* 1: held until polkit answers */
         }
         return vm_change_call_submit(c, vm, msg, error);
+}
+
+int method_vm_attach_disk(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return attach_method(msg, userdata, "attach a disk to", attach_disk_prepare, error);
 }
 
 static int attach_nic_prepare(VmChangeCall *c, Vm *vm, sd_bus_message *msg, sd_bus_error *error) {
@@ -158,26 +166,7 @@ static int attach_nic_prepare(VmChangeCall *c, Vm *vm, sd_bus_message *msg, sd_b
 }
 
 int method_vm_attach_nic(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Vm *vm = userdata;
-        VmChangeCall *c;
-        int r;
-
-        c = vm_change_call_new(vm, "attach a NIC to");
-        if (!c)
-                return -ENOMEM;
-        r = attach_nic_prepare(c, vm, msg, error);
-        if (r < 0) {
-                vm_change_call_free(c);
-                return r;
-        }
-        BUS_AUTH_SCOPE(msg, error);
-        r = bus_authorize(msg, c->reaches_host ? BUS_ACTION_VM_CREATE_RAW : BUS_ACTION_VM_MANAGE, VM_AUTH_DETAILS(vm),
-                          error);
-        if (r <= 0) {
-                vm_change_call_free(c);
-                return r < 0 ? r : 1;   /* 1: held until polkit answers */
-        }
-        return vm_change_call_submit(c, vm, msg, error);
+        return attach_method(msg, userdata, "attach a NIC to", attach_nic_prepare, error);
 }
 
 /* SetMemory and SetVCPUs: the running VM and its definition, as far as it has each. */
