@@ -9,6 +9,7 @@
 #include "bus-auth.h"
 #include "bus-call.h"
 #include "bus-error.h"
+#include "bus-options.h"
 #include "error-text.h"
 #include "json-cleanup.h"
 #include "log.h"
@@ -191,42 +192,31 @@ static int on_confirm_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 
 /* SetupNetworks */
 
-static int read_options(sd_bus_message *msg, Transaction *t, sd_bus_error *error) {
-        int r;
+static int read_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        Transaction *t = userdata;
+        int b, r;
 
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-                int b;
-
-                r = sd_bus_message_read(msg, "s", &key);
+        if (streq(key, "dry_run")) {
+                r = sd_bus_message_read(msg, "v", "b", &b);
                 if (r < 0)
-                        return r;
-                if (streq(key, "dry_run")) {
-                        r = sd_bus_message_read(msg, "v", "b", &b);
-                        if (r < 0)
-                                return sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                                        "options.dry_run: must be a boolean");
-                        t->dry_run = b;
-                } else if (streq(key, "confirm_timeout_sec")) {
-                        r = sd_bus_message_read(msg, "v", "u", &t->confirm_sec);
-                        if (r < 0 || t->confirm_sec == 0 || t->confirm_sec > NETWORK_CONFIRM_MAX_SEC)
-                                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                                         "options.confirm_timeout_sec: must be a uint32 from 1 to %d",
-                                                         NETWORK_CONFIRM_MAX_SEC);
-                } else
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                                 "options.%s: unknown option (known: dry_run, confirm_timeout_sec)",
-                                                 TEXT_CUT(key));
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
+                        return sd_bus_error_set(error, HOSTAGENT_ERROR_INVALID_ARGS, "options.dry_run: must be a boolean");
+                t->dry_run = b;
+                return 0;
         }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
+        if (streq(key, "confirm_timeout_sec")) {
+                r = sd_bus_message_read(msg, "v", "u", &t->confirm_sec);
+                if (r < 0 || t->confirm_sec == 0 || t->confirm_sec > NETWORK_CONFIRM_MAX_SEC)
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                                 "options.confirm_timeout_sec: must be a uint32 from 1 to %d",
+                                                 NETWORK_CONFIRM_MAX_SEC);
+                return 0;
+        }
+        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                 "options.%s: unknown option (known: dry_run, confirm_timeout_sec)", TEXT_CUT(key));
+}
+
+static int read_options(sd_bus_message *msg, Transaction *t, sd_bus_error *error) {
+        return bus_options_read(msg, read_option, t, error);
 }
 
 int method_setup_networks(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -1,6 +1,7 @@
 /* org.hostagent1.StoragePool: properties from the model, methods off the loop */
 #include "bus-auth.h"
 #include "bus-error.h"
+#include "bus-options.h"
 #include "error-text.h"
 #include "json-field.h"
 #include "log.h"
@@ -98,54 +99,52 @@ static void create_volume_done(int result, void *userdata) {
         storage_call_free(c);
 }
 
-static int read_create_options(sd_bus_message *msg, Pool *p, StorageCall *c, sd_bus_error *error) {
+typedef struct CreateOptions {
+        Pool *pool;
+        StorageCall *call;
+} CreateOptions;
+
+static int read_create_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        CreateOptions *o = userdata;
+        Pool *p = o->pool;
+        StorageCall *c = o->call;
+        const char *value;
         int r;
 
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key, *value;
-
-                r = sd_bus_message_read(msg, "s", &key);
+        if (streq(key, "backing_volume") || streq(key, "preallocation")) {
+                r = sd_bus_message_read(msg, "v", "s", &value);
                 if (r < 0)
-                        return r;
-                if (streq(key, "backing_volume") || streq(key, "preallocation")) {
-                        r = sd_bus_message_read(msg, "v", "s", &value);
-                        if (r < 0)
-                                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                                         "options.%s: must be a string", TEXT_CUT(key));
-                } else
                         return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                                 "options.%s: unknown option (known: backing_volume, preallocation)",
-                                                 TEXT_CUT(key));
-                if (streq(key, "backing_volume")) {
-                        Volume *b = pool_volume_find(p, value);
-                        if (!b || b->pending)
-                                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                                         "options.backing_volume: no volume '%s' in pool %s",
-                                                         TEXT_CUT(value),
-                                                         p->spec.name);
-                        free(c->backing);
-                        c->backing = strdup(value);
-                } else {
-                        bool known = false;
-                        for (size_t i = 0; preallocations[i]; i++)
-                                known = known || streq(value, preallocations[i]);
-                        if (!known)
-                                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                                         "options.preallocation: must be one of off, metadata, "
-                                                         "falloc, full");
-                        free(c->preallocation);
-                        c->preallocation = strdup(value);
-                }
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
+                                                 "options.%s: must be a string", TEXT_CUT(key));
+        } else
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                         "options.%s: unknown option (known: backing_volume, preallocation)",
+                                         TEXT_CUT(key));
+        if (streq(key, "backing_volume")) {
+                Volume *b = pool_volume_find(p, value);
+                if (!b || b->pending)
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                                 "options.backing_volume: no volume '%s' in pool %s",
+                                                 TEXT_CUT(value),
+                                                 p->spec.name);
+                free(c->backing);
+                c->backing = strdup(value);
+        } else {
+                bool known = false;
+                for (size_t i = 0; preallocations[i]; i++)
+                        known = known || streq(value, preallocations[i]);
+                if (!known)
+                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                                 "options.preallocation: must be one of off, metadata, "
+                                                 "falloc, full");
+                free(c->preallocation);
+                c->preallocation = strdup(value);
         }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
+        return 0;
+}
+
+static int read_create_options(sd_bus_message *msg, Pool *p, StorageCall *c, sd_bus_error *error) {
+        return bus_options_read(msg, read_create_option, &(CreateOptions) { .pool = p, .call = c }, error);
 }
 
 /* The arguments a CreateVolume names, each as the caller got it wrong, if so. */

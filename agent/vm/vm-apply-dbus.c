@@ -10,6 +10,7 @@
 
 #include "bus-auth.h"
 #include "bus-error.h"
+#include "bus-options.h"
 #include "error-text.h"
 #include "libvirt-error.h"
 #include "log.h"
@@ -25,34 +26,22 @@ typedef struct ApplyOptions {
         bool restart;
 } ApplyOptions;
 
+static int read_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        ApplyOptions *o = userdata;
+        int b, r;
+
+        if (!streq(key, "dry_run") && !streq(key, "restart"))
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
+                                         "options.%s: unknown option (known: dry_run, restart)", TEXT_CUT(key));
+        r = sd_bus_message_read(msg, "v", "b", &b);
+        if (r < 0)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS, "options.%s: must be a boolean", key);
+        *(streq(key, "dry_run") ? &o->dry_run : &o->restart) = b;
+        return 0;
+}
+
 static int read_options(sd_bus_message *msg, ApplyOptions *o, sd_bus_error *error) {
-        int r;
-
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-                int b;
-
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (!streq(key, "dry_run") && !streq(key, "restart"))
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS,
-                                                 "options.%s: unknown option (known: dry_run, restart)", TEXT_CUT(key));
-                r = sd_bus_message_read(msg, "v", "b", &b);
-                if (r < 0)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS, "options.%s: must be a boolean",
-                                                 key);
-                *(streq(key, "dry_run") ? &o->dry_run : &o->restart) = b;
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
+        return bus_options_read(msg, read_option, o, error);
 }
 
 static int reply_plan(sd_bus_message *msg, const char *path, const char *plan) {

@@ -6,6 +6,7 @@
 
 #include "bus-auth.h"
 #include "bus-error.h"
+#include "bus-options.h"
 #include "error-text.h"
 #include "libvirt-error.h"
 #include "log.h"
@@ -110,7 +111,8 @@ static int property_get_max_vcpus(sd_bus *bus, const char *path, const char *int
 
 /* Options */
 
-static int read_option(sd_bus_message *msg, const char *key, VmChangeOptions *o, sd_bus_error *error) {
+static int read_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        VmChangeOptions *o = userdata;
         int b, r;
 
         if (streq(key, "live") || streq(key, "persistent")) {
@@ -129,22 +131,7 @@ int vm_change_options_read(sd_bus_message *msg, VmChangeOptions *ret, sd_bus_err
         VmChangeOptions o = { .live = -1, .persistent = -1 };
         int r;
 
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r >= 0)
-                        r = read_option(msg, key, &o, error);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(msg);
+        r = bus_options_read(msg, read_option, &o, error);
         if (r >= 0)
                 *ret = o;
         return r;

@@ -6,6 +6,7 @@
 #include "bus-auth.h"
 #include "bus-collection.h"
 #include "bus-error.h"
+#include "bus-options.h"
 #include "bus-work.h"
 #include "error-text.h"
 #include "job.h"
@@ -76,38 +77,25 @@ static int option_read_value(sd_bus_message *msg, MigrationValue *v) {
         return sd_bus_message_exit_container(msg);
 }
 
-static int options_read(sd_bus_message *msg, MigrationOptions *o, sd_bus_error *error) {
+static int option_read(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *why = NULL;
+        MigrationValue v = {};
         int r;
 
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        r = option_read_value(msg, &v);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                _cleanup_(freep) char *why = NULL;
-                MigrationValue v = {};
-                const char *key;
+        if (!migration_option_type(key))
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS, "options.%s: unknown option",
+                                         TEXT_CUT(key));
+        r = migration_options_set(userdata, key, &v, &why);
+        if (r == -EINVAL)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS, "options.%s", strempty(why));
+        return r;
+}
 
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                r = option_read_value(msg, &v);
-                if (r < 0)
-                        return r;
-                if (!migration_option_type(key))
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS, "options.%s: unknown option",
-                                                 TEXT_CUT(key));
-                r = migration_options_set(o, key, &v, &why);
-                if (r == -EINVAL)
-                        return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS, "options.%s", strempty(why));
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
+static int options_read(sd_bus_message *msg, MigrationOptions *o, sd_bus_error *error) {
+        return bus_options_read(msg, option_read, o, error);
 }
 
 static const char *pool_type_of(const char *name, void *userdata) {
