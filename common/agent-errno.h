@@ -16,3 +16,7 @@
  * group that is not the agent's): InvalidState. Not -EPERM, which is AccessDenied: the
  * caller may not do this at all. */
 #define ERRNO_INVALID_STATE EBADRQC
+
+/* The VM has no guest agent channel, or its agent is not connected now (a quiesced snapshot or
+ * backup, a freeze, a guest query): GuestAgentUnavailable. Not -ENOTCONN, which is libvirt's. */
+#define ERRNO_NO_GUEST_AGENT ENOLINK

@@ -28,6 +28,7 @@ static const sd_bus_error_map hostagent_errors[] = {
         SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_STORAGE_UNREACHABLE, EHOSTUNREACH),
         SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_EXISTS,              EEXIST),
         SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_IN_USE,              ERRNO_IN_USE),
+        SD_BUS_ERROR_MAP(HOSTAGENT_ERROR_GUEST_AGENT_UNAVAILABLE, ERRNO_NO_GUEST_AGENT),
         SD_BUS_ERROR_MAP_END
 };
 
@@ -61,6 +62,9 @@ static const struct {
         /* Held by something else: a VM's disk, a guest's tap, a volume under another. */
         { .code = ERRNO_IN_USE, .name = HOSTAGENT_ERROR_IN_USE, .why = "in use" },
         { .code = EEXIST, .name = HOSTAGENT_ERROR_EXISTS },
+        /* The guest has no agent channel, or its agent does not answer now. */
+        { .code = ERRNO_NO_GUEST_AGENT, .name = HOSTAGENT_ERROR_GUEST_AGENT_UNAVAILABLE,
+          .why = "the guest agent is not connected" },
         /* The object is not in a state that allows the request. */
         { .code = ERRNO_INVALID_STATE, .name = HOSTAGENT_ERROR_INVALID_STATE,
           .why = "not in a state that allows this" },

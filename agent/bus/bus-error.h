@@ -17,6 +17,7 @@
 #define HOSTAGENT_ERROR_STORAGE_UNREACHABLE  "org.hostagent1.Error.StorageUnreachable"
 #define HOSTAGENT_ERROR_EXISTS               "org.hostagent1.Error.Exists"
 #define HOSTAGENT_ERROR_IN_USE               "org.hostagent1.Error.InUse"
+#define HOSTAGENT_ERROR_GUEST_AGENT_UNAVAILABLE "org.hostagent1.Error.GuestAgentUnavailable"
 
 /* What one call makes of the errnos whose name depends on what the call was given (the table
  * in bus-error.c says which). INVALID names "the caller's input is wrong" (-EINVAL, -ENOTDIR):

@@ -20,6 +20,7 @@ static void test_fixed_names(void **state) {
         static const struct { int r; const char *name; } pinned[] = {
                 { -EBUSY,               "org.hostagent1.Error.Busy" },
                 { -ERRNO_IN_USE,        "org.hostagent1.Error.InUse" },
+                { -ERRNO_NO_GUEST_AGENT, "org.hostagent1.Error.GuestAgentUnavailable" },
                 { -EEXIST,              "org.hostagent1.Error.Exists" },
                 { -ERRNO_INVALID_STATE, "org.hostagent1.Error.InvalidState" },
                 { -EPERM,               "org.freedesktop.DBus.Error.AccessDenied" },
@@ -70,7 +71,7 @@ static void test_round_trip(void **state) {
                 HOSTAGENT_ERROR_INVALID_ARGS, HOSTAGENT_ERROR_BUSY, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE,
                 HOSTAGENT_ERROR_NOT_SUPPORTED, HOSTAGENT_ERROR_INVALID_STATE, HOSTAGENT_ERROR_TIMEOUT,
                 HOSTAGENT_ERROR_SHUTTING_DOWN, HOSTAGENT_ERROR_FAILED, HOSTAGENT_ERROR_STORAGE_UNREACHABLE,
-                HOSTAGENT_ERROR_EXISTS, HOSTAGENT_ERROR_IN_USE,
+                HOSTAGENT_ERROR_EXISTS, HOSTAGENT_ERROR_IN_USE, HOSTAGENT_ERROR_GUEST_AGENT_UNAVAILABLE,
         };
 
         assert_true(bus_error_register() >= 0);
