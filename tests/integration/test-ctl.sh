@@ -191,6 +191,7 @@ assert_eq "web1 web2" "$(complete_words start web1 w)" "start offers them for ev
 assert_eq "--json=" "$(complete_words --js)" "an option"
 assert_eq "--timeout=" "$(complete_words shutdown web1 --ti)" "shutdown's own option"
 assert_eq "pool1" "$(complete_words volumes '')" "volumes offers the pools"
+assert_eq "test web1 web2" "$(complete_words freeze '')" "freeze (and guest-info, thaw) offers the VM names"
 helped=$(ctl --help | sed -n '/^Commands:/,/^$/p' | grep -E '^  [a-z]' | awk '{print $1}' | sort | paste -sd' ')
 assert_eq "$helped" "$(complete_words '')" "every command of --help, and only those, is completed"
 
