@@ -102,6 +102,23 @@ assert_eq "0 1" "$CTL_RC $OUT" "hostagentctl freeze prints how many were frozen"
 ctl_run thaw ga1
 assert_eq "0 1" "$CTL_RC $OUT" "hostagentctl thaw how many were thawed"
 
+# A hung agent (stopped for 12 s): libvirt does not time a freeze out (it may take as long as the
+# guest's flush), so FreezeFilesystems waits on its worker, and the daemon answers meanwhile; it
+# is answered once the agent runs it, and the thaw lets the guest's writes go on.
+guest_exec "$VIRSH" ga1 'p=$(pidof qemu-ga); (sleep 2; kill -STOP $p; sleep 12; kill -CONT $p) </dev/null >/dev/null 2>&1 &' >/dev/null
+wait_until 10 sh -c "! timeout 10 $VIRSH qemu-agent-command --timeout 2 ga1 '{\"execute\":\"guest-ping\"}' >/dev/null 2>&1"
+vm_call "$G" FreezeFilesystems > "$T/freeze.out" 2>&1 &
+freezing=$!
+assert_eq 's "connected"' "$(vm_prop "$G" GuestAgent)" "while the freeze waits for the hung agent, the daemon answers"
+assert_eq "" "$(cat "$T/freeze.out")" "and the freeze is not answered yet"
+wait "$freezing"
+assert_contains "$(cat "$T/freeze.out")" "(uint32 1,)" "it is answered once the agent runs it"
+written=$(grep -ac '^writer: done' "$T/ga1.console")
+assert_contains "$(vm_call "$G" ThawFilesystems)" "(uint32 1,)" "ThawFilesystems"
+wait_until 20 sh -c "[ \$(grep -ac '^writer: done' '$T/ga1.console') -gt $((written + 2)) ]"
+[ "$(grep -ac '^writer: done' "$T/ga1.console")" -gt $((written + 2)) ] &&
+        ok "and the guest's writes go on" || fail "the guest's writes stopped: $(last_writer)"
+
 $VIRSH destroy ga1 >/dev/null
 wait_until 20 sh -c "busctl --system get-property org.hostagent1 $G org.hostagent1.VM GuestAgent | grep -q disconnected"
 assert_eq 's "disconnected"' "$(vm_prop "$G" GuestAgent)" "a stopped VM's agent is disconnected"
