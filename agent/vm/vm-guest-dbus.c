@@ -134,7 +134,7 @@ static void freeze_done(int result, void *userdata) {
         freeze_call_free(c);
 }
 
-/* NULL when VM's agent can be asked, else the named error to answer. */
+/* 0 when VM's agent can be asked, else the named error (set in ERROR) to answer. */
 static int freeze_refusal(Vm *vm, bool thaw, sd_bus_error *error) {
         const char *verb = thaw ? "thaw" : "freeze", *name = strempty(vm->info.name);
 
