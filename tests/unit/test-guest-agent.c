@@ -85,7 +85,9 @@ static void test_info_partial(void **state) {
 }
 
 static void test_info_from_interfaces(void **state) {
-        virDomainIPAddress lo_addrs[] = { { .type = VIR_IP_ADDR_TYPE_IPV4, .addr = (char *) "127.0.0.1", .prefix = 8 } };
+        virDomainIPAddress lo_addrs[] = {
+                { .type = VIR_IP_ADDR_TYPE_IPV4, .addr = (char *) "127.0.0.1", .prefix = 8 },
+        };
         virDomainIPAddress eth_addrs[] = {
                 { .type = VIR_IP_ADDR_TYPE_IPV4, .addr = (char *) "192.0.2.5", .prefix = 24 },
                 { .type = VIR_IP_ADDR_TYPE_IPV6, .addr = (char *) "fd00::5", .prefix = 64 },
