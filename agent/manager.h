@@ -46,6 +46,8 @@ typedef struct Manager {
         unsigned vm_events_conn;     /* libvirt connection generation the callbacks are on */
         DomainEventSubscriber vm_events; /* what libvirt's domain events are told to */
         sd_event_source *vm_reconcile;
+        sd_event_source *guest_timer;  /* vm-guest.c: agents read every --guest-info-interval */
+        unsigned guest_reads;          /* agent reads in flight */
 
         /* Storage (storage.c) */
         struct Pool *pools;

@@ -28,6 +28,7 @@ enum {
         ARG_OVS_DATAPATH,
         ARG_MIGRATION_BANDWIDTH,
         ARG_MAX_MIGRATIONS,
+        ARG_GUEST_INFO_INTERVAL,
         ARG_VERSION,
 };
 
@@ -50,6 +51,7 @@ static const struct option long_options[] = {
         { "ovs-datapath",   required_argument, NULL, ARG_OVS_DATAPATH },
         { "migration-bandwidth", required_argument, NULL, ARG_MIGRATION_BANDWIDTH },
         { "max-migrations", required_argument, NULL, ARG_MAX_MIGRATIONS },
+        { "guest-info-interval", required_argument, NULL, ARG_GUEST_INFO_INTERVAL },
         {}
 };
 
@@ -63,6 +65,7 @@ void options_init(Options *o) {
                 .detach_timeout_sec = OPTIONS_DEFAULT_DETACH_TIMEOUT_SEC,
                 .storage_check_interval_sec = OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC,
                 .max_migrations = OPTIONS_DEFAULT_MAX_MIGRATIONS,
+                .guest_info_interval_sec = OPTIONS_DEFAULT_GUEST_INFO_INTERVAL_SEC,
         };
 }
 
@@ -180,6 +183,8 @@ static const OptionSpec option_specs[] = {
           .min = 0, .max = 100000, .unit = "a number of MiB/s (0: no cap)," },
         { .key = "max-migrations", .set = set_number, .offset = offsetof(Options, max_migrations),
           .min = 1, .max = 64, .unit = "a number" },
+        { .key = "guest-info-interval", .set = set_number, .offset = offsetof(Options, guest_info_interval_sec),
+          .min = 0, .max = 86400, .unit = "a number of seconds (0: never)," },
 };
 
 /* One setting by its long option name; shared by argv and the config file. */
@@ -360,6 +365,10 @@ void options_print_help(const char *program) {
                "                            Bandwidth cap of a migration that sets none, in\n"
                "                            MiB/s (default 0: none)\n"
                "     --max-migrations=N     Outgoing migrations at once; more wait (default %d)\n"
+               "     --guest-info-interval=SEC\n"
+               "                            How often each guest agent is asked for GuestInfo\n"
+               "                            and GuestAddresses (default %d; 0: only on its\n"
+               "                            events)\n"
                "     --bus-introspect=list|INTERFACE\n"
                "                            Print the interfaces served, or one's XML, and exit\n\n"
                "The configuration file holds 'key = value' lines with the long option names;\n"
@@ -368,5 +377,5 @@ void options_print_help(const char *program) {
                OPTIONS_DEFAULT_STATE_DIR, OPTIONS_DEFAULT_RUN_DIR, OPTIONS_DEFAULT_OVSDB, OPTIONS_DEFAULT_WORKERS,
                OPTIONS_DEFAULT_MAX_OPERATIONS, OPTIONS_DEFAULT_CALL_TIMEOUT_SEC,
                OPTIONS_DEFAULT_DETACH_TIMEOUT_SEC, OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC,
-               OPTIONS_DEFAULT_MAX_MIGRATIONS);
+               OPTIONS_DEFAULT_MAX_MIGRATIONS, OPTIONS_DEFAULT_GUEST_INFO_INTERVAL_SEC);
 }

@@ -78,6 +78,8 @@ int verb_detach_nic(int argc, char **argv, sd_bus *bus);
 int verb_set_memory(int argc, char **argv, sd_bus *bus);
 int verb_set_vcpus(int argc, char **argv, sd_bus *bus);
 int verb_apply(int argc, char **argv, sd_bus *bus);
+int verb_guest_info(int argc, char **argv, sd_bus *bus);
+int verb_guest_freeze(int argc, char **argv, sd_bus *bus);
 /* networks */
 int verb_networks(int argc, char **argv, sd_bus *bus);
 int verb_show_network(int argc, char **argv, sd_bus *bus);

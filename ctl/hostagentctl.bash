@@ -13,7 +13,7 @@ _hostagentctl() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
         local commands="status host-info host-stats list show create create-xml start destroy pause resume
                 reboot reset undefine shutdown migrate console-ticket stats attach-disk detach-disk attach-nic detach-nic
-                set-memory set-vcpus apply networks show-network setup-networks
+                set-memory set-vcpus apply guest-info freeze thaw networks show-network setup-networks
                 confirm-networks network-caps pools show-pool create-pool volumes create-volume resize-volume
                 clone-volume delete-volume activate-pool deactivate-pool refresh-pool delete-pool jobs cancel
                 wait monitor"
@@ -66,7 +66,7 @@ _hostagentctl() {
         case "$verb" in
         start|destroy|pause|resume|reboot|reset|undefine)
                 words=$(__hostagentctl_names "$host" list) ;;
-        show|shutdown|migrate|console-ticket|stats|detach-disk|detach-nic|set-memory|set-vcpus)
+        show|shutdown|migrate|console-ticket|stats|detach-disk|detach-nic|set-memory|set-vcpus|guest-info|freeze|thaw)
                 [ "$n" -eq 0 ] && words=$(__hostagentctl_names "$host" list) ;;
         attach-disk|attach-nic)
                 if [ "$n" -eq 0 ]; then words=$(__hostagentctl_names "$host" list)

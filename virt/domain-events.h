@@ -2,6 +2,7 @@
 #pragma once
 
 #include <libvirt/libvirt.h>
+#include <stdbool.h>
 
 /* Each runs where libvirt runs its callbacks (the loop thread, through our
  * event implementation), with the domain's UUID; any may be NULL. */
@@ -14,6 +15,8 @@ typedef struct DomainEventOps {
         void (*reboot)(const char *uuid, void *userdata);
         /* Its definition may have changed: a device came or went, or its metadata changed. */
         void (*changed)(const char *uuid, void *userdata);
+        /* The guest agent connected to its channel, or left it. */
+        void (*agent)(const char *uuid, bool connected, void *userdata);
 } DomainEventOps;
 
 /* Who hears the events: it must outlive every connection it is subscribed to. */

@@ -181,7 +181,7 @@ static void plan_amounts(const VmSpec *cur, const VmSpec *want, const VmApplyLiv
 int vm_apply_plan(const VmSpec *current, const VmSpec *desired, const VmApplyLive *live, bool restart,
                   VmApplyPlan *ret, char **ret_error) {
         static const char *const definition_only[] = { "machine", "firmware", "max_memory_mib", "max_vcpus",
-                                                       "graphics", NULL };
+                                                       "graphics", "guest_agent", NULL };
         VmApplyPlan *p = ret;
         int r;
 

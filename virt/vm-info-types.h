@@ -51,4 +51,5 @@ typedef struct VmInfo {
         unsigned max_vcpus;           /* <vcpu>: what can be brought online */
         char *machine;
         char **pending;            /* what the definition has that takes effect at the next start; NULL-terminated */
+        int guest_agent;           /* GuestAgentState (guest-agent.h): its channel, connected in the live XML */
 } VmInfo;

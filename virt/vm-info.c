@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest-agent.h"
 #include "libvirt-error.h"
 #include "macro.h"
 #include "virt-cleanup.h"
@@ -127,6 +128,7 @@ int vm_info_parse_xml(const char *xml, VmInfo *info) {
         info->graphics_port = -1;
         parse_graphics(vm_xml_child(root, "devices"), info);
         parse_disks(vm_xml_child(root, "devices"), info);
+        info->guest_agent = guest_agent_channel_state(vm_xml_child(root, "devices"));
         vm_info_parse_devices(root, info);
         parse_metadata(vm_xml_child(root, "metadata"), info);
         xmlFreeDoc(doc);

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "guest-agent.h"
 #include "error-text.h"
 #include "ifname.h"
 #include "json-cleanup.h"
@@ -416,6 +417,7 @@ static const JsonDispatch vm_fields[] = {
         { "graphics", json_type_object, vm_dispatch_graphics, .offset = 0 },
         { "autostart", json_type_boolean, json_dispatch_bool, .offset = offsetof(VmSpec, autostart) },
         { "start", json_type_boolean, json_dispatch_bool, .offset = offsetof(VmSpec, start) },
+        { "guest_agent", json_type_boolean, json_dispatch_bool, .offset = offsetof(VmSpec, guest_agent) },
         { "metadata", JSON_DISPATCH_ANY, vm_dispatch_metadata, .offset = 0 },
         {}
 };
@@ -515,13 +517,14 @@ static json_object *normalize(const VmSpec *spec, json_object *metadata) {
                 json_object_object_add(o, "graphics", g);
         }
         json_object_object_add(o, "autostart", json_object_new_boolean(spec->autostart));
+        json_object_object_add(o, "guest_agent", json_object_new_boolean(spec->guest_agent));
         json_object_object_add(o, "metadata", metadata ? json_object_get(metadata) : json_object_new_object());
         return o;
 }
 
 int vm_spec_parse(const char *text, VmSpec *ret, char **ret_error) {
         _cleanup_(json_object_putp) json_object *root = NULL;
-        VmSpec spec = { .type = "kvm", .firmware = "bios", .vcpus = 1 };
+        VmSpec spec = { .type = "kvm", .firmware = "bios", .vcpus = 1, .guest_agent = true };
         json_object *metadata = NULL;
         enum json_tokener_error jerr;
         int r;
@@ -717,6 +720,16 @@ static int add_graphics(xmlNodePtr devices, const VmSpec *spec) {
         return 0;
 }
 
+/* qemu-ga's port; libvirt picks the host side's socket path. */
+static void add_guest_agent(xmlNodePtr devices) {
+        xmlNodePtr channel = add(devices, "channel", NULL), target;
+
+        set(channel, "type", "unix");
+        target = add(channel, "target", NULL);
+        set(target, "type", "virtio");
+        set(target, "name", GUEST_AGENT_CHANNEL);
+}
+
 static int add_devices(xmlNodePtr root, const VmSpec *spec) {
         xmlNodePtr devices = add(root, "devices", NULL);
 
@@ -726,6 +739,8 @@ static int add_devices(xmlNodePtr root, const VmSpec *spec) {
                 vm_spec_add_nic(devices, &spec->nics[i]);
         if (spec->graphics_type && add_graphics(devices, spec) < 0)
                 return -EIO;
+        if (spec->guest_agent)
+                add_guest_agent(devices);
         if (!streq(spec->type, "test")) {
                 set(add(devices, "memballoon", NULL), "model", "virtio");
                 set(add(devices, "serial", NULL), "type", "pty");

@@ -31,6 +31,7 @@ typedef struct VmSpec {
         char *graphics_listen;
         bool autostart;
         bool start;
+        bool guest_agent;            /* the virtio-serial channel of qemu-ga (default true) */
         json_object *normalized;     /* the spec as stored: defaults filled in, MACs chosen */
 } VmSpec;
 

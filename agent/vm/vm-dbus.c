@@ -14,6 +14,7 @@
 #include "vm-autostart.h"
 #include "vm-console.h"
 #include "vm-devices.h"
+#include "vm-guest-dbus.h"
 #include "vm-migrate-dbus.h"
 #include "vm-shutdown.h"
 #include "vm-stats-dbus.h"
@@ -377,6 +378,10 @@ int vm_bus_register(Manager *m, void (*list_changed)(void)) {
                 return r;
         /* Devices, memory and vCPUs (vm-devices-dbus.c): more of the same interface. */
         r = bus_add_collection_vtable(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_devices_vtable);
+        if (r < 0)
+                return r;
+        /* The guest agent (vm-guest-dbus.c). */
+        r = bus_add_collection_vtable(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_guest_vtable);
         if (r < 0)
                 return r;
         r = sd_bus_add_filter(m->bus, NULL, vm_autostart_filter, m);

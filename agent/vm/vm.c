@@ -10,6 +10,7 @@
 #include "log.h"
 #include "macro.h"
 #include "virt-cleanup.h"
+#include "vm-guest.h"
 #include "manager.h"
 
 void vm_set_listener(Manager *m, const VmListener *listener) {
@@ -43,6 +44,10 @@ static void vm_notify_state(Vm *vm) {
 
         if (l && l->state_changed)
                 l->state_changed(vm);
+}
+
+void vm_emit_changed(Vm *vm, const char **names, size_t n) {
+        vm_notify_changed(vm, names, n);
 }
 
 int vm_path_from_uuid(const char *uuid, char **ret_path) {
@@ -163,6 +168,7 @@ static Vm *vm_free(Vm *vm) {
         if (!vm)
                 return NULL;
         vm_info_done(&vm->info);
+        guest_info_done(&vm->guest);
         free(vm->path);
         free(vm);
         return NULL;
@@ -232,6 +238,7 @@ void vm_set_state(Vm *vm, VmState state, const char *reason) {
                    "VM %s is %s (%s)", strempty(vm->info.name), vm_state_to_string(state), reason);
         vm_notify_state(vm);
         job_object_changed(vm->manager, vm->path, vm);
+        vm_guest_follow(vm);
 }
 
 /* Disks, NICs, the machine and what is pending: swapped in whole when they differ. */
@@ -324,6 +331,7 @@ static int vm_publish(Manager *m, VmInfo *info, const VmClockRead *read, Vm **re
                    LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                    "VM %s appeared (%s)", strempty(vm->info.name), vm_state_to_string(vm->info.state));
         vm_notify_added(vm);
+        vm_guest_follow(vm);
         if (ret)
                 *ret = vm;
         return 0;
@@ -332,6 +340,7 @@ static int vm_publish(Manager *m, VmInfo *info, const VmClockRead *read, Vm **re
 int vm_apply_info(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
         const char *changed[24];
         Vm *vm = vm_find(m, info->uuid);
+        bool guest_changed = false;
         size_t n;
 
         if (!vm)
@@ -341,6 +350,13 @@ int vm_apply_info(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
          * one: the re-read that the change started brings the new one. */
         if (vm->define_clock <= read->started) {
                 n = vm_merge_fields(vm, info, changed, ELEMENTSOF(changed));
+                /* An agent event since the read began knows better. */
+                if (vm->agent_clock <= read->started && vm->info.guest_agent != info->guest_agent &&
+                    n < ELEMENTSOF(changed)) {
+                        vm->info.guest_agent = info->guest_agent;
+                        changed[n++] = "GuestAgent";
+                        guest_changed = true;
+                }
                 if (n > 0)
                         vm_notify_changed(vm, changed, n);
                 /* Jobs waiting for a device to go see it gone. */
@@ -353,6 +369,8 @@ int vm_apply_info(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
         /* Events that arrived while this was read are newer than it. */
         if (vm->event_clock <= read->started)
                 vm_set_state(vm, info->state, info->reason);
+        if (guest_changed)
+                vm_guest_follow(vm);
         vm_info_done(info);
         if (ret)
                 *ret = vm;
@@ -466,7 +484,12 @@ static void on_changed(const char *uuid, void *userdata) {
         (void) vm_refresh(userdata, uuid);
 }
 
+static void on_agent(const char *uuid, bool connected, void *userdata) {
+        vm_guest_agent_event(userdata, uuid, connected);
+}
+
 static const DomainEventOps vm_event_ops = {
+        .agent = on_agent,
         .lifecycle = on_lifecycle,
         .io_error = on_io_error,
         .balloon = on_balloon,
@@ -675,6 +698,9 @@ int vm_registry_connected(Manager *m) {
                         return r;
                 (void) sd_event_source_set_description(m->vm_reconcile, "vm-reconcile");
         }
+        r = vm_guest_timer_start(m);
+        if (r < 0)
+                return r;
         return vm_sync_start(m);
 }
 
@@ -684,6 +710,7 @@ static void vm_free_node(void *node) {
 
 void vm_registry_free(Manager *m) {
         m->vm_reconcile = sd_event_source_disable_unref(m->vm_reconcile);
+        vm_guest_timer_stop(m);
         vm_clock_done(&m->vm_clock);
         tdestroy(m->vms, vm_free_node);
         m->vms = NULL;

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "guest-agent.h"
 #include "vm-clock.h"
 #include "vm-info.h"
 
@@ -33,6 +34,10 @@ struct Vm {
         uint64_t define_clock;  /* ... at its last (un)define event: a rename is one */
         unsigned sync_mark;     /* last full sync that saw it */
         bool enospc_pending;    /* an I/O error said ENOSPC; the pause that follows says why */
+        GuestInfo guest;        /* what its guest agent said last (vm-guest.c) */
+        uint64_t agent_clock;   /* the registry's event clock at its last agent lifecycle event */
+        bool guest_reading;     /* a read of its agent is in flight */
+        bool guest_wanted;      /* another read is wanted when one can start */
 };
 
 void vm_set_listener(Manager *m, const VmListener *listener);
@@ -40,6 +45,9 @@ void vm_set_listener(Manager *m, const VmListener *listener);
 /* /org/hostagent1/vm/<uuid, path-encoded> and back. */
 int vm_path_from_uuid(const char *uuid, char **ret_path);
 int vm_uuid_from_path(const char *path, char **ret_uuid);
+
+/* PropertiesChanged for NAMES of VM, through the listener. */
+void vm_emit_changed(Vm *vm, const char **names, size_t n);
 
 /* Autostart as libvirt now has it: PropertiesChanged when it changed. */
 void vm_set_autostart(Vm *vm, bool autostart);

@@ -67,7 +67,7 @@ assert_contains "$out" "Error." "a pool outside the agent's writable directories
 cat > "$T/corpus" <<CORPUS
 vm	{"name":"vm@N@","memory_mib":128,"vcpus":2,"type":"test","start":true}
 vm	{"name":"vm@N@","memory_mib":1024,"vcpus":2,"type":"test","machine":"q35","firmware":"bios","disks":[{"pool":"fuzzpool","volume":"raw0","bus":"virtio"}],"nics":[{"network":"fuzznet","model":"virtio","mac":"52:54:00:12:34:56"}],"graphics":{"type":"vnc","listen":"127.0.0.1"},"autostart":false,"start":true,"metadata":{"owner":"ops"}}
-vm	{"name":"vm@N@","uuid":"6695eb01-f6a4-4c12-9a5d-1f3e5b2c7d80","memory_mib":16,"type":"test","disks":[{"path":"$T/pools/fuzzpool/disk0","format":"qcow2","bus":"sata","device":"cdrom","readonly":true}],"nics":[{"bridge":"up1","model":"e1000"}],"graphics":{"type":"spice","listen":"::1"}}
+vm	{"name":"vm@N@","uuid":"6695eb01-f6a4-4c12-9a5d-1f3e5b2c7d80","memory_mib":16,"type":"test","disks":[{"path":"$T/pools/fuzzpool/disk0","format":"qcow2","bus":"sata","device":"cdrom","readonly":true}],"nics":[{"bridge":"up1","model":"e1000"}],"graphics":{"type":"spice","listen":"::1"},"guest_agent":false}
 vm	{"name":"vm@N@","memory_mib":4194304,"vcpus":512,"type":"kvm","firmware":"uefi","disks":[{"pool":"fuzzpool","volume":"disk0","bus":"ide"}],"nics":[{"bridge":"up1","model":"rtl8139"}],"autostart":true,"metadata":{"a":"b","owner":"ops"}}
 pool	{"name":"pool@N@","type":"dir","path":"$T/pools/pool@N@"}
 pool	{"name":"nfs@N@","type":"nfs","server":"127.0.0.1","export":"/export","version":3,"access":"libnfs"}

@@ -88,6 +88,13 @@ assert_eq "$(busctl --system get-property org.hostagent1 "$W1" org.hostagent1.VM
 assert_eq "False True" "$(json_py 'd["autostart"], d["persistent"]' <<<"$json" | tr -d '(),')" \
         "show --json: Autostart false and Persistent true, as JSON booleans"
 assert_eq "web1" "$(ctl --json=short show "$W1" | json_py 'd["name"]')" "show by object path"
+# guest-info, freeze: a test-driver VM made from a spec has the agent channel, and no agent on it.
+ctl_run guest-info web1
+assert_contains "$CTL_RC $OUT" "0 Guest agent: disconnected" "guest-info: the channel, no agent connected"
+ctl_run freeze web1
+assert_eq "1 hostagentctl: web1: cannot freeze its filesystems: its guest agent is not connected (GuestAgentUnavailable)" \
+        "$CTL_RC $OUT" "freeze without a connected agent exits 1, saying why"
+assert_eq 4 "$(ctl_rc thaw nosuch)" "thaw of a VM that does not exist exits 4"
 
 # The actions: exit 0 and the state the bus shows; refusals in one line, exit 1; no such VM, exit 4.
 assert_eq 0 "$(ctl_rc pause web1)" "pause exits 0"
@@ -191,6 +198,7 @@ assert_eq "web1 web2" "$(complete_words start web1 w)" "start offers them for ev
 assert_eq "--json=" "$(complete_words --js)" "an option"
 assert_eq "--timeout=" "$(complete_words shutdown web1 --ti)" "shutdown's own option"
 assert_eq "pool1" "$(complete_words volumes '')" "volumes offers the pools"
+assert_eq "test web1 web2" "$(complete_words freeze '')" "freeze (and guest-info, thaw) offers the VM names"
 helped=$(ctl --help | sed -n '/^Commands:/,/^$/p' | grep -E '^  [a-z]' | awk '{print $1}' | sort | paste -sd' ')
 assert_eq "$helped" "$(complete_words '')" "every command of --help, and only those, is completed"
 

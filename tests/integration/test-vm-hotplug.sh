@@ -148,6 +148,16 @@ out=$(apply "$withdisk")
 assert_contains "$out" "$E.NotSupported: Cannot apply the spec to VM ap1: step 1 (attach-disk vdb) failed" \
         "a step libvirt refuses is named"
 assert_eq "$xml_before" "$($VIRSH dumpxml ap1)" "and nothing changed"
+
+# The guest agent channel (spec guest_agent, true by default) goes with the definition.
+ga='{"name":"ap-ga","type":"test","memory_mib":128}'
+GA=$(apply "$ga" | grep -o "/org/hostagent1/vm/[^']*")
+assert_eq 's "disconnected"' "$(vm_prop "$GA" GuestAgent)" "a spec's VM has the agent channel (GuestAgent disconnected)"
+assert_contains "$(apply "${ga/\}/,\"guest_agent\":false\}}")" \
+        '{"action":"change","field":"guest_agent","from":true,"to":false,"live":false}' "ApplyVM guest_agent false"
+wait_until 10 sh -c "busctl --system get-property org.hostagent1 $GA org.hostagent1.VM GuestAgent | grep -q none"
+assert_eq 's "none"' "$(vm_prop "$GA" GuestAgent)" "and the channel is gone: GuestAgent none"
+assert_not_contains "$($VIRSH dumpxml ap-ga)" "org.qemu.guest_agent.0" "from the definition too"
 assert_not_contains "$(spec_of "$AP")" "ap-data.img" "not even the Spec"
 
 # A VM that is off takes everything into its definition.

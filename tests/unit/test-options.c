@@ -37,6 +37,27 @@ static void test_defaults(void **state) {
         assert_int_equal(o.detach_timeout_sec, 30);   /* the default */
         assert_int_equal(o.migration_bandwidth_mib, 0);
         assert_int_equal(o.max_migrations, 2);
+        assert_int_equal(o.guest_info_interval_sec, 30);   /* the default */
+        options_done(&o);
+}
+
+/* --guest-info-interval: 0 (never) .. 86400 s. */
+static void test_guest_info_interval(void **state) {
+        char *never[] = { "hostagentd", "--config=/dev/null", "--guest-info-interval=0", NULL };
+        char *two[] = { "hostagentd", "--config=/dev/null", "--guest-info-interval=2", NULL };
+        char *big[] = { "hostagentd", "--config=/dev/null", "--guest-info-interval=86401", NULL };
+        char *word[] = { "hostagentd", "--config=/dev/null", "--guest-info-interval=often", NULL };
+        Options o;
+
+        assert_int_equal(parse(&o, 3, never), 0);
+        assert_int_equal(o.guest_info_interval_sec, 0);
+        options_done(&o);
+        assert_int_equal(parse(&o, 3, two), 0);
+        assert_int_equal(o.guest_info_interval_sec, 2);
+        options_done(&o);
+        assert_int_equal(parse(&o, 3, big), -EINVAL);
+        options_done(&o);
+        assert_int_equal(parse(&o, 3, word), -EINVAL);
         options_done(&o);
 }
 
@@ -161,6 +182,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_detach_timeout),
+                cmocka_unit_test(test_guest_info_interval),
                 cmocka_unit_test(test_migration_options),
                 cmocka_unit_test(test_command_line_wins_over_file),
                 cmocka_unit_test(test_bad_values_are_refused),

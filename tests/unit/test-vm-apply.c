@@ -130,6 +130,22 @@ static void test_metadata_only(void **state) {
         vm_apply_plan_done(&plan);
 }
 
+/* The agent channel is a device of the definition: it waits for the next start; a spec stored
+ * before guest_agent existed means true, so applying it again changes nothing. */
+static void test_guest_agent_pending(void **state) {
+        VmApplyPlan plan;
+        _cleanup_(freep) char *json = plan_of("{" BASE "}", "{" BASE ",\"guest_agent\":false}", &running, false, &plan);
+        _cleanup_(freep) char *same = NULL;
+
+        assert_string_equal(json, "{\"steps\":[{\"action\":\"change\",\"field\":\"guest_agent\",\"from\":true,"
+                                  "\"to\":false,\"live\":false}]}");
+        assert_true(plan.define);
+        vm_apply_plan_done(&plan);
+        same = plan_of("{" BASE "}", "{" BASE ",\"guest_agent\":true}", &running, false, &plan);
+        assert_string_equal(same, "{\"steps\":[]}");
+        vm_apply_plan_done(&plan);
+}
+
 static void test_what_cannot_change(void **state) {
         _cleanup_(freep) char *e1 = NULL, *e2 = NULL, *e3 = NULL;
         VmSpec cur = {}, want = {};
@@ -202,6 +218,7 @@ int main(void) {
                 cmocka_unit_test(test_beyond_live_maximum_waits_for_a_start),
                 cmocka_unit_test(test_stopped_vm_nothing_live),
                 cmocka_unit_test(test_metadata_only),
+                cmocka_unit_test(test_guest_agent_pending),
                 cmocka_unit_test(test_what_cannot_change),
                 cmocka_unit_test(test_spec_edits),
                 cmocka_unit_test(test_pending),
