@@ -28,6 +28,7 @@ enum {
         ARG_OVS_DATAPATH,
         ARG_MIGRATION_BANDWIDTH,
         ARG_MAX_MIGRATIONS,
+        ARG_REPLY_BACKLOG,
         ARG_VERSION,
 };
 
@@ -50,6 +51,7 @@ static const struct option long_options[] = {
         { "ovs-datapath",   required_argument, NULL, ARG_OVS_DATAPATH },
         { "migration-bandwidth", required_argument, NULL, ARG_MIGRATION_BANDWIDTH },
         { "max-migrations", required_argument, NULL, ARG_MAX_MIGRATIONS },
+        { "reply-backlog",  required_argument, NULL, ARG_REPLY_BACKLOG },
         {}
 };
 
@@ -63,6 +65,7 @@ void options_init(Options *o) {
                 .detach_timeout_sec = OPTIONS_DEFAULT_DETACH_TIMEOUT_SEC,
                 .storage_check_interval_sec = OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC,
                 .max_migrations = OPTIONS_DEFAULT_MAX_MIGRATIONS,
+                .reply_backlog_kib = OPTIONS_DEFAULT_REPLY_BACKLOG_KIB,
         };
 }
 
@@ -180,6 +183,8 @@ static const OptionSpec option_specs[] = {
           .min = 0, .max = 100000, .unit = "a number of MiB/s (0: no cap)," },
         { .key = "max-migrations", .set = set_number, .offset = offsetof(Options, max_migrations),
           .min = 1, .max = 64, .unit = "a number" },
+        { .key = "reply-backlog", .set = set_number, .offset = offsetof(Options, reply_backlog_kib),
+          .min = 0, .max = 1048576, .unit = "a number of KiB" },
 };
 
 /* One setting by its long option name; shared by argv and the config file. */
@@ -360,6 +365,9 @@ void options_print_help(const char *program) {
                "                            Bandwidth cap of a migration that sets none, in\n"
                "                            MiB/s (default 0: none)\n"
                "     --max-migrations=N     Outgoing migrations at once; more wait (default %d)\n"
+               "     --reply-backlog=KIB    Replies on their way to the bus daemon before a\n"
+               "                            GetManagedObjects or ListVMs reply waits its turn\n"
+               "                            (default %d)\n"
                "     --bus-introspect=list|INTERFACE\n"
                "                            Print the interfaces served, or one's XML, and exit\n\n"
                "The configuration file holds 'key = value' lines with the long option names;\n"
@@ -368,5 +376,5 @@ void options_print_help(const char *program) {
                OPTIONS_DEFAULT_STATE_DIR, OPTIONS_DEFAULT_RUN_DIR, OPTIONS_DEFAULT_OVSDB, OPTIONS_DEFAULT_WORKERS,
                OPTIONS_DEFAULT_MAX_OPERATIONS, OPTIONS_DEFAULT_CALL_TIMEOUT_SEC,
                OPTIONS_DEFAULT_DETACH_TIMEOUT_SEC, OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC,
-               OPTIONS_DEFAULT_MAX_MIGRATIONS);
+               OPTIONS_DEFAULT_MAX_MIGRATIONS, OPTIONS_DEFAULT_REPLY_BACKLOG_KIB);
 }

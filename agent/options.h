@@ -16,6 +16,7 @@
 #define OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC 10
 #define OPTIONS_DEFAULT_OVS_DATAPATH "system"
 #define OPTIONS_DEFAULT_MAX_MIGRATIONS 2
+#define OPTIONS_DEFAULT_REPLY_BACKLOG_KIB 64
 
 typedef enum OptionsAction {
         OPTIONS_RUN,            /* start the daemon */
@@ -42,6 +43,7 @@ typedef struct Options {
         unsigned storage_check_interval_sec; /* between two health checks of a pool */
         unsigned migration_bandwidth_mib; /* a migration's cap when its caller sets none; 0: none */
         unsigned max_migrations;  /* outgoing migrations at once */
+        unsigned reply_backlog_kib; /* replies on their way to the bus before a listing waits its turn */
 } Options;
 
 void options_init(Options *o);

@@ -29,6 +29,7 @@
 #include "bus-budget.h"
 #include "bus-error.h"
 #include "bus-log-limit.h"
+#include "bus-fair.h"
 #include "bus-pace.h"
 #include "bus-polkit.h"
 #include "failpoint.h"
@@ -369,6 +370,7 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
         if (name[0] == ':' && !*new_owner) {
                 polkit_forget_caller(name);
                 bus_pace_forget(name);
+                bus_fair_forget(name);
         }
         return 0;
 }
@@ -397,6 +399,7 @@ void bus_auth_done(void) {
                 free(auth.callers[i].unit);
         }
         bus_pace_done();
+        bus_fair_done();
         polkit_done();
         bus_audit_done();
         auth.filter = sd_bus_slot_unref(auth.filter);
