@@ -384,7 +384,7 @@ static int list_vms_answer(sd_bus_message *msg, void *userdata) {
         if (r >= 0)
                 r = bus_wire_reply(msg, "a(osss)", &(struct iovec) { vm_list.data, vm_list.size }, 1);
         if (r >= 0)
-                return 1;
+                return vm_list.size > INT_MAX ? INT_MAX : (int) vm_list.size;   /* what the caller's rate counts */
         /* Built as before, should the kept reply fail. */
         r = list_vms_build(userdata, msg, &reply);
         if (r < 0)

@@ -29,6 +29,7 @@ enum {
         ARG_MIGRATION_BANDWIDTH,
         ARG_MAX_MIGRATIONS,
         ARG_REPLY_BACKLOG,
+        ARG_LISTING_RATE,
         ARG_VERSION,
 };
 
@@ -52,6 +53,7 @@ static const struct option long_options[] = {
         { "migration-bandwidth", required_argument, NULL, ARG_MIGRATION_BANDWIDTH },
         { "max-migrations", required_argument, NULL, ARG_MAX_MIGRATIONS },
         { "reply-backlog",  required_argument, NULL, ARG_REPLY_BACKLOG },
+        { "listing-rate",   required_argument, NULL, ARG_LISTING_RATE },
         {}
 };
 
@@ -185,6 +187,8 @@ static const OptionSpec option_specs[] = {
           .min = 1, .max = 64, .unit = "a number" },
         { .key = "reply-backlog", .set = set_number, .offset = offsetof(Options, reply_backlog_kib),
           .min = 0, .max = 1048576, .unit = "a number of KiB" },
+        { .key = "listing-rate", .set = set_number, .offset = offsetof(Options, listing_rate_kib),
+          .min = 0, .max = 1048576, .unit = "a number of KiB/s (0: no rate)," },
 };
 
 /* One setting by its long option name; shared by argv and the config file. */
@@ -368,6 +372,9 @@ void options_print_help(const char *program) {
                "     --reply-backlog=KIB    Replies on their way to the bus daemon before a\n"
                "                            GetManagedObjects or ListVMs reply waits its turn\n"
                "                            (default %d)\n"
+               "     --listing-rate=KIB     Bytes of GetManagedObjects and ListVMs replies a\n"
+               "                            second per caller, in KiB, after a burst of 4 s\n"
+               "                            of it; more waits its turn (default 0: no rate)\n"
                "     --bus-introspect=list|INTERFACE\n"
                "                            Print the interfaces served, or one's XML, and exit\n\n"
                "The configuration file holds 'key = value' lines with the long option names;\n"

@@ -44,6 +44,7 @@ typedef struct Options {
         unsigned migration_bandwidth_mib; /* a migration's cap when its caller sets none; 0: none */
         unsigned max_migrations;  /* outgoing migrations at once */
         unsigned reply_backlog_kib; /* replies on their way to the bus before a listing waits its turn */
+        unsigned listing_rate_kib; /* KiB/s of listings per caller; 0: no rate */
 } Options;
 
 void options_init(Options *o);

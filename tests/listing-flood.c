@@ -1,7 +1,8 @@
 /* Test-only: listings (GetManagedObjects, ListVMs) pulled by a flooding caller and by another
  * caller next to it. Every reply is told by a hash of its body as sd-bus prints it, so replies
  * can be compared with a fresh read.
- *   listing-flood read OUT: one GetManagedObjects and one ListVMs; OUT gets "GetManagedObjects
+ *   listing-flood read OUT: one GetManagedObjects and one ListVMs, each on a connection of its
+ *     own; OUT gets "GetManagedObjects
  *     HASH" and "ListVMs HASH".
  *   listing-flood flood DEPTH STOP OUT: keeps DEPTH listings outstanding on one connection
  *     (GetManagedObjects and ListVMs in turn), sending the next as each reply comes, until the file
@@ -146,10 +147,21 @@ static bool none_outstanding(const char *stop) {
         return st.outstanding == 0;
 }
 
+/* Each listing on a connection of its own: a caller's rate counts one. */
 static int run_read(sd_bus *bus) {
+        sd_bus *other = NULL;
+        int r;
+
+        if (sd_bus_open_system(&other) < 0)
+                return -EIO;
         send_listing(bus, "GetManagedObjects", on_listing, (void *) "GetManagedObjects");
-        send_listing(bus, "ListVMs", on_listing, (void *) "ListVMs");
-        return process_until(bus, none_outstanding, NULL);
+        r = process_until(bus, none_outstanding, NULL);
+        if (r >= 0) {
+                send_listing(other, "ListVMs", on_listing, (void *) "ListVMs");
+                r = process_until(other, none_outstanding, NULL);
+        }
+        sd_bus_flush_close_unref(other);
+        return r;
 }
 
 static int run_flood(sd_bus *bus, unsigned depth, const char *stop) {

@@ -1,6 +1,7 @@
 /* Collections of same-typed objects under a path prefix (VMs, jobs, ...), and the ObjectManager listing them */
 #include "bus-collection.h"
 
+#include <limits.h>
 #include <search.h>
 
 #include "bus-fair.h"
@@ -467,9 +468,11 @@ static int object_manager_reply(sd_bus_message *call) {
         if (length > UINT32_MAX)
                 return -E2BIG;
         r.header[0] = (uint32_t) length;
-        return bus_wire_reply(call, "a{oa{sa{sv}}}", r.iov, r.n_iov);
+        k = bus_wire_reply(call, "a{oa{sa{sv}}}", r.iov, r.n_iov);
+        return k < 0 ? k : length > INT_MAX ? INT_MAX : (int) length;
 }
 
+/* The bytes sent: what the caller's rate counts (bus-fair.h). */
 static int object_manager_answer(sd_bus_message *call, void *userdata) {
         return object_manager_reply(call);
 }

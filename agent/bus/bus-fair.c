@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <systemd/sd-event.h>
 
 #include "log.h"
@@ -22,6 +23,16 @@ typedef struct Waiting {
         struct Waiting *next;
 } Waiting;
 
+/* One caller's listing bytes, when a rate is set: a bucket of
+ * BUS_FAIR_BURST_SEC seconds of the rate, refilled as time goes; a caller
+ * whose bucket is below zero waits for its turn until it is not. */
+typedef struct Spend {
+        char *name;
+        int64_t tokens;
+        uint64_t stamp;
+        struct Spend *next;
+} Spend;
+
 /* One caller with replies waiting, in the ring of turns. */
 typedef struct Turn {
         char *name;
@@ -31,13 +42,89 @@ typedef struct Turn {
 
 static struct {
         size_t backlog;
+        uint64_t rate;          /* bytes a second per caller; 0: none */
         Turn *first, *last;     /* the next turn is FIRST's */
         size_t n_waiting;
+        Spend *spends;
         sd_event_source *poll;
 } fair = { .backlog = BUS_FAIR_DEFAULT_BACKLOG };
 
 void bus_fair_set_backlog(size_t bytes) {
         fair.backlog = bytes;
+}
+
+void bus_fair_set_rate(uint64_t bytes_per_sec) {
+        fair.rate = bytes_per_sec;
+}
+
+static uint64_t fair_now(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static Spend *spend_free(Spend *p) {
+        if (p)
+                free(p->name);
+        free(p);
+        return NULL;
+}
+
+/* NAME's bucket, refilled to now; NULL when it is full (nothing to keep). */
+static Spend *spend_find(const char *name) {
+        int64_t burst = (int64_t) (fair.rate * BUS_FAIR_BURST_SEC);
+        uint64_t now = fair_now();
+
+        for (Spend **q = &fair.spends; *q;) {
+                Spend *p = *q;
+
+                p->tokens += (int64_t) ((now - p->stamp) * fair.rate / 1000000);
+                p->stamp = now;
+                if (p->tokens >= burst) {       /* full again: forgotten */
+                        *q = p->next;
+                        spend_free(p);
+                        continue;
+                }
+                if (streq(p->name, name))
+                        return p;
+                q = &p->next;
+        }
+        return NULL;
+}
+
+/* NAME may have a listing written now. */
+static bool spend_allows(const char *name) {
+        Spend *p = fair.rate > 0 ? spend_find(name) : NULL;
+
+        return !p || p->tokens >= 0;
+}
+
+/* How long until NAME may (0: now). */
+static uint64_t spend_wait_usec(const char *name) {
+        Spend *p = fair.rate > 0 ? spend_find(name) : NULL;
+
+        return !p || p->tokens >= 0 ? 0 : (uint64_t) -p->tokens * 1000000 / fair.rate + 1;
+}
+
+/* NAME's listing of BYTES was written. */
+static void spend_charge(const char *name, int bytes) {
+        Spend *p;
+
+        if (fair.rate == 0 || bytes <= 0)
+                return;
+        p = spend_find(name);
+        if (!p) {
+                p = calloc(1, sizeof *p);
+                if (!p || !(p->name = strdup(name))) {
+                        spend_free(p);
+                        return;         /* not counted: it goes unpaced, as without a rate */
+                }
+                *p = (Spend) { .name = p->name, .tokens = (int64_t) (fair.rate * BUS_FAIR_BURST_SEC),
+                               .stamp = fair_now(), .next = fair.spends };
+                fair.spends = p;
+        }
+        p->tokens -= bytes;
 }
 
 /* Nothing queued in sd-bus, and at most the backlog unread by the bus. */
@@ -69,8 +156,19 @@ static Turn *turn_free(Turn *t) {
         return NULL;
 }
 
+static const char *call_sender(sd_bus_message *call) {
+        return strempty(sd_bus_message_get_sender(call));
+}
+
+static int fair_answer(sd_bus_message *call, BusFairAnswer answer, void *userdata) {
+        int r = answer(call, userdata);
+
+        spend_charge(call_sender(call), r);
+        return r;
+}
+
 static int waiting_answer(Waiting *w) {
-        int r = w->answer(w->call, w->userdata);
+        int r = fair_answer(w->call, w->answer, w->userdata);
 
         if (r < 0) {
                 log_debug_errno(r, "Cannot answer %s in turn: %m", strempty(sd_bus_message_get_member(w->call)));
@@ -81,18 +179,27 @@ static int waiting_answer(Waiting *w) {
         return r;
 }
 
-/* The oldest call of the caller whose turn it is; the caller goes to the
- * end of the ring, or leaves it when that was its last. */
+/* The oldest call of the first caller in the ring that may have one
+ * written (NULL: none may, yet); that caller goes to the end of the ring,
+ * or leaves it when that was its last. */
 static Waiting *fair_next(void) {
-        Turn *t = fair.first;
-        Waiting *w = t->head;
+        Turn *t, *prev = NULL;
+        Waiting *w;
 
+        for (t = fair.first; t && !spend_allows(t->name); t = t->next)
+                prev = t;
+        if (!t)
+                return NULL;
+        w = t->head;
         t->head = w->next;
         if (!t->head)
                 t->tail = NULL;
-        fair.first = t->next;
-        if (!fair.first)
-                fair.last = NULL;
+        if (prev)
+                prev->next = t->next;
+        else
+                fair.first = t->next;
+        if (fair.last == t)
+                fair.last = prev;
         t->next = NULL;
         if (t->head) {
                 if (fair.last)
@@ -106,25 +213,49 @@ static Waiting *fair_next(void) {
         return w;
 }
 
-static int fair_poll_arm(sd_bus *bus);
+/* Until the first waiting caller may have a listing written again. */
+static uint64_t fair_debt_usec(void) {
+        uint64_t least = UINT64_MAX;
+
+        for (Turn *t = fair.first; t && least > 0; t = t->next) {
+                uint64_t u = spend_wait_usec(t->name);
+
+                if (u < least)
+                        least = u;
+        }
+        return least;
+}
+
+static int fair_poll_arm(sd_bus *bus, uint64_t usec);
 
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         sd_bus *bus = userdata;
+        Waiting *w;
 
-        while (fair.first && fair_way_short(bus))
-                (void) waiting_answer(fair_next());
-        if (fair.first)
-                return fair_poll_arm(bus);
-        return 0;
+        while (fair.first && fair_way_short(bus) && (w = fair_next()))
+                (void) waiting_answer(w);
+        if (!fair.first)
+                return 0;
+        usec = fair_debt_usec();
+        return fair_poll_arm(bus, usec > FAIR_POLL_USEC ? usec : FAIR_POLL_USEC);
 }
 
-static int fair_poll_arm(sd_bus *bus) {
+static int fair_poll_arm(sd_bus *bus, uint64_t usec) {
         int r;
 
         if (!fair.poll)
-                return sd_event_add_time_relative(sd_bus_get_event(bus), &fair.poll, CLOCK_MONOTONIC, FAIR_POLL_USEC,
+                return sd_event_add_time_relative(sd_bus_get_event(bus), &fair.poll, CLOCK_MONOTONIC, usec,
                                                   FAIR_POLL_USEC / 10, on_poll, bus);
-        r = sd_event_source_set_time_relative(fair.poll, FAIR_POLL_USEC);
+        if (sd_event_source_get_enabled(fair.poll, NULL) > 0) {
+                uint64_t at, now;
+
+                r = sd_event_now(sd_bus_get_event(bus), CLOCK_MONOTONIC, &now);
+                if (r >= 0)
+                        r = sd_event_source_get_time(fair.poll, &at);
+                if (r < 0 || at <= now + usec)
+                        return r;       /* armed already, as early as needed */
+        }
+        r = sd_event_source_set_time_relative(fair.poll, usec);
         return r < 0 ? r : sd_event_source_set_enabled(fair.poll, SD_EVENT_ONESHOT);
 }
 
@@ -153,7 +284,7 @@ static int fair_wait(sd_bus_message *call, BusFairAnswer answer, void *userdata)
 
         if (!bus || !sd_bus_get_event(bus) || fair.n_waiting >= BUS_FAIR_WAITING_MAX)
                 return -EBUSY;
-        r = fair_poll_arm(bus);
+        r = fair_poll_arm(bus, FAIR_POLL_USEC);
         if (r < 0)
                 return r;
         w = calloc(1, sizeof *w);
@@ -175,15 +306,23 @@ static int fair_wait(sd_bus_message *call, BusFairAnswer answer, void *userdata)
 int bus_fair_reply(sd_bus_message *call, BusFairAnswer answer, void *userdata) {
         sd_bus *bus = sd_bus_message_get_bus(call);
 
-        if (!fair.first && (!bus || fair_way_short(bus)))
-                return answer(call, userdata);
+        if (!fair.first && (!bus || fair_way_short(bus)) && spend_allows(call_sender(call)))
+                return fair_answer(call, answer, userdata);
         if (fair_wait(call, answer, userdata) > 0)
                 return 1;
-        return answer(call, userdata);     /* cannot wait: answered at once, as before */
+        return fair_answer(call, answer, userdata);     /* cannot wait: answered at once, as before */
 }
 
 void bus_fair_forget(const char *name) {
         Turn **p = &fair.first, *prev = NULL;
+
+        for (Spend **q = &fair.spends; *q; q = &(*q)->next)
+                if (streq((*q)->name, name)) {
+                        Spend *gone = *q;
+                        *q = gone->next;
+                        spend_free(gone);
+                        break;
+                }
 
         while (*p && !streq((*p)->name, name)) {
                 prev = *p;
@@ -209,5 +348,11 @@ void bus_fair_done(void) {
                 turn_free(t);
         }
         fair.last = NULL;
+        while (fair.spends) {
+                Spend *p = fair.spends;
+
+                fair.spends = p->next;
+                spend_free(p);
+        }
         fair.poll = sd_event_source_disable_unref(fair.poll);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 #include <systemd/sd-bus.h>
 
 /* A GetManagedObjects of 1000 VMs is a 430 KB reply. Written as soon as
@@ -21,11 +22,21 @@
  * before), a reply is written at once. */
 #define BUS_FAIR_WAITING_MAX 32768
 
-/* Builds and sends the reply to CALL: >= 0, or -errno with nothing sent. */
+/* A rate (--listing-rate, off by default) paces each caller's listings:
+ * BUS_FAIR_BURST_SEC seconds of it at once, then at the rate; a caller past
+ * it waits its turn until it is back within it (the others take their turns
+ * meanwhile). Fewer bytes of listings on their way to the bus leave it more
+ * time for everyone's small calls. */
+#define BUS_FAIR_BURST_SEC 4
+
+/* Builds and sends the reply to CALL: the bytes sent (>= 0), or -errno with
+ * nothing sent. */
 typedef int (*BusFairAnswer)(sd_bus_message *call, void *userdata);
 
 /* The backlog in bytes (0: a reply waits until the bus has read everything). */
 void bus_fair_set_backlog(size_t bytes);
+/* Bytes of listings a second each caller (connection) may have written; 0: no rate. */
+void bus_fair_set_rate(uint64_t bytes_per_sec);
 /* Answers CALL with ANSWER(CALL, USERDATA), now or in turn. Returns ANSWER's
  * result when it ran now; 1 when the call waits (a failure of ANSWER then
  * is answered as the error). */

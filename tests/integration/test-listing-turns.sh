@@ -3,7 +3,8 @@
 # listings, is answered before them (they wait their turn, it does not), and its listings are all
 # answered, each the same as a fresh read. A flooder that leaves with calls waiting takes only its
 # own replies with it; the flooder that stays gets every reply it asked for, complete and the same
-# as a fresh read. The agent is told to let a listing wait as soon as anything is on its way to
+# as a fresh read. With a rate per caller (--listing-rate), a caller past it waits while another is
+# answered. The agent is told to let a listing wait as soon as anything is on its way to
 # the bus (--reply-backlog=0), so the turns are taken on any machine.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 set +e
@@ -24,20 +25,26 @@ replies_as_fresh() {
         assert_eq "2" "$(grep -cE '^(GetManagedObjects|ListVMs) ' "$1")" "$2: both listings were answered"
 }
 field() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+# define_vms: VMS domains in libvirt's test driver (its state lives while a connection is open),
+# all listed by the agent.
+define_vms() {
+        mkdir -p "$T/domains"
+        for i in $(seq "$VMS"); do
+                printf "<domain type='test'><name>turn-%d</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>\n" \
+                        "$i" > "$T/domains/$i.xml"
+                echo "define $T/domains/$i.xml"
+        done | virsh -q -c "$LIBVIRT_TEST_URI" >/dev/null
+        wait_until 60 sh -c "[ \"\$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager ListVMs \
+                | awk '{print \$2}')\" -ge $VMS ]" || fail "the agent did not list the $VMS VMs"
+}
 
 libvirtd_start
 bus_start
 daemon_start --libvirt-uri="$LIBVIRT_TEST_URI" --reply-backlog=0
 wait_until 30 ready || fail "the agent never became Ready"
-mkdir -p "$F/domains"
-for i in $(seq "$VMS"); do
-        printf "<domain type='test'><name>turn-%d</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>\n" \
-                "$i" > "$F/domains/$i.xml"
-        echo "define $F/domains/$i.xml"
-done | virsh -q -c "$LIBVIRT_TEST_URI" >/dev/null
-wait_until 60 sh -c "[ \"\$(busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager ListVMs \
-        | awk '{print \$2}')\" -ge $VMS ]" || fail "the agent did not list the $VMS VMs"
+define_vms
 
+mkdir -p "$F"
 "$LISTING_FLOOD" read "$F/read"
 grep -E '^(GetManagedObjects|ListVMs) [0-9a-f]{16}$' "$F/read" > "$F/fresh"
 assert_eq 2 "$(wc -l < "$F/fresh")" "a fresh read of both listings"
@@ -84,4 +91,24 @@ replies_as_fresh "$F/flood-2" "the staying flooder"
 out=$(busctl --system call org.hostagent1 /org/hostagent1 org.freedesktop.DBus.Peer Ping 2>&1)
 assert_eq "" "$out" "the agent answers after the floods"
 daemon_stop; assert_eq 0 $? "the agent exits cleanly"
+
+# A rate of 1 KiB/s per caller (a burst of 4 KiB): a caller that had one listing now waits for its
+# next one (minutes), and meanwhile another caller's listings are answered at once; the waiting
+# caller leaves with its call waiting, and the agent stays whole.
+daemon_start --libvirt-uri="$LIBVIRT_TEST_URI" --listing-rate=1
+wait_until 60 ready || fail "the agent never became Ready again"
+define_vms
+as_uid 65534 "$F/listing-flood" flood 2 "$F/stop-3" "$F/flood-3" &
+FLOOD_3=$!
+fixture_track $FLOOD_3
+wait_until 60 first_reply "$F/flood-3" || fail "the paced caller's first listing was not answered"
+"$LISTING_FLOOD" read "$F/read-2"
+assert_eq 2 "$(grep -cE '^(GetManagedObjects|ListVMs) [0-9a-f]{16}$' "$F/read-2")" \
+        "another caller's listings are answered"
+assert_eq "first" "$(cat "$F/flood-3")" "meanwhile the paced caller's next listing still waits"
+kill -KILL "$FLOOD_3"
+wait "$FLOOD_3" 2>/dev/null
+out=$(busctl --system call org.hostagent1 /org/hostagent1 org.freedesktop.DBus.Peer Ping 2>&1)
+assert_eq "" "$out" "the agent answers once the paced caller left"
+daemon_stop; assert_eq 0 $? "the agent exits cleanly (nothing of the paced caller's left behind)"
 fixture_finish
