@@ -6,8 +6,8 @@
  *     HASH" and "ListVMs HASH".
  *   listing-flood flood DEPTH STOP OUT: keeps DEPTH listings outstanding on one connection
  *     (GetManagedObjects and ListVMs in turn), sending the next as each reply comes, until the file
- *     STOP exists; then waits for the replies still due. OUT gets "first" once a reply came, and
- *     at the end "sent N", "answered N" and one "METHOD HASH" (or "METHOD error NAME") line per
+ *     STOP exists; then waits for the replies still due. OUT gets "reply N" as the Nth reply comes,
+ *     and at the end "sent N", "answered N" and one "METHOD HASH" (or "METHOD error NAME") line per
  *     distinct reply.
  *   listing-flood victim ROUNDS OUT: ROUNDS times, on one connection, GetManagedObjects,
  *     ListVMs and a Ping sent together, waiting for all three; OUT gets "ping-first N" (the
@@ -26,7 +26,6 @@
 
 static struct {
         unsigned outstanding, sent, answered, ping_first;
-        bool first_written;
         FILE *out;
         char *distinct[DISTINCT_MAX];
         size_t n_distinct;
@@ -91,11 +90,8 @@ static void note_reply(const char *method, sd_bus_message *reply) {
         else
                 snprintf(line, sizeof line, "%s %016llx", method, (unsigned long long) h);
         st.answered++;
-        if (!st.first_written) {
-                fprintf(st.out, "first\n");
-                fflush(st.out);
-                st.first_written = true;
-        }
+        fprintf(st.out, "reply %u\n", st.answered);
+        fflush(st.out);
         for (size_t i = 0; i < st.n_distinct; i++)
                 if (strcmp(st.distinct[i], line) == 0)
                         return;

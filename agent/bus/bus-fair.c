@@ -15,6 +15,8 @@
  * kernel says nothing when the bus daemon reads our socket, and sd-bus's
  * send buffer is too large for its writability to mean a short queue. */
 #define FAIR_POLL_USEC 1000ULL
+/* Earnings are counted over at most this long at a time (1000 s). */
+#define FAIR_ELAPSED_MAX_USEC (1000ULL * 1000 * 1000)
 
 typedef struct Waiting {
         sd_bus_message *call;
@@ -71,6 +73,20 @@ static Spend *spend_free(Spend *p) {
         return NULL;
 }
 
+/* What P earned since it was last refilled: whole bytes, its clock moved by
+ * the time they took (a low rate asked often still earns). */
+static void spend_refill(Spend *p, uint64_t now) {
+        uint64_t elapsed = now - p->stamp, add;
+
+        if (elapsed > FAIR_ELAPSED_MAX_USEC) {     /* no overflow below */
+                p->stamp = now - FAIR_ELAPSED_MAX_USEC;
+                elapsed = FAIR_ELAPSED_MAX_USEC;
+        }
+        add = elapsed * fair.rate / 1000000;
+        p->tokens += (int64_t) add;
+        p->stamp += add * 1000000 / fair.rate;
+}
+
 /* NAME's bucket, refilled to now; NULL when it is full (nothing to keep). */
 static Spend *spend_find(const char *name) {
         int64_t burst = (int64_t) (fair.rate * BUS_FAIR_BURST_SEC);
@@ -79,8 +95,7 @@ static Spend *spend_find(const char *name) {
         for (Spend **q = &fair.spends; *q;) {
                 Spend *p = *q;
 
-                p->tokens += (int64_t) ((now - p->stamp) * fair.rate / 1000000);
-                p->stamp = now;
+                spend_refill(p, now);
                 if (p->tokens >= burst) {       /* full again: forgotten */
                         *q = p->next;
                         spend_free(p);

@@ -16,7 +16,7 @@ F=$T/flood
 as_uid() { local uid=$1; shift; setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@"; }
 ready() { busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true; }
 vm_count() { busctl --system call org.hostagent1 /org/hostagent1 org.hostagent1.Manager ListVMs | awk '{print $2}'; }
-first_reply() { grep -qx first "$1"; }
+first_reply() { grep -qx "reply 1" "$1"; }
 # replies_as_fresh OUT WHAT: every reply OUT saw is one of the fresh read's.
 replies_as_fresh() {
         local other
@@ -92,23 +92,27 @@ out=$(busctl --system call org.hostagent1 /org/hostagent1 org.freedesktop.DBus.P
 assert_eq "" "$out" "the agent answers after the floods"
 daemon_stop; assert_eq 0 $? "the agent exits cleanly"
 
-# A rate of 1 KiB/s per caller (a burst of 4 KiB): a caller that had one listing now waits for its
-# next one (minutes), and meanwhile another caller's listings are answered at once; the waiting
-# caller leaves with its call waiting, and the agent stays whole.
+# A rate of 1 KiB/s per caller (a burst of 4 KiB): callers that had one listing now wait for their
+# next one (minutes), and meanwhile another caller's listings are answered at once; one waiting
+# caller leaves with its call waiting, then the agent stops with the other's: nothing leaks.
 daemon_start --libvirt-uri="$LIBVIRT_TEST_URI" --listing-rate=1
 wait_until 60 ready || fail "the agent never became Ready again"
 define_vms
-as_uid 65534 "$F/listing-flood" flood 2 "$F/stop-3" "$F/flood-3" &
-FLOOD_3=$!
-fixture_track $FLOOD_3
-wait_until 60 first_reply "$F/flood-3" || fail "the paced caller's first listing was not answered"
+for i in 3 4; do
+        as_uid 65534 "$F/listing-flood" flood 2 "$F/stop-$i" "$F/flood-$i" &
+        eval "FLOOD_$i=\$!"
+        fixture_track $!
+        wait_until 60 first_reply "$F/flood-$i" || fail "paced caller $i's first listing was not answered"
+done
 "$LISTING_FLOOD" read "$F/read-2"
 assert_eq 2 "$(grep -cE '^(GetManagedObjects|ListVMs) [0-9a-f]{16}$' "$F/read-2")" \
         "another caller's listings are answered"
-assert_eq "first" "$(cat "$F/flood-3")" "meanwhile the paced caller's next listing still waits"
+assert_eq "1 1" "$(grep -c '^reply ' "$F/flood-3") $(grep -c '^reply ' "$F/flood-4")" \
+        "meanwhile the paced callers' next listings still wait"
 kill -KILL "$FLOOD_3"
 wait "$FLOOD_3" 2>/dev/null
 out=$(busctl --system call org.hostagent1 /org/hostagent1 org.freedesktop.DBus.Peer Ping 2>&1)
-assert_eq "" "$out" "the agent answers once the paced caller left"
-daemon_stop; assert_eq 0 $? "the agent exits cleanly (nothing of the paced caller's left behind)"
+assert_eq "" "$out" "the agent answers once a paced caller left"
+# The agent stops with the other's call waiting.
+daemon_stop; assert_eq 0 $? "the agent exits cleanly (nothing of the paced callers' left behind)"
 fixture_finish
