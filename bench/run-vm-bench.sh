@@ -10,7 +10,8 @@
 # Fedora/RHEL hosts), both with the project's policy, and then prints the
 # reads of both side by side. BENCH_READS_ONLY=1 measures on each bus only
 # what the bus relays for hostagentd: the reads and Ping while 8 clients pull.
-# HOSTAGENTD_OPTIONS are more options for hostagentd (e.g. "--listing-rate=256").
+# HOSTAGENTD_OPTIONS are more options for hostagentd (e.g. "--listing-rate=64", then with
+# BENCH_LOAD_ONLY=1: only Ping under load, not one caller's reads back to back).
 # Usage: bench/run-vm-bench.sh [BUILD_DIR] [DOMAINS] [CALLS]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
