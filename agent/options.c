@@ -68,6 +68,7 @@ void options_init(Options *o) {
                 .storage_check_interval_sec = OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC,
                 .max_migrations = OPTIONS_DEFAULT_MAX_MIGRATIONS,
                 .reply_backlog_kib = OPTIONS_DEFAULT_REPLY_BACKLOG_KIB,
+                .listing_rate_kib = OPTIONS_DEFAULT_LISTING_RATE_KIB,
         };
 }
 
@@ -373,8 +374,9 @@ void options_print_help(const char *program) {
                "                            GetManagedObjects or ListVMs reply waits its turn\n"
                "                            (default %d)\n"
                "     --listing-rate=KIB     Bytes of GetManagedObjects and ListVMs replies a\n"
-               "                            second per caller, in KiB, after a burst of 4 s\n"
-               "                            of it; more waits its turn (default 0: no rate)\n"
+               "                            second per unprivileged caller, in KiB, after a\n"
+               "                            burst of 4 s of it; more waits its turn\n"
+               "                            (default %d; 0: no rate)\n"
                "     --bus-introspect=list|INTERFACE\n"
                "                            Print the interfaces served, or one's XML, and exit\n\n"
                "The configuration file holds 'key = value' lines with the long option names;\n"
@@ -383,5 +385,5 @@ void options_print_help(const char *program) {
                OPTIONS_DEFAULT_STATE_DIR, OPTIONS_DEFAULT_RUN_DIR, OPTIONS_DEFAULT_OVSDB, OPTIONS_DEFAULT_WORKERS,
                OPTIONS_DEFAULT_MAX_OPERATIONS, OPTIONS_DEFAULT_CALL_TIMEOUT_SEC,
                OPTIONS_DEFAULT_DETACH_TIMEOUT_SEC, OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC,
-               OPTIONS_DEFAULT_MAX_MIGRATIONS, OPTIONS_DEFAULT_REPLY_BACKLOG_KIB);
+               OPTIONS_DEFAULT_MAX_MIGRATIONS, OPTIONS_DEFAULT_REPLY_BACKLOG_KIB, OPTIONS_DEFAULT_LISTING_RATE_KIB);
 }

@@ -15,6 +15,9 @@
  * kernel says nothing when the bus daemon reads our socket, and sd-bus's
  * send buffer is too large for its writability to mean a short queue. */
 #define FAIR_POLL_USEC 1000ULL
+/* A caller in debt looks again at least this often: the bus may have said
+ * meanwhile that it is root, never paced. */
+#define FAIR_POLL_MAX_USEC (100ULL * 1000)
 /* Earnings are counted over at most this long at a time (1000 s). */
 #define FAIR_ELAPSED_MAX_USEC (1000ULL * 1000 * 1000)
 
@@ -45,18 +48,30 @@ typedef struct Turn {
 static struct {
         size_t backlog;
         uint64_t rate;          /* bytes a second per caller; 0: none */
+        BusFairIdentify identify;
         Turn *first, *last;     /* the next turn is FIRST's */
         size_t n_waiting;
         Spend *spends;
         sd_event_source *poll;
-} fair = { .backlog = BUS_FAIR_DEFAULT_BACKLOG };
+} fair = { .backlog = BUS_FAIR_DEFAULT_BACKLOG, .rate = BUS_FAIR_DEFAULT_RATE };
 
 void bus_fair_set_backlog(size_t bytes) {
         fair.backlog = bytes;
 }
 
-void bus_fair_set_rate(uint64_t bytes_per_sec) {
+void bus_fair_set_rate(uint64_t bytes_per_sec, BusFairIdentify identify) {
         fair.rate = bytes_per_sec;
+        fair.identify = identify;
+}
+
+/* Root is never paced; a caller is, until the bus said it is root (its
+ * burst covers its first listings meanwhile). */
+static bool caller_paced(const char *name) {
+        uid_t uid;
+
+        if (fair.rate == 0)
+                return false;
+        return !fair.identify || fair.identify(name, &uid) <= 0 || uid != 0;
 }
 
 static uint64_t fair_now(void) {
@@ -110,14 +125,14 @@ static Spend *spend_find(const char *name) {
 
 /* NAME may have a listing written now. */
 static bool spend_allows(const char *name) {
-        Spend *p = fair.rate > 0 ? spend_find(name) : NULL;
+        Spend *p = caller_paced(name) ? spend_find(name) : NULL;
 
         return !p || p->tokens >= 0;
 }
 
 /* How long until NAME may (0: now). */
 static uint64_t spend_wait_usec(const char *name) {
-        Spend *p = fair.rate > 0 ? spend_find(name) : NULL;
+        Spend *p = caller_paced(name) ? spend_find(name) : NULL;
 
         return !p || p->tokens >= 0 ? 0 : (uint64_t) -p->tokens * 1000000 / fair.rate + 1;
 }
@@ -126,7 +141,7 @@ static uint64_t spend_wait_usec(const char *name) {
 static void spend_charge(const char *name, int bytes) {
         Spend *p;
 
-        if (fair.rate == 0 || bytes <= 0)
+        if (bytes <= 0 || !caller_paced(name))
                 return;
         p = spend_find(name);
         if (!p) {
@@ -252,7 +267,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         if (!fair.first)
                 return 0;
         usec = fair_debt_usec();
-        return fair_poll_arm(bus, usec > FAIR_POLL_USEC ? usec : FAIR_POLL_USEC);
+        return fair_poll_arm(bus, usec < FAIR_POLL_USEC ? FAIR_POLL_USEC :
+                                  usec > FAIR_POLL_MAX_USEC ? FAIR_POLL_MAX_USEC : usec);
 }
 
 static int fair_poll_arm(sd_bus *bus, uint64_t usec) {

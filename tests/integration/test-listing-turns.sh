@@ -3,9 +3,10 @@
 # listings, is answered before them (they wait their turn, it does not), and its listings are all
 # answered, each the same as a fresh read. A flooder that leaves with calls waiting takes only its
 # own replies with it; the flooder that stays gets every reply it asked for, complete and the same
-# as a fresh read. With a rate per caller (--listing-rate), a caller past it waits while another is
-# answered. The agent is told to let a listing wait as soon as anything is on its way to
-# the bus (--reply-backlog=0), so the turns are taken on any machine.
+# as a fresh read. The agent is told to let a listing wait as soon as anything is on its way to
+# the bus (--reply-backlog=0), so the turns are taken on any machine, and first without a rate.
+# With a rate per unprivileged caller (--listing-rate), a caller past it waits while another (root,
+# never paced) is answered.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 set +e
 
@@ -40,7 +41,7 @@ define_vms() {
 
 libvirtd_start
 bus_start
-daemon_start --libvirt-uri="$LIBVIRT_TEST_URI" --reply-backlog=0
+daemon_start --libvirt-uri="$LIBVIRT_TEST_URI" --reply-backlog=0 --listing-rate=0
 wait_until 30 ready || fail "the agent never became Ready"
 define_vms
 
@@ -109,6 +110,8 @@ assert_eq 2 "$(grep -cE '^(GetManagedObjects|ListVMs) [0-9a-f]{16}$' "$F/read-2"
         "another caller's listings are answered"
 assert_eq "1 1" "$(grep -c '^reply ' "$F/flood-3") $(grep -c '^reply ' "$F/flood-4")" \
         "meanwhile the paced callers' next listings still wait"
+timeout 120 "$LISTING_FLOOD" victim 3 "$F/root-rounds"
+assert_eq 0 $? "root is not paced: 3 rounds of listings on one connection are answered"
 kill -KILL "$FLOOD_3"
 wait "$FLOOD_3" 2>/dev/null
 out=$(busctl --system call org.hostagent1 /org/hostagent1 org.freedesktop.DBus.Peer Ping 2>&1)

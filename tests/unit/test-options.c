@@ -38,6 +38,7 @@ static void test_defaults(void **state) {
         assert_int_equal(o.migration_bandwidth_mib, 0);
         assert_int_equal(o.max_migrations, 2);
         assert_int_equal(o.reply_backlog_kib, 64);
+        assert_int_equal(o.listing_rate_kib, 256);
         options_done(&o);
 }
 
