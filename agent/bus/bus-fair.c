@@ -69,8 +69,8 @@ void bus_fair_set_rate(uint64_t bytes_per_sec, BusFairIdentify identify) {
 static bool caller_paced(const char *name) {
         uid_t uid;
 
-        if (fair.rate == 0)
-                return false;
+        if (fair.rate == 0 || !*name)
+                return false;   /* no rate, or no bus daemon to ask (a direct connection) */
         return !fair.identify || fair.identify(name, &uid) <= 0 || uid != 0;
 }
 
