@@ -10,6 +10,7 @@
 
 #include "bus-auth.h"
 #include "bus-budget.h"
+#include "bus-fair.h"
 #include "bus-work.h"
 #include "bus-error.h"
 #include "fs-util.h"
@@ -299,6 +300,8 @@ static int manager_setup_bus(Manager *m) {
         r = bus_work_setup(m);
         if (r < 0)
                 return r;
+        bus_fair_set_backlog((size_t) m->options->reply_backlog_kib * 1024);
+        bus_fair_set_rate((uint64_t) m->options->listing_rate_kib * 1024, bus_auth_identify);
         /* Last: its filter must run before the filters that authorize. */
         r = bus_auth_install(m->bus);
         if (r < 0)

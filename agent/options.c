@@ -29,6 +29,8 @@ enum {
         ARG_MIGRATION_BANDWIDTH,
         ARG_MAX_MIGRATIONS,
         ARG_GUEST_INFO_INTERVAL,
+        ARG_REPLY_BACKLOG,
+        ARG_LISTING_RATE,
         ARG_VERSION,
 };
 
@@ -52,6 +54,8 @@ static const struct option long_options[] = {
         { "migration-bandwidth", required_argument, NULL, ARG_MIGRATION_BANDWIDTH },
         { "max-migrations", required_argument, NULL, ARG_MAX_MIGRATIONS },
         { "guest-info-interval", required_argument, NULL, ARG_GUEST_INFO_INTERVAL },
+        { "reply-backlog",  required_argument, NULL, ARG_REPLY_BACKLOG },
+        { "listing-rate",   required_argument, NULL, ARG_LISTING_RATE },
         {}
 };
 
@@ -66,6 +70,8 @@ void options_init(Options *o) {
                 .storage_check_interval_sec = OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC,
                 .max_migrations = OPTIONS_DEFAULT_MAX_MIGRATIONS,
                 .guest_info_interval_sec = OPTIONS_DEFAULT_GUEST_INFO_INTERVAL_SEC,
+                .reply_backlog_kib = OPTIONS_DEFAULT_REPLY_BACKLOG_KIB,
+                .listing_rate_kib = OPTIONS_DEFAULT_LISTING_RATE_KIB,
         };
 }
 
@@ -185,6 +191,10 @@ static const OptionSpec option_specs[] = {
           .min = 1, .max = 64, .unit = "a number" },
         { .key = "guest-info-interval", .set = set_number, .offset = offsetof(Options, guest_info_interval_sec),
           .min = 0, .max = 86400, .unit = "a number of seconds (0: never)," },
+        { .key = "reply-backlog", .set = set_number, .offset = offsetof(Options, reply_backlog_kib),
+          .min = 0, .max = 1048576, .unit = "a number of KiB" },
+        { .key = "listing-rate", .set = set_number, .offset = offsetof(Options, listing_rate_kib),
+          .min = 0, .max = 1048576, .unit = "a number of KiB/s (0: no rate)," },
 };
 
 /* One setting by its long option name; shared by argv and the config file. */
@@ -369,6 +379,13 @@ void options_print_help(const char *program) {
                "                            How often each guest agent is asked for GuestInfo\n"
                "                            and GuestAddresses (default %d; 0: only on its\n"
                "                            events)\n"
+               "     --reply-backlog=KIB    Replies on their way to the bus daemon before a\n"
+               "                            GetManagedObjects or ListVMs reply waits its turn\n"
+               "                            (default %d)\n"
+               "     --listing-rate=KIB     Bytes of GetManagedObjects and ListVMs replies a\n"
+               "                            second per unprivileged caller, in KiB, after a\n"
+               "                            burst of 4 s of it; more waits its turn\n"
+               "                            (default %d; 0: no rate)\n"
                "     --bus-introspect=list|INTERFACE\n"
                "                            Print the interfaces served, or one's XML, and exit\n\n"
                "The configuration file holds 'key = value' lines with the long option names;\n"
@@ -377,5 +394,6 @@ void options_print_help(const char *program) {
                OPTIONS_DEFAULT_STATE_DIR, OPTIONS_DEFAULT_RUN_DIR, OPTIONS_DEFAULT_OVSDB, OPTIONS_DEFAULT_WORKERS,
                OPTIONS_DEFAULT_MAX_OPERATIONS, OPTIONS_DEFAULT_CALL_TIMEOUT_SEC,
                OPTIONS_DEFAULT_DETACH_TIMEOUT_SEC, OPTIONS_DEFAULT_STORAGE_CHECK_INTERVAL_SEC,
-               OPTIONS_DEFAULT_MAX_MIGRATIONS, OPTIONS_DEFAULT_GUEST_INFO_INTERVAL_SEC);
+               OPTIONS_DEFAULT_MAX_MIGRATIONS, OPTIONS_DEFAULT_GUEST_INFO_INTERVAL_SEC,
+               OPTIONS_DEFAULT_REPLY_BACKLOG_KIB, OPTIONS_DEFAULT_LISTING_RATE_KIB);
 }

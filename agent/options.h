@@ -17,6 +17,8 @@
 #define OPTIONS_DEFAULT_OVS_DATAPATH "system"
 #define OPTIONS_DEFAULT_MAX_MIGRATIONS 2
 #define OPTIONS_DEFAULT_GUEST_INFO_INTERVAL_SEC 30
+#define OPTIONS_DEFAULT_REPLY_BACKLOG_KIB 64
+#define OPTIONS_DEFAULT_LISTING_RATE_KIB 256
 
 typedef enum OptionsAction {
         OPTIONS_RUN,            /* start the daemon */
@@ -44,6 +46,8 @@ typedef struct Options {
         unsigned migration_bandwidth_mib; /* a migration's cap when its caller sets none; 0: none */
         unsigned max_migrations;  /* outgoing migrations at once */
         unsigned guest_info_interval_sec; /* between two reads of each guest agent; 0: never */
+        unsigned reply_backlog_kib; /* replies on their way to the bus before a listing waits its turn */
+        unsigned listing_rate_kib; /* KiB/s of listings per unprivileged caller; 0: no rate */
 } Options;
 
 void options_init(Options *o);

@@ -7,7 +7,8 @@
 # the targets. Not a test: it measures what is there.
 # Usage: bench/run-attack-bench.sh [BUILD_DIR] [SECONDS_PER_RUN] [VMS_FOR_THE_LISTING_ATTACK]
 # ATTACKS="hoststats bigarg" (kinds of attack-bench; "none" the run without attackers) runs only
-# those rows; PERF_RECORD=DIR records each attack's agent with perf record -g into DIR/KIND.data.
+# those rows; HOSTAGENTD_OPTIONS are more options for hostagentd (e.g. "--listing-rate=256");
+# PERF_RECORD=DIR records each attack's agent with perf record -g into DIR/KIND.data.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
@@ -19,7 +20,7 @@ source "$top/tests/lib/fixture.sh"
 
 libvirtd_start
 bus_start
-daemon_start --libvirt-uri="$LIBVIRT_TEST_URI"
+daemon_start --libvirt-uri="$LIBVIRT_TEST_URI" ${HOSTAGENTD_OPTIONS:-}
 wait_until 60 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true'
 max_ops=$(busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager MaxOperations | cut -d' ' -f2)
 

@@ -10,6 +10,8 @@
 # Fedora/RHEL hosts), both with the project's policy, and then prints the
 # reads of both side by side. BENCH_READS_ONLY=1 measures on each bus only
 # what the bus relays for hostagentd: the reads and Ping while 8 clients pull.
+# HOSTAGENTD_OPTIONS are more options for hostagentd (e.g. "--listing-rate=64", then with
+# BENCH_LOAD_ONLY=1: only Ping under load, not one caller's reads back to back).
 # Usage: bench/run-vm-bench.sh [BUILD_DIR] [DOMAINS] [CALLS]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,7 +73,8 @@ CONF
         NOTIFY_PID=$!; fixture_track $NOTIFY_PID
         wait_until 5 test -S "$T/notify"
         t0=$(date +%s%N)
-        NOTIFY_SOCKET="$T/notify" HOSTAGENT_OBJECTS_FAILPOINT="$T/sd-bus-answers" daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI"
+        NOTIFY_SOCKET="$T/notify" HOSTAGENT_OBJECTS_FAILPOINT="$T/sd-bus-answers" daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI" \
+                ${HOSTAGENTD_OPTIONS:-}
         until grep -q READY=1 "$T/notify.log"; do sleep 0.002; done
         t_ready=$(date +%s%N)
         until busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true; do

@@ -29,6 +29,7 @@
 #include "bus-budget.h"
 #include "bus-error.h"
 #include "bus-log-limit.h"
+#include "bus-fair.h"
 #include "bus-pace.h"
 #include "bus-polkit.h"
 #include "failpoint.h"
@@ -348,7 +349,10 @@ static int identity_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         if (!sd_bus_message_is_method_call(m, NULL, NULL) || !sender || sender[0] != ':')
                 return 0;
         l = lookup_find(sender);
-        if (l)   /* behind an earlier call of the same caller, to keep its order */
+        /* Behind an earlier call of the same caller, to keep its order; a
+         * call that never needs the answer passes a question nothing waits
+         * for (the listings' rate asks it: bus-fair.c). */
+        if (l && (l->n_held > 0 || may_need_identity(m)))
                 return lookup_hold_or_refuse(l, m);
         if (polkit_hold_behind(m))   /* behind its call that polkit is asked about */
                 return 1;
@@ -369,6 +373,7 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
         if (name[0] == ':' && !*new_owner) {
                 polkit_forget_caller(name);
                 bus_pace_forget(name);
+                bus_fair_forget(name);
         }
         return 0;
 }
@@ -397,6 +402,7 @@ void bus_auth_done(void) {
                 free(auth.callers[i].unit);
         }
         bus_pace_done();
+        bus_fair_done();
         polkit_done();
         bus_audit_done();
         auth.filter = sd_bus_slot_unref(auth.filter);

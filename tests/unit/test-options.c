@@ -38,6 +38,8 @@ static void test_defaults(void **state) {
         assert_int_equal(o.migration_bandwidth_mib, 0);
         assert_int_equal(o.max_migrations, 2);
         assert_int_equal(o.guest_info_interval_sec, 30);   /* the default */
+        assert_int_equal(o.reply_backlog_kib, 64);
+        assert_int_equal(o.listing_rate_kib, 256);
         options_done(&o);
 }
 
@@ -54,6 +56,22 @@ static void test_guest_info_interval(void **state) {
         options_done(&o);
         assert_int_equal(parse(&o, 3, two), 0);
         assert_int_equal(o.guest_info_interval_sec, 2);
+        options_done(&o);
+        assert_int_equal(parse(&o, 3, big), -EINVAL);
+        options_done(&o);
+        assert_int_equal(parse(&o, 3, word), -EINVAL);
+        options_done(&o);
+}
+
+/* --reply-backlog: KiB, 0 (a listing waits for an empty way) up to 1 GiB. */
+static void test_reply_backlog(void **state) {
+        char *zero[] = { "hostagentd", "--config=/dev/null", "--reply-backlog=0", NULL };
+        char *big[] = { "hostagentd", "--config=/dev/null", "--reply-backlog=1048577", NULL };
+        char *word[] = { "hostagentd", "--config=/dev/null", "--reply-backlog=lots", NULL };
+        Options o;
+
+        assert_int_equal(parse(&o, 3, zero), 0);
+        assert_int_equal(o.reply_backlog_kib, 0);
         options_done(&o);
         assert_int_equal(parse(&o, 3, big), -EINVAL);
         options_done(&o);
@@ -184,6 +202,7 @@ int main(void) {
                 cmocka_unit_test(test_detach_timeout),
                 cmocka_unit_test(test_guest_info_interval),
                 cmocka_unit_test(test_migration_options),
+                cmocka_unit_test(test_reply_backlog),
                 cmocka_unit_test(test_command_line_wins_over_file),
                 cmocka_unit_test(test_bad_values_are_refused),
                 cmocka_unit_test(test_bad_config_file),
