@@ -14,6 +14,8 @@ typedef struct DomainEventOps {
         void (*reboot)(const char *uuid, void *userdata);
         /* Its definition may have changed: a device came or went, or its metadata changed. */
         void (*changed)(const char *uuid, void *userdata);
+        /* A block job (virConnectDomainEventBlockJobStatus) of DISK (its target) moved on. */
+        void (*block_job)(const char *uuid, const char *disk, int type, int status, void *userdata);
 } DomainEventOps;
 
 /* Who hears the events: it must outlive every connection it is subscribed to. */

@@ -8,7 +8,7 @@
 #include "log.h"
 #include "macro.h"
 
-#define VTABLES_MAX 2
+#define VTABLES_MAX 6   /* the VM's: its own, devices, and one per issue-18 part */
 
 typedef struct Collection {
         char *prefix;

@@ -16,6 +16,7 @@
 #include "vm-devices.h"
 #include "vm-migrate-dbus.h"
 #include "vm-shutdown.h"
+#include "vm-snapshot.h"
 #include "vm-stats-dbus.h"
 
 /* What the Manager keeps built from the VMs (the ListVMs reply) and must
@@ -36,6 +37,8 @@ static void vm_bus_announce(Vm *vm) {
 
         bus_collection_added(vm->path);
         vm_bus_tell_list_changed();
+        if (vm->manager->vm_synced)
+                vm_snapshots_relist(vm->manager, vm->info.uuid);   /* the first ones come with the first full read */
         r = sd_bus_emit_object_added(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesAdded for %s: %m", vm->path);
@@ -46,6 +49,7 @@ static void vm_bus_withdraw(Vm *vm) {
 
         bus_collection_removed(vm->path);
         vm_bus_tell_list_changed();
+        vm_snapshots_vm_removed(vm->manager, vm->info.uuid);
         r = sd_bus_emit_object_removed(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesRemoved for %s: %m", vm->path);
@@ -67,6 +71,7 @@ static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
         memcpy(strv, names, n * sizeof *names);
         strv[n] = NULL;
         bus_collection_changed(vm->path);
+        vm_snapshots_relist(vm->manager, vm->info.uuid);   /* libvirt tells no snapshot events */
         if (vm_bus_listed(names, n))
                 vm_bus_tell_list_changed();
         r = sd_bus_emit_properties_changed_strv(vm->manager->bus, vm->path, VM_INTERFACE, (char **) strv);
@@ -377,6 +382,10 @@ int vm_bus_register(Manager *m, void (*list_changed)(void)) {
                 return r;
         /* Devices, memory and vCPUs (vm-devices-dbus.c): more of the same interface. */
         r = bus_add_collection_vtable(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_devices_vtable);
+        if (r < 0)
+                return r;
+        /* Snapshots (vm-snapshot-dbus.c): more of the VM, and the Snapshot objects. */
+        r = vm_snapshot_bus_register(m);
         if (r < 0)
                 return r;
         r = sd_bus_add_filter(m->bus, NULL, vm_autostart_filter, m);

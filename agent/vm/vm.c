@@ -10,6 +10,7 @@
 #include "log.h"
 #include "macro.h"
 #include "virt-cleanup.h"
+#include "vm-snapshot.h"
 #include "manager.h"
 
 void vm_set_listener(Manager *m, const VmListener *listener) {
@@ -466,12 +467,18 @@ static void on_changed(const char *uuid, void *userdata) {
         (void) vm_refresh(userdata, uuid);
 }
 
+/* Block jobs are the snapshots' merges (vm-snapshot-merge.c). */
+static void on_block_job(const char *uuid, const char *disk, int type, int status, void *userdata) {
+        vm_snapshot_block_job_event(userdata, uuid, disk, type, status);
+}
+
 static const DomainEventOps vm_event_ops = {
         .lifecycle = on_lifecycle,
         .io_error = on_io_error,
         .balloon = on_balloon,
         .reboot = on_reboot,
         .changed = on_changed,
+        .block_job = on_block_job,
 };
 
 /* Refresh of one domain. */
