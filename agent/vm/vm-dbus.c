@@ -63,6 +63,14 @@ static bool vm_bus_listed(const char **names, size_t n) {
         return false;
 }
 
+/* A snapshot made or merged by another client moves a disk to another file. */
+static bool vm_bus_disks_changed(const char **names, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(names[i], "Disks"))
+                        return true;
+        return false;
+}
+
 static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
         const char *strv[25];
         int r;
@@ -71,7 +79,8 @@ static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
         memcpy(strv, names, n * sizeof *names);
         strv[n] = NULL;
         bus_collection_changed(vm->path);
-        vm_snapshots_relist(vm->manager, vm->info.uuid);   /* libvirt tells no snapshot events */
+        if (vm_bus_disks_changed(names, n))
+                vm_snapshots_relist(vm->manager, vm->info.uuid);   /* libvirt tells no snapshot events */
         if (vm_bus_listed(names, n))
                 vm_bus_tell_list_changed();
         r = sd_bus_emit_properties_changed_strv(vm->manager->bus, vm->path, VM_INTERFACE, (char **) strv);
@@ -85,6 +94,7 @@ static void vm_bus_emit_state(Vm *vm) {
 
         /* NICs shows a tap only while the VM runs: a NIC's value follows the state. */
         vm_bus_emit_changed(vm, (const char *[]) { "State", "StateReason", "NICs" }, vm->info.n_nics > 0 ? 3 : 2);
+        vm_snapshots_relist(m, vm->info.uuid);   /* a revert by another client, a merge that ended */
         r = sd_bus_emit_signal(m->bus, vm->path, VM_INTERFACE, "StateChanged", "sst",
                                vm_state_to_string(vm->info.state), vm->info.reason, ++m->sequence);
         if (r < 0)

@@ -220,4 +220,5 @@ ctl_run -q delete-snapshot g1 c1
 ctl_run revert g1 nope
 assert_eq 4 "$CTL_RC" "hostagentctl revert of a missing snapshot exits 4"
 
+daemon_stop && ok "the agent exits cleanly" || { fail "the agent's exit status"; tail -30 "$T/daemon.log"; }
 fixture_finish
