@@ -10,10 +10,13 @@
 #include <unistd.h>
 
 #include "agent-errno.h"
+#include "domain-devices.h"
 #include "libvirt-error.h"
 #include "macro.h"
 #include "strv.h"
 #include "virt-cleanup.h"
+#include "vm-info.h"
+#include "vm-spec-edit.h"
 #include "vm-xml.h"
 
 static inline void xmlFreeDocp(xmlDocPtr *p) {
@@ -209,4 +212,83 @@ int snapshot_list(virConnectPtr conn, const char *uuid, SnapshotInfo **ret, size
         *ret = list;
         *ret_n = n;
         return 0;
+}
+
+/* The spec in the domain's metadata, or NULL (none: not the agent's VM). */
+static int spec_read(virDomainPtr dom, unsigned affect, char **ret, char **ret_error) {
+        _cleanup_(freep) char *xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VM_METADATA_NS, affect);
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        virErrorPtr e;
+
+        *ret = NULL;
+        if (!xml) {
+                e = virGetLastError();
+                if (e && e->code == VIR_ERR_NO_DOMAIN_METADATA) {
+                        virResetLastError();
+                        return 0;
+                }
+                return libvirt_error_take(ret_error);
+        }
+        doc = xmlReadMemory(xml, strlen(xml), "metadata.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+                            XML_PARSE_NOWARNING);
+        if (doc && xmlDocGetRootElement(doc))
+                *ret = vm_xml_content(vm_xml_child(xmlDocGetRootElement(doc), "spec"));
+        return 0;
+}
+
+/* Each of DISKS' targets in SPEC named as the domain (DOMAIN_XML) has it now: the overlay after a
+ * snapshot, the base after the merge of the active layer, unchanged after an intermediate one. */
+static int spec_edit_disks(char **spec, const char *domain_xml, const SnapshotDisk *disks, size_t n) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlReadMemory(domain_xml, strlen(domain_xml), "domain.xml", NULL,
+                                                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        xmlNodePtr domain = doc ? xmlDocGetRootElement(doc) : NULL;
+
+        for (size_t i = 0; domain && i < n; i++) {
+                xmlNodePtr d = domain_disk(domain, disks[i].target);
+                _cleanup_(freep) char *file = d ? vm_xml_prop(vm_xml_child(d, "source"), "file") : NULL;
+                _cleanup_(freep) char *format = d ? vm_xml_prop(vm_xml_child(d, "driver"), "type") : NULL;
+                VmSpecDisk now = { .path = file, .format = format ?: "raw" };
+                char *edited = NULL;
+                int r;
+
+                if (!file)
+                        continue;
+                r = vm_spec_edit(*spec, &(VmSpecEdit) { .kind = VM_SPEC_EDIT_DISK_FILE, .key = disks[i].target,
+                                                        .disk = &now }, &edited);
+                if (r == -ENOENT)
+                        continue;   /* a disk the spec does not name */
+                if (r < 0)
+                        return r;
+                free(*spec);
+                *spec = edited;
+        }
+        return 0;
+}
+
+int snapshot_spec_follow(virConnectPtr conn, const char *uuid, const SnapshotDisk *disks, size_t n,
+                         char **ret_error) {
+        _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
+        _cleanup_(freep) char *spec = NULL, *xml = NULL;
+        int active, persistent, r;
+        DomainChange change = { .kind = DOMAIN_CHANGE_SPEC };
+
+        if (!dom)
+                return libvirt_error_take(ret_error);
+        active = virDomainIsActive(dom);
+        persistent = virDomainIsPersistent(dom);
+        if (active < 0 || persistent < 0)
+                return libvirt_error_take(ret_error);
+        r = spec_read(dom, persistent ? VIR_DOMAIN_AFFECT_CONFIG : VIR_DOMAIN_AFFECT_LIVE, &spec, ret_error);
+        if (r < 0 || !spec)
+                return r;
+        xml = virDomainGetXMLDesc(dom, persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
+        if (!xml)
+                return libvirt_error_take(ret_error);
+        r = spec_edit_disks(&spec, xml, disks, n);
+        if (r < 0)
+                return r;
+        change.live = active;
+        change.config = persistent;
+        change.spec = spec;
+        return domain_change_apply(dom, &change, ret_error);
 }

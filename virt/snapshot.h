@@ -87,5 +87,11 @@ int snapshot_create(virConnectPtr conn, const char *uuid, const SnapshotRequest 
  * why) when a later snapshot builds on an overlay. */
 int snapshot_revert(virConnectPtr conn, const char *uuid, const char *name, char **ret_error);
 
+/* The VM spec kept in the domain's metadata (if any) follows the domain:
+ * each of DISKS' targets named there is the file the domain's disk runs on
+ * now (the overlay after a snapshot, the base after a merge). */
+int snapshot_spec_follow(virConnectPtr conn, const char *uuid, const SnapshotDisk *disks, size_t n,
+                         char **ret_error);
+
 /* Drops the snapshot's metadata (its overlays are the caller's). */
 int snapshot_forget(virConnectPtr conn, const char *uuid, const char *name, char **ret_error);

@@ -105,6 +105,7 @@ static int create_check_work(void *userdata) {
 /* Worker: the snapshot. */
 static int create_work(void *userdata) {
         CreateCall *c = userdata;
+        int k, r;
         SnapshotRequest req = {
                 .name = c->name,
                 .memory = c->o.memory > 0,
@@ -129,7 +130,15 @@ static int create_work(void *userdata) {
                         (void) mkdir(dir, 0700);
                 }
         }
-        return snapshot_create(c->base.conn, c->uuid, &req, &c->disks, &c->n_disks, &c->base.error);
+        r = snapshot_create(c->base.conn, c->uuid, &req, &c->disks, &c->n_disks, &c->base.error);
+        if (r < 0)
+                return r;
+        /* The spec names the files the disks run on: the overlays now. */
+        k = snapshot_spec_follow(c->base.conn, c->uuid, c->disks, c->n_disks, NULL);
+        if (k < 0)
+                log_warning_errno(k, "VM %s: the snapshot is made, but its spec still names the disks' old files: %m",
+                                  c->vm_name);
+        return 0;
 }
 
 static void create_done(int result, void *userdata) {

@@ -122,6 +122,10 @@ static int merge_call_work(void *userdata) {
                 for (size_t i = 0; r >= 0 && i < x->n_disks; i++)
                         if (unlink(x->disks[i].overlay) < 0 && errno != ENOENT)
                                 r = -errno;
+                /* The spec names the files the disks run on: the bases again. */
+                if (r >= 0 && snapshot_spec_follow(c->conn, x->uuid, x->disks, x->n_disks, NULL) < 0)
+                        log_warning("VM %s: snapshot %s is merged, but the spec still names its overlays", x->vm_name,
+                                    x->name);
                 return r;
         }
         return -EINVAL;

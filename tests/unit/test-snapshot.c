@@ -12,6 +12,7 @@
 #include "block-job.h"
 #include "macro.h"
 #include "snapshot.h"
+#include "vm-spec-edit.h"
 
 /* What libvirt 9.0 answers for an external disk snapshot with memory (trimmed). */
 static const char *snapshot_xml_libvirt =
@@ -193,6 +194,28 @@ static void test_percent(void **state) {
         assert_int_equal(block_job_percent(&(BlockJobState) { .cur = 300, .end = 200 }), 100);
 }
 
+/* The spec follows a disk onto its overlay and back: a pool's volume by name, a host path by path and format. */
+static void test_spec_follows(void **state) {
+        const char *spec = "{\"name\":\"db1\",\"type\":\"kvm\",\"memory_mib\":512,\"vcpus\":1,\"disks\":["
+                           "{\"pool\":\"fast\",\"volume\":\"root\"},{\"path\":\"/srv/x.img\",\"format\":\"raw\"}]}";
+        char *out = NULL, *back = NULL;
+
+        assert_int_equal(vm_spec_edit(spec, &(VmSpecEdit) { .kind = VM_SPEC_EDIT_DISK_FILE, .key = "vda",
+                                                            .disk = &(VmSpecDisk) { .path = (char *) "/p/root.s1",
+                                                                                    .format = "qcow2" } }, &out), 0);
+        assert_non_null(strstr(out, "\"volume\":\"root.s1\""));
+        assert_non_null(strstr(out, "\"pool\":\"fast\""));
+        assert_int_equal(vm_spec_edit(out, &(VmSpecEdit) { .kind = VM_SPEC_EDIT_DISK_FILE, .key = "vdb",
+                                                           .disk = &(VmSpecDisk) { .path = (char *) "/srv/x.img.s1",
+                                                                                   .format = "qcow2" } }, &back), 0);
+        assert_non_null(strstr(back, "\"path\":\"\\/srv\\/x.img.s1\",\"format\":\"qcow2\""));
+        free(out);
+        assert_int_equal(vm_spec_edit(back, &(VmSpecEdit) { .kind = VM_SPEC_EDIT_DISK_FILE, .key = "vdz",
+                                                            .disk = &(VmSpecDisk) { .path = (char *) "/x",
+                                                                                    .format = "raw" } }, &out), -ENOENT);
+        free(back);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse),
@@ -203,6 +226,7 @@ int main(void) {
                 cmocka_unit_test(test_xml),
                 cmocka_unit_test(test_chain),
                 cmocka_unit_test(test_percent),
+                cmocka_unit_test(test_spec_follows),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
