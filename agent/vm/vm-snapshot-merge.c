@@ -45,6 +45,7 @@ typedef struct SnapshotMerge {
         char uuid[VIR_UUID_STRING_BUFLEN];
         char *name;
         char *vm_name;
+        char *memory_file;           /* the RAM state, removed with the snapshot; or NULL */
         SnapshotDisk *disks;
         size_t n_disks;
         size_t at;                   /* the disk being merged */
@@ -81,6 +82,7 @@ static void merge_unref(SnapshotMerge *x) {
         free(x->disks);
         free(x->name);
         free(x->vm_name);
+        free(x->memory_file);
         free(x);
 }
 
@@ -122,6 +124,8 @@ static int merge_call_work(void *userdata) {
                 for (size_t i = 0; r >= 0 && i < x->n_disks; i++)
                         if (unlink(x->disks[i].overlay) < 0 && errno != ENOENT)
                                 r = -errno;
+                if (r >= 0 && x->memory_file && unlink(x->memory_file) < 0 && errno != ENOENT)
+                        r = -errno;
                 /* The spec names the files the disks run on: the bases again. */
                 if (r >= 0 && snapshot_spec_follow(c->conn, x->uuid, x->disks, x->n_disks, NULL) < 0)
                         log_warning("VM %s: snapshot %s is merged, but the spec still names its overlays", x->vm_name,
@@ -271,6 +275,13 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_source_set_enabled(s, SD_EVENT_ON);
 }
 
+Job *vm_snapshot_merge_job(Manager *m, const char *uuid, const char *name) {
+        for (SnapshotMerge *x = m->snapshots ? m->snapshots->merges : NULL; x; x = x->next)
+                if (x->job && streq(x->uuid, uuid) && (!name || streq(x->name, name)))
+                        return x->job;
+        return NULL;
+}
+
 void vm_snapshot_block_job_event(Manager *m, const char *uuid, const char *disk, int type, int status) {
         for (SnapshotMerge *x = m->snapshots ? m->snapshots->merges : NULL; x; x = x->next) {
                 if (!x->job || !x->live || !streq(x->uuid, uuid))
@@ -297,6 +308,8 @@ static json_object *merge_resume_data(Job *job) {
         json_object_object_add(data, "vm_name", json_object_new_string(x->vm_name));
         json_object_object_add(data, "at", json_object_new_int64(x->at));
         json_object_object_add(data, "started", json_object_new_boolean(x->started));
+        if (x->memory_file)
+                json_object_object_add(data, "memory_file", json_object_new_string(x->memory_file));
         for (size_t i = 0; i < x->n_disks; i++) {
                 json_object *d = json_object_new_object();
 
@@ -415,11 +428,18 @@ int method_snapshot_delete(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (s->job)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot delete snapshot %s: job %u "
                                          "works on it", s->info.name, s->job->id);
+        job = vm_snapshot_merge_job(m, s->uuid, NULL);
+        if (job)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot delete snapshot %s: job %u "
+                                         "merges another snapshot of VM %s (one merge at a time)", s->info.name,
+                                         job->id, strempty(vm->info.name));
         x = merge_new(m, s->uuid, s->info.name, strempty(vm->info.name));
         if (!x)
                 return -ENOMEM;
         x->live = vm_state_is_active(vm->info.state);
         r = merge_copy_disks(x, &s->info);
+        if (r >= 0 && s->info.memory_file && !(x->memory_file = strdup(s->info.memory_file)))
+                r = -ENOMEM;
         if (r >= 0)
                 r = job_new(m, "merge", vm->path, &merge_ops, x, &job);
         if (r < 0) {
@@ -480,6 +500,10 @@ int vm_snapshot_merge_resume(Job *job, json_object *data) {
         if (json_object_object_get_ex(data, "started", &v))
                 x->started = json_object_get_boolean(v);
         (void) json_object_object_get_ex(data, "disks", &disks);
+        if (json_string_of(data, "memory_file") && !(x->memory_file = strdup(json_string_of(data, "memory_file")))) {
+                merge_unlink(x);
+                return -ENOMEM;
+        }
         r = merge_resume_disks(x, disks);
         if (r >= 0 && x->at > x->n_disks)
                 r = -EINVAL;

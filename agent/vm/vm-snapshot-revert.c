@@ -80,9 +80,10 @@ int method_snapshot_revert(sd_bus_message *msg, void *userdata, sd_bus_error *er
         r = bus_options_read(msg, read_option, NULL, error);
         if (r < 0)
                 return r;
-        if (s->job)
+        if (vm_snapshot_merge_job(m, s->uuid, NULL))
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot revert to snapshot %s: job %u "
-                                         "works on it", s->info.name, s->job->id);
+                                         "merges a snapshot of VM %s", s->info.name,
+                                         vm_snapshot_merge_job(m, s->uuid, NULL)->id, strempty(vm->info.name));
         if (vm_state_is_active(vm->info.state) && !s->info.memory_file)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot revert VM %s to snapshot %s: "
                                          "it runs; shut it off first (the snapshot has no RAM state)",

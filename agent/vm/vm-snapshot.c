@@ -132,6 +132,7 @@ static int snapshot_add(Manager *m, const char *uuid, SnapshotInfo *info) {
         }
         s->info = *info;
         *info = (SnapshotInfo) {};
+        s->job = vm_snapshot_merge_job(m, uuid, s->info.name);   /* one the previous agent began */
         s->next = snapshots(m)->list;
         snapshots(m)->list = s;
         vm_snapshot_bus_added(s);

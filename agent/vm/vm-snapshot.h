@@ -69,6 +69,9 @@ int method_snapshot_revert(sd_bus_message *msg, void *userdata, sd_bus_error *er
 /* The merge job carried on by the next agent (job_register_resumable()). */
 int vm_snapshot_merge_resume(Job *job, json_object *data);
 
+/* The merge job running on the VM UUID (of its snapshot NAME; NULL: any), or NULL. */
+Job *vm_snapshot_merge_job(Manager *m, const char *uuid, const char *name);
+
 /* libvirt's block job event for the VM UUID's disk (a path or target). */
 void vm_snapshot_block_job_event(Manager *m, const char *uuid, const char *disk, int type, int status);
 

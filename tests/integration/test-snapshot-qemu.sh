@@ -221,5 +221,13 @@ ctl_run -q delete-snapshot g1 c1
 ctl_run revert g1 nope
 assert_eq 4 "$CTL_RC" "hostagentctl revert of a missing snapshot exits 4"
 
+# The last snapshot goes: the VM is on its own image again, the RAM state file is gone.
+ls "$T/state/snapshots/"*.memory >/dev/null 2>&1 && ok "s3's RAM state is in the state directory" || fail "no RAM state file"
+job=$(job_of "$(snap_call "$G1" s3 Delete)")
+job_wait "$job" 60
+assert_eq 's "done"' "$(job_prop "$job" Result)" "the last snapshot merged"
+assert_eq "$T/pool/data" "$(active --inactive)" "the VM's definition is on its image again"
+assert_eq "" "$(ls "$T/state/snapshots/")" "and the RAM state file is gone"
+
 daemon_stop && ok "the agent exits cleanly" || { fail "the agent's exit status"; tail -30 "$T/daemon.log"; }
 fixture_finish
