@@ -185,10 +185,28 @@ static int disk_source(virDomainPtr dom, const char *target, char **ret, char **
         return *ret ? 0 : -ENODEV;
 }
 
+int block_backing_of(const char *image, char **ret_backing, char **ret_format, char **ret_error) {
+        VolumeInfo info = {}, below = {};
+        int r;
+
+        r = qemu_img_info(image, BLOCK_COMMAND_TIMEOUT_USEC, &info, ret_error);
+        if (r >= 0 && !info.backing)
+                r = -ENOENT;
+        if (r >= 0)
+                r = qemu_img_info(info.backing, BLOCK_COMMAND_TIMEOUT_USEC, &below, ret_error);
+        if (r >= 0) {
+                *ret_backing = TAKE_PTR(info.backing);
+                *ret_format = TAKE_PTR(below.format);
+        }
+        volume_info_done(&info);
+        volume_info_done(&below);
+        return r;
+}
+
 int block_commit_offline(virConnectPtr conn, const char *uuid, const char *target, const char *overlay,
-                         const char *base, const char *base_format, char **ret_error) {
+                         char **ret_error) {
         _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
-        _cleanup_(freep) char *top = NULL, *child = NULL;
+        _cleanup_(freep) char *top = NULL, *child = NULL, *base = NULL, *base_format = NULL;
         int r;
 
         if (!dom)
@@ -200,6 +218,9 @@ int block_commit_offline(virConnectPtr conn, const char *uuid, const char *targe
                 return r;
         if (!streq(top, overlay) && !child)
                 return -ENOENT;   /* not in the disk's chain any more */
+        r = block_backing_of(overlay, &base, &base_format, ret_error);
+        if (r < 0)
+                return r;
         r = command_run_simple((char *[]) { (char *) "qemu-img", (char *) "commit", (char *) "-q", (char *) "-f",
                                             (char *) "qcow2", (char *) overlay, NULL },
                                BLOCK_COMMAND_TIMEOUT_USEC, NULL, ret_error);

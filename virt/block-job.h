@@ -34,9 +34,13 @@ int block_job_read(virConnectPtr conn, const char *uuid, const char *target, con
 /* The active commit's last step: the disk runs on the base from now. */
 int block_job_pivot(virConnectPtr conn, const char *uuid, const char *target, char **ret_error);
 
-/* Offline: OVERLAY (with base BASE of format BASE_FORMAT) merged into BASE
- * for the shut-off domain UUID's disk TARGET. When OVERLAY is the disk's
- * image, the definition is pointed at BASE; when another image builds on it,
- * that image is rebased onto BASE. OVERLAY is removed. */
+/* What IMAGE is backed by now and that file's format (qemu-img, offline): a
+ * snapshot's recorded base goes stale when a merge below it removes it. */
+int block_backing_of(const char *image, char **ret_backing, char **ret_format, char **ret_error);
+
+/* Offline: OVERLAY merged into the file below it (block_backing_of()) for
+ * the shut-off domain UUID's disk TARGET. When OVERLAY is the disk's image,
+ * the definition is pointed at that file; when another image builds on it,
+ * that image is rebased onto it. OVERLAY is removed. */
 int block_commit_offline(virConnectPtr conn, const char *uuid, const char *target, const char *overlay,
-                         const char *base, const char *base_format, char **ret_error);
+                         char **ret_error);

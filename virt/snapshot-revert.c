@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent-errno.h"
+#include "block-job.h"
 #include "command.h"
 #include "libvirt-error.h"
 #include "macro.h"
@@ -52,7 +53,7 @@ static int revert_check(virDomainPtr dom, const SnapshotInfo *s, char **ret_erro
                 xmlNodePtr d = disk_find(doc, s->disks[i].target);
                 _cleanup_(freep) char *source = d ? vm_xml_prop(vm_xml_child(d, "source"), "file") : NULL;
 
-                if (streq_ptr(source, s->disks[i].overlay) && *s->disks[i].base)
+                if (streq_ptr(source, s->disks[i].overlay))
                         continue;
                 if (asprintf(ret_error, "disk %s runs on %s, not on the snapshot's overlay: a later snapshot builds on "
                              "it (delete that first)", s->disks[i].target, source ? source : "nothing") < 0)
@@ -62,11 +63,18 @@ static int revert_check(virDomainPtr dom, const SnapshotInfo *s, char **ret_erro
         return 0;
 }
 
-/* The overlay made afresh, empty, on the base it had. */
+/* The overlay made afresh, empty, on the file below it now (the recorded base
+ * is gone when a merge below took it away). */
 static int overlay_renew(const SnapshotDisk *d, char **ret_error) {
+        _cleanup_(freep) char *base = NULL, *format = NULL;
+        int r;
+
+        r = block_backing_of(d->overlay, &base, &format, ret_error);
+        if (r < 0)
+                return r;
         return command_run_simple((char *[]) { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f",
-                                               (char *) "qcow2", (char *) "-b", d->base, (char *) "-F",
-                                               *d->base_format ? d->base_format : (char *) "raw", d->overlay, NULL },
+                                               (char *) "qcow2", (char *) "-b", base, (char *) "-F", format,
+                                               d->overlay, NULL },
                                   REVERT_COMMAND_TIMEOUT_USEC, NULL, ret_error);
 }
 

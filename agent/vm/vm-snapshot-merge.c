@@ -114,7 +114,7 @@ static int merge_call_work(void *userdata) {
         case MERGE_CALL_OFFLINE:
                 for (size_t i = 0; r >= 0 && i < x->n_disks; i++) {
                         r = block_commit_offline(c->conn, x->uuid, x->disks[i].target, x->disks[i].overlay,
-                                                 x->disks[i].base, x->disks[i].base_format, &c->error);
+                                                 &c->error);
                         if (r == -ENOENT)
                                 r = 0;   /* merged already */
                 }

@@ -187,6 +187,16 @@ guest_exec "$VIRSH" g1 'echo written-after-s2 | dd of=/dev/vda bs=1M seek=20 con
 assert_contains "$(img_text "$T/pool/data.s3.s2")" \
         "written-after-s2" "the write is in the overlay"
 wait_until 10 snap_prop "$G1" s2 Name
+
+# The snapshot below it merged while the VM runs: an intermediate commit, and its RAM state file goes.
+ls "$T/state/snapshots/"*.memory >/dev/null 2>&1 && ok "s3's RAM state is in the state directory" || fail "no RAM state file"
+job=$(job_of "$(snap_call "$G1" s3 Delete)")
+job_wait "$job" 60
+assert_eq 's "done"' "$(job_prop "$job" Result)" "a merge of the snapshot below another ends done"
+assert_eq "$T/pool/data.s3.s2 $T/pool/data " "$(chain "$(active)")" "the chain lost the middle overlay"
+[ ! -e "$T/pool/data.s3" ] && ok "its overlay file is gone" || fail "data.s3 is still there"
+assert_eq "" "$(ls "$T/state/snapshots/")" "and its RAM state file"
+assert_eq "$AFTER" "$(gmd5 8 4)" "the guest's data are intact"
 out=$(snap_call "$G1" s2 Revert '{}')
 assert_contains "$out" "org.hostagent1.Error.InvalidState" "a disk-only revert of a running VM is InvalidState"
 vm_call "$G1" Destroy >/dev/null
@@ -195,16 +205,17 @@ assert_contains "$out" "org.hostagent1.Error.InvalidArgs: options.now" "an unkno
 assert_eq "()" "$(snap_call "$G1" s2 Revert '{}')" "Revert of the shut-off VM"
 assert_not_contains "$(img_text "$T/pool/data.s3.s2")" \
         "written-after-s2" "what was written after the snapshot is gone"
-assert_eq "$T/pool/data.s3.s2 $T/pool/data.s3 $T/pool/data " "$(chain "$T/pool/data.s3.s2")" \
-        "on the same chain (the overlay of the disk's volume data.s3 now)"
+assert_eq "$T/pool/data.s3.s2 $T/pool/data " "$(chain "$T/pool/data.s3.s2")" \
+        "made afresh on the image below it now (data.s3 went with its merge)"
 assert_eq "shut off" "$($VIRSH domstate g1)" "the VM stays off"
 
 # Deleting a shut-off VM's snapshot: an offline commit.
 job=$(job_of "$(snap_call "$G1" s2 Delete)")
 job_wait "$job" 60
 assert_eq 's "done"' "$(job_prop "$job" Result)" "an offline merge ends done"
-assert_eq "$T/pool/data.s3 $T/pool/data " "$(chain "$T/pool/data.s3")" "the chain is one overlay shorter"
-assert_contains "$($VIRSH domblklist g1 --inactive)" "$T/pool/data.s3" "the definition is on the overlay below"
+assert_eq "$T/pool/data " "$(chain "$(active --inactive)")" "the chain is one image again"
+assert_eq "$T/pool/data" "$(active --inactive)" "the definition is on the image below"
+[ ! -e "$T/pool/data.s3.s2" ] && ok "the overlay file is gone" || fail "data.s3.s2 is still there"
 
 # hostagentctl: snapshot, snapshots, delete-snapshot (waits for the job), revert of a missing one.
 ctl_run -q snapshot g1 c1
@@ -212,22 +223,14 @@ ctl_run -q snapshot g1 c1
 wait_until 10 snap_prop "$G1" c1 Name
 ctl_run --no-legend snapshots g1
 assert_contains "$OUT" "c1" "hostagentctl snapshots lists it"
-assert_contains "$OUT" "data.s3.c1" "with its overlay"
-assert_eq "c1" "$(ctl --json=short snapshots g1 | json_py '[s["name"] for s in d["snapshots"] if s["parent"]][0]')" \
-        "in JSON, with its parent"
+assert_contains "$OUT" "$T/pool/data.c1" "with its overlay"
+assert_eq "c1:" "$(ctl --json=short snapshots g1 | json_py '",".join(s["name"] + ":" + s["parent"] for s in d["snapshots"])')" \
+        "in JSON, alone and with no parent (every other snapshot is gone)"
 ctl_run -q delete-snapshot g1 c1
 [ "$CTL_RC" -eq 0 ] && ok "hostagentctl delete-snapshot waits for the merge" || fail "hostagentctl delete-snapshot: $OUT"
-[ ! -e "$T/pool/data.s3.c1" ] && ok "the overlay is gone" || fail "data.s3.c1 is still there"
+[ ! -e "$T/pool/data.c1" ] && ok "the overlay is gone" || fail "data.c1 is still there"
 ctl_run revert g1 nope
 assert_eq 4 "$CTL_RC" "hostagentctl revert of a missing snapshot exits 4"
-
-# The last snapshot goes: the VM is on its own image again, the RAM state file is gone.
-ls "$T/state/snapshots/"*.memory >/dev/null 2>&1 && ok "s3's RAM state is in the state directory" || fail "no RAM state file"
-job=$(job_of "$(snap_call "$G1" s3 Delete)")
-job_wait "$job" 60
-assert_eq 's "done"' "$(job_prop "$job" Result)" "the last snapshot merged"
-assert_eq "$T/pool/data" "$(active --inactive)" "the VM's definition is on its image again"
-assert_eq "" "$(ls "$T/state/snapshots/")" "and the RAM state file is gone"
 
 daemon_stop && ok "the agent exits cleanly" || { fail "the agent's exit status"; tail -30 "$T/daemon.log"; }
 fixture_finish
