@@ -242,6 +242,10 @@ static int create_refusal(Vm *vm, const char *name, const SnapshotOptions *o, sd
         if (vm_snapshot_find(vm->manager, vm->info.uuid, name))
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_EXISTS, "name: VM %s has a snapshot %s already",
                                          strempty(vm->info.name), name);
+        if (vm_snapshot_merge_job(vm->manager, vm->info.uuid, NULL))
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot snapshot VM %s: job %u merges "
+                                         "one of its snapshots", strempty(vm->info.name),
+                                         vm_snapshot_merge_job(vm->manager, vm->info.uuid, NULL)->id);
         if (o->memory > 0 && !active)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "options.memory: VM %s is not running: "
                                          "it has no RAM state", strempty(vm->info.name));

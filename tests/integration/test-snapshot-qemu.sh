@@ -157,6 +157,8 @@ libvirt_commits && ok "libvirt goes on with the merge without the agent" || fail
 agent_start
 assert_eq 's "merge"' "$(job_prop "$job" Type)" "the next agent shows the merge job"
 assert_eq 's "running"' "$(job_prop "$job" State)" "running"
+assert_contains "$(vm_call "$G1" CreateSnapshot '"during"' '{}')" "org.hostagent1.Error.InvalidState" \
+        "a snapshot while it merges is InvalidState"
 wait_until 10 sh -c "busctl --system get-property org.hostagent1 $job org.hostagent1.Job Progress | grep -qv 'u 0$'" &&
         ok "with live progress ($(job_prop "$job" Progress))" || fail "its progress stays at $(job_prop "$job" Progress)"
 $VIRSH blockjob g1 vda --bandwidth 0 >/dev/null 2>&1   # no need to wait any longer
