@@ -17,19 +17,21 @@
 #include "vm-devices.h"
 #include "vm-guest-dbus.h"
 #include "vm-migrate-dbus.h"
+#include "vm-snapshot.h"
 
 typedef struct BusImplementation {
         const char *interface;
         const char *path;      /* an object that carries it, for introspection */
         const sd_bus_vtable *vtable;
-        const sd_bus_vtable *more[4];       /* more vtables of the same interface (vm-*-dbus.c), NULL-ended */
+        const sd_bus_vtable *more[6];       /* more vtables of the same interface (vm-*-dbus.c), NULL-ended */
 } BusImplementation;
 
 static const BusImplementation implementations[] = {
         { MANAGER_INTERFACE, HOSTAGENT_ROOT_PATH, manager_vtable, {} },
-        { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable, { vm_devices_vtable, vm_guest_vtable } },
+        { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable, { vm_devices_vtable, vm_guest_vtable, vm_snapshot_vtable } },
         { JOB_INTERFACE, JOB_PATH_PREFIX "/1", job_vtable, {} },
         { MIGRATION_INTERFACE, JOB_PATH_PREFIX "/1", migration_vtable, {} },
+        { SNAPSHOT_INTERFACE, VM_PATH_PREFIX "/example/snapshot/example", snapshot_vtable, {} },
         { NETWORK_INTERFACE, NETWORK_PATH_PREFIX "/example", network_vtable, {} },
         { STORAGE_POOL_INTERFACE, STORAGE_PATH_PREFIX "/example", storage_pool_vtable, {} },
         { STORAGE_VOLUME_INTERFACE, STORAGE_PATH_PREFIX "/example/volume", volume_vtable, {} },

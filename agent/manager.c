@@ -26,6 +26,7 @@
 #include "storage-save.h"
 #include "vm.h"
 #include "vm-migrate.h"
+#include "vm-snapshot.h"
 
 static struct {
         WorkerPool *pool;
@@ -217,6 +218,7 @@ Manager *manager_free(Manager *m) {
 
         job_free_all(m);
         vm_migrations_free(m);
+        vm_snapshots_free(m);
         storage_save_free(m);
         storage_stop(m);
         network_setup_stop(m);

@@ -71,6 +71,9 @@ typedef struct Manager {
 
         /* Migrations (vm-migrate.c): queued, running and lingering, in the order asked */
         struct VmMigration *migrations;
+
+        /* Snapshots (vm-snapshot.c): every VM's, and the reads of them in flight */
+        struct VmSnapshots *snapshots;
 } Manager;
 
 /* Returns freed heap to the kernel once the daemon has been quiet a while. */

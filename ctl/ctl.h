@@ -53,6 +53,9 @@ typedef struct CtlArgs {
         uint32_t stall_timeout_sec; /* 0: not given */
         const char *migration_uri;
         bool allow_unsafe;
+        bool snapshot_memory;      /* snapshot */
+        bool snapshot_quiesce;
+        char **snapshot_disks;     /* --disk, each time given; NULL: all */
 } CtlArgs;
 
 extern CtlArgs arg;
@@ -80,6 +83,11 @@ int verb_set_vcpus(int argc, char **argv, sd_bus *bus);
 int verb_apply(int argc, char **argv, sd_bus *bus);
 int verb_guest_info(int argc, char **argv, sd_bus *bus);
 int verb_guest_freeze(int argc, char **argv, sd_bus *bus);
+/* snapshots */
+int verb_snapshot(int argc, char **argv, sd_bus *bus);
+int verb_snapshots(int argc, char **argv, sd_bus *bus);
+int verb_revert(int argc, char **argv, sd_bus *bus);
+int verb_delete_snapshot(int argc, char **argv, sd_bus *bus);
 /* networks */
 int verb_networks(int argc, char **argv, sd_bus *bus);
 int verb_show_network(int argc, char **argv, sd_bus *bus);

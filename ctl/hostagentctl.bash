@@ -13,7 +13,7 @@ _hostagentctl() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
         local commands="status host-info host-stats list show create create-xml start destroy pause resume
                 reboot reset undefine shutdown migrate console-ticket stats attach-disk detach-disk attach-nic detach-nic
-                set-memory set-vcpus apply guest-info freeze thaw networks show-network setup-networks
+                set-memory set-vcpus apply guest-info freeze thaw snapshot snapshots revert delete-snapshot networks show-network setup-networks
                 confirm-networks network-caps pools show-pool create-pool volumes create-volume resize-volume
                 clone-volume delete-volume activate-pool deactivate-pool refresh-pool delete-pool jobs cancel
                 wait monitor"
@@ -52,6 +52,7 @@ _hostagentctl() {
                 setup-networks) options+=" --dry-run --confirm-timeout=" ;;
                 attach-disk|attach-nic) options+=" --live-only --config-only" ;;
                 apply) options+=" --dry-run --restart" ;;
+                snapshot) options+=" --memory --quiesce --disk=" ;;
                 esac
                 COMPREPLY=($(compgen -W "$options" -- "$cur"))
                 [[ ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null
@@ -66,8 +67,11 @@ _hostagentctl() {
         case "$verb" in
         start|destroy|pause|resume|reboot|reset|undefine)
                 words=$(__hostagentctl_names "$host" list) ;;
-        show|shutdown|migrate|console-ticket|stats|detach-disk|detach-nic|set-memory|set-vcpus|guest-info|freeze|thaw)
+        show|shutdown|migrate|console-ticket|stats|detach-disk|detach-nic|set-memory|set-vcpus|guest-info|freeze|thaw|snapshot|snapshots)
                 [ "$n" -eq 0 ] && words=$(__hostagentctl_names "$host" list) ;;
+        revert|delete-snapshot)
+                if [ "$n" -eq 0 ]; then words=$(__hostagentctl_names "$host" list)
+                elif [ "$n" -eq 1 ]; then words=$(__hostagentctl_names "$host" snapshots "${args[0]}"); fi ;;
         attach-disk|attach-nic)
                 if [ "$n" -eq 0 ]; then words=$(__hostagentctl_names "$host" list)
                 else COMPREPLY=($(compgen -f -- "$cur")); return; fi ;;

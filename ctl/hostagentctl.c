@@ -10,6 +10,7 @@
 #include "ctl-error.h"
 #include "ctl-output.h"
 #include "ctl.h"
+#include "strv.h"
 
 CtlArgs arg = {
         .legend = true,
@@ -68,6 +69,12 @@ static const Verb verbs[] = {
           "Detach a NIC, waiting until the guest lets go (or the agent's detach timeout)" },
         { "set-memory",      2, 2,   verb_set_memory,       "VM SIZE", "Set a VM's memory (MiB, or with a unit: 1G)" },
         { "set-vcpus",       2, 2,   verb_set_vcpus,        "VM N", "Set a VM's vCPUs online" },
+        { "snapshot",        2, 2,   verb_snapshot,         "VM NAME [--memory] [--quiesce] [--disk=TARGET...]",
+          "Snapshot a VM's disks (overlays beside them); waits for the job" },
+        { "snapshots",       1, 1,   verb_snapshots,        "VM", "List a VM's snapshots" },
+        { "revert",          2, 2,   verb_revert,           "VM NAME", "Revert a VM to a snapshot" },
+        { "delete-snapshot", 2, 2,   verb_delete_snapshot,  "VM NAME",
+          "Delete a snapshot, merging its overlays (live if the VM runs); waits, showing progress" },
         { "apply",           1, 1,   verb_apply,            "FILE|- [--dry-run] [--restart]",
           "Create or change a VM to match a JSON spec; prints the plan" },
         { "guest-info",      1, 1,   verb_guest_info,       "VM",
@@ -162,6 +169,9 @@ enum {
         ARG_STALL_TIMEOUT,
         ARG_MIGRATION_URI,
         ARG_ALLOW_UNSAFE,
+        ARG_MEMORY,
+        ARG_QUIESCE,
+        ARG_DISK,
 };
 
 static const struct option options[] = {
@@ -189,6 +199,9 @@ static const struct option options[] = {
         { "stall-timeout",   required_argument, NULL, ARG_STALL_TIMEOUT },
         { "migration-uri",   required_argument, NULL, ARG_MIGRATION_URI },
         { "allow-unsafe",    no_argument,       NULL, ARG_ALLOW_UNSAFE },
+        { "memory",          no_argument,       NULL, ARG_MEMORY },
+        { "quiesce",         no_argument,       NULL, ARG_QUIESCE },
+        { "disk",            required_argument, NULL, ARG_DISK },
         {}
 };
 
@@ -224,6 +237,19 @@ static int parse_number_option(const char *name, const char *value, int64_t *ret
         return 1;
 }
 
+/* --disk, as often as given. */
+static int parse_disk_option(const char *value) {
+        size_t n = strv_length(arg.snapshot_disks);
+        char **v = reallocarray(arg.snapshot_disks, n + 2, sizeof(char *));
+
+        if (!v)
+                return ctl_fail(NULL, "out of memory");
+        arg.snapshot_disks = v;
+        v[n] = (char *) value;   /* argv's: not freed */
+        v[n + 1] = NULL;
+        return 1;
+}
+
 /* One option into arg; returns 0 when the program is done (help, version), 1 to go on. */
 static int parse_one(int c, bool *help_wanted) {
         switch (c) {
@@ -251,6 +277,9 @@ static int parse_one(int c, bool *help_wanted) {
         case ARG_STALL_TIMEOUT: return parse_seconds_option("stall-timeout", optarg, &arg.stall_timeout_sec);
         case ARG_MIGRATION_URI: arg.migration_uri = optarg; return 1;
         case ARG_ALLOW_UNSAFE: arg.allow_unsafe = true; return 1;
+        case ARG_MEMORY: arg.snapshot_memory = true; return 1;
+        case ARG_QUIESCE: arg.snapshot_quiesce = true; return 1;
+        case ARG_DISK: return parse_disk_option(optarg);
         default: return -EINVAL;    /* getopt said what */
         }
 }

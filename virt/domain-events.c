@@ -56,6 +56,16 @@ static int on_device_change(virConnectPtr conn, virDomainPtr dom, const char *al
         return 0;
 }
 
+static int on_block_job(virConnectPtr conn, virDomainPtr dom, const char *disk, int type, int status,
+                        void *opaque) {
+        DomainEventSubscriber *s = opaque;
+        char uuid[VIR_UUID_STRING_BUFLEN];
+
+        if (s->ops->block_job && uuid_of(dom, uuid))
+                s->ops->block_job(uuid, disk, type, status, s->userdata);
+        return 0;
+}
+
 static int on_metadata_change(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri, void *opaque) {
         return on_device_change(conn, dom, NULL, opaque);
 }
@@ -80,6 +90,7 @@ int domain_events_register(virConnectPtr conn, DomainEventSubscriber *subscriber
                 { VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(on_device_change) },
                 { VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_device_change) },
                 { VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_agent_lifecycle) },
+                { VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, VIR_DOMAIN_EVENT_CALLBACK(on_block_job) },
         };
 
         if (virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,

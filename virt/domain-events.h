@@ -17,6 +17,8 @@ typedef struct DomainEventOps {
         void (*changed)(const char *uuid, void *userdata);
         /* The guest agent connected to its channel, or left it. */
         void (*agent)(const char *uuid, bool connected, void *userdata);
+        /* A block job (virConnectDomainEventBlockJobStatus) of DISK (its target) moved on. */
+        void (*block_job)(const char *uuid, const char *disk, int type, int status, void *userdata);
 } DomainEventOps;
 
 /* Who hears the events: it must outlive every connection it is subscribed to. */

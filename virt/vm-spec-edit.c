@@ -44,6 +44,27 @@ static void raise_max(json_object *o, const char *key, uint64_t value) {
                 json_object_object_add(o, key, json_object_new_int64((int64_t) value));
 }
 
+/* A snapshot or a merge moved the disk TARGET onto another file of the same directory (pool). */
+static int set_disk_file(json_object *o, const char *target, const VmSpecDisk *disk) {
+        json_object *array, *d, *v;
+        const char *name = strrchr(disk->path, '/');
+        ssize_t at;
+
+        if (!json_object_object_get_ex(o, "disks", &array) || !json_object_is_type(array, json_type_array))
+                return -ENOENT;
+        at = find_by(array, "target", target);
+        if (at < 0)
+                return -ENOENT;
+        d = json_object_array_get_idx(array, at);
+        if (json_object_object_get_ex(d, "volume", &v))
+                json_object_object_add(d, "volume", json_object_new_string(name ? name + 1 : disk->path));
+        else {
+                json_object_object_add(d, "path", json_object_new_string(disk->path));
+                json_object_object_add(d, "format", json_object_new_string(disk->format));
+        }
+        return 0;
+}
+
 static int apply(json_object *o, const VmSpecEdit *e) {
         switch (e->kind) {
         case VM_SPEC_EDIT_ADD_DISK:
@@ -62,6 +83,8 @@ static int apply(json_object *o, const VmSpecEdit *e) {
                 json_object_object_add(o, "vcpus", json_object_new_int((int) e->value));
                 raise_max(o, "max_vcpus", e->value);
                 return 0;
+        case VM_SPEC_EDIT_DISK_FILE:
+                return set_disk_file(o, e->key, e->disk);
         }
         return -EINVAL;
 }

@@ -12,6 +12,8 @@ typedef enum VmSpecEditKind {
         VM_SPEC_EDIT_REMOVE_NIC,     /* KEY: the MAC */
         VM_SPEC_EDIT_MEMORY,         /* VALUE MiB */
         VM_SPEC_EDIT_VCPUS,          /* VALUE */
+        VM_SPEC_EDIT_DISK_FILE,      /* KEY: the target; DISK->path the file it runs on now, DISK->format its
+                                      * format (a pool's volume: the file's name is the volume's) */
 } VmSpecEditKind;
 
 typedef struct VmSpecEdit {

@@ -17,6 +17,7 @@
 #include "vm-guest-dbus.h"
 #include "vm-migrate-dbus.h"
 #include "vm-shutdown.h"
+#include "vm-snapshot.h"
 #include "vm-stats-dbus.h"
 
 /* What the Manager keeps built from the VMs (the ListVMs reply) and must
@@ -37,6 +38,8 @@ static void vm_bus_announce(Vm *vm) {
 
         bus_collection_added(vm->path);
         vm_bus_tell_list_changed();
+        if (vm->manager->vm_synced)
+                vm_snapshots_relist(vm->manager, vm->info.uuid);   /* the first ones come with the first full read */
         r = sd_bus_emit_object_added(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesAdded for %s: %m", vm->path);
@@ -47,6 +50,7 @@ static void vm_bus_withdraw(Vm *vm) {
 
         bus_collection_removed(vm->path);
         vm_bus_tell_list_changed();
+        vm_snapshots_vm_removed(vm->manager, vm->info.uuid);
         r = sd_bus_emit_object_removed(vm->manager->bus, vm->path);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit InterfacesRemoved for %s: %m", vm->path);
@@ -60,6 +64,14 @@ static bool vm_bus_listed(const char **names, size_t n) {
         return false;
 }
 
+/* A snapshot made or merged by another client moves a disk to another file. */
+static bool vm_bus_disks_changed(const char **names, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(names[i], "Disks"))
+                        return true;
+        return false;
+}
+
 static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
         const char *strv[25];
         int r;
@@ -68,6 +80,8 @@ static void vm_bus_emit_changed(Vm *vm, const char **names, size_t n) {
         memcpy(strv, names, n * sizeof *names);
         strv[n] = NULL;
         bus_collection_changed(vm->path);
+        if (vm_bus_disks_changed(names, n))
+                vm_snapshots_relist(vm->manager, vm->info.uuid);   /* libvirt tells no snapshot events */
         if (vm_bus_listed(names, n))
                 vm_bus_tell_list_changed();
         r = sd_bus_emit_properties_changed_strv(vm->manager->bus, vm->path, VM_INTERFACE, (char **) strv);
@@ -81,6 +95,7 @@ static void vm_bus_emit_state(Vm *vm) {
 
         /* NICs shows a tap only while the VM runs: a NIC's value follows the state. */
         vm_bus_emit_changed(vm, (const char *[]) { "State", "StateReason", "NICs" }, vm->info.n_nics > 0 ? 3 : 2);
+        vm_snapshots_relist(m, vm->info.uuid);   /* a revert by another client, a merge that ended */
         r = sd_bus_emit_signal(m->bus, vm->path, VM_INTERFACE, "StateChanged", "sst",
                                vm_state_to_string(vm->info.state), vm->info.reason, ++m->sequence);
         if (r < 0)
@@ -382,6 +397,10 @@ int vm_bus_register(Manager *m, void (*list_changed)(void)) {
                 return r;
         /* The guest agent (vm-guest-dbus.c). */
         r = bus_add_collection_vtable(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_guest_vtable);
+        if (r < 0)
+                return r;
+        /* Snapshots (vm-snapshot-dbus.c): more of the VM, and the Snapshot objects. */
+        r = vm_snapshot_bus_register(m);
         if (r < 0)
                 return r;
         r = sd_bus_add_filter(m->bus, NULL, vm_autostart_filter, m);

@@ -11,6 +11,7 @@
 #include "macro.h"
 #include "virt-cleanup.h"
 #include "vm-guest.h"
+#include "vm-snapshot.h"
 #include "manager.h"
 
 void vm_set_listener(Manager *m, const VmListener *listener) {
@@ -488,6 +489,11 @@ static void on_agent(const char *uuid, bool connected, void *userdata) {
         vm_guest_agent_event(userdata, uuid, connected);
 }
 
+/* Block jobs are the snapshots' merges (vm-snapshot-merge.c). */
+static void on_block_job(const char *uuid, const char *disk, int type, int status, void *userdata) {
+        vm_snapshot_block_job_event(userdata, uuid, disk, type, status);
+}
+
 static const DomainEventOps vm_event_ops = {
         .agent = on_agent,
         .lifecycle = on_lifecycle,
@@ -495,6 +501,7 @@ static const DomainEventOps vm_event_ops = {
         .balloon = on_balloon,
         .reboot = on_reboot,
         .changed = on_changed,
+        .block_job = on_block_job,
 };
 
 /* Refresh of one domain. */

@@ -72,6 +72,9 @@ pinned_sig org.hostagent1.VM SetMemory "t mib" ""
 pinned_sig org.hostagent1.VM SetVCPUs "u n" ""
 pinned_sig org.hostagent1.VM FreezeFilesystems "" "u frozen"
 pinned_sig org.hostagent1.VM ThawFilesystems "" "u thawed"
+pinned_sig org.hostagent1.VM CreateSnapshot "s name, a{sv} options" "o job"
+pinned_sig org.hostagent1.Snapshot Revert "a{sv} options" ""
+pinned_sig org.hostagent1.Snapshot Delete "" "o job"
 pinned_sig org.hostagent1.Manager ApplyVM "s spec, a{sv} options" "o vm, s plan"
 if "$HOSTAGENTD" --bus-introspect=org.example.Nope >/dev/null 2>&1; then
         echo "not ok - an unknown interface was not refused"; failed=$((failed + 1))
