@@ -112,9 +112,19 @@ freezing=$!
 assert_eq 's "connected"' "$(vm_prop "$G" GuestAgent)" "while the freeze waits for the hung agent, the daemon answers"
 assert_eq "" "$(cat "$T/freeze.out")" "and the freeze is not answered yet"
 wait "$freezing"
-assert_contains "$(cat "$T/freeze.out")" "(uint32 1,)" "it is answered once the agent runs it"
+# libvirt either hands the freeze to the agent when it runs again (frozen: 1), or, when its own
+# sync with the agent timed out first (the probe above can cause that), refuses it as "not
+# available for now": both are answers a caller can act on; the thaw then matches.
 written=$(grep -ac '^writer: done' "$T/ga1.console")
-assert_contains "$(vm_call "$G" ThawFilesystems)" "(uint32 1,)" "ThawFilesystems"
+if grep -q '(uint32 1,)' "$T/freeze.out"; then
+        ok "it is answered once the agent runs it"
+        assert_contains "$(vm_call "$G" ThawFilesystems)" "(uint32 1,)" "ThawFilesystems"
+else
+        assert_contains "$(cat "$T/freeze.out")" "GuestAgentUnavailable: Cannot freeze the filesystems of VM ga1" \
+                "it is answered once the agent runs again, refused by libvirt as unavailable"
+        wait_until 20 sh -c "busctl --system call org.hostagent1 $G org.hostagent1.VM ThawFilesystems >/dev/null 2>&1"
+        assert_contains "$(vm_call "$G" ThawFilesystems)" "(uint32 0,)" "ThawFilesystems finds nothing frozen"
+fi
 wait_until 20 sh -c "[ \$(grep -ac '^writer: done' '$T/ga1.console') -gt $((written + 2)) ]"
 [ "$(grep -ac '^writer: done' "$T/ga1.console")" -gt $((written + 2)) ] &&
         ok "and the guest's writes go on" || fail "the guest's writes stopped: $(last_writer)"
