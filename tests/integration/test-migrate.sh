@@ -12,7 +12,11 @@ set +e
 small_guest_build || { fail "cannot build the small guest"; fixture_finish; exit 1; }
 two_hosts_start || { fail "cannot start the two hosts"; fixture_finish; exit 1; }
 two_hosts_nfs || { fail "cannot share an NFS pool between the hosts"; fixture_finish; exit 1; }
-ok "two hosts, each with its libvirtd, bus and agent, and an NFS pool on both"
+for h in a b; do   # a network of the same name on both hosts: a bridge in each namespace
+        out=$("on_$h" manager_call SetupNetworks "$(gv_string '{"networks":{"mignet":{}}}')" '{}')
+        assert_contains "$out" "mignet" "host ${h^^}'s agent has a network mignet"
+done
+ok "two hosts, each with its libvirtd, bus and agent, an NFS pool and a network mignet on both"
 
 VA="virsh -q -c $A_LV_URI"
 VB="virsh -q -c $B_LV_URI"
@@ -33,8 +37,9 @@ monitor_stop() {    # a|b FILE
 on_a pool_call /org/hostagent1/storage/shared CreateVolume g1disk 16777216 qcow2 {} >/dev/null
 DISK="<disk type='network' device='disk'><driver name='qemu' type='qcow2'/>
   <source protocol='nfs' name='/export/g1disk'><host name='$A_ADDR'/><identity user='root' group='root'/></source><target dev='vda' bus='virtio'/></disk>"
+NIC="<interface type='bridge'><source bridge='mignet'/><model type='virtio'/></interface>"
 CON="$T/g1.console"
-xml=$(small_guest_xml g1 "$CON" 48 "$DISK")
+xml=$(small_guest_xml g1 "$CON" 48 "$DISK$NIC")
 out=$(on_a manager_call CreateVMFromXML "$(gv_string "$xml")")
 G1=$(grep -o "/org/hostagent1/vm/[A-Za-z0-9_]*" <<<"$out")
 [ -n "$G1" ] && ok "g1 defined on A through its agent" || { fail "CreateVMFromXML: $out"; fixture_finish; exit 1; }
@@ -47,6 +52,7 @@ assert_eq 'o "/"' "$(on_a vm_prop "$G1" Migration)" "Migration is / while it doe
 monitor_start a "$T/mon-a"
 monitor_start b "$T/mon-b"
 up_before=$(small_guest_uptime "$CON")
+spec_g1=$(on_a vm_prop "$G1" Spec)
 out=$(on_a vm_call "$G1" Migrate "'$B_URI'" "{'stall_timeout_sec': <uint32 2>}")
 JOB=$(job_of "$out")
 [ -n "$JOB" ] && ok "Migrate returns a job ($JOB)" || fail "Migrate: $out"
@@ -87,8 +93,15 @@ assert_eq "state:paused/migration state:shutoff/migrated removed " "$(grep -v ^p
 [ "$(grep -n 'state:paused' "$T/order-a" | cut -d: -f1)" -lt "$(grep -n 'phase:completing' "$T/order-a" | cut -d: -f1)" ] &&
         ok "completing follows the pause" || fail "completing before the pause: $(cat "$T/order-a")"
 order_b=$(grep -E "^added $G1|^state $G1" "$T/sig-b" | awk '{print $3 ? $1":"$3 : $1}' | uniq | tr '\n' ' ')
-assert_contains "$order_b" "added " "B's subscriber: the VM appears"
-assert_contains "${order_b#added }" "state:running/migrated" "then runs, migrated"
+[[ "$order_b" =~ ^added\ state:paused/incoming\ (.*\ )?state:running/migrated\ $ ]] &&
+        ok "B's subscriber: the VM appears as libvirt starts it, paused/incoming, then runs, migrated ($order_b)" ||
+        fail "B's subscriber: $order_b"
+assert_eq "$spec_g1" "$(on_b vm_prop "$G1" Spec)" "B's agent shows g1 with the Spec it had on A"
+nics=$(on_b vm_prop "$G1" NICs)
+assert_contains "$nics" '"network:mignet"' "B's agent: g1's NIC is on B's network mignet"
+tap=$(awk -F'"' '{print $8}' <<<"$nics")
+[ -n "$tap" ] && ip -n "$B_NS" link show master mignet | grep -q ": $tap[:@]" &&
+        ok "its tap $tap is in B's bridge mignet" || fail "tap '$tap' not in B's mignet: $(ip -n "$B_NS" link show master mignet)"
 
 # rises HOST-SIGNALS JOB: how many times DataProcessedBytes of JOB went up.
 rises() { grep "^data $2" "$1" | awk 'NR > 1 && $3 > last { n++ } { last = $3 } END { print n + 0 }'; }

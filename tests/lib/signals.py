@@ -6,7 +6,8 @@
 #   state <vm> <state>/<reason>    VM.StateChanged
 #   added <path> / removed <path>  InterfacesAdded / InterfacesRemoved
 #                                  (a job announced with its Migration interface:
-#                                  also phase <job> <Phase>, the phase it starts in)
+#                                  also phase <job> <Phase>, the phase it starts in;
+#                                  a VM: also state <vm> <state>/<reason>, as published)
 #   jobremoved <job> <result>      Manager.JobRemoved
 import json
 import sys
@@ -41,6 +42,9 @@ for line in open(sys.argv[1], errors="replace"):
         migration = data[1].get("org.hostagent1.Migration") if len(data) > 1 else None
         if migration and "Phase" in migration:
             print("phase", data[0], value(migration["Phase"]))
+        vm = data[1].get("org.hostagent1.VM") if len(data) > 1 else None
+        if vm and "State" in vm and "StateReason" in vm:
+            print("state", data[0], "%s/%s" % (value(vm["State"]), value(vm["StateReason"])))
     elif member == "InterfacesRemoved":
         print("removed", data[0])
     elif member == "JobRemoved":
