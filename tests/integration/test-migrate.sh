@@ -210,6 +210,53 @@ out=$(on_a "$HOSTAGENTCTL" migrate g1 "$B_URI" --convergence=fast 2>&1); rc=$?
 assert_eq "1 hostagentctl: g1: cannot migrate: options.convergence: must be one of downtime-steps, auto-converge, postcopy, none (InvalidArgs)" \
         "$rc $out" "hostagentctl migrate: a refusal in one line"
 
+# The options whose effect a user can see, one migration each way (g1 runs on A): QEMU's
+# migration capabilities and connections on the source while it runs (held by a cap it
+# cannot converge under, then let go: SetBandwidth(0)), where the stream went, and libvirt's
+# completed statistics.
+caps_on() {   # LIBVIRT-URI: the migration capabilities g1's QEMU has on
+        virsh -q -c "$1" qemu-monitor-command g1 '{"execute":"query-migrate-capabilities"}' |
+                python3 -c 'import json, sys; print(" ".join(c["capability"] for c in json.load(sys.stdin)["return"] if c["state"]))'
+}
+qemu_conns() {   # NS ADDR: a QEMU's TCP connections in NS to ADDR, but its disk's (NFS)
+        ip netns exec "$1" ss -Htnp state established dst "$2" | grep qemu | grep -vc ':2049 '
+}
+rx_b() { ip netns exec "$B_NS" cat "/sys/class/net/$B_MIF/statistics/rx_bytes"; }
+held() {   # HOST JOB: the migration runs, held by its cap
+        "on_$1" mig_prop "$2" Phase | grep -q precopy
+}
+rx0=$(rx_b)
+JOB=$(job_of "$(on_a vm_call "$G1" Migrate "'$B_URI'" "{'migration_uri': <'tcp://$B_MADDR'>, \
+        'parallel_connections': <uint32 2>, 'bandwidth_mib': <uint32 8>, 'stall_timeout_sec': <uint32 60>}")")
+held a "$JOB" && ok "migration_uri and parallel_connections: it runs ($JOB)" || fail "Migrate: $(on_a mig_prop "$JOB" Phase)"
+assert_contains " $(caps_on "$A_LV_URI") " " multifd " "parallel_connections: the source QEMU migrates in parallel (multifd)"
+n=$(qemu_conns "$A_NS" "$B_MADDR")
+[ "$n" -ge 3 ] && ok "over $n connections to migration_uri's address (the main one and 2)" ||
+        fail "the source QEMU has $n connections to $B_MADDR"
+assert_eq 0 "$(qemu_conns "$A_NS" "$B_ADDR")" "and none to the host's own address"
+on_a bus_call "$JOB" org.hostagent1.Migration.SetBandwidth 0 >/dev/null
+on_a bus_call "$JOB" org.hostagent1.Migration.SetMaxDowntime 2000 >/dev/null
+on_a wait_until 60 job_done "$JOB"
+assert_eq 's "done"' "$(on_a job_prop "$JOB" Result)" "then let go, it is done (Error: $(on_a job_prop "$JOB" Error))"
+rx=$(( $(rx_b) - rx0 ))
+[ "$rx" -gt $((32 << 20)) ] && ok "the memory stream went to migration_uri's address: $rx bytes over the migration network" ||
+        fail "only $rx bytes over the migration network"
+wait_until 20 sh -c "$VB domstate g1 | grep -q running" && ok "g1 runs on B" || fail "g1 on B: $($VB domstate g1 2>&1)"
+JOB=$(job_of "$(on_b vm_call "$G1" Migrate "'$A_URI'" "{'tunnelled': <true>, 'compressed': <true>, \
+        'convergence': <'auto-converge'>, 'bandwidth_mib': <uint32 8>, 'stall_timeout_sec': <uint32 60>}")")
+held b "$JOB" && ok "tunnelled, compressed, auto-converge: it runs ($JOB)" || fail "Migrate: $(on_b mig_prop "$JOB" Phase)"
+caps=$(caps_on "$B_LV_URI")
+assert_contains " $caps " " auto-converge " "auto-converge: QEMU may throttle the source's vCPUs"
+assert_contains " $caps " " xbzrle " "compressed: QEMU compresses the pages it sends again (xbzrle)"
+assert_eq "0 0" "$(qemu_conns "$B_NS" "$A_ADDR") $(qemu_conns "$B_NS" "$A_MADDR")" \
+        "tunnelled: the source QEMU has no migration connection of its own, libvirtd carries the stream"
+on_b bus_call "$JOB" org.hostagent1.Migration.SetBandwidth 0 >/dev/null
+on_b wait_until 60 job_done "$JOB"
+assert_eq 's "done"' "$(on_b job_prop "$JOB" Result)" "then let go, it is done (Error: $(on_b job_prop "$JOB" Error))"
+assert_contains "$($VA domjobinfo --completed g1 2>&1)" "Compressed pages" "libvirt's completed statistics count compressed pages"
+wait_until 20 sh -c "$VA domstate g1 | grep -q running" && ok "g1 runs on A" || fail "g1 on A: $($VA domstate g1 2>&1)"
+[ "$(small_guest_boots "$CON")" = 1 ] && ok "the guest still never rebooted" || fail "the guest rebooted"
+
 # Refusals: nothing moves, nothing changes on either host.
 same_on_a() { [ "$($VA domstate g1)" = running ] && [ -z "$($VB list --all --name | grep -x g1)" ] &&
         [ "$(on_a vm_prop "$G1" Migration)" = 'o "/"' ]; }
