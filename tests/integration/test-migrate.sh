@@ -7,6 +7,7 @@ source "$HOSTAGENT_SOURCE_DIR/tests/lib/storage.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/small-guest.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/two-hosts.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/ssh-bridge.sh"
 set +e
 
 small_guest_build || { fail "cannot build the small guest"; fixture_finish; exit 1; }
@@ -209,6 +210,23 @@ assert_eq "running" "$($VB domstate h1)" "h1 runs on B"
 out=$(on_a "$HOSTAGENTCTL" migrate g1 "$B_URI" --convergence=fast 2>&1); rc=$?
 assert_eq "1 hostagentctl: g1: cannot migrate: options.convergence: must be one of downtime-steps, auto-converge, postcopy, none (InvalidArgs)" \
         "$rc $out" "hostagentctl migrate: a refusal in one line"
+
+# A manager on host A drives host B's agent the systemd way: busctl --host=root@hostB, that is
+# ssh to an sshd in B's namespace whose session is systemd-stdio-bridge on B's bus (h1 runs on B).
+ssh_bridge_start "$B_NS" "$B_ADDR" "$B_BUS" hostB || fail "sshd in B's namespace: $(cat "$SSH_BRIDGE_LOG")"
+on_host_b() {   # busctl ARGS... run on host A, reaching B's agent over ssh
+        ip netns exec "$A_NS" env -u DBUS_SYSTEM_BUS_ADDRESS PATH="$SSH_BRIDGE_PATH:$PATH" \
+                busctl --host=root@hostB "$@" 2>&1
+}
+assert_eq 's "running"' "$(on_host_b get-property org.hostagent1 "$H1" org.hostagent1.VM State)" \
+        "busctl --host=root@hostB: B's agent says h1 runs"
+assert_contains "$(cat "$SSH_BRIDGE_LOG")" "Accepted publickey for root from $A_ADDR" "through B's sshd, from A"
+JOB=$(job_of "$(on_host_b call org.hostagent1 "$H1" org.hostagent1.VM Migrate 'sa{sv}' "$A_URI" 0)")
+[ -n "$JOB" ] && ok "busctl --host=root@hostB call ... Migrate: B's agent migrates h1 to A ($JOB)" || fail "Migrate over ssh"
+on_b wait_until 60 job_done "$JOB"
+assert_eq 's "done"' "$(on_host_b get-property org.hostagent1 "$JOB" org.hostagent1.Job Result)" \
+        "and its job, read over ssh, is done"
+assert_eq "running" "$($VA domstate h1)" "h1 runs on A"
 
 # The options whose effect a user can see, one migration each way (g1 runs on A): QEMU's
 # migration capabilities and connections on the source while it runs (held by a cap it
