@@ -117,7 +117,8 @@ static int migrate_refusal(Vm *vm, const MigrationOptions *o, sd_bus_error *erro
         mig = vm_migration_find_by_vm(m, vm->info.uuid);
         if (mig)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot migrate VM %s: it is "
-                                         "migrating already (%s)", strempty(vm->info.name), mig->job_path);
+                                         "migrating already (%s)", strempty(vm->info.name),
+                                         mig->job_path ?: "its destination has not accepted it yet");
         if (!o->allow_unsafe) {
                 r = migration_check_storage(vm->info.spec, pool_type_of, m, &why);
                 if (r < 0)

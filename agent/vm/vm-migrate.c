@@ -460,8 +460,10 @@ static void migration_ended(VmMigration *mig, int result, const char *error) {
         }
         if (!mig->job && mig->call)
                 migration_accept(mig);   /* done before a statistics read saw it run */
-        if (!mig->job)
+        if (!mig->job) {
+                migrations_start_queued(m);   /* its slot is free */
                 return;
+        }
         mig->poll = sd_event_source_disable_unref(mig->poll);
         migration_finish(mig, result, error);   /* frees the job's data: mig->job is NULL now */
         migrations_start_queued(m);
