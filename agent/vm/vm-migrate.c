@@ -296,6 +296,14 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (!mig->job && !mig->call)
                 return 0;
+        if (!mig->job && usec - mig->start_usec >= MIGRATION_ACCEPT_WAIT_USEC) {
+                log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", mig->uuid), "No answer from %s about VM %s in %llu s: "
+                           "the Migrate call gets its job now", mig->destination, mig->vm_name,
+                           MIGRATION_ACCEPT_WAIT_USEC / (1000ULL * 1000));
+                migration_accept(mig);
+                if (!mig->job)
+                        return 0;   /* it could not have one: aborted, its timer gone */
+        }
         if (mig->job) {
                 elapsed = (usec - mig->start_usec) / 1000;
                 mig->elapsed_ms = elapsed > mig->stats.elapsed_ms ? elapsed : mig->stats.elapsed_ms;

@@ -15,6 +15,11 @@
 #define MIGRATION_INTERFACE "org.hostagent1.Migration"
 #define MIGRATION_POLL_USEC (1000ULL * 1000)
 #define MIGRATION_PREPARE_POLL_USEC (50ULL * 1000)
+/* The Migrate call waits at most this long for the destination's answer
+ * (libvirt's statistics can take seconds to come while a migration starts):
+ * well within a caller's default D-Bus timeout (25 s). Then it gets its job
+ * anyway, and a refusal after that ends the job "failed". */
+#define MIGRATION_ACCEPT_WAIT_USEC (10ULL * 1000 * 1000)
 
 typedef enum MigrationPhase {
         MIGRATION_PHASE_QUEUED,
@@ -80,7 +85,7 @@ VmMigration *vm_migration_find_by_job_path(Manager *m, const char *path);
  * (the memory stream started): then the job is made, recorded, and MSG gets
  * its path; a destination libvirt refuses (unreachable, a missing bridge)
  * gets MSG org.hostagent1.Error.Failed with libvirt's words, and no job is
- * ever published. Without a free slot MSG gets a queued job at once; a
+ * ever published (past MIGRATION_ACCEPT_WAIT_USEC, the job is made anyway). Without a free slot MSG gets a queued job at once; a
  * refusal then ends that job "failed". Returns 1 (answered later) or
  * -errno with ERROR set. */
 int vm_migration_request(Manager *m, Vm *vm, const char *destination, MigrationOptions *options,
