@@ -9,9 +9,6 @@
 #include "migration.h"
 #include "virt-cleanup.h"
 
-static void typed_params_freep(virTypedParameterPtr *p) {
-        virTypedParamsFree(*p, 0);
-}
 
 static int domain_lookup(virConnectPtr conn, const char *uuid, virDomainPtr *ret, char **ret_error) {
         *ret = virDomainLookupByUUIDString(conn, uuid);
@@ -38,18 +35,17 @@ static int migration_params(const MigrationOptions *o, virTypedParameterPtr *par
 int migration_run(virConnectPtr conn, const char *uuid, const char *dest_uri, const MigrationOptions *o,
                   char **ret_error) {
         _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
-        _cleanup_(typed_params_freep) virTypedParameterPtr params = NULL;
+        virTypedParameterPtr params = NULL;
         int n = 0, r;
 
         r = domain_lookup(conn, uuid, &dom, ret_error);
         if (r < 0)
                 return r;
         r = migration_params(o, &params, &n);
-        if (r < 0)
-                return r;
-        if (virDomainMigrateToURI3(dom, dest_uri, params, (unsigned) n, migration_flags(o)) < 0)
-                return libvirt_error_take(ret_error);
-        return 0;
+        if (r >= 0 && virDomainMigrateToURI3(dom, dest_uri, params, (unsigned) n, migration_flags(o)) < 0)
+                r = libvirt_error_take(ret_error);
+        virTypedParamsFree(params, n);   /* with the strings in it (the migration_uri) */
+        return r;
 }
 
 static uint64_t param_ull(virTypedParameterPtr params, int n, const char *name) {

@@ -150,6 +150,28 @@ static int vm_info_read_pending(virDomainPtr dom, VmInfo *info) {
         return r;
 }
 
+/* libvirt says "paused, migration" both of a source in its last pass and of
+ * the domain a destination starts for an incoming migration: only the job on
+ * the domain tells them apart (libvirt refuses an incoming one's statistics,
+ * "available only on the source host"). */
+static bool vm_info_incoming(virDomainPtr dom) {
+        virTypedParameterPtr params = NULL;
+        int type = VIR_DOMAIN_JOB_NONE, n = 0, op = 0;
+        virErrorPtr e;
+        bool incoming;
+
+        if (virDomainGetJobStats(dom, &type, &params, &n, 0) < 0) {
+                e = virGetLastError();
+                incoming = e && e->code == VIR_ERR_OPERATION_UNSUPPORTED;
+                virResetLastError();
+                return incoming;
+        }
+        incoming = virTypedParamsGetInt(params, n, VIR_DOMAIN_JOB_OPERATION, &op) == 1 &&
+                   op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN;
+        virTypedParamsFree(params, n);
+        return incoming;
+}
+
 /* vm_info_read(), taking what HINT has instead of asking for it. */
 static int vm_info_read_hinted(virDomainPtr dom, const VmInfoHint *hint, VmInfo *ret, char **ret_error) {
         VmInfo info = { .graphics_port = -1 };
@@ -178,6 +200,8 @@ static int vm_info_read_hinted(virDomainPtr dom, const VmInfoHint *hint, VmInfo 
 
         info.state = (VmState) state;
         info.reason = vm_reason_from_libvirt(state, reason);
+        if (state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_MIGRATION && vm_info_incoming(dom))
+                info.reason = "incoming";
         info.autostart = autostart;
         info.persistent = persistent;
         r = vm_info_parse_xml(xml, &info);

@@ -143,8 +143,10 @@ static const char *const crashed_details[] = {
 bool vm_state_from_event(int event, int detail, VmState *ret_state, const char **ret_reason) {
         switch (event) {
         case VIR_DOMAIN_EVENT_STARTED:
-                *ret_state = VM_STATE_RUNNING;
-                *ret_reason = PICK(started_details, detail);
+                /* A domain started for an incoming migration waits, paused,
+                 * for the memory; RESUMED_MIGRATED follows. */
+                *ret_state = detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED ? VM_STATE_PAUSED : VM_STATE_RUNNING;
+                *ret_reason = detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED ? "incoming" : PICK(started_details, detail);
                 return true;
         case VIR_DOMAIN_EVENT_SUSPENDED:
                 *ret_state = VM_STATE_PAUSED;

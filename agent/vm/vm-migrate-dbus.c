@@ -39,7 +39,7 @@ int vm_migration_property_get(sd_bus *bus, const char *path, const char *interfa
         Vm *vm = userdata;
         VmMigration *mig = vm_migration_find_by_vm(vm->manager, vm->info.uuid);
 
-        return sd_bus_message_append(reply, "o", mig ? mig->job_path : "/");
+        return sd_bus_message_append(reply, "o", mig && mig->job ? mig->job_path : "/");
 }
 
 static int destination_check(const char *dest, sd_bus_error *error) {
@@ -117,7 +117,8 @@ static int migrate_refusal(Vm *vm, const MigrationOptions *o, sd_bus_error *erro
         mig = vm_migration_find_by_vm(m, vm->info.uuid);
         if (mig)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot migrate VM %s: it is "
-                                         "migrating already (%s)", strempty(vm->info.name), mig->job_path);
+                                         "migrating already (%s)", strempty(vm->info.name),
+                                         mig->job_path ?: "its destination has not accepted it yet");
         if (!o->allow_unsafe) {
                 r = migration_check_storage(vm->info.spec, pool_type_of, m, &why);
                 if (r < 0)
@@ -136,7 +137,6 @@ int method_vm_migrate(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         Vm *vm = userdata;
         Manager *m = vm->manager;
         const char *dest;
-        Job *job;
         int r;
 
         r = sd_bus_message_read(msg, "s", &dest);
@@ -156,16 +156,11 @@ int method_vm_migrate(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         r = migrate_refusal(vm, &o, error);
         if (r < 0)
                 return r;
-        r = vm_migration_new(m, vm, dest, &o, &job);
-        if (r == -EBUSY)
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY, "Too many jobs running (limit %d); retry later",
-                                         JOBS_MAX);
-        if (r < 0)
-                return r;
         log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                    "Request to migrate VM %s to %s", strempty(vm->info.name), dest);
-        /* Answered once the job is on disk, and started or queued. */
-        return job_start(job, msg, vm_migration_job_start);
+        /* Answered once the destination accepted it and the job is on disk,
+         * or at once with a queued job. */
+        return vm_migration_request(m, vm, dest, &o, msg, error);
 }
 
 static int migration_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,

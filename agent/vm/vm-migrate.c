@@ -1,24 +1,24 @@
 /* VM.Migrate: a live migration as a Job, followed once a second, steered by its convergence policy.
  *
  * libvirt's migration call blocks for the whole migration, so each running
- * migration gets a thread of its own (at most --max-migrations of them):
- * the worker pool's threads stay free for calls. Everything else (the
+ * migration gets a thread of its own (vm-migrate-thread.c). Everything else (the
  * statistics read once a second, the policy's steps, abort) is a short call
  * on the worker pool. With peer-to-peer migration libvirt carries the
  * migration on when the agent goes: the job is recorded, and the next
  * agent follows the migration by its statistics until libvirt ends it. */
 #include "vm-migrate.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-audit.h"
 #include "bus-error.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "vm-migrate-dbus.h"
+#include "vm-migrate-thread.h"
 #include "virt-cleanup.h"
 
 static const char *const phase_table[_MIGRATION_PHASE_MAX] = {
@@ -35,29 +35,6 @@ const char *migration_phase_to_string(MigrationPhase p) {
         return p >= 0 && p < _MIGRATION_PHASE_MAX ? phase_table[p] : NULL;
 }
 
-/* The thread that sits in virDomainMigrateToURI3(). It posts its end to the
- * loop, unless the agent stopped meanwhile ("orphaned"): then it frees
- * itself. LOCK orders the two. */
-typedef struct MigrateThread {
-        pthread_mutex_t lock;
-        bool posted, orphaned;
-        MailboxMessage message;
-        Mailbox *mailbox;
-        VmMigration *migration;      /* loop thread only */
-        virConnectPtr conn;
-        char uuid[VIR_UUID_STRING_BUFLEN];
-        char *destination;
-        MigrationOptions options;
-        int result;
-        char *error;
-} MigrateThread;
-
-static unsigned threads_running;   /* atomic */
-
-unsigned vm_migration_threads_running(void) {
-        return __atomic_load_n(&threads_running, __ATOMIC_SEQ_CST);
-}
-
 static VmMigration *migration_ref(VmMigration *mig) {
         mig->n_ref++;
         return mig;
@@ -68,6 +45,7 @@ static void migration_unref(VmMigration *mig) {
                 return;
         sd_event_source_disable_unref(mig->poll);
         sd_event_source_disable_unref(mig->linger);
+        sd_bus_message_unref(mig->call);
         migration_options_done(&mig->options);
         free(mig->job_path);
         free(mig->vm_path);
@@ -76,105 +54,34 @@ static void migration_unref(VmMigration *mig) {
         free(mig);
 }
 
-static void migrate_thread_free(MigrateThread *t) {
-        virConnectClosep(&t->conn);
-        migration_options_done(&t->options);
-        free(t->destination);
-        free(t->error);
-        pthread_mutex_destroy(&t->lock);
-        free(t);
-}
-
-static void *migrate_thread_main(void *userdata) {
-        MigrateThread *t = userdata;
-        bool orphaned;
-
-        t->result = migration_run(t->conn, t->uuid, t->destination, &t->options, &t->error);
-        pthread_mutex_lock(&t->lock);
-        orphaned = t->orphaned;
-        if (!orphaned) {
-                t->posted = true;
-                mailbox_post(t->mailbox, &t->message);
-        }
-        pthread_mutex_unlock(&t->lock);
-        if (orphaned)
-                migrate_thread_free(t);
-        __atomic_sub_fetch(&threads_running, 1, __ATOMIC_SEQ_CST);
-        return NULL;
-}
-
 static void migration_ended(VmMigration *mig, int result, const char *error);
 
-/* Loop thread: the migration call returned. */
-static void migrate_thread_done(void *userdata) {
-        MigrateThread *t = userdata;
-        VmMigration *mig = t->migration;
+/* Loop thread: libvirt's migration call returned. */
+static void on_thread_done(int result, const char *error, void *userdata) {
+        VmMigration *mig = userdata;
 
-        pthread_mutex_lock(&t->lock);   /* the thread has let go of it */
-        pthread_mutex_unlock(&t->lock);
         mig->thread = NULL;
-        migration_ended(mig, t->result, t->error);
-        migrate_thread_free(t);
+        migration_ended(mig, result, error);
         migration_unref(mig);
 }
 
-/* The agent stops: the thread goes on alone until libvirt returns. */
-static void migrate_thread_orphan(MigrateThread *t) {
-        VmMigration *mig = t->migration;
-        bool posted;
-
-        pthread_mutex_lock(&t->lock);
-        posted = t->posted;
-        t->orphaned = !posted;
-        pthread_mutex_unlock(&t->lock);
-        if (posted) {
-                mailbox_cancel(t->mailbox, &t->message);
-                migrate_thread_free(t);
-        }
-        mig->thread = NULL;
-        migration_unref(mig);
-}
-
-static int migrate_thread_start(VmMigration *mig) {
+/* The thread holds a reference until it is done or orphaned. */
+static int migration_thread_start(VmMigration *mig) {
         Manager *m = mig->manager;
-        pthread_attr_t attr;
-        pthread_t thread;
-        MigrateThread *t;
         int r;
 
-        t = calloc(1, sizeof *t);
-        if (!t)
-                return -ENOMEM;
-        pthread_mutex_init(&t->lock, NULL);
-        t->message = (MailboxMessage) { .fn = migrate_thread_done, .userdata = t };
-        t->mailbox = m->mailbox;
-        t->options = mig->options;
-        t->options.migration_uri = NULL;
-        t->conn = libvirt_conn_ref(m->libvirt);
-        memcpy(t->uuid, mig->uuid, sizeof t->uuid);
-        if (!t->conn) {
-                migrate_thread_free(t);
-                return -ENOTCONN;
-        }
-        if (!(t->destination = strdup(mig->destination)) ||
-            (mig->options.migration_uri && !(t->options.migration_uri = strdup(mig->options.migration_uri)))) {
-                migrate_thread_free(t);
-                return -ENOMEM;
-        }
-        t->migration = migration_ref(mig);
-        __atomic_add_fetch(&threads_running, 1, __ATOMIC_SEQ_CST);
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        r = -pthread_create(&thread, &attr, migrate_thread_main, t);
-        pthread_attr_destroy(&attr);
-        if (r < 0) {
-                __atomic_sub_fetch(&threads_running, 1, __ATOMIC_SEQ_CST);
-                migration_unref(mig);
-                migrate_thread_free(t);
-                return r;
-        }
-        mig->thread = t;
-        return 0;
+        r = migrate_thread_start(m->mailbox, libvirt_conn_ref(m->libvirt), mig->uuid, mig->destination,
+                                 &mig->options, on_thread_done, mig, &mig->thread);
+        if (r >= 0)
+                migration_ref(mig);
+        return r;
+}
+
+static void migration_thread_orphan(VmMigration *mig) {
+        if (!mig->thread)
+                return;
+        migrate_thread_orphan(TAKE_PTR(mig->thread));
+        migration_unref(mig);
 }
 
 /* Short libvirt calls on the pool: statistics, the policy's steps, abort. */
@@ -314,11 +221,17 @@ static void migration_resumed_ended(VmMigration *mig, bool domain_gone) {
                                            "on at the source");
 }
 
+static void migration_accept(VmMigration *mig);
+
 static void migration_stats_done(MigrationCall *c, int result) {
         VmMigration *mig = c->migration;
         uint64_t now;
 
         mig->polling = false;
+        /* QEMU's memory stream runs only once the destination's libvirtd has
+         * prepared the incoming domain (its networks, its disks): accepted. */
+        if (!mig->job && mig->call && result >= 0 && c->stats.active && c->stats.data_total > 0)
+                migration_accept(mig);
         if (!mig->job)
                 return;
         if (result < 0) {
@@ -368,6 +281,12 @@ static void migration_step_done(MigrationCall *c, int result) {
                 migration_set_phase(mig, MIGRATION_PHASE_POSTCOPY);
 }
 
+/* Until the destination accepted it the Migrate call waits: the statistics
+ * are read more often then, so that it is answered soon after. */
+static uint64_t migration_poll_interval(const VmMigration *mig) {
+        return mig->job ? MIGRATION_POLL_USEC : MIGRATION_PREPARE_POLL_USEC;
+}
+
 /* Once a second: ElapsedMs from the loop's clock (a subscriber hears of the
  * migration every second, even while libvirt is slow to answer), and a
  * statistics read unless one is in flight. */
@@ -375,47 +294,74 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         VmMigration *mig = userdata;
         uint64_t elapsed;
 
-        if (!mig->job)
+        if (!mig->job && !mig->call)
                 return 0;
-        elapsed = (usec - mig->start_usec) / 1000;
-        mig->elapsed_ms = elapsed > mig->stats.elapsed_ms ? elapsed : mig->stats.elapsed_ms;
-        vm_migration_bus_emit(mig, (const char *[]) { "ElapsedMs", NULL });
+        if (!mig->job && usec - mig->start_usec >= MIGRATION_ACCEPT_WAIT_USEC) {
+                log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", mig->uuid), "No answer from %s about VM %s in %llu s: "
+                           "the Migrate call gets its job now", mig->destination, mig->vm_name,
+                           MIGRATION_ACCEPT_WAIT_USEC / (1000ULL * 1000));
+                migration_accept(mig);
+                if (!mig->job)
+                        return 0;   /* it could not have one: aborted, its timer gone */
+        }
+        if (mig->job) {
+                elapsed = (usec - mig->start_usec) / 1000;
+                mig->elapsed_ms = elapsed > mig->stats.elapsed_ms ? elapsed : mig->stats.elapsed_ms;
+                vm_migration_bus_emit(mig, (const char *[]) { "ElapsedMs", NULL });
+        }
         if (!mig->polling && migration_call(mig, MIGRATION_CALL_STATS, 0) >= 0)
                 mig->polling = true;
-        (void) sd_event_source_set_time(s, usec + MIGRATION_POLL_USEC);
+        (void) sd_event_source_set_time(s, usec + migration_poll_interval(mig));
         return sd_event_source_set_enabled(s, SD_EVENT_ON);
 }
 
 static int migration_poll_start(VmMigration *mig) {
-        (void) sd_event_now(mig->manager->event, CLOCK_MONOTONIC, &mig->start_usec);
-        return sd_event_add_time_relative(mig->manager->event, &mig->poll, CLOCK_MONOTONIC, MIGRATION_POLL_USEC,
+        return sd_event_add_time_relative(mig->manager->event, &mig->poll, CLOCK_MONOTONIC,
+                                          migration_poll_interval(mig),
                                           1000 /* not sd-event's default 250 ms slack: once a second */,
                                           on_poll, mig);
+}
+
+/* Running, or waiting for the destination to accept it. */
+static bool migration_live(const VmMigration *x) {
+        return x->job || x->call;
 }
 
 static unsigned migrations_running(Manager *m) {
         unsigned n = 0;
 
         for (VmMigration *x = m->migrations; x; x = x->next)
-                if (x->job && x->phase != MIGRATION_PHASE_QUEUED)
+                if (migration_live(x) && x->phase != MIGRATION_PHASE_QUEUED)
                         n++;
         return n;
 }
 
-static int migration_begin(VmMigration *mig) {
+/* libvirt's call starts, followed by its statistics. */
+static int migration_launch(VmMigration *mig) {
         uint64_t now;
         int r;
 
         r = sd_event_now(mig->manager->event, CLOCK_MONOTONIC, &now);
         if (r < 0)
                 return r;
+        mig->start_usec = now;
         migration_policy_init(&mig->policy, &mig->options, now);
-        r = migrate_thread_start(mig);
+        r = migration_thread_start(mig);
         if (r < 0)
                 return r;
         r = migration_poll_start(mig);
         if (r < 0)
-                log_warning_errno(r, "Job %u: cannot follow the migration's progress: %m", mig->job->id);
+                log_warning_errno(r, "Cannot follow the migration of VM %s: %m", mig->vm_name);
+        return 0;
+}
+
+/* A queued migration's turn came: its job exists already. */
+static int migration_begin(VmMigration *mig) {
+        int r;
+
+        r = migration_launch(mig);
+        if (r < 0)
+                return r;
         log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", mig->job_path, "VM_UUID", mig->uuid),
                    "Job %u: migrating VM %s to %s", mig->job->id, mig->vm_name, mig->destination);
         migration_set_phase(mig, MIGRATION_PHASE_PRECOPY);
@@ -461,6 +407,13 @@ static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* The migration stays readable as long as its job object. */
+static void migration_linger(VmMigration *mig) {
+        if (sd_event_add_time_relative(mig->manager->event, &mig->linger, CLOCK_MONOTONIC, JOB_LINGER_USEC, 0,
+                                       on_linger_end, mig) < 0)
+                log_debug("The migration of VM %s stays until exit", mig->vm_name);
+}
+
 /* The job's result, from how libvirt's call ended and why the agent aborted it. */
 static void migration_finish(VmMigration *mig, int result, const char *error) {
         char what[256];
@@ -488,11 +441,37 @@ static void migration_finish(VmMigration *mig, int result, const char *error) {
         }
 }
 
+/* The destination refused the migration before it was accepted: the
+ * Migrate call gets libvirt's words and the migration goes, with no job. */
+static void migration_refused(VmMigration *mig, const char *error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = TAKE_PTR(mig->call);
+        char what[256];
+
+        snprintf(what, sizeof what, "Cannot migrate VM %s to %s", mig->vm_name, mig->destination);
+        (void) bus_error_set_text(&e, HOSTAGENT_ERROR_FAILED, what, error ?: "libvirt refused the migration");
+        log_fields(LOG_WARNING, LOG_FIELDS("VM_UUID", mig->uuid), "%s", e.message);
+        if (sd_bus_reply_method_error(call, &e) < 0)
+                log_debug("Cannot answer the Migrate call of VM %s", mig->vm_name);
+        bus_audit_answered(call, e.name);
+        mig->poll = sd_event_source_disable_unref(mig->poll);
+        migration_unlink(mig);
+}
+
 static void migration_ended(VmMigration *mig, int result, const char *error) {
         Manager *m = mig->manager;
 
-        if (!mig->job)
+        if (!mig->job && mig->call && result < 0) {
+                migration_refused(mig, error);
+                migrations_start_queued(m);
                 return;
+        }
+        if (!mig->job && mig->call)
+                migration_accept(mig);   /* done before a statistics read saw it run */
+        if (!mig->job) {
+                migrations_start_queued(m);   /* its slot is free */
+                return;
+        }
         mig->poll = sd_event_source_disable_unref(mig->poll);
         migration_finish(mig, result, error);   /* frees the job's data: mig->job is NULL now */
         migrations_start_queued(m);
@@ -525,12 +504,18 @@ void vm_migration_note_destroy(VmMigration *mig) {
 }
 
 /* The source pauses the guest for the last pass: that is the final phase. */
+static bool vm_paused_for_migration(const Vm *vm) {
+        return vm && vm->info.state == VM_STATE_PAUSED && streq_ptr(vm->info.reason, "migration");
+}
+
+static bool migration_vm_paused_for_it(VmMigration *mig) {
+        return vm_paused_for_migration(vm_find(mig->manager, mig->uuid));
+}
+
 static void on_vm_changed(Job *job, void *object) {
         VmMigration *mig = job->data;
-        Vm *vm = object;
 
-        if (mig->phase == MIGRATION_PHASE_PRECOPY && vm->info.state == VM_STATE_PAUSED &&
-            streq_ptr(vm->info.reason, "migration"))
+        if (mig->phase == MIGRATION_PHASE_PRECOPY && vm_paused_for_migration(object))
                 migration_set_phase(mig, MIGRATION_PHASE_COMPLETING);
 }
 
@@ -558,13 +543,10 @@ static void migration_job_free(void *data) {
 
         mig->job = NULL;
         mig->poll = sd_event_source_disable_unref(mig->poll);
-        if (mig->thread)
-                migrate_thread_orphan(mig->thread);
+        migration_thread_orphan(mig);
         if (!mig->manager->stopping)
                 vm_migration_bus_emit_vm(mig->manager, mig->vm_path);   /* "/" now */
-        if (sd_event_add_time_relative(mig->manager->event, &mig->linger, CLOCK_MONOTONIC, JOB_LINGER_USEC, 0,
-                                       on_linger_end, mig) < 0)
-                log_debug("The migration of %s stays until exit", mig->job_path);
+        migration_linger(mig);
 }
 
 static const JobOps migration_ops = {
@@ -603,9 +585,84 @@ static void migration_link(VmMigration *mig, Job *job) {
         *p = mig;
 }
 
-int vm_migration_new(Manager *m, Vm *vm, const char *destination, MigrationOptions *options, Job **ret) {
-        VmMigration *mig;
+/* MIG's job, announced. Findable by the job's path before job_new()
+ * announces it, so that its InterfacesAdded carries the Migration interface
+ * too. -EBUSY past JOBS_MAX. */
+static int migration_job_new(VmMigration *mig) {
+        Manager *m = mig->manager;
         Job *job;
+        int r;
+
+        if (asprintf(&mig->job_path, "%s/%u", JOB_PATH_PREFIX, m->last_job_id + 1) < 0) {
+                mig->job_path = NULL;
+                return -ENOMEM;
+        }
+        r = job_new(m, "migrate", mig->vm_path, &migration_ops, mig, &job);
+        if (r < 0) {
+                mig->job_path = mfree(mig->job_path);
+                return r;
+        }
+        mig->job = job;
+        vm_migration_bus_emit_vm(m, mig->vm_path);
+        return 0;
+}
+
+static int busy_error(int r, sd_bus_error *error) {
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_BUSY, "Too many jobs running (limit %d); retry later",
+                                         JOBS_MAX);
+        return r;
+}
+
+/* The destination accepted the migration (or it is done already): now it
+ * gets its job, and the call its path once the job is on disk. Without a job
+ * it cannot be followed: aborted. */
+static void migration_accept(VmMigration *mig) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = TAKE_PTR(mig->call);
+        int r;
+
+        if (migration_vm_paused_for_it(mig))
+                mig->phase = MIGRATION_PHASE_COMPLETING;   /* its pre-copy was over before a read saw it */
+        r = migration_job_new(mig);
+        if (r >= 0) {
+                log_fields(LOG_INFO, LOG_FIELDS("OBJECT_PATH", mig->job_path, "VM_UUID", mig->uuid),
+                           "Job %u: migrating VM %s to %s", mig->job->id, mig->vm_name, mig->destination);
+                r = job_start(mig->job, call, NULL);   /* a failed record cancels it */
+                if (r < 0)
+                        (void) sd_bus_reply_method_errno(call, r, NULL);
+                return;
+        }
+        mig->abort = MIGRATION_ABORT_CANCEL;
+        if (migration_call(mig, MIGRATION_CALL_ABORT, 0) < 0)
+                log_warning("Cannot abort the migration of VM %s, which has no job", mig->vm_name);
+        (void) bus_error_set(&e, busy_error(r, &e), NULL, "Cannot make the job of the migration of VM %s",
+                             mig->vm_name);
+        (void) sd_bus_reply_method_error(call, &e);
+        bus_audit_answered(call, e.name);
+        mig->poll = sd_event_source_disable_unref(mig->poll);
+        migration_linger(mig);
+}
+
+static int migration_job_start(Job *job, sd_bus_error *error);
+
+/* No free slot: a job at once, queued. */
+static int migration_request_queued(VmMigration *mig, sd_bus_message *msg, sd_bus_error *error) {
+        int r;
+
+        mig->phase = MIGRATION_PHASE_QUEUED;
+        migration_link(mig, NULL);
+        r = migration_job_new(mig);
+        if (r < 0) {
+                migration_unlink(mig);
+                return busy_error(r, error);
+        }
+        return job_start(mig->job, msg, migration_job_start);
+}
+
+int vm_migration_request(Manager *m, Vm *vm, const char *destination, MigrationOptions *options,
+                         sd_bus_message *msg, sd_bus_error *error) {
+        VmMigration *mig;
         int r;
 
         mig = migration_alloc(m, vm->info.uuid, vm->path, strempty(vm->info.name), destination);
@@ -614,27 +671,25 @@ int vm_migration_new(Manager *m, Vm *vm, const char *destination, MigrationOptio
         mig->options = *options;
         *options = (MigrationOptions) {};
         mig->bandwidth_mib = mig->options.bandwidth_mib;
-        mig->phase = MIGRATION_PHASE_QUEUED;
-        /* Findable by the job's path before job_new() announces it, so that its
-         * InterfacesAdded carries the Migration interface too. */
-        if (asprintf(&mig->job_path, "%s/%u", JOB_PATH_PREFIX, m->last_job_id + 1) < 0) {
-                mig->job_path = NULL;
-                migration_unref(mig);
-                return -ENOMEM;
-        }
+        if (migrations_running(m) >= m->options->max_migrations)
+                return migration_request_queued(mig, msg, error);
+        mig->phase = MIGRATION_PHASE_PRECOPY;
+        mig->call = sd_bus_message_ref(msg);
         migration_link(mig, NULL);
-        r = job_new(m, "migrate", vm->path, &migration_ops, mig, &job);
+        r = migration_launch(mig);
         if (r < 0) {
+                mig->call = sd_bus_message_unref(mig->call);
                 migration_unlink(mig);
-                return r;
         }
-        mig->job = job;
-        vm_migration_bus_emit_vm(m, mig->vm_path);
-        *ret = job;
-        return 0;
+        if (r == -ENOTCONN)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE, "libvirt is not connected");
+        if (r < 0)
+                return bus_error_set(error, r, NULL, "Cannot start the migration of VM %s", strempty(vm->info.name));
+        bus_audit_adopt(msg);
+        return 1;   /* answered once the destination accepted or refused it */
 }
 
-int vm_migration_job_start(Job *job, sd_bus_error *error) {
+static int migration_job_start(Job *job, sd_bus_error *error) {
         VmMigration *mig = job->data;
         Manager *m = job->manager;
         int r;
@@ -677,6 +732,8 @@ int vm_migration_resume(Job *job, json_object *data) {
         mig->resumed = true;
         mig->phase = MIGRATION_PHASE_PRECOPY;
         mig->job_path = strdup(job->path);
+        mig->job = job;   /* polled once a second */
+        (void) sd_event_now(job->manager->event, CLOCK_MONOTONIC, &mig->start_usec);
         r = mig->job_path ? migration_poll_start(mig) : -ENOMEM;
         if (r < 0) {
                 migration_unref(mig);
@@ -690,14 +747,14 @@ int vm_migration_resume(Job *job, json_object *data) {
 
 VmMigration *vm_migration_find_by_vm(Manager *m, const char *uuid) {
         for (VmMigration *x = m->migrations; x; x = x->next)
-                if (x->job && streq(x->uuid, uuid))
+                if (migration_live(x) && streq(x->uuid, uuid))
                         return x;
         return NULL;
 }
 
 VmMigration *vm_migration_find_by_job_path(Manager *m, const char *path) {
         for (VmMigration *x = m->migrations; x; x = x->next)
-                if (streq(x->job_path, path))
+                if (streq_ptr(x->job_path, path))
                         return x;
         return NULL;
 }
@@ -707,8 +764,7 @@ void vm_migrations_free(Manager *m) {
                 VmMigration *x = m->migrations;
 
                 m->migrations = x->next;
-                if (x->thread)
-                        migrate_thread_orphan(x->thread);
+                migration_thread_orphan(x);
                 migration_unref(x);
         }
 }

@@ -9,10 +9,17 @@
 
 #include "job.h"
 #include "migration.h"
+#include "vm-migrate-thread.h"
 #include "vm.h"
 
 #define MIGRATION_INTERFACE "org.hostagent1.Migration"
 #define MIGRATION_POLL_USEC (1000ULL * 1000)
+#define MIGRATION_PREPARE_POLL_USEC (50ULL * 1000)
+/* The Migrate call waits at most this long for the destination's answer
+ * (libvirt's statistics can take seconds to come while a migration starts):
+ * well within a caller's default D-Bus timeout (25 s). Then it gets its job
+ * anyway, and a refusal after that ends the job "failed". */
+#define MIGRATION_ACCEPT_WAIT_USEC (10ULL * 1000 * 1000)
 
 typedef enum MigrationPhase {
         MIGRATION_PHASE_QUEUED,
@@ -43,7 +50,8 @@ struct VmMigration {
         unsigned n_ref;              /* the manager's list, the thread, each worker call */
         Manager *manager;
         VmMigration *next;           /* the manager's list, in the order of the requests */
-        Job *job;                    /* NULL once ended */
+        Job *job;                    /* NULL until the destination accepted it, and once ended */
+        sd_bus_message *call;        /* the Migrate call, answered once the destination accepted it */
         char *job_path;              /* the Migration interface stays as long as the job object */
         char uuid[VIR_UUID_STRING_BUFLEN];
         char *vm_path;
@@ -57,7 +65,7 @@ struct VmMigration {
         uint32_t bandwidth_mib;      /* 0: no cap */
         uint64_t start_usec;         /* CLOCK_MONOTONIC, when it began (or was carried on) */
         uint64_t elapsed_ms;         /* counted on the loop, so that it moves every second */
-        struct MigrateThread *thread;
+        MigrateThread *thread;       /* in libvirt's migration call */
         sd_event_source *poll;
         sd_event_source *linger;
         bool polling;                /* a statistics read in flight */
@@ -71,22 +79,24 @@ VmMigration *vm_migration_find_by_vm(Manager *m, const char *uuid);
 /* The migration behind the job at PATH, running or ended, or NULL. */
 VmMigration *vm_migration_find_by_job_path(Manager *m, const char *path);
 
-/* Makes the migration of VM to DESTINATION with OPTIONS (moved into it) and
- * its job, announced. -EBUSY past JOBS_MAX. */
-int vm_migration_new(Manager *m, Vm *vm, const char *destination, MigrationOptions *options, Job **ret);
+/* VM.Migrate of VM to DESTINATION with OPTIONS (moved into it), answering
+ * MSG later. With a free slot (--max-migrations) the migration starts at
+ * once and MSG waits, without a job, until the destination has accepted it
+ * (the memory stream started): then the job is made, recorded, and MSG gets
+ * its path; a destination libvirt refuses (unreachable, a missing bridge)
+ * gets MSG org.hostagent1.Error.Failed with libvirt's words, and no job is
+ * ever published (past MIGRATION_ACCEPT_WAIT_USEC, the job is made anyway). Without a free slot MSG gets a queued job at once; a
+ * refusal then ends that job "failed". Returns 1 (answered later) or
+ * -errno with ERROR set. */
+int vm_migration_request(Manager *m, Vm *vm, const char *destination, MigrationOptions *options,
+                         sd_bus_message *msg, sd_bus_error *error);
 
-/* A job_start_fn: the job is recorded; start it now or queue it. */
-int vm_migration_job_start(Job *job, sd_bus_error *error);
 
 /* The job carried on by the next agent (job_register_resumable()). */
 int vm_migration_resume(Job *job, json_object *data);
 
 /* VM.Destroy on a migrating VM: the migration ends "cancelled", not failed. */
 void vm_migration_note_destroy(VmMigration *mig);
-
-/* Migration threads still inside libvirt (they outlive a stop: libvirt
- * carries the migration on). */
-unsigned vm_migration_threads_running(void);
 
 /* At exit, after job_free_all(). */
 void vm_migrations_free(Manager *m);

@@ -5,6 +5,7 @@
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/ctl.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/ssh-bridge.sh"
 set +e
 
 libvirtd_start
@@ -42,57 +43,22 @@ ctl_run shutdown g1
 assert_eq "1 hostagentctl: g1: cannot shut down: the VM is not running (InvalidState)" "$CTL_RC $OUT" \
         "shutdown of a VM that is off"
 
-# -H: an sshd in a network namespace of our own, reachable at 192.0.2.1 inside it only.
+# -H: an sshd in a network namespace of our own, reachable at 192.0.2.1 inside it only
+# (tests/lib/ssh-bridge.sh; the ssh that sd_bus_open_system_remote() runs, "ssh -xT -- HOST
+# systemd-stdio-bridge", is found first on PATH, with our key and the host key we made).
 netns_start ctlssh || exit 1
 ip -n "$NETNS" addr add 192.0.2.1/24 dev lo
-S="$T/ssh"
-mkdir -p "$S/bin"
-ssh-keygen -q -t ed25519 -N '' -f "$S/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$S/id"
-cp "$S/id.pub" "$S/authorized_keys"
-cat > "$S/sshd_config" <<CONF
-ListenAddress 192.0.2.1
-HostKey $S/host_key
-AuthorizedKeysFile $S/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PrintMotd no
-# The far side of -H: its system bus is the test's private one.
-ForceCommand /usr/bin/systemd-stdio-bridge --bus-path=$DBUS_SYSTEM_BUS_ADDRESS
-CONF
-# sshd's privilege separation directory, /run/sshd, in a /run of its own.
-ip netns exec "$NETNS" unshare --mount --propagation private -- sh -c \
-        "mount -t tmpfs tmpfs /run && mkdir -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f $S/sshd_config" \
-        2>"$S/sshd.log" &
-fixture_track $!
-wait_until 10 sh -c "ip netns exec $NETNS ss -ltn | grep -q '192.0.2.1:22 '" && ok "sshd listens on 192.0.2.1" ||
-        fail "sshd did not start: $(cat "$S/sshd.log")"
-# The ssh that sd_bus_open_system_remote() runs ("ssh -xT -- HOST systemd-stdio-bridge"), found
-# first on PATH, with our key and the host key we made.
-echo "192.0.2.1 $(cat "$S/host_key.pub")" > "$S/known_hosts"
-cat > "$S/ssh_config" <<CONF
-Host 192.0.2.1
-  IdentityFile $S/id
-  IdentitiesOnly yes
-  UserKnownHostsFile $S/known_hosts
-  GlobalKnownHostsFile /dev/null
-  StrictHostKeyChecking yes
-  BatchMode yes
-CONF
-printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$S/ssh_config" > "$S/bin/ssh"
-chmod +x "$S/bin/ssh"
+ssh_bridge_start "$NETNS" 192.0.2.1 "$DBUS_SYSTEM_BUS_ADDRESS" && ok "sshd listens on 192.0.2.1" ||
+        fail "sshd did not start: $(cat "$SSH_BRIDGE_LOG")"
 remote() {   # ARGS...: hostagentctl -H root@192.0.2.1 ARGS, inside the namespace; output into OUT
-        OUT=$(ip netns exec "$NETNS" env -u DBUS_SYSTEM_BUS_ADDRESS PATH="$S/bin:$PATH" \
+        OUT=$(ip netns exec "$NETNS" env -u DBUS_SYSTEM_BUS_ADDRESS PATH="$SSH_BRIDGE_PATH:$PATH" \
                 "$HOSTAGENTCTL" -H root@192.0.2.1 "$@" 2>&1)
         CTL_RC=$?
 }
 remote list
 assert_eq 0 "$CTL_RC" "hostagentctl -H root@192.0.2.1 list answers"
 assert_contains "$(tr -s ' ' <<<"$OUT" | cut -d" " -f1,2,4,5)" "g1 shutoff 1 128M" "with the guest of that host"
-assert_contains "$(cat "$S/sshd.log")" "Accepted publickey for root from 192.0.2.1" "through sshd, with the test's key"
+assert_contains "$(cat "$SSH_BRIDGE_LOG")" "Accepted publickey for root from 192.0.2.1" "through sshd, with the test's key"
 remote --json=short list
 assert_eq "$G1" "$(json_py '[v["path"] for v in d["vms"] if v["name"] == "g1"][0]' <<<"$OUT")" "-H with --json: the same VM's path"
 remote start g1

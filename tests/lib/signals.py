@@ -5,6 +5,9 @@
 #   data <job> <DataProcessedBytes>
 #   state <vm> <state>/<reason>    VM.StateChanged
 #   added <path> / removed <path>  InterfacesAdded / InterfacesRemoved
+#                                  (a job announced with its Migration interface:
+#                                  also phase <job> <Phase>, the phase it starts in;
+#                                  a VM: also state <vm> <state>/<reason>, as published)
 #   jobremoved <job> <result>      Manager.JobRemoved
 import json
 import sys
@@ -36,6 +39,12 @@ for line in open(sys.argv[1], errors="replace"):
         print("state", path, "%s/%s" % (data[0], data[1]))
     elif member == "InterfacesAdded":
         print("added", data[0])
+        migration = data[1].get("org.hostagent1.Migration") if len(data) > 1 else None
+        if migration and "Phase" in migration:
+            print("phase", data[0], value(migration["Phase"]))
+        vm = data[1].get("org.hostagent1.VM") if len(data) > 1 else None
+        if vm and "State" in vm and "StateReason" in vm:
+            print("state", data[0], "%s/%s" % (value(vm["State"]), value(vm["StateReason"])))
     elif member == "InterfacesRemoved":
         print("removed", data[0])
     elif member == "JobRemoved":

@@ -11,6 +11,8 @@
 #   A_URI, B_URI                   what each host's libvirtd is as a migration destination
 #   A_LV_URI, B_LV_URI             each libvirtd's local socket (virsh, the agents)
 #   A_NS, B_NS, A_DAEMON_PID, B_DAEMON_PID, A_BUS, B_BUS
+#   A_MADDR, B_MADDR, A_MIF, B_MIF a second veth pair, a migration network
+#                                  (192.0.2.129/25, .130/25): options.migration_uri
 # agent_restart a|b [ARGS...]: a new agent on that host (the old one must be gone).
 
 TOP=$T
@@ -18,6 +20,10 @@ A_NS=hostagent-ma-$$
 B_NS=hostagent-mb-$$
 A_ADDR=192.0.2.1
 B_ADDR=192.0.2.2
+A_MADDR=192.0.2.129
+B_MADDR=192.0.2.130
+A_MIF=mna$$
+B_MIF=mnb$$
 A_URI=qemu+tcp://$A_ADDR/system
 B_URI=qemu+tcp://$B_ADDR/system
 
@@ -29,10 +35,15 @@ two_hosts_net() {
         ip -n "$A_NS" link set lo up
         ip -n "$B_NS" link set lo up
         ip link add "mga$$" netns "$A_NS" type veth peer name "mgb$$" netns "$B_NS" || return 1
-        ip -n "$A_NS" addr add "$A_ADDR/24" dev "mga$$"
-        ip -n "$B_NS" addr add "$B_ADDR/24" dev "mgb$$"
+        ip -n "$A_NS" addr add "$A_ADDR/25" dev "mga$$"
+        ip -n "$B_NS" addr add "$B_ADDR/25" dev "mgb$$"
         ip -n "$A_NS" link set "mga$$" up
         ip -n "$B_NS" link set "mgb$$" up
+        ip link add "$A_MIF" netns "$A_NS" type veth peer name "$B_MIF" netns "$B_NS" || return 1
+        ip -n "$A_NS" addr add "$A_MADDR/25" dev "$A_MIF"
+        ip -n "$B_NS" addr add "$B_MADDR/25" dev "$B_MIF"
+        ip -n "$A_NS" link set "$A_MIF" up
+        ip -n "$B_NS" link set "$B_MIF" up
 }
 
 # two_hosts_libvirtd a|b NS ADDR: that host's libvirtd and bus, in $TOP/a or $TOP/b.
@@ -49,7 +60,9 @@ listen_tcp = 1
 listen_addr = \"$addr\"
 auth_tcp = \"none\"
 host_uuid = \"$(cat /proc/sys/kernel/random/uuid)\""
-        QEMU_CONF_EXTRA="migration_address = \"$addr\"
+        # Incoming QEMUs listen on every address of the namespace (a migration_uri
+        # may name the migration network's); by default the source comes to ADDR.
+        QEMU_CONF_EXTRA="migration_address = \"0.0.0.0\"
 migration_host = \"$addr\""
         libvirtd_start || { T=$TOP; return 1; }
         bus_start

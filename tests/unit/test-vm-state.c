@@ -41,6 +41,10 @@ static void test_events(void **state) {
         assert_true(vm_state_from_event(VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED, &s, &reason));
         assert_int_equal(s, VM_STATE_RUNNING);
         assert_string_equal(reason, "booted");
+        /* An incoming migration's domain starts paused, waiting for the memory. */
+        assert_true(vm_state_from_event(VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_MIGRATED, &s, &reason));
+        assert_int_equal(s, VM_STATE_PAUSED);
+        assert_string_equal(reason, "incoming");
         assert_true(vm_state_from_event(VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_IOERROR, &s, &reason));
         assert_int_equal(s, VM_STATE_PAUSED);
         assert_string_equal(reason, "io-error");
