@@ -13,6 +13,7 @@
 #include "manager-dbus.h"
 #include "network-dbus.h"
 #include "storage-dbus.h"
+#include "vm-backup.h"
 #include "vm-dbus.h"
 #include "vm-devices.h"
 #include "vm-migrate-dbus.h"
@@ -21,17 +22,18 @@ typedef struct BusImplementation {
         const char *interface;
         const char *path;      /* an object that carries it, for introspection */
         const sd_bus_vtable *vtable;
-        const sd_bus_vtable *vtable_more;   /* a second vtable of the same interface, or NULL */
+        const sd_bus_vtable *vtable_more[4];   /* more vtables of the same interface (fragments), NULL-ended */
 } BusImplementation;
 
 static const BusImplementation implementations[] = {
-        { MANAGER_INTERFACE, HOSTAGENT_ROOT_PATH, manager_vtable, NULL },
-        { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable, vm_devices_vtable },
-        { JOB_INTERFACE, JOB_PATH_PREFIX "/1", job_vtable, NULL },
-        { MIGRATION_INTERFACE, JOB_PATH_PREFIX "/1", migration_vtable, NULL },
-        { NETWORK_INTERFACE, NETWORK_PATH_PREFIX "/example", network_vtable, NULL },
-        { STORAGE_POOL_INTERFACE, STORAGE_PATH_PREFIX "/example", storage_pool_vtable, NULL },
-        { STORAGE_VOLUME_INTERFACE, STORAGE_PATH_PREFIX "/example/volume", volume_vtable, NULL },
+        { MANAGER_INTERFACE, HOSTAGENT_ROOT_PATH, manager_vtable, {} },
+        { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable, { vm_devices_vtable, vm_backup_vtable } },
+        { JOB_INTERFACE, JOB_PATH_PREFIX "/1", job_vtable, {} },
+        { MIGRATION_INTERFACE, JOB_PATH_PREFIX "/1", migration_vtable, {} },
+        { BACKUP_INTERFACE, JOB_PATH_PREFIX "/1", backup_vtable, {} },
+        { NETWORK_INTERFACE, NETWORK_PATH_PREFIX "/example", network_vtable, {} },
+        { STORAGE_POOL_INTERFACE, STORAGE_PATH_PREFIX "/example", storage_pool_vtable, {} },
+        { STORAGE_VOLUME_INTERFACE, STORAGE_PATH_PREFIX "/example/volume", volume_vtable, {} },
 };
 
 typedef struct IntrospectCall {
@@ -77,8 +79,8 @@ static int introspect_vtable(const BusImplementation *impl, char **ret_xml) {
                 r = sd_bus_set_anonymous(server, 1);
         if (r >= 0)
                 r = sd_bus_add_object_vtable(server, NULL, impl->path, impl->interface, impl->vtable, NULL);
-        if (r >= 0 && impl->vtable_more)
-                r = sd_bus_add_object_vtable(server, NULL, impl->path, impl->interface, impl->vtable_more, NULL);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(impl->vtable_more) && impl->vtable_more[i]; i++)
+                r = sd_bus_add_object_vtable(server, NULL, impl->path, impl->interface, impl->vtable_more[i], NULL);
         if (r >= 0)
                 r = sd_bus_start(server);
         if (r < 0) {

@@ -69,6 +69,9 @@ typedef struct Manager {
 
         /* Migrations (vm-migrate.c): queued, running and lingering, in the order asked */
         struct VmMigration *migrations;
+
+        /* Backups (vm-backup.c): running and lingering */
+        struct VmBackup *backups;
 } Manager;
 
 /* Returns freed heap to the kernel once the daemon has been quiet a while. */

@@ -14,6 +14,8 @@ typedef struct DomainEventOps {
         void (*reboot)(const char *uuid, void *userdata);
         /* Its definition may have changed: a device came or went, or its metadata changed. */
         void (*changed)(const char *uuid, void *userdata);
+        /* A job of the domain (a backup, a migration, ...) ended. */
+        void (*job_completed)(const char *uuid, void *userdata);
 } DomainEventOps;
 
 /* Who hears the events: it must outlive every connection it is subscribed to. */

@@ -8,7 +8,7 @@
 #include "log.h"
 #include "macro.h"
 
-#define VTABLES_MAX 2
+#define VTABLES_MAX 5   /* the VM interface: its own, devices, backup, snapshots, the guest agent */
 
 typedef struct Collection {
         char *prefix;

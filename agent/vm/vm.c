@@ -11,6 +11,7 @@
 #include "macro.h"
 #include "virt-cleanup.h"
 #include "manager.h"
+#include "vm-backup.h"
 
 void vm_set_listener(Manager *m, const VmListener *listener) {
         m->vm_listener = listener;
@@ -466,12 +467,18 @@ static void on_changed(const char *uuid, void *userdata) {
         (void) vm_refresh(userdata, uuid);
 }
 
+/* A backup's end is its job's (vm-backup.c). */
+static void on_job_completed(const char *uuid, void *userdata) {
+        vm_backup_job_completed(userdata, uuid);
+}
+
 static const DomainEventOps vm_event_ops = {
         .lifecycle = on_lifecycle,
         .io_error = on_io_error,
         .balloon = on_balloon,
         .reboot = on_reboot,
         .changed = on_changed,
+        .job_completed = on_job_completed,
 };
 
 /* Refresh of one domain. */
