@@ -53,6 +53,8 @@ typedef struct CtlArgs {
         uint32_t stall_timeout_sec; /* 0: not given */
         const char *migration_uri;
         bool allow_unsafe;
+        bool quiesce;              /* backup */
+        const char *incremental;   /* backup: a checkpoint */
 } CtlArgs;
 
 extern CtlArgs arg;
@@ -70,6 +72,7 @@ int verb_vm_action(int argc, char **argv, sd_bus *bus);
 int verb_shutdown(int argc, char **argv, sd_bus *bus);
 int verb_console_ticket(int argc, char **argv, sd_bus *bus);
 int verb_migrate(int argc, char **argv, sd_bus *bus);
+int verb_backup(int argc, char **argv, sd_bus *bus);
 int verb_stats(int argc, char **argv, sd_bus *bus);
 int verb_attach_disk(int argc, char **argv, sd_bus *bus);
 int verb_detach_disk(int argc, char **argv, sd_bus *bus);

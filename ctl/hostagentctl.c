@@ -55,6 +55,8 @@ static const Verb verbs[] = {
         { "migrate",         2, 2,   verb_migrate,          "VM DESTINATION-URI [--bandwidth=MIB] [--max-downtime=MS] "
           "[--convergence=POLICY] [--stall-timeout=SEC] [--migration-uri=URI] [--allow-unsafe]",
           "Migrate a running VM live to another host; waits for the job, showing its progress" },
+        { "backup",          2, 2,   verb_backup,           "VM POOL [--quiesce] [--incremental=CHECKPOINT] [--bandwidth=MIB]",
+          "Copy a running VM's disks into new volumes of POOL; waits, showing progress; prints the checkpoint" },
         { "console-ticket",  1, 1,   verb_console_ticket,   "VM [--ttl=SEC] [--password=P]",
           "Set the console's password for SEC (60); prints a random one unless given" },
         { "stats",           0, 1,   verb_stats,            "[VM]", "Show VM statistics (all VMs, or one in full)" },
@@ -158,6 +160,8 @@ enum {
         ARG_STALL_TIMEOUT,
         ARG_MIGRATION_URI,
         ARG_ALLOW_UNSAFE,
+        ARG_QUIESCE,
+        ARG_INCREMENTAL,
 };
 
 static const struct option options[] = {
@@ -185,6 +189,8 @@ static const struct option options[] = {
         { "stall-timeout",   required_argument, NULL, ARG_STALL_TIMEOUT },
         { "migration-uri",   required_argument, NULL, ARG_MIGRATION_URI },
         { "allow-unsafe",    no_argument,       NULL, ARG_ALLOW_UNSAFE },
+        { "quiesce",         no_argument,       NULL, ARG_QUIESCE },
+        { "incremental",     required_argument, NULL, ARG_INCREMENTAL },
         {}
 };
 
@@ -247,6 +253,8 @@ static int parse_one(int c, bool *help_wanted) {
         case ARG_STALL_TIMEOUT: return parse_seconds_option("stall-timeout", optarg, &arg.stall_timeout_sec);
         case ARG_MIGRATION_URI: arg.migration_uri = optarg; return 1;
         case ARG_ALLOW_UNSAFE: arg.allow_unsafe = true; return 1;
+        case ARG_QUIESCE: arg.quiesce = true; return 1;
+        case ARG_INCREMENTAL: arg.incremental = optarg; return 1;
         default: return -EINVAL;    /* getopt said what */
         }
 }

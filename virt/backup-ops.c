@@ -146,12 +146,31 @@ static int fs_freeze(virDomainPtr dom, char **ret_error) {
                          strempty(why));
 }
 
+#define SPEED_TRIES 40
+#define SPEED_RETRY_USEC 5000
+
+/* libvirt takes a disk's copy for a block job only once QEMU has said it runs, a moment
+ * after the backup began: "does not have an active block job" until then. */
+static int speed_set(virDomainPtr dom, const char *target, uint32_t mib) {
+        for (unsigned i = 0;; i++) {
+                virErrorPtr e;
+
+                if (virDomainBlockJobSetSpeed(dom, target, mib, 0) >= 0)
+                        return 0;
+                e = virGetLastError();
+                if (i + 1 >= SPEED_TRIES || !e || e->code != VIR_ERR_INVALID_ARG)
+                        return -1;
+                virResetLastError();
+                (void) usleep(SPEED_RETRY_USEC);
+        }
+}
+
 /* 1 when a disk's copy could not be capped (it may have ended already): the backup runs on. */
 static int bandwidth_set(virDomainPtr dom, const BackupPlan *p, char **ret_error) {
         int r = 0;
 
         for (size_t i = 0; p->bandwidth_mib > 0 && i < p->n_disks; i++)
-                if (p->disks[i].include && virDomainBlockJobSetSpeed(dom, p->disks[i].target, p->bandwidth_mib, 0) < 0) {
+                if (p->disks[i].include && speed_set(dom, p->disks[i].target, p->bandwidth_mib) < 0) {
                         (void) libvirt_error_take(ret_error);
                         r = 1;
                 }

@@ -63,9 +63,17 @@ static bool is_element(xmlNodePtr n, const char *name) {
         return n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name);
 }
 
+/* Where a disk's data is: a file, a device, or a network disk of any protocol (NBD, NFS, ...). */
+static bool disk_has_source(xmlNodePtr n) {
+        _cleanup_(freep) char *location = vm_xml_disk_source(n), *type = vm_xml_prop(n, "type");
+        _cleanup_(freep) char *protocol = vm_xml_prop(vm_xml_child(n, "source"), "protocol");
+
+        return (location && *location) || (streq_ptr(type, "network") && protocol && *protocol);
+}
+
 /* A disk is copied when it holds the guest's data: a disk device with a source, writable. */
 static int disk_parse(xmlNodePtr n, BackupDisk *ret) {
-        _cleanup_(freep) char *device = vm_xml_prop(n, "device"), *source = vm_xml_disk_source(n);
+        _cleanup_(freep) char *device = vm_xml_prop(n, "device");
         BackupDisk d = {
                 .target = vm_xml_prop(vm_xml_child(n, "target"), "dev"),
                 .format = vm_xml_prop(vm_xml_child(n, "driver"), "type"),
@@ -79,7 +87,7 @@ static int disk_parse(xmlNodePtr n, BackupDisk *ret) {
                 backup_disk_done(&d);
                 return -ENOMEM;
         }
-        d.include = (!device || streq(device, "disk")) && source && *source && !vm_xml_child(n, "readonly") &&
+        d.include = (!device || streq(device, "disk")) && disk_has_source(n) && !vm_xml_child(n, "readonly") &&
                     !vm_xml_child(n, "shareable");
         *ret = d;
         return 1;
