@@ -170,6 +170,21 @@ wait_until 20 sh -c "busctl --system get-property org.hostagent1 $(vol_path "$PO
 assert_eq 's "qcow2"' "$(vol_prop "$POOL" "$VOL4" Format)" "with its volume published"
 assert_eq "" "$(hidden_files)" "and no hidden file left"
 
+# kill -9 again, and the backup ends while no agent runs (aborted with virsh): the next agent
+# learns how from libvirt's completed-job statistics, and settles it.
+out=$(backup "$G1" bk)
+JOB5=$(job_of "$out")
+CK5=$(backup_prop "$JOB5" Checkpoint | sed 's/^s "\(.*\)"$/\1/')
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+$VIRSH domjobabort g1 >/dev/null
+wait_until 30 sh -c "$VIRSH domjobinfo g1 | grep -q None"
+daemon_start --libvirt-uri="$LIBVIRT_QEMU_URI"
+ready
+finished "$JOB5" 30
+assert_eq 's "cancelled"' "$(job_prop "$JOB5" Result)" "a backup aborted while no agent ran ends cancelled"
+assert_eq "" "$(hidden_files)" "with no file left"
+assert_not_contains "$($VIRSH checkpoint-list g1 --name)" "$CK5" "and its checkpoint deleted"
+
 # hostagentctl backup: waits for the job and prints the checkpoint a later --incremental takes.
 ctl_run backup g1 bk --incremental="$CK1"
 assert_eq "0" "$CTL_RC" "hostagentctl backup --incremental waits for the job: $OUT"
