@@ -71,6 +71,7 @@ pinned_sig org.hostagent1.VM DetachNIC "s mac" "o job"
 pinned_sig org.hostagent1.VM SetMemory "t mib" ""
 pinned_sig org.hostagent1.VM SetVCPUs "u n" ""
 pinned_sig org.hostagent1.Manager ApplyVM "s spec, a{sv} options" "o vm, s plan"
+pinned_sig org.hostagent1.VM Backup "s pool, a{sv} options" "o job"
 if "$HOSTAGENTD" --bus-introspect=org.example.Nope >/dev/null 2>&1; then
         echo "not ok - an unknown interface was not refused"; failed=$((failed + 1))
 else
