@@ -479,7 +479,8 @@ int vm_backup_job_start(Job *job, sd_bus_error *error) {
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE, "libvirt is not connected");
         if (r < 0)
                 return bus_error_set(error, r, NULL, "Cannot begin the backup of VM %s", b->plan.vm_name);
-        return b->reply_to ? 1 : 0;   /* answered by begin_done() */
+        job->reply_deferred = b->reply_to != NULL;   /* answered by begin_done() */
+        return 0;
 }
 
 static const char *json_string_of(json_object *data, const char *key) {
