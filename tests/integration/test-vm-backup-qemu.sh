@@ -193,6 +193,16 @@ ctl_run backup g1 nope
 assert_eq "1" "$CTL_RC" "hostagentctl backup into an unknown pool fails"
 assert_contains "$OUT" "g1: cannot back up: pool: no storage pool named 'nope' (InvalidArgs)" "naming the pool"
 
+# The VM is destroyed during a backup: the job ends failed, saying why, and leaves no file.
+out=$(backup "$G1" bk)
+JOB6=$(job_of "$out")
+$VIRSH destroy g1 >/dev/null
+finished "$JOB6" 30
+assert_eq 's "failed"' "$(job_prop "$JOB6" Result)" "a backup whose VM was destroyed ends failed"
+assert_contains "$(job_prop "$JOB6" Error)" "The backup of VM g1 failed" "and says so"
+assert_eq "" "$(hidden_files)" "leaving no file"
+assert_eq "()" "$(vm_call "$G1" Start)" "the guest starts again"
+
 # The agent stops while a backup runs (libvirt carries it on): it exits cleanly (a sanitizer
 # build fails here on a leak).
 out=$(backup "$G1" bk)
