@@ -17,6 +17,7 @@
 #include "agent-errno.h"
 #include "bus-audit.h"
 #include "bus-error.h"
+#include "command.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -79,6 +80,33 @@ static int stats_work(BackupCall *c) {
         return r;
 }
 
+#define REBASE_TIMEOUT_USEC (30ULL * 1000 * 1000)
+
+/* libvirt makes an incremental volume an overlay of the VM's disk, which reads as the disk
+ * is now, not as it was, and keeps the disk's volume from being deleted. When the backup it
+ * follows is in the same pool (<VM>-<target>-<that checkpoint>), the volume is made an
+ * overlay of that one instead: the two read as the disk was at this backup. Metadata only
+ * (qemu-img rebase -u); a failure leaves libvirt's backing file, logged. */
+static void incremental_rebase(const BackupPlan *p, const BackupDisk *d) {
+        _cleanup_(freep) char *name = NULL, *previous = NULL, *message = NULL;
+        int r;
+
+        if (!streq_ptr(d->format, "qcow2") || backup_volume_name(p->vm_name, d->target, p->incremental, &name) < 0 ||
+            asprintf(&previous, "%s/%s", p->dir, name) < 0) {
+                previous = NULL;
+                return;
+        }
+        if (access(previous, F_OK) < 0)
+                return;   /* not in this pool: libvirt's backing file stays */
+        r = command_run_simple((char *const[]) { (char *) "qemu-img", (char *) "rebase", (char *) "-u", (char *) "-f",
+                                                 (char *) "qcow2", (char *) "-F", (char *) "qcow2", (char *) "-b",
+                                                 previous, d->partial, NULL },
+                               REBASE_TIMEOUT_USEC, NULL, &message);
+        if (r < 0)
+                log_warning("Cannot make %s an overlay of the backup before it, %s: %s", d->name, name,
+                            strempty(message));
+}
+
 /* The files published (a complete backup) or removed with the checkpoint. */
 static int end_work(BackupCall *c) {
         const BackupPlan *p = &c->backup->plan;
@@ -89,6 +117,8 @@ static int end_work(BackupCall *c) {
 
         for (size_t i = 0; i < p->n_disks; i++)
                 if (p->disks[i].include) {
+                        if (completed && p->incremental)
+                                incremental_rebase(p, &p->disks[i]);
                         partials[n] = p->disks[i].partial;
                         paths[n++] = p->disks[i].path;
                 }
@@ -356,6 +386,7 @@ static json_object *disk_json(const BackupDisk *d) {
         json_object_object_add(o, "name", json_object_new_string(d->name));
         json_object_object_add(o, "partial", json_object_new_string(d->partial));
         json_object_object_add(o, "path", json_object_new_string(d->path));
+        json_object_object_add(o, "format", json_object_new_string(strempty(d->format)));
         return o;
 }
 
@@ -515,7 +546,7 @@ static int resume_disks(BackupPlan *p, json_object *disks) {
                 if ((r = dup_to(&x->target, json_string_of(d, "target"))) < 0 ||
                     (r = dup_to(&x->name, json_string_of(d, "name"))) < 0 ||
                     (r = dup_to(&x->partial, json_string_of(d, "partial"))) < 0 ||
-                    (r = dup_to(&x->path, json_string_of(d, "path"))) < 0 || (r = dup_to(&x->format, "")) < 0)
+                    (r = dup_to(&x->path, json_string_of(d, "path"))) < 0 || (r = dup_to(&x->format, json_string_of(d, "format") ?: "")) < 0)
                         return r;
         }
         return 0;

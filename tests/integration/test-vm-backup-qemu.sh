@@ -133,6 +133,12 @@ map=$(qemu-img map -U --output=json "$T/pool/$VOL2" | /usr/bin/python3 -c '
 import json, sys
 print(" ".join("%d+%d" % (e["start"] // 1024, e["length"] // 1024) for e in json.load(sys.stdin) if e["depth"] == 0 and e["data"]))')
 assert_eq "40960+64 57344+1024" "$map" "the incremental vda volume holds only the clusters written since (C at 40 MiB, B at 56 MiB; KiB)"
+assert_contains "$(qemu-img info -U "$T/pool/$VOL2")" "backing file: $T/pool/$VOL1" \
+        "the incremental volume is an overlay of the backup before it"
+assert_eq "filled" "$(guest_fill 0 1024 D)" "the guest writes D at 0 MiB after the incremental backup"
+assert_eq "$(fill_sum Z 1024)$(fill_sum C 64)$(fill_sum B 1024)" \
+        "$(image_sum "$T/pool/$VOL2" 0 1024)$(image_sum "$T/pool/$VOL2" 40 64)$(image_sum "$T/pool/$VOL2" 56 1024)" \
+        "the two read as the disk was at the incremental backup (Z at 0, C at 40, B at 56 MiB), not as it is now"
 VOL2B=$(backup_prop "$JOB2" Volumes | grep -o '"[^"]*vdb[^"]*"' | tr -d '"')
 assert_eq "$(fill_sum b 49152)" "$(image_sum "$T/pool/$VOL2B" 0 49152)" "the raw vdb, without bitmaps, is copied whole"
 
