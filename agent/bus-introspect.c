@@ -13,6 +13,7 @@
 #include "manager-dbus.h"
 #include "network-dbus.h"
 #include "storage-dbus.h"
+#include "vm-backup.h"
 #include "vm-dbus.h"
 #include "vm-devices.h"
 #include "vm-guest-dbus.h"
@@ -28,9 +29,11 @@ typedef struct BusImplementation {
 
 static const BusImplementation implementations[] = {
         { MANAGER_INTERFACE, HOSTAGENT_ROOT_PATH, manager_vtable, {} },
-        { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable, { vm_devices_vtable, vm_guest_vtable, vm_snapshot_vtable } },
+        { VM_INTERFACE, VM_PATH_PREFIX "/example", vm_vtable,
+          { vm_devices_vtable, vm_guest_vtable, vm_snapshot_vtable, vm_backup_vtable } },
         { JOB_INTERFACE, JOB_PATH_PREFIX "/1", job_vtable, {} },
         { MIGRATION_INTERFACE, JOB_PATH_PREFIX "/1", migration_vtable, {} },
+        { BACKUP_INTERFACE, JOB_PATH_PREFIX "/1", backup_vtable, {} },
         { SNAPSHOT_INTERFACE, VM_PATH_PREFIX "/example/snapshot/example", snapshot_vtable, {} },
         { NETWORK_INTERFACE, NETWORK_PATH_PREFIX "/example", network_vtable, {} },
         { STORAGE_POOL_INTERFACE, STORAGE_PATH_PREFIX "/example", storage_pool_vtable, {} },

@@ -25,6 +25,7 @@
 #include "storage.h"
 #include "storage-save.h"
 #include "vm.h"
+#include "vm-backup.h"
 #include "vm-migrate.h"
 #include "vm-snapshot.h"
 
@@ -219,6 +220,7 @@ Manager *manager_free(Manager *m) {
         job_free_all(m);
         vm_migrations_free(m);
         vm_snapshots_free(m);
+        vm_backups_free(m);
         storage_save_free(m);
         storage_stop(m);
         network_setup_stop(m);

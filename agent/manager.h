@@ -74,6 +74,8 @@ typedef struct Manager {
 
         /* Snapshots (vm-snapshot.c): every VM's, and the reads of them in flight */
         struct VmSnapshots *snapshots;
+        /* Backups (vm-backup.c): running and lingering */
+        struct VmBackup *backups;
 } Manager;
 
 /* Returns freed heap to the kernel once the daemon has been quiet a while. */

@@ -131,7 +131,7 @@ static int snapshot_append_options(sd_bus_message *m) {
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0 && arg.snapshot_memory)
                 r = sd_bus_message_append(m, "{sv}", "memory", "b", 1);
-        if (r >= 0 && arg.snapshot_quiesce)
+        if (r >= 0 && arg.quiesce)
                 r = sd_bus_message_append(m, "{sv}", "quiesce", "b", 1);
         if (r >= 0 && arg.snapshot_disks) {
                 r = sd_bus_message_open_container(m, 'e', "sv");

@@ -54,8 +54,9 @@ typedef struct CtlArgs {
         const char *migration_uri;
         bool allow_unsafe;
         bool snapshot_memory;      /* snapshot */
-        bool snapshot_quiesce;
         char **snapshot_disks;     /* --disk, each time given; NULL: all */
+        bool quiesce;              /* backup, snapshot */
+        const char *incremental;   /* backup: a checkpoint */
 } CtlArgs;
 
 extern CtlArgs arg;
@@ -73,6 +74,7 @@ int verb_vm_action(int argc, char **argv, sd_bus *bus);
 int verb_shutdown(int argc, char **argv, sd_bus *bus);
 int verb_console_ticket(int argc, char **argv, sd_bus *bus);
 int verb_migrate(int argc, char **argv, sd_bus *bus);
+int verb_backup(int argc, char **argv, sd_bus *bus);
 int verb_stats(int argc, char **argv, sd_bus *bus);
 int verb_attach_disk(int argc, char **argv, sd_bus *bus);
 int verb_detach_disk(int argc, char **argv, sd_bus *bus);

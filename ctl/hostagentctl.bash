@@ -12,7 +12,7 @@ __hostagentctl_names() {
 _hostagentctl() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
         local commands="status host-info host-stats list show create create-xml start destroy pause resume
-                reboot reset undefine shutdown migrate console-ticket stats attach-disk detach-disk attach-nic detach-nic
+                reboot reset undefine shutdown migrate backup console-ticket stats attach-disk detach-disk attach-nic detach-nic
                 set-memory set-vcpus apply guest-info freeze thaw snapshot snapshots revert delete-snapshot networks show-network setup-networks
                 confirm-networks network-caps pools show-pool create-pool volumes create-volume resize-volume
                 clone-volume delete-volume activate-pool deactivate-pool refresh-pool delete-pool jobs cancel
@@ -47,6 +47,7 @@ _hostagentctl() {
                 case "$verb" in
                 shutdown) options+=" --timeout=" ;;
                 migrate) options+=" --bandwidth= --max-downtime= --convergence= --stall-timeout= --migration-uri= --allow-unsafe" ;;
+                backup) options+=" --quiesce --incremental= --bandwidth=" ;;
                 console-ticket) options+=" --ttl= --password=" ;;
                 create-volume) options+=" --format= --backing=" ;;
                 setup-networks) options+=" --dry-run --confirm-timeout=" ;;
@@ -81,6 +82,9 @@ _hostagentctl() {
                 [ "$n" -eq 0 ] && words=$(__hostagentctl_names "$host" networks) ;;
         show-pool|volumes|activate-pool|deactivate-pool|refresh-pool|delete-pool|create-volume)
                 [ "$n" -eq 0 ] && words=$(__hostagentctl_names "$host" pools) ;;
+        backup)
+                if [ "$n" -eq 0 ]; then words=$(__hostagentctl_names "$host" list)
+                elif [ "$n" -eq 1 ]; then words=$(__hostagentctl_names "$host" pools); fi ;;
         resize-volume|clone-volume|delete-volume)
                 if [ "$n" -eq 0 ]; then words=$(__hostagentctl_names "$host" pools)
                 elif [ "$n" -eq 1 ]; then words=$(__hostagentctl_names "$host" volumes "${args[0]}"); fi ;;

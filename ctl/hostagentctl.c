@@ -56,6 +56,8 @@ static const Verb verbs[] = {
         { "migrate",         2, 2,   verb_migrate,          "VM DESTINATION-URI [--bandwidth=MIB] [--max-downtime=MS] "
           "[--convergence=POLICY] [--stall-timeout=SEC] [--migration-uri=URI] [--allow-unsafe]",
           "Migrate a running VM live to another host; waits for the job, showing its progress" },
+        { "backup",          2, 2,   verb_backup,           "VM POOL [--quiesce] [--incremental=CHECKPOINT] [--bandwidth=MIB]",
+          "Copy a running VM's disks into new volumes of POOL; waits, showing progress; prints the checkpoint" },
         { "console-ticket",  1, 1,   verb_console_ticket,   "VM [--ttl=SEC] [--password=P]",
           "Set the console's password for SEC (60); prints a random one unless given" },
         { "stats",           0, 1,   verb_stats,            "[VM]", "Show VM statistics (all VMs, or one in full)" },
@@ -172,6 +174,7 @@ enum {
         ARG_MEMORY,
         ARG_QUIESCE,
         ARG_DISK,
+        ARG_INCREMENTAL,
 };
 
 static const struct option options[] = {
@@ -202,6 +205,7 @@ static const struct option options[] = {
         { "memory",          no_argument,       NULL, ARG_MEMORY },
         { "quiesce",         no_argument,       NULL, ARG_QUIESCE },
         { "disk",            required_argument, NULL, ARG_DISK },
+        { "incremental",     required_argument, NULL, ARG_INCREMENTAL },
         {}
 };
 
@@ -278,8 +282,9 @@ static int parse_one(int c, bool *help_wanted) {
         case ARG_MIGRATION_URI: arg.migration_uri = optarg; return 1;
         case ARG_ALLOW_UNSAFE: arg.allow_unsafe = true; return 1;
         case ARG_MEMORY: arg.snapshot_memory = true; return 1;
-        case ARG_QUIESCE: arg.snapshot_quiesce = true; return 1;
+        case ARG_QUIESCE: arg.quiesce = true; return 1;
         case ARG_DISK: return parse_disk_option(optarg);
+        case ARG_INCREMENTAL: arg.incremental = optarg; return 1;
         default: return -EINVAL;    /* getopt said what */
         }
 }

@@ -79,6 +79,16 @@ static int on_agent_lifecycle(virConnectPtr conn, virDomainPtr dom, int state, i
         return 0;
 }
 
+static int on_job_completed(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr params, int nparams,
+                            void *opaque) {
+        DomainEventSubscriber *s = opaque;
+        char uuid[VIR_UUID_STRING_BUFLEN];
+
+        if (s->ops->job_completed && uuid_of(dom, uuid))
+                s->ops->job_completed(uuid, s->userdata);
+        return 0;
+}
+
 int domain_events_register(virConnectPtr conn, DomainEventSubscriber *subscriber, char **ret_error) {
         static const struct {
                 int id;
@@ -91,6 +101,7 @@ int domain_events_register(virConnectPtr conn, DomainEventSubscriber *subscriber
                 { VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_device_change) },
                 { VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_agent_lifecycle) },
                 { VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, VIR_DOMAIN_EVENT_CALLBACK(on_block_job) },
+                { VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK(on_job_completed) },
         };
 
         if (virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,

@@ -19,6 +19,8 @@ typedef struct DomainEventOps {
         void (*agent)(const char *uuid, bool connected, void *userdata);
         /* A block job (virConnectDomainEventBlockJobStatus) of DISK (its target) moved on. */
         void (*block_job)(const char *uuid, const char *disk, int type, int status, void *userdata);
+        /* A job of the domain (a backup, a migration, ...) ended. */
+        void (*job_completed)(const char *uuid, void *userdata);
 } DomainEventOps;
 
 /* Who hears the events: it must outlive every connection it is subscribed to. */

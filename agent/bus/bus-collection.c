@@ -10,7 +10,7 @@
 #include "log.h"
 #include "macro.h"
 
-#define VTABLES_MAX 6   /* the VM interface is served from several files (vm-*-dbus.c) */
+#define VTABLES_MAX 6   /* the VM interface: its own, devices, the guest agent, snapshots, backup */
 
 typedef struct Collection {
         char *prefix;

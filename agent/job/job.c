@@ -287,6 +287,10 @@ static void job_recorded(int result, void *userdata) {
                 (void) bus_error_set_text(&e, HOSTAGENT_ERROR_FAILED, strempty(what), strerror(-r));
         } else if (s->start && job && !job->finished)
                 r = s->start(job, &e);
+        if (r >= 0 && job && job->reply_deferred) {
+                job_start_free(s);   /* START answers the call itself once its work has begun */
+                return;
+        }
         if (r < 0) {
                 if (!sd_bus_error_is_set(&e))
                         (void) bus_error_set(&e, r, NULL, "Cannot start %s", s->path);

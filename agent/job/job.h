@@ -49,6 +49,7 @@ struct Job {
         const JobOps *ops;
         void *data;
         sd_event_source *linger;
+        bool reply_deferred;  /* its start_fn answers the call that started it (job_start()) */
 };
 
 /* Creates and announces a job (InterfacesAdded, Manager.JobNew). -EBUSY
@@ -56,7 +57,10 @@ struct Job {
 int job_new(Manager *m, const char *type, const char *object, const JobOps *ops, void *data, Job **ret);
 
 /* Loop thread. The job's work as started by a method call: START (may be
- * NULL) begins the work and may set ERROR. */
+ * NULL) begins the work and may set ERROR. When it succeeds having set the
+ * job's reply_deferred, it answers the call itself, later (it keeps its own
+ * reference to the call): a job whose work must have begun before the caller
+ * hears of it (a backup's point in time). */
 typedef int (*job_start_fn)(Job *job, sd_bus_error *error);
 
 /* Records JOB in the state directory (off the loop), so that the job's

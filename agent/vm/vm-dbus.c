@@ -12,6 +12,7 @@
 #include "domain-ops.h"
 #include "job.h"
 #include "vm-autostart.h"
+#include "vm-backup.h"
 #include "vm-console.h"
 #include "vm-devices.h"
 #include "vm-guest-dbus.h"
@@ -387,6 +388,9 @@ int vm_bus_register(Manager *m, void (*list_changed)(void)) {
         r = vm_migration_bus_register(m);
         if (r < 0)
                 return r;
+        r = vm_backup_bus_register(m);
+        if (r < 0)
+                return r;
         r = bus_add_cached_collection(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_vtable, vm_object_find,
                                       vm_node_enumerator, m);
         if (r < 0)
@@ -401,6 +405,10 @@ int vm_bus_register(Manager *m, void (*list_changed)(void)) {
                 return r;
         /* Snapshots (vm-snapshot-dbus.c): more of the VM, and the Snapshot objects. */
         r = vm_snapshot_bus_register(m);
+        if (r < 0)
+                return r;
+        /* Backup (vm-backup-dbus.c). */
+        r = bus_add_collection_vtable(m->bus, VM_PATH_PREFIX, VM_INTERFACE, vm_backup_vtable);
         if (r < 0)
                 return r;
         r = sd_bus_add_filter(m->bus, NULL, vm_autostart_filter, m);

@@ -13,6 +13,7 @@
 #include "vm-guest.h"
 #include "vm-snapshot.h"
 #include "manager.h"
+#include "vm-backup.h"
 
 void vm_set_listener(Manager *m, const VmListener *listener) {
         m->vm_listener = listener;
@@ -494,6 +495,11 @@ static void on_block_job(const char *uuid, const char *disk, int type, int statu
         vm_snapshot_block_job_event(userdata, uuid, disk, type, status);
 }
 
+/* A backup's end is its job's (vm-backup.c). */
+static void on_job_completed(const char *uuid, void *userdata) {
+        vm_backup_job_completed(userdata, uuid);
+}
+
 static const DomainEventOps vm_event_ops = {
         .agent = on_agent,
         .lifecycle = on_lifecycle,
@@ -502,6 +508,7 @@ static const DomainEventOps vm_event_ops = {
         .reboot = on_reboot,
         .changed = on_changed,
         .block_job = on_block_job,
+        .job_completed = on_job_completed,
 };
 
 /* Refresh of one domain. */

@@ -76,6 +76,7 @@ pinned_sig org.hostagent1.VM CreateSnapshot "s name, a{sv} options" "o job"
 pinned_sig org.hostagent1.Snapshot Revert "a{sv} options" ""
 pinned_sig org.hostagent1.Snapshot Delete "" "o job"
 pinned_sig org.hostagent1.Manager ApplyVM "s spec, a{sv} options" "o vm, s plan"
+pinned_sig org.hostagent1.VM Backup "s pool, a{sv} options" "o job"
 if "$HOSTAGENTD" --bus-introspect=org.example.Nope >/dev/null 2>&1; then
         echo "not ok - an unknown interface was not refused"; failed=$((failed + 1))
 else
