@@ -82,7 +82,7 @@ out=$(manager_call CreateVM "$(gv_string '{"name":"off1","type":"qemu","machine"
 OFF=$(grep -o "/org/hostagent1/vm/[^']*" <<<"$out")
 assert_contains "$(backup "$OFF" bk)" "org.hostagent1.Error.InvalidState: Cannot back up VM off1: it is not running" \
         "a VM that is not running is InvalidState"
-out=$(manager_call CreateVM "$(gv_string '{"name":"noagent","type":"qemu","machine":"pc","memory_mib":64,"start":true}')")
+out=$(manager_call CreateVM "$(gv_string '{"name":"noagent","type":"qemu","machine":"pc","memory_mib":64,"guest_agent":false,"start":true}')")
 NOAGENT=$(grep -o "/org/hostagent1/vm/[^']*" <<<"$out")
 assert_contains "$(backup "$NOAGENT" bk '{"quiesce": <true>}')" \
         "org.hostagent1.Error.GuestAgentUnavailable: options.quiesce: VM noagent has no guest agent channel" \
