@@ -6,9 +6,11 @@
  * slow pace (SNAPSHOT_RELIST_USEC) for what other clients did meanwhile. */
 #include "vm-snapshot.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "failpoint.h"
 #include "log.h"
@@ -33,6 +35,7 @@ typedef struct RelistCall {
         size_t *counts;
         int *results;
         size_t n;
+        uint64_t started;    /* VmSnapshots.reads when it was asked for */
         bool all;
 } RelistCall;
 
@@ -191,11 +194,28 @@ static void relist_call_free(RelistCall *c) {
         free(c);
 }
 
+/* A test's: holds every VM's read, once read, as failpoint_hold() does,
+ * first making "PATH.held" so that the test knows the lists are read. */
+static void relist_hold_saying(const char *variable) {
+        const char *path = failpoint_get(variable);
+        _cleanup_(freep) char *held = NULL;
+        int fd;
+
+        if (!path || asprintf(&held, "%s.held", path) < 0)
+                return;
+        fd = open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                close(fd);
+        failpoint_hold(variable);
+}
+
 static int relist_work(void *userdata) {
         RelistCall *c = userdata;
 
         for (size_t i = 0; i < c->n; i++)
                 c->results[i] = snapshot_list(c->conn, c->uuids[i], &c->lists[i], &c->counts[i], NULL);
+        if (c->all)
+                relist_hold_saying("HOSTAGENT_SNAPSHOT_RELIST_ALL_HOLD");
         return 0;
 }
 
@@ -226,19 +246,31 @@ static void relist_one_ended(Manager *m, const char *uuid) {
                 vm_snapshots_relist(m, uuid);
 }
 
+/* One VM's list as read by C: applied unless a read begun later was
+ * (every VM's read is slow, and a VM's own read after a merge or a
+ * snapshot may overtake it: the older list must not undo the newer). */
+static void relist_apply(RelistCall *c, size_t i) {
+        Manager *m = c->manager;
+        Vm *vm = vm_find(m, c->uuids[i]);
+
+        if (vm && c->results[i] >= 0) {
+                if (c->started < vm->snapshots_read)
+                        return;
+                vm->snapshots_read = c->started;
+                snapshots_apply(m, c->uuids[i], c->lists[i], c->counts[i]);
+        } else if (!vm || c->results[i] == -ENOENT)
+                snapshots_apply(m, c->uuids[i], NULL, 0);   /* a VM that is gone (or not known here) has none */
+}
+
 static void relist_done(int result, void *userdata) {
         RelistCall *c = userdata;
         Manager *m = c->manager;
 
-        if (result != -ECANCELED && !m->stopping)
-                for (size_t i = 0; i < c->n; i++) {
-                        /* A VM that is gone (or not known here) has none. */
-                        if (c->results[i] >= 0 && vm_find(m, c->uuids[i]))
-                                snapshots_apply(m, c->uuids[i], c->lists[i], c->counts[i]);
-                        else if (c->results[i] == -ENOENT || !vm_find(m, c->uuids[i]))
-                                snapshots_apply(m, c->uuids[i], NULL, 0);
-                }
-        if (c->all)
+        /* After a stop, the snapshots may be freed already (a worker that was stuck in libvirt). */
+        if (result != -ECANCELED && !m->stopping && snapshots(m))
+                for (size_t i = 0; i < c->n; i++)
+                        relist_apply(c, i);
+        if (c->all && snapshots(m))
                 snapshots(m)->all_running = false;
         else if (c->n == 1 && !m->stopping)
                 relist_one_ended(m, c->uuids[0]);
@@ -258,6 +290,7 @@ static int relist_submit(Manager *m, char **uuids, bool all) {
         c->uuids = uuids;
         c->n = strv_length(uuids);
         c->all = all;
+        c->started = ++snapshots(m)->reads;
         c->lists = calloc(c->n + 1, sizeof *c->lists);
         c->counts = calloc(c->n + 1, sizeof *c->counts);
         c->results = calloc(c->n + 1, sizeof *c->results);

@@ -35,6 +35,7 @@ typedef struct VmSnapshots {
         struct SnapshotMerge *merges;    /* Delete()s running (vm-snapshot-merge.c) */
         sd_event_source *timer;
         uint64_t interval_usec;
+        uint64_t reads;                  /* reads of lists asked for so far (Vm.snapshots_read) */
         bool all_running;
 } VmSnapshots;
 

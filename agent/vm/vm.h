@@ -38,6 +38,7 @@ struct Vm {
         uint64_t agent_clock;   /* the registry's event clock at its last agent lifecycle event */
         bool guest_reading;     /* a read of its agent is in flight */
         bool guest_wanted;      /* another read is wanted when one can start */
+        uint64_t snapshots_read; /* the newest read of its snapshots applied (VmSnapshots.reads then) */
 };
 
 void vm_set_listener(Manager *m, const VmListener *listener);

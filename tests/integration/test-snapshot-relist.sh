@@ -1,0 +1,53 @@
+# Snapshot lists read at different times (libvirt's test driver, snapshots made with virsh): the
+# slow read of every VM's list, begun before a snapshot was made, ends after the VM's own read
+# that found the snapshot; the older list does not take the snapshot away again. The read of
+# every VM's list is held once read (a failpoint) while the snapshot is made and the VM's own
+# read (after it was paused) shows it; a second VM's snapshot, made before the agent started,
+# appears when the held read is applied.
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
+source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
+set +e
+
+libvirtd_start
+bus_start
+VIRSH="virsh -q -c $LIBVIRT_TEST_URI"
+# test:///default's domain "test" runs; a second one, shut off, with a snapshot already. The test
+# driver's state lives while a connection stays open: a virsh that reads commands from a FIFO
+# keeps one open (and the test's writes end it).
+mkfifo "$T/virsh.in"
+$VIRSH < "$T/virsh.in" > "$T/virsh.out" 2>&1 &
+fixture_track $!
+exec 3> "$T/virsh.in"
+cat > "$T/b.xml" <<XML
+<domain type='test'><name>relist-b</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>
+XML
+printf 'define %s\nsnapshot-create-as relist-b tb\n' "$T/b.xml" >&3
+wait_until 20 sh -c "$VIRSH snapshot-list relist-b --name 2>/dev/null | grep -qx tb" || fail "cannot snapshot relist-b"
+
+# Every VM's list is read once (an hour between reads), and held once read until $T/go.
+export HOSTAGENT_SNAPSHOT_RELIST_SEC=3600
+export HOSTAGENT_SNAPSHOT_RELIST_ALL_HOLD=$T/go
+daemon_start --libvirt-uri="$LIBVIRT_TEST_URI"
+wait_until 30 sh -c 'busctl --system get-property org.hostagent1 /org/hostagent1 org.hostagent1.Manager Ready | grep -q true' \
+        || fail "the agent never became Ready"
+A=$(vm_path_of test)
+B=$(vm_path_of relist-b)
+snapshots() { busctl --system get-property org.hostagent1 "$1" org.hostagent1.VM Snapshots 2>&1; }
+
+wait_until 30 test -e "$T/go.held" && ok "every VM's list is read, and held" || fail "the read of every list never came"
+$VIRSH snapshot-create-as test sa >/dev/null || fail "cannot snapshot test"
+$VIRSH suspend test >/dev/null || fail "cannot pause test"
+wait_until 20 sh -c "busctl --system get-property org.hostagent1 $A org.hostagent1.VM Snapshots | grep -q snapshot/sa" \
+        && ok "the VM's own read shows the new snapshot" || fail "the snapshot made with virsh does not appear"
+
+touch "$T/go"
+wait_until 30 sh -c "busctl --system get-property org.hostagent1 $B org.hostagent1.VM Snapshots | grep -q snapshot/tb" \
+        && ok "the held read of every list is applied (the other VM's snapshot appears)" \
+        || fail "the held read was never applied"
+assert_contains "$(snapshots "$A")" "snapshot/sa" "the older list did not take the new snapshot away"
+out=$(busctl --system get-property org.hostagent1 "$A/snapshot/sa" org.hostagent1.Snapshot Name 2>&1)
+assert_eq 's "sa"' "$out" "its object is there"
+
+daemon_stop; assert_eq 0 $? "the agent exits cleanly"
+exec 3>&-
+fixture_finish
