@@ -105,11 +105,17 @@ static int merge_call_work(void *userdata) {
 
         switch (c->kind) {
         case MERGE_CALL_READ:
+                if (!d)
+                        return -EINVAL;
                 return block_job_read(c->conn, x->uuid, d->target, d->overlay, &c->state, &c->position, &c->error);
         case MERGE_CALL_COMMIT:
+                if (!d)
+                        return -EINVAL;
                 return block_commit_start(c->conn, x->uuid, d->target, d->overlay, c->position == 0, x->bandwidth,
                                           &c->error);
         case MERGE_CALL_PIVOT:
+                if (!d)
+                        return -EINVAL;
                 return block_job_pivot(c->conn, x->uuid, d->target, &c->error);
         case MERGE_CALL_OFFLINE:
                 for (size_t i = 0; r >= 0 && i < x->n_disks; i++) {
@@ -284,7 +290,10 @@ Job *vm_snapshot_merge_job(Manager *m, const char *uuid, const char *name) {
 
 void vm_snapshot_block_job_event(Manager *m, const char *uuid, const char *disk, int type, int status) {
         for (SnapshotMerge *x = m->snapshots ? m->snapshots->merges : NULL; x; x = x->next) {
-                if (!x->job || !x->live || !streq(x->uuid, uuid))
+                /* Every disk merged (a merge carried on from the previous agent
+                 * may be there): the next poll deletes the snapshot, there is no
+                 * disk left to read. */
+                if (!x->job || !x->live || !streq(x->uuid, uuid) || x->at >= x->n_disks)
                         continue;
                 if (x->busy)
                         x->poll_again = true;
@@ -375,8 +384,10 @@ static int merge_copy_disks(SnapshotMerge *x, const SnapshotInfo *info) {
 
                 x->disks[i] = (SnapshotDisk) { strdup(d->target), strdup(d->overlay), strdup(d->base),
                                                strdup(*d->base_format ? d->base_format : "raw") };
-                if (!x->disks[i].target || !x->disks[i].overlay || !x->disks[i].base || !x->disks[i].base_format)
+                if (!x->disks[i].target || !x->disks[i].overlay || !x->disks[i].base || !x->disks[i].base_format) {
+                        snapshot_disk_done(&x->disks[i]);   /* not counted yet: merge_unref() would miss it */
                         return -ENOMEM;
+                }
         }
         return 0;
 }
@@ -476,8 +487,10 @@ static int merge_resume_disks(SnapshotMerge *x, json_object *disks) {
                 if (!t || !o || !b || !f)
                         return -EINVAL;
                 x->disks[i] = (SnapshotDisk) { strdup(t), strdup(o), strdup(b), strdup(f) };
-                if (!x->disks[i].target || !x->disks[i].overlay || !x->disks[i].base || !x->disks[i].base_format)
+                if (!x->disks[i].target || !x->disks[i].overlay || !x->disks[i].base || !x->disks[i].base_format) {
+                        snapshot_disk_done(&x->disks[i]);
                         return -ENOMEM;
+                }
         }
         return 0;
 }
