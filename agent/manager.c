@@ -25,6 +25,7 @@
 #include "storage.h"
 #include "storage-save.h"
 #include "vm.h"
+#include "vm-guest.h"
 #include "vm-migrate.h"
 #include "vm-snapshot.h"
 
@@ -74,6 +75,8 @@ static void on_libvirt_changed(LibvirtConn *c, bool connected, void *userdata) {
         }
         /* Ready once the VMs are read; a reconnect re-reads and emits the difference. */
         r = vm_registry_connected(m);
+        if (r >= 0)
+                r = vm_guest_timer_start(m);   /* the agents' reads, every --guest-info-interval */
         if (r < 0) {
                 log_error_errno(r, "Cannot start reading the VMs: %m");
                 manager_set_ready(m);
@@ -219,6 +222,7 @@ Manager *manager_free(Manager *m) {
         job_free_all(m);
         vm_migrations_free(m);
         vm_snapshots_free(m);
+        vm_guest_timer_stop(m);
         storage_save_free(m);
         storage_stop(m);
         network_setup_stop(m);
