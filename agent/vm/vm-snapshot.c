@@ -138,8 +138,7 @@ static int snapshot_add(Manager *m, const char *uuid, SnapshotInfo *info) {
         s->job = vm_snapshot_merge_job(m, uuid, s->info.name);   /* one the previous agent began */
         s->next = snapshots(m)->list;
         snapshots(m)->list = s;
-        vm_snapshot_bus_added(s);
-        return 1;
+        return 1;   /* announced by the caller, once its parent is there too */
 }
 
 static bool listed(const SnapshotInfo *list, size_t n, const char *name) {
@@ -151,7 +150,7 @@ static bool listed(const SnapshotInfo *list, size_t n, const char *name) {
 
 /* The VM's snapshots are now LIST: new ones announced, gone ones withdrawn. */
 static void snapshots_apply(Manager *m, const char *uuid, SnapshotInfo *list, size_t n) {
-        bool changed = false;
+        bool changed = false, added = false;
 
         for (VmSnapshot **p = &snapshots(m)->list; *p;) {
                 VmSnapshot *s = *p;
@@ -171,7 +170,14 @@ static void snapshots_apply(Manager *m, const char *uuid, SnapshotInfo *list, si
                 if (s)
                         snapshot_update(s, &list[i]);
                 else if (snapshot_add(m, uuid, &list[i]) > 0)
-                        changed = true;
+                        added = changed = true;
+        }
+        /* Announced once all are there: libvirt lists a child before its
+         * parent as often as after, and the child's InterfacesAdded names
+         * its parent's object. New ones are at the list's head. */
+        for (VmSnapshot *s = snapshots(m)->list; added && s && !s->announced; s = s->next) {
+                s->announced = true;
+                vm_snapshot_bus_added(s);
         }
         if (changed)
                 vm_snapshot_bus_vm_changed(m, uuid);

@@ -26,6 +26,7 @@ struct VmSnapshot {
         char uuid[VIR_UUID_STRING_BUFLEN];
         SnapshotInfo info;
         Job *job;                        /* a Delete or Revert working on it, or NULL */
+        bool announced;                  /* its InterfacesAdded went out */
 };
 
 /* The agent's snapshots: every VM's, and the reads of libvirt's lists in flight. */
