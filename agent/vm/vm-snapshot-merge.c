@@ -436,6 +436,8 @@ int method_snapshot_delete(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (!vm)
                 return sd_bus_error_set(error, HOSTAGENT_ERROR_NO_SUCH_VM, "The snapshot's VM is gone");
         BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_VM_SNAPSHOT, VM_AUTH_DETAILS(vm), error);
+        if (s->info.internal)
+                return vm_snapshot_internal_refusal(s, "delete", error);
         if (s->job)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot delete snapshot %s: job %u "
                                          "works on it", s->info.name, s->job->id);

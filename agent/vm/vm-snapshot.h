@@ -71,6 +71,11 @@ int method_snapshot_revert(sd_bus_message *msg, void *userdata, sd_bus_error *er
 /* The merge job carried on by the next agent (job_register_resumable()). */
 int vm_snapshot_merge_resume(Job *job, json_object *data);
 
+/* The refusal of VERB ("delete", "revert to") on a snapshot kept inside the
+ * disk images: the agent's snapshots are external (overlay files), and
+ * taking only their metadata away, or reverting nothing, is no answer. */
+int vm_snapshot_internal_refusal(VmSnapshot *s, const char *verb, sd_bus_error *error);
+
 /* The merge job running on the VM UUID (of its snapshot NAME; NULL: any), or NULL. */
 Job *vm_snapshot_merge_job(Manager *m, const char *uuid, const char *name);
 

@@ -4,7 +4,8 @@
 # every VM's list is held once read (a failpoint) while the snapshot is made and the VM's own
 # read (after it was paused) shows it; a second VM's snapshot, made before the agent started,
 # appears when the held read is applied. Those are a chain (each the parent of the next): each
-# one's InterfacesAdded names its parent's object, whichever order libvirt lists them in.
+# one's InterfacesAdded names its parent's object, whichever order libvirt lists them in. These
+# snapshots are internal (inside the images): Delete and Revert refuse them, nothing changed.
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/fixture.sh"
 source "$HOSTAGENT_SOURCE_DIR/tests/lib/vm.sh"
 set +e
@@ -61,6 +62,20 @@ assert_eq "" "$wrong" "each snapshot's InterfacesAdded names its parent"
 assert_eq "o \"$B/snapshot/tb$((CHAIN - 1))\"" \
         "$(busctl --system get-property org.hostagent1 "$B/snapshot/tb$CHAIN" org.hostagent1.Snapshot Parent 2>&1)" \
         "and so does its Parent"
+
+# virsh's snapshots of the test driver are internal (kept inside the images): Delete and Revert
+# refuse them by name, and libvirt keeps them (the agent used to drop only their metadata, or to
+# answer a revert that changed nothing).
+out=$(bus_call "$A/snapshot/sa" org.hostagent1.Snapshot.Delete 2>&1)
+assert_contains "$out" "org.hostagent1.Error.NotSupported: Cannot delete snapshot sa: it is kept inside the disk images" \
+        "Delete of an internal snapshot is refused"
+$VIRSH destroy test >/dev/null || fail "cannot stop test"
+wait_until 20 sh -c "busctl --system get-property org.hostagent1 $A org.hostagent1.VM State | grep -q shutoff"
+out=$(bus_call "$A/snapshot/sa" org.hostagent1.Snapshot.Revert '{}' 2>&1)
+assert_contains "$out" "org.hostagent1.Error.NotSupported: Cannot revert to snapshot sa: it is kept inside" \
+        "and so is Revert (of the shut-off VM)"
+assert_contains "$($VIRSH snapshot-list test --name 2>&1)" "sa" "libvirt still has the snapshot"
+assert_contains "$(snapshots "$A")" "snapshot/sa" "and so does the agent"
 
 daemon_stop; assert_eq 0 $? "the agent exits cleanly"
 exec 3>&-
