@@ -200,11 +200,17 @@ static void create_check_done(int result, void *userdata) {
         CreateCall *c = userdata;
         Manager *m = c->base.manager;
         Vm *vm = vm_find(m, c->uuid);
-        Job *job;
+        Job *job, *merging;
         int r = result;
 
         if (r >= 0 && (c->base.call.answered || !vm))
                 r = -ENOENT;
+        /* A Delete may have begun while the check ran: its merge would take
+         * the new overlay's backing file away. */
+        merging = r >= 0 ? vm_snapshot_merge_job(m, c->uuid, NULL) : NULL;
+        if (merging)
+                r = sd_bus_error_setf(&e, HOSTAGENT_ERROR_INVALID_STATE, "Cannot snapshot VM %s: job %u merges one "
+                                      "of its snapshots", c->vm_name, merging->id);
         if (r >= 0)
                 r = job_new(m, "snapshot", vm->path, &create_ops, c, &job);
         if (r >= 0) {
@@ -213,7 +219,9 @@ static void create_check_done(int result, void *userdata) {
                 (void) job_start(job, c->base.call.request, create_start);
                 return;   /* C is the job's work now: create_done() frees it */
         }
-        if (r == -EBUSY)
+        if (merging)
+                ;   /* said above */
+        else if (r == -EBUSY)
                 (void) sd_bus_error_setf(&e, HOSTAGENT_ERROR_BUSY, "Too many jobs running (limit %d); retry later",
                                          JOBS_MAX);
         else if (r == -EEXIST)
