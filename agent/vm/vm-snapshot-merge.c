@@ -66,6 +66,10 @@ typedef struct MergeCall {
         BlockJobState state;
         int position;
         char *error;
+        uint64_t list_started;   /* FORGET: the VM's snapshots, read once it is gone (vm_snapshots_read_begin()) */
+        SnapshotInfo *list;
+        size_t n_list;
+        bool listed;
 } MergeCall;
 
 static SnapshotMerge *merge_ref(SnapshotMerge *x) {
@@ -136,6 +140,8 @@ static int merge_call_work(void *userdata) {
                 if (r >= 0 && snapshot_spec_follow(c->conn, x->uuid, x->disks, x->n_disks, NULL) < 0)
                         log_warning("VM %s: snapshot %s is merged, but the spec still names its overlays", x->vm_name,
                                     x->name);
+                if (r >= 0)
+                        c->listed = snapshot_list(c->conn, x->uuid, &c->list, &c->n_list, NULL) >= 0;
                 return r;
         }
         return -EINVAL;
@@ -151,6 +157,7 @@ static int merge_call(SnapshotMerge *x, MergeCallKind kind, int position) {
                 return -ENOMEM;
         c->kind = kind;
         c->at = x->at;
+        c->list_started = kind == MERGE_CALL_FORGET ? vm_snapshots_read_begin(x->manager) : 0;
         c->position = position;
         c->conn = libvirt_conn_ref(x->manager->libvirt);
         if (!c->conn) {
@@ -179,7 +186,7 @@ static void merge_fail(SnapshotMerge *x, int r, const char *detail, const char *
         (void) vm_refresh(m, x->uuid);
 }
 
-static void merge_finished(SnapshotMerge *x) {
+static void merge_finished(SnapshotMerge *x, MergeCall *c) {
         Manager *m = x->manager;
         _cleanup_(strv_freep) char **files = calloc(x->n_disks * 2 + 1, sizeof(char *));
 
@@ -190,6 +197,10 @@ static void merge_finished(SnapshotMerge *x) {
         log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", x->uuid), "Job %u: snapshot %s of VM %s merged and deleted",
                    x->job->id, x->name, x->vm_name);
         job_set_progress(x->job, 100);
+        if (c->listed) {   /* its object is gone when the job says done */
+                vm_snapshots_read_apply(m, x->uuid, c->list_started, TAKE_PTR(c->list), c->n_list);
+                c->n_list = 0;
+        }
         job_finish(x->job, "done", NULL, NULL);
         vm_snapshots_relist(m, x->uuid);
         (void) vm_refresh(m, x->uuid);
@@ -249,7 +260,7 @@ static void merge_call_done(int result, void *userdata) {
                 if (c->kind == MERGE_CALL_OFFLINE && merge_call(x, MERGE_CALL_FORGET, 0) >= 0)
                         goto out;
                 if (c->kind == MERGE_CALL_FORGET)
-                        merge_finished(x);
+                        merge_finished(x, c);
                 else
                         merge_fail(x, -ENOMEM, NULL, "Cannot delete the snapshot");
                 goto out;
@@ -265,6 +276,7 @@ static void merge_call_done(int result, void *userdata) {
         }
 out:
         virConnectClosep(&c->conn);
+        snapshot_info_list_free(c->list, c->n_list);
         free(c->error);
         free(c);
         merge_unref(x);

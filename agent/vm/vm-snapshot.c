@@ -255,17 +255,30 @@ static void relist_one_ended(Manager *m, const char *uuid) {
 /* One VM's list as read by C: applied unless a read begun later was
  * (every VM's read is slow, and a VM's own read after a merge or a
  * snapshot may overtake it: the older list must not undo the newer). */
-static void relist_apply(RelistCall *c, size_t i) {
-        Manager *m = c->manager;
-        Vm *vm = vm_find(m, c->uuids[i]);
+static void read_apply(Manager *m, const char *uuid, uint64_t started, int result, SnapshotInfo *list, size_t n) {
+        Vm *vm = vm_find(m, uuid);
 
-        if (vm && c->results[i] >= 0) {
-                if (c->started < vm->snapshots_read)
+        if (vm && result >= 0) {
+                if (started < vm->snapshots_read)
                         return;
-                vm->snapshots_read = c->started;
-                snapshots_apply(m, c->uuids[i], c->lists[i], c->counts[i]);
-        } else if (!vm || c->results[i] == -ENOENT)
-                snapshots_apply(m, c->uuids[i], NULL, 0);   /* a VM that is gone (or not known here) has none */
+                vm->snapshots_read = started;
+                snapshots_apply(m, uuid, list, n);
+        } else if (!vm || result == -ENOENT)
+                snapshots_apply(m, uuid, NULL, 0);   /* a VM that is gone (or not known here) has none */
+}
+
+static void relist_apply(RelistCall *c, size_t i) {
+        read_apply(c->manager, c->uuids[i], c->started, c->results[i], c->lists[i], c->counts[i]);
+}
+
+uint64_t vm_snapshots_read_begin(Manager *m) {
+        return snapshots(m) ? ++snapshots(m)->reads : 0;
+}
+
+void vm_snapshots_read_apply(Manager *m, const char *uuid, uint64_t started, SnapshotInfo *list, size_t n) {
+        if (snapshots(m) && !m->stopping)
+                read_apply(m, uuid, started, 0, list, n);
+        snapshot_info_list_free(list, n);
 }
 
 static void relist_done(int result, void *userdata) {

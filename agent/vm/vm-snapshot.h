@@ -46,6 +46,12 @@ size_t vm_snapshot_count(Manager *m, const char *uuid);
 
 /* Reads the snapshots of the VM UUID again, off the loop (a read in flight is followed by one more). */
 void vm_snapshots_relist(Manager *m, const char *uuid);
+/* A list a snapshot job reads itself on its worker, right after its change,
+ * so that its end finds its snapshot there (or gone): begun on the loop
+ * before the work is submitted (0 without snapshots), applied (LIST taken)
+ * on the loop before the job ends. */
+uint64_t vm_snapshots_read_begin(Manager *m);
+void vm_snapshots_read_apply(Manager *m, const char *uuid, uint64_t started, SnapshotInfo *list, size_t n);
 /* The VM went: its snapshot objects go too. */
 void vm_snapshots_vm_removed(Manager *m, const char *uuid);
 
