@@ -289,9 +289,10 @@ static void relist_done(int result, void *userdata) {
         if (result != -ECANCELED && !m->stopping && snapshots(m))
                 for (size_t i = 0; i < c->n; i++)
                         relist_apply(c, i);
-        if (c->all && snapshots(m))
-                snapshots(m)->all_running = false;
-        else if (c->n == 1 && !m->stopping)
+        if (c->all) {
+                if (snapshots(m))
+                        snapshots(m)->all_running = false;
+        } else if (c->n == 1 && !m->stopping && snapshots(m))
                 relist_one_ended(m, c->uuids[0]);
         relist_call_free(c);
 }
