@@ -26,6 +26,7 @@
 #include "storage-save.h"
 #include "vm.h"
 #include "vm-backup.h"
+#include "vm-guest.h"
 #include "vm-migrate.h"
 #include "vm-snapshot.h"
 
@@ -75,6 +76,8 @@ static void on_libvirt_changed(LibvirtConn *c, bool connected, void *userdata) {
         }
         /* Ready once the VMs are read; a reconnect re-reads and emits the difference. */
         r = vm_registry_connected(m);
+        if (r >= 0)
+                r = vm_guest_timer_start(m);   /* the agents' reads, every --guest-info-interval */
         if (r < 0) {
                 log_error_errno(r, "Cannot start reading the VMs: %m");
                 manager_set_ready(m);
@@ -221,6 +224,7 @@ Manager *manager_free(Manager *m) {
         vm_migrations_free(m);
         vm_snapshots_free(m);
         vm_backups_free(m);
+        vm_guest_timer_stop(m);
         storage_save_free(m);
         storage_stop(m);
         network_setup_stop(m);

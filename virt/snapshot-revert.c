@@ -145,6 +145,11 @@ int snapshot_revert(virConnectPtr conn, const char *uuid, const char *name, char
         r = revert_read(dom, name, &s, ret_error);
         if (r < 0)
                 return r;
+        if (s.internal) {   /* it has no overlays to renew: nothing would go back */
+                *ret_error = strdup("it is kept inside the disk images (an internal snapshot); nothing was changed");
+                snapshot_info_done(&s);
+                return -EOPNOTSUPP;
+        }
         active = virDomainIsActive(dom);
         if (active < 0)
                 r = libvirt_error_take(ret_error);

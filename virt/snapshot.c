@@ -89,10 +89,12 @@ static char *strdup_or_empty(char *s) {
 }
 
 /* One <disks><disk snapshot='external'>, its base read from the snapshot's <domain>. */
-static int parse_disk(xmlNodePtr d, xmlNodePtr domain, SnapshotDisk *ret) {
+static int parse_disk(xmlNodePtr d, xmlNodePtr domain, SnapshotDisk *ret, bool *internal) {
         _cleanup_(freep) char *mode = vm_xml_prop(d, "snapshot");
         xmlNodePtr base;
 
+        if (streq_ptr(mode, "internal"))
+                *internal = true;
         if (!streq_ptr(mode, "external"))
                 return 0;
         ret->target = vm_xml_prop(d, "name");
@@ -117,7 +119,7 @@ static int parse_disks(xmlNodePtr disks, xmlNodePtr domain, SnapshotInfo *s) {
         for (xmlNodePtr d = disks ? disks->children : NULL; d; d = d->next) {
                 if (!is_element(d, "disk"))
                         continue;
-                r = parse_disk(d, domain, &s->disks[s->n_disks]);
+                r = parse_disk(d, domain, &s->disks[s->n_disks], &s->internal);
                 if (r < 0) {
                         snapshot_disk_done(&s->disks[s->n_disks]);
                         return r;
@@ -142,6 +144,7 @@ static int parse_root(xmlNodePtr root, SnapshotInfo *s) {
         s->quiesced = description && strstr(description, SNAPSHOT_QUIESCED_MARK);
         if (streq_ptr(memory, "external"))
                 s->memory_file = vm_xml_prop(vm_xml_child(root, "memory"), "file");
+        s->internal = streq_ptr(memory, "internal");
         if (!s->state)
                 return -ENOMEM;
         return parse_disks(vm_xml_child(root, "disks"), vm_xml_child(root, "domain"), s);

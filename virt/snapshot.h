@@ -27,6 +27,7 @@ typedef struct SnapshotInfo {
         char *memory_file;       /* the RAM state, or NULL */
         bool quiesced;
         bool current;
+        bool internal;           /* its RAM or a disk is kept inside the images (virsh's default, qcow2) */
         SnapshotDisk *disks;     /* the disks it made overlays for */
         size_t n_disks;
 } SnapshotInfo;

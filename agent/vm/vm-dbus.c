@@ -15,6 +15,7 @@
 #include "vm-backup.h"
 #include "vm-console.h"
 #include "vm-devices.h"
+#include "vm-guest.h"
 #include "vm-guest-dbus.h"
 #include "vm-migrate-dbus.h"
 #include "vm-shutdown.h"
@@ -375,6 +376,9 @@ static const VmListener vm_bus_listener = {
         .removed = vm_bus_withdraw,
         .changed = vm_bus_emit_changed,
         .state_changed = vm_bus_emit_state,
+        .follow = vm_guest_follow,
+        .agent_event = vm_guest_agent_event,
+        .block_job = vm_snapshot_block_job_event,
 };
 
 int vm_bus_register(Manager *m, void (*list_changed)(void)) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bus-collection.h"
+#include "bus-error.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -39,6 +40,12 @@ void vm_snapshot_bus_vm_changed(Manager *m, const char *uuid) {
         r = sd_bus_emit_properties_changed(m->bus, path, VM_INTERFACE, "Snapshots", NULL);
         if (r < 0)
                 log_debug_errno(r, "Cannot emit PropertiesChanged for %s: %m", path);
+}
+
+int vm_snapshot_internal_refusal(VmSnapshot *s, const char *verb, sd_bus_error *error) {
+        return sd_bus_error_setf(error, HOSTAGENT_ERROR_NOT_SUPPORTED, "Cannot %s snapshot %s: it is kept inside the "
+                                 "disk images (an internal snapshot, as virsh makes by default); the agent handles "
+                                 "external ones only (use virsh); nothing was changed", verb, s->info.name);
 }
 
 static int snapshot_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,

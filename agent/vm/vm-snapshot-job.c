@@ -40,6 +40,10 @@ typedef struct CreateCall {
         size_t n_disks;
         bool submitted;     /* the job's work is on the pool: its end frees the call */
         Job *job;
+        uint64_t list_started;   /* the VM's snapshots, read after the snapshot (vm_snapshots_read_begin()) */
+        SnapshotInfo *list;
+        size_t n_list;
+        bool listed;
 } CreateCall;
 
 static void create_call_free(CreateCall *c) {
@@ -49,6 +53,7 @@ static void create_call_free(CreateCall *c) {
         for (size_t i = 0; i < c->n_disks; i++)
                 snapshot_disk_done(&c->disks[i]);
         free(c->disks);
+        snapshot_info_list_free(c->list, c->n_list);
         strv_free(c->o.disks);
         free(c->vm_name);
         free(c->name);
@@ -138,6 +143,7 @@ static int create_work(void *userdata) {
         if (k < 0)
                 log_warning_errno(k, "VM %s: the snapshot is made, but its spec still names the disks' old files: %m",
                                   c->vm_name);
+        c->listed = snapshot_list(c->base.conn, c->uuid, &c->list, &c->n_list, NULL) >= 0;
         return 0;
 }
 
@@ -152,6 +158,10 @@ static void create_done(int result, void *userdata) {
         else if (c->job && result >= 0) {
                 log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", c->uuid), "Job %u: snapshot %s of VM %s made (%zu disks)",
                            c->job->id, c->name, c->vm_name, c->n_disks);
+                if (c->listed) {   /* its object is there when the job says done */
+                        vm_snapshots_read_apply(m, c->uuid, c->list_started, TAKE_PTR(c->list), c->n_list);
+                        c->n_list = 0;
+                }
                 job_finish(c->job, "done", NULL, NULL);
         } else if (c->job) {
                 (void) bus_error_set_errno(&e, result, &(BusErrorContext) { .invalid = HOSTAGENT_ERROR_INVALID_ARGS },
@@ -187,6 +197,7 @@ static int create_start(Job *job, sd_bus_error *error) {
         c->base.conn = c->base.conn ?: libvirt_conn_ref(c->base.manager->libvirt);
         if (!c->base.conn)
                 return sd_bus_error_set(error, HOSTAGENT_ERROR_LIBVIRT_UNAVAILABLE, "libvirt is not connected");
+        c->list_started = vm_snapshots_read_begin(c->base.manager);
         r = worker_pool_submit(c->base.manager->pool, WORKER_INTERNAL, create_work, create_done, c);
         if (r < 0)
                 return bus_error_set(error, r, NULL, "Cannot start the snapshot");
@@ -200,11 +211,17 @@ static void create_check_done(int result, void *userdata) {
         CreateCall *c = userdata;
         Manager *m = c->base.manager;
         Vm *vm = vm_find(m, c->uuid);
-        Job *job;
+        Job *job, *merging;
         int r = result;
 
         if (r >= 0 && (c->base.call.answered || !vm))
                 r = -ENOENT;
+        /* A Delete may have begun while the check ran: its merge would take
+         * the new overlay's backing file away. */
+        merging = r >= 0 ? vm_snapshot_merge_job(m, c->uuid, NULL) : NULL;
+        if (merging)
+                r = sd_bus_error_setf(&e, HOSTAGENT_ERROR_INVALID_STATE, "Cannot snapshot VM %s: job %u merges one "
+                                      "of its snapshots", c->vm_name, merging->id);
         if (r >= 0)
                 r = job_new(m, "snapshot", vm->path, &create_ops, c, &job);
         if (r >= 0) {
@@ -213,7 +230,9 @@ static void create_check_done(int result, void *userdata) {
                 (void) job_start(job, c->base.call.request, create_start);
                 return;   /* C is the job's work now: create_done() frees it */
         }
-        if (r == -EBUSY)
+        if (merging)
+                ;   /* said above */
+        else if (r == -EBUSY)
                 (void) sd_bus_error_setf(&e, HOSTAGENT_ERROR_BUSY, "Too many jobs running (limit %d); retry later",
                                          JOBS_MAX);
         else if (r == -EEXIST)

@@ -66,6 +66,10 @@ typedef struct MergeCall {
         BlockJobState state;
         int position;
         char *error;
+        uint64_t list_started;   /* FORGET: the VM's snapshots, read once it is gone (vm_snapshots_read_begin()) */
+        SnapshotInfo *list;
+        size_t n_list;
+        bool listed;
 } MergeCall;
 
 static SnapshotMerge *merge_ref(SnapshotMerge *x) {
@@ -105,11 +109,17 @@ static int merge_call_work(void *userdata) {
 
         switch (c->kind) {
         case MERGE_CALL_READ:
+                if (!d)
+                        return -EINVAL;
                 return block_job_read(c->conn, x->uuid, d->target, d->overlay, &c->state, &c->position, &c->error);
         case MERGE_CALL_COMMIT:
+                if (!d)
+                        return -EINVAL;
                 return block_commit_start(c->conn, x->uuid, d->target, d->overlay, c->position == 0, x->bandwidth,
                                           &c->error);
         case MERGE_CALL_PIVOT:
+                if (!d)
+                        return -EINVAL;
                 return block_job_pivot(c->conn, x->uuid, d->target, &c->error);
         case MERGE_CALL_OFFLINE:
                 for (size_t i = 0; r >= 0 && i < x->n_disks; i++) {
@@ -130,6 +140,8 @@ static int merge_call_work(void *userdata) {
                 if (r >= 0 && snapshot_spec_follow(c->conn, x->uuid, x->disks, x->n_disks, NULL) < 0)
                         log_warning("VM %s: snapshot %s is merged, but the spec still names its overlays", x->vm_name,
                                     x->name);
+                if (r >= 0)
+                        c->listed = snapshot_list(c->conn, x->uuid, &c->list, &c->n_list, NULL) >= 0;
                 return r;
         }
         return -EINVAL;
@@ -145,6 +157,7 @@ static int merge_call(SnapshotMerge *x, MergeCallKind kind, int position) {
                 return -ENOMEM;
         c->kind = kind;
         c->at = x->at;
+        c->list_started = kind == MERGE_CALL_FORGET ? vm_snapshots_read_begin(x->manager) : 0;
         c->position = position;
         c->conn = libvirt_conn_ref(x->manager->libvirt);
         if (!c->conn) {
@@ -173,7 +186,7 @@ static void merge_fail(SnapshotMerge *x, int r, const char *detail, const char *
         (void) vm_refresh(m, x->uuid);
 }
 
-static void merge_finished(SnapshotMerge *x) {
+static void merge_finished(SnapshotMerge *x, MergeCall *c) {
         Manager *m = x->manager;
         _cleanup_(strv_freep) char **files = calloc(x->n_disks * 2 + 1, sizeof(char *));
 
@@ -184,6 +197,10 @@ static void merge_finished(SnapshotMerge *x) {
         log_fields(LOG_INFO, LOG_FIELDS("VM_UUID", x->uuid), "Job %u: snapshot %s of VM %s merged and deleted",
                    x->job->id, x->name, x->vm_name);
         job_set_progress(x->job, 100);
+        if (c->listed) {   /* its object is gone when the job says done */
+                vm_snapshots_read_apply(m, x->uuid, c->list_started, TAKE_PTR(c->list), c->n_list);
+                c->n_list = 0;
+        }
         job_finish(x->job, "done", NULL, NULL);
         vm_snapshots_relist(m, x->uuid);
         (void) vm_refresh(m, x->uuid);
@@ -243,7 +260,7 @@ static void merge_call_done(int result, void *userdata) {
                 if (c->kind == MERGE_CALL_OFFLINE && merge_call(x, MERGE_CALL_FORGET, 0) >= 0)
                         goto out;
                 if (c->kind == MERGE_CALL_FORGET)
-                        merge_finished(x);
+                        merge_finished(x, c);
                 else
                         merge_fail(x, -ENOMEM, NULL, "Cannot delete the snapshot");
                 goto out;
@@ -259,6 +276,7 @@ static void merge_call_done(int result, void *userdata) {
         }
 out:
         virConnectClosep(&c->conn);
+        snapshot_info_list_free(c->list, c->n_list);
         free(c->error);
         free(c);
         merge_unref(x);
@@ -284,7 +302,10 @@ Job *vm_snapshot_merge_job(Manager *m, const char *uuid, const char *name) {
 
 void vm_snapshot_block_job_event(Manager *m, const char *uuid, const char *disk, int type, int status) {
         for (SnapshotMerge *x = m->snapshots ? m->snapshots->merges : NULL; x; x = x->next) {
-                if (!x->job || !x->live || !streq(x->uuid, uuid))
+                /* Every disk merged (a merge carried on from the previous agent
+                 * may be there): the next poll deletes the snapshot, there is no
+                 * disk left to read. */
+                if (!x->job || !x->live || !streq(x->uuid, uuid) || x->at >= x->n_disks)
                         continue;
                 if (x->busy)
                         x->poll_again = true;
@@ -375,8 +396,10 @@ static int merge_copy_disks(SnapshotMerge *x, const SnapshotInfo *info) {
 
                 x->disks[i] = (SnapshotDisk) { strdup(d->target), strdup(d->overlay), strdup(d->base),
                                                strdup(*d->base_format ? d->base_format : "raw") };
-                if (!x->disks[i].target || !x->disks[i].overlay || !x->disks[i].base || !x->disks[i].base_format)
+                if (!x->disks[i].target || !x->disks[i].overlay || !x->disks[i].base || !x->disks[i].base_format) {
+                        snapshot_disk_done(&x->disks[i]);   /* not counted yet: merge_unref() would miss it */
                         return -ENOMEM;
+                }
         }
         return 0;
 }
@@ -425,6 +448,8 @@ int method_snapshot_delete(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (!vm)
                 return sd_bus_error_set(error, HOSTAGENT_ERROR_NO_SUCH_VM, "The snapshot's VM is gone");
         BUS_AUTHORIZE_OR_RETURN(msg, BUS_ACTION_VM_SNAPSHOT, VM_AUTH_DETAILS(vm), error);
+        if (s->info.internal)
+                return vm_snapshot_internal_refusal(s, "delete", error);
         if (s->job)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot delete snapshot %s: job %u "
                                          "works on it", s->info.name, s->job->id);
@@ -476,8 +501,10 @@ static int merge_resume_disks(SnapshotMerge *x, json_object *disks) {
                 if (!t || !o || !b || !f)
                         return -EINVAL;
                 x->disks[i] = (SnapshotDisk) { strdup(t), strdup(o), strdup(b), strdup(f) };
-                if (!x->disks[i].target || !x->disks[i].overlay || !x->disks[i].base || !x->disks[i].base_format)
+                if (!x->disks[i].target || !x->disks[i].overlay || !x->disks[i].base || !x->disks[i].base_format) {
+                        snapshot_disk_done(&x->disks[i]);
                         return -ENOMEM;
+                }
         }
         return 0;
 }

@@ -80,6 +80,8 @@ int method_snapshot_revert(sd_bus_message *msg, void *userdata, sd_bus_error *er
         r = bus_options_read(msg, read_option, NULL, error);
         if (r < 0)
                 return r;
+        if (s->info.internal)
+                return vm_snapshot_internal_refusal(s, "revert to", error);
         if (vm_snapshot_merge_job(m, s->uuid, NULL))
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot revert to snapshot %s: job %u "
                                          "merges a snapshot of VM %s", s->info.name,

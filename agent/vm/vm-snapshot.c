@@ -6,9 +6,11 @@
  * slow pace (SNAPSHOT_RELIST_USEC) for what other clients did meanwhile. */
 #include "vm-snapshot.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "failpoint.h"
 #include "log.h"
@@ -33,6 +35,7 @@ typedef struct RelistCall {
         size_t *counts;
         int *results;
         size_t n;
+        uint64_t started;    /* VmSnapshots.reads when it was asked for */
         bool all;
 } RelistCall;
 
@@ -135,8 +138,7 @@ static int snapshot_add(Manager *m, const char *uuid, SnapshotInfo *info) {
         s->job = vm_snapshot_merge_job(m, uuid, s->info.name);   /* one the previous agent began */
         s->next = snapshots(m)->list;
         snapshots(m)->list = s;
-        vm_snapshot_bus_added(s);
-        return 1;
+        return 1;   /* announced by the caller, once its parent is there too */
 }
 
 static bool listed(const SnapshotInfo *list, size_t n, const char *name) {
@@ -148,7 +150,7 @@ static bool listed(const SnapshotInfo *list, size_t n, const char *name) {
 
 /* The VM's snapshots are now LIST: new ones announced, gone ones withdrawn. */
 static void snapshots_apply(Manager *m, const char *uuid, SnapshotInfo *list, size_t n) {
-        bool changed = false;
+        bool changed = false, added = false;
 
         for (VmSnapshot **p = &snapshots(m)->list; *p;) {
                 VmSnapshot *s = *p;
@@ -168,7 +170,14 @@ static void snapshots_apply(Manager *m, const char *uuid, SnapshotInfo *list, si
                 if (s)
                         snapshot_update(s, &list[i]);
                 else if (snapshot_add(m, uuid, &list[i]) > 0)
-                        changed = true;
+                        added = changed = true;
+        }
+        /* Announced once all are there: libvirt lists a child before its
+         * parent as often as after, and the child's InterfacesAdded names
+         * its parent's object. New ones are at the list's head. */
+        for (VmSnapshot *s = snapshots(m)->list; added && s && !s->announced; s = s->next) {
+                s->announced = true;
+                vm_snapshot_bus_added(s);
         }
         if (changed)
                 vm_snapshot_bus_vm_changed(m, uuid);
@@ -191,11 +200,28 @@ static void relist_call_free(RelistCall *c) {
         free(c);
 }
 
+/* A test's: holds every VM's read, once read, as failpoint_hold() does,
+ * first making "PATH.held" so that the test knows the lists are read. */
+static void relist_hold_saying(const char *variable) {
+        const char *path = failpoint_get(variable);
+        _cleanup_(freep) char *held = NULL;
+        int fd;
+
+        if (!path || asprintf(&held, "%s.held", path) < 0)
+                return;
+        fd = open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                close(fd);
+        failpoint_hold(variable);
+}
+
 static int relist_work(void *userdata) {
         RelistCall *c = userdata;
 
         for (size_t i = 0; i < c->n; i++)
                 c->results[i] = snapshot_list(c->conn, c->uuids[i], &c->lists[i], &c->counts[i], NULL);
+        if (c->all)
+                relist_hold_saying("HOSTAGENT_SNAPSHOT_RELIST_ALL_HOLD");
         return 0;
 }
 
@@ -226,21 +252,47 @@ static void relist_one_ended(Manager *m, const char *uuid) {
                 vm_snapshots_relist(m, uuid);
 }
 
+/* One VM's list as read by C: applied unless a read begun later was
+ * (every VM's read is slow, and a VM's own read after a merge or a
+ * snapshot may overtake it: the older list must not undo the newer). */
+static void read_apply(Manager *m, const char *uuid, uint64_t started, int result, SnapshotInfo *list, size_t n) {
+        Vm *vm = vm_find(m, uuid);
+
+        if (vm && result >= 0) {
+                if (started < vm->snapshots_read)
+                        return;
+                vm->snapshots_read = started;
+                snapshots_apply(m, uuid, list, n);
+        } else if (!vm || result == -ENOENT)
+                snapshots_apply(m, uuid, NULL, 0);   /* a VM that is gone (or not known here) has none */
+}
+
+static void relist_apply(RelistCall *c, size_t i) {
+        read_apply(c->manager, c->uuids[i], c->started, c->results[i], c->lists[i], c->counts[i]);
+}
+
+uint64_t vm_snapshots_read_begin(Manager *m) {
+        return snapshots(m) ? ++snapshots(m)->reads : 0;
+}
+
+void vm_snapshots_read_apply(Manager *m, const char *uuid, uint64_t started, SnapshotInfo *list, size_t n) {
+        if (snapshots(m) && !m->stopping)
+                read_apply(m, uuid, started, 0, list, n);
+        snapshot_info_list_free(list, n);
+}
+
 static void relist_done(int result, void *userdata) {
         RelistCall *c = userdata;
         Manager *m = c->manager;
 
-        if (result != -ECANCELED && !m->stopping)
-                for (size_t i = 0; i < c->n; i++) {
-                        /* A VM that is gone (or not known here) has none. */
-                        if (c->results[i] >= 0 && vm_find(m, c->uuids[i]))
-                                snapshots_apply(m, c->uuids[i], c->lists[i], c->counts[i]);
-                        else if (c->results[i] == -ENOENT || !vm_find(m, c->uuids[i]))
-                                snapshots_apply(m, c->uuids[i], NULL, 0);
-                }
-        if (c->all)
-                snapshots(m)->all_running = false;
-        else if (c->n == 1 && !m->stopping)
+        /* After a stop, the snapshots may be freed already (a worker that was stuck in libvirt). */
+        if (result != -ECANCELED && !m->stopping && snapshots(m))
+                for (size_t i = 0; i < c->n; i++)
+                        relist_apply(c, i);
+        if (c->all) {
+                if (snapshots(m))
+                        snapshots(m)->all_running = false;
+        } else if (c->n == 1 && !m->stopping && snapshots(m))
                 relist_one_ended(m, c->uuids[0]);
         relist_call_free(c);
 }
@@ -258,6 +310,7 @@ static int relist_submit(Manager *m, char **uuids, bool all) {
         c->uuids = uuids;
         c->n = strv_length(uuids);
         c->all = all;
+        c->started = ++snapshots(m)->reads;
         c->lists = calloc(c->n + 1, sizeof *c->lists);
         c->counts = calloc(c->n + 1, sizeof *c->counts);
         c->results = calloc(c->n + 1, sizeof *c->results);

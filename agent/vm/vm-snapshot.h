@@ -26,6 +26,7 @@ struct VmSnapshot {
         char uuid[VIR_UUID_STRING_BUFLEN];
         SnapshotInfo info;
         Job *job;                        /* a Delete or Revert working on it, or NULL */
+        bool announced;                  /* its InterfacesAdded went out */
 };
 
 /* The agent's snapshots: every VM's, and the reads of libvirt's lists in flight. */
@@ -35,6 +36,7 @@ typedef struct VmSnapshots {
         struct SnapshotMerge *merges;    /* Delete()s running (vm-snapshot-merge.c) */
         sd_event_source *timer;
         uint64_t interval_usec;
+        uint64_t reads;                  /* reads of lists asked for so far (Vm.snapshots_read) */
         bool all_running;
 } VmSnapshots;
 
@@ -44,6 +46,12 @@ size_t vm_snapshot_count(Manager *m, const char *uuid);
 
 /* Reads the snapshots of the VM UUID again, off the loop (a read in flight is followed by one more). */
 void vm_snapshots_relist(Manager *m, const char *uuid);
+/* A list a snapshot job reads itself on its worker, right after its change,
+ * so that its end finds its snapshot there (or gone): begun on the loop
+ * before the work is submitted (0 without snapshots), applied (LIST taken)
+ * on the loop before the job ends. */
+uint64_t vm_snapshots_read_begin(Manager *m);
+void vm_snapshots_read_apply(Manager *m, const char *uuid, uint64_t started, SnapshotInfo *list, size_t n);
 /* The VM went: its snapshot objects go too. */
 void vm_snapshots_vm_removed(Manager *m, const char *uuid);
 
@@ -68,6 +76,11 @@ int method_snapshot_delete(sd_bus_message *msg, void *userdata, sd_bus_error *er
 int method_snapshot_revert(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 /* The merge job carried on by the next agent (job_register_resumable()). */
 int vm_snapshot_merge_resume(Job *job, json_object *data);
+
+/* The refusal of VERB ("delete", "revert to") on a snapshot kept inside the
+ * disk images: the agent's snapshots are external (overlay files), and
+ * taking only their metadata away, or reverting nothing, is no answer. */
+int vm_snapshot_internal_refusal(VmSnapshot *s, const char *verb, sd_bus_error *error);
 
 /* The merge job running on the VM UUID (of its snapshot NAME; NULL: any), or NULL. */
 Job *vm_snapshot_merge_job(Manager *m, const char *uuid, const char *name);

@@ -10,8 +10,6 @@
 #include "log.h"
 #include "macro.h"
 #include "virt-cleanup.h"
-#include "vm-guest.h"
-#include "vm-snapshot.h"
 #include "manager.h"
 #include "vm-backup.h"
 
@@ -46,6 +44,13 @@ static void vm_notify_state(Vm *vm) {
 
         if (l && l->state_changed)
                 l->state_changed(vm);
+}
+
+static void vm_notify_follow(Vm *vm) {
+        const VmListener *l = vm->manager->vm_listener;
+
+        if (l && l->follow)
+                l->follow(vm);
 }
 
 void vm_emit_changed(Vm *vm, const char **names, size_t n) {
@@ -240,7 +245,7 @@ void vm_set_state(Vm *vm, VmState state, const char *reason) {
                    "VM %s is %s (%s)", strempty(vm->info.name), vm_state_to_string(state), reason);
         vm_notify_state(vm);
         job_object_changed(vm->manager, vm->path, vm);
-        vm_guest_follow(vm);
+        vm_notify_follow(vm);
 }
 
 /* Disks, NICs, the machine and what is pending: swapped in whole when they differ. */
@@ -333,7 +338,7 @@ static int vm_publish(Manager *m, VmInfo *info, const VmClockRead *read, Vm **re
                    LOG_FIELDS("VM_UUID", vm->info.uuid, "OBJECT_PATH", vm->path),
                    "VM %s appeared (%s)", strempty(vm->info.name), vm_state_to_string(vm->info.state));
         vm_notify_added(vm);
-        vm_guest_follow(vm);
+        vm_notify_follow(vm);
         if (ret)
                 *ret = vm;
         return 0;
@@ -372,7 +377,7 @@ int vm_apply_info(Manager *m, VmInfo *info, const VmClockRead *read, Vm **ret) {
         if (vm->event_clock <= read->started)
                 vm_set_state(vm, info->state, info->reason);
         if (guest_changed)
-                vm_guest_follow(vm);
+                vm_notify_follow(vm);
         vm_info_done(info);
         if (ret)
                 *ret = vm;
@@ -487,12 +492,18 @@ static void on_changed(const char *uuid, void *userdata) {
 }
 
 static void on_agent(const char *uuid, bool connected, void *userdata) {
-        vm_guest_agent_event(userdata, uuid, connected);
+        const VmListener *l = ((Manager *) userdata)->vm_listener;
+
+        if (l && l->agent_event)
+                l->agent_event(userdata, uuid, connected);
 }
 
 /* Block jobs are the snapshots' merges (vm-snapshot-merge.c). */
 static void on_block_job(const char *uuid, const char *disk, int type, int status, void *userdata) {
-        vm_snapshot_block_job_event(userdata, uuid, disk, type, status);
+        const VmListener *l = ((Manager *) userdata)->vm_listener;
+
+        if (l && l->block_job)
+                l->block_job(userdata, uuid, disk, type, status);
 }
 
 /* A backup's end is its job's (vm-backup.c). */
@@ -712,9 +723,6 @@ int vm_registry_connected(Manager *m) {
                         return r;
                 (void) sd_event_source_set_description(m->vm_reconcile, "vm-reconcile");
         }
-        r = vm_guest_timer_start(m);
-        if (r < 0)
-                return r;
         return vm_sync_start(m);
 }
 
@@ -724,7 +732,6 @@ static void vm_free_node(void *node) {
 
 void vm_registry_free(Manager *m) {
         m->vm_reconcile = sd_event_source_disable_unref(m->vm_reconcile);
-        vm_guest_timer_stop(m);
         vm_clock_done(&m->vm_clock);
         tdestroy(m->vms, vm_free_node);
         m->vms = NULL;

@@ -24,6 +24,13 @@ typedef struct VmListener {
         void (*removed)(Vm *vm);                               /* still readable */
         void (*changed)(Vm *vm, const char **names, size_t n); /* properties */
         void (*state_changed)(Vm *vm);                         /* State and StateReason */
+        /* Beyond the bus: published, or its state or guest agent changed (the
+         * agent's reads, vm-guest.c); libvirt's agent and block job events
+         * (vm-guest.c, vm-snapshot-merge.c). Told here, so that the registry
+         * needs none of them. */
+        void (*follow)(Vm *vm);
+        void (*agent_event)(Manager *m, const char *uuid, bool connected);
+        void (*block_job)(Manager *m, const char *uuid, const char *disk, int type, int status);
 } VmListener;
 
 struct Vm {
@@ -38,6 +45,7 @@ struct Vm {
         uint64_t agent_clock;   /* the registry's event clock at its last agent lifecycle event */
         bool guest_reading;     /* a read of its agent is in flight */
         bool guest_wanted;      /* another read is wanted when one can start */
+        uint64_t snapshots_read; /* the newest read of its snapshots applied (VmSnapshots.reads then) */
 };
 
 void vm_set_listener(Manager *m, const VmListener *listener);

@@ -64,10 +64,23 @@ static void test_parse_plain(void **state) {
                                             "type='file'><source file='/p/d.vsh'/></disk></disks></domainsnapshot>",
                                             &s), 0);
         assert_false(s.quiesced);
+        assert_false(s.internal);
         assert_null(s.parent);
         assert_null(s.memory_file);
         assert_int_equal(s.n_disks, 1);
         assert_string_equal(s.disks[0].base, "");   /* no <domain>: not known */
+        snapshot_info_done(&s);
+        /* virsh's default: inside the images, RAM and disks; a disk alone is enough. */
+        assert_int_equal(snapshot_parse_xml("<domainsnapshot><name>i</name><state>running</state><memory "
+                                            "snapshot='internal'/><disks><disk name='vda' snapshot='internal'/>"
+                                            "</disks></domainsnapshot>", &s), 0);
+        assert_true(s.internal);
+        assert_int_equal(s.n_disks, 0);
+        snapshot_info_done(&s);
+        assert_int_equal(snapshot_parse_xml("<domainsnapshot><name>i</name><state>shutoff</state><memory "
+                                            "snapshot='no'/><disks><disk name='vda' snapshot='internal'/>"
+                                            "</disks></domainsnapshot>", &s), 0);
+        assert_true(s.internal);
         snapshot_info_done(&s);
         assert_int_equal(snapshot_parse_xml("<domain/>", &s), -EINVAL);
         assert_int_equal(snapshot_parse_xml("<domainsnapshot><state>x</state></domainsnapshot>", &s), -EINVAL);
