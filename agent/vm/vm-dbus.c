@@ -379,6 +379,7 @@ static const VmListener vm_bus_listener = {
         .follow = vm_guest_follow,
         .agent_event = vm_guest_agent_event,
         .block_job = vm_snapshot_block_job_event,
+        .job_completed = vm_backup_job_completed,
 };
 
 int vm_bus_register(Manager *m, void (*list_changed)(void)) {

@@ -11,7 +11,6 @@
 #include "macro.h"
 #include "virt-cleanup.h"
 #include "manager.h"
-#include "vm-backup.h"
 
 void vm_set_listener(Manager *m, const VmListener *listener) {
         m->vm_listener = listener;
@@ -508,7 +507,10 @@ static void on_block_job(const char *uuid, const char *disk, int type, int statu
 
 /* A backup's end is its job's (vm-backup.c). */
 static void on_job_completed(const char *uuid, void *userdata) {
-        vm_backup_job_completed(userdata, uuid);
+        const VmListener *l = ((Manager *) userdata)->vm_listener;
+
+        if (l && l->job_completed)
+                l->job_completed(userdata, uuid);
 }
 
 static const DomainEventOps vm_event_ops = {

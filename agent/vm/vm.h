@@ -26,11 +26,13 @@ typedef struct VmListener {
         void (*state_changed)(Vm *vm);                         /* State and StateReason */
         /* Beyond the bus: published, or its state or guest agent changed (the
          * agent's reads, vm-guest.c); libvirt's agent and block job events
-         * (vm-guest.c, vm-snapshot-merge.c). Told here, so that the registry
-         * needs none of them. */
+         * (vm-guest.c, vm-snapshot-merge.c), and its job-completed event (a
+         * backup's end, vm-backup.c). Told here, so that the registry needs
+         * none of them. */
         void (*follow)(Vm *vm);
         void (*agent_event)(Manager *m, const char *uuid, bool connected);
         void (*block_job)(Manager *m, const char *uuid, const char *disk, int type, int status);
+        void (*job_completed)(Manager *m, const char *uuid);
 } VmListener;
 
 struct Vm {
