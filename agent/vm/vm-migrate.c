@@ -764,6 +764,13 @@ void vm_migrations_free(Manager *m) {
                 VmMigration *x = m->migrations;
 
                 m->migrations = x->next;
+                /* A Migrate call still waiting for the destination: libvirt carries the
+                 * migration on, and the next agent shows it; the caller hears why now. */
+                if (x->call)
+                        (void) sd_bus_reply_method_errorf(x->call, HOSTAGENT_ERROR_SHUTTING_DOWN,
+                                                          "The agent is stopping before the destination answered: "
+                                                          "libvirt carries the migration of VM %s on, and the next "
+                                                          "agent shows its job", x->vm_name);
                 migration_thread_orphan(x);
                 migration_unref(x);
         }
