@@ -29,24 +29,9 @@ static xmlDocPtr xml_read(const char *xml) {
                              XML_PARSE_NOWARNING);
 }
 
-static xmlNodePtr disk_find(xmlDocPtr doc, const char *target) {
-        xmlNodePtr devices = doc ? vm_xml_child(xmlDocGetRootElement(doc), "devices") : NULL;
-
-        for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
-                _cleanup_(freep) char *dev = NULL;
-
-                if (d->type != XML_ELEMENT_NODE || !xmlStrEqual(d->name, BAD_CAST "disk"))
-                        continue;
-                dev = vm_xml_prop(vm_xml_child(d, "target"), "dev");
-                if (streq_ptr(dev, target))
-                        return d;
-        }
-        return NULL;
-}
-
 int block_chain_position(const char *domain_xml, const char *target, const char *file, bool *ret_ready) {
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml_read(domain_xml);
-        xmlNodePtr disk = disk_find(doc, target), layer = disk;
+        xmlNodePtr disk = vm_xml_disk_by_target(doc, target), layer = disk;
         _cleanup_(freep) char *ready = vm_xml_prop(vm_xml_child(disk, "mirror"), "ready");
 
         if (!disk)
@@ -149,7 +134,7 @@ static int definition_set_source(virConnectPtr conn, virDomainPtr dom, const cha
                                  const char *format, char **ret_error) {
         _cleanup_(freep) char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? xml_read(xml) : NULL;
-        xmlNodePtr disk = disk_find(doc, target);
+        xmlNodePtr disk = vm_xml_disk_by_target(doc, target);
         xmlChar *text = NULL;
         virDomainPtr defined;
         int size = 0;
@@ -175,7 +160,7 @@ static int definition_set_source(virConnectPtr conn, virDomainPtr dom, const cha
 static int disk_source(virDomainPtr dom, const char *target, char **ret, char **ret_error) {
         _cleanup_(freep) char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? xml_read(xml) : NULL;
-        xmlNodePtr disk = disk_find(doc, target);
+        xmlNodePtr disk = vm_xml_disk_by_target(doc, target);
 
         if (!xml)
                 return libvirt_error_take(ret_error);

@@ -22,21 +22,6 @@ static inline void xmlFreeDocp(xmlDocPtr *p) {
                 xmlFreeDoc(*p);
 }
 
-static xmlNodePtr disk_find(xmlDocPtr doc, const char *target) {
-        xmlNodePtr devices = doc ? vm_xml_child(xmlDocGetRootElement(doc), "devices") : NULL;
-
-        for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
-                _cleanup_(freep) char *dev = NULL;
-
-                if (d->type != XML_ELEMENT_NODE || !xmlStrEqual(d->name, BAD_CAST "disk"))
-                        continue;
-                dev = vm_xml_prop(vm_xml_child(d, "target"), "dev");
-                if (streq_ptr(dev, target))
-                        return d;
-        }
-        return NULL;
-}
-
 static xmlDocPtr xml_read(const char *xml) {
         return xmlReadMemory(xml, strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
                              XML_PARSE_NOWARNING);
@@ -50,7 +35,7 @@ static int revert_check(virDomainPtr dom, const SnapshotInfo *s, char **ret_erro
         if (!xml)
                 return libvirt_error_take(ret_error);
         for (size_t i = 0; i < s->n_disks; i++) {
-                xmlNodePtr d = disk_find(doc, s->disks[i].target);
+                xmlNodePtr d = vm_xml_disk_by_target(doc, s->disks[i].target);
                 _cleanup_(freep) char *source = d ? vm_xml_prop(vm_xml_child(d, "source"), "file") : NULL;
 
                 if (streq_ptr(source, s->disks[i].overlay))
@@ -91,7 +76,7 @@ static char *restore_xml(virConnectPtr conn, const SnapshotInfo *s, char **ret_e
                 return NULL;
         }
         for (size_t i = 0; doc && i < s->n_disks; i++) {
-                xmlNodePtr d = disk_find(doc, s->disks[i].target), b;
+                xmlNodePtr d = vm_xml_disk_by_target(doc, s->disks[i].target), b;
 
                 if (!d || !vm_xml_child(d, "source"))
                         continue;

@@ -48,6 +48,21 @@ uint64_t vm_xml_memory_kib(xmlNodePtr n) {
         return v;
 }
 
+xmlNodePtr vm_xml_disk_by_target(xmlDocPtr doc, const char *target) {
+        xmlNodePtr devices = doc ? vm_xml_child(xmlDocGetRootElement(doc), "devices") : NULL;
+
+        for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
+                _cleanup_(freep) char *dev = NULL;
+
+                if (d->type != XML_ELEMENT_NODE || !xmlStrEqual(d->name, BAD_CAST "disk"))
+                        continue;
+                dev = vm_xml_prop(vm_xml_child(d, "target"), "dev");
+                if (streq_ptr(dev, target))
+                        return d;
+        }
+        return NULL;
+}
+
 /* Where each disk's data is, spelled as the storage pools spell volume locations. */
 char *vm_xml_disk_source(xmlNodePtr disk) {
         _cleanup_(freep) char *type = vm_xml_prop(disk, "type"), *protocol = NULL, *name = NULL, *host = NULL;

@@ -12,3 +12,5 @@ char *vm_xml_content(xmlNodePtr n);
 uint64_t vm_xml_memory_kib(xmlNodePtr n);
 /* Where a <disk>'s data is (file, device, nfs://host/path), or NULL. */
 char *vm_xml_disk_source(xmlNodePtr disk);
+/* The <disk> of domain DOC whose target is TARGET ("vda"), or NULL. */
+xmlNodePtr vm_xml_disk_by_target(xmlDocPtr doc, const char *target);
