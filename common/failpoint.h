@@ -1,6 +1,8 @@
 /* Test failpoints: places where a test holds or breaks the daemon, carried only by test builds */
 #pragma once
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -28,6 +30,26 @@ static inline void failpoint_hold(const char *variable) {
 
         for (unsigned i = 0; path && i < 600 && access(path, F_OK) < 0; i++)
                 usleep(100 * 1000);
+#else
+        (void) variable;
+#endif
+}
+
+/* failpoint_hold(), first making "PATH.held" so that the test knows the work
+ * is under way (and starts other calls meanwhile). */
+static inline void failpoint_hold_saying(const char *variable) {
+#if HOSTAGENT_FAILPOINTS
+        const char *path = failpoint_get(variable);
+        char *held = NULL;
+        int fd;
+
+        if (!path || asprintf(&held, "%s.held", path) < 0)
+                return;
+        fd = open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                close(fd);
+        free(held);
+        failpoint_hold(variable);
 #else
         (void) variable;
 #endif

@@ -84,22 +84,6 @@ int pool_create_call_submit(PoolCreateCall *c, worker_done_fn done, sd_bus_error
 
 /* The blocking halves, on workers: each runs the pool backend for its call. */
 
-/* A test's: holds this worker as failpoint_hold() does, first making
- * "PATH.held" so that the test knows the work is under way (and starts
- * other calls on the pool meanwhile). */
-static void hold_saying(const char *variable) {
-        const char *path = failpoint_get(variable);
-        _cleanup_(freep) char *held = NULL;
-        int fd;
-
-        if (!path || asprintf(&held, "%s.held", path) < 0)
-                return;
-        fd = open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-        if (fd >= 0)
-                close(fd);
-        failpoint_hold(variable);
-}
-
 int pool_create_call_work(void *userdata) {
         PoolCreateCall *c = userdata;
 
@@ -123,7 +107,7 @@ int storage_call_refresh_work(void *userdata) {
         StorageCall *c = userdata;
         int r;
 
-        hold_saying("HOSTAGENT_STORAGE_REFRESH_HOLD");
+        failpoint_hold_saying("HOSTAGENT_STORAGE_REFRESH_HOLD");
         if (c->activate) {
                 r = pool_backend_prepare(&c->pool->spec, &c->env, false, &c->message);
                 if (r < 0)
@@ -143,7 +127,7 @@ int storage_call_refresh_work(void *userdata) {
 int storage_call_release_work(void *userdata) {
         StorageCall *c = userdata;
 
-        hold_saying("HOSTAGENT_STORAGE_RELEASE_HOLD");
+        failpoint_hold_saying("HOSTAGENT_STORAGE_RELEASE_HOLD");
         if (c->delete)
                 return pool_backend_remove(&c->pool->spec, &c->env, &c->message);
         return pool_backend_release(&c->pool->spec, &c->env, &c->message);

@@ -200,28 +200,13 @@ static void relist_call_free(RelistCall *c) {
         free(c);
 }
 
-/* A test's: holds every VM's read, once read, as failpoint_hold() does,
- * first making "PATH.held" so that the test knows the lists are read. */
-static void relist_hold_saying(const char *variable) {
-        const char *path = failpoint_get(variable);
-        _cleanup_(freep) char *held = NULL;
-        int fd;
-
-        if (!path || asprintf(&held, "%s.held", path) < 0)
-                return;
-        fd = open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-        if (fd >= 0)
-                close(fd);
-        failpoint_hold(variable);
-}
-
 static int relist_work(void *userdata) {
         RelistCall *c = userdata;
 
         for (size_t i = 0; i < c->n; i++)
                 c->results[i] = snapshot_list(c->conn, c->uuids[i], &c->lists[i], &c->counts[i], NULL);
         if (c->all)
-                relist_hold_saying("HOSTAGENT_SNAPSHOT_RELIST_ALL_HOLD");
+                failpoint_hold_saying("HOSTAGENT_SNAPSHOT_RELIST_ALL_HOLD");
         return 0;
 }
 
