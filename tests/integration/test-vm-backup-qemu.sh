@@ -99,6 +99,18 @@ JOB=$(job_of "$out")
 [ -n "$JOB" ] && ok "Backup returns a job ($JOB)" || fail "Backup: $out"
 assert_eq "filled" "$(guest_fill 56 1024 B)" "the guest writes B over it while the backup runs"
 assert_eq 's "running"' "$(job_prop "$JOB" State)" "the backup still ran when B was written"
+# The long operations that would fight the backup over the VM's disks are refused up front, naming it.
+busy="org.hostagent1.Error.InvalidState: Cannot %s VM g1: backup job $JOB runs"
+assert_contains "$(backup "$G1" bk)" "$(printf "$busy" "back up")" "a second Backup while it runs is InvalidState naming it"
+assert_contains "$(vm_call "$G1" Migrate '"qemu+tcp://127.0.0.1:1/system"' '{}')" "$(printf "$busy" migrate)" \
+        "Migrate while it runs is InvalidState naming the backup"
+assert_contains "$(vm_call "$G1" CreateSnapshot '"during"' '{}')" "$(printf "$busy" snapshot)" \
+        "CreateSnapshot while it runs is InvalidState naming the backup"
+assert_contains "$(vm_call "$G1" DetachDisk '"vdb"')" \
+        "org.hostagent1.Error.InvalidState: target: cannot detach disk vdb of VM g1: backup job $JOB runs" \
+        "DetachDisk of a disk being backed up is InvalidState naming the backup"
+assert_eq "" "$($VIRSH snapshot-list g1 --name)" "no snapshot was made"
+assert_eq 's "running"' "$(job_prop "$JOB" State)" "and the backup runs on"
 assert_eq 's "backup"' "$(job_prop "$JOB" Type)" "the job's Type is backup"
 assert_eq "o \"$G1\"" "$(job_prop "$JOB" Object)" "its Object is the VM"
 wait_until 10 sh -c "busctl --system get-property org.hostagent1 $JOB org.hostagent1.Backup DataProcessedBytes | grep -qv 't 0$'"
