@@ -4,7 +4,9 @@
 # writes A, the backup begins, the guest writes B over it: the backup has A);
 # an incremental one only the clusters written since the checkpoint; Cancel
 # leaves no volume; a kill -9 of the agent during a backup: the next agent
-# shows the job and its end. Refusals name the field and change nothing.
+# shows the job and its end. Refusals name the field and change nothing; Migrate, CreateSnapshot,
+# DetachDisk of a disk it copies and a second Backup are refused while a backup runs, naming it;
+# Undefine is not (the VM runs on, transient, and the backup ends done).
 #
 # Slow on purpose, so that a backup still runs while the guest writes, a
 # Cancel comes or the agent is killed: the guest's second disk, vdb (48 MiB),
@@ -220,6 +222,14 @@ assert_eq 's "failed"' "$(job_prop "$JOB6" Result)" "a backup whose VM was destr
 assert_contains "$(job_prop "$JOB6" Error)" "The backup of VM g1 failed" "and says so"
 assert_eq "" "$(hidden_files)" "leaving no file"
 assert_eq "()" "$(vm_call "$G1" Start)" "the guest starts again"
+
+# Undefine during a backup: the running VM turns transient, and the backup ends done all the same.
+out=$(backup "$G1" bk)
+JOB7=$(job_of "$out")
+assert_eq "()" "$(vm_call "$G1" Undefine)" "Undefine while a backup runs"
+assert_eq "b false" "$(vm_prop "$G1" Persistent)" "the VM runs on, transient"
+finished "$JOB7" 60
+assert_eq 's "done"' "$(job_prop "$JOB7" Result)" "and the backup ends done"
 
 # The agent stops while a backup runs (libvirt carries it on): it exits cleanly (a sanitizer
 # build fails here on a leak).
