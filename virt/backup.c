@@ -186,7 +186,7 @@ int backup_plan_name_disks(BackupPlan *p) {
                 free(d->name);
                 free(d->partial);
                 free(d->path);
-                d->partial = d->path = NULL;
+                d->name = d->partial = d->path = NULL;   /* freeable whatever fails below */
                 r = backup_volume_name(p->vm_name, d->target, p->checkpoint, &d->name);
                 if (r < 0)
                         return r;

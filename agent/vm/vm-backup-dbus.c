@@ -13,7 +13,7 @@
 #include "macro.h"
 #include "storage.h"
 #include "vm-backup.h"
-#include "vm-migrate.h"
+#include "vm-busy.h"
 #include "virt-cleanup.h"
 
 #define CHECKPOINT_NAME_MAX 256
@@ -90,21 +90,20 @@ static int pool_dir(Manager *m, const char *name, char **ret, sd_bus_error *erro
         return 0;
 }
 
-/* What refuses the call before anything is asked of libvirt: the VM's state. */
+/* What refuses the call before anything is asked of libvirt: the VM's state, and a backup,
+ * merge or migration of it that runs (QEMU holds its disks for that one). */
 static int backup_refusal(Vm *vm, sd_bus_error *error) {
         Manager *m = vm->manager;
-        VmBackup *running;
+        char busy[VM_BUSY_TEXT_MAX];
+        const char *why;
 
         if (!vm_state_is_active(vm->info.state))
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot back up VM %s: it is not "
                                          "running", strempty(vm->info.name));
-        running = vm_backup_find_by_vm(m, vm->info.uuid);
-        if (running)
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot back up VM %s: a backup of it "
-                                         "runs already (%s)", strempty(vm->info.name), running->job_path);
-        if (vm_migration_find_by_vm(m, vm->info.uuid))
-                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot back up VM %s: it is "
-                                         "migrating", strempty(vm->info.name));
+        why = vm_busy_with(m, vm->info.uuid, VM_BUSY_ALL, NULL, busy, sizeof busy);
+        if (why)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot back up VM %s: %s",
+                                         strempty(vm->info.name), why);
         if (m->stopping)
                 return bus_work_error_submit(m, -ESHUTDOWN, error);
         if (!libvirt_conn_is_connected(m->libvirt))

@@ -15,6 +15,7 @@
 #include "error-text.h"
 #include "macro.h"
 #include "vm-auth.h"
+#include "vm-busy.h"
 #include "vm-spec-edit.h"
 
 typedef struct DetachJob {
@@ -212,7 +213,8 @@ static int detach_start(Job *job, sd_bus_error *error) {
 
 static int detach_method(sd_bus_message *msg, Vm *vm, bool nic, sd_bus_error *error) {
         Manager *m = vm->manager;
-        const char *key;
+        char busy[VM_BUSY_TEXT_MAX];
+        const char *key, *why;
         DetachJob *d;
         Job *job;
         int r;
@@ -239,6 +241,9 @@ static int detach_method(sd_bus_message *msg, Vm *vm, bool nic, sd_bus_error *er
         if (r >= 0 && !vm_has_device(vm, d))
                 r = sd_bus_error_setf(error, HOSTAGENT_ERROR_NO_SUCH_OBJECT, "%s: VM %s has no %s %s",
                                       nic ? "mac" : "target", strempty(vm->info.name), detach_what(d), TEXT_CUT(key));
+        if (r >= 0 && !nic && (why = vm_busy_with(m, vm->info.uuid, VM_BUSY_ALL, key, busy, sizeof busy)))
+                r = sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "target: cannot detach disk %s of VM %s: %s",
+                                      TEXT_CUT(key), strempty(vm->info.name), why);
         if (r >= 0)
                 r = job_new(m, nic ? "detach-nic" : "detach-disk", vm->path, &detach_ops, d, &job);
         if (r < 0) {

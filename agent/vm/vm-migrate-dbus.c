@@ -13,6 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "storage.h"
+#include "vm-busy.h"
 #include "virt-cleanup.h"
 
 #define DESTINATION_MAX 1024
@@ -108,6 +109,8 @@ static const char *pool_type_of(const char *name, void *userdata) {
 static int migrate_refusal(Vm *vm, const MigrationOptions *o, sd_bus_error *error) {
         Manager *m = vm->manager;
         _cleanup_(freep) char *why = NULL;
+        char busy[VM_BUSY_TEXT_MAX];
+        const char *why_busy;
         VmMigration *mig;
         int r;
 
@@ -119,6 +122,10 @@ static int migrate_refusal(Vm *vm, const MigrationOptions *o, sd_bus_error *erro
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot migrate VM %s: it is "
                                          "migrating already (%s)", strempty(vm->info.name),
                                          mig->job_path ?: "its destination has not accepted it yet");
+        why_busy = vm_busy_with(m, vm->info.uuid, VM_BUSY_BACKUP | VM_BUSY_MERGE, NULL, busy, sizeof busy);
+        if (why_busy)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot migrate VM %s: %s",
+                                         strempty(vm->info.name), why_busy);
         if (!o->allow_unsafe) {
                 r = migration_check_storage(vm->info.spec, pool_type_of, m, &why);
                 if (r < 0)

@@ -20,6 +20,7 @@
 #include "strv.h"
 #include "virt-cleanup.h"
 #include "vm-auth.h"
+#include "vm-busy.h"
 #include "vm-snapshot.h"
 
 #define SNAPSHOT_DISKS_MAX 64
@@ -253,6 +254,8 @@ static void create_check_done(int result, void *userdata) {
 /* What the model says already: the name, the VM's state. */
 static int create_refusal(Vm *vm, const char *name, const SnapshotOptions *o, sd_bus_error *error) {
         bool active = vm_state_is_active(vm->info.state);
+        char busy[VM_BUSY_TEXT_MAX];
+        const char *why;
 
         if (!snapshot_name_valid(name))
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_ARGS, "name: '%s' is not a snapshot name "
@@ -265,6 +268,10 @@ static int create_refusal(Vm *vm, const char *name, const SnapshotOptions *o, sd
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot snapshot VM %s: job %u merges "
                                          "one of its snapshots", strempty(vm->info.name),
                                          vm_snapshot_merge_job(vm->manager, vm->info.uuid, NULL)->id);
+        why = vm_busy_with(vm->manager, vm->info.uuid, VM_BUSY_BACKUP | VM_BUSY_MIGRATION, NULL, busy, sizeof busy);
+        if (why)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot snapshot VM %s: %s",
+                                         strempty(vm->info.name), why);
         if (o->memory > 0 && !active)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "options.memory: VM %s is not running: "
                                          "it has no RAM state", strempty(vm->info.name));

@@ -25,6 +25,7 @@
 #include "strv.h"
 #include "virt-cleanup.h"
 #include "vm-auth.h"
+#include "vm-busy.h"
 #include "vm-snapshot.h"
 
 #define MERGE_POLL_USEC (1000ULL * 1000)
@@ -441,6 +442,8 @@ int method_snapshot_delete(sd_bus_message *msg, void *userdata, sd_bus_error *er
         VmSnapshot *s = userdata;
         Manager *m = s->manager;
         Vm *vm = vm_find(m, s->uuid);
+        char busy[VM_BUSY_TEXT_MAX];
+        const char *why;
         SnapshotMerge *x;
         Job *job;
         int r;
@@ -458,6 +461,10 @@ int method_snapshot_delete(sd_bus_message *msg, void *userdata, sd_bus_error *er
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot delete snapshot %s: job %u "
                                          "merges another snapshot of VM %s (one merge at a time)", s->info.name,
                                          job->id, strempty(vm->info.name));
+        why = vm_busy_with(m, s->uuid, VM_BUSY_BACKUP | VM_BUSY_MIGRATION, NULL, busy, sizeof busy);
+        if (why)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot delete snapshot %s: %s",
+                                         s->info.name, why);
         x = merge_new(m, s->uuid, s->info.name, strempty(vm->info.name));
         if (!x)
                 return -ENOMEM;

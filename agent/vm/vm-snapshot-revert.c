@@ -11,6 +11,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "vm-auth.h"
+#include "vm-busy.h"
 #include "vm-snapshot.h"
 
 typedef struct RevertCall {
@@ -71,6 +72,8 @@ int method_snapshot_revert(sd_bus_message *msg, void *userdata, sd_bus_error *er
         VmSnapshot *s = userdata;
         Manager *m = s->manager;
         Vm *vm = vm_find(m, s->uuid);
+        char busy[VM_BUSY_TEXT_MAX];
+        const char *why;
         RevertCall *c;
         int r;
 
@@ -86,6 +89,10 @@ int method_snapshot_revert(sd_bus_message *msg, void *userdata, sd_bus_error *er
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot revert to snapshot %s: job %u "
                                          "merges a snapshot of VM %s", s->info.name,
                                          vm_snapshot_merge_job(m, s->uuid, NULL)->id, strempty(vm->info.name));
+        why = vm_busy_with(m, s->uuid, VM_BUSY_BACKUP | VM_BUSY_MIGRATION, NULL, busy, sizeof busy);
+        if (why)
+                return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot revert to snapshot %s: %s",
+                                         s->info.name, why);
         if (vm_state_is_active(vm->info.state) && !s->info.memory_file)
                 return sd_bus_error_setf(error, HOSTAGENT_ERROR_INVALID_STATE, "Cannot revert VM %s to snapshot %s: "
                                          "it runs; shut it off first (the snapshot has no RAM state)",

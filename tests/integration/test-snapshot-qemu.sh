@@ -157,6 +157,14 @@ assert_eq 's "merge"' "$(job_prop "$job" Type)" "the next agent shows the merge 
 assert_eq 's "running"' "$(job_prop "$job" State)" "running"
 assert_contains "$(vm_call "$G1" CreateSnapshot '"during"' '{}')" "org.hostagent1.Error.InvalidState" \
         "a snapshot while it merges is InvalidState"
+busy="org.hostagent1.Error.InvalidState: Cannot %s VM g1: merge job $job runs"
+assert_contains "$(vm_call "$G1" Backup '"sp"' '{}')" "$(printf "$busy" "back up")" \
+        "a Backup while it merges is InvalidState naming the merge"
+assert_contains "$(vm_call "$G1" Migrate '"qemu+tcp://127.0.0.1:1/system"' '{"allow_unsafe": <true>}')" \
+        "$(printf "$busy" migrate)" "Migrate while it merges is InvalidState naming the merge"
+assert_contains "$(vm_call "$G1" DetachDisk '"vda"')" \
+        "org.hostagent1.Error.InvalidState: target: cannot detach disk vda of VM g1: merge job $job runs" \
+        "DetachDisk while it merges is InvalidState naming the merge"
 wait_until 10 sh -c "busctl --system get-property org.hostagent1 $job org.hostagent1.Job Progress | grep -qv 'u 0$'" &&
         ok "with live progress ($(job_prop "$job" Progress))" || fail "its progress stays at $(job_prop "$job" Progress)"
 $VIRSH blockjob g1 vda --bandwidth 0 >/dev/null 2>&1   # no need to wait any longer

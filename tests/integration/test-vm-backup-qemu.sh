@@ -4,7 +4,9 @@
 # writes A, the backup begins, the guest writes B over it: the backup has A);
 # an incremental one only the clusters written since the checkpoint; Cancel
 # leaves no volume; a kill -9 of the agent during a backup: the next agent
-# shows the job and its end. Refusals name the field and change nothing.
+# shows the job and its end. Refusals name the field and change nothing; Migrate, CreateSnapshot,
+# DetachDisk of a disk it copies and a second Backup are refused while a backup runs, naming it;
+# Undefine is not (the VM runs on, transient, and the backup ends done).
 #
 # Slow on purpose, so that a backup still runs while the guest writes, a
 # Cancel comes or the agent is killed: the guest's second disk, vdb (48 MiB),
@@ -99,6 +101,18 @@ JOB=$(job_of "$out")
 [ -n "$JOB" ] && ok "Backup returns a job ($JOB)" || fail "Backup: $out"
 assert_eq "filled" "$(guest_fill 56 1024 B)" "the guest writes B over it while the backup runs"
 assert_eq 's "running"' "$(job_prop "$JOB" State)" "the backup still ran when B was written"
+# The long operations that would fight the backup over the VM's disks are refused up front, naming it.
+busy="org.hostagent1.Error.InvalidState: Cannot %s VM g1: backup job $JOB runs"
+assert_contains "$(backup "$G1" bk)" "$(printf "$busy" "back up")" "a second Backup while it runs is InvalidState naming it"
+assert_contains "$(vm_call "$G1" Migrate '"qemu+tcp://127.0.0.1:1/system"' '{}')" "$(printf "$busy" migrate)" \
+        "Migrate while it runs is InvalidState naming the backup"
+assert_contains "$(vm_call "$G1" CreateSnapshot '"during"' '{}')" "$(printf "$busy" snapshot)" \
+        "CreateSnapshot while it runs is InvalidState naming the backup"
+assert_contains "$(vm_call "$G1" DetachDisk '"vdb"')" \
+        "org.hostagent1.Error.InvalidState: target: cannot detach disk vdb of VM g1: backup job $JOB runs" \
+        "DetachDisk of a disk being backed up is InvalidState naming the backup"
+assert_eq "" "$($VIRSH snapshot-list g1 --name)" "no snapshot was made"
+assert_eq 's "running"' "$(job_prop "$JOB" State)" "and the backup runs on"
 assert_eq 's "backup"' "$(job_prop "$JOB" Type)" "the job's Type is backup"
 assert_eq "o \"$G1\"" "$(job_prop "$JOB" Object)" "its Object is the VM"
 wait_until 10 sh -c "busctl --system get-property org.hostagent1 $JOB org.hostagent1.Backup DataProcessedBytes | grep -qv 't 0$'"
@@ -208,6 +222,14 @@ assert_eq 's "failed"' "$(job_prop "$JOB6" Result)" "a backup whose VM was destr
 assert_contains "$(job_prop "$JOB6" Error)" "The backup of VM g1 failed" "and says so"
 assert_eq "" "$(hidden_files)" "leaving no file"
 assert_eq "()" "$(vm_call "$G1" Start)" "the guest starts again"
+
+# Undefine during a backup: the running VM turns transient, and the backup ends done all the same.
+out=$(backup "$G1" bk)
+JOB7=$(job_of "$out")
+assert_eq "()" "$(vm_call "$G1" Undefine)" "Undefine while a backup runs"
+assert_eq "b false" "$(vm_prop "$G1" Persistent)" "the VM runs on, transient"
+finished "$JOB7" 60
+assert_eq 's "done"' "$(job_prop "$JOB7" Result)" "and the backup ends done"
 
 # The agent stops while a backup runs (libvirt carries it on): it exits cleanly (a sanitizer
 # build fails here on a leak).

@@ -117,6 +117,17 @@ static void test_plan_files(void **state) {
         backup_plan_done(&p);
 }
 
+/* Names that cannot fit leave the plan freeable (no name freed and kept). */
+static void test_plan_name_too_long(void **state) {
+        BackupPlan p;
+
+        plan_make(&p, NULL);
+        free(p.checkpoint);
+        p.checkpoint = strdup("backup-0123456789012345678901234567890123456789012345678901234567890");
+        assert_int_equal(backup_plan_name_disks(&p), -ENAMETOOLONG);
+        backup_plan_done(&p);
+}
+
 static void test_backup_xml(void **state) {
         _cleanup_(freep) char *xml = NULL, *ck = NULL;
         BackupRunning r = {};
@@ -193,6 +204,7 @@ int main(void) {
                 cmocka_unit_test(test_domain_parse_agent),
                 cmocka_unit_test(test_names),
                 cmocka_unit_test(test_plan_files),
+                cmocka_unit_test(test_plan_name_too_long),
                 cmocka_unit_test(test_backup_xml),
                 cmocka_unit_test(test_incremental_xml),
                 cmocka_unit_test(test_no_checkpoint_without_qcow2),
