@@ -1,6 +1,7 @@
 /* What long operation runs on a VM: one answer for every method that must not start beside it */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "manager.h"
@@ -18,3 +19,8 @@ typedef enum VmBusyKind {
 const char *vm_busy_with(Manager *m, const char *uuid, unsigned kinds, const char *disk, char *buf, size_t size);
 
 #define VM_BUSY_TEXT_MAX 160
+
+/* Whether VM UUID migrates now, and its job's path (NULL while the destination has not
+ * accepted it yet). */
+typedef bool (*VmBusyMigrationProbe)(Manager *m, const char *uuid, const char **ret_job_path);
+void vm_busy_set_migration_probe(VmBusyMigrationProbe probe);

@@ -361,8 +361,18 @@ const sd_bus_vtable migration_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
+static bool vm_migrating(Manager *m, const char *uuid, const char **ret_job_path) {
+        VmMigration *mig = vm_migration_find_by_vm(m, uuid);
+
+        if (mig)
+                *ret_job_path = mig->job_path;
+        return mig;
+}
+
 int vm_migration_bus_register(Manager *m) {
         int r;
+
+        vm_busy_set_migration_probe(vm_migrating);
 
         r = job_register_resumable("migrate", vm_migration_resume);
         if (r < 0)
