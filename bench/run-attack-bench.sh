@@ -67,7 +67,7 @@ run "8 sending GetVM with a 30 MB argument" bigarg 8 1 1
 run "8 sending CreateVM, refused (the denial log)" denials 8 1 16
 
 # A host with many VMs (libvirt's test driver): the listing attack.
-if [ -n "${ATTACKS:-}" ] && ! grep -qw lists <<< "$ATTACKS"; then exit 0; fi
+if [ -z "${ATTACKS:-}" ] || grep -qw lists <<< "$ATTACKS"; then
 mkdir -p "$T/domains"
 for i in $(seq 0 $((vms - 1))); do
         printf "<domain type='test'><name>many-%d</name><memory unit='MiB'>128</memory><os><type>hvm</type></os></domain>\n" \
@@ -78,6 +78,7 @@ wait_until 120 sh -c "[ \$(busctl --system call org.hostagent1 /org/hostagent1 o
 echo "-- with $vms more VMs (test driver)"
 run "none"
 run "8 pipelining GetManagedObjects/ListVMs" lists 8 1 4
+fi
 
 [ ! -s "$T/notes" ] || { echo; echo "the first message of each error root got:"; cat "$T/notes"; }
 echo
