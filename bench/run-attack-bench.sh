@@ -8,6 +8,8 @@
 # Usage: bench/run-attack-bench.sh [BUILD_DIR] [SECONDS_PER_RUN] [VMS_FOR_THE_LISTING_ATTACK]
 # ATTACKS="hoststats bigarg" (kinds of attack-bench; "none" the run without attackers) runs only
 # those rows; HOSTAGENTD_OPTIONS are more options for hostagentd (e.g. "--listing-rate=256");
+# HOSTAGENT_TEST_BUS_LIMITS="max_message_size=1048576 ..." sets the bus daemon's limits (its main
+# configuration: a host's, not the project's policy file, can set them);
 # PERF_RECORD=DIR records each attack's agent with perf record -g into DIR/KIND.data.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
