@@ -6,7 +6,11 @@
  * caller's calls until the bus daemon has said, asynchronously, which uid
  * and pid the connection has (its answer comes from SO_PEERCRED: the
  * kernel's word, not the caller's), and then puts them back in the read
- * queue with sd_bus_enqueue_for_read(). Unique names are never reused on a
+ * queue with sd_bus_enqueue_for_read(). The question goes over a second
+ * connection of our own: on the agent's connection, its answer would queue in
+ * the bus daemon behind every call sent to us before it, so a flood of calls
+ * (30 MB arguments, thousands pending) would keep root waiting for its own
+ * identity as long as the flood lasted, and past the question's timeout. Unique names are never reused on a
  * bus, so a remembered answer never goes stale; the memory is a ring, and an
  * evicted caller is simply asked again. This is the agent's one question
  * about a caller: the budgets of blocking work (bus-budget.c) are told the
@@ -64,6 +68,7 @@ typedef struct Lookup {
 
 static struct {
         sd_bus *bus;
+        sd_bus *ask;         /* where the bus daemon is asked (auth.bus when it cannot be opened) */
         sd_bus_slot *filter;
         sd_bus_slot *name_owner_changed;
         Caller callers[CALLERS_REMEMBERED];
@@ -261,7 +266,7 @@ static int lookup_start(const char *sender, Lookup **ret) {
                 free(l);
                 return -ENOMEM;
         }
-        r = sd_bus_call_method_async(auth.bus, &l->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+        r = sd_bus_call_method_async(auth.ask, &l->slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                      "org.freedesktop.DBus", "GetConnectionCredentials", on_credentials, l,
                                      "s", sender);
         if (r < 0) {
@@ -378,10 +383,42 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
         return 0;
 }
 
+/* A second connection to the bus BUS is on, in the same loop, served
+ * before it: only the bus daemon's answers about callers arrive there. */
+static int ask_bus_open(sd_bus *bus, sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *ask = NULL;
+        const char *address;
+        int r;
+
+        r = sd_bus_get_address(bus, &address);
+        if (r >= 0)
+                r = sd_bus_new(&ask);
+        if (r >= 0)
+                r = sd_bus_set_address(ask, address);
+        if (r >= 0)
+                r = sd_bus_set_bus_client(ask, true);
+        if (r >= 0)
+                r = sd_bus_set_description(ask, "hostagentd-identities");
+        if (r >= 0)
+                r = sd_bus_start(ask);
+        if (r >= 0)
+                r = sd_bus_attach_event(ask, sd_bus_get_event(bus), SD_EVENT_PRIORITY_NORMAL - 1);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(ask);
+        return 0;
+}
+
 int bus_auth_install(sd_bus *bus) {
         int r;
 
         auth.bus = bus;
+        r = ask_bus_open(bus, &auth.ask);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot open a second bus connection for the callers' identities, "
+                                  "asked on the agent's own (behind the calls queued to it): %m");
+                auth.ask = sd_bus_ref(bus);
+        }
         r = sd_bus_add_match_async(bus, &auth.name_owner_changed,
                                    "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
                                    "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg2=''",
@@ -407,6 +444,10 @@ void bus_auth_done(void) {
         bus_audit_done();
         auth.filter = sd_bus_slot_unref(auth.filter);
         auth.name_owner_changed = sd_bus_slot_unref(auth.name_owner_changed);
+        if (auth.ask != auth.bus)
+                auth.ask = sd_bus_flush_close_unref(auth.ask);
+        else
+                auth.ask = sd_bus_unref(auth.ask);
         auth = (typeof(auth)) {};
         bus_log_denied_done();
 }

@@ -104,6 +104,12 @@ bus_start() {
             -e "s|</busconfig>|<servicedir>$dir/services</servicedir><includedir>$dir/system.d</includedir></busconfig>|" \
             /usr/share/dbus-1/system.conf > "$dir/bus.conf"
         grep -q "$dir/socket" "$dir/bus.conf" || { echo "bus.conf: no <listen> replaced" >&2; return 1; }
+        # HOSTAGENT_TEST_BUS_LIMITS="name=value ...": <limit> elements in the main configuration
+        # (where dbus-daemon takes them; a benchmark shows what a host's limits change).
+        local limit
+        for limit in ${HOSTAGENT_TEST_BUS_LIMITS:-}; do
+                sed -i "s|</busconfig>|<limit name=\"${limit%%=*}\">${limit#*=}</limit></busconfig>|" "$dir/bus.conf"
+        done
         ! grep -q '<user>' "$dir/bus.conf" || { echo "bus.conf: <user> left in" >&2; return 1; }
         export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/socket"
         if [ "${HOSTAGENT_TEST_BUS:-daemon}" = broker ]; then
