@@ -197,19 +197,6 @@ int backup_plan_name_disks(BackupPlan *p) {
         return 0;
 }
 
-static int doc_dump(xmlDocPtr doc, char **ret_xml) {
-        xmlChar *out = NULL;
-        int size = 0;
-
-        xmlDocDumpFormatMemoryEnc(doc, &out, &size, "UTF-8", 1);
-        xmlFreeDoc(doc);
-        if (!out)
-                return -ENOMEM;
-        *ret_xml = strndup((const char *) out, (size_t) size);
-        xmlFree(out);
-        return *ret_xml ? 0 : -ENOMEM;
-}
-
 static bool has_bitmaps(const BackupDisk *d) {
         return streq_ptr(d->format, "qcow2");
 }
@@ -243,7 +230,7 @@ int backup_xml_build(const BackupPlan *p, char **ret_xml) {
         disks = xmlNewChild(root, NULL, BAD_CAST "disks", NULL);
         for (size_t i = 0; i < p->n_disks; i++)
                 backup_disk_xml(disks, p, &p->disks[i]);
-        return doc_dump(doc, ret_xml);
+        return vm_xml_doc_dump(doc, ret_xml);
 }
 
 int backup_checkpoint_xml_build(const BackupPlan *p, char **ret_xml) {
@@ -269,7 +256,7 @@ int backup_checkpoint_xml_build(const BackupPlan *p, char **ret_xml) {
                 xmlNewProp(n, BAD_CAST "name", BAD_CAST d->target);
                 xmlNewProp(n, BAD_CAST "checkpoint", BAD_CAST(d->include && has_bitmaps(d) ? "bitmap" : "no"));
         }
-        return doc_dump(doc, ret_xml);
+        return vm_xml_doc_dump(doc, ret_xml);
 }
 
 void backup_running_done(BackupRunning *r) {

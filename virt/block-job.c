@@ -24,13 +24,8 @@ static inline void xmlFreeDocp(xmlDocPtr *p) {
                 xmlFreeDoc(*p);
 }
 
-static xmlDocPtr xml_read(const char *xml) {
-        return xmlReadMemory(xml, strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                             XML_PARSE_NOWARNING);
-}
-
 int block_chain_position(const char *domain_xml, const char *target, const char *file, bool *ret_ready) {
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml_read(domain_xml);
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = vm_xml_read(domain_xml, "domain.xml");
         xmlNodePtr disk = vm_xml_disk_by_target(doc, target), layer = disk;
         _cleanup_(freep) char *ready = vm_xml_prop(vm_xml_child(disk, "mirror"), "ready");
 
@@ -133,11 +128,10 @@ static int chain_child(const char *chain_top, const char *file, char **ret, char
 static int definition_set_source(virConnectPtr conn, virDomainPtr dom, const char *target, const char *file,
                                  const char *format, char **ret_error) {
         _cleanup_(freep) char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? xml_read(xml) : NULL;
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? vm_xml_read(xml, "domain.xml") : NULL;
         xmlNodePtr disk = vm_xml_disk_by_target(doc, target);
-        xmlChar *text = NULL;
+        _cleanup_(freep) char *text = NULL;
         virDomainPtr defined;
-        int size = 0;
 
         if (!xml)
                 return libvirt_error_take(ret_error);
@@ -146,11 +140,10 @@ static int definition_set_source(virConnectPtr conn, virDomainPtr dom, const cha
         xmlSetProp(vm_xml_child(disk, "source"), BAD_CAST "file", BAD_CAST file);
         if (vm_xml_child(disk, "driver"))
                 xmlSetProp(vm_xml_child(disk, "driver"), BAD_CAST "type", BAD_CAST format);
-        xmlDocDumpMemory(doc, &text, &size);
+        text = vm_xml_doc_text(doc);
         if (!text)
                 return -ENOMEM;
-        defined = virDomainDefineXML(conn, (const char *) text);
-        xmlFree(text);
+        defined = virDomainDefineXML(conn, text);
         if (!defined)
                 return libvirt_error_take(ret_error);
         (void) virDomainFree(defined);
@@ -159,7 +152,7 @@ static int definition_set_source(virConnectPtr conn, virDomainPtr dom, const cha
 
 static int disk_source(virDomainPtr dom, const char *target, char **ret, char **ret_error) {
         _cleanup_(freep) char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? xml_read(xml) : NULL;
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? vm_xml_read(xml, "domain.xml") : NULL;
         xmlNodePtr disk = vm_xml_disk_by_target(doc, target);
 
         if (!xml)

@@ -110,8 +110,7 @@ int snapshot_plan(const char *domain_xml, const char *name, char *const *targets
         size_t n = 0, max = 0;
         int r;
 
-        doc = xmlReadMemory(domain_xml, strlen(domain_xml), "domain.xml", NULL, XML_PARSE_NONET |
-                            XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        doc = vm_xml_read(domain_xml, "domain.xml");
         devices = doc ? vm_xml_child(xmlDocGetRootElement(doc), "devices") : NULL;
         if (!devices)
                 return -EINVAL;
@@ -145,9 +144,6 @@ char *snapshot_xml(const char *name, const SnapshotDisk *disks, size_t n, char *
                    const char *memory_file, bool quiesce) {
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
         xmlNodePtr root, memory, list;
-        xmlChar *text = NULL;
-        int size = 0;
-        char *r;
 
         if (!doc || !(root = xmlNewNode(NULL, BAD_CAST "domainsnapshot")))
                 return NULL;
@@ -172,10 +168,7 @@ char *snapshot_xml(const char *name, const SnapshotDisk *disks, size_t n, char *
                 xmlNewProp(xmlNewChild(x, NULL, BAD_CAST "driver", NULL), BAD_CAST "type", BAD_CAST "qcow2");
                 xmlNewProp(xmlNewChild(x, NULL, BAD_CAST "source", NULL), BAD_CAST "file", BAD_CAST d->overlay);
         }
-        xmlDocDumpMemory(doc, &text, &size);
-        r = text ? strdup((const char *) text) : NULL;
-        xmlFree(text);
-        return r;
+        return vm_xml_doc_text(doc);
 }
 
 /* Every disk target of DOMAIN_XML, NULL-terminated. */
@@ -185,8 +178,7 @@ static char **domain_targets(const char *domain_xml) {
         char **v;
         size_t n = 0;
 
-        doc = xmlReadMemory(domain_xml, strlen(domain_xml), "domain.xml", NULL, XML_PARSE_NONET |
-                            XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        doc = vm_xml_read(domain_xml, "domain.xml");
         devices = doc ? vm_xml_child(xmlDocGetRootElement(doc), "devices") : NULL;
         v = calloc(xmlChildElementCount(devices) + 1, sizeof *v);
         for (xmlNodePtr d = devices ? devices->children : NULL; v && d; d = d->next) {
@@ -202,8 +194,7 @@ static int agent_state(const char *domain_xml, bool *ret) {
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
         xmlNodePtr devices;
 
-        doc = xmlReadMemory(domain_xml, strlen(domain_xml), "domain.xml", NULL, XML_PARSE_NONET |
-                            XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        doc = vm_xml_read(domain_xml, "domain.xml");
         devices = doc ? vm_xml_child(xmlDocGetRootElement(doc), "devices") : NULL;
         if (!devices)
                 return -EINVAL;

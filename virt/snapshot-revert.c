@@ -22,15 +22,10 @@ static inline void xmlFreeDocp(xmlDocPtr *p) {
                 xmlFreeDoc(*p);
 }
 
-static xmlDocPtr xml_read(const char *xml) {
-        return xmlReadMemory(xml, strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                             XML_PARSE_NOWARNING);
-}
-
 /* Each disk of S must run on S's overlay: a later snapshot's overlay on top would lose its base. */
 static int revert_check(virDomainPtr dom, const SnapshotInfo *s, char **ret_error) {
         _cleanup_(freep) char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? xml_read(xml) : NULL;
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? vm_xml_read(xml, "domain.xml") : NULL;
 
         if (!xml)
                 return libvirt_error_take(ret_error);
@@ -66,10 +61,7 @@ static int overlay_renew(const SnapshotDisk *d, char **ret_error) {
 /* The domain XML kept in the RAM state, with the snapshot's disks on their overlays. */
 static char *restore_xml(virConnectPtr conn, const SnapshotInfo *s, char **ret_error) {
         _cleanup_(freep) char *xml = virDomainSaveImageGetXMLDesc(conn, s->memory_file, VIR_DOMAIN_XML_SECURE);
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? xml_read(xml) : NULL;
-        xmlChar *text = NULL;
-        int size = 0;
-        char *r;
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? vm_xml_read(xml, "domain.xml") : NULL;
 
         if (!xml) {
                 (void) libvirt_error_take(ret_error);
@@ -88,11 +80,7 @@ static char *restore_xml(virConnectPtr conn, const SnapshotInfo *s, char **ret_e
                         xmlFreeNode(b);
                 }
         }
-        if (doc)
-                xmlDocDumpMemory(doc, &text, &size);
-        r = text ? strdup((const char *) text) : NULL;
-        xmlFree(text);
-        return r;
+        return doc ? vm_xml_doc_text(doc) : NULL;
 }
 
 static int revert_memory(virConnectPtr conn, virDomainPtr dom, const SnapshotInfo *s, char **ret_error) {

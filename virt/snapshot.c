@@ -156,8 +156,7 @@ int snapshot_parse_xml(const char *xml, SnapshotInfo *ret) {
         xmlNodePtr root;
         int r;
 
-        doc = xmlReadMemory(xml, strlen(xml), "snapshot.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                            XML_PARSE_NOWARNING);
+        doc = vm_xml_read(xml, "snapshot.xml");
         root = doc ? xmlDocGetRootElement(doc) : NULL;
         if (!root || !is_element(root, "domainsnapshot"))
                 return -EINVAL;
@@ -232,8 +231,7 @@ static int spec_read(virDomainPtr dom, unsigned affect, char **ret, char **ret_e
                 }
                 return libvirt_error_take(ret_error);
         }
-        doc = xmlReadMemory(xml, strlen(xml), "metadata.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                            XML_PARSE_NOWARNING);
+        doc = vm_xml_read(xml, "metadata.xml");
         if (doc && xmlDocGetRootElement(doc))
                 *ret = vm_xml_content(vm_xml_child(xmlDocGetRootElement(doc), "spec"));
         return 0;
@@ -242,8 +240,7 @@ static int spec_read(virDomainPtr dom, unsigned affect, char **ret, char **ret_e
 /* Each of DISKS' targets in SPEC named as the domain (DOMAIN_XML) has it now: the overlay after a
  * snapshot, the base after the merge of the active layer, unchanged after an intermediate one. */
 static int spec_edit_disks(char **spec, const char *domain_xml, const SnapshotDisk *disks, size_t n) {
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlReadMemory(domain_xml, strlen(domain_xml), "domain.xml", NULL,
-                                                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = vm_xml_read(domain_xml, "domain.xml");
         xmlNodePtr domain = doc ? xmlDocGetRootElement(doc) : NULL;
 
         for (size_t i = 0; domain && i < n; i++) {

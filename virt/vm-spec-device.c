@@ -8,6 +8,7 @@
 #include "json-field.h"
 #include "macro.h"
 #include "vm-spec-private.h"
+#include "vm-xml.h"
 
 static const char *target_prefix(const char *bus) {
         return streq(bus, "virtio") ? "vd" : streq(bus, "ide") ? "hd" : "sd";
@@ -154,7 +155,7 @@ static int device_xml(const void *dev, void (*add_fn)(xmlNodePtr devices, const 
         xmlUnlinkNode(element);
         xmlDocSetRootElement(doc, element);
         xmlFreeNode(scratch);
-        return vm_spec_doc_dump(doc, ret_xml);
+        return vm_xml_doc_dump(doc, ret_xml);
 }
 
 static void add_disk_any(xmlNodePtr devices, const void *d) {

@@ -12,6 +12,4 @@ int vm_spec_nic_parse_object(json_object *o, const char *prefix, VmSpecNic *n, c
 int vm_spec_mac_generate(char out[18]);
 void vm_spec_add_disk(xmlNodePtr devices, const VmSpecDisk *d);
 void vm_spec_add_nic(xmlNodePtr devices, const VmSpecNic *nic);
-/* Serializes DOC into *RET_XML and frees it. */
-int vm_spec_doc_dump(xmlDocPtr doc, char **ret_xml);
 bool vm_spec_target_taken(char *const *used, const char *target);

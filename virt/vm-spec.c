@@ -18,6 +18,7 @@
 #include "macro.h"
 #include "vm-info.h"
 #include "vm-spec-private.h"
+#include "vm-xml.h"
 
 static const char *const vm_types[] = { "kvm", "qemu", "test", NULL };
 static const char *const firmwares[] = { "bios", "uefi", NULL };
@@ -605,20 +606,6 @@ int vm_spec_check_paths(const VmSpec *spec, char **ret_error) {
         return 0;
 }
 
-/* Serializes DOC into *RET_XML and frees it. */
-int vm_spec_doc_dump(xmlDocPtr doc, char **ret_xml) {
-        xmlChar *out = NULL;
-        int size = 0;
-
-        xmlDocDumpFormatMemoryEnc(doc, &out, &size, "UTF-8", 1);
-        xmlFreeDoc(doc);
-        if (!out)
-                return -ENOMEM;
-        *ret_xml = strndup((const char *) out, (size_t) size);
-        xmlFree(out);
-        return *ret_xml ? 0 : -ENOMEM;
-}
-
 /* libxml2 escapes text and attribute values itself: nothing is pasted. */
 static xmlNodePtr add(xmlNodePtr parent, const char *name, const char *text) {
         return xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST text);
@@ -788,6 +775,6 @@ int vm_spec_to_xml(const VmSpec *spec, char **ret_xml) {
                 xmlFreeDoc(doc);
                 return -EIO;
         }
-        return vm_spec_doc_dump(doc, ret_xml);
+        return vm_xml_doc_dump(doc, ret_xml);
 }
 

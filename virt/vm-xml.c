@@ -1,11 +1,37 @@
 /* Reading libvirt's domain XML: children, attributes and text made safe for D-Bus */
 #include "vm-xml.h"
 
+#include <errno.h>
+#include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "bus-text.h"
 #include "macro.h"
+
+xmlDocPtr vm_xml_read(const char *xml, const char *name) {
+        return xmlReadMemory(xml, (int) strlen(xml), name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+                             XML_PARSE_NOWARNING);
+}
+
+char *vm_xml_doc_text(xmlDocPtr doc) {
+        xmlChar *out = NULL;
+        int size = 0;
+        char *text;
+
+        xmlDocDumpFormatMemoryEnc(doc, &out, &size, "UTF-8", 1);
+        if (!out)
+                return NULL;
+        text = strndup((const char *) out, (size_t) size);
+        xmlFree(out);
+        return text;
+}
+
+int vm_xml_doc_dump(xmlDocPtr doc, char **ret_xml) {
+        *ret_xml = vm_xml_doc_text(doc);
+        xmlFreeDoc(doc);
+        return *ret_xml ? 0 : -ENOMEM;
+}
 
 xmlNodePtr vm_xml_child(xmlNodePtr parent, const char *name) {
         for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
